@@ -1,0 +1,64 @@
+//! What one poll outcome means for the job, per the seed: 429 waits as the
+//! server says, 404 is "not ready yet" (with its own bound), 5xx and network
+//! trouble back off and retry, 401/403 and other 4xx stop.
+
+use crate::error::PollError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// 2xx: read the body.
+    Success,
+    /// 429: wait per Retry-After.
+    RateLimited,
+    /// 404: the record may not exist yet.
+    NotFound,
+    /// Transient: back off exponentially and retry.
+    Retry(PollError),
+    /// Permanent: the job ends with this error.
+    Stop(PollError),
+}
+
+pub fn classify_status(status: u16) -> Class {
+    match status {
+        200..=299 => Class::Success,
+        429 => Class::RateLimited,
+        404 => Class::NotFound,
+        401 => Class::Stop(PollError::Unauthorized),
+        403 => Class::Stop(PollError::Forbidden),
+        // 408 is the server saying our request was slow: a transient condition.
+        408 => Class::Retry(PollError::RequestTimeout),
+        400..=499 => Class::Stop(PollError::Client(status)),
+        500..=599 => Class::Retry(PollError::Server(status)),
+        // 1xx/3xx reaching script, or nonsense: nothing readable arrived.
+        _ => Class::Retry(PollError::InvalidResponse),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_class() {
+        assert_eq!(classify_status(200), Class::Success);
+        assert_eq!(classify_status(204), Class::Success);
+        assert_eq!(classify_status(429), Class::RateLimited);
+        assert_eq!(classify_status(404), Class::NotFound);
+        assert_eq!(classify_status(401), Class::Stop(PollError::Unauthorized));
+        assert_eq!(classify_status(403), Class::Stop(PollError::Forbidden));
+        assert_eq!(classify_status(400), Class::Stop(PollError::Client(400)));
+        assert_eq!(classify_status(410), Class::Stop(PollError::Client(410)));
+        assert_eq!(
+            classify_status(408),
+            Class::Retry(PollError::RequestTimeout)
+        );
+        assert_eq!(classify_status(500), Class::Retry(PollError::Server(500)));
+        assert_eq!(classify_status(503), Class::Retry(PollError::Server(503)));
+        assert_eq!(classify_status(599), Class::Retry(PollError::Server(599)));
+        assert_eq!(
+            classify_status(302),
+            Class::Retry(PollError::InvalidResponse)
+        );
+        assert_eq!(classify_status(0), Class::Retry(PollError::InvalidResponse));
+    }
+}

@@ -1,0 +1,154 @@
+//! The crate's one error type. The browser layer turns it into a plain JS object
+//! `{ kind, message, status?, attempt, retryable }`.
+
+/// Why a poll attempt or a whole job failed.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollError {
+    /// HTTP 429.
+    RateLimited,
+    /// HTTP 404, more times in a row than `maxNotFound` allows.
+    NotFound,
+    /// HTTP 401.
+    Unauthorized,
+    /// HTTP 403.
+    Forbidden,
+    /// Any other 4xx status.
+    Client(u16),
+    /// A 5xx status.
+    Server(u16),
+    /// `fetch` rejected: offline, DNS, CORS, connection reset.
+    Network,
+    /// No response within `requestTimeout`.
+    RequestTimeout,
+    /// The body was not JSON or not the shape of a record.
+    InvalidResponse,
+    /// The server reports that the generation itself failed.
+    GenerationFailed,
+    /// The overall `timeout` of the job elapsed.
+    Timeout,
+    /// `maxAttempts` requests were made without a result.
+    MaxAttempts,
+    /// The id does not match `^[A-Za-z0-9_-]{1,128}$`.
+    InvalidId,
+    /// The result url is not `http:` or `https:`.
+    InvalidUrl,
+    /// A configuration value was rejected; the text says which and why.
+    InvalidConfig(&'static str),
+}
+
+impl PollError {
+    /// The stable `kind` string the JS API exposes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::RateLimited => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Client(_) => "client",
+            Self::Server(_) => "server",
+            Self::Network => "network",
+            Self::RequestTimeout => "request_timeout",
+            Self::InvalidResponse => "invalid_response",
+            Self::GenerationFailed => "generation_failed",
+            Self::Timeout => "timeout",
+            Self::MaxAttempts => "max_attempts",
+            Self::InvalidId => "invalid_id",
+            Self::InvalidUrl => "invalid_url",
+            Self::InvalidConfig(_) => "invalid_config",
+        }
+    }
+
+    /// Whether polling goes on after this error (a transient failure of one attempt).
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited
+                | Self::NotFound
+                | Self::Server(_)
+                | Self::Network
+                | Self::RequestTimeout
+                | Self::InvalidResponse
+        )
+    }
+
+    /// The HTTP status behind the error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::RateLimited => Some(429),
+            Self::NotFound => Some(404),
+            Self::Unauthorized => Some(401),
+            Self::Forbidden => Some(403),
+            Self::Client(s) | Self::Server(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// A short human-readable message (static: no formatting code in the wasm).
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::RateLimited => "Rate limited by the server (HTTP 429)",
+            Self::NotFound => "The file was not found (HTTP 404)",
+            Self::Unauthorized => "Not signed in (HTTP 401)",
+            Self::Forbidden => "Access denied (HTTP 403)",
+            Self::Client(_) => "The request was rejected (HTTP 4xx)",
+            Self::Server(_) => "Server error (HTTP 5xx)",
+            Self::Network => "Network error",
+            Self::RequestTimeout => "The request timed out",
+            Self::InvalidResponse => "The server sent an unreadable response",
+            Self::GenerationFailed => "Generation failed",
+            Self::Timeout => "Polling timed out",
+            Self::MaxAttempts => "Gave up after the maximum number of attempts",
+            Self::InvalidId => "Invalid id: expected 1-128 characters of A-Z, a-z, 0-9, _ or -",
+            Self::InvalidUrl => "The result url is not http(s)",
+            Self::InvalidConfig(why) => why,
+        }
+    }
+}
+
+impl core::fmt::Display for PollError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for PollError {}
+
+/// Checks a file or project id before it is put into a url: encoding alone would
+/// not stop `..` from climbing paths.
+pub fn validate_id(id: &str) -> Result<(), PollError> {
+    let ok = (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(PollError::InvalidId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(validate_id("abc-DEF_123").is_ok());
+        assert!(validate_id(&"a".repeat(128)).is_ok());
+        for bad in ["", "..", "a/b", "a b", "é", "a%2F", "a.b", "?x"] {
+            assert_eq!(validate_id(bad), Err(PollError::InvalidId), "{bad}");
+        }
+        assert_eq!(validate_id(&"a".repeat(129)), Err(PollError::InvalidId));
+    }
+
+    #[test]
+    fn kinds_and_retryability() {
+        assert_eq!(PollError::Server(503).kind(), "server");
+        assert_eq!(PollError::Server(503).status(), Some(503));
+        assert!(PollError::Server(500).retryable());
+        assert!(!PollError::Forbidden.retryable());
+        assert!(!PollError::Timeout.retryable());
+        assert_eq!(PollError::InvalidConfig("x").message(), "x");
+    }
+}

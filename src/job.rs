@@ -1,0 +1,519 @@
+//! One polling job as a sans-IO state machine: inputs (start, timer fired,
+//! response, stream events, stop) arrive with the current time; the job
+//! answers with actions (send a request, arm the timer, open or close the
+//! stream, report to the page). It owns no timer, request or stream: the
+//! browser layer executes the actions, the tests and the simulator fake them.
+//!
+//! Invariants, checked by the property tests: at most one terminal action
+//! (`Complete` or `Fail`), nothing at all after it or after `Stop`, no wait
+//! past the deadline, and the only wait longer than `maxDelay` is one a
+//! server's Retry-After asked for (bounded by `maxRetryAfter`).
+
+use std::collections::VecDeque;
+
+use crate::classify::{classify_status, Class};
+use crate::config::Config;
+use crate::error::PollError;
+use crate::metrics::{Channel, Outcome, Progress};
+use crate::record::{url_is_safe, State, TaskStatus};
+use crate::schedule::Backoff;
+use crate::stream::StreamEvent;
+
+/// The outcome of one request, as the browser layer read it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// 2xx with a readable record; `fingerprint` tells whether it changed.
+    Record { state: State, fingerprint: u64 },
+    /// 2xx whose body was not JSON or not a record.
+    Unreadable,
+    /// Any other status; `retry_after` is the parsed Retry-After in ms.
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    Start,
+    /// The timer armed by the last `ArmTimer` fired (early or spurious is fine).
+    Timer,
+    Response(Reply),
+    /// `fetch` rejected (`Network`); timeouts are the job's own business.
+    RequestFailed(PollError),
+    StreamOpened,
+    StreamMessage(StreamEvent),
+    StreamFailed,
+    Stop,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Fetch the record. At most one request is in flight.
+    SendRequest,
+    /// Abort the request in flight.
+    CancelRequest,
+    /// (Re)arm the job's single timer for time `at`; replaces the previous one.
+    ArmTimer {
+        at: u64,
+    },
+    OpenStream,
+    CloseStream,
+    /// The record of the current input is new: call `onUpdate` with it.
+    Update,
+    Progress(Progress),
+    /// A transient error; the next request goes out in `delay` ms.
+    Retry {
+        error: PollError,
+        delay: u64,
+    },
+    /// Terminal: success, with the result url when there is one.
+    Complete {
+        url: Option<String>,
+    },
+    /// Terminal: failure.
+    Fail(PollError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Running,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Off,
+    Connecting { since: u64 },
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    cfg: Config,
+    phase: Phase,
+    started: u64,
+    deadline: u64,
+    /// Requests sent.
+    attempts: u32,
+    /// Position in the progressive schedule.
+    position: usize,
+    backoff: Backoff,
+    not_found: u32,
+    /// When the request in flight was sent.
+    in_flight: Option<u64>,
+    next_poll: Option<u64>,
+    /// No request before this (Retry-After, backoff), whatever else happens.
+    not_before: u64,
+    stream: Stream,
+    garbage: u32,
+    percent: Option<u8>,
+    /// The stream said the task completed: fetch the record quickly.
+    server_done: bool,
+    last_fingerprint: Option<u64>,
+    armed: Option<u64>,
+    expected_duration: Option<u64>,
+    outcome: Option<Outcome>,
+    actions: VecDeque<Action>,
+}
+
+impl Job {
+    pub fn new(cfg: Config) -> Self {
+        let backoff = Backoff::new(cfg.initial_delay, cfg.backoff_multiplier, cfg.max_delay)
+            .with_jitter(cfg.jitter)
+            .with_seed(cfg.seed);
+        Self {
+            cfg,
+            phase: Phase::Idle,
+            started: 0,
+            deadline: 0,
+            attempts: 0,
+            position: 0,
+            backoff,
+            not_found: 0,
+            in_flight: None,
+            next_poll: None,
+            not_before: 0,
+            stream: Stream::Off,
+            garbage: 0,
+            percent: None,
+            server_done: false,
+            last_fingerprint: None,
+            armed: None,
+            expected_duration: None,
+            outcome: None,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// A typical completion time (from past jobs) for the ETA.
+    pub fn set_expected_duration(&mut self, ms: Option<u64>) {
+        self.expected_duration = ms;
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The next action to execute, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// How the job ended; `None` while running or after `Stop`.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    pub fn deadline(&self) -> u64 {
+        self.deadline
+    }
+
+    pub fn channel(&self) -> Channel {
+        match self.stream {
+            Stream::Connecting { .. } | Stream::Open => Channel::Stream,
+            Stream::Off | Stream::Closed => Channel::Polling,
+        }
+    }
+
+    pub fn progress(&self, now: u64) -> Progress {
+        let elapsed = now.saturating_sub(self.started);
+        let eta = match self.percent {
+            Some(p @ 1..=100) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
+            _ => self
+                .expected_duration
+                .filter(|&e| e > elapsed)
+                .map(|e| e - elapsed),
+        };
+        Progress {
+            attempt: self.attempts,
+            max_attempts: self.cfg.max_attempts,
+            next_poll_in: self
+                .next_poll
+                .filter(|_| self.in_flight.is_none())
+                .map(|t| t.saturating_sub(now)),
+            elapsed_time: elapsed,
+            estimated_time_remaining: eta,
+            channel: self.channel(),
+            progress: self.percent,
+        }
+    }
+
+    pub fn handle(&mut self, now: u64, input: Input) {
+        match (self.phase, input) {
+            (Phase::Done, _) => return,
+            (Phase::Idle, Input::Start) => self.start(now),
+            (Phase::Idle, _) | (Phase::Running, Input::Start) => return,
+            (Phase::Running, Input::Stop) => {
+                // Silent: the page asked for it, so no callback.
+                self.release();
+                return;
+            }
+            (Phase::Running, Input::Timer) => {}
+            (Phase::Running, Input::Response(reply)) => {
+                if self.in_flight.take().is_none() {
+                    return; // stale: cancelled or timed out already
+                }
+                self.on_reply(now, reply);
+            }
+            (Phase::Running, Input::RequestFailed(e)) => {
+                if self.in_flight.take().is_none() {
+                    return;
+                }
+                self.on_transient(now, e);
+            }
+            (Phase::Running, Input::StreamOpened) => {
+                if !matches!(self.stream, Stream::Connecting { .. }) {
+                    return;
+                }
+                self.on_stream_open(now);
+            }
+            (Phase::Running, Input::StreamMessage(ev)) => match self.stream {
+                Stream::Connecting { .. } => {
+                    self.on_stream_open(now);
+                    self.on_stream(now, ev);
+                }
+                Stream::Open => self.on_stream(now, ev),
+                Stream::Off | Stream::Closed => return,
+            },
+            (Phase::Running, Input::StreamFailed) => {
+                if !matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+                    return;
+                }
+                self.fall_back(now);
+            }
+        }
+        if self.phase == Phase::Running {
+            self.drive(now);
+        }
+        if self.phase == Phase::Running {
+            self.actions.push_back(Action::Progress(self.progress(now)));
+        }
+    }
+
+    fn start(&mut self, now: u64) {
+        self.phase = Phase::Running;
+        self.started = now;
+        self.deadline = now.saturating_add(self.cfg.timeout);
+        if self.cfg.use_stream {
+            self.stream = Stream::Connecting { since: now };
+            self.actions.push_back(Action::OpenStream);
+        } else {
+            self.next_poll = Some(now);
+        }
+    }
+
+    /// Checks every limit and timer, then sends what is due and re-arms.
+    fn drive(&mut self, now: u64) {
+        if now >= self.deadline {
+            return self.finish(now, Err(PollError::Timeout));
+        }
+        if let Some(sent) = self.in_flight {
+            if sent.saturating_add(self.cfg.request_timeout) <= now {
+                self.in_flight = None;
+                self.actions.push_back(Action::CancelRequest);
+                self.on_transient(now, PollError::RequestTimeout);
+            }
+        }
+        if let Stream::Connecting { since } = self.stream {
+            if since.saturating_add(self.cfg.sse_connect_timeout) <= now {
+                self.fall_back(now);
+            }
+        }
+        if self.phase != Phase::Running {
+            return;
+        }
+        if self.in_flight.is_none() {
+            if let Some(at) = self.next_poll {
+                if self.attempts >= self.cfg.max_attempts {
+                    return self.finish(now, Err(PollError::MaxAttempts));
+                }
+                if at <= now {
+                    self.attempts += 1;
+                    self.in_flight = Some(now);
+                    self.next_poll = None;
+                    self.actions.push_back(Action::SendRequest);
+                }
+            }
+        }
+        let wake = [
+            Some(self.deadline),
+            self.next_poll.filter(|_| self.in_flight.is_none()),
+            self.in_flight
+                .map(|s| s.saturating_add(self.cfg.request_timeout)),
+            match self.stream {
+                Stream::Connecting { since } => {
+                    Some(since.saturating_add(self.cfg.sse_connect_timeout))
+                }
+                _ => None,
+            },
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if wake != self.armed {
+            self.armed = wake;
+            if let Some(at) = wake {
+                self.actions.push_back(Action::ArmTimer { at });
+            }
+        }
+    }
+
+    fn on_reply(&mut self, now: u64, reply: Reply) {
+        match reply {
+            Reply::Record { state, fingerprint } => {
+                self.backoff.reset();
+                self.not_found = 0;
+                if self.on_record(now, state, fingerprint) {
+                    self.schedule_next(now);
+                }
+            }
+            Reply::Unreadable => self.on_transient(now, PollError::InvalidResponse),
+            Reply::Status {
+                status,
+                retry_after,
+            } => match classify_status(status) {
+                Class::Success => self.on_transient(now, PollError::InvalidResponse),
+                Class::RateLimited => {
+                    let wait = retry_after.map_or(self.cfg.rate_limit_delay, |d| {
+                        d.min(self.cfg.max_retry_after)
+                    });
+                    self.retry(now, PollError::RateLimited, wait);
+                }
+                Class::NotFound => {
+                    self.not_found += 1;
+                    if self.not_found >= self.cfg.max_not_found {
+                        return self.finish(now, Err(PollError::NotFound));
+                    }
+                    let wait = self.progressive_wait();
+                    self.retry(now, PollError::NotFound, wait);
+                }
+                Class::Retry(e) => self.on_transient(now, e),
+                Class::Stop(e) => self.finish(now, Err(e)),
+            },
+        }
+    }
+
+    /// Reports a record; true while the job is still pending.
+    fn on_record(&mut self, now: u64, state: State, fingerprint: u64) -> bool {
+        if self.last_fingerprint != Some(fingerprint) {
+            self.last_fingerprint = Some(fingerprint);
+            self.actions.push_back(Action::Update);
+        }
+        match state {
+            State::Pending => true,
+            State::Complete { url } => {
+                self.complete(now, url);
+                false
+            }
+            State::Failed => {
+                self.finish(now, Err(PollError::GenerationFailed));
+                false
+            }
+        }
+    }
+
+    fn complete(&mut self, now: u64, url: Option<String>) {
+        match url {
+            Some(u) if !url_is_safe(&u) => self.finish(now, Err(PollError::InvalidUrl)),
+            url => self.finish(now, Ok(url)),
+        }
+    }
+
+    fn on_transient(&mut self, now: u64, e: PollError) {
+        let wait = self.backoff.next().unwrap_or(self.cfg.max_delay);
+        self.retry(now, e, wait);
+    }
+
+    fn retry(&mut self, now: u64, error: PollError, wait: u64) {
+        if now >= self.deadline {
+            return; // `drive` reports the timeout instead
+        }
+        let at = self.cut(now.saturating_add(wait));
+        self.not_before = at;
+        self.next_poll = Some(at);
+        self.actions.push_back(Action::Retry {
+            error,
+            delay: at - now,
+        });
+    }
+
+    fn progressive_wait(&mut self) -> u64 {
+        let w = self
+            .cfg
+            .intervals
+            .wait(self.position)
+            .min(self.cfg.max_delay);
+        self.position = self.position.saturating_add(1);
+        w
+    }
+
+    /// Schedules the next poll after a "not ready yet".
+    fn schedule_next(&mut self, now: u64) {
+        let wait = if self.stream == Stream::Open && !self.server_done {
+            match self.cfg.stream_poll_interval {
+                0 => {
+                    self.next_poll = None;
+                    return;
+                }
+                w => w,
+            }
+        } else {
+            self.progressive_wait()
+        };
+        self.next_poll = Some(self.cut(now.saturating_add(wait)));
+    }
+
+    /// Polls as soon as the rate limits allow.
+    fn poll_soon(&mut self, now: u64) {
+        if self.in_flight.is_none() {
+            let earliest = now.max(self.not_before);
+            self.next_poll = Some(self.next_poll.map_or(earliest, |t| t.min(earliest)));
+        }
+    }
+
+    fn on_stream_open(&mut self, now: u64) {
+        self.stream = Stream::Open;
+        self.garbage = 0;
+        // Catch up on anything that happened before we subscribed.
+        self.poll_soon(now);
+    }
+
+    fn on_stream(&mut self, now: u64, ev: StreamEvent) {
+        if ev != StreamEvent::Garbage {
+            self.garbage = 0;
+        }
+        match ev {
+            StreamEvent::Progress(p) => self.percent = Some(p),
+            StreamEvent::Result(url) => self.complete(now, Some(url)),
+            StreamEvent::File { state, fingerprint } => {
+                self.on_record(now, state, fingerprint);
+            }
+            StreamEvent::Task(TaskStatus::Completed) => {
+                // The record holds the url: fetch it now, and quickly after.
+                self.server_done = true;
+                self.poll_soon(now);
+            }
+            StreamEvent::Task(TaskStatus::Error) => {
+                self.finish(now, Err(PollError::GenerationFailed))
+            }
+            StreamEvent::Task(_) | StreamEvent::Ignored => {}
+            StreamEvent::Garbage => {
+                self.garbage += 1;
+                if self.garbage >= self.cfg.max_stream_garbage {
+                    self.fall_back(now);
+                }
+            }
+        }
+    }
+
+    /// The stream is gone for good: poll instead, resuming the schedule where
+    /// the elapsed time puts it rather than at its fastest.
+    fn fall_back(&mut self, now: u64) {
+        self.actions.push_back(Action::CloseStream);
+        self.stream = Stream::Closed;
+        let by_time = self
+            .cfg
+            .intervals
+            .position_for_elapsed(now.saturating_sub(self.started));
+        self.position = self.position.max(by_time);
+        self.poll_soon(now);
+    }
+
+    fn cut(&self, at: u64) -> u64 {
+        at.min(self.deadline)
+    }
+
+    fn finish(&mut self, now: u64, result: Result<Option<String>, PollError>) {
+        self.release();
+        self.outcome = Some(Outcome {
+            error: result.as_ref().err().copied(),
+            duration: now.saturating_sub(self.started),
+            attempts: self.attempts,
+        });
+        self.actions.push_back(match result {
+            Ok(url) => Action::Complete { url },
+            Err(e) => Action::Fail(e),
+        });
+    }
+
+    /// Ends the job and releases its resources.
+    fn release(&mut self) {
+        self.phase = Phase::Done;
+        if self.in_flight.take().is_some() {
+            self.actions.push_back(Action::CancelRequest);
+        }
+        if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+            self.actions.push_back(Action::CloseStream);
+        }
+        self.stream = Stream::Closed;
+        self.next_poll = None;
+        self.armed = None;
+    }
+}
