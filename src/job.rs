@@ -215,7 +215,8 @@ impl Job {
                 self.release();
                 return;
             }
-            (Phase::Running, Input::Timer) => {}
+            // The browser's timer is spent once it fires, even early: re-arm.
+            (Phase::Running, Input::Timer) => self.armed = None,
             (Phase::Running, Input::Response(reply)) => {
                 if self.in_flight.take().is_none() {
                     return; // stale: cancelled or timed out already

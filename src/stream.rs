@@ -26,8 +26,14 @@ pub fn read_message<J: JsonView>(parsed: Option<&J>, raw: &str, media: Media) ->
     let Some(msg) = parsed.filter(|m| m.is_object()) else {
         return StreamEvent::Garbage;
     };
-    let (Some(kind), Some(object)) = (msg.get("type").and_then(|t| t.string()), msg.get("object"))
-    else {
+    let Some(kind) = msg.get("type").and_then(|t| t.string()) else {
+        return StreamEvent::Garbage;
+    };
+    let known = ["render_progress", "render_result", "file", "task_status"];
+    if !known.contains(&kind.as_str()) {
+        return StreamEvent::Ignored; // pings and future message types
+    }
+    let Some(object) = msg.get("object") else {
         return StreamEvent::Garbage;
     };
     let text = |key: &str| {

@@ -1,0 +1,169 @@
+//! A fake clock and a fake browser for driving a `Job`: it executes the
+//! actions the way the web layer does (one timer, one request, one stream)
+//! and records everything with the time it happened.
+#![allow(dead_code)]
+
+use smart_polling::job::{Action, Input, Job, Reply};
+use smart_polling::record::State;
+use smart_polling::stream::StreamEvent;
+use smart_polling::{Config, PollError};
+
+pub struct Harness {
+    pub job: Job,
+    pub now: u64,
+    /// Every action with the time it was emitted.
+    pub log: Vec<(u64, Action)>,
+    pub timer: Option<u64>,
+    pub in_flight: bool,
+    pub stream_open: bool,
+}
+
+impl Harness {
+    pub fn new(cfg: Config) -> Self {
+        Self {
+            job: Job::new(cfg),
+            now: 0,
+            log: Vec::new(),
+            timer: None,
+            in_flight: false,
+            stream_open: false,
+        }
+    }
+
+    /// A config with no jitter and no stream, for exact waits.
+    pub fn polling(f: impl FnOnce(&mut Config)) -> Self {
+        let mut cfg = Config {
+            jitter: smart_polling::schedule::Jitter::None,
+            use_stream: false,
+            ..Config::default()
+        };
+        f(&mut cfg);
+        let mut h = Self::new(cfg);
+        h.feed(Input::Start);
+        h
+    }
+
+    pub fn feed(&mut self, input: Input) -> Vec<Action> {
+        self.job.handle(self.now, input);
+        let mut out = Vec::new();
+        while let Some(a) = self.job.poll_action() {
+            match &a {
+                Action::ArmTimer { at } => self.timer = Some(*at),
+                Action::SendRequest => {
+                    assert!(!self.in_flight, "two requests in flight");
+                    self.in_flight = true;
+                }
+                Action::CancelRequest => self.in_flight = false,
+                Action::OpenStream => self.stream_open = true,
+                Action::CloseStream => self.stream_open = false,
+                Action::Complete { .. } | Action::Fail(_) => self.timer = None,
+                _ => {}
+            }
+            self.log.push((self.now, a.clone()));
+            out.push(a);
+        }
+        out
+    }
+
+    /// Jumps to the armed timer and fires it.
+    pub fn fire(&mut self) -> Vec<Action> {
+        let at = self.timer.expect("a timer is armed");
+        assert!(at >= self.now, "timer in the past");
+        self.now = at;
+        self.timer = None;
+        self.feed(Input::Timer)
+    }
+
+    pub fn advance(&mut self, ms: u64) {
+        self.now += ms;
+    }
+
+    pub fn respond(&mut self, reply: Reply) -> Vec<Action> {
+        assert!(self.in_flight, "no request to answer");
+        self.in_flight = false;
+        self.feed(Input::Response(reply))
+    }
+
+    pub fn pending(&mut self) -> Vec<Action> {
+        self.respond(pending())
+    }
+
+    pub fn status(&mut self, status: u16, retry_after: Option<u64>) -> Vec<Action> {
+        self.respond(Reply::Status {
+            status,
+            retry_after,
+        })
+    }
+
+    pub fn network_error(&mut self) -> Vec<Action> {
+        assert!(self.in_flight, "no request to fail");
+        self.in_flight = false;
+        self.feed(Input::RequestFailed(PollError::Network))
+    }
+
+    pub fn message(&mut self, ev: StreamEvent) -> Vec<Action> {
+        self.feed(Input::StreamMessage(ev))
+    }
+
+    /// Times at which requests were sent.
+    pub fn request_times(&self) -> Vec<u64> {
+        self.log
+            .iter()
+            .filter(|(_, a)| *a == Action::SendRequest)
+            .map(|(t, _)| *t)
+            .collect()
+    }
+
+    pub fn retries(&self) -> Vec<(PollError, u64)> {
+        self.log
+            .iter()
+            .filter_map(|(_, a)| match a {
+                Action::Retry { error, delay } => Some((*error, *delay)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn terminals(&self) -> Vec<Action> {
+        self.log
+            .iter()
+            .filter(|(_, a)| matches!(a, Action::Complete { .. } | Action::Fail(_)))
+            .map(|(_, a)| a.clone())
+            .collect()
+    }
+
+    pub fn count(&self, want: &Action) -> usize {
+        self.log.iter().filter(|(_, a)| a == want).count()
+    }
+
+    /// Answers every request with "pending" until the job ends or `until`.
+    pub fn run_pending_until(&mut self, until: u64) {
+        while !self.job.is_finished() && self.now < until {
+            if self.in_flight {
+                self.pending();
+            } else {
+                self.fire();
+            }
+        }
+    }
+}
+
+pub fn pending() -> Reply {
+    Reply::Record {
+        state: State::Pending,
+        fingerprint: 1,
+    }
+}
+
+pub fn done(url: &str) -> Reply {
+    Reply::Record {
+        state: State::Complete {
+            url: Some(url.into()),
+        },
+        fingerprint: 2,
+    }
+}
+
+pub fn fail(e: PollError) -> Action {
+    Action::Fail(e)
+}

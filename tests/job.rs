@@ -1,0 +1,550 @@
+//! The job state machine driven by a fake clock: every rule of the schedule,
+//! the classification and the stream fallback, asserted as requests made,
+//! callbacks emitted and times waited.
+
+mod harness;
+
+use harness::{done, fail, pending, Harness};
+use smart_polling::job::{Action, Input, Reply};
+use smart_polling::record::{State, TaskStatus};
+use smart_polling::schedule::{Backoff, Jitter};
+use smart_polling::stream::StreamEvent;
+use smart_polling::{Channel, Config, PollError};
+
+#[test]
+fn polls_at_once_then_follows_the_progressive_schedule() {
+    let mut h = Harness::polling(|_| {});
+    h.run_pending_until(100_000);
+    let times = h.request_times();
+    let want: Vec<u64> = vec![
+        0, 1000, 2000, 3000, 4000, 5000, // 1 s for the first 5 waits
+        7000, 9000, 11_000, 13_000, 15_000, // 2 s for the next 5
+        20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000, 55_000, 60_000,
+        65_000, // 5 s x10
+        75_000, 85_000, 95_000, // then 10 s
+    ];
+    assert_eq!(&times[..want.len()], &want[..]);
+}
+
+#[test]
+fn completes_with_the_url_and_stops_polling() {
+    let mut h = Harness::polling(|_| {});
+    h.pending();
+    h.fire();
+    let out = h.respond(done("https://cdn/x.png"));
+    assert!(out.contains(&Action::Update));
+    assert!(out.contains(&Action::Complete {
+        url: Some("https://cdn/x.png".into())
+    }));
+    assert_eq!(h.timer, None);
+    assert!(h.job.is_finished());
+    assert!(h.feed(Input::Timer).is_empty());
+    assert_eq!(h.request_times().len(), 2);
+    let o = h.job.outcome().unwrap();
+    assert_eq!((o.error, o.attempts, o.duration), (None, 2, 1000));
+}
+
+#[test]
+fn update_fires_only_when_the_record_changes() {
+    let mut h = Harness::polling(|_| {});
+    h.pending();
+    h.fire();
+    h.pending();
+    h.fire();
+    h.respond(Reply::Record {
+        state: State::Pending,
+        fingerprint: 7,
+    });
+    assert_eq!(h.count(&Action::Update), 2);
+}
+
+#[test]
+fn generation_failure_ends_the_job() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.respond(Reply::Record {
+        state: State::Failed,
+        fingerprint: 3,
+    });
+    assert_eq!(out.last(), Some(&fail(PollError::GenerationFailed)));
+}
+
+#[test]
+fn a_javascript_url_is_refused() {
+    let mut h = Harness::polling(|_| {});
+    h.respond(done("javascript:alert(1)"));
+    assert_eq!(h.terminals(), vec![fail(PollError::InvalidUrl)]);
+}
+
+#[test]
+fn complete_without_url_when_all_tasks_completed() {
+    let mut h = Harness::polling(|_| {});
+    h.respond(Reply::Record {
+        state: State::Complete { url: None },
+        fingerprint: 4,
+    });
+    assert_eq!(h.terminals(), vec![Action::Complete { url: None }]);
+}
+
+#[test]
+fn rate_limit_waits_per_retry_after() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.status(429, Some(7000));
+    assert!(out.contains(&Action::Retry {
+        error: PollError::RateLimited,
+        delay: 7000
+    }));
+    assert_eq!(h.timer, Some(7000));
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 7000]);
+}
+
+#[test]
+fn rate_limit_without_retry_after_waits_sixty_seconds() {
+    let mut h = Harness::polling(|_| {});
+    h.status(429, None);
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 60_000]);
+}
+
+#[test]
+fn retry_after_is_capped_and_never_passes_the_deadline() {
+    let mut h = Harness::polling(|c| c.max_retry_after = 120_000);
+    h.status(429, Some(86_400_000));
+    assert_eq!(h.retries(), vec![(PollError::RateLimited, 120_000)]);
+
+    let mut h = Harness::polling(|c| c.timeout = 30_000);
+    h.status(429, Some(100_000));
+    assert_eq!(h.retries(), vec![(PollError::RateLimited, 30_000)]);
+    assert_eq!(h.timer, Some(30_000));
+    h.fire();
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    assert_eq!(h.request_times(), vec![0]);
+}
+
+#[test]
+fn not_found_retries_on_the_schedule_then_the_record_appears() {
+    let mut h = Harness::polling(|_| {});
+    h.status(404, None);
+    h.fire();
+    h.status(404, None);
+    h.fire();
+    h.respond(done("https://cdn/a.png"));
+    assert_eq!(
+        h.retries(),
+        vec![(PollError::NotFound, 1000), (PollError::NotFound, 1000)]
+    );
+    assert_eq!(h.request_times(), vec![0, 1000, 2000]);
+    assert_eq!(h.terminals().len(), 1);
+    assert!(matches!(h.terminals()[0], Action::Complete { .. }));
+}
+
+#[test]
+fn not_found_has_its_own_bound() {
+    let mut h = Harness::polling(|c| c.max_not_found = 3);
+    h.status(404, None);
+    h.fire();
+    h.status(404, None);
+    h.fire();
+    let out = h.status(404, None);
+    assert_eq!(out.last(), Some(&fail(PollError::NotFound)));
+    assert_eq!(h.request_times().len(), 3);
+}
+
+#[test]
+fn a_found_record_resets_the_not_found_count() {
+    let mut h = Harness::polling(|c| c.max_not_found = 2);
+    h.status(404, None);
+    h.fire();
+    h.pending();
+    h.fire();
+    h.status(404, None);
+    assert!(!h.job.is_finished());
+}
+
+#[test]
+fn forbidden_and_unauthorized_stop_at_once() {
+    for (status, err) in [
+        (403, PollError::Forbidden),
+        (401, PollError::Unauthorized),
+        (400, PollError::Client(400)),
+        (410, PollError::Client(410)),
+    ] {
+        let mut h = Harness::polling(|_| {});
+        let out = h.status(status, None);
+        assert_eq!(out.last(), Some(&fail(err)));
+        assert_eq!(h.timer, None);
+        assert!(h.feed(Input::Timer).is_empty());
+        assert_eq!(h.request_times(), vec![0], "{status}");
+        assert_eq!(h.job.outcome().unwrap().error, Some(err));
+    }
+}
+
+#[test]
+fn server_errors_back_off_exponentially_up_to_max_delay() {
+    let mut h = Harness::polling(|c| c.max_delay = 10_000);
+    for _ in 0..6 {
+        h.status(503, None);
+        h.fire();
+    }
+    let delays: Vec<u64> = h.retries().iter().map(|r| r.1).collect();
+    assert_eq!(delays, [1000, 2000, 4000, 8000, 10_000, 10_000]);
+    assert!(h.retries().iter().all(|r| r.0 == PollError::Server(503)));
+    assert_eq!(
+        h.request_times(),
+        vec![0, 1000, 3000, 7000, 15_000, 25_000, 35_000]
+    );
+}
+
+#[test]
+fn a_success_resets_the_backoff() {
+    let mut h = Harness::polling(|_| {});
+    h.status(500, None);
+    h.fire();
+    h.status(500, None);
+    h.fire();
+    h.pending();
+    h.fire();
+    h.status(502, None);
+    let delays: Vec<u64> = h.retries().iter().map(|r| r.1).collect();
+    assert_eq!(delays, [1000, 2000, 1000]);
+}
+
+#[test]
+fn seeded_jitter_gives_exact_waits() {
+    let mut h = Harness::polling(|c| {
+        c.jitter = Jitter::Full;
+        c.seed = 99;
+    });
+    for _ in 0..5 {
+        h.network_error();
+        h.fire();
+    }
+    let want: Vec<u64> = Backoff::new(1000, 2.0, 30_000)
+        .with_jitter(Jitter::Full)
+        .with_seed(99)
+        .take(5)
+        .collect();
+    let got: Vec<u64> = h.retries().iter().map(|r| r.1).collect();
+    assert_eq!(got, want);
+    assert!(h.retries().iter().all(|r| r.0 == PollError::Network));
+}
+
+#[test]
+fn network_failure_retries_with_backoff() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.network_error();
+    assert!(out.contains(&Action::Retry {
+        error: PollError::Network,
+        delay: 1000
+    }));
+}
+
+#[test]
+fn a_hanging_request_times_out_and_is_cancelled() {
+    let mut h = Harness::polling(|c| c.request_timeout = 5000);
+    assert_eq!(h.timer, Some(5000));
+    let out = h.fire();
+    assert_eq!(out[0], Action::CancelRequest);
+    assert!(out.contains(&Action::Retry {
+        error: PollError::RequestTimeout,
+        delay: 1000
+    }));
+    assert!(!h.in_flight);
+    // The late response of the cancelled request is ignored.
+    assert!(h.feed(Input::Response(pending())).is_empty());
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 6000]);
+}
+
+#[test]
+fn malformed_bodies_are_retried_not_fatal() {
+    let mut h = Harness::polling(|_| {});
+    h.respond(Reply::Unreadable);
+    h.fire();
+    h.status(200, None);
+    assert_eq!(
+        h.retries(),
+        vec![
+            (PollError::InvalidResponse, 1000),
+            (PollError::InvalidResponse, 2000)
+        ]
+    );
+    assert!(!h.job.is_finished());
+}
+
+#[test]
+fn every_wait_is_cut_at_the_deadline() {
+    let mut h = Harness::polling(|c| {
+        c.timeout = 10_000;
+        c.intervals = smart_polling::schedule::Intervals::new(vec![4000]).unwrap();
+    });
+    h.run_pending_until(1_000_000);
+    assert_eq!(h.request_times(), vec![0, 4000, 8000]);
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    let (t, _) = h.log.last().unwrap();
+    assert_eq!(*t, 10_000, "timed out exactly at the deadline");
+    assert_eq!(h.job.outcome().unwrap().duration, 10_000);
+}
+
+#[test]
+fn the_deadline_aborts_a_request_in_flight() {
+    let mut h = Harness::polling(|c| {
+        c.timeout = 3000;
+        c.request_timeout = 60_000;
+    });
+    let out = h.fire();
+    assert_eq!(h.now, 3000);
+    assert_eq!(out, vec![Action::CancelRequest, fail(PollError::Timeout)]);
+}
+
+#[test]
+fn max_attempts_bounds_the_requests() {
+    let mut h = Harness::polling(|c| c.max_attempts = 3);
+    h.run_pending_until(1_000_000);
+    assert_eq!(h.request_times(), vec![0, 1000, 2000]);
+    assert_eq!(h.terminals(), vec![fail(PollError::MaxAttempts)]);
+    // Given up as soon as the third answer said "not yet", not a wait later.
+    assert_eq!(h.now, 2000);
+}
+
+#[test]
+fn a_five_minute_video_completes_under_the_default_config() {
+    for cfg in [Config::default(), Config::video()] {
+        let mut cfg = cfg;
+        cfg.use_stream = false;
+        let mut h = Harness::new(cfg);
+        h.feed(Input::Start);
+        while !h.job.is_finished() {
+            if h.in_flight {
+                if h.now >= 300_000 {
+                    h.respond(done("https://cdn/v.mp4"));
+                } else {
+                    h.pending();
+                }
+            } else {
+                h.fire();
+            }
+        }
+        assert!(
+            matches!(h.terminals()[..], [Action::Complete { .. }]),
+            "{:?}",
+            h.terminals()
+        );
+        assert!(h.now < 300_000 + 31_000, "seen within one slow interval");
+    }
+}
+
+#[test]
+fn stop_is_silent_and_cancels_the_request() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.feed(Input::Stop);
+    assert_eq!(out, vec![Action::CancelRequest]);
+    for input in [
+        Input::Response(done("https://x/a.png")),
+        Input::Timer,
+        Input::RequestFailed(PollError::Network),
+        Input::StreamMessage(StreamEvent::Result("https://x/a.png".into())),
+        Input::Start,
+        Input::Stop,
+    ] {
+        assert!(h.feed(input).is_empty());
+    }
+    assert!(h.terminals().is_empty());
+    assert_eq!(h.job.outcome(), None);
+}
+
+#[test]
+fn inputs_before_start_are_ignored() {
+    let mut h = Harness::new(Config::default());
+    assert!(h.feed(Input::Timer).is_empty());
+    assert!(h.feed(Input::Response(pending())).is_empty());
+}
+
+#[test]
+fn progress_reports_attempts_wait_and_eta() {
+    let mut h = Harness::polling(|_| {});
+    h.job.set_expected_duration(Some(10_000));
+    h.advance(200);
+    let out = h.pending();
+    let Some(Action::Progress(p)) = out.last() else {
+        panic!("no progress: {out:?}")
+    };
+    assert_eq!(p.attempt, 1);
+    assert_eq!(p.max_attempts, 60);
+    assert_eq!(p.next_poll_in, Some(1000));
+    assert_eq!(p.elapsed_time, 200);
+    assert_eq!(p.estimated_time_remaining, Some(9800));
+    assert_eq!(p.channel, Channel::Polling);
+}
+
+// ---- the event stream ----
+
+fn streaming() -> Harness {
+    let mut h = Harness::new(Config {
+        jitter: Jitter::None,
+        sse_connect_timeout: 5000,
+        ..Config::default()
+    });
+    let out = h.feed(Input::Start);
+    assert_eq!(out[0], Action::OpenStream);
+    assert!(!out.contains(&Action::SendRequest));
+    h
+}
+
+#[test]
+fn stream_completion_closes_the_stream() {
+    let mut h = streaming();
+    h.advance(100);
+    let out = h.feed(Input::StreamOpened);
+    // One catch-up poll for anything that happened before we subscribed.
+    assert!(out.contains(&Action::SendRequest));
+    h.advance(50);
+    h.pending();
+    // While the stream is open, polls are only a slow safety net.
+    assert_eq!(h.timer, Some(150 + 30_000));
+    h.advance(2000);
+    let out = h.message(StreamEvent::Progress(50));
+    let Some(Action::Progress(p)) = out.last() else {
+        panic!()
+    };
+    assert_eq!((p.progress, p.channel), (Some(50), Channel::Stream));
+    assert_eq!(p.estimated_time_remaining, Some(2150));
+    h.advance(2000);
+    let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    assert_eq!(
+        out,
+        vec![
+            Action::CloseStream,
+            Action::Complete {
+                url: Some("https://cdn/a.png".into())
+            }
+        ]
+    );
+    assert!(!h.stream_open);
+    assert_eq!(h.request_times(), vec![100]);
+}
+
+#[test]
+fn a_stream_that_never_opens_falls_back_to_polling() {
+    let mut h = streaming();
+    assert_eq!(h.timer, Some(5000));
+    let out = h.fire();
+    assert_eq!(out[0], Action::CloseStream);
+    assert!(out.contains(&Action::SendRequest));
+    assert_eq!(h.job.channel(), Channel::Polling);
+    // A late "open" from the closed stream changes nothing.
+    h.pending();
+    assert!(h.feed(Input::StreamOpened).is_empty());
+    h.fire();
+    h.respond(done("https://cdn/a.png"));
+    assert_eq!(h.terminals().len(), 1);
+}
+
+#[test]
+fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
+    let mut h = streaming();
+    h.feed(Input::StreamOpened);
+    h.pending();
+    h.advance(40_000);
+    let out = h.feed(Input::StreamFailed);
+    assert_eq!(out[0], Action::CloseStream);
+    assert!(out.contains(&Action::SendRequest));
+    h.pending();
+    // 40 s in: the 5 s stage of the schedule, not the 1 s start.
+    assert_eq!(h.timer, Some(45_000));
+}
+
+#[test]
+fn repeated_garbage_drops_the_stream() {
+    let mut h = streaming();
+    h.feed(Input::StreamOpened);
+    h.pending();
+    h.message(StreamEvent::Garbage);
+    h.message(StreamEvent::Progress(5)); // a good message resets the count
+    h.message(StreamEvent::Garbage);
+    h.message(StreamEvent::Garbage);
+    assert!(h.stream_open);
+    let out = h.message(StreamEvent::Garbage);
+    assert_eq!(out[0], Action::CloseStream);
+    assert!(out.contains(&Action::SendRequest));
+}
+
+#[test]
+fn task_completed_on_the_stream_fetches_the_record_now() {
+    let mut h = streaming();
+    h.feed(Input::StreamOpened);
+    h.pending();
+    h.advance(3000);
+    let out = h.message(StreamEvent::Task(TaskStatus::Completed));
+    assert!(out.contains(&Action::SendRequest));
+    let out = h.respond(done("https://cdn/a.png"));
+    assert!(matches!(out.last(), Some(Action::Complete { .. })));
+}
+
+#[test]
+fn task_error_on_the_stream_fails_once() {
+    let mut h = streaming();
+    h.feed(Input::StreamOpened);
+    let out = h.message(StreamEvent::Task(TaskStatus::Error));
+    assert_eq!(
+        out,
+        vec![
+            Action::CancelRequest,
+            Action::CloseStream,
+            fail(PollError::GenerationFailed)
+        ]
+    );
+    assert!(h
+        .message(StreamEvent::Result("https://x/a.png".into()))
+        .is_empty());
+}
+
+#[test]
+fn a_file_record_on_the_stream_completes_like_a_poll() {
+    let mut h = streaming();
+    let out = h.message(StreamEvent::File {
+        state: State::Complete {
+            url: Some("https://cdn/v.mp4".into()),
+        },
+        fingerprint: 11,
+    });
+    assert!(out.contains(&Action::Update));
+    assert!(matches!(out.last(), Some(Action::Complete { .. })));
+}
+
+#[test]
+fn a_completion_seen_on_both_channels_is_reported_once() {
+    let mut h = streaming();
+    h.feed(Input::StreamOpened);
+    h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    // the catch-up poll's answer arrives after: ignored
+    h.in_flight = true;
+    assert!(h.respond(done("https://cdn/a.png")).is_empty());
+    assert_eq!(h.terminals().len(), 1);
+}
+
+#[test]
+fn stream_only_mode_makes_no_safety_polls() {
+    let mut h = Harness::new(Config {
+        stream_poll_interval: 0,
+        ..Config::default()
+    });
+    h.feed(Input::Start);
+    h.feed(Input::StreamOpened);
+    h.pending();
+    assert_eq!(h.timer, Some(Config::default().timeout));
+    assert_eq!(h.request_times().len(), 1);
+}
+
+#[test]
+fn an_early_timer_is_re_armed() {
+    let mut h = Harness::polling(|_| {});
+    h.advance(100);
+    h.pending();
+    assert_eq!(h.timer, Some(1100));
+    h.now = 1099;
+    let out = h.feed(Input::Timer);
+    assert!(out.contains(&Action::ArmTimer { at: 1100 }), "{out:?}");
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 1100]);
+}

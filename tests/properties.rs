@@ -1,0 +1,188 @@
+//! Whatever arrives, in whatever order and at whatever time: at most one
+//! terminal output, nothing after it or after stop, no wait beyond `maxDelay`
+//! (except what a 429 asked for, itself bounded) and nothing past the deadline.
+
+use proptest::prelude::*;
+use smart_polling::job::{Action, Input, Job, Reply};
+use smart_polling::record::{State, TaskStatus};
+use smart_polling::schedule::{Intervals, Jitter};
+use smart_polling::stream::StreamEvent;
+use smart_polling::{Config, PollError};
+
+fn reply() -> impl Strategy<Value = Reply> {
+    prop_oneof![
+        4 => (0u64..4).prop_map(|f| Reply::Record { state: State::Pending, fingerprint: f }),
+        1 => Just(Reply::Record { state: State::Complete { url: Some("https://x/a.png".into()) }, fingerprint: 9 }),
+        1 => Just(Reply::Record { state: State::Complete { url: Some("javascript:x".into()) }, fingerprint: 9 }),
+        1 => Just(Reply::Record { state: State::Failed, fingerprint: 8 }),
+        1 => Just(Reply::Unreadable),
+        3 => (prop::sample::select(vec![200u16, 301, 400, 401, 403, 404, 408, 429, 500, 503]),
+              prop::option::of(0u64..200_000_000))
+            .prop_map(|(status, retry_after)| Reply::Status { status, retry_after }),
+    ]
+}
+
+fn stream_event() -> impl Strategy<Value = StreamEvent> {
+    prop_oneof![
+        (0u8..=100).prop_map(StreamEvent::Progress),
+        Just(StreamEvent::Result("https://x/v.mp4".into())),
+        Just(StreamEvent::File {
+            state: State::Pending,
+            fingerprint: 5
+        }),
+        prop::sample::select(vec![
+            TaskStatus::Completed,
+            TaskStatus::Error,
+            TaskStatus::InProgress
+        ])
+        .prop_map(StreamEvent::Task),
+        Just(StreamEvent::Ignored),
+        Just(StreamEvent::Garbage),
+    ]
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        6 => Just(Input::Timer),
+        6 => reply().prop_map(Input::Response),
+        1 => Just(Input::RequestFailed(PollError::Network)),
+        1 => Just(Input::StreamOpened),
+        3 => stream_event().prop_map(Input::StreamMessage),
+        1 => Just(Input::StreamFailed),
+        1 => Just(Input::Stop),
+        1 => Just(Input::Start),
+    ]
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (
+        prop::collection::vec(1u64..20_000, 1..6),
+        1u64..5_000,
+        0u64..60_000,
+        (1u32..8).prop_map(f64::from),
+        1u32..40,
+        1u64..600_000,
+        any::<bool>(),
+        any::<u64>(),
+        prop::sample::select(vec![Jitter::None, Jitter::Full, Jitter::Bounded(0.3)]),
+    )
+        .prop_map(
+            |(intervals, initial, extra, mult, max_attempts, timeout, use_stream, seed, jitter)| {
+                Config {
+                    intervals: Intervals::new(intervals).unwrap(),
+                    initial_delay: initial,
+                    max_delay: initial + extra,
+                    backoff_multiplier: mult,
+                    max_attempts,
+                    timeout,
+                    use_stream,
+                    seed,
+                    jitter,
+                    ..Config::default()
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn job_invariants(
+        cfg in config(),
+        start_at in 0u64..1_000_000,
+        steps in prop::collection::vec((0u64..40_000, input()), 0..80),
+    ) {
+        let max_delay = cfg.max_delay;
+        let rate_limit_cap = cfg.max_retry_after.max(cfg.rate_limit_delay);
+        let mut job = Job::new(cfg.clone());
+        let mut now = start_at;
+        job.handle(now, Input::Start);
+        let deadline = job.deadline();
+        prop_assert_eq!(deadline, start_at + cfg.timeout);
+
+        let mut terminals = 0;
+        let mut stopped = false;
+        let mut in_flight = false;
+        // The browser's one-shot timer: spent when it fires.
+        let mut timer: Option<u64> = None;
+        let drain = |job: &mut Job, now: u64, in_flight: &mut bool, timer: &mut Option<u64>| -> Result<Vec<Action>, TestCaseError> {
+            let mut out = Vec::new();
+            while let Some(a) = job.poll_action() {
+                match &a {
+                    Action::SendRequest => {
+                        prop_assert!(!*in_flight, "two requests in flight");
+                        prop_assert!(now < deadline, "request at/after the deadline");
+                        *in_flight = true;
+                    }
+                    Action::CancelRequest => *in_flight = false,
+                    Action::ArmTimer { at } => {
+                        prop_assert!(*at <= deadline, "timer past the deadline");
+                        *timer = Some(*at);
+                    }
+                    Action::Retry { error, delay } => {
+                        let cap = if *error == PollError::RateLimited { rate_limit_cap } else { max_delay };
+                        prop_assert!(*delay <= cap, "wait {} over cap {} for {:?}", delay, cap, error);
+                        prop_assert!(now + delay <= deadline, "retry past the deadline");
+                    }
+                    Action::Progress(p) => {
+                        if let Some(n) = p.next_poll_in {
+                            prop_assert!(now + n <= deadline);
+                        }
+                    }
+                    _ => {}
+                }
+                out.push(a);
+            }
+            Ok(out)
+        };
+        drain(&mut job, now, &mut in_flight, &mut timer)?;
+
+        for (dt, inp) in steps {
+            now += dt;
+            let is_stop = inp == Input::Stop;
+            let is_reply = matches!(inp, Input::Response(_) | Input::RequestFailed(_));
+            // Replies may arrive with no request in flight (stale after a
+            // cancel): the job must ignore them.
+            if inp == Input::Timer {
+                timer = None;
+            }
+            job.handle(now, inp);
+            if is_reply {
+                in_flight = false;
+            }
+            let out = drain(&mut job, now, &mut in_flight, &mut timer)?;
+            if stopped || terminals > 0 {
+                prop_assert!(out.is_empty(), "output after the end: {:?}", out);
+                continue;
+            }
+            if is_stop {
+                prop_assert!(
+                    out.iter().all(|a| matches!(a, Action::CancelRequest | Action::CloseStream)),
+                    "stop produced {:?}", out
+                );
+                stopped = true;
+            }
+            let ends = out.iter().filter(|a| matches!(a, Action::Complete { .. } | Action::Fail(_))).count();
+            prop_assert!(ends <= 1);
+            if ends == 1 {
+                prop_assert!(matches!(out.last(), Some(Action::Complete { .. } | Action::Fail(_))),
+                    "terminal action must be the last: {:?}", out);
+                prop_assert!(job.is_finished());
+                prop_assert!(job.outcome().is_some());
+            }
+            terminals += ends;
+            if !job.is_finished() {
+                // Liveness: a running job always has its timer armed (at
+                // least for the deadline), or it could hang forever.
+                prop_assert!(timer.is_some(), "running job with no timer");
+            }
+        }
+        // If the job outlived its deadline it must have ended by now.
+        if now >= deadline && !stopped {
+            job.handle(now, Input::Timer);
+            drain(&mut job, now, &mut in_flight, &mut timer)?;
+            prop_assert!(job.is_finished());
+        }
+    }
+}

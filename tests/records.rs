@@ -1,0 +1,1175 @@
+//! Reading file records, project records and stream messages from
+//! serde_json values, through the same `JsonView` the browser layer uses.
+
+mod common;
+
+use common::{j, J};
+use serde_json::{json, Value};
+use smart_polling::record::{fingerprint, read_file, read_project, State, TaskStatus};
+use smart_polling::stream::{read_message, StreamEvent};
+use smart_polling::{Media, PollError};
+
+const ALL_MEDIA: [Media; 3] = [Media::Any, Media::Image, Media::Video];
+
+fn file(v: &Value, media: Media) -> Result<State, PollError> {
+    read_file(&j(v), media)
+}
+
+fn project(v: &Value, media: Media) -> Result<State, PollError> {
+    read_project(&j(v), media)
+}
+
+fn complete(url: &str) -> State {
+    State::Complete {
+        url: Some(url.to_owned()),
+    }
+}
+
+fn done_without_url() -> State {
+    State::Complete { url: None }
+}
+
+/// A file record with the given `url` and task statuses, no type hints.
+fn file_with(url: Value, statuses: &[&str]) -> Value {
+    let tasks: Vec<Value> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({ "id": format!("t{i}"), "status": s, "project_id": "p1" }))
+        .collect();
+    json!({ "id": "f1", "url": url, "tasks": tasks })
+}
+
+/// The shape `GET /api/file/{id}` really returns, with an unknown member.
+fn real_file_record(url: Value) -> Value {
+    json!({
+        "id": "file_01HZX",
+        "url": url,
+        "thumbnail_url": "https://cdn.example.com/thumbs/file_01HZX.webp",
+        "type": "image",
+        "image_generation_id": "gen_42",
+        "video_generation_id": null,
+        "duration": null,
+        "tasks": [
+            { "id": "task_1", "status": "in_progress", "project_id": "proj_7" }
+        ],
+        "extra_unknown_field": { "nested": [1, 2, { "deep": true }], "flag": "x" }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The JsonView adapter itself
+// ---------------------------------------------------------------------------
+
+#[test]
+fn json_view_adapter_follows_its_contract() {
+    use smart_polling::record::JsonView;
+    let v = json!({ "s": "x", "n": 1.5, "a": [1, "b"], "o": {}, "z": null });
+    let r = j(&v);
+    assert!(r.is_object());
+    assert!(!r.is_null());
+    assert_eq!(r.array_len(), None);
+    assert_eq!(r.get("s").and_then(|x| x.string()), Some("x".to_owned()));
+    assert_eq!(r.get("n").and_then(|x| x.number()), Some(1.5));
+    assert_eq!(r.get("n").and_then(|x| x.string()), None);
+    assert_eq!(r.get("s").and_then(|x| x.number()), None);
+    assert_eq!(r.get("a").and_then(|x| x.array_len()), Some(2));
+    assert!(!r.get("a").unwrap().is_object());
+    assert_eq!(
+        r.get("a").and_then(|x| x.at(1)).and_then(|x| x.string()),
+        Some("b".to_owned())
+    );
+    assert!(r.get("a").and_then(|x| x.at(2)).is_none());
+    assert!(r.get("o").unwrap().is_object());
+    assert!(r.get("z").unwrap().is_null());
+    assert!(!r.get("z").unwrap().is_object());
+    assert!(r.get("missing").is_none());
+    assert!(r.get("s").unwrap().get("anything").is_none());
+    assert!(r.at(0).is_none());
+}
+
+// ---------------------------------------------------------------------------
+// File records: the real shape
+// ---------------------------------------------------------------------------
+
+#[test]
+fn real_file_record_without_url_is_pending() {
+    let v = real_file_record(Value::Null);
+    for media in ALL_MEDIA {
+        assert_eq!(file(&v, media), Ok(State::Pending), "{media:?}");
+    }
+}
+
+#[test]
+fn real_file_record_with_url_is_complete() {
+    let url = "https://cdn.example.com/files/file_01HZX.png";
+    let v = real_file_record(json!(url));
+    assert_eq!(file(&v, Media::Image), Ok(complete(url)));
+    assert_eq!(file(&v, Media::Any), Ok(complete(url)));
+}
+
+#[test]
+fn thumbnail_url_is_not_the_result() {
+    // Only `url` counts; a thumbnail does not make the job complete.
+    let v = real_file_record(Value::Null);
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+}
+
+#[test]
+fn unknown_members_of_any_shape_are_ignored() {
+    let mut v = real_file_record(json!("https://x/a.png"));
+    let obj = v.as_object_mut().unwrap();
+    obj.insert("weird_array".into(), json!([null, 1, "x", []]));
+    obj.insert("weird_number".into(), json!(12));
+    obj.insert("progress".into(), json!("not a number"));
+    obj.insert("status".into(), json!(7));
+    assert_eq!(file(&v, Media::Image), Ok(complete("https://x/a.png")));
+}
+
+#[test]
+fn minimal_file_records() {
+    assert_eq!(file(&json!({}), Media::Any), Ok(State::Pending));
+    assert_eq!(
+        file(&json!({ "url": null }), Media::Any),
+        Ok(State::Pending)
+    );
+    assert_eq!(
+        file(&json!({ "url": "https://x/a.png" }), Media::Any),
+        Ok(complete("https://x/a.png"))
+    );
+}
+
+#[test]
+fn empty_url_counts_as_absent() {
+    assert_eq!(
+        file(&file_with(json!(""), &["in_progress"]), Media::Any),
+        Ok(State::Pending)
+    );
+    assert_eq!(
+        file(&file_with(json!(""), &["completed"]), Media::Any),
+        Ok(done_without_url())
+    );
+    assert_eq!(
+        file(&file_with(json!(""), &["error"]), Media::Any),
+        Ok(State::Failed)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// File records: task statuses
+// ---------------------------------------------------------------------------
+
+#[test]
+fn running_statuses_in_either_case_are_pending() {
+    for s in [
+        "pending",
+        "PENDING",
+        "in_progress",
+        "IN_PROGRESS",
+        "In_Progress",
+        "queued",
+        "processing",
+        "running",
+        "something_new",
+        "",
+    ] {
+        assert_eq!(
+            file(&file_with(Value::Null, &[s]), Media::Any),
+            Ok(State::Pending),
+            "{s:?}"
+        );
+    }
+}
+
+#[test]
+fn completed_in_either_case_without_url_is_complete_without_url() {
+    for s in [
+        "completed",
+        "COMPLETED",
+        "Completed",
+        "complete",
+        "done",
+        "success",
+    ] {
+        assert_eq!(
+            file(&file_with(Value::Null, &[s]), Media::Any),
+            Ok(done_without_url()),
+            "{s:?}"
+        );
+    }
+}
+
+#[test]
+fn error_in_either_case_is_failed() {
+    for s in ["error", "ERROR", "Error", "failed", "failure"] {
+        assert_eq!(
+            file(&file_with(Value::Null, &[s]), Media::Any),
+            Ok(State::Failed),
+            "{s:?}"
+        );
+    }
+}
+
+#[test]
+fn all_tasks_completed_without_url_is_complete_without_url() {
+    let v = file_with(Value::Null, &["completed", "COMPLETED", "completed"]);
+    for media in ALL_MEDIA {
+        assert_eq!(file(&v, media), Ok(done_without_url()), "{media:?}");
+    }
+}
+
+#[test]
+fn one_task_still_running_keeps_the_job_pending() {
+    let v = file_with(Value::Null, &["completed", "in_progress", "completed"]);
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+    let v = file_with(Value::Null, &["completed", "pending"]);
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+}
+
+#[test]
+fn latest_task_in_error_is_failed() {
+    let v = file_with(Value::Null, &["completed", "in_progress", "ERROR"]);
+    assert_eq!(file(&v, Media::Any), Ok(State::Failed));
+    let v = file_with(Value::Null, &["in_progress", "error"]);
+    assert_eq!(file(&v, Media::Image), Ok(State::Failed));
+}
+
+#[test]
+fn an_earlier_error_with_a_later_task_in_progress_is_pending() {
+    // A retried generation: the old task failed, the new one is running.
+    let v = file_with(Value::Null, &["error", "in_progress"]);
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+    let v = file_with(Value::Null, &["ERROR", "pending"]);
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+}
+
+#[test]
+fn empty_or_absent_tasks_without_url_are_pending() {
+    assert_eq!(
+        file(&json!({ "url": null, "tasks": [] }), Media::Any),
+        Ok(State::Pending)
+    );
+    assert_eq!(
+        file(&json!({ "url": null, "tasks": null }), Media::Any),
+        Ok(State::Pending)
+    );
+    assert_eq!(
+        file(&json!({ "url": null }), Media::Any),
+        Ok(State::Pending)
+    );
+}
+
+#[test]
+fn null_tasks_with_url_is_complete() {
+    assert_eq!(
+        file(
+            &json!({ "url": "https://x/a.png", "tasks": null }),
+            Media::Image
+        ),
+        Ok(complete("https://x/a.png"))
+    );
+}
+
+#[test]
+fn task_without_status_or_with_null_status_is_still_running() {
+    let v = json!({ "url": null, "tasks": [{ "id": "t1" }] });
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+    let v = json!({ "url": null, "tasks": [{ "id": "t1", "status": null }] });
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+    // ... and so it blocks "all completed".
+    let v = json!({ "url": null, "tasks": [{ "status": "completed" }, {}] });
+    assert_eq!(file(&v, Media::Any), Ok(State::Pending));
+}
+
+#[test]
+fn url_wins_over_a_task_error() {
+    // The seed's rule order: a url first, then the latest task's error.
+    let v = file_with(json!("https://x/a.png"), &["error"]);
+    assert_eq!(file(&v, Media::Any), Ok(complete("https://x/a.png")));
+    assert_eq!(file(&v, Media::Image), Ok(complete("https://x/a.png")));
+    let v = file_with(json!("https://x/a.png"), &["in_progress", "ERROR"]);
+    assert_eq!(file(&v, Media::Image), Ok(complete("https://x/a.png")));
+}
+
+#[test]
+fn url_wins_over_running_tasks() {
+    let v = file_with(json!("https://x/a.png"), &["in_progress"]);
+    assert_eq!(file(&v, Media::Image), Ok(complete("https://x/a.png")));
+}
+
+#[test]
+fn a_mismatching_url_does_not_hide_a_task_error() {
+    let v = file_with(json!("https://x/a.mp4"), &["error"]);
+    assert_eq!(file(&v, Media::Image), Ok(State::Failed));
+}
+
+// ---------------------------------------------------------------------------
+// File records: media matching
+// ---------------------------------------------------------------------------
+
+#[test]
+fn image_job_ignores_a_video_url_without_type() {
+    let v = file_with(json!("https://x/clip.mp4"), &["in_progress"]);
+    assert_eq!(file(&v, Media::Image), Ok(State::Pending));
+    assert_eq!(file(&v, Media::Video), Ok(complete("https://x/clip.mp4")));
+    assert_eq!(file(&v, Media::Any), Ok(complete("https://x/clip.mp4")));
+}
+
+#[test]
+fn image_job_with_a_video_url_and_completed_tasks_is_complete_without_url() {
+    // The url is not ours, but the server says the work is done.
+    let v = file_with(json!("https://x/clip.mp4"), &["completed"]);
+    assert_eq!(file(&v, Media::Image), Ok(done_without_url()));
+}
+
+#[test]
+fn video_job_ignores_an_image_url_without_type() {
+    for url in ["https://x/a.png", "https://x/a.JPG", "https://x/a.webp"] {
+        let v = file_with(json!(url), &["in_progress"]);
+        assert_eq!(file(&v, Media::Video), Ok(State::Pending), "{url}");
+        assert_eq!(file(&v, Media::Image), Ok(complete(url)), "{url}");
+    }
+}
+
+#[test]
+fn type_video_with_signed_url_without_extension() {
+    let url = "https://storage.example.com/o/abc123?X-Goog-Signature=deadbeef&X-Goog-Expires=900";
+    let v = json!({ "url": url, "type": "video", "tasks": [{ "status": "in_progress" }] });
+    assert_eq!(file(&v, Media::Image), Ok(State::Pending));
+    assert_eq!(file(&v, Media::Video), Ok(complete(url)));
+    assert_eq!(file(&v, Media::Any), Ok(complete(url)));
+}
+
+#[test]
+fn no_hints_at_all_means_any_url_counts() {
+    let url = "https://storage.example.com/o/abc123?sig=1";
+    let v = json!({ "url": url });
+    for media in ALL_MEDIA {
+        assert_eq!(file(&v, media), Ok(complete(url)), "{media:?}");
+    }
+}
+
+#[test]
+fn media_any_accepts_anything() {
+    for (url, ty) in [
+        ("https://x/a.mp4", json!("image")),
+        ("https://x/a.png", json!("video")),
+        ("https://x/a.mp3", json!("audio")),
+        ("https://x/blob", json!("document")),
+        ("https://x/a.txt", Value::Null),
+    ] {
+        let v = json!({ "url": url, "type": ty });
+        assert_eq!(file(&v, Media::Any), Ok(complete(url)), "{url}");
+    }
+}
+
+#[test]
+fn content_type_counts_as_a_hint() {
+    let url = "https://x/blob";
+    let v = json!({ "url": url, "contentType": "image/png" });
+    assert_eq!(file(&v, Media::Image), Ok(complete(url)));
+    assert_eq!(file(&v, Media::Video), Ok(State::Pending));
+    let v = json!({ "url": url, "content_type": "video/mp4" });
+    assert_eq!(file(&v, Media::Video), Ok(complete(url)));
+    assert_eq!(file(&v, Media::Image), Ok(State::Pending));
+    let v = json!({ "url": url, "contentType": "IMAGE/JPEG" });
+    assert_eq!(file(&v, Media::Image), Ok(complete(url)));
+}
+
+#[test]
+fn content_type_image_rescues_an_odd_extension() {
+    // One hint pointing at the wanted media is enough.
+    let url = "https://x/render.mp4";
+    let v = json!({ "url": url, "contentType": "image/png" });
+    assert_eq!(file(&v, Media::Image), Ok(complete(url)));
+}
+
+#[test]
+fn unrecognised_hints_do_not_count_against_the_url() {
+    let url = "https://x/a.png";
+    let v = json!({ "url": url, "type": "file", "contentType": "application/octet-stream" });
+    assert_eq!(file(&v, Media::Image), Ok(complete(url)));
+    let url = "https://x/blob";
+    let v = json!({ "url": url, "type": "file" });
+    assert_eq!(file(&v, Media::Video), Ok(complete(url)));
+}
+
+#[test]
+fn audio_result_is_neither_image_nor_video() {
+    let url = "https://x/voice.mp3";
+    let v = json!({ "url": url, "type": "audio" });
+    assert_eq!(file(&v, Media::Image), Ok(State::Pending));
+    assert_eq!(file(&v, Media::Video), Ok(State::Pending));
+    assert_eq!(file(&v, Media::Any), Ok(complete(url)));
+}
+
+#[test]
+fn url_with_query_string_or_fragment_uses_the_path_extension() {
+    for url in [
+        "https://x/a.png?sig=x",
+        "https://x/a.png?sig=x.mp4",
+        "https://x/dir.mp4/a.png",
+        "https://x/a.png#frag.mp4",
+        "a.png?sig=x",
+        "/files/a.PNG?X-Amz-Signature=1&n=2",
+    ] {
+        let v = json!({ "url": url });
+        assert_eq!(file(&v, Media::Image), Ok(complete(url)), "{url}");
+        assert_eq!(file(&v, Media::Video), Ok(State::Pending), "{url}");
+    }
+}
+
+#[test]
+fn upper_case_type_counts() {
+    let url = "https://x/blob";
+    let v = json!({ "url": url, "type": "VIDEO" });
+    assert_eq!(file(&v, Media::Video), Ok(complete(url)));
+    assert_eq!(file(&v, Media::Image), Ok(State::Pending));
+}
+
+// ---------------------------------------------------------------------------
+// File records: malformed shapes
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_record_that_is_not_an_object_is_invalid() {
+    for v in [
+        json!([]),
+        json!([{ "url": "https://x/a.png" }]),
+        json!("https://x/a.png"),
+        json!(""),
+        json!(42),
+        json!(0),
+        json!(true),
+        json!(null),
+    ] {
+        for media in ALL_MEDIA {
+            assert_eq!(file(&v, media), Err(PollError::InvalidResponse), "{v}");
+        }
+    }
+}
+
+#[test]
+fn url_of_the_wrong_type_is_invalid() {
+    for url in [json!(42), json!(true), json!([]), json!({ "href": "x" })] {
+        let v = json!({ "url": url, "tasks": [] });
+        assert_eq!(
+            file(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn tasks_of_the_wrong_type_are_invalid() {
+    for tasks in [
+        json!({ "0": { "status": "completed" } }),
+        json!("completed"),
+        json!(1),
+        json!(true),
+    ] {
+        let v = json!({ "url": null, "tasks": tasks });
+        assert_eq!(
+            file(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{tasks}"
+        );
+    }
+}
+
+#[test]
+fn a_task_that_is_not_an_object_is_invalid() {
+    for task in [json!("completed"), json!(1), json!(null), json!([])] {
+        let v = json!({ "url": null, "tasks": [{ "status": "completed" }, task] });
+        assert_eq!(
+            file(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{task}"
+        );
+    }
+}
+
+#[test]
+fn a_status_that_is_not_a_string_is_invalid() {
+    for status in [json!(2), json!(true), json!({}), json!(["completed"])] {
+        let v = json!({ "url": null, "tasks": [{ "status": status }] });
+        assert_eq!(
+            file(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn type_or_content_type_that_is_not_a_string_is_invalid() {
+    let url = "https://x/a.png";
+    for v in [
+        json!({ "url": url, "type": 1 }),
+        json!({ "url": url, "type": ["image"] }),
+        json!({ "url": url, "contentType": 1 }),
+        json!({ "url": url, "content_type": {} }),
+    ] {
+        assert_eq!(file(&v, Media::Any), Err(PollError::InvalidResponse), "{v}");
+    }
+}
+
+#[test]
+fn malformed_members_are_invalid_even_when_a_url_is_present() {
+    // A malformed record is never half-read: the url does not rescue it.
+    let v = json!({ "url": "https://x/a.png", "tasks": [7] });
+    assert_eq!(file(&v, Media::Any), Err(PollError::InvalidResponse));
+    let v = json!({ "url": "https://x/a.png", "tasks": { "status": "completed" } });
+    assert_eq!(file(&v, Media::Any), Err(PollError::InvalidResponse));
+}
+
+// ---------------------------------------------------------------------------
+// Project records
+// ---------------------------------------------------------------------------
+
+fn project_entry(ty: &str, url: Value) -> Value {
+    json!({
+        "type": ty,
+        "value": { "url": url, "contentType": Value::Null, "file_id": "file_1" }
+    })
+}
+
+#[test]
+fn project_with_empty_data_is_pending() {
+    let v = json!({ "data": [], "tasks": [{ "status": "in_progress" }] });
+    for media in ALL_MEDIA {
+        assert_eq!(project(&v, media), Ok(State::Pending), "{media:?}");
+    }
+    assert_eq!(project(&json!({}), Media::Any), Ok(State::Pending));
+    assert_eq!(
+        project(&json!({ "data": null, "tasks": null }), Media::Any),
+        Ok(State::Pending)
+    );
+}
+
+#[test]
+fn project_with_null_url_is_pending() {
+    let v = json!({
+        "data": [project_entry("image", Value::Null)],
+        "tasks": [{ "status": "IN_PROGRESS" }]
+    });
+    assert_eq!(project(&v, Media::Image), Ok(State::Pending));
+    let v = json!({ "data": [project_entry("image", json!(""))], "tasks": [] });
+    assert_eq!(project(&v, Media::Image), Ok(State::Pending));
+}
+
+#[test]
+fn project_with_url_is_complete() {
+    let url = "https://cdn.example.com/p/out.png";
+    let v = json!({
+        "data": [{
+            "type": "image",
+            "value": { "url": url, "contentType": "image/png", "file_id": "file_9" }
+        }],
+        "tasks": [{ "id": "t", "status": "in_progress", "project_id": "p" }]
+    });
+    assert_eq!(project(&v, Media::Image), Ok(complete(url)));
+    assert_eq!(project(&v, Media::Any), Ok(complete(url)));
+    assert_eq!(project(&v, Media::Video), Ok(State::Pending));
+}
+
+#[test]
+fn project_takes_the_first_matching_entry() {
+    let v = json!({
+        "data": [
+            project_entry("image", json!("https://x/first.png")),
+            project_entry("image", json!("https://x/second.png")),
+        ]
+    });
+    assert_eq!(
+        project(&v, Media::Image),
+        Ok(complete("https://x/first.png"))
+    );
+}
+
+#[test]
+fn project_skips_a_mismatching_entry_for_a_later_matching_one() {
+    let v = json!({
+        "data": [
+            project_entry("image", json!("https://x/thumb.png")),
+            project_entry("video", json!("https://x/clip")),
+        ],
+        "tasks": [{ "status": "in_progress" }]
+    });
+    assert_eq!(project(&v, Media::Video), Ok(complete("https://x/clip")));
+    assert_eq!(
+        project(&v, Media::Image),
+        Ok(complete("https://x/thumb.png"))
+    );
+    assert_eq!(project(&v, Media::Any), Ok(complete("https://x/thumb.png")));
+}
+
+#[test]
+fn project_content_type_inside_value_counts() {
+    let v = json!({
+        "data": [
+            { "value": { "url": "https://x/a", "contentType": "video/mp4" } },
+            { "value": { "url": "https://x/b", "content_type": "image/webp" } },
+        ]
+    });
+    assert_eq!(project(&v, Media::Image), Ok(complete("https://x/b")));
+    assert_eq!(project(&v, Media::Video), Ok(complete("https://x/a")));
+}
+
+#[test]
+fn project_entries_without_a_value_object_are_skipped() {
+    for skipped in [
+        json!({ "type": "image" }),
+        json!({ "type": "image", "value": null }),
+        json!({ "type": "image", "value": "https://x/not-this.png" }),
+        json!({ "type": "image", "value": ["https://x/not-this.png"] }),
+        json!({ "type": "image", "value": {} }),
+        json!({ "type": "image", "value": { "url": null } }),
+    ] {
+        let v = json!({
+            "data": [skipped.clone(), project_entry("image", json!("https://x/ok.png"))]
+        });
+        assert_eq!(
+            project(&v, Media::Image),
+            Ok(complete("https://x/ok.png")),
+            "{skipped}"
+        );
+        let v = json!({ "data": [skipped.clone()], "tasks": [] });
+        assert_eq!(project(&v, Media::Image), Ok(State::Pending), "{skipped}");
+    }
+}
+
+#[test]
+fn project_failed_by_task_error() {
+    let v = json!({
+        "data": [project_entry("image", Value::Null)],
+        "tasks": [{ "status": "completed" }, { "status": "ERROR" }]
+    });
+    assert_eq!(project(&v, Media::Image), Ok(State::Failed));
+    let v = json!({ "data": [], "tasks": [{ "status": "error" }] });
+    assert_eq!(project(&v, Media::Any), Ok(State::Failed));
+}
+
+#[test]
+fn project_url_wins_over_a_task_error() {
+    let v = json!({
+        "data": [project_entry("image", json!("https://x/a.png"))],
+        "tasks": [{ "status": "error" }]
+    });
+    assert_eq!(project(&v, Media::Image), Ok(complete("https://x/a.png")));
+}
+
+#[test]
+fn project_with_mismatching_url_and_completed_tasks() {
+    let v = json!({
+        "data": [project_entry("video", json!("https://x/a.mp4"))],
+        "tasks": [{ "status": "COMPLETED" }]
+    });
+    assert_eq!(project(&v, Media::Image), Ok(done_without_url()));
+    assert_eq!(project(&v, Media::Video), Ok(complete("https://x/a.mp4")));
+}
+
+#[test]
+fn project_not_an_object_is_invalid() {
+    for v in [json!([]), json!("x"), json!(1), json!(null)] {
+        assert_eq!(
+            project(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn project_data_not_an_array_is_invalid() {
+    for data in [
+        json!({ "0": project_entry("image", json!("https://x/a.png")) }),
+        json!("https://x/a.png"),
+        json!(3),
+        json!(true),
+    ] {
+        let v = json!({ "data": data, "tasks": [] });
+        assert_eq!(
+            project(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{data}"
+        );
+    }
+}
+
+#[test]
+fn project_data_entry_not_an_object_is_invalid() {
+    for entry in [json!("https://x/a.png"), json!(null), json!(1), json!([])] {
+        let v = json!({ "data": [entry.clone()] });
+        assert_eq!(
+            project(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{entry}"
+        );
+        // ... even after a good entry.
+        let v = json!({
+            "data": [project_entry("image", json!("https://x/a.png")), entry.clone()]
+        });
+        assert_eq!(
+            project(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{entry}"
+        );
+    }
+}
+
+#[test]
+fn project_malformed_members_are_invalid() {
+    for v in [
+        json!({ "data": [{ "type": 1, "value": { "url": "https://x/a.png" } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": 5 } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": "https://x/a", "contentType": 5 } }] }),
+        json!({ "data": [], "tasks": {} }),
+        json!({ "data": [], "tasks": ["completed"] }),
+        json!({ "data": [], "tasks": [{ "status": 1 }] }),
+    ] {
+        assert_eq!(
+            project(&v, Media::Any),
+            Err(PollError::InvalidResponse),
+            "{v}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stream messages
+// ---------------------------------------------------------------------------
+
+fn msg(v: &Value, media: Media) -> StreamEvent {
+    let raw = v.to_string();
+    read_message(Some(&j(v)), &raw, media)
+}
+
+fn progress(p: Value) -> StreamEvent {
+    msg(
+        &json!({ "type": "render_progress", "object": { "progress": p } }),
+        Media::Any,
+    )
+}
+
+#[test]
+fn text_that_is_not_json_is_garbage() {
+    for media in ALL_MEDIA {
+        assert_eq!(
+            read_message::<J>(None, "not json", media),
+            StreamEvent::Garbage
+        );
+        assert_eq!(read_message::<J>(None, "", media), StreamEvent::Garbage);
+    }
+}
+
+#[test]
+fn render_progress_numbers() {
+    assert_eq!(progress(json!(0)), StreamEvent::Progress(0));
+    assert_eq!(progress(json!(1)), StreamEvent::Progress(1));
+    assert_eq!(progress(json!(50)), StreamEvent::Progress(50));
+    assert_eq!(progress(json!(100)), StreamEvent::Progress(100));
+    assert_eq!(progress(json!(42.7)), StreamEvent::Progress(42));
+    assert_eq!(progress(json!(99.99)), StreamEvent::Progress(99));
+    assert_eq!(progress(json!(0.5)), StreamEvent::Progress(0));
+}
+
+#[test]
+fn render_progress_is_clamped() {
+    assert_eq!(progress(json!(-5)), StreamEvent::Progress(0));
+    assert_eq!(progress(json!(-0.1)), StreamEvent::Progress(0));
+    assert_eq!(progress(json!(100.5)), StreamEvent::Progress(100));
+    assert_eq!(progress(json!(250)), StreamEvent::Progress(100));
+    assert_eq!(progress(json!(1e300)), StreamEvent::Progress(100));
+    assert_eq!(progress(json!(-1e300)), StreamEvent::Progress(0));
+    assert_eq!(progress(json!(u64::MAX)), StreamEvent::Progress(100));
+    assert_eq!(progress(json!(i64::MIN)), StreamEvent::Progress(0));
+}
+
+#[test]
+fn render_progress_without_a_number_is_garbage() {
+    for p in [
+        json!("42"),
+        json!(null),
+        json!(true),
+        json!([42]),
+        json!({}),
+    ] {
+        assert_eq!(progress(p.clone()), StreamEvent::Garbage, "{p}");
+    }
+    let v = json!({ "type": "render_progress", "object": {} });
+    assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage);
+    let v = json!({ "type": "render_progress", "object": 42 });
+    assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage);
+}
+
+#[test]
+fn render_result_with_url_or_file_url() {
+    let v = json!({ "type": "render_result", "object": { "url": "https://x/a.png" } });
+    assert_eq!(
+        msg(&v, Media::Image),
+        StreamEvent::Result("https://x/a.png".into())
+    );
+    let v = json!({ "type": "render_result", "object": { "file_url": "https://x/b.mp4" } });
+    assert_eq!(
+        msg(&v, Media::Video),
+        StreamEvent::Result("https://x/b.mp4".into())
+    );
+}
+
+#[test]
+fn render_result_prefers_url_over_file_url() {
+    let v = json!({
+        "type": "render_result",
+        "object": { "url": "https://x/a.png", "file_url": "https://x/b.png" }
+    });
+    assert_eq!(
+        msg(&v, Media::Any),
+        StreamEvent::Result("https://x/a.png".into())
+    );
+}
+
+#[test]
+fn render_result_falls_back_to_file_url_when_url_is_empty_or_null() {
+    for url in [json!(""), json!(null)] {
+        let v = json!({
+            "type": "render_result",
+            "object": { "url": url, "file_url": "https://x/b.png" }
+        });
+        assert_eq!(
+            msg(&v, Media::Any),
+            StreamEvent::Result("https://x/b.png".into()),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn render_result_without_a_url_is_garbage() {
+    for object in [
+        json!({}),
+        json!({ "url": null }),
+        json!({ "url": "" }),
+        json!({ "file_url": "" }),
+        json!({ "url": 5 }),
+        json!({ "href": "https://x/a.png" }),
+        json!("https://x/a.png"),
+        json!(null),
+    ] {
+        let v = json!({ "type": "render_result", "object": object });
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{object}");
+    }
+}
+
+#[test]
+fn file_message_carries_the_record_state_and_raw_fingerprint() {
+    let record = real_file_record(json!("https://x/a.png"));
+    let v = json!({ "type": "file", "object": record });
+    let raw = v.to_string();
+    assert_eq!(
+        read_message(Some(&j(&v)), &raw, Media::Image),
+        StreamEvent::File {
+            state: complete("https://x/a.png"),
+            fingerprint: fingerprint(&raw),
+        }
+    );
+
+    let record = real_file_record(Value::Null);
+    let v = json!({ "type": "file", "object": record });
+    let raw = v.to_string();
+    assert_eq!(
+        read_message(Some(&j(&v)), &raw, Media::Image),
+        StreamEvent::File {
+            state: State::Pending,
+            fingerprint: fingerprint(&raw),
+        }
+    );
+}
+
+#[test]
+fn file_message_applies_media_and_task_rules() {
+    let v = json!({ "type": "file", "object": file_with(json!("https://x/a.mp4"), &["ERROR"]) });
+    let raw = v.to_string();
+    assert_eq!(
+        read_message(Some(&j(&v)), &raw, Media::Image),
+        StreamEvent::File {
+            state: State::Failed,
+            fingerprint: fingerprint(&raw),
+        }
+    );
+    assert_eq!(
+        read_message(Some(&j(&v)), &raw, Media::Video),
+        StreamEvent::File {
+            state: complete("https://x/a.mp4"),
+            fingerprint: fingerprint(&raw),
+        }
+    );
+}
+
+#[test]
+fn file_fingerprint_is_of_the_raw_text_given() {
+    // The fingerprint is computed from `raw`, byte for byte.
+    let v = json!({ "type": "file", "object": { "url": null } });
+    let compact = v.to_string();
+    let pretty = serde_json::to_string_pretty(&v).unwrap();
+    let a = read_message(Some(&j(&v)), &compact, Media::Any);
+    let b = read_message(Some(&j(&v)), &pretty, Media::Any);
+    assert_eq!(
+        a,
+        StreamEvent::File {
+            state: State::Pending,
+            fingerprint: fingerprint(&compact)
+        }
+    );
+    assert_eq!(
+        b,
+        StreamEvent::File {
+            state: State::Pending,
+            fingerprint: fingerprint(&pretty)
+        }
+    );
+    assert_ne!(a, b);
+}
+
+#[test]
+fn file_message_with_a_changed_record_changes_fingerprint() {
+    let a = json!({ "type": "file", "object": file_with(Value::Null, &["in_progress"]) });
+    let b = json!({ "type": "file", "object": file_with(Value::Null, &["pending"]) });
+    let (
+        StreamEvent::File {
+            fingerprint: fa, ..
+        },
+        StreamEvent::File {
+            fingerprint: fb, ..
+        },
+    ) = (msg(&a, Media::Any), msg(&b, Media::Any))
+    else {
+        panic!("both are file events");
+    };
+    assert_ne!(fa, fb);
+    let StreamEvent::File {
+        fingerprint: fa2, ..
+    } = msg(&a, Media::Any)
+    else {
+        panic!("file event");
+    };
+    assert_eq!(fa, fa2);
+}
+
+#[test]
+fn file_message_with_a_malformed_record_is_garbage() {
+    for object in [
+        json!({ "url": 5 }),
+        json!({ "url": null, "tasks": {} }),
+        json!({ "url": null, "tasks": ["x"] }),
+        json!({ "url": null, "tasks": [{ "status": 1 }] }),
+        json!({ "url": "https://x/a.png", "type": 3 }),
+        json!([]),
+        json!("https://x/a.png"),
+        json!(null),
+    ] {
+        let v = json!({ "type": "file", "object": object });
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{object}");
+    }
+}
+
+#[test]
+fn task_status_messages() {
+    for (s, want) in [
+        ("COMPLETED", TaskStatus::Completed),
+        ("completed", TaskStatus::Completed),
+        ("ERROR", TaskStatus::Error),
+        ("error", TaskStatus::Error),
+        ("in_progress", TaskStatus::InProgress),
+        ("IN_PROGRESS", TaskStatus::InProgress),
+        ("pending", TaskStatus::Pending),
+        ("brand_new_status", TaskStatus::Other),
+    ] {
+        let v = json!({ "type": "task_status", "object": { "id": "t1", "status": s } });
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Task(want), "{s}");
+    }
+}
+
+#[test]
+fn task_status_without_a_status_string_is_garbage() {
+    for object in [
+        json!({}),
+        json!({ "status": "" }),
+        json!({ "status": null }),
+        json!({ "status": 1 }),
+        json!("COMPLETED"),
+    ] {
+        let v = json!({ "type": "task_status", "object": object });
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{object}");
+    }
+}
+
+#[test]
+fn unknown_message_types_are_ignored() {
+    for ty in ["ping", "heartbeat", "RENDER_PROGRESS", "File", ""] {
+        let v = json!({ "type": ty, "object": {} });
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Ignored, "{ty:?}");
+        let v = json!({ "type": ty, "object": null });
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Ignored, "{ty:?}");
+    }
+}
+
+#[test]
+fn a_bare_ping_without_object_is_ignored_not_garbage() {
+    // Heartbeats must not count towards dropping the stream.
+    assert_eq!(
+        msg(&json!({ "type": "ping" }), Media::Any),
+        StreamEvent::Ignored
+    );
+}
+
+#[test]
+fn messages_without_type_or_object_are_garbage() {
+    for v in [
+        json!({}),
+        json!({ "object": { "progress": 5 } }),
+        json!({ "type": "render_progress" }),
+        json!({ "type": 5, "object": {} }),
+        json!({ "type": null, "object": {} }),
+        json!({ "type": ["render_progress"], "object": { "progress": 5 } }),
+    ] {
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{v}");
+    }
+}
+
+#[test]
+fn messages_that_are_not_objects_are_garbage() {
+    for v in [
+        json!([]),
+        json!([{ "type": "render_progress", "object": { "progress": 5 } }]),
+        json!("render_progress"),
+        json!(5),
+        json!(true),
+        json!(null),
+    ] {
+        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{v}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Properties over generated JSON
+// ---------------------------------------------------------------------------
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// JSON built from the words the readers look for, so generated values
+    /// reach deep into the code instead of failing at the first member.
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let words = prop::sample::select(vec![
+            "",
+            "image",
+            "video",
+            "audio",
+            "image/png",
+            "video/mp4",
+            "https://x/a.png",
+            "https://x/a.mp4",
+            "https://x/blob?sig=1",
+            "completed",
+            "COMPLETED",
+            "error",
+            "in_progress",
+            "pending",
+            "file",
+            "render_progress",
+            "render_result",
+            "task_status",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-1.0e6f64..1.0e6).prop_map(|f| json!(f)),
+            any::<i64>().prop_map(|i| json!(i)),
+            words.prop_map(|s| Value::String(s.to_owned())),
+        ];
+        let keys = prop::sample::select(vec![
+            "url",
+            "type",
+            "contentType",
+            "content_type",
+            "tasks",
+            "status",
+            "data",
+            "value",
+            "object",
+            "progress",
+            "file_url",
+            "id",
+        ]);
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|kv| {
+                    Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    fn arb_media() -> impl Strategy<Value = Media> {
+        prop::sample::select(ALL_MEDIA.to_vec())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn readers_never_panic(v in arb_json(), media in arb_media()) {
+            let _ = file(&v, media);
+            let _ = project(&v, media);
+            let raw = v.to_string();
+            let _ = read_message(Some(&j(&v)), &raw, media);
+        }
+
+        #[test]
+        fn a_file_result_url_is_the_records_non_empty_url(v in arb_json(), media in arb_media()) {
+            if let Ok(State::Complete { url: Some(u) }) = file(&v, media) {
+                prop_assert!(!u.is_empty());
+                prop_assert_eq!(v.get("url").and_then(Value::as_str), Some(u.as_str()));
+            }
+        }
+
+        #[test]
+        fn media_any_accepts_every_url_a_narrower_media_accepts(
+            v in arb_json(),
+            media in arb_media(),
+        ) {
+            if let Ok(State::Complete { url: Some(u) }) = file(&v, media) {
+                prop_assert_eq!(file(&v, Media::Any), Ok(complete(&u)));
+            }
+            if let Ok(State::Complete { url: Some(_) }) = project(&v, media) {
+                // Any takes the first entry with a url, which may come earlier.
+                let any = matches!(project(&v, Media::Any), Ok(State::Complete { url: Some(_) }));
+                prop_assert!(any, "Media::Any found no url");
+            }
+        }
+
+        #[test]
+        fn validity_does_not_depend_on_media(v in arb_json()) {
+            let ok = |r: Result<State, PollError>| r.is_ok();
+            prop_assert_eq!(ok(file(&v, Media::Any)), ok(file(&v, Media::Image)));
+            prop_assert_eq!(ok(file(&v, Media::Any)), ok(file(&v, Media::Video)));
+            prop_assert_eq!(ok(project(&v, Media::Any)), ok(project(&v, Media::Image)));
+            prop_assert_eq!(ok(project(&v, Media::Any)), ok(project(&v, Media::Video)));
+        }
+
+        #[test]
+        fn progress_is_always_within_0_to_100(p in prop_oneof![
+            any::<i64>().prop_map(|i| json!(i)),
+            any::<u64>().prop_map(|i| json!(i)),
+            (-1.0e308f64..1.0e308).prop_map(|f| json!(f)),
+        ]) {
+            match progress(p) {
+                StreamEvent::Progress(n) => prop_assert!(n <= 100),
+                other => prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+    }
+}
