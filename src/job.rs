@@ -114,6 +114,8 @@ pub struct Job {
     server_done: bool,
     last_fingerprint: Option<u64>,
     armed: Option<u64>,
+    /// Where the input being handled came from.
+    via: Channel,
     expected_duration: Option<u64>,
     outcome: Option<Outcome>,
     actions: VecDeque<Action>,
@@ -142,6 +144,7 @@ impl Job {
             server_done: false,
             last_fingerprint: None,
             armed: None,
+            via: Channel::Polling,
             expected_duration: None,
             outcome: None,
             actions: VecDeque::new(),
@@ -206,6 +209,11 @@ impl Job {
     }
 
     pub fn handle(&mut self, now: u64, input: Input) {
+        self.via = match input {
+            Input::Response(_) | Input::RequestFailed(_) => Channel::Polling,
+            Input::StreamOpened | Input::StreamMessage(_) | Input::StreamFailed => Channel::Stream,
+            _ => self.channel(),
+        };
         match (self.phase, input) {
             (Phase::Done, _) => return,
             (Phase::Idle, Input::Start) => self.start(now),
@@ -497,6 +505,7 @@ impl Job {
             error: result.as_ref().err().copied(),
             duration: now.saturating_sub(self.started),
             attempts: self.attempts,
+            channel: self.via,
         });
         self.actions.push_back(match result {
             Ok(url) => Action::Complete { url },

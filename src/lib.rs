@@ -23,3 +23,6 @@ pub use config::{Config, Media, Options};
 pub use error::PollError;
 pub use job::{Action, Input, Job, Reply};
 pub use metrics::{Channel, Metrics, Outcome, Progress};
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -40,6 +40,8 @@ pub struct Outcome {
     pub error: Option<PollError>,
     pub duration: u64,
     pub attempts: u32,
+    /// The channel whose news ended the job.
+    pub channel: Channel,
 }
 
 /// Aggregates over finished jobs.
@@ -123,26 +125,31 @@ mod tests {
             error: None,
             duration: 10_000,
             attempts: 4,
+            channel: Channel::Polling,
         });
         m.record(&Outcome {
             error: None,
             duration: 20_000,
             attempts: 6,
+            channel: Channel::Polling,
         });
         m.record(&Outcome {
             error: Some(PollError::Timeout),
             duration: 1,
             attempts: 2,
+            channel: Channel::Polling,
         });
         m.record(&Outcome {
             error: Some(PollError::Forbidden),
             duration: 1,
             attempts: 1,
+            channel: Channel::Polling,
         });
         m.record(&Outcome {
             error: Some(PollError::Timeout),
             duration: 1,
             attempts: 2,
+            channel: Channel::Polling,
         });
         m.count_request();
         assert_eq!(m.average_completion_time(), Some(15_000));

@@ -1,0 +1,659 @@
+//! The manager's state and the executor of job actions.
+//!
+//! Rules that keep it re-entrant: no `RefCell` borrow is held while JS runs
+//! (user callbacks, `fetch`, `new EventSource`); every resource a job owns
+//! (timer, request, stream) lives in its entry and is cancelled by `Drop`;
+//! every async completion carries the job's generation, so a late event can
+//! never reach a newer job with the same id.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+use super::fetch::{Fetched, InFlight};
+use super::js::{console_error, console_log, get, now, object, set, wall_clock, Js};
+use super::options::{JobOptions, Settings};
+use super::sse::{EventStream, SseEvent};
+use super::timer;
+use crate::config::Media;
+use crate::error::PollError;
+use crate::job::{Action, Input, Job, Reply};
+use crate::metrics::{Channel, Metrics, Progress};
+use crate::record::{fingerprint, read_file, read_project, JsonView};
+use crate::retry_after::{parse_http_date, parse_retry_after};
+use crate::stream::read_message;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Project,
+}
+
+/// Who hears about a job: a page's callbacks, or a Promise to resolve.
+#[derive(Clone)]
+pub enum Subscriber {
+    Callbacks {
+        on_update: Option<Function>,
+        on_progress: Option<Function>,
+        on_complete: Option<Function>,
+        on_error: Option<Function>,
+        on_retry: Option<Function>,
+    },
+    Promise {
+        resolve: Function,
+        on_update: Option<Function>,
+        on_progress: Option<Function>,
+    },
+}
+
+fn function(o: &JsValue, key: &str) -> Option<Function> {
+    get(o, key).dyn_into().ok()
+}
+
+impl Subscriber {
+    pub fn callbacks(o: &JsValue) -> Self {
+        Self::Callbacks {
+            on_update: function(o, "onUpdate"),
+            on_progress: function(o, "onProgress"),
+            on_complete: function(o, "onComplete"),
+            on_error: function(o, "onError"),
+            on_retry: function(o, "onRetry"),
+        }
+    }
+
+    pub fn promise(resolve: Function, o: &JsValue) -> Self {
+        Self::Promise {
+            resolve,
+            on_update: function(o, "onUpdate"),
+            on_progress: function(o, "onProgress"),
+        }
+    }
+}
+
+/// One event for the page.
+enum Note<'a> {
+    Update(&'a JsValue),
+    Progress(&'a JsValue),
+    Retry(&'a JsValue, u64),
+    /// Terminal; the `PollingResult` goes to promises.
+    Complete(&'a JsValue, &'a JsValue),
+    Error(&'a JsValue, &'a JsValue),
+}
+
+/// Calls a page callback; a throwing callback is reported and changes nothing.
+fn call(f: &Option<Function>, a: &JsValue, b: Option<&JsValue>) {
+    if let Some(f) = f {
+        let r = match b {
+            None => f.call1(&JsValue::NULL, a),
+            Some(b) => f.call2(&JsValue::NULL, a, b),
+        };
+        if let Err(e) = r {
+            console_error("smart-polling: a callback threw", &e);
+        }
+    }
+}
+
+impl Subscriber {
+    fn notify(&self, note: &Note) {
+        match (self, note) {
+            (Self::Callbacks { on_update: f, .. }, Note::Update(r))
+            | (Self::Promise { on_update: f, .. }, Note::Update(r)) => call(f, r, None),
+            (Self::Callbacks { on_progress: f, .. }, Note::Progress(p))
+            | (Self::Promise { on_progress: f, .. }, Note::Progress(p)) => call(f, p, None),
+            (Self::Callbacks { on_retry: f, .. }, Note::Retry(e, d)) => {
+                call(f, e, Some(&JsValue::from_f64(*d as f64)))
+            }
+            (Self::Callbacks { on_complete: f, .. }, Note::Complete(r, _)) => call(f, r, None),
+            (Self::Callbacks { on_error: f, .. }, Note::Error(e, _)) => call(f, e, None),
+            (Self::Promise { resolve, .. }, Note::Complete(_, result) | Note::Error(_, result)) => {
+                call(&Some(resolve.clone()), result, None)
+            }
+            (Self::Promise { .. }, Note::Retry(..)) => {}
+        }
+    }
+}
+
+struct Entry {
+    id: String,
+    kind: Kind,
+    generation: u32,
+    job: Job,
+    subscribers: Vec<Subscriber>,
+    timer: Option<Timeout>,
+    request: Option<InFlight>,
+    stream: Option<EventStream>,
+    /// The last record seen, for `onComplete` when the stream only sent a url.
+    last_record: JsValue,
+}
+
+pub struct Inner {
+    settings: Settings,
+    jobs: Vec<Entry>,
+    next_generation: u32,
+    metrics: Metrics,
+}
+
+pub type Shared = Rc<RefCell<Inner>>;
+
+impl Inner {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            jobs: Vec::new(),
+            next_generation: 0,
+            metrics: Metrics::default(),
+        }
+    }
+
+    fn find(&self, kind: Kind, id: &str) -> Option<usize> {
+        self.jobs.iter().position(|e| e.kind == kind && e.id == id)
+    }
+
+    fn entry(&mut self, id: &str, generation: u32) -> Option<&mut Entry> {
+        self.jobs
+            .iter_mut()
+            .find(|e| e.generation == generation && e.id == id)
+    }
+
+    pub fn is_active(&self, kind: Kind, id: &str) -> bool {
+        self.find(kind, id).is_some()
+    }
+
+    pub fn active_count(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn statuses(&self) -> js_sys::Array {
+        let t = now();
+        self.jobs
+            .iter()
+            .map(|e| progress_object(&e.id, &e.job.progress(t)))
+            .collect()
+    }
+
+    fn url(&self, kind: Kind, id: &str) -> String {
+        let template = match kind {
+            Kind::File => &self.settings.file_url,
+            Kind::Project => &self.settings.project_url,
+        };
+        template.replace("{id}", id)
+    }
+}
+
+/// Starts a job, or adds the subscriber to the running job with that id.
+pub fn start(
+    shared: &Shared,
+    kind: Kind,
+    id: &str,
+    sub: Subscriber,
+    overrides: &JobOptions,
+) -> Result<(), PollError> {
+    let generation = {
+        let mut inner = shared.borrow_mut();
+        if let Some(i) = inner.find(kind, id) {
+            inner.jobs[i].subscribers.push(sub);
+            return Ok(());
+        }
+        let mut cfg = overrides.config(&inner.settings.defaults)?;
+        if let Err(e) = crate::error::validate_id(id) {
+            drop(inner);
+            fail_later(sub, e);
+            return Ok(());
+        }
+        if !overrides.has_seed() && !inner.settings.defaults.has_seed() {
+            cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        }
+        let streams = inner
+            .jobs
+            .iter()
+            .filter(|e| e.job.channel() == Channel::Stream)
+            .count();
+        cfg.use_stream = cfg.use_stream
+            && kind == Kind::File
+            && inner.settings.events_url.is_some()
+            && streams < inner.settings.max_streams as usize;
+        let mut job = Job::new(cfg);
+        job.set_expected_duration(inner.metrics.average_completion_time());
+        inner.next_generation = inner.next_generation.wrapping_add(1);
+        let generation = inner.next_generation;
+        inner.jobs.push(Entry {
+            id: id.to_owned(),
+            kind,
+            generation,
+            job,
+            subscribers: vec![sub],
+            timer: None,
+            request: None,
+            stream: None,
+            last_record: JsValue::UNDEFINED,
+        });
+        generation
+    };
+    dispatch(shared, id, generation, Input::Start, None);
+    Ok(())
+}
+
+/// Reports an invalid id asynchronously, like any other job error.
+fn fail_later(sub: Subscriber, e: PollError) {
+    spawn_local(async move {
+        let err = error_object(e, 0);
+        let result = result_object(&Err((e, &err)), 0, 0, Channel::Polling);
+        sub.notify(&Note::Error(&err, &result));
+    });
+}
+
+/// Stops a job silently; true if there was one.
+pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
+    let removed = {
+        let mut inner = shared.borrow_mut();
+        let Some(i) = inner.find(kind, id) else {
+            return false;
+        };
+        let mut entry = inner.jobs.swap_remove(i);
+        entry.job.handle(now(), Input::Stop);
+        if inner.settings.debug {
+            console_log("smart-polling", id, "stopped");
+        }
+        entry
+    };
+    // Resources are released after the borrow ends (Drop runs JS).
+    drop(removed);
+    true
+}
+
+pub fn stop_all(shared: &Shared) {
+    let all = std::mem::take(&mut shared.borrow_mut().jobs);
+    drop(all);
+}
+
+/// Feeds one input to a job and executes what it asks for.
+fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: Option<JsValue>) {
+    let t = now();
+    let actions: Vec<Action> = {
+        let mut inner = shared.borrow_mut();
+        let Some(e) = inner.entry(id, generation) else {
+            return;
+        };
+        e.job.handle(t, input);
+        std::iter::from_fn(|| e.job.poll_action()).collect()
+    };
+    for action in actions {
+        if !execute(shared, id, generation, t, action, current.as_ref()) {
+            break;
+        }
+    }
+}
+
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::SendRequest => "request",
+        Action::CancelRequest => "cancel request",
+        Action::ArmTimer { .. } => "arm timer",
+        Action::OpenStream => "open stream",
+        Action::CloseStream => "close stream",
+        Action::Update => "update",
+        Action::Progress(_) => "progress",
+        Action::Retry { error, .. } => error.kind(),
+        Action::Complete { .. } => "complete",
+        Action::Fail(e) => e.kind(),
+    }
+}
+
+/// Executes one action; false once the job is gone (stopped from a callback,
+/// or finished).
+fn execute(
+    shared: &Shared,
+    id: &str,
+    generation: u32,
+    t: u64,
+    action: Action,
+    current: Option<&JsValue>,
+) -> bool {
+    let weak = Rc::downgrade(shared);
+    let (kind, media, subscribers, debug) = {
+        let mut inner = shared.borrow_mut();
+        let debug = inner.settings.debug;
+        let Some(e) = inner.entry(id, generation) else {
+            return false;
+        };
+        (e.kind, e.job.config().media, e.subscribers.clone(), debug)
+    };
+    if debug {
+        console_log("smart-polling", id, action_name(&action));
+    }
+    let notify = |note: Note| {
+        for s in &subscribers {
+            // A callback may have stopped the job: stay silent from then on.
+            if !alive(shared, id, generation) {
+                return;
+            }
+            s.notify(&note);
+        }
+    };
+    match action {
+        Action::SendRequest => {
+            let url = {
+                let mut inner = shared.borrow_mut();
+                inner.metrics.count_request();
+                inner.url(kind, id)
+            };
+            let owner = (weak, id.to_owned());
+            let request = InFlight::send(&url, move |r| {
+                if let Some(shared) = owner.0.upgrade() {
+                    on_fetched(&shared, &owner.1, generation, kind, media, r);
+                }
+            });
+            store(shared, id, generation, |e| e.request = Some(request));
+        }
+        Action::CancelRequest => {
+            let request = take(shared, id, generation, |e| e.request.take());
+            drop(request);
+        }
+        Action::ArmTimer { at } => {
+            let owner = (weak, id.to_owned());
+            let timer = timer::arm(at, move || {
+                if let Some(shared) = owner.0.upgrade() {
+                    dispatch(&shared, &owner.1, generation, Input::Timer, None);
+                }
+            });
+            store(shared, id, generation, |e| e.timer = Some(timer));
+        }
+        Action::OpenStream => {
+            let url = shared
+                .borrow()
+                .settings
+                .events_url
+                .clone()
+                .unwrap_or_default();
+            let owner = (weak, id.to_owned());
+            let stream = EventStream::open(&url.replace("{id}", id), move |ev| {
+                if let Some(shared) = owner.0.upgrade() {
+                    on_stream(&shared, &owner.1, generation, media, ev);
+                }
+            });
+            match stream {
+                Some(s) => store(shared, id, generation, |e| e.stream = Some(s)),
+                None => {
+                    let owner = (Rc::downgrade(shared), id.to_owned());
+                    spawn_local(async move {
+                        if let Some(shared) = owner.0.upgrade() {
+                            dispatch(&shared, &owner.1, generation, Input::StreamFailed, None);
+                        }
+                    });
+                }
+            }
+        }
+        Action::CloseStream => {
+            let stream = take(shared, id, generation, |e| e.stream.take());
+            drop(stream);
+        }
+        Action::Update => {
+            let record = current.cloned().unwrap_or(JsValue::UNDEFINED);
+            store(shared, id, generation, |e| e.last_record = record.clone());
+            notify(Note::Update(&record));
+        }
+        Action::Progress(p) => notify(Note::Progress(&progress_object(id, &p))),
+        Action::Retry { error, delay } => {
+            let attempt = progress_of(shared, id, generation, t).map_or(0, |p| p.attempt);
+            notify(Note::Retry(&error_object(error, attempt), delay));
+        }
+        Action::Complete { url } => finish(shared, id, generation, Ok(url), current),
+        Action::Fail(e) => finish(shared, id, generation, Err(e), current),
+    }
+    alive(shared, id, generation)
+}
+
+fn alive(shared: &Shared, id: &str, generation: u32) -> bool {
+    shared.borrow_mut().entry(id, generation).is_some()
+}
+
+fn store(shared: &Shared, id: &str, generation: u32, f: impl FnOnce(&mut Entry)) {
+    if let Some(e) = shared.borrow_mut().entry(id, generation) {
+        f(e);
+    }
+}
+
+fn take<T>(
+    shared: &Shared,
+    id: &str,
+    generation: u32,
+    f: impl FnOnce(&mut Entry) -> Option<T>,
+) -> Option<T> {
+    shared.borrow_mut().entry(id, generation).and_then(f)
+}
+
+fn progress_of(shared: &Shared, id: &str, generation: u32, t: u64) -> Option<Progress> {
+    shared
+        .borrow_mut()
+        .entry(id, generation)
+        .map(|e| e.job.progress(t))
+}
+
+/// Removes the finished job, records it, then tells every subscriber once.
+fn finish(
+    shared: &Shared,
+    id: &str,
+    generation: u32,
+    result: Result<Option<String>, PollError>,
+    current: Option<&JsValue>,
+) {
+    let entry = {
+        let mut inner = shared.borrow_mut();
+        let Some(i) = inner
+            .jobs
+            .iter()
+            .position(|e| e.generation == generation && e.id == id)
+        else {
+            return;
+        };
+        let entry = inner.jobs.swap_remove(i);
+        if let Some(o) = entry.job.outcome() {
+            inner.metrics.record(&o);
+        }
+        entry
+    };
+    let Entry {
+        job,
+        subscribers,
+        last_record,
+        timer,
+        request,
+        stream,
+        ..
+    } = entry;
+    drop((timer, request, stream));
+    let (attempts, duration, channel) = job.outcome().map_or((0, 0, Channel::Polling), |o| {
+        (o.attempts, o.duration, o.channel)
+    });
+    match result {
+        Ok(url) => {
+            let record = match current {
+                Some(r) => r.clone(),
+                None => with_url(id, &last_record, url.as_deref()),
+            };
+            let result = result_object(&Ok(&record), attempts, duration, channel);
+            for s in &subscribers {
+                s.notify(&Note::Complete(&record, &result));
+            }
+        }
+        Err(e) => {
+            let err = error_object(e, attempts);
+            let result = result_object(&Err((e, &err)), attempts, duration, channel);
+            for s in &subscribers {
+                s.notify(&Note::Error(&err, &result));
+            }
+        }
+    }
+}
+
+/// The record to hand `onComplete` when the stream sent only a url.
+fn with_url(id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
+    let record = object();
+    if last.is_object() {
+        Object::assign(&record, last.unchecked_ref());
+    } else {
+        set(&record, "id", id);
+    }
+    if let Some(u) = url {
+        set(&record, "url", u);
+    }
+    record.into()
+}
+
+fn on_fetched(
+    shared: &Shared,
+    id: &str,
+    generation: u32,
+    kind: Kind,
+    media: Media,
+    r: Result<Fetched, ()>,
+) {
+    let (input, current) = match r {
+        Err(()) => (Input::RequestFailed(PollError::Network), None),
+        Ok(Fetched {
+            body: Some(text), ..
+        }) => read_body(kind, media, &text),
+        Ok(f) => {
+            let wall = f
+                .date
+                .as_deref()
+                .and_then(parse_http_date)
+                .unwrap_or_else(wall_clock);
+            let retry_after = f
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, wall));
+            let reply = Reply::Status {
+                status: f.status,
+                retry_after,
+            };
+            (Input::Response(reply), None)
+        }
+    };
+    dispatch(shared, id, generation, input, current);
+}
+
+fn read_body(kind: Kind, media: Media, text: &str) -> (Input, Option<JsValue>) {
+    let Ok(value) = JSON::parse(text) else {
+        return (Input::Response(Reply::Unreadable), None);
+    };
+    let view = Js(value);
+    let state = match kind {
+        Kind::File => read_file(&view, media),
+        Kind::Project => read_project(&view, media),
+    };
+    match state {
+        Ok(state) => {
+            let reply = Reply::Record {
+                state,
+                fingerprint: fingerprint(text),
+            };
+            (Input::Response(reply), Some(view.0))
+        }
+        Err(_) => (Input::Response(Reply::Unreadable), None),
+    }
+}
+
+fn on_stream(shared: &Shared, id: &str, generation: u32, media: Media, ev: SseEvent) {
+    let (input, current) = match ev {
+        SseEvent::Open => (Input::StreamOpened, None),
+        SseEvent::Error => (Input::StreamFailed, None),
+        SseEvent::Message(raw) => {
+            let parsed = JSON::parse(&raw).ok().map(Js);
+            let event = read_message(parsed.as_ref(), &raw, media);
+            // A `file` message carries the record for onUpdate/onComplete.
+            let record = parsed.and_then(|m| m.get("object")).map(|o| o.0);
+            let current = match event {
+                crate::stream::StreamEvent::File { .. } => record,
+                _ => None,
+            };
+            (Input::StreamMessage(event), current)
+        }
+    };
+    dispatch(shared, id, generation, input, current);
+}
+
+pub fn progress_object(id: &str, p: &Progress) -> JsValue {
+    let o = object();
+    set(&o, "fileId", id);
+    set(&o, "attempt", p.attempt);
+    set(&o, "maxAttempts", p.max_attempts);
+    set(&o, "nextPollIn", p.next_poll_in.unwrap_or(0) as f64);
+    set(&o, "elapsedTime", p.elapsed_time as f64);
+    if let Some(eta) = p.estimated_time_remaining {
+        set(&o, "estimatedTimeRemaining", eta as f64);
+    }
+    set(&o, "channel", p.channel.as_str());
+    if let Some(pc) = p.progress {
+        set(&o, "progress", pc);
+    }
+    o.into()
+}
+
+pub fn error_object(e: PollError, attempt: u32) -> JsValue {
+    let o = object();
+    set(&o, "kind", e.kind());
+    set(&o, "message", e.message());
+    if let Some(s) = e.status() {
+        set(&o, "status", s);
+    }
+    set(&o, "attempt", attempt);
+    set(&o, "retryable", e.retryable());
+    o.into()
+}
+
+fn result_object(
+    r: &Result<&JsValue, (PollError, &JsValue)>,
+    attempts: u32,
+    duration: u64,
+    channel: Channel,
+) -> JsValue {
+    let o = object();
+    set(&o, "success", r.is_ok());
+    let method = match r {
+        Ok(data) => {
+            set(&o, "data", *data);
+            "success"
+        }
+        Err((e, err)) => {
+            set(&o, "error", *err);
+            match e {
+                PollError::Timeout | PollError::MaxAttempts => "timeout",
+                PollError::RateLimited => "rate_limited",
+                _ => "error",
+            }
+        }
+    };
+    set(&o, "attempts", attempts);
+    set(&o, "duration", duration as f64);
+    set(&o, "method", method);
+    set(&o, "channel", channel.as_str());
+    o.into()
+}
+
+pub fn metrics_object(m: &Metrics) -> JsValue {
+    let o = object();
+    set(
+        &o,
+        "averageCompletionTime",
+        m.average_completion_time().unwrap_or(0) as f64,
+    );
+    set(&o, "successRate", m.success_rate());
+    let dist = object();
+    for (kind, n) in m.error_distribution() {
+        set(&dist, kind, *n);
+    }
+    set(&o, "errorDistribution", dist);
+    set(&o, "averageAttempts", m.average_attempts());
+    set(&o, "totalRequests", m.total_requests() as f64);
+    set(&o, "completedJobs", m.finished());
+    o.into()
+}

@@ -1,0 +1,391 @@
+//! The browser layer: the `PollingManager` class and the Promise helpers.
+//! It only executes what the core's jobs decide.
+
+mod fetch;
+mod js;
+mod manager;
+mod options;
+mod sse;
+mod timer;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use crate::error::PollError;
+use manager::{Inner, Kind, Shared, Subscriber};
+use options::{read_job_options, read_settings};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+export type TaskStatus =
+  | "pending" | "in_progress" | "completed" | "error"
+  | "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";
+
+export interface Task {
+  id: string;
+  status: TaskStatus;
+  project_id?: string | null;
+}
+
+/** The file record of `GET /api/file/{id}`; unknown fields are kept as they came. */
+export interface FileRecord {
+  id: string;
+  /** `null` until the result is ready. */
+  url: string | null;
+  thumbnail_url?: string | null;
+  type?: "image" | "video" | "audio";
+  contentType?: string;
+  image_generation_id?: string | null;
+  video_generation_id?: string | null;
+  duration?: number | null;
+  tasks?: Task[] | null;
+  [field: string]: unknown;
+}
+
+/** The project record of `GET /api/project/{id}`. */
+export interface ProjectRecord {
+  id?: string;
+  data?: Array<{
+    type: string;
+    value: { url: string | null; contentType?: string; file_id?: string };
+  }> | null;
+  tasks?: Task[] | null;
+  [field: string]: unknown;
+}
+
+export type Channel = "sse" | "polling";
+export type Media = "any" | "image" | "video";
+
+/** Job settings; all durations in milliseconds. */
+export interface PollingConfig {
+  /** Starting point: "image" (default schedule) or "video" (slower start, longer limits). */
+  preset: "image" | "video";
+  /** Progressive waits while the result is not ready; the last one repeats. */
+  intervals: number[];
+  /** First error backoff (default 1000). */
+  initialDelay: number;
+  /** Cap of backoff and progressive waits (default 30000). */
+  maxDelay: number;
+  /** Default 2. */
+  backoffMultiplier: number;
+  /** Jitter fraction of each backoff delay, 0 (none) to 1 (full); default 0.2. */
+  jitter: number;
+  /** Seed of the jitter, for reproducible waits; random per job by default. */
+  seed: number;
+  /** Requests before giving up (default 60). */
+  maxAttempts: number;
+  /** Strict limit of the whole job (default 420000: 7 minutes). */
+  timeout: number;
+  /** 404s in a row before giving up (default 10). */
+  maxNotFound: number;
+  /** Wait after a 429 without a usable Retry-After (default 60000). */
+  rateLimitDelay: number;
+  /** Cap on a server's Retry-After (default 300000). */
+  maxRetryAfter: number;
+  /** Per-request timeout (default 15000). */
+  requestTimeout: number;
+  /** Try the event stream first (default true). */
+  useStream: boolean;
+  /** Time for the stream to open before polling takes over (default 10000). */
+  sseConnectTimeout: number;
+  /** Safety poll period while the stream is open; 0 = none (default 30000). */
+  streamPollInterval: number;
+  /** Unreadable stream messages in a row before dropping the stream (default 3). */
+  maxStreamGarbage: number;
+  /** Which result urls count: "any" (default), "image" or "video". */
+  media: Media;
+}
+
+export interface ManagerOptions extends Partial<PollingConfig> {
+  /** Default "/api/file/{id}". */
+  fileUrl?: string;
+  /** Default "/api/project/{id}". */
+  projectUrl?: string;
+  /** Default "/api/events/file.{id}"; null = polling only. */
+  eventsUrl?: string | null;
+  /** Open event streams at most (default 2); jobs beyond it poll. */
+  maxStreams?: number;
+  /** Log every state change of every job to the console. */
+  debug?: boolean;
+}
+
+export interface PollingProgress {
+  fileId: string;
+  /** Requests made so far. */
+  attempt: number;
+  maxAttempts: number;
+  /** Milliseconds to the next request; 0 while one is in flight or none is due. */
+  nextPollIn: number;
+  elapsedTime: number;
+  estimatedTimeRemaining?: number;
+  channel: Channel;
+  /** Percent done, 0-100, when the stream reports it. */
+  progress?: number;
+}
+
+export type PollingErrorKind =
+  | "rate_limited" | "not_found" | "unauthorized" | "forbidden" | "client"
+  | "server" | "network" | "request_timeout" | "invalid_response"
+  | "generation_failed" | "timeout" | "max_attempts" | "invalid_id" | "invalid_url";
+
+export interface PollingError {
+  kind: PollingErrorKind;
+  message: string;
+  status?: number;
+  /** Requests made when it happened. */
+  attempt: number;
+  /** True for transient errors (reported to onRetry), false for terminal ones. */
+  retryable: boolean;
+}
+
+export interface PollingCallbacks<R = FileRecord> {
+  /** Each new state of the record seen (poll or stream). */
+  onUpdate?(record: R): void;
+  onProgress?(progress: PollingProgress): void;
+  /** Exactly once on success. */
+  onComplete?(record: R): void;
+  /** Exactly once on failure. */
+  onError?(error: PollingError): void;
+  /** Transient errors, with the wait before the next request. */
+  onRetry?(error: PollingError, delayMs: number): void;
+}
+
+export interface PollingMetrics {
+  averageCompletionTime: number;
+  /** 0 to 1 over finished jobs. */
+  successRate: number;
+  errorDistribution: Partial<Record<PollingErrorKind, number>>;
+  averageAttempts: number;
+  totalRequests: number;
+  completedJobs: number;
+}
+
+export interface PollingResult<R = FileRecord> {
+  success: boolean;
+  data?: R;
+  error?: PollingError;
+  attempts: number;
+  duration: number;
+  method: "success" | "timeout" | "error" | "rate_limited";
+  channel: Channel;
+}
+
+export interface PollOptions<R = FileRecord> extends Partial<PollingConfig> {
+  onUpdate?(record: R): void;
+  onProgress?(progress: PollingProgress): void;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "ManagerOptions")]
+    pub type ManagerOptions;
+    #[wasm_bindgen(typescript_type = "PollingCallbacks")]
+    pub type PollingCallbacks;
+    #[wasm_bindgen(typescript_type = "PollingCallbacks<ProjectRecord>")]
+    pub type ProjectCallbacks;
+    #[wasm_bindgen(typescript_type = "Partial<PollingConfig>")]
+    pub type PollingOverrides;
+    #[wasm_bindgen(typescript_type = "PollOptions")]
+    pub type PollOptions;
+    #[wasm_bindgen(typescript_type = "PollOptions<ProjectRecord>")]
+    pub type ProjectPollOptions;
+    #[wasm_bindgen(typescript_type = "PollingProgress[]")]
+    pub type ProgressList;
+    #[wasm_bindgen(typescript_type = "PollingMetrics")]
+    pub type MetricsObject;
+    #[wasm_bindgen(typescript_type = "Promise<PollingResult>")]
+    pub type FileResultPromise;
+    #[wasm_bindgen(typescript_type = "Promise<PollingResult<ProjectRecord>>")]
+    pub type ProjectResultPromise;
+}
+
+/// Configuration mistakes are the caller's bug: throw, like the platform does.
+fn config_error(e: PollError) -> JsValue {
+    js_sys::RangeError::new(e.message()).into()
+}
+
+fn opt(v: Option<&JsValue>) -> JsValue {
+    v.cloned().unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Watches generation jobs: stream first, polling as the fallback, one job per
+/// id. `startPolling` with an id that is already watched does not start a
+/// second poller: the new callbacks join the running job and both hear its
+/// outcome (the new overrides are ignored).
+#[wasm_bindgen]
+pub struct PollingManager {
+    shared: Shared,
+}
+
+#[wasm_bindgen]
+impl PollingManager {
+    /// Throws a RangeError for invalid options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: Option<ManagerOptions>) -> Result<PollingManager, JsValue> {
+        let settings = read_settings(&opt(options.as_deref())).map_err(config_error)?;
+        Ok(Self {
+            shared: Rc::new(RefCell::new(Inner::new(settings))),
+        })
+    }
+
+    /// Watches a file until it completes, fails or is stopped. Throws a
+    /// RangeError for invalid overrides; an invalid id is reported to onError.
+    #[wasm_bindgen(js_name = startPolling)]
+    pub fn start_polling(
+        &self,
+        file_id: &str,
+        callbacks: Option<PollingCallbacks>,
+        overrides: Option<PollingOverrides>,
+    ) -> Result<(), JsValue> {
+        self.start(
+            Kind::File,
+            file_id,
+            &opt(callbacks.as_deref()),
+            overrides.as_deref(),
+        )
+    }
+
+    /// `startPolling` for a project record (`projectUrl`); polling only.
+    #[wasm_bindgen(js_name = startProjectPolling)]
+    pub fn start_project_polling(
+        &self,
+        project_id: &str,
+        callbacks: Option<ProjectCallbacks>,
+        overrides: Option<PollingOverrides>,
+    ) -> Result<(), JsValue> {
+        self.start(
+            Kind::Project,
+            project_id,
+            &opt(callbacks.as_deref()),
+            overrides.as_deref(),
+        )
+    }
+
+    /// Stops watching a file; no callback fires for it afterwards.
+    #[wasm_bindgen(js_name = stopPolling)]
+    pub fn stop_polling(&self, file_id: &str) -> bool {
+        manager::stop(&self.shared, Kind::File, file_id)
+    }
+
+    #[wasm_bindgen(js_name = stopProjectPolling)]
+    pub fn stop_project_polling(&self, project_id: &str) -> bool {
+        manager::stop(&self.shared, Kind::Project, project_id)
+    }
+
+    /// Stops every job silently.
+    #[wasm_bindgen(js_name = stopAllPolling)]
+    pub fn stop_all_polling(&self) {
+        manager::stop_all(&self.shared);
+    }
+
+    #[wasm_bindgen(js_name = isPolling)]
+    pub fn is_polling(&self, file_id: &str) -> bool {
+        self.shared.borrow().is_active(Kind::File, file_id)
+    }
+
+    /// Jobs running now.
+    #[wasm_bindgen(getter, js_name = activeCount)]
+    pub fn active_count(&self) -> u32 {
+        self.shared.borrow().active_count() as u32
+    }
+
+    /// Progress of every running job.
+    #[wasm_bindgen(js_name = getPollingStatus)]
+    pub fn get_polling_status(&self) -> ProgressList {
+        self.shared.borrow().statuses().unchecked_into()
+    }
+
+    /// Aggregates over the jobs this manager finished.
+    pub fn metrics(&self) -> MetricsObject {
+        manager::metrics_object(self.shared.borrow().metrics()).unchecked_into()
+    }
+
+    /// Resolves (never rejects) with the outcome.
+    #[wasm_bindgen(js_name = pollFileCompletion)]
+    pub fn poll_file_completion(
+        &self,
+        file_id: &str,
+        options: Option<PollOptions>,
+    ) -> Result<FileResultPromise, JsValue> {
+        self.poll(Kind::File, file_id, options.as_deref())
+            .map(JsCast::unchecked_into)
+    }
+
+    #[wasm_bindgen(js_name = pollProjectCompletion)]
+    pub fn poll_project_completion(
+        &self,
+        project_id: &str,
+        options: Option<ProjectPollOptions>,
+    ) -> Result<ProjectResultPromise, JsValue> {
+        self.poll(Kind::Project, project_id, options.as_deref())
+            .map(JsCast::unchecked_into)
+    }
+}
+
+impl PollingManager {
+    fn start(
+        &self,
+        kind: Kind,
+        id: &str,
+        callbacks: &JsValue,
+        overrides: Option<&JsValue>,
+    ) -> Result<(), JsValue> {
+        let overrides = read_job_options(&opt(overrides)).map_err(config_error)?;
+        manager::start(
+            &self.shared,
+            kind,
+            id,
+            Subscriber::callbacks(callbacks),
+            &overrides,
+        )
+        .map_err(config_error)
+    }
+
+    fn poll(&self, kind: Kind, id: &str, options: Option<&JsValue>) -> Result<Promise, JsValue> {
+        let options = opt(options);
+        let overrides = read_job_options(&options).map_err(config_error)?;
+        let mut resolve_fn: Option<Function> = None;
+        let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
+        let resolve =
+            resolve_fn.ok_or_else(|| JsValue::from_str("Promise executor did not run"))?;
+        manager::start(
+            &self.shared,
+            kind,
+            id,
+            Subscriber::promise(resolve, &options),
+            &overrides,
+        )
+        .map_err(config_error)?;
+        Ok(promise)
+    }
+}
+
+thread_local! {
+    static DEFAULT: PollingManager = PollingManager {
+        shared: Rc::new(RefCell::new(Inner::new(
+            read_settings(&JsValue::UNDEFINED).expect("defaults are valid"),
+        ))),
+    };
+}
+
+/// Waits for a file on the module's shared manager (default urls).
+#[wasm_bindgen(js_name = pollFileCompletion)]
+pub fn poll_file_completion(
+    file_id: &str,
+    options: Option<PollOptions>,
+) -> Result<FileResultPromise, JsValue> {
+    DEFAULT.with(|m| m.poll_file_completion(file_id, options))
+}
+
+/// Waits for a project on the module's shared manager (default urls).
+#[wasm_bindgen(js_name = pollProjectCompletion)]
+pub fn poll_project_completion(
+    project_id: &str,
+    options: Option<ProjectPollOptions>,
+) -> Result<ProjectResultPromise, JsValue> {
+    DEFAULT.with(|m| m.poll_project_completion(project_id, options))
+}
