@@ -178,6 +178,12 @@ impl Job {
         self.deadline
     }
 
+    /// Whether the job holds (or is about to open) an event stream: what a
+    /// cap on open streams counts.
+    pub fn holds_stream(&self) -> bool {
+        self.cfg.use_stream && self.stream != Stream::Closed
+    }
+
     pub fn channel(&self) -> Channel {
         match self.stream {
             Stream::Connecting { .. } | Stream::Open => Channel::Stream,

@@ -2,6 +2,8 @@
 //! terminal output, nothing after it or after stop, no wait beyond `maxDelay`
 //! (except what a 429 asked for, itself bounded) and nothing past the deadline.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use proptest::prelude::*;
 use smart_polling::job::{Action, Input, Job, Reply};
 use smart_polling::record::{State, TaskStatus};

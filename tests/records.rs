@@ -1055,6 +1055,7 @@ fn messages_that_are_not_objects_are_garbage() {
 // Properties over generated JSON
 // ---------------------------------------------------------------------------
 
+#[cfg(not(target_arch = "wasm32"))]
 mod props {
     use super::*;
     use proptest::prelude::*;

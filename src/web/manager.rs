@@ -214,7 +214,7 @@ pub fn start(
         let streams = inner
             .jobs
             .iter()
-            .filter(|e| e.job.channel() == Channel::Stream)
+            .filter(|e| e.job.holds_stream())
             .count();
         cfg.use_stream = cfg.use_stream
             && kind == Kind::File
@@ -237,7 +237,13 @@ pub fn start(
         });
         generation
     };
-    dispatch(shared, id, generation, Input::Start, None);
+    // Start in a microtask: no callback ever runs inside `startPolling`.
+    let owner = (Rc::downgrade(shared), id.to_owned());
+    spawn_local(async move {
+        if let Some(shared) = owner.0.upgrade() {
+            dispatch(&shared, &owner.1, generation, Input::Start, None);
+        }
+    });
     Ok(())
 }
 

@@ -1,0 +1,174 @@
+// A fake generation API for the browser tests: replaces the global `fetch`
+// and `EventSource` with scripted ones and records every request, so the
+// real PollingManager can be driven and observed in real time.
+
+const state = {
+  routes: new Map(),
+  requests: [],
+  aborted: [],
+  streams: [],
+  scripts: new Map(),
+};
+
+export function install() {
+  state.routes.clear();
+  state.scripts.clear();
+  state.requests.length = 0;
+  state.aborted.length = 0;
+  for (const s of state.streams) s.close();
+  state.streams.length = 0;
+  globalThis.fetch = fakeFetch;
+  globalThis.EventSource = FakeEventSource;
+}
+
+// responses: [{ status = 200, body (object | string), headers, delay = 0,
+//               hang = false, networkError = false }]; the last one repeats.
+export function route(url, responses) {
+  state.routes.set(url, responses.slice());
+}
+
+// script: { mode: "never" | "fail" | "open", openAfter, messages: [{ after, data }], end }
+// data: an object (sent as JSON) or a raw string; end: "error" to fail after the messages.
+export function stream(url, script) {
+  state.scripts.set(url, script);
+}
+
+export function requestTimes(url) {
+  return state.requests.filter((r) => r.url === url).map((r) => r.t);
+}
+
+export function abortedCount(url) {
+  return state.aborted.filter((u) => u === url).length;
+}
+
+export function openStreams(url) {
+  return state.streams.filter((s) => s.url === url && !s.closed).length;
+}
+
+export function streamsCreated(url) {
+  return state.streams.filter((s) => s.url === url).length;
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function now() {
+  return performance.now();
+}
+
+// Callbacks that record what they are told.
+export function recorder(options = {}) {
+  const rec = { events: [] };
+  const push = (type, value, extra) =>
+    rec.events.push({ type, value, extra, t: performance.now() });
+  rec.callbacks = {
+    onUpdate: (r) => {
+      push("update", r);
+      if (options.throwIn === "update") throw new Error("callback failure (expected by the test)");
+    },
+    onProgress: (p) => push("progress", p),
+    onComplete: (r) => {
+      push("complete", r);
+      if (options.onComplete) options.onComplete(r);
+    },
+    onError: (e) => push("error", e),
+    onRetry: (e, d) => push("retry", e, d),
+  };
+  return rec;
+}
+
+export function count(rec, type) {
+  return rec.events.filter((e) => e.type === type).length;
+}
+
+export function last(rec, type) {
+  const all = rec.events.filter((e) => e.type === type);
+  return all.length ? all[all.length - 1].value : undefined;
+}
+
+// "kind:delay" of every onRetry, comma-separated.
+export function retries(rec) {
+  return rec.events
+    .filter((e) => e.type === "retry")
+    .map((e) => e.value.kind + ":" + Math.round(e.extra))
+    .join(",");
+}
+
+export function lastEventTime(rec) {
+  return rec.events.length ? rec.events[rec.events.length - 1].t : 0;
+}
+
+export function field(obj, key) {
+  return obj == null ? undefined : obj[key];
+}
+
+export function progressChannels(rec) {
+  return [...new Set(rec.events.filter((e) => e.type === "progress").map((e) => e.value.channel))].join(",");
+}
+
+function fakeFetch(url, init) {
+  state.requests.push({ url, t: performance.now() });
+  const list = state.routes.get(url) || [{ status: 404 }];
+  const spec = list.length > 1 ? list.shift() : list[0];
+  return new Promise((resolve, reject) => {
+    const signal = init && init.signal;
+    if (signal) {
+      signal.addEventListener("abort", () => {
+        state.aborted.push(url);
+        reject(new DOMException("The operation was aborted.", "AbortError"));
+      });
+    }
+    if (spec.hang) return;
+    setTimeout(() => {
+      if (spec.networkError) return reject(new TypeError("Failed to fetch"));
+      const body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body ?? {});
+      resolve(new Response(body, { status: spec.status ?? 200, headers: spec.headers ?? {} }));
+    }, spec.delay ?? 0);
+  });
+}
+
+class FakeEventSource {
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.onopen = null;
+    this.onmessage = null;
+    this.onerror = null;
+    this.closed = false;
+    this.timers = [];
+    state.streams.push(this);
+    const script = state.scripts.get(url) || { mode: "never" };
+    if (script.mode === "fail") {
+      this.later(script.after ?? 0, () => this.emit("error"));
+    } else if (script.mode === "open") {
+      let t = script.openAfter ?? 0;
+      this.later(t, () => {
+        this.readyState = 1;
+        this.emit("open");
+      });
+      for (const m of script.messages ?? []) {
+        t += m.after ?? 0;
+        const data = typeof m.data === "string" ? m.data : JSON.stringify(m.data);
+        this.later(t, () => this.emit("message", data));
+      }
+      if (script.end === "error") this.later(t + 1, () => this.emit("error"));
+    }
+  }
+
+  later(ms, f) {
+    this.timers.push(setTimeout(f, ms));
+  }
+
+  emit(type, data) {
+    if (this.closed) return;
+    const handler = this["on" + type];
+    if (handler) handler(type === "message" ? new MessageEvent("message", { data }) : new Event(type));
+  }
+
+  close() {
+    this.closed = true;
+    this.readyState = 2;
+    for (const t of this.timers) clearTimeout(t);
+  }
+}

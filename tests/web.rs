@@ -1,0 +1,480 @@
+//! Browser tests of the real `PollingManager` against a scripted fake server
+//! (tests/support/fake_server.js replaces `fetch` and `EventSource`). Times
+//! are real: waits are measured with `performance.now()`.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Promise, JSON};
+use smart_polling::web::PollingManager;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/support/fake_server.js")]
+extern "C" {
+    fn install();
+    fn route(url: &str, responses: JsValue);
+    fn stream(url: &str, script: JsValue);
+    #[wasm_bindgen(js_name = requestTimes)]
+    fn request_times(url: &str) -> Array;
+    #[wasm_bindgen(js_name = abortedCount)]
+    fn aborted_count(url: &str) -> u32;
+    #[wasm_bindgen(js_name = openStreams)]
+    fn open_streams(url: &str) -> u32;
+    #[wasm_bindgen(js_name = streamsCreated)]
+    fn streams_created(url: &str) -> u32;
+    fn sleep(ms: u32) -> Promise;
+    fn now() -> f64;
+    fn recorder(options: JsValue) -> JsValue;
+    fn count(rec: &JsValue, kind: &str) -> u32;
+    fn last(rec: &JsValue, kind: &str) -> JsValue;
+    fn retries(rec: &JsValue) -> String;
+    #[wasm_bindgen(js_name = lastEventTime)]
+    fn last_event_time(rec: &JsValue) -> f64;
+    fn field(obj: &JsValue, key: &str) -> JsValue;
+    #[wasm_bindgen(js_name = progressChannels)]
+    fn progress_channels(rec: &JsValue) -> String;
+}
+
+fn json(text: &str) -> JsValue {
+    JSON::parse(text).expect("test JSON")
+}
+
+async fn wait(ms: u32) {
+    JsFuture::from(sleep(ms)).await.expect("sleep");
+}
+
+/// Waits until `cond` holds, up to `limit` ms.
+async fn until(limit: u32, cond: impl Fn() -> bool) -> bool {
+    let start = now();
+    while !cond() {
+        if now() - start > f64::from(limit) {
+            return false;
+        }
+        wait(5).await;
+    }
+    true
+}
+
+fn times(url: &str) -> Vec<f64> {
+    request_times(url).iter().filter_map(|v| v.as_f64()).collect()
+}
+
+fn gaps(url: &str) -> Vec<f64> {
+    times(url).windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+fn text(v: JsValue) -> String {
+    v.as_string().unwrap_or_default()
+}
+
+/// A manager on the fake server's urls with fast, exact (jitter-free) waits.
+fn manager(extra: &str) -> PollingManager {
+    let base = r#""fileUrl": "/f/{id}", "projectUrl": "/p/{id}", "eventsUrl": "/e/{id}",
+        "intervals": [20], "initialDelay": 50, "maxDelay": 2000, "jitter": 0,
+        "sseConnectTimeout": 150, "requestTimeout": 1000"#;
+    let sep = if extra.is_empty() { "" } else { "," };
+    let opts = json(&format!("{{{base}{sep}{extra}}}"));
+    PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
+}
+
+fn start(m: &PollingManager, id: &str, rec: &JsValue) {
+    m.start_polling(id, Some(field(rec, "callbacks").unchecked_into()), None)
+        .expect("started");
+}
+
+fn rec() -> JsValue {
+    recorder(JsValue::UNDEFINED)
+}
+
+const PENDING: &str = r#"{"body": {"id": "x", "url": null, "type": "image", "tasks": [{"id": "t", "status": "in_progress"}]}}"#;
+const DONE: &str = r#"{"body": {"id": "x", "url": "https://cdn.example/x.png", "type": "image", "tasks": [{"id": "t", "status": "COMPLETED"}]}}"#;
+
+fn responses(list: &[&str]) -> JsValue {
+    json(&format!("[{}]", list.join(",")))
+}
+
+#[wasm_bindgen_test]
+async fn completes_over_the_stream() {
+    install();
+    route("/f/s1", responses(&[PENDING]));
+    stream(
+        "/e/s1",
+        json(
+            r#"{"mode": "open", "messages": [
+            {"after": 20, "data": {"type": "render_progress", "object": {"progress": 40}}},
+            {"after": 20, "data": {"type": "render_result", "object": {"url": "https://cdn.example/s1.png"}}}]}"#,
+        ),
+    );
+    let m = manager(r#""useStream": true"#);
+    let r = rec();
+    start(&m, "s1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(text(field(&last(&r, "complete"), "url")), "https://cdn.example/s1.png");
+    assert_eq!(text(field(&last(&r, "complete"), "id")), "x", "merged into the last record");
+    assert_eq!(progress_channels(&r), "sse");
+    assert_eq!(times("/f/s1").len(), 1, "only the catch-up poll");
+    assert_eq!(open_streams("/e/s1"), 0, "stream closed at the end");
+    assert_eq!(count(&r, "error"), 0);
+    assert!(!m.is_polling("s1"));
+    let metrics = JsValue::from(m.metrics());
+    assert_eq!(field(&metrics, "successRate").as_f64(), Some(1.0));
+}
+
+#[wasm_bindgen_test]
+async fn falls_back_to_polling_when_the_stream_fails() {
+    install();
+    route("/f/s2", responses(&[PENDING, PENDING, DONE]));
+    stream("/e/s2", json(r#"{"mode": "fail", "after": 10}"#));
+    let m = manager("");
+    let r = rec();
+    start(&m, "s2", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(times("/f/s2").len(), 3);
+    assert_eq!(open_streams("/e/s2"), 0);
+    assert!(progress_channels(&r).contains("polling"));
+}
+
+#[wasm_bindgen_test]
+async fn falls_back_when_the_stream_never_opens() {
+    install();
+    route("/f/s3", responses(&[DONE]));
+    stream("/e/s3", json(r#"{"mode": "never"}"#));
+    let m = manager("");
+    let r = rec();
+    let t0 = now();
+    start(&m, "s3", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    let first = times("/f/s3")[0] - t0;
+    assert!(first >= 140.0, "polled only after sseConnectTimeout: {first}");
+    assert_eq!(open_streams("/e/s3"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn garbage_on_the_stream_switches_to_polling() {
+    install();
+    route("/f/s4", responses(&[PENDING, PENDING, DONE]));
+    stream(
+        "/e/s4",
+        json(r#"{"mode": "open", "messages": [{"after": 10, "data": "not json"}, {"after": 10, "data": "{]"}, {"after": 10, "data": "<html>"}]}"#),
+    );
+    let m = manager(r#""streamPollInterval": 0"#);
+    let r = rec();
+    start(&m, "s4", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(open_streams("/e/s4"), 0);
+    assert!(times("/f/s4").len() >= 3);
+}
+
+#[wasm_bindgen_test]
+async fn rate_limit_waits_for_retry_after_seconds() {
+    install();
+    route(
+        "/f/r1",
+        responses(&[r#"{"status": 429, "headers": {"Retry-After": "1"}}"#, DONE]),
+    );
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "r1", &r);
+    assert!(until(3000, || count(&r, "complete") == 1).await);
+    let g = gaps("/f/r1");
+    assert_eq!(g.len(), 1);
+    assert!(g[0] >= 990.0 && g[0] < 1500.0, "waited {} ms", g[0]);
+    assert_eq!(retries(&r), "rate_limited:1000");
+}
+
+#[wasm_bindgen_test]
+async fn rate_limit_waits_for_retry_after_http_date() {
+    install();
+    // Whole seconds only: the wait lands between 1 and 2 s from now.
+    let date = js_sys::Date::new(&JsValue::from_f64(js_sys::Date::now() + 2000.0));
+    let header = text(date.to_utc_string().into());
+    let spec = format!(r#"{{"status": 429, "headers": {{"Retry-After": "{header}"}}}}"#);
+    route("/f/r2", responses(&[&spec, DONE]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "r2", &r);
+    assert!(until(4000, || count(&r, "complete") == 1).await);
+    let g = gaps("/f/r2");
+    assert!(g[0] >= 900.0 && g[0] <= 2100.0, "waited {} ms", g[0]);
+}
+
+#[wasm_bindgen_test]
+async fn not_found_then_ready() {
+    install();
+    route("/f/n1", responses(&[r#"{"status": 404}"#, r#"{"status": 404}"#, DONE]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "n1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(retries(&r), "not_found:20,not_found:20");
+    assert_eq!(times("/f/n1").len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn forbidden_stops_at_once() {
+    install();
+    route("/f/a1", responses(&[r#"{"status": 403}"#]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "a1", &r);
+    assert!(until(1000, || count(&r, "error") == 1).await);
+    let e = last(&r, "error");
+    assert_eq!(text(field(&e, "kind")), "forbidden");
+    assert_eq!(field(&e, "status").as_f64(), Some(403.0));
+    assert_eq!(field(&e, "retryable").as_bool(), Some(false));
+    wait(200).await;
+    assert_eq!(times("/f/a1").len(), 1, "no request after a 403");
+    assert_eq!(count(&r, "error"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn server_errors_back_off_exponentially() {
+    install();
+    let e = r#"{"status": 503}"#;
+    route("/f/b1", responses(&[e, e, e, DONE]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "b1", &r);
+    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert_eq!(retries(&r), "server:50,server:100,server:200");
+    let g = gaps("/f/b1");
+    for (gap, want) in g.iter().zip([50.0, 100.0, 200.0]) {
+        assert!(*gap >= want - 2.0, "gap {gap} < {want}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn network_failures_and_malformed_bodies_are_retried() {
+    install();
+    route(
+        "/f/m1",
+        responses(&[
+            r#"{"networkError": true}"#,
+            r#"{"body": "<html>502 Bad Gateway</html>"}"#,
+            r#"{"body": {"url": 5}}"#,
+            DONE,
+        ]),
+    );
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "m1", &r);
+    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert_eq!(
+        retries(&r),
+        "network:50,invalid_response:100,invalid_response:200"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_overall_timeout_is_strict() {
+    install();
+    route("/f/t1", responses(&[PENDING]));
+    let m = manager(r#""eventsUrl": null, "timeout": 300"#);
+    let r = rec();
+    let t0 = now();
+    start(&m, "t1", &r);
+    assert!(until(2000, || count(&r, "error") == 1).await);
+    let took = last_event_time(&r) - t0;
+    assert!((290.0..600.0).contains(&took), "timed out after {took} ms");
+    assert_eq!(text(field(&last(&r, "error"), "kind")), "timeout");
+    let n = times("/f/t1").len();
+    wait(150).await;
+    assert_eq!(times("/f/t1").len(), n, "no request after the timeout");
+}
+
+#[wasm_bindgen_test]
+async fn a_hanging_request_times_out() {
+    install();
+    route("/f/h1", responses(&[r#"{"hang": true}"#, DONE]));
+    let m = manager(r#""eventsUrl": null, "requestTimeout": 100"#);
+    let r = rec();
+    start(&m, "h1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(retries(&r), "request_timeout:50");
+    assert_eq!(aborted_count("/f/h1"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn stop_during_a_request_aborts_it_and_silences_the_job() {
+    install();
+    route("/f/x1", responses(&[r#"{"delay": 300, "body": {"id": "x", "url": "https://cdn.example/x.png"}}"#]));
+    let m = manager("");
+    let r = rec();
+    start(&m, "x1", &r);
+    stream("/e/x1", json(r#"{"mode": "never"}"#));
+    // Polling only after the stream gives up; wait for the request to be in flight.
+    assert!(until(1000, || times("/f/x1").len() == 1).await);
+    let seen = count(&r, "progress") + count(&r, "update");
+    assert!(m.stop_polling("x1"));
+    assert!(!m.stop_polling("x1"), "already stopped");
+    assert_eq!(aborted_count("/f/x1"), 1);
+    assert_eq!(m.active_count(), 0);
+    wait(500).await;
+    assert_eq!(times("/f/x1").len(), 1, "no request after stop");
+    assert_eq!(count(&r, "complete") + count(&r, "error"), 0);
+    assert_eq!(count(&r, "progress") + count(&r, "update"), seen, "no callback after stop");
+    assert_eq!(open_streams("/e/x1"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn two_starts_of_one_id_share_one_poller() {
+    install();
+    route("/f/d1", responses(&[PENDING, PENDING, DONE]));
+    let m = manager(r#""eventsUrl": null"#);
+    let (a, b) = (rec(), rec());
+    start(&m, "d1", &a);
+    start(&m, "d1", &b);
+    assert_eq!(m.active_count(), 1);
+    assert!(until(2000, || count(&a, "complete") == 1 && count(&b, "complete") == 1).await);
+    assert_eq!(times("/f/d1").len(), 3, "one request stream");
+    wait(100).await;
+    assert_eq!(count(&a, "complete") + count(&b, "complete"), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_callback_changes_nothing() {
+    install();
+    route("/f/c1", responses(&[PENDING, DONE]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = recorder(json(r#"{"throwIn": "update"}"#));
+    start(&m, "c1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(count(&r, "update"), 2);
+    assert_eq!(count(&r, "error"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn callbacks_may_restart_the_job_re_entrantly() {
+    install();
+    route("/f/c2", responses(&[DONE]));
+    let m = std::rc::Rc::new(manager(r#""eventsUrl": null"#));
+    let m2 = m.clone();
+    let inner = rec();
+    let restart = Closure::<dyn FnMut()>::new(move || {
+        // Starting the same id from inside onComplete starts a fresh job.
+        m2.start_polling("c2", Some(field(&inner, "callbacks").unchecked_into()), None)
+            .expect("restart");
+        assert!(m2.is_polling("c2"));
+        assert!(m2.stop_polling("c2"));
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"onComplete".into(), restart.as_ref()).unwrap();
+    let r = recorder(opts.into());
+    start(&m, "c2", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    wait(100).await;
+    assert_eq!(m.active_count(), 0);
+    assert_eq!(times("/f/c2").len(), 1, "the restarted job was stopped before polling");
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_id_makes_no_request() {
+    install();
+    let m = manager("");
+    let r = rec();
+    start(&m, "../admin", &r);
+    assert!(until(1000, || count(&r, "error") == 1).await);
+    assert_eq!(text(field(&last(&r, "error"), "kind")), "invalid_id");
+    assert_eq!(times("/f/../admin").len(), 0);
+    assert_eq!(streams_created("/e/../admin"), 0);
+    assert!(!m.is_polling("../admin"));
+}
+
+#[wasm_bindgen_test]
+async fn a_javascript_url_is_refused() {
+    install();
+    route("/f/u1", responses(&[r#"{"body": {"id": "u1", "url": "javascript:alert(1)"}}"#]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "u1", &r);
+    assert!(until(1000, || count(&r, "error") == 1).await);
+    assert_eq!(text(field(&last(&r, "error"), "kind")), "invalid_url");
+    assert_eq!(count(&r, "complete"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn streams_are_capped_per_manager() {
+    install();
+    for id in ["k1", "k2", "k3"] {
+        route(&format!("/f/{id}"), responses(&[PENDING]));
+        stream(&format!("/e/{id}"), json(r#"{"mode": "open"}"#));
+    }
+    let m = manager(r#""maxStreams": 2"#);
+    let recs: Vec<JsValue> = (0..3).map(|_| rec()).collect();
+    for (id, r) in ["k1", "k2", "k3"].iter().zip(&recs) {
+        start(&m, id, r);
+    }
+    wait(100).await;
+    assert_eq!(streams_created("/e/k1") + streams_created("/e/k2"), 2);
+    assert_eq!(streams_created("/e/k3"), 0, "the third job polls");
+    assert!(times("/f/k3").len() >= 2);
+    m.stop_all_polling();
+    assert_eq!(m.active_count(), 0);
+    assert_eq!(open_streams("/e/k1") + open_streams("/e/k2"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_promise_form_resolves_with_a_result() {
+    install();
+    route("/f/p1", responses(&[PENDING, DONE]));
+    route("/p/p2", responses(&[r#"{"body": {"data": [{"type": "image", "value": {"url": "https://cdn.example/p.png"}}], "tasks": []}}"#]));
+    let m = manager(r#""eventsUrl": null"#);
+    let result = JsFuture::from(Promise::from(JsValue::from(
+        m.poll_file_completion("p1", None).expect("started"),
+    )))
+    .await
+    .expect("resolves");
+    assert_eq!(field(&result, "success").as_bool(), Some(true));
+    assert_eq!(text(field(&result, "method")), "success");
+    assert_eq!(text(field(&result, "channel")), "polling");
+    assert_eq!(field(&result, "attempts").as_f64(), Some(2.0));
+    let data = field(&result, "data");
+    assert_eq!(text(field(&data, "url")), "https://cdn.example/x.png");
+
+    let project = JsFuture::from(Promise::from(JsValue::from(
+        m.poll_project_completion("p2", None).expect("started"),
+    )))
+    .await
+    .expect("resolves");
+    assert_eq!(field(&project, "success").as_bool(), Some(true));
+
+    route("/f/p3", responses(&[r#"{"status": 401}"#]));
+    let failed = JsFuture::from(Promise::from(JsValue::from(
+        m.poll_file_completion("p3", None).expect("started"),
+    )))
+    .await
+    .expect("resolves, never rejects");
+    assert_eq!(field(&failed, "success").as_bool(), Some(false));
+    assert_eq!(text(field(&field(&failed, "error"), "kind")), "unauthorized");
+    assert_eq!(text(field(&failed, "method")), "error");
+}
+
+#[wasm_bindgen_test]
+fn invalid_options_throw_range_errors() {
+    for bad in [
+        r#"{"timeout": -1}"#,
+        r#"{"intervals": []}"#,
+        r#"{"backoffMultiplier": 0}"#,
+        r#"{"maxAttempts": "ten"}"#,
+        r#"{"fileUrl": "/api/file/"}"#,
+        r#"{"media": "gif"}"#,
+    ] {
+        let err = PollingManager::new(Some(json(bad).unchecked_into()))
+            .err()
+            .expect(bad);
+        assert!(err.is_instance_of::<js_sys::RangeError>(), "{bad}");
+    }
+    let m = manager("");
+    let r = rec();
+    let err = m
+        .start_polling(
+            "ok",
+            Some(field(&r, "callbacks").unchecked_into()),
+            Some(json(r#"{"timeout": 0}"#).unchecked_into()),
+        )
+        .expect_err("zero timeout");
+    assert!(err.is_instance_of::<js_sys::RangeError>());
+    assert_eq!(m.active_count(), 0);
+}
