@@ -10,6 +10,8 @@
 //! schedule reaches only after about 7.5 minutes (20 polls in 65 s, then 10 s
 //! apart). A 5-minute video therefore completes under the defaults (tested).
 
+use alloc::vec::Vec;
+
 use crate::error::PollError;
 use crate::schedule::{default_intervals, video_intervals, Intervals, Jitter};
 
@@ -266,7 +268,7 @@ fn set_ms(slot: &mut u64, v: Option<f64>, why: &'static str) -> Result<(), PollE
 
 fn set_count(slot: &mut u32, v: Option<f64>, why: &'static str) -> Result<(), PollError> {
     if let Some(v) = v {
-        if !(v.is_finite() && v >= 1.0 && v <= u32::MAX as f64 && v.fract() == 0.0) {
+        if !(v >= 1.0 && v <= u32::MAX as f64 && f64::from(v as u32) == v) {
             return Err(PollError::InvalidConfig(why));
         }
         *slot = v as u32;

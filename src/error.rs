@@ -112,7 +112,7 @@ impl core::fmt::Display for PollError {
     }
 }
 
-impl std::error::Error for PollError {}
+impl core::error::Error for PollError {}
 
 /// Checks a file or project id before it is put into a url: encoding alone would
 /// not stop `..` from climbing paths.

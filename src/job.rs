@@ -9,7 +9,8 @@
 //! past the deadline, and the only wait longer than `maxDelay` is one a
 //! server's Retry-After asked for (bounded by `maxRetryAfter`).
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::String;
 
 use crate::classify::{classify_status, Class};
 use crate::config::Config;

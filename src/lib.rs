@@ -9,6 +9,12 @@
 //! - `web` (wasm32 only), the thin browser layer that executes the job's
 //!   actions with fetch, EventSource and timers and exposes `PollingManager`.
 
+// The release .wasm links no std (see Cargo.toml); native builds and the
+// browser tests (feature "std") do.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
 pub mod classify;
 pub mod config;
 pub mod error;
@@ -26,3 +32,20 @@ pub use metrics::{Channel, Metrics, Outcome, Progress};
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// Without std the wasm needs its own allocator and panic handler: a panic
+/// aborts (traps) without formatting anything.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+mod runtime {
+    use lol_alloc::{AssumeSingleThreaded, FreeListAllocator};
+
+    // SAFETY: wasm32-unknown-unknown without atomics runs on one thread.
+    #[global_allocator]
+    static ALLOCATOR: AssumeSingleThreaded<FreeListAllocator> =
+        unsafe { AssumeSingleThreaded::new(FreeListAllocator::new()) };
+
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo) -> ! {
+        core::arch::wasm32::unreachable()
+    }
+}

@@ -1,5 +1,7 @@
 //! Per-job progress and the manager's metrics across finished jobs.
 
+use alloc::vec::Vec;
+
 use crate::error::PollError;
 
 /// Which channel is watching the job.

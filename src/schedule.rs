@@ -2,6 +2,8 @@
 //! exponential backoff for errors. Both are plain iterators of waits in ms; the
 //! job cuts every wait at its deadline.
 
+use alloc::vec::Vec;
+
 /// SplitMix64: tiny, seedable, good enough for jitter. Tests pass a seed so
 /// every wait is exact.
 #[derive(Clone, Debug)]
@@ -89,8 +91,18 @@ impl Backoff {
 
     /// The un-jittered n-th delay.
     pub fn base_delay(&self, n: u32) -> u64 {
-        let d = self.initial as f64 * self.multiplier.powi(n.min(i32::MAX as u32) as i32);
-        if d.is_finite() && d < self.max as f64 {
+        let max = self.max as f64;
+        let mut d = self.initial as f64;
+        // No `powi` without std; the loop stops as soon as the cap is reached.
+        if self.multiplier > 1.0 {
+            for _ in 0..n {
+                if d >= max {
+                    break;
+                }
+                d *= self.multiplier;
+            }
+        }
+        if d < max {
             d as u64
         } else {
             self.max

@@ -1,6 +1,8 @@
 //! Messages of the event stream: `{ type, object }` with `type` one of
 //! `render_progress`, `render_result`, `file`, `task_status`.
 
+use alloc::string::String;
+
 use crate::config::Media;
 use crate::record::{fingerprint, read_file, JsonView, State, TaskStatus};
 

@@ -6,7 +6,7 @@
 use js_sys::{Array, Promise, JSON};
 use smart_polling::web::PollingManager;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use js_sys::futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -58,7 +58,10 @@ async fn until(limit: u32, cond: impl Fn() -> bool) -> bool {
 }
 
 fn times(url: &str) -> Vec<f64> {
-    request_times(url).iter().filter_map(|v| v.as_f64()).collect()
+    request_times(url)
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect()
 }
 
 fn gaps(url: &str) -> Vec<f64> {
@@ -111,8 +114,15 @@ async fn completes_over_the_stream() {
     let r = rec();
     start(&m, "s1", &r);
     assert!(until(2000, || count(&r, "complete") == 1).await);
-    assert_eq!(text(field(&last(&r, "complete"), "url")), "https://cdn.example/s1.png");
-    assert_eq!(text(field(&last(&r, "complete"), "id")), "x", "merged into the last record");
+    assert_eq!(
+        text(field(&last(&r, "complete"), "url")),
+        "https://cdn.example/s1.png"
+    );
+    assert_eq!(
+        text(field(&last(&r, "complete"), "id")),
+        "x",
+        "merged into the last record"
+    );
     assert_eq!(progress_channels(&r), "sse");
     assert_eq!(times("/f/s1").len(), 1, "only the catch-up poll");
     assert_eq!(open_streams("/e/s1"), 0, "stream closed at the end");
@@ -147,7 +157,10 @@ async fn falls_back_when_the_stream_never_opens() {
     start(&m, "s3", &r);
     assert!(until(2000, || count(&r, "complete") == 1).await);
     let first = times("/f/s3")[0] - t0;
-    assert!(first >= 140.0, "polled only after sseConnectTimeout: {first}");
+    assert!(
+        first >= 140.0,
+        "polled only after sseConnectTimeout: {first}"
+    );
     assert_eq!(open_streams("/e/s3"), 0);
 }
 
@@ -157,7 +170,9 @@ async fn garbage_on_the_stream_switches_to_polling() {
     route("/f/s4", responses(&[PENDING, PENDING, DONE]));
     stream(
         "/e/s4",
-        json(r#"{"mode": "open", "messages": [{"after": 10, "data": "not json"}, {"after": 10, "data": "{]"}, {"after": 10, "data": "<html>"}]}"#),
+        json(
+            r#"{"mode": "open", "messages": [{"after": 10, "data": "not json"}, {"after": 10, "data": "{]"}, {"after": 10, "data": "<html>"}]}"#,
+        ),
     );
     let m = manager(r#""streamPollInterval": 0"#);
     let r = rec();
@@ -203,7 +218,10 @@ async fn rate_limit_waits_for_retry_after_http_date() {
 #[wasm_bindgen_test]
 async fn not_found_then_ready() {
     install();
-    route("/f/n1", responses(&[r#"{"status": 404}"#, r#"{"status": 404}"#, DONE]));
+    route(
+        "/f/n1",
+        responses(&[r#"{"status": 404}"#, r#"{"status": 404}"#, DONE]),
+    );
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "n1", &r);
@@ -299,7 +317,10 @@ async fn a_hanging_request_times_out() {
 #[wasm_bindgen_test]
 async fn stop_during_a_request_aborts_it_and_silences_the_job() {
     install();
-    route("/f/x1", responses(&[r#"{"delay": 300, "body": {"id": "x", "url": "https://cdn.example/x.png"}}"#]));
+    route(
+        "/f/x1",
+        responses(&[r#"{"delay": 300, "body": {"id": "x", "url": "https://cdn.example/x.png"}}"#]),
+    );
     let m = manager("");
     let r = rec();
     start(&m, "x1", &r);
@@ -314,7 +335,11 @@ async fn stop_during_a_request_aborts_it_and_silences_the_job() {
     wait(500).await;
     assert_eq!(times("/f/x1").len(), 1, "no request after stop");
     assert_eq!(count(&r, "complete") + count(&r, "error"), 0);
-    assert_eq!(count(&r, "progress") + count(&r, "update"), seen, "no callback after stop");
+    assert_eq!(
+        count(&r, "progress") + count(&r, "update"),
+        seen,
+        "no callback after stop"
+    );
     assert_eq!(open_streams("/e/x1"), 0);
 }
 
@@ -327,7 +352,11 @@ async fn two_starts_of_one_id_share_one_poller() {
     start(&m, "d1", &a);
     start(&m, "d1", &b);
     assert_eq!(m.active_count(), 1);
-    assert!(until(2000, || count(&a, "complete") == 1 && count(&b, "complete") == 1).await);
+    assert!(
+        until(2000, || count(&a, "complete") == 1
+            && count(&b, "complete") == 1)
+        .await
+    );
     assert_eq!(times("/f/d1").len(), 3, "one request stream");
     wait(100).await;
     assert_eq!(count(&a, "complete") + count(&b, "complete"), 2);
@@ -354,8 +383,12 @@ async fn callbacks_may_restart_the_job_re_entrantly() {
     let inner = rec();
     let restart = Closure::<dyn FnMut()>::new(move || {
         // Starting the same id from inside onComplete starts a fresh job.
-        m2.start_polling("c2", Some(field(&inner, "callbacks").unchecked_into()), None)
-            .expect("restart");
+        m2.start_polling(
+            "c2",
+            Some(field(&inner, "callbacks").unchecked_into()),
+            None,
+        )
+        .expect("restart");
         assert!(m2.is_polling("c2"));
         assert!(m2.stop_polling("c2"));
     });
@@ -366,7 +399,11 @@ async fn callbacks_may_restart_the_job_re_entrantly() {
     assert!(until(2000, || count(&r, "complete") == 1).await);
     wait(100).await;
     assert_eq!(m.active_count(), 0);
-    assert_eq!(times("/f/c2").len(), 1, "the restarted job was stopped before polling");
+    assert_eq!(
+        times("/f/c2").len(),
+        1,
+        "the restarted job was stopped before polling"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -385,7 +422,10 @@ async fn an_invalid_id_makes_no_request() {
 #[wasm_bindgen_test]
 async fn a_javascript_url_is_refused() {
     install();
-    route("/f/u1", responses(&[r#"{"body": {"id": "u1", "url": "javascript:alert(1)"}}"#]));
+    route(
+        "/f/u1",
+        responses(&[r#"{"body": {"id": "u1", "url": "javascript:alert(1)"}}"#]),
+    );
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "u1", &r);
@@ -419,7 +459,12 @@ async fn streams_are_capped_per_manager() {
 async fn the_promise_form_resolves_with_a_result() {
     install();
     route("/f/p1", responses(&[PENDING, DONE]));
-    route("/p/p2", responses(&[r#"{"body": {"data": [{"type": "image", "value": {"url": "https://cdn.example/p.png"}}], "tasks": []}}"#]));
+    route(
+        "/p/p2",
+        responses(&[
+            r#"{"body": {"data": [{"type": "image", "value": {"url": "https://cdn.example/p.png"}}], "tasks": []}}"#,
+        ]),
+    );
     let m = manager(r#""eventsUrl": null"#);
     let result = JsFuture::from(Promise::from(JsValue::from(
         m.poll_file_completion("p1", None).expect("started"),
@@ -447,7 +492,10 @@ async fn the_promise_form_resolves_with_a_result() {
     .await
     .expect("resolves, never rejects");
     assert_eq!(field(&failed, "success").as_bool(), Some(false));
-    assert_eq!(text(field(&field(&failed, "error"), "kind")), "unauthorized");
+    assert_eq!(
+        text(field(&field(&failed, "error"), "kind")),
+        "unauthorized"
+    );
     assert_eq!(text(field(&failed, "method")), "error");
 }
 

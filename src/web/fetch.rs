@@ -1,12 +1,13 @@
 //! One GET request, owned by an `InFlight` handle: dropping the handle aborts
 //! the request and guarantees its callback never runs.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::Cell;
 
+use js_sys::futures::{spawn_local, JsFuture};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, Response};
 
 use super::js::{object, set};

@@ -1,6 +1,7 @@
 //! Small helpers over raw JS values: the clock, logging, building plain
 //! objects, and `JsonView` for values parsed by `JSON.parse`.
 
+use alloc::string::String;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 

@@ -6,19 +6,22 @@
 //! every async completion carries the job's generation, so a late event can
 //! never reach a newer job with the same id.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use gloo_timers::callback::Timeout;
+use js_sys::futures::spawn_local;
 use js_sys::{Function, Object, JSON};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 
 use super::fetch::{Fetched, InFlight};
 use super::js::{console_error, console_log, get, now, object, set, wall_clock, Js};
 use super::options::{JobOptions, Settings};
 use super::sse::{EventStream, SseEvent};
-use super::timer;
+use super::timer::{self, Timer};
 use crate::config::Media;
 use crate::error::PollError;
 use crate::job::{Action, Input, Job, Reply};
@@ -47,6 +50,9 @@ pub enum Subscriber {
         resolve: Function,
         on_update: Option<Function>,
         on_progress: Option<Function>,
+        /// Keeps a one-off manager alive until the job ends (the entry, and
+        /// with it this cycle, goes when the job does).
+        _manager: Shared,
     },
 }
 
@@ -65,11 +71,12 @@ impl Subscriber {
         }
     }
 
-    pub fn promise(resolve: Function, o: &JsValue) -> Self {
+    pub fn promise(resolve: Function, o: &JsValue, manager: Shared) -> Self {
         Self::Promise {
             resolve,
             on_update: function(o, "onUpdate"),
             on_progress: function(o, "onProgress"),
+            _manager: manager,
         }
     }
 }
@@ -123,7 +130,7 @@ struct Entry {
     generation: u32,
     job: Job,
     subscribers: Vec<Subscriber>,
-    timer: Option<Timeout>,
+    timer: Option<Timer>,
     request: Option<InFlight>,
     stream: Option<EventStream>,
     /// The last record seen, for `onComplete` when the stream only sent a url.
@@ -211,11 +218,7 @@ pub fn start(
         if !overrides.has_seed() && !inner.settings.defaults.has_seed() {
             cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         }
-        let streams = inner
-            .jobs
-            .iter()
-            .filter(|e| e.job.holds_stream())
-            .count();
+        let streams = inner.jobs.iter().filter(|e| e.job.holds_stream()).count();
         cfg.use_stream = cfg.use_stream
             && kind == Kind::File
             && inner.settings.events_url.is_some()
@@ -276,7 +279,7 @@ pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
 }
 
 pub fn stop_all(shared: &Shared) {
-    let all = std::mem::take(&mut shared.borrow_mut().jobs);
+    let all = core::mem::take(&mut shared.borrow_mut().jobs);
     drop(all);
 }
 
@@ -289,7 +292,7 @@ fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: O
             return;
         };
         e.job.handle(t, input);
-        std::iter::from_fn(|| e.job.poll_action()).collect()
+        core::iter::from_fn(|| e.job.poll_action()).collect()
     };
     for action in actions {
         if !execute(shared, id, generation, t, action, current.as_ref()) {

@@ -8,8 +8,8 @@ mod options;
 mod sse;
 mod timer;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -356,7 +356,7 @@ impl PollingManager {
             &self.shared,
             kind,
             id,
-            Subscriber::promise(resolve, &options),
+            Subscriber::promise(resolve, &options, self.shared.clone()),
             &overrides,
         )
         .map_err(config_error)?;
@@ -364,28 +364,30 @@ impl PollingManager {
     }
 }
 
-thread_local! {
-    static DEFAULT: PollingManager = PollingManager {
+/// A manager for one Promise: it lives until the job ends, then goes.
+fn one_off() -> PollingManager {
+    PollingManager {
         shared: Rc::new(RefCell::new(Inner::new(
-            read_settings(&JsValue::UNDEFINED).expect("defaults are valid"),
+            read_settings(&JsValue::UNDEFINED).unwrap_or_else(|_| unreachable!()),
         ))),
-    };
+    }
 }
 
-/// Waits for a file on the module's shared manager (default urls).
+/// Waits for a file with default urls on its own manager. Use a
+/// `PollingManager` for other urls and for deduplication across calls.
 #[wasm_bindgen(js_name = pollFileCompletion)]
 pub fn poll_file_completion(
     file_id: &str,
     options: Option<PollOptions>,
 ) -> Result<FileResultPromise, JsValue> {
-    DEFAULT.with(|m| m.poll_file_completion(file_id, options))
+    one_off().poll_file_completion(file_id, options)
 }
 
-/// Waits for a project on the module's shared manager (default urls).
+/// Waits for a project with default urls on its own manager.
 #[wasm_bindgen(js_name = pollProjectCompletion)]
 pub fn poll_project_completion(
     project_id: &str,
     options: Option<ProjectPollOptions>,
 ) -> Result<ProjectResultPromise, JsValue> {
-    DEFAULT.with(|m| m.poll_project_completion(project_id, options))
+    one_off().poll_project_completion(project_id, options)
 }

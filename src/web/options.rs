@@ -1,6 +1,8 @@
 //! Reading the JS option objects. Values of the wrong type become NaN (or an
 //! error) so the core's validation reports them with its messages.
 
+use alloc::string::String;
+use alloc::vec;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
@@ -76,7 +78,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, PollError> {
     };
     let max_streams = match number(o, "maxStreams") {
         None => 2,
-        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 64.0 => n as u32,
+        Some(n) if (0.0..=64.0).contains(&n) && f64::from(n as u32) == n => n as u32,
         Some(_) => {
             return Err(PollError::InvalidConfig(
                 "maxStreams must be a whole number from 0 to 64",

@@ -1,7 +1,8 @@
 //! The event stream, owned by an `EventStream` handle: dropping it detaches
 //! the handlers and closes the connection.
 
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::string::String;
 
 use wasm_bindgen::prelude::*;
 use web_sys::{EventSource, MessageEvent};

@@ -1,15 +1,39 @@
-//! The job's one timer: a gloo `Timeout` (cleared on drop) armed for an
-//! absolute time on the job's clock.
+//! The job's one timer, armed for an absolute time on the job's clock and
+//! cleared when its handle is dropped (the gloo-timers `Timeout` pattern,
+//! written out here because gloo-timers links std, which the no_std release
+//! build avoids for size).
 
-use gloo_timers::callback::Timeout;
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
 
 use super::js::now;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
 
 /// `setTimeout` wraps delays above 2^31-1 ms to "at once": clamp, and let the
 /// job re-arm when it wakes early.
 const MAX_DELAY: u64 = i32::MAX as u64;
 
-pub fn arm(at: u64, fire: impl FnOnce() + 'static) -> Timeout {
-    let delay = at.saturating_sub(now()).min(MAX_DELAY) as u32;
-    Timeout::new(delay, fire)
+pub struct Timer {
+    id: JsValue,
+    _fire: Closure<dyn FnMut()>,
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}
+
+pub fn arm(at: u64, fire: impl FnOnce() + 'static) -> Timer {
+    let delay = at.saturating_sub(now()).min(MAX_DELAY) as i32;
+    let fire = Closure::once(fire);
+    let id = set_timeout(fire.as_ref().unchecked_ref(), delay);
+    Timer { id, _fire: fire }
 }
