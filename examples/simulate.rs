@@ -215,7 +215,7 @@ fn fixed_two_seconds() -> Config {
 /// The seed's progressive schedule with the seed's table defaults.
 fn seed_progressive() -> Config {
     Config {
-        intervals: Intervals::new(default_intervals()).expect("non-empty list"),
+        intervals: default_intervals(),
         max_attempts: 20,
         timeout: 300_000,
         ..Config::default()

@@ -64,7 +64,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            intervals: Intervals::new(default_intervals()).expect("non-empty"),
+            intervals: default_intervals(),
             initial_delay: 1000,
             max_delay: 30_000,
             backoff_multiplier: 2.0,
@@ -97,7 +97,7 @@ impl Config {
     /// Preset for video generations: slower start, longer limits.
     pub fn video() -> Self {
         Self {
-            intervals: Intervals::new(video_intervals()).expect("non-empty"),
+            intervals: video_intervals(),
             media: Media::Video,
             timeout: 600_000,
             max_attempts: 90,

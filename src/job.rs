@@ -115,6 +115,8 @@ pub struct Job {
     server_done: bool,
     last_fingerprint: Option<u64>,
     armed: Option<u64>,
+    /// Set by `reject`: the job fails with it as soon as it starts.
+    rejected: Option<PollError>,
     /// Where the input being handled came from.
     via: Channel,
     expected_duration: Option<u64>,
@@ -145,11 +147,18 @@ impl Job {
             server_done: false,
             last_fingerprint: None,
             armed: None,
+            rejected: None,
             via: Channel::Polling,
             expected_duration: None,
             outcome: None,
             actions: VecDeque::new(),
         }
+    }
+
+    /// Makes the job fail with `e` when it starts, without a request (an
+    /// invalid id): the failure reaches the page like any other.
+    pub fn reject(&mut self, e: PollError) {
+        self.rejected = Some(e);
     }
 
     /// A typical completion time (from past jobs) for the ETA.
@@ -277,6 +286,9 @@ impl Job {
         self.phase = Phase::Running;
         self.started = now;
         self.deadline = now.saturating_add(self.cfg.timeout);
+        if let Some(e) = self.rejected {
+            return self.finish(now, Err(e));
+        }
         if self.cfg.use_stream {
             self.stream = Stream::Connecting { since: now };
             self.actions.push_back(Action::OpenStream);

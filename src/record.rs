@@ -165,8 +165,11 @@ enum Kind {
 }
 
 fn kind_of_type(t: &str) -> Option<Kind> {
-    let starts =
-        |p: &str| t.len() >= p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let starts = |p: &str| {
+        t.as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
     if starts("image") {
         Some(Kind::Image)
     } else if starts("video") {
@@ -179,10 +182,16 @@ fn kind_of_type(t: &str) -> Option<Kind> {
 }
 
 fn kind_of_url(url: &str) -> Option<Kind> {
-    let path = url.split(['?', '#']).next().unwrap_or("");
-    let name = path.rsplit('/').next().unwrap_or("");
-    let (_, ext) = name.rsplit_once('.')?;
-    let is = |list: &[&str]| list.iter().any(|e| ext.eq_ignore_ascii_case(e));
+    // Bytes, not string patterns: smaller in the wasm.
+    let b = url.as_bytes();
+    let path = b
+        .split(|&c| c == b'?' || c == b'#')
+        .next()
+        .unwrap_or_default();
+    let name = path.rsplit(|&c| c == b'/').next().unwrap_or_default();
+    let dot = name.iter().rposition(|&c| c == b'.')?;
+    let ext = name.get(dot + 1..).unwrap_or_default();
+    let is = |list: &[&str]| list.iter().any(|e| ext.eq_ignore_ascii_case(e.as_bytes()));
     if is(&["png", "jpg", "jpeg", "webp", "gif", "avif", "bmp", "svg"]) {
         Some(Kind::Image)
     } else if is(&["mp4", "webm", "mov", "m4v", "mkv", "avi"]) {
@@ -223,28 +232,32 @@ fn matches_media(media: Media, hints: &[Option<String>], url: &str) -> bool {
 /// standard in ignoring leading/trailing C0 controls and spaces and any tab or
 /// newline, which is how `java\tscript:` sneaks past naive checks.
 pub fn url_is_safe(url: &str) -> bool {
-    let cleaned: String = url
-        .trim_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    let end = cleaned.find([':', '/', '?', '#']);
-    let Some(colon) = end.filter(|&i| cleaned.as_bytes()[i] == b':') else {
-        return !cleaned.is_empty(); // relative
-    };
-    let scheme = &cleaned[..colon];
-    let is_scheme = scheme
-        .as_bytes()
-        .first()
-        .is_some_and(u8::is_ascii_alphabetic)
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !is_scheme {
-        // e.g. "1:2" is a relative path, but refuse anything odd before a colon.
-        return false;
+    let mut scheme = [0u8; 6];
+    let mut len = 0;
+    let mut seen = false;
+    for &c in url.as_bytes().iter().skip_while(|&&c| c <= b' ') {
+        match c {
+            b'\t' | b'\n' | b'\r' => continue,
+            b':' => {
+                // Something odd before the colon (as in "1:2") is refused too.
+                let s = scheme.get(..len).unwrap_or_default();
+                return s.first().is_some_and(u8::is_ascii_alphabetic)
+                    && (s == b"http" || s == b"https");
+            }
+            b'/' | b'?' | b'#' => return true, // relative
+            c if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.') => {
+                // Past 6 bytes only the length matters: no allowed scheme is longer.
+                if let Some(slot) = scheme.get_mut(len) {
+                    *slot = c.to_ascii_lowercase();
+                }
+                len += 1;
+            }
+            // Not a scheme character before any colon: a relative url.
+            _ => return true,
+        }
+        seen = true;
     }
-    scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    seen
 }
 
 /// FNV-1a of a body, so an unchanged record does not fire `onUpdate` again.

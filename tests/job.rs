@@ -354,6 +354,16 @@ fn stop_is_silent_and_cancels_the_request() {
 }
 
 #[test]
+fn a_rejected_job_fails_on_start_without_a_request() {
+    let mut h = Harness::new(Config::default());
+    h.job.reject(PollError::InvalidId);
+    let out = h.feed(Input::Start);
+    assert_eq!(out, vec![fail(PollError::InvalidId)]);
+    assert_eq!(h.request_times().len(), 0);
+    assert_eq!(h.job.outcome().unwrap().attempts, 0);
+}
+
+#[test]
 fn inputs_before_start_are_ignored() {
     let mut h = Harness::new(Config::default());
     assert!(h.feed(Input::Timer).is_empty());

@@ -3,10 +3,10 @@
 //! are real: waits are measured with `performance.now()`.
 #![cfg(target_arch = "wasm32")]
 
+use js_sys::futures::JsFuture;
 use js_sys::{Array, Promise, JSON};
 use smart_polling::web::PollingManager;
 use wasm_bindgen::prelude::*;
-use js_sys::futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -33,6 +33,8 @@ extern "C" {
     #[wasm_bindgen(js_name = lastEventTime)]
     fn last_event_time(rec: &JsValue) -> f64;
     fn field(obj: &JsValue, key: &str) -> JsValue;
+    /// What `f` threw, or null.
+    fn thrown(f: &js_sys::Function) -> JsValue;
     #[wasm_bindgen(js_name = progressChannels)]
     fn progress_channels(rec: &JsValue) -> String;
 }
@@ -79,12 +81,11 @@ fn manager(extra: &str) -> PollingManager {
         "sseConnectTimeout": 150, "requestTimeout": 1000"#;
     let sep = if extra.is_empty() { "" } else { "," };
     let opts = json(&format!("{{{base}{sep}{extra}}}"));
-    PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
+    PollingManager::new(Some(opts.unchecked_into()))
 }
 
 fn start(m: &PollingManager, id: &str, rec: &JsValue) {
-    m.start_polling(id, Some(field(rec, "callbacks").unchecked_into()), None)
-        .expect("started");
+    m.start_polling(id, Some(field(rec, "callbacks").unchecked_into()), None);
 }
 
 fn rec() -> JsValue {
@@ -387,8 +388,7 @@ async fn callbacks_may_restart_the_job_re_entrantly() {
             "c2",
             Some(field(&inner, "callbacks").unchecked_into()),
             None,
-        )
-        .expect("restart");
+        );
         assert!(m2.is_polling("c2"));
         assert!(m2.stop_polling("c2"));
     });
@@ -467,7 +467,7 @@ async fn the_promise_form_resolves_with_a_result() {
     );
     let m = manager(r#""eventsUrl": null"#);
     let result = JsFuture::from(Promise::from(JsValue::from(
-        m.poll_file_completion("p1", None).expect("started"),
+        m.poll_file_completion("p1", None),
     )))
     .await
     .expect("resolves");
@@ -479,7 +479,7 @@ async fn the_promise_form_resolves_with_a_result() {
     assert_eq!(text(field(&data, "url")), "https://cdn.example/x.png");
 
     let project = JsFuture::from(Promise::from(JsValue::from(
-        m.poll_project_completion("p2", None).expect("started"),
+        m.poll_project_completion("p2", None),
     )))
     .await
     .expect("resolves");
@@ -487,7 +487,7 @@ async fn the_promise_form_resolves_with_a_result() {
 
     route("/f/p3", responses(&[r#"{"status": 401}"#]));
     let failed = JsFuture::from(Promise::from(JsValue::from(
-        m.poll_file_completion("p3", None).expect("started"),
+        m.poll_file_completion("p3", None),
     )))
     .await
     .expect("resolves, never rejects");
@@ -497,6 +497,12 @@ async fn the_promise_form_resolves_with_a_result() {
         "unauthorized"
     );
     assert_eq!(text(field(&failed, "method")), "error");
+}
+
+/// Calls `f` from JS and returns what it threw (null if nothing).
+fn throws(f: impl FnMut() + 'static) -> JsValue {
+    let f = Closure::<dyn FnMut()>::new(f);
+    thrown(f.as_ref().unchecked_ref())
 }
 
 #[wasm_bindgen_test]
@@ -509,20 +515,27 @@ fn invalid_options_throw_range_errors() {
         r#"{"fileUrl": "/api/file/"}"#,
         r#"{"media": "gif"}"#,
     ] {
-        let err = PollingManager::new(Some(json(bad).unchecked_into()))
-            .err()
-            .expect(bad);
+        let opts = json(bad);
+        let err = throws(move || {
+            PollingManager::new(Some(opts.clone().unchecked_into()));
+        });
         assert!(err.is_instance_of::<js_sys::RangeError>(), "{bad}");
     }
-    let m = manager("");
-    let r = rec();
-    let err = m
-        .start_polling(
+    let m = std::rc::Rc::new(manager(""));
+    let m2 = m.clone();
+    let err = throws(move || {
+        let r = rec();
+        m2.start_polling(
             "ok",
             Some(field(&r, "callbacks").unchecked_into()),
             Some(json(r#"{"timeout": 0}"#).unchecked_into()),
-        )
-        .expect_err("zero timeout");
+        );
+    });
     assert!(err.is_instance_of::<js_sys::RangeError>());
     assert_eq!(m.active_count(), 0);
+    // The manager still works after the throw (no borrow left behind).
+    let r = rec();
+    start(&m, "after-throw", &r);
+    assert!(m.is_polling("after-throw"));
+    m.stop_all_polling();
 }

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, Response};
 
 use super::js::{object, set};
+use super::manager::{Event, Wake};
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,8 +35,9 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// Sends the request; `done` gets `Err(())` when fetch rejects (network).
-    pub fn send(url: &str, done: impl FnOnce(Result<Fetched, ()>) + 'static) -> Self {
+    /// Sends the request; the job hears `Event::Fetched`, with `Err(())`
+    /// when fetch rejects (network).
+    pub fn send(url: &str, wake: Wake) -> Self {
         let abort = AbortController::new().ok();
         let init = object();
         let headers = object();
@@ -52,7 +54,7 @@ impl InFlight {
             let result = run(started).await;
             // `replace` makes delivery and cancellation mutually exclusive.
             if still.replace(false) {
-                done(result);
+                wake(Event::Fetched(result));
             }
         });
         Self { abort, alive }

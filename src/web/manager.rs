@@ -30,6 +30,24 @@ use crate::record::{fingerprint, read_file, read_project, JsonView};
 use crate::retry_after::{parse_http_date, parse_retry_after};
 use crate::stream::read_message;
 
+/// Everything that reaches a job from outside: its start, its timer, its
+/// request's outcome, its stream.
+pub enum Event {
+    Start,
+    Timer,
+    Fetched(Result<Fetched, ()>),
+    Stream(SseEvent),
+}
+
+/// A job's one entry point for events; it holds the manager weakly, so a
+/// pending timer or request never keeps a dropped manager alive.
+pub type Wake = Rc<dyn Fn(Event)>;
+
+/// Runs `ev` in a microtask (not inside the caller's stack).
+fn defer(wake: Wake, ev: Event) {
+    spawn_local(async move { wake(ev) });
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     File,
@@ -133,6 +151,7 @@ struct Entry {
     timer: Option<Timer>,
     request: Option<InFlight>,
     stream: Option<EventStream>,
+    wake: Wake,
     /// The last record seen, for `onComplete` when the stream only sent a url.
     last_record: JsValue,
 }
@@ -191,7 +210,7 @@ impl Inner {
             Kind::File => &self.settings.file_url,
             Kind::Project => &self.settings.project_url,
         };
-        template.replace("{id}", id)
+        fill(template, id)
     }
 }
 
@@ -203,18 +222,14 @@ pub fn start(
     sub: Subscriber,
     overrides: &JobOptions,
 ) -> Result<(), PollError> {
-    let generation = {
+    let wake = {
         let mut inner = shared.borrow_mut();
         if let Some(i) = inner.find(kind, id) {
             inner.jobs[i].subscribers.push(sub);
             return Ok(());
         }
         let mut cfg = overrides.config(&inner.settings.defaults)?;
-        if let Err(e) = crate::error::validate_id(id) {
-            drop(inner);
-            fail_later(sub, e);
-            return Ok(());
-        }
+        let valid = crate::error::validate_id(id);
         if !overrides.has_seed() && !inner.settings.defaults.has_seed() {
             cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         }
@@ -223,10 +238,21 @@ pub fn start(
             && kind == Kind::File
             && inner.settings.events_url.is_some()
             && streams < inner.settings.max_streams as usize;
+        cfg.use_stream &= valid.is_ok();
         let mut job = Job::new(cfg);
+        if let Err(e) = valid {
+            job.reject(e);
+        }
         job.set_expected_duration(inner.metrics.average_completion_time());
         inner.next_generation = inner.next_generation.wrapping_add(1);
         let generation = inner.next_generation;
+        let weak = Rc::downgrade(shared);
+        let owner = id.to_owned();
+        let wake: Wake = Rc::new(move |ev| {
+            if let Some(shared) = weak.upgrade() {
+                on_event(&shared, &owner, generation, ev);
+            }
+        });
         inner.jobs.push(Entry {
             id: id.to_owned(),
             kind,
@@ -236,27 +262,23 @@ pub fn start(
             timer: None,
             request: None,
             stream: None,
+            wake: wake.clone(),
             last_record: JsValue::UNDEFINED,
         });
-        generation
+        wake
     };
     // Start in a microtask: no callback ever runs inside `startPolling`.
-    let owner = (Rc::downgrade(shared), id.to_owned());
-    spawn_local(async move {
-        if let Some(shared) = owner.0.upgrade() {
-            dispatch(&shared, &owner.1, generation, Input::Start, None);
-        }
-    });
+    defer(wake, Event::Start);
     Ok(())
 }
 
-/// Reports an invalid id asynchronously, like any other job error.
-fn fail_later(sub: Subscriber, e: PollError) {
-    spawn_local(async move {
-        let err = error_object(e, 0);
-        let result = result_object(&Err((e, &err)), 0, 0, Channel::Polling);
-        sub.notify(&Note::Error(&err, &result));
-    });
+fn on_event(shared: &Shared, id: &str, generation: u32, ev: Event) {
+    match ev {
+        Event::Start => dispatch(shared, id, generation, Input::Start, None),
+        Event::Timer => dispatch(shared, id, generation, Input::Timer, None),
+        Event::Fetched(r) => on_fetched(shared, id, generation, r),
+        Event::Stream(s) => on_stream(shared, id, generation, s),
+    }
 }
 
 /// Stops a job silently; true if there was one.
@@ -326,14 +348,13 @@ fn execute(
     action: Action,
     current: Option<&JsValue>,
 ) -> bool {
-    let weak = Rc::downgrade(shared);
-    let (kind, media, subscribers, debug) = {
+    let (kind, wake, subscribers, debug) = {
         let mut inner = shared.borrow_mut();
         let debug = inner.settings.debug;
         let Some(e) = inner.entry(id, generation) else {
             return false;
         };
-        (e.kind, e.job.config().media, e.subscribers.clone(), debug)
+        (e.kind, e.wake.clone(), e.subscribers.clone(), debug)
     };
     if debug {
         console_log("smart-polling", id, action_name(&action));
@@ -354,12 +375,7 @@ fn execute(
                 inner.metrics.count_request();
                 inner.url(kind, id)
             };
-            let owner = (weak, id.to_owned());
-            let request = InFlight::send(&url, move |r| {
-                if let Some(shared) = owner.0.upgrade() {
-                    on_fetched(&shared, &owner.1, generation, kind, media, r);
-                }
-            });
+            let request = InFlight::send(&url, wake);
             store(shared, id, generation, |e| e.request = Some(request));
         }
         Action::CancelRequest => {
@@ -367,12 +383,7 @@ fn execute(
             drop(request);
         }
         Action::ArmTimer { at } => {
-            let owner = (weak, id.to_owned());
-            let timer = timer::arm(at, move || {
-                if let Some(shared) = owner.0.upgrade() {
-                    dispatch(&shared, &owner.1, generation, Input::Timer, None);
-                }
-            });
+            let timer = timer::arm(at, wake);
             store(shared, id, generation, |e| e.timer = Some(timer));
         }
         Action::OpenStream => {
@@ -380,24 +391,11 @@ fn execute(
                 .borrow()
                 .settings
                 .events_url
-                .clone()
-                .unwrap_or_default();
-            let owner = (weak, id.to_owned());
-            let stream = EventStream::open(&url.replace("{id}", id), move |ev| {
-                if let Some(shared) = owner.0.upgrade() {
-                    on_stream(&shared, &owner.1, generation, media, ev);
-                }
-            });
-            match stream {
+                .as_deref()
+                .map(|t| fill(t, id));
+            match url.and_then(|u| EventStream::open(&u, wake.clone())) {
                 Some(s) => store(shared, id, generation, |e| e.stream = Some(s)),
-                None => {
-                    let owner = (Rc::downgrade(shared), id.to_owned());
-                    spawn_local(async move {
-                        if let Some(shared) = owner.0.upgrade() {
-                            dispatch(&shared, &owner.1, generation, Input::StreamFailed, None);
-                        }
-                    });
-                }
+                None => defer(wake, Event::Stream(SseEvent::Error)),
             }
         }
         Action::CloseStream => {
@@ -444,6 +442,29 @@ fn progress_of(shared: &Shared, id: &str, generation: u32, t: u64) -> Option<Pro
         .borrow_mut()
         .entry(id, generation)
         .map(|e| e.job.progress(t))
+}
+
+/// The url for an id: the template with its `{id}` replaced (byte search:
+/// no string-pattern machinery in the wasm).
+pub fn fill(template: &str, id: &str) -> String {
+    let mut out = String::new();
+    match find_id(template) {
+        Some(i) => {
+            let (head, tail) = template.as_bytes().split_at(i);
+            out.push_str(core::str::from_utf8(head).unwrap_or_default());
+            out.push_str(id);
+            out.push_str(
+                core::str::from_utf8(tail.get(4..).unwrap_or_default()).unwrap_or_default(),
+            );
+        }
+        None => out.push_str(template),
+    }
+    out
+}
+
+/// Where `{id}` stands in a url template.
+pub fn find_id(template: &str) -> Option<usize> {
+    template.as_bytes().windows(4).position(|w| w == b"{id}")
 }
 
 /// Removes the finished job, records it, then tells every subscriber once.
@@ -517,14 +538,14 @@ fn with_url(id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
     record.into()
 }
 
-fn on_fetched(
-    shared: &Shared,
-    id: &str,
-    generation: u32,
-    kind: Kind,
-    media: Media,
-    r: Result<Fetched, ()>,
-) {
+fn on_fetched(shared: &Shared, id: &str, generation: u32, r: Result<Fetched, ()>) {
+    let Some((kind, media)) = shared
+        .borrow_mut()
+        .entry(id, generation)
+        .map(|e| (e.kind, e.job.config().media))
+    else {
+        return;
+    };
     let (input, current) = match r {
         Err(()) => (Input::RequestFailed(PollError::Network), None),
         Ok(Fetched {
@@ -571,7 +592,14 @@ fn read_body(kind: Kind, media: Media, text: &str) -> (Input, Option<JsValue>) {
     }
 }
 
-fn on_stream(shared: &Shared, id: &str, generation: u32, media: Media, ev: SseEvent) {
+fn on_stream(shared: &Shared, id: &str, generation: u32, ev: SseEvent) {
+    let Some(media) = shared
+        .borrow_mut()
+        .entry(id, generation)
+        .map(|e| e.job.config().media)
+    else {
+        return;
+    };
     let (input, current) = match ev {
         SseEvent::Open => (Input::StreamOpened, None),
         SseEvent::Error => (Input::StreamFailed, None),

@@ -203,11 +203,6 @@ extern "C" {
     pub type ProjectResultPromise;
 }
 
-/// Configuration mistakes are the caller's bug: throw, like the platform does.
-fn config_error(e: PollError) -> JsValue {
-    js_sys::RangeError::new(e.message()).into()
-}
-
 fn opt(v: Option<&JsValue>) -> JsValue {
     v.cloned().unwrap_or(JsValue::UNDEFINED)
 }
@@ -221,15 +216,22 @@ pub struct PollingManager {
     shared: Shared,
 }
 
+/// Throws a RangeError for a configuration mistake (the caller's bug, as the
+/// platform does). Only called with no `RefCell` borrow held: a JS throw
+/// skips Rust destructors.
+fn throw_config(e: PollError) -> ! {
+    wasm_bindgen::throw_val(js_sys::RangeError::new(e.message()).into())
+}
+
 #[wasm_bindgen]
 impl PollingManager {
     /// Throws a RangeError for invalid options.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: Option<ManagerOptions>) -> Result<PollingManager, JsValue> {
-        let settings = read_settings(&opt(options.as_deref())).map_err(config_error)?;
-        Ok(Self {
+    pub fn new(options: Option<ManagerOptions>) -> PollingManager {
+        let settings = read_settings(&opt(options.as_deref())).unwrap_or_else(|e| throw_config(e));
+        Self {
             shared: Rc::new(RefCell::new(Inner::new(settings))),
-        })
+        }
     }
 
     /// Watches a file until it completes, fails or is stopped. Throws a
@@ -240,13 +242,9 @@ impl PollingManager {
         file_id: &str,
         callbacks: Option<PollingCallbacks>,
         overrides: Option<PollingOverrides>,
-    ) -> Result<(), JsValue> {
-        self.start(
-            Kind::File,
-            file_id,
-            &opt(callbacks.as_deref()),
-            overrides.as_deref(),
-        )
+    ) {
+        let sub = Subscriber::callbacks(&opt(callbacks.as_deref()));
+        self.start(Kind::File, file_id, sub, overrides.as_deref());
     }
 
     /// `startPolling` for a project record (`projectUrl`); polling only.
@@ -256,13 +254,9 @@ impl PollingManager {
         project_id: &str,
         callbacks: Option<ProjectCallbacks>,
         overrides: Option<PollingOverrides>,
-    ) -> Result<(), JsValue> {
-        self.start(
-            Kind::Project,
-            project_id,
-            &opt(callbacks.as_deref()),
-            overrides.as_deref(),
-        )
+    ) {
+        let sub = Subscriber::callbacks(&opt(callbacks.as_deref()));
+        self.start(Kind::Project, project_id, sub, overrides.as_deref());
     }
 
     /// Stops watching a file; no callback fires for it afterwards.
@@ -310,9 +304,9 @@ impl PollingManager {
         &self,
         file_id: &str,
         options: Option<PollOptions>,
-    ) -> Result<FileResultPromise, JsValue> {
+    ) -> FileResultPromise {
         self.poll(Kind::File, file_id, options.as_deref())
-            .map(JsCast::unchecked_into)
+            .unchecked_into()
     }
 
     #[wasm_bindgen(js_name = pollProjectCompletion)]
@@ -320,74 +314,46 @@ impl PollingManager {
         &self,
         project_id: &str,
         options: Option<ProjectPollOptions>,
-    ) -> Result<ProjectResultPromise, JsValue> {
+    ) -> ProjectResultPromise {
         self.poll(Kind::Project, project_id, options.as_deref())
-            .map(JsCast::unchecked_into)
+            .unchecked_into()
     }
 }
 
 impl PollingManager {
-    fn start(
-        &self,
-        kind: Kind,
-        id: &str,
-        callbacks: &JsValue,
-        overrides: Option<&JsValue>,
-    ) -> Result<(), JsValue> {
-        let overrides = read_job_options(&opt(overrides)).map_err(config_error)?;
-        manager::start(
-            &self.shared,
-            kind,
-            id,
-            Subscriber::callbacks(callbacks),
-            &overrides,
-        )
-        .map_err(config_error)
+    fn start(&self, kind: Kind, id: &str, sub: Subscriber, overrides: Option<&JsValue>) {
+        let result = read_job_options(&opt(overrides))
+            .and_then(|o| manager::start(&self.shared, kind, id, sub, &o));
+        if let Err(e) = result {
+            throw_config(e);
+        }
     }
 
-    fn poll(&self, kind: Kind, id: &str, options: Option<&JsValue>) -> Result<Promise, JsValue> {
+    fn poll(&self, kind: Kind, id: &str, options: Option<&JsValue>) -> Promise {
         let options = opt(options);
-        let overrides = read_job_options(&options).map_err(config_error)?;
         let mut resolve_fn: Option<Function> = None;
         let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
-        let resolve =
-            resolve_fn.ok_or_else(|| JsValue::from_str("Promise executor did not run"))?;
-        manager::start(
-            &self.shared,
-            kind,
-            id,
-            Subscriber::promise(resolve, &options, self.shared.clone()),
-            &overrides,
-        )
-        .map_err(config_error)?;
-        Ok(promise)
+        if let Some(resolve) = resolve_fn {
+            let sub = Subscriber::promise(resolve, &options, self.shared.clone());
+            self.start(kind, id, sub, Some(&options));
+        }
+        promise
     }
 }
 
-/// A manager for one Promise: it lives until the job ends, then goes.
-fn one_off() -> PollingManager {
-    PollingManager {
-        shared: Rc::new(RefCell::new(Inner::new(
-            read_settings(&JsValue::UNDEFINED).unwrap_or_else(|_| unreachable!()),
-        ))),
-    }
-}
-
-/// Waits for a file with default urls on its own manager. Use a
-/// `PollingManager` for other urls and for deduplication across calls.
+/// Waits for a file with default urls on a manager of its own, which lives
+/// until the job ends. Use a `PollingManager` for other urls and for
+/// deduplication across calls.
 #[wasm_bindgen(js_name = pollFileCompletion)]
-pub fn poll_file_completion(
-    file_id: &str,
-    options: Option<PollOptions>,
-) -> Result<FileResultPromise, JsValue> {
-    one_off().poll_file_completion(file_id, options)
+pub fn poll_file_completion(file_id: &str, options: Option<PollOptions>) -> FileResultPromise {
+    PollingManager::new(None).poll_file_completion(file_id, options)
 }
 
-/// Waits for a project with default urls on its own manager.
+/// Waits for a project with default urls on a manager of its own.
 #[wasm_bindgen(js_name = pollProjectCompletion)]
 pub fn poll_project_completion(
     project_id: &str,
     options: Option<ProjectPollOptions>,
-) -> Result<ProjectResultPromise, JsValue> {
-    one_off().poll_project_completion(project_id, options)
+) -> ProjectResultPromise {
+    PollingManager::new(None).poll_project_completion(project_id, options)
 }

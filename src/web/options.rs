@@ -54,7 +54,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, PollError> {
             v if v.is_undefined() => Ok(default.into()),
             v => v
                 .as_string()
-                .filter(|s| s.contains("{id}"))
+                .filter(|s| super::manager::find_id(s).is_some())
                 .ok_or(PollError::InvalidConfig(why)),
         }
     };

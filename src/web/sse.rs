@@ -1,11 +1,12 @@
 //! The event stream, owned by an `EventStream` handle: dropping it detaches
 //! the handlers and closes the connection.
 
-use alloc::rc::Rc;
 use alloc::string::String;
 
 use wasm_bindgen::prelude::*;
 use web_sys::{EventSource, MessageEvent};
+
+use super::manager::{Event, Wake};
 
 pub enum SseEvent {
     Open,
@@ -22,16 +23,16 @@ pub struct EventStream {
 
 impl EventStream {
     /// `None` when the browser refuses the url or has no EventSource.
-    pub fn open(url: &str, on: impl Fn(SseEvent) + 'static) -> Option<Self> {
+    pub fn open(url: &str, wake: Wake) -> Option<Self> {
         let source = EventSource::new(url).ok()?;
-        let on = Rc::new(on);
-        let (a, b, c) = (on.clone(), on.clone(), on);
-        let on_open = Closure::<dyn FnMut()>::new(move || a(SseEvent::Open));
+        let (a, b, c) = (wake.clone(), wake.clone(), wake);
+        let on_open = Closure::<dyn FnMut()>::new(move || a(Event::Stream(SseEvent::Open)));
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            b(SseEvent::Message(e.data().as_string().unwrap_or_default()))
+            let data = e.data().as_string().unwrap_or_default();
+            b(Event::Stream(SseEvent::Message(data)))
         });
         // EventSource would reconnect by itself; polling takes over instead.
-        let on_error = Closure::<dyn FnMut()>::new(move || c(SseEvent::Error));
+        let on_error = Closure::<dyn FnMut()>::new(move || c(Event::Stream(SseEvent::Error)));
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));

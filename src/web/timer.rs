@@ -7,6 +7,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::js::now;
+use super::manager::{Event, Wake};
 
 #[wasm_bindgen]
 extern "C" {
@@ -31,9 +32,9 @@ impl Drop for Timer {
     }
 }
 
-pub fn arm(at: u64, fire: impl FnOnce() + 'static) -> Timer {
+pub fn arm(at: u64, wake: Wake) -> Timer {
     let delay = at.saturating_sub(now()).min(MAX_DELAY) as i32;
-    let fire = Closure::once(fire);
+    let fire = Closure::once(move || wake(Event::Timer));
     let id = set_timeout(fire.as_ref().unchecked_ref(), delay);
     Timer { id, _fire: fire }
 }

@@ -172,3 +172,12 @@ class FakeEventSource {
     for (const t of this.timers) clearTimeout(t);
   }
 }
+
+export function thrown(f) {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
