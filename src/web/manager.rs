@@ -163,7 +163,25 @@ pub struct Inner {
     metrics: Metrics,
 }
 
-pub type Shared = Rc<RefCell<Inner>>;
+/// The manager's state. No borrow is ever held while JS runs, so a failed
+/// borrow would be a bug: it traps, without the message formatting that a
+/// `RefCell` panic pulls into the wasm.
+pub struct State(RefCell<Inner>);
+
+impl State {
+    pub fn new(inner: Inner) -> Self {
+        Self(RefCell::new(inner))
+    }
+
+    pub fn get(&self) -> core::cell::RefMut<'_, Inner> {
+        match self.0.try_borrow_mut() {
+            Ok(inner) => inner,
+            Err(_) => core::arch::wasm32::unreachable(),
+        }
+    }
+}
+
+pub type Shared = Rc<State>;
 
 impl Inner {
     pub fn new(settings: Settings) -> Self {
@@ -223,7 +241,7 @@ pub fn start(
     overrides: &JobOptions,
 ) -> Result<(), PollError> {
     let wake = {
-        let mut inner = shared.borrow_mut();
+        let mut inner = shared.get();
         if let Some(i) = inner.find(kind, id) {
             inner.jobs[i].subscribers.push(sub);
             return Ok(());
@@ -284,7 +302,7 @@ fn on_event(shared: &Shared, id: &str, generation: u32, ev: Event) {
 /// Stops a job silently; true if there was one.
 pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
     let removed = {
-        let mut inner = shared.borrow_mut();
+        let mut inner = shared.get();
         let Some(i) = inner.find(kind, id) else {
             return false;
         };
@@ -301,7 +319,7 @@ pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
 }
 
 pub fn stop_all(shared: &Shared) {
-    let all = core::mem::take(&mut shared.borrow_mut().jobs);
+    let all = core::mem::take(&mut shared.get().jobs);
     drop(all);
 }
 
@@ -309,7 +327,7 @@ pub fn stop_all(shared: &Shared) {
 fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: Option<JsValue>) {
     let t = now();
     let actions: Vec<Action> = {
-        let mut inner = shared.borrow_mut();
+        let mut inner = shared.get();
         let Some(e) = inner.entry(id, generation) else {
             return;
         };
@@ -349,7 +367,7 @@ fn execute(
     current: Option<&JsValue>,
 ) -> bool {
     let (kind, wake, subscribers, debug) = {
-        let mut inner = shared.borrow_mut();
+        let mut inner = shared.get();
         let debug = inner.settings.debug;
         let Some(e) = inner.entry(id, generation) else {
             return false;
@@ -371,7 +389,7 @@ fn execute(
     match action {
         Action::SendRequest => {
             let url = {
-                let mut inner = shared.borrow_mut();
+                let mut inner = shared.get();
                 inner.metrics.count_request();
                 inner.url(kind, id)
             };
@@ -388,7 +406,7 @@ fn execute(
         }
         Action::OpenStream => {
             let url = shared
-                .borrow()
+                .get()
                 .settings
                 .events_url
                 .as_deref()
@@ -419,11 +437,11 @@ fn execute(
 }
 
 fn alive(shared: &Shared, id: &str, generation: u32) -> bool {
-    shared.borrow_mut().entry(id, generation).is_some()
+    shared.get().entry(id, generation).is_some()
 }
 
 fn store(shared: &Shared, id: &str, generation: u32, f: impl FnOnce(&mut Entry)) {
-    if let Some(e) = shared.borrow_mut().entry(id, generation) {
+    if let Some(e) = shared.get().entry(id, generation) {
         f(e);
     }
 }
@@ -434,12 +452,12 @@ fn take<T>(
     generation: u32,
     f: impl FnOnce(&mut Entry) -> Option<T>,
 ) -> Option<T> {
-    shared.borrow_mut().entry(id, generation).and_then(f)
+    shared.get().entry(id, generation).and_then(f)
 }
 
 fn progress_of(shared: &Shared, id: &str, generation: u32, t: u64) -> Option<Progress> {
     shared
-        .borrow_mut()
+        .get()
         .entry(id, generation)
         .map(|e| e.job.progress(t))
 }
@@ -450,12 +468,10 @@ pub fn fill(template: &str, id: &str) -> String {
     let mut out = String::new();
     match find_id(template) {
         Some(i) => {
-            let (head, tail) = template.as_bytes().split_at(i);
-            out.push_str(core::str::from_utf8(head).unwrap_or_default());
+            // "{id}" is ASCII, so both cuts are on char boundaries.
+            out.push_str(template.get(..i).unwrap_or_default());
             out.push_str(id);
-            out.push_str(
-                core::str::from_utf8(tail.get(4..).unwrap_or_default()).unwrap_or_default(),
-            );
+            out.push_str(template.get(i + 4..).unwrap_or_default());
         }
         None => out.push_str(template),
     }
@@ -476,7 +492,7 @@ fn finish(
     current: Option<&JsValue>,
 ) {
     let entry = {
-        let mut inner = shared.borrow_mut();
+        let mut inner = shared.get();
         let Some(i) = inner
             .jobs
             .iter()
@@ -540,7 +556,7 @@ fn with_url(id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
 
 fn on_fetched(shared: &Shared, id: &str, generation: u32, r: Result<Fetched, ()>) {
     let Some((kind, media)) = shared
-        .borrow_mut()
+        .get()
         .entry(id, generation)
         .map(|e| (e.kind, e.job.config().media))
     else {
@@ -594,7 +610,7 @@ fn read_body(kind: Kind, media: Media, text: &str) -> (Input, Option<JsValue>) {
 
 fn on_stream(shared: &Shared, id: &str, generation: u32, ev: SseEvent) {
     let Some(media) = shared
-        .borrow_mut()
+        .get()
         .entry(id, generation)
         .map(|e| e.job.config().media)
     else {

@@ -9,13 +9,12 @@ mod sse;
 mod timer;
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::error::PollError;
-use manager::{Inner, Kind, Shared, Subscriber};
+use manager::{Inner, Kind, Shared, State, Subscriber};
 use options::{read_job_options, read_settings};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -230,7 +229,7 @@ impl PollingManager {
     pub fn new(options: Option<ManagerOptions>) -> PollingManager {
         let settings = read_settings(&opt(options.as_deref())).unwrap_or_else(|e| throw_config(e));
         Self {
-            shared: Rc::new(RefCell::new(Inner::new(settings))),
+            shared: Rc::new(State::new(Inner::new(settings))),
         }
     }
 
@@ -278,24 +277,24 @@ impl PollingManager {
 
     #[wasm_bindgen(js_name = isPolling)]
     pub fn is_polling(&self, file_id: &str) -> bool {
-        self.shared.borrow().is_active(Kind::File, file_id)
+        self.shared.get().is_active(Kind::File, file_id)
     }
 
     /// Jobs running now.
     #[wasm_bindgen(getter, js_name = activeCount)]
     pub fn active_count(&self) -> u32 {
-        self.shared.borrow().active_count() as u32
+        self.shared.get().active_count() as u32
     }
 
     /// Progress of every running job.
     #[wasm_bindgen(js_name = getPollingStatus)]
     pub fn get_polling_status(&self) -> ProgressList {
-        self.shared.borrow().statuses().unchecked_into()
+        self.shared.get().statuses().unchecked_into()
     }
 
     /// Aggregates over the jobs this manager finished.
     pub fn metrics(&self) -> MetricsObject {
-        manager::metrics_object(self.shared.borrow().metrics()).unchecked_into()
+        manager::metrics_object(self.shared.get().metrics()).unchecked_into()
     }
 
     /// Resolves (never rejects) with the outcome.
