@@ -35,6 +35,9 @@ pub enum PollError {
     InvalidUrl,
     /// A configuration value was rejected; the text says which and why.
     InvalidConfig(&'static str),
+    /// The page stopped the job (reported to promises only: callbacks are
+    /// silent after a stop).
+    Stopped,
 }
 
 impl PollError {
@@ -56,6 +59,7 @@ impl PollError {
             Self::InvalidId => "invalid_id",
             Self::InvalidUrl => "invalid_url",
             Self::InvalidConfig(_) => "invalid_config",
+            Self::Stopped => "stopped",
         }
     }
 
@@ -102,6 +106,7 @@ impl PollError {
             Self::InvalidId => "Invalid id: expected 1-128 characters of A-Z, a-z, 0-9, _ or -",
             Self::InvalidUrl => "The result url is not http(s)",
             Self::InvalidConfig(why) => why,
+            Self::Stopped => "Polling was stopped",
         }
     }
 }

@@ -202,7 +202,10 @@ impl Job {
     }
 
     pub fn progress(&self, now: u64) -> Progress {
-        let elapsed = now.saturating_sub(self.started);
+        let elapsed = match self.phase {
+            Phase::Idle => 0,
+            _ => now.saturating_sub(self.started),
+        };
         let eta = match self.percent {
             Some(p @ 1..=100) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
             _ => self
@@ -317,11 +320,16 @@ impl Job {
         if self.phase != Phase::Running {
             return;
         }
+        if self.in_flight.is_none() && self.attempts >= self.cfg.max_attempts {
+            if self.stream == Stream::Open {
+                // Out of requests, but the stream still watches the job.
+                self.next_poll = None;
+            } else if self.next_poll.is_some() {
+                return self.finish(now, Err(PollError::MaxAttempts));
+            }
+        }
         if self.in_flight.is_none() {
             if let Some(at) = self.next_poll {
-                if self.attempts >= self.cfg.max_attempts {
-                    return self.finish(now, Err(PollError::MaxAttempts));
-                }
                 if at <= now {
                     self.attempts += 1;
                     self.in_flight = Some(now);
@@ -354,10 +362,12 @@ impl Job {
     }
 
     fn on_reply(&mut self, now: u64, reply: Reply) {
+        if !matches!(reply, Reply::Status { status: 404, .. }) {
+            self.not_found = 0; // the bound is on 404s in a row
+        }
         match reply {
             Reply::Record { state, fingerprint } => {
                 self.backoff.reset();
-                self.not_found = 0;
                 if self.on_record(now, state, fingerprint) {
                     self.schedule_next(now);
                 }
@@ -369,10 +379,13 @@ impl Job {
             } => match classify_status(status) {
                 Class::Success => self.on_transient(now, PollError::InvalidResponse),
                 Class::RateLimited => {
-                    let wait = retry_after.map_or(self.cfg.rate_limit_delay, |d| {
+                    let asked = retry_after.map_or(self.cfg.rate_limit_delay, |d| {
                         d.min(self.cfg.max_retry_after)
                     });
-                    self.retry(now, PollError::RateLimited, wait);
+                    // The backoff is a floor: "Retry-After: 0" on every answer
+                    // must not become a request loop.
+                    let floor = self.backoff.next().unwrap_or(self.cfg.max_delay);
+                    self.retry(now, PollError::RateLimited, asked.max(floor));
                 }
                 Class::NotFound => {
                     self.not_found += 1;
@@ -390,6 +403,11 @@ impl Job {
 
     /// Reports a record; true while the job is still pending.
     fn on_record(&mut self, now: u64, state: State, fingerprint: u64) -> bool {
+        if state == State::UnsafeUrl {
+            // Before `Update`: such a record never reaches the page.
+            self.finish(now, Err(PollError::InvalidUrl));
+            return false;
+        }
         if self.last_fingerprint != Some(fingerprint) {
             self.last_fingerprint = Some(fingerprint);
             self.actions.push_back(Action::Update);
@@ -404,6 +422,7 @@ impl Job {
                 self.finish(now, Err(PollError::GenerationFailed));
                 false
             }
+            State::UnsafeUrl => false,
         }
     }
 
@@ -420,8 +439,14 @@ impl Job {
     }
 
     fn retry(&mut self, now: u64, error: PollError, wait: u64) {
+        if self.attempts >= self.cfg.max_attempts {
+            // No retry will happen: the stream carries on alone, or `drive`
+            // reports max_attempts.
+            self.next_poll = (self.stream != Stream::Open).then_some(now);
+            return;
+        }
         if now >= self.deadline {
-            return; // `drive` reports the timeout instead
+            return; // `drive` reports the timeout
         }
         let at = self.cut(now.saturating_add(wait));
         self.not_before = at;

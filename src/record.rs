@@ -62,6 +62,9 @@ pub enum State {
     Complete { url: Option<String> },
     /// The generation failed on the server.
     Failed,
+    /// The record holds a url that is neither http(s) nor relative (say
+    /// `javascript:`): it must not reach the page at all.
+    UnsafeUrl,
 }
 
 /// Reads a file record (`GET /api/file/{id}`).
@@ -73,6 +76,14 @@ pub fn read_file<J: JsonView>(v: &J, media: Media) -> Result<State, PollError> {
     let type_hint = optional_string(v.get("type"))?;
     let content_type = content_type_of(v)?;
     let tasks = read_tasks(v)?;
+    let thumbnail = v.get("thumbnail_url").and_then(|t| t.string());
+    if [&url, &thumbnail]
+        .into_iter()
+        .flatten()
+        .any(|u| unsafe_url(u))
+    {
+        return Ok(State::UnsafeUrl);
+    }
     let url = url.filter(|u| !u.is_empty() && matches_media(media, &[type_hint, content_type], u));
     Ok(decide(url, &tasks))
 }
@@ -100,6 +111,9 @@ pub fn read_project<J: JsonView>(v: &J, media: Media) -> Result<State, PollError
                 content_type_of(&value)?,
             ];
             if let Some(url) = optional_string(value.get("url"))? {
+                if unsafe_url(&url) {
+                    return Ok(State::UnsafeUrl);
+                }
                 if found.is_none() && !url.is_empty() && matches_media(media, &hints, &url) {
                     found = Some(url);
                 }
@@ -258,6 +272,10 @@ pub fn url_is_safe(url: &str) -> bool {
         seen = true;
     }
     seen
+}
+
+fn unsafe_url(u: &str) -> bool {
+    !u.is_empty() && !url_is_safe(u)
 }
 
 /// FNV-1a of a body, so an unchanged record does not fire `onUpdate` again.

@@ -558,3 +558,77 @@ fn an_early_timer_is_re_armed() {
     h.fire();
     assert_eq!(h.request_times(), vec![0, 1100]);
 }
+
+#[test]
+fn retry_after_zero_cannot_make_a_request_loop() {
+    let mut h = Harness::polling(|_| {});
+    for _ in 0..3 {
+        h.status(429, Some(0));
+        h.fire();
+    }
+    assert_eq!(
+        h.retries(),
+        vec![
+            (PollError::RateLimited, 1000),
+            (PollError::RateLimited, 2000),
+            (PollError::RateLimited, 4000)
+        ]
+    );
+}
+
+#[test]
+fn the_not_found_bound_counts_404s_in_a_row() {
+    let mut h = Harness::polling(|c| c.max_not_found = 2);
+    h.status(404, None);
+    h.fire();
+    h.status(500, None);
+    h.fire();
+    h.status(404, None);
+    assert!(!h.job.is_finished());
+    h.fire();
+    let out = h.status(404, None);
+    assert_eq!(out.last(), Some(&fail(PollError::NotFound)));
+}
+
+#[test]
+fn a_transient_error_on_the_last_attempt_announces_no_retry() {
+    let mut h = Harness::polling(|c| c.max_attempts = 2);
+    h.pending();
+    h.fire();
+    let out = h.status(503, None);
+    assert_eq!(out.last(), Some(&fail(PollError::MaxAttempts)));
+    assert!(h.retries().is_empty(), "{:?}", h.retries());
+}
+
+#[test]
+fn out_of_attempts_the_open_stream_carries_on() {
+    let mut h = Harness::new(Config {
+        max_attempts: 1,
+        ..Config::default()
+    });
+    h.feed(Input::Start);
+    h.feed(Input::StreamOpened);
+    h.pending();
+    assert!(!h.job.is_finished());
+    assert_eq!(h.timer, Some(h.job.deadline()), "no more polls");
+    h.advance(5000);
+    let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    assert!(matches!(out.last(), Some(Action::Complete { .. })));
+    assert_eq!(h.request_times().len(), 1);
+}
+
+#[test]
+fn a_record_with_an_unsafe_url_never_reaches_update() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.respond(Reply::Record {
+        state: State::UnsafeUrl,
+        fingerprint: 5,
+    });
+    assert_eq!(out, vec![fail(PollError::InvalidUrl)]);
+}
+
+#[test]
+fn progress_before_start_has_no_elapsed_time() {
+    let h = Harness::new(Config::default());
+    assert_eq!(h.job.progress(123_456).elapsed_time, 0);
+}

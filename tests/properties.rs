@@ -96,7 +96,8 @@ proptest! {
         steps in prop::collection::vec((0u64..40_000, input()), 0..80),
     ) {
         let max_delay = cfg.max_delay;
-        let rate_limit_cap = cfg.max_retry_after.max(cfg.rate_limit_delay);
+        // A 429 waits as asked, but at least the backoff (itself <= maxDelay).
+        let rate_limit_cap = cfg.max_retry_after.max(cfg.rate_limit_delay).max(cfg.max_delay);
         let mut job = Job::new(cfg.clone());
         let mut now = start_at;
         job.handle(now, Input::Start);

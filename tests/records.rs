@@ -1174,3 +1174,22 @@ mod props {
         }
     }
 }
+
+#[test]
+fn unsafe_urls_anywhere_in_a_record_are_flagged() {
+    // Filtered out as a video for an image job, yet still never handed to the page.
+    let v = json!({ "id": "x", "url": "javascript:alert(1)//a.mp4", "tasks": [{ "id": "t", "status": "completed" }] });
+    assert_eq!(read_file(&j(&v), Media::Image), Ok(State::UnsafeUrl));
+    let v = json!({ "id": "x", "url": null, "thumbnail_url": "data:text/html,x" });
+    assert_eq!(read_file(&j(&v), Media::Any), Ok(State::UnsafeUrl));
+    let v = json!({ "data": [
+        { "type": "image", "value": { "url": "https://cdn/a.png" } },
+        { "type": "video", "value": { "url": "vbscript:x" } }
+    ] });
+    assert_eq!(read_project(&j(&v), Media::Image), Ok(State::UnsafeUrl));
+    let v = json!({ "id": "x", "url": "/media/x.png", "thumbnail_url": "https://cdn/t.png" });
+    assert!(matches!(
+        read_file(&j(&v), Media::Image),
+        Ok(State::Complete { .. })
+    ));
+}

@@ -33,8 +33,6 @@ extern "C" {
     #[wasm_bindgen(js_name = lastEventTime)]
     fn last_event_time(rec: &JsValue) -> f64;
     fn field(obj: &JsValue, key: &str) -> JsValue;
-    /// What `f` threw, or null.
-    fn thrown(f: &js_sys::Function) -> JsValue;
     #[wasm_bindgen(js_name = progressChannels)]
     fn progress_channels(rec: &JsValue) -> String;
 }
@@ -81,11 +79,12 @@ fn manager(extra: &str) -> PollingManager {
         "sseConnectTimeout": 150, "requestTimeout": 1000"#;
     let sep = if extra.is_empty() { "" } else { "," };
     let opts = json(&format!("{{{base}{sep}{extra}}}"));
-    PollingManager::new(Some(opts.unchecked_into()))
+    PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
 }
 
 fn start(m: &PollingManager, id: &str, rec: &JsValue) {
-    m.start_polling(id, Some(field(rec, "callbacks").unchecked_into()), None);
+    m.start_polling(id, Some(field(rec, "callbacks").unchecked_into()), None)
+        .expect("started");
 }
 
 fn rec() -> JsValue {
@@ -388,7 +387,8 @@ async fn callbacks_may_restart_the_job_re_entrantly() {
             "c2",
             Some(field(&inner, "callbacks").unchecked_into()),
             None,
-        );
+        )
+        .expect("restart");
         assert!(m2.is_polling("c2"));
         assert!(m2.stop_polling("c2"));
     });
@@ -432,6 +432,7 @@ async fn a_javascript_url_is_refused() {
     assert!(until(1000, || count(&r, "error") == 1).await);
     assert_eq!(text(field(&last(&r, "error"), "kind")), "invalid_url");
     assert_eq!(count(&r, "complete"), 0);
+    assert_eq!(count(&r, "update"), 0, "the record never reaches the page");
 }
 
 #[wasm_bindgen_test]
@@ -467,7 +468,7 @@ async fn the_promise_form_resolves_with_a_result() {
     );
     let m = manager(r#""eventsUrl": null"#);
     let result = JsFuture::from(Promise::from(JsValue::from(
-        m.poll_file_completion("p1", None),
+        m.poll_file_completion("p1", None).expect("started"),
     )))
     .await
     .expect("resolves");
@@ -479,7 +480,7 @@ async fn the_promise_form_resolves_with_a_result() {
     assert_eq!(text(field(&data, "url")), "https://cdn.example/x.png");
 
     let project = JsFuture::from(Promise::from(JsValue::from(
-        m.poll_project_completion("p2", None),
+        m.poll_project_completion("p2", None).expect("started"),
     )))
     .await
     .expect("resolves");
@@ -487,7 +488,7 @@ async fn the_promise_form_resolves_with_a_result() {
 
     route("/f/p3", responses(&[r#"{"status": 401}"#]));
     let failed = JsFuture::from(Promise::from(JsValue::from(
-        m.poll_file_completion("p3", None),
+        m.poll_file_completion("p3", None).expect("started"),
     )))
     .await
     .expect("resolves, never rejects");
@@ -499,14 +500,8 @@ async fn the_promise_form_resolves_with_a_result() {
     assert_eq!(text(field(&failed, "method")), "error");
 }
 
-/// Calls `f` from JS and returns what it threw (null if nothing).
-fn throws(f: impl FnMut() + 'static) -> JsValue {
-    let f = Closure::<dyn FnMut()>::new(f);
-    thrown(f.as_ref().unchecked_ref())
-}
-
 #[wasm_bindgen_test]
-fn invalid_options_throw_range_errors() {
+fn invalid_options_are_range_errors() {
     for bad in [
         r#"{"timeout": -1}"#,
         r#"{"intervals": []}"#,
@@ -515,27 +510,77 @@ fn invalid_options_throw_range_errors() {
         r#"{"fileUrl": "/api/file/"}"#,
         r#"{"media": "gif"}"#,
     ] {
-        let opts = json(bad);
-        let err = throws(move || {
-            PollingManager::new(Some(opts.clone().unchecked_into()));
-        });
+        let err = PollingManager::new(Some(json(bad).unchecked_into()))
+            .err()
+            .expect(bad);
         assert!(err.is_instance_of::<js_sys::RangeError>(), "{bad}");
     }
-    let m = std::rc::Rc::new(manager(""));
-    let m2 = m.clone();
-    let err = throws(move || {
-        let r = rec();
-        m2.start_polling(
+    let m = manager("");
+    let r = rec();
+    let err = m
+        .start_polling(
             "ok",
             Some(field(&r, "callbacks").unchecked_into()),
             Some(json(r#"{"timeout": 0}"#).unchecked_into()),
-        );
-    });
+        )
+        .expect_err("zero timeout");
     assert!(err.is_instance_of::<js_sys::RangeError>());
     assert_eq!(m.active_count(), 0);
-    // The manager still works after the throw (no borrow left behind).
-    let r = rec();
-    start(&m, "after-throw", &r);
-    assert!(m.is_polling("after-throw"));
+    // The manager still works afterwards.
+    start(&m, "after-error", &r);
+    assert!(m.is_polling("after-error"));
     m.stop_all_polling();
+}
+
+#[wasm_bindgen_test]
+async fn stop_resolves_a_waiting_promise_as_stopped() {
+    install();
+    route("/f/z1", responses(&[PENDING]));
+    let m = manager(r#""eventsUrl": null"#);
+    let promise = Promise::from(JsValue::from(
+        m.poll_file_completion("z1", None).expect("started"),
+    ));
+    wait(50).await;
+    assert!(m.stop_polling("z1"));
+    let result = JsFuture::from(promise).await.expect("resolves");
+    assert_eq!(field(&result, "success").as_bool(), Some(false));
+    assert_eq!(text(field(&field(&result, "error"), "kind")), "stopped");
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_manager_stops_its_jobs() {
+    install();
+    route("/f/g1", responses(&[PENDING]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "g1", &r);
+    assert!(until(1000, || times("/f/g1").len() >= 2).await);
+    drop(m); // what free() does
+    let n = times("/f/g1").len();
+    wait(200).await;
+    assert_eq!(
+        times("/f/g1").len(),
+        n,
+        "no request after the manager is gone"
+    );
+    assert_eq!(count(&r, "complete") + count(&r, "error"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_module_functions_share_one_default_manager() {
+    install();
+    route("/api/file/q1", responses(&[PENDING, DONE]));
+    stream("/api/events/file.q1", json(r#"{"mode": "fail"}"#));
+    let opts = || Some(json(r#"{"intervals": [20], "jitter": 0}"#).unchecked_into());
+    let a = smart_polling::web::poll_file_completion("q1", opts()).expect("started");
+    let b = smart_polling::web::poll_file_completion("q1", opts()).expect("started");
+    let ra = JsFuture::from(Promise::from(JsValue::from(a)))
+        .await
+        .expect("a");
+    let rb = JsFuture::from(Promise::from(JsValue::from(b)))
+        .await
+        .expect("b");
+    assert_eq!(field(&ra, "success").as_bool(), Some(true));
+    assert_eq!(field(&rb, "success").as_bool(), Some(true));
+    assert_eq!(times("/api/file/q1").len(), 2, "one poller for both calls");
 }

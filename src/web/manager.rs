@@ -68,9 +68,6 @@ pub enum Subscriber {
         resolve: Function,
         on_update: Option<Function>,
         on_progress: Option<Function>,
-        /// Keeps a one-off manager alive until the job ends (the entry, and
-        /// with it this cycle, goes when the job does).
-        _manager: Shared,
     },
 }
 
@@ -89,12 +86,11 @@ impl Subscriber {
         }
     }
 
-    pub fn promise(resolve: Function, o: &JsValue, manager: Shared) -> Self {
+    pub fn promise(resolve: Function, o: &JsValue) -> Self {
         Self::Promise {
             resolve,
             on_update: function(o, "onUpdate"),
             on_progress: function(o, "onProgress"),
-            _manager: manager,
         }
     }
 }
@@ -211,15 +207,17 @@ impl Inner {
         self.jobs.len()
     }
 
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
     }
 
-    pub fn statuses(&self) -> js_sys::Array {
+    /// Progress of every job, as plain data (JS objects are built after the
+    /// borrow ends).
+    pub fn statuses(&self) -> Vec<(String, Progress)> {
         let t = now();
         self.jobs
             .iter()
-            .map(|e| progress_object(&e.id, &e.job.progress(t)))
+            .map(|e| (e.id.clone(), e.job.progress(t)))
             .collect()
     }
 
@@ -240,16 +238,19 @@ pub fn start(
     sub: Subscriber,
     overrides: &JobOptions,
 ) -> Result<(), PollError> {
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
     let wake = {
         let mut inner = shared.get();
         if let Some(i) = inner.find(kind, id) {
-            inner.jobs[i].subscribers.push(sub);
+            if let Some(e) = inner.jobs.get_mut(i) {
+                e.subscribers.push(sub);
+            }
             return Ok(());
         }
         let mut cfg = overrides.config(&inner.settings.defaults)?;
         let valid = crate::error::validate_id(id);
         if !overrides.has_seed() && !inner.settings.defaults.has_seed() {
-            cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+            cfg.seed = seed;
         }
         let streams = inner.jobs.iter().filter(|e| e.job.holds_stream()).count();
         cfg.use_stream = cfg.use_stream
@@ -301,26 +302,55 @@ fn on_event(shared: &Shared, id: &str, generation: u32, ev: Event) {
 
 /// Stops a job silently; true if there was one.
 pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
-    let removed = {
+    let (entry, debug) = {
         let mut inner = shared.get();
         let Some(i) = inner.find(kind, id) else {
             return false;
         };
-        let mut entry = inner.jobs.swap_remove(i);
-        entry.job.handle(now(), Input::Stop);
-        if inner.settings.debug {
-            console_log("smart-polling", id, "stopped");
-        }
-        entry
+        (inner.jobs.swap_remove(i), inner.settings.debug)
     };
-    // Resources are released after the borrow ends (Drop runs JS).
-    drop(removed);
+    if debug {
+        console_log("smart-polling", id, "stopped");
+    }
+    settle_stopped(entry);
     true
 }
 
 pub fn stop_all(shared: &Shared) {
     let all = core::mem::take(&mut shared.get().jobs);
-    drop(all);
+    for entry in all {
+        settle_stopped(entry);
+    }
+}
+
+/// A stopped job: its resources are released (after the borrow: Drop runs
+/// JS), callbacks hear nothing more, and promises resolve as "stopped" so no
+/// `await` hangs forever.
+fn settle_stopped(entry: Entry) {
+    let Entry {
+        mut job,
+        subscribers,
+        timer,
+        request,
+        stream,
+        ..
+    } = entry;
+    let t = now();
+    job.handle(t, Input::Stop);
+    drop((timer, request, stream));
+    let p = job.progress(t);
+    let err = error_object(PollError::Stopped, p.attempt);
+    let result = result_object(
+        &Err((PollError::Stopped, &err)),
+        p.attempt,
+        p.elapsed_time,
+        p.channel,
+    );
+    for s in &subscribers {
+        if let Subscriber::Promise { resolve, .. } = s {
+            call(&Some(resolve.clone()), &result, None);
+        }
+    }
 }
 
 /// Feeds one input to a job and executes what it asks for.
@@ -394,7 +424,13 @@ fn execute(
                 inner.url(kind, id)
             };
             let request = InFlight::send(&url, wake);
-            store(shared, id, generation, |e| e.request = Some(request));
+            drop(put(
+                shared,
+                id,
+                generation,
+                |e| &mut e.request,
+                Some(request),
+            ));
         }
         Action::CancelRequest => {
             let request = take(shared, id, generation, |e| e.request.take());
@@ -402,7 +438,7 @@ fn execute(
         }
         Action::ArmTimer { at } => {
             let timer = timer::arm(at, wake);
-            store(shared, id, generation, |e| e.timer = Some(timer));
+            drop(put(shared, id, generation, |e| &mut e.timer, Some(timer)));
         }
         Action::OpenStream => {
             let url = shared
@@ -412,7 +448,7 @@ fn execute(
                 .as_deref()
                 .map(|t| fill(t, id));
             match url.and_then(|u| EventStream::open(&u, wake.clone())) {
-                Some(s) => store(shared, id, generation, |e| e.stream = Some(s)),
+                Some(s) => drop(put(shared, id, generation, |e| &mut e.stream, Some(s))),
                 None => defer(wake, Event::Stream(SseEvent::Error)),
             }
         }
@@ -422,7 +458,13 @@ fn execute(
         }
         Action::Update => {
             let record = current.cloned().unwrap_or(JsValue::UNDEFINED);
-            store(shared, id, generation, |e| e.last_record = record.clone());
+            drop(put(
+                shared,
+                id,
+                generation,
+                |e| &mut e.last_record,
+                record.clone(),
+            ));
             notify(Note::Update(&record));
         }
         Action::Progress(p) => notify(Note::Progress(&progress_object(id, &p))),
@@ -440,9 +482,19 @@ fn alive(shared: &Shared, id: &str, generation: u32) -> bool {
     shared.get().entry(id, generation).is_some()
 }
 
-fn store(shared: &Shared, id: &str, generation: u32, f: impl FnOnce(&mut Entry)) {
-    if let Some(e) = shared.get().entry(id, generation) {
-        f(e);
+/// Puts `value` into a slot of the job's entry and hands back what must be
+/// dropped (the old value, or `value` if the job is gone): the caller drops
+/// it after the borrow has ended, since dropping a resource runs JS.
+fn put<T>(
+    shared: &Shared,
+    id: &str,
+    generation: u32,
+    slot: fn(&mut Entry) -> &mut T,
+    value: T,
+) -> T {
+    match shared.get().entry(id, generation) {
+        Some(e) => core::mem::replace(slot(e), value),
+        None => value,
     }
 }
 

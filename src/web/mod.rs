@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::PollError;
 use manager::{Inner, Kind, Shared, State, Subscriber};
-use options::{read_job_options, read_settings};
+use options::{read_job_options, read_settings, Settings};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -128,7 +128,9 @@ export interface PollingProgress {
 export type PollingErrorKind =
   | "rate_limited" | "not_found" | "unauthorized" | "forbidden" | "client"
   | "server" | "network" | "request_timeout" | "invalid_response"
-  | "generation_failed" | "timeout" | "max_attempts" | "invalid_id" | "invalid_url";
+  | "generation_failed" | "timeout" | "max_attempts" | "invalid_id" | "invalid_url"
+  /** Only in the Promise form's result, when the job was stopped. */
+  | "stopped";
 
 export interface PollingError {
   kind: PollingErrorKind;
@@ -215,22 +217,22 @@ pub struct PollingManager {
     shared: Shared,
 }
 
-/// Throws a RangeError for a configuration mistake (the caller's bug, as the
-/// platform does). Only called with no `RefCell` borrow held: a JS throw
-/// skips Rust destructors.
-fn throw_config(e: PollError) -> ! {
-    wasm_bindgen::throw_val(js_sys::RangeError::new(e.message()).into())
+/// Configuration mistakes are the caller's bug: a RangeError, as the
+/// platform throws. Exports return it as `Err` so that wasm-bindgen throws
+/// after it has released its own borrows of the manager.
+fn config_error(e: PollError) -> JsValue {
+    js_sys::RangeError::new(e.message()).into()
 }
 
 #[wasm_bindgen]
 impl PollingManager {
     /// Throws a RangeError for invalid options.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: Option<ManagerOptions>) -> PollingManager {
-        let settings = read_settings(&opt(options.as_deref())).unwrap_or_else(|e| throw_config(e));
-        Self {
+    pub fn new(options: Option<ManagerOptions>) -> Result<PollingManager, JsValue> {
+        let settings = read_settings(&opt(options.as_deref())).map_err(config_error)?;
+        Ok(Self {
             shared: Rc::new(State::new(Inner::new(settings))),
-        }
+        })
     }
 
     /// Watches a file until it completes, fails or is stopped. Throws a
@@ -241,9 +243,9 @@ impl PollingManager {
         file_id: &str,
         callbacks: Option<PollingCallbacks>,
         overrides: Option<PollingOverrides>,
-    ) {
+    ) -> Result<(), JsValue> {
         let sub = Subscriber::callbacks(&opt(callbacks.as_deref()));
-        self.start(Kind::File, file_id, sub, overrides.as_deref());
+        start(&self.shared, Kind::File, file_id, sub, overrides.as_deref())
     }
 
     /// `startPolling` for a project record (`projectUrl`); polling only.
@@ -253,12 +255,19 @@ impl PollingManager {
         project_id: &str,
         callbacks: Option<ProjectCallbacks>,
         overrides: Option<PollingOverrides>,
-    ) {
+    ) -> Result<(), JsValue> {
         let sub = Subscriber::callbacks(&opt(callbacks.as_deref()));
-        self.start(Kind::Project, project_id, sub, overrides.as_deref());
+        start(
+            &self.shared,
+            Kind::Project,
+            project_id,
+            sub,
+            overrides.as_deref(),
+        )
     }
 
-    /// Stops watching a file; no callback fires for it afterwards.
+    /// Stops watching a file for every subscriber: no callback fires for it
+    /// afterwards, and promises waiting on it resolve with kind "stopped".
     #[wasm_bindgen(js_name = stopPolling)]
     pub fn stop_polling(&self, file_id: &str) -> bool {
         manager::stop(&self.shared, Kind::File, file_id)
@@ -289,12 +298,18 @@ impl PollingManager {
     /// Progress of every running job.
     #[wasm_bindgen(js_name = getPollingStatus)]
     pub fn get_polling_status(&self) -> ProgressList {
-        self.shared.get().statuses().unchecked_into()
+        let list = self.shared.get().statuses();
+        let out: js_sys::Array = list
+            .iter()
+            .map(|(id, p)| manager::progress_object(id, p))
+            .collect();
+        out.unchecked_into()
     }
 
     /// Aggregates over the jobs this manager finished.
     pub fn metrics(&self) -> MetricsObject {
-        manager::metrics_object(self.shared.get().metrics()).unchecked_into()
+        let m = self.shared.get().metrics();
+        manager::metrics_object(&m).unchecked_into()
     }
 
     /// Resolves (never rejects) with the outcome.
@@ -303,9 +318,8 @@ impl PollingManager {
         &self,
         file_id: &str,
         options: Option<PollOptions>,
-    ) -> FileResultPromise {
-        self.poll(Kind::File, file_id, options.as_deref())
-            .unchecked_into()
+    ) -> Result<FileResultPromise, JsValue> {
+        poll(&self.shared, Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
     }
 
     #[wasm_bindgen(js_name = pollProjectCompletion)]
@@ -313,46 +327,86 @@ impl PollingManager {
         &self,
         project_id: &str,
         options: Option<ProjectPollOptions>,
-    ) -> ProjectResultPromise {
-        self.poll(Kind::Project, project_id, options.as_deref())
-            .unchecked_into()
+    ) -> Result<ProjectResultPromise, JsValue> {
+        poll(&self.shared, Kind::Project, project_id, options.as_deref())
+            .map(JsCast::unchecked_into)
     }
 }
 
-impl PollingManager {
-    fn start(&self, kind: Kind, id: &str, sub: Subscriber, overrides: Option<&JsValue>) {
-        let result = read_job_options(&opt(overrides))
-            .and_then(|o| manager::start(&self.shared, kind, id, sub, &o));
-        if let Err(e) = result {
-            throw_config(e);
-        }
-    }
-
-    fn poll(&self, kind: Kind, id: &str, options: Option<&JsValue>) -> Promise {
-        let options = opt(options);
-        let mut resolve_fn: Option<Function> = None;
-        let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
-        if let Some(resolve) = resolve_fn {
-            let sub = Subscriber::promise(resolve, &options, self.shared.clone());
-            self.start(kind, id, sub, Some(&options));
-        }
-        promise
+/// `free()` (or garbage collection) stops every job: no timer, request or
+/// stream outlives the manager, and pending promises resolve as "stopped".
+impl Drop for PollingManager {
+    fn drop(&mut self) {
+        manager::stop_all(&self.shared);
     }
 }
 
-/// Waits for a file with default urls on a manager of its own, which lives
-/// until the job ends. Use a `PollingManager` for other urls and for
-/// deduplication across calls.
+fn start(
+    shared: &Shared,
+    kind: Kind,
+    id: &str,
+    sub: Subscriber,
+    overrides: Option<&JsValue>,
+) -> Result<(), JsValue> {
+    read_job_options(&opt(overrides))
+        .and_then(|o| manager::start(shared, kind, id, sub, &o))
+        .map_err(config_error)
+}
+
+fn poll(
+    shared: &Shared,
+    kind: Kind,
+    id: &str,
+    options: Option<&JsValue>,
+) -> Result<Promise, JsValue> {
+    let options = opt(options);
+    let mut resolve_fn: Option<Function> = None;
+    let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
+    if let Some(resolve) = resolve_fn {
+        let sub = Subscriber::promise(resolve, &options);
+        start(shared, kind, id, sub, Some(&options))?;
+    }
+    Ok(promise)
+}
+
+/// The module's shared manager for the free functions: default urls, and
+/// deduplication and the stream cap across calls.
+struct DefaultManager(core::cell::OnceCell<Shared>);
+
+// SAFETY: wasm32 without the atomics feature runs on one thread, so the
+// `Rc` inside is never touched from two threads.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl Sync for DefaultManager {}
+
+static DEFAULT: DefaultManager = DefaultManager(core::cell::OnceCell::new());
+
+fn default_manager() -> &'static Shared {
+    DEFAULT
+        .0
+        .get_or_init(|| Rc::new(State::new(Inner::new(Settings::default()))))
+}
+
+/// Waits for a file on the module's shared manager (default urls). Use a
+/// `PollingManager` for other urls.
 #[wasm_bindgen(js_name = pollFileCompletion)]
-pub fn poll_file_completion(file_id: &str, options: Option<PollOptions>) -> FileResultPromise {
-    PollingManager::new(None).poll_file_completion(file_id, options)
+pub fn poll_file_completion(
+    file_id: &str,
+    options: Option<PollOptions>,
+) -> Result<FileResultPromise, JsValue> {
+    poll(default_manager(), Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
 }
 
-/// Waits for a project with default urls on a manager of its own.
+/// Waits for a project on the module's shared manager (default urls).
 #[wasm_bindgen(js_name = pollProjectCompletion)]
 pub fn poll_project_completion(
     project_id: &str,
     options: Option<ProjectPollOptions>,
-) -> ProjectResultPromise {
-    PollingManager::new(None).poll_project_completion(project_id, options)
+) -> Result<ProjectResultPromise, JsValue> {
+    poll(
+        default_manager(),
+        Kind::Project,
+        project_id,
+        options.as_deref(),
+    )
+    .map(JsCast::unchecked_into)
 }

@@ -48,6 +48,24 @@ impl JobOptions {
     }
 }
 
+const FILE_URL: &str = "/api/file/{id}";
+const PROJECT_URL: &str = "/api/project/{id}";
+const EVENTS_URL: &str = "/api/events/file.{id}";
+const MAX_STREAMS: u32 = 2;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            file_url: FILE_URL.into(),
+            project_url: PROJECT_URL.into(),
+            events_url: Some(EVENTS_URL.into()),
+            max_streams: MAX_STREAMS,
+            debug: false,
+            defaults: JobOptions::default(),
+        }
+    }
+}
+
 pub fn read_settings(o: &JsValue) -> Result<Settings, PollError> {
     let url = |key: &str, default: &str, why: &'static str| -> Result<String, PollError> {
         match get(o, key) {
@@ -60,24 +78,24 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, PollError> {
     };
     let file_url = url(
         "fileUrl",
-        "/api/file/{id}",
+        FILE_URL,
         "fileUrl must be a string containing {id}",
     )?;
     let project_url = url(
         "projectUrl",
-        "/api/project/{id}",
+        PROJECT_URL,
         "projectUrl must be a string containing {id}",
     )?;
     let events_url = match get(o, "eventsUrl") {
         v if v.is_null() => None,
         _ => Some(url(
             "eventsUrl",
-            "/api/events/file.{id}",
+            EVENTS_URL,
             "eventsUrl must be null or a string containing {id}",
         )?),
     };
     let max_streams = match number(o, "maxStreams") {
-        None => 2,
+        None => MAX_STREAMS,
         Some(n) if (0.0..=64.0).contains(&n) && f64::from(n as u32) == n => n as u32,
         Some(_) => {
             return Err(PollError::InvalidConfig(

@@ -173,11 +173,3 @@ class FakeEventSource {
   }
 }
 
-export function thrown(f) {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return e;
-  }
-}
