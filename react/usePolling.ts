@@ -1,0 +1,424 @@
+/**
+ * React bindings for `smart-polling`.
+ *
+ * Copy this file into an application, or import it by path; it depends only on
+ * `react` (18 or 19) and the `smart-polling` package.
+ *
+ * ```tsx
+ * import { PollingProvider, usePollingContext, usePolling } from "./usePolling";
+ *
+ * <PollingProvider options={{ maxStreams: 2 }}>
+ *   <App />
+ * </PollingProvider>
+ *
+ * function Result({ fileId }: { fileId: string | null }) {
+ *   const manager = usePollingContext();            // null until the wasm is loaded
+ *   const { status, record, progress, error } = usePolling(manager, fileId, {
+ *     onComplete: (file) => toast(`ready: ${file.url}`),
+ *   });
+ *   ...
+ * }
+ * ```
+ *
+ * Lifetimes:
+ *
+ * - `initSmartPolling()` loads the wasm once per page; every hook awaits it.
+ * - `usePollingManager(options)` creates one `PollingManager` per mounted
+ *   component, lazily in an effect, so React StrictMode's mount → unmount →
+ *   mount ends with exactly one live manager. On unmount it stops every job and
+ *   frees the manager. The options are read once, when it is created. It
+ *   returns `null` until the manager exists; a wasm load failure or invalid
+ *   options (`RangeError`) is thrown during render, for an error boundary.
+ * - `usePolling(manager, fileId, callbacks, overrides?)` watches one file while
+ *   `fileId` is non-null. A new id stops the old job and starts the new one;
+ *   unmounting stops it. Callbacks and overrides are read through refs, so new
+ *   function identities do not restart anything (overrides only apply when a
+ *   job starts). No callback and no state update reaches React after the
+ *   effect has been cleaned up.
+ * - `usePollingGroup(manager)` is the same for a changing set of ids started
+ *   imperatively (a list of generations): `start`, `stop`, `stopAll`, `has`,
+ *   and everything it started is stopped when the component unmounts.
+ *
+ * Several subscribers may watch the same id: the manager runs one job for it
+ * and each subscriber hears the outcome. The job is only stopped when the last
+ * subscriber of this file lets go (a reference count per manager and id).
+ */
+import {
+  createContext,
+  createElement,
+  useContext,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import type { ReactNode } from "react";
+import init, { PollingManager } from "smart-polling";
+import type {
+  FileRecord,
+  InitInput,
+  ManagerOptions,
+  PollingCallbacks,
+  PollingConfig,
+  PollingError,
+  PollingProgress,
+} from "smart-polling";
+
+export type {
+  Channel,
+  FileRecord,
+  ManagerOptions,
+  PollingCallbacks,
+  PollingConfig,
+  PollingError,
+  PollingErrorKind,
+  PollingMetrics,
+  PollingProgress,
+} from "smart-polling";
+export { PollingManager };
+
+/** Per-job settings passed to `startPolling` (e.g. `{ preset: "video" }`, `{ useStream: false }`). */
+export type PollingOverrides = Partial<PollingConfig>;
+
+// ---------------------------------------------------------------------------
+// wasm initialisation
+
+let initPromise: Promise<void> | null = null;
+
+/**
+ * Loads the wasm module once; later calls return the same promise. Pass
+ * `input` (a url of `smart_polling_bg.wasm`, bytes or a module) only when the
+ * bundler cannot resolve the default `new URL("smart_polling_bg.wasm", import.meta.url)`.
+ * A failed load is not cached, so a later call tries again.
+ */
+export function initSmartPolling(input?: InitInput): Promise<void> {
+  if (!initPromise) {
+    const loading = input === undefined ? init() : init({ module_or_path: input });
+    initPromise = loading.then(
+      () => undefined,
+      (err: unknown) => {
+        initPromise = null;
+        throw err;
+      },
+    );
+  }
+  return initPromise;
+}
+
+// ---------------------------------------------------------------------------
+// subscriptions: reference counts per manager and id, retired managers
+
+const retired = new WeakSet<PollingManager>();
+const holders = new WeakMap<PollingManager, Map<string, number>>();
+
+function acquire(manager: PollingManager, id: string): void {
+  let counts = holders.get(manager);
+  if (!counts) holders.set(manager, (counts = new Map()));
+  counts.set(id, (counts.get(id) ?? 0) + 1);
+}
+
+function release(manager: PollingManager, id: string, stop: boolean): void {
+  const counts = holders.get(manager);
+  const left = (counts?.get(id) ?? 1) - 1;
+  if (counts && left > 0) {
+    counts.set(id, left);
+    return;
+  }
+  counts?.delete(id);
+  if (stop && !retired.has(manager)) manager.stopPolling(id);
+}
+
+/** Stops every job of a manager and frees its wasm memory; safe to call twice. */
+export function retireManager(manager: PollingManager): void {
+  if (retired.has(manager)) return;
+  retired.add(manager);
+  holders.delete(manager);
+  try {
+    manager.stopAllPolling();
+  } finally {
+    manager.free();
+  }
+}
+
+/** True once `retireManager` ran (the object must not be used any more). */
+export function isRetired(manager: PollingManager): boolean {
+  return retired.has(manager);
+}
+
+/**
+ * The primitive under both hooks: starts (or joins) the job of `id` and
+ * returns an `unsubscribe` that silences these callbacks at once and stops the
+ * job when no other subscriber holds it. Throws a `RangeError` for invalid
+ * overrides, like `startPolling`.
+ */
+export function subscribe(
+  manager: PollingManager,
+  id: string,
+  callbacks: PollingCallbacks,
+  overrides?: PollingOverrides | null,
+): () => void {
+  if (retired.has(manager)) throw new Error("smart-polling: this PollingManager was freed");
+  let live = true;
+  let held = true;
+  const finished = () => {
+    live = false;
+    if (held) {
+      held = false;
+      release(manager, id, false);
+    }
+  };
+  const wrapped: PollingCallbacks = {
+    onUpdate: (record) => {
+      if (live) callbacks.onUpdate?.(record);
+    },
+    onProgress: (progress) => {
+      if (live) callbacks.onProgress?.(progress);
+    },
+    onRetry: (error, delayMs) => {
+      if (live) callbacks.onRetry?.(error, delayMs);
+    },
+    onComplete: (record) => {
+      if (!live) return;
+      finished();
+      callbacks.onComplete?.(record);
+    },
+    onError: (error) => {
+      if (!live) return;
+      finished();
+      callbacks.onError?.(error);
+    },
+  };
+  acquire(manager, id);
+  try {
+    manager.startPolling(id, wrapped, overrides ?? null);
+  } catch (err) {
+    live = false;
+    held = false;
+    release(manager, id, false);
+    throw err;
+  }
+  return () => {
+    live = false;
+    if (held) {
+      held = false;
+      release(manager, id, true);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------
+// hooks
+
+const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
+
+/**
+ * One `PollingManager` for the lifetime of the calling component (see the
+ * file comment). `null` until the wasm is loaded and the manager created.
+ */
+export function usePollingManager(options?: ManagerOptions | null): PollingManager | null {
+  const optionsRef = useRef(options);
+  const [manager, setManager] = useState<PollingManager | null>(null);
+  const [failure, setFailure] = useState<{ error: unknown } | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    let created: PollingManager | null = null;
+    initSmartPolling().then(
+      () => {
+        if (cancelled) return;
+        try {
+          created = new PollingManager(optionsRef.current ?? null);
+        } catch (error) {
+          setFailure({ error });
+          return;
+        }
+        setManager(created);
+      },
+      (error: unknown) => {
+        if (!cancelled) setFailure({ error });
+      },
+    );
+    return () => {
+      cancelled = true;
+      if (created) retireManager(created);
+      setManager(null);
+    };
+  }, []);
+
+  if (failure) throw failure.error;
+  return manager;
+}
+
+const PollingContext = createContext<PollingManager | null>(null);
+
+export interface PollingProviderProps {
+  /** Read once, when the manager is created. */
+  options?: ManagerOptions | null;
+  children?: ReactNode;
+}
+
+/** Shares one manager (from `usePollingManager`) with everything below it. */
+export function PollingProvider({ options, children }: PollingProviderProps) {
+  const manager = usePollingManager(options);
+  return createElement(PollingContext.Provider, { value: manager }, children);
+}
+
+/** The manager of the nearest `PollingProvider`; `null` while it loads (or without a provider). */
+export function usePollingContext(): PollingManager | null {
+  return useContext(PollingContext);
+}
+
+export type PollingStatus = "idle" | "active" | "completed" | "error";
+
+export interface PollingState {
+  /** `idle` without an id or manager, `active` while watched, then `completed` or `error`. */
+  status: PollingStatus;
+  /** The last record seen (onUpdate / onComplete). */
+  record: FileRecord | null;
+  progress: PollingProgress | null;
+  error: PollingError | null;
+  /** The last transient error and the wait before the next request. */
+  retry: { error: PollingError; delayMs: number } | null;
+}
+
+const IDLE: PollingState = { status: "idle", record: null, progress: null, error: null, retry: null };
+
+/**
+ * Watches `fileId` on `manager` while both are set; see the file comment.
+ * Returns the job's state for rendering; `callbacks` are for side effects.
+ */
+export function usePolling(
+  manager: PollingManager | null,
+  fileId: string | null | undefined,
+  callbacks?: PollingCallbacks | null,
+  overrides?: PollingOverrides | null,
+): PollingState {
+  const callbacksRef = useRef(callbacks);
+  const overridesRef = useRef(overrides);
+  useIsomorphicLayoutEffect(() => {
+    callbacksRef.current = callbacks;
+    overridesRef.current = overrides;
+  });
+  const [state, setState] = useState<PollingState>(IDLE);
+
+  useEffect(() => {
+    if (!manager || !fileId) {
+      setState(IDLE);
+      return;
+    }
+    setState({ ...IDLE, status: "active" });
+    const unsubscribe = subscribe(
+      manager,
+      fileId,
+      {
+        onUpdate: (record) => {
+          setState((s) => ({ ...s, record }));
+          callbacksRef.current?.onUpdate?.(record);
+        },
+        onProgress: (progress) => {
+          setState((s) => ({ ...s, progress }));
+          callbacksRef.current?.onProgress?.(progress);
+        },
+        onRetry: (error, delayMs) => {
+          setState((s) => ({ ...s, retry: { error, delayMs } }));
+          callbacksRef.current?.onRetry?.(error, delayMs);
+        },
+        onComplete: (record) => {
+          setState((s) => ({ ...s, status: "completed", record }));
+          callbacksRef.current?.onComplete?.(record);
+        },
+        onError: (error) => {
+          setState((s) => ({ ...s, status: "error", error }));
+          callbacksRef.current?.onError?.(error);
+        },
+      },
+      overridesRef.current,
+    );
+    return unsubscribe;
+  }, [manager, fileId]);
+
+  return state;
+}
+
+export interface PollingGroup {
+  /** Starts (or joins) the job of `id`; a second `start` of an id this group holds replaces its callbacks' subscription. */
+  start(id: string, callbacks: PollingCallbacks, overrides?: PollingOverrides | null): void;
+  /** Stops watching `id` (silently); true if this group was watching it. */
+  stop(id: string): boolean;
+  stopAll(): void;
+  /** True while this group watches `id` (until it completes, fails or is stopped). */
+  has(id: string): boolean;
+  /** False until the manager exists. */
+  readonly ready: boolean;
+}
+
+/**
+ * A set of jobs started imperatively (one per generation), all stopped when
+ * the component unmounts or the manager changes. Callbacks of stopped jobs
+ * never run. The returned object is stable for a given manager.
+ */
+export function usePollingGroup(manager: PollingManager | null): PollingGroup {
+  const group = useMemo(() => {
+    const subs = new Map<string, () => void>();
+    let closed = false;
+    const api: PollingGroup & { open(): void; close(): void } = {
+      ready: manager !== null,
+      start(id, callbacks, overrides) {
+        if (!manager || closed) throw new Error("smart-polling: the polling manager is not ready");
+        subs.get(id)?.();
+        subs.delete(id);
+        const forget = () => {
+          if (subs.get(id) === unsubscribe) subs.delete(id);
+        };
+        const unsubscribe = subscribe(
+          manager,
+          id,
+          {
+            ...callbacks,
+            onComplete: (record) => {
+              forget();
+              callbacks.onComplete?.(record);
+            },
+            onError: (error) => {
+              forget();
+              callbacks.onError?.(error);
+            },
+          },
+          overrides,
+        );
+        subs.set(id, unsubscribe);
+      },
+      stop(id) {
+        const unsubscribe = subs.get(id);
+        if (!unsubscribe) return false;
+        subs.delete(id);
+        unsubscribe();
+        return true;
+      },
+      stopAll() {
+        const all = [...subs.values()];
+        subs.clear();
+        for (const unsubscribe of all) unsubscribe();
+      },
+      has(id) {
+        return subs.has(id);
+      },
+      open() {
+        closed = false;
+      },
+      close() {
+        closed = true;
+        api.stopAll();
+      },
+    };
+    return api;
+  }, [manager]);
+
+  // open/close in the effect, so StrictMode's simulated unmount → mount leaves it usable
+  useEffect(() => {
+    group.open();
+    return () => group.close();
+  }, [group]);
+  return group;
+}
