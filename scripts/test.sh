@@ -4,23 +4,37 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 step() { printf '\n== %s\n' "$*"; }
+run() { "$@" 2>&1 | tee -a "$log"; }
 
 step "format"
 cargo fmt --check
 step "clippy: core, tests, examples (native)"
 cargo clippy --all-targets -- -D warnings
-step "clippy: browser layer (wasm32)"
+step "clippy: browser layer (wasm32; release is no_std, tests use std)"
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --tests --features std -- -D warnings
-step "native tests (core, fake clock, properties)"
-cargo test
+step "native tests (core with a fake clock, property tests)"
+run cargo test
 step "release build of pkg/"
 npm run build
 step "browser tests (Chromium and Firefox, headless)"
-wasm-pack test --headless --chrome --firefox -- --test web --features std
-if [ -f e2e/run.mjs ]; then
-  step "end-to-end (demo server + Chromium)"
-  node e2e/run.mjs
+run wasm-pack test --headless --chrome --firefox -- --test web --features std
+if [ -d e2e ]; then
+  step "demo build and end-to-end tests (demo server + Chromium)"
+  npm run build:www
+  run node --test --test-reporter=tap e2e/
 fi
+if [ -d server/test ]; then
+  step "demo server tests"
+  run node --test --test-reporter=tap server/test/
+fi
+
+# One closing line over every tier.
+sum() { { grep -oE "$1" "$log" || true; } | { grep -oE '[0-9]+' || true; } | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(sum '(test result: ok\. [0-9]+ passed|^# pass [0-9]+)')
+failed=$(sum '(; [0-9]+ failed|^# fail [0-9]+)')
 step "all tiers passed"
+echo "$passed passed, $failed failed"

@@ -1,0 +1,197 @@
+// End-to-end: the demo page (www/dist, built by `npm run build:www`) served by
+// the simulated generation API, driven in headless Chromium. The whole stack is
+// real: the wasm package, the React hooks, the server's SSE and faults.
+// Screenshots of each state go to screenshots/ (git-ignored).
+import { after, before, beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { createApiServer } from "../server/index.mjs";
+
+const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
+const CHROMIUM_ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+let api;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // speed 10: an image takes about 0.6 s, a video about 2.5 s.
+  api = await createApiServer({ port: 0, speed: 10, seed: 7 });
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await api?.close();
+  assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+});
+
+beforeEach(async () => {
+  await call("DELETE", "/api/faults");
+  await call("POST", "/api/stats/reset");
+});
+
+async function call(method, path, body) {
+  const res = await fetch(api.url + path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
+}
+
+const stats = () => call("GET", "/api/stats");
+
+async function openPage() {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  await page.goto(api.url + "/");
+  return page;
+}
+
+async function generate(page, kind, prompt) {
+  await page.fill('[data-testid="prompt"]', prompt);
+  await page.waitForSelector(`[data-testid="generate-${kind}"]:enabled`);
+  await page.click(`[data-testid="generate-${kind}"]`);
+}
+
+/** Waits until `n` cards have `status`; returns their attributes. */
+async function cards(page, status, n, timeout = 20000) {
+  await page.waitForFunction(
+    ([s, k]) => document.querySelectorAll(`[data-testid="job"][data-status="${s}"]`).length >= k,
+    [status, n],
+    { timeout },
+  );
+  return page.$$eval(`[data-testid="job"][data-status="${status}"]`, (els) =>
+    els.map((e) => ({
+      fileId: e.dataset.fileId,
+      channel: e.dataset.channel,
+      terminals: Number(e.dataset.terminals),
+      text: e.textContent,
+      media: e.querySelector("img, video")?.getAttribute("src") ?? null,
+    })),
+  );
+}
+
+const shot = (page, name) => page.screenshot({ path: SHOTS + name, fullPage: true });
+
+test("an image completes over the stream", async () => {
+  const page = await openPage();
+  await generate(page, "image", "a lighthouse at dawn, oil painting");
+  const [card] = await cards(page, "completed", 1);
+  assert.equal(card.channel, "sse");
+  assert.equal(card.terminals, 1);
+  assert.match(card.media, /\/media\/.+\.png$/);
+  const job = (await stats()).byJob[card.fileId];
+  assert.equal(job.events, 1, "one event stream");
+  assert.ok(job.file <= 3, `catch-up and safety polls only, got ${job.file}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="job"] img')?.complete);
+  await shot(page, "1-image-over-sse.png");
+  await page.context().close();
+});
+
+test("a video completes with the stream disabled (polling only)", async () => {
+  const page = await openPage();
+  await page.check('[data-testid="disable-stream"]');
+  await generate(page, "video", "a paper boat on a rainy street");
+  const [card] = await cards(page, "completed", 1, 30000);
+  assert.equal(card.channel, "polling");
+  assert.equal(card.terminals, 1);
+  assert.match(card.media, /\/media\/.+\.webm$/);
+  const job = (await stats()).byJob[card.fileId];
+  assert.equal(job.events ?? 0, 0, "no stream was opened");
+  assert.ok(job.file >= 2, "it polled");
+  await shot(page, "2-video-polling.png");
+  await page.context().close();
+});
+
+test("a 429 storm with Retry-After is ridden out with a bounded request count", async () => {
+  await call("PUT", "/api/faults", {
+    rateLimit: { probability: 0.7, retryAfter: "seconds", seconds: 1 },
+    stream: "off",
+  });
+  const page = await openPage();
+  await generate(page, "image", "a fox in the snow");
+  await page.waitForFunction(() => document.querySelector('[data-testid="job"]')?.textContent.includes("rate"), null, { timeout: 15000 });
+  await shot(page, "3-rate-limited.png");
+  const [card] = await cards(page, "completed", 1, 45000);
+  assert.equal(card.terminals, 1);
+  const s = await stats();
+  assert.ok((s.byStatus["429"] ?? 0) >= 1, "the storm happened");
+  const job = s.byJob[card.fileId];
+  // Each 429 waits at least the Retry-After (1 s) and at least the growing backoff.
+  assert.ok(job.file <= 20, `bounded: ${job.file} requests`);
+  await page.context().close();
+});
+
+test("a 403 ends the job with a visible error", async () => {
+  await call("PUT", "/api/faults", { forbidden: true });
+  const page = await openPage();
+  await generate(page, "image", "a forbidden city");
+  const [card] = await cards(page, "error", 1);
+  assert.equal(card.terminals, 1);
+  assert.match(card.text, /forbidden|403|denied/i);
+  const job = (await stats()).byJob[card.fileId];
+  assert.ok(job.file <= 1, `no retry after a 403 (${job.file} file requests)`);
+  // The metrics panel (refreshed every second) counts the terminal error.
+  await page.waitForFunction(() => document.querySelector('[data-testid="metrics"]').textContent.includes("forbidden"), null, { timeout: 5000 });
+  await shot(page, "4-forbidden.png");
+  await page.context().close();
+});
+
+test("three concurrent jobs all complete exactly once", async () => {
+  const page = await openPage();
+  for (const p of ["a red kite", "a green valley", "a blue whale"]) await generate(page, "image", p);
+  const done = await cards(page, "completed", 3);
+  assert.equal(done.length, 3);
+  const channels = done.map((c) => c.channel);
+  assert.ok(channels.filter((c) => c === "sse").length <= 2, `at most 2 streams: ${channels}`);
+  await page.waitForTimeout(1000);
+  const again = await cards(page, "completed", 3);
+  assert.deepEqual(again.map((c) => c.terminals), [1, 1, 1], "exactly one onComplete each");
+  const metrics = await page.textContent('[data-testid="metrics"]');
+  assert.match(metrics, /100\s*%/, "the metrics panel shows the success rate");
+  await shot(page, "5-three-jobs-and-metrics.png");
+  await page.context().close();
+});
+
+test("reloading the page while jobs run leaves no poller behind", async () => {
+  // Jobs that cannot finish: every poll is rate limited, and no stream.
+  await call("PUT", "/api/faults", {
+    rateLimit: { probability: 1, retryAfter: "seconds", seconds: 1 },
+    stream: "off",
+  });
+  const page = await openPage();
+  await generate(page, "image", "a job that never ends");
+  await generate(page, "video", "another one");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="job"][data-file-id]:not([data-file-id=""])').length === 2);
+  const ids = await page.$$eval('[data-testid="job"]', (els) => els.map((e) => e.dataset.fileId));
+  const count = async () => {
+    const s = await stats();
+    return ids.reduce((n, id) => n + (s.byJob[id]?.total ?? 0), 0);
+  };
+  await waitFor(async () => (await count()) >= 4, 10000);
+  await shot(page, "6-before-reload.png");
+  await page.reload();
+  await page.waitForTimeout(300); // requests already on the wire may land
+  const before = await count();
+  await page.waitForTimeout(3000);
+  assert.equal(await count(), before, "request count stopped growing after the reload");
+  await page.context().close();
+});
+
+async function waitFor(cond, timeout) {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
