@@ -188,6 +188,32 @@ test("reloading the page while jobs run leaves no poller behind", async () => {
   await page.context().close();
 });
 
+test("React StrictMode's double mounting starts no duplicate poller", async () => {
+  // The same page built with React's development runtime, where StrictMode
+  // mounts, unmounts and remounts every component and effect.
+  const strict = await createApiServer({
+    port: 0,
+    speed: 10,
+    seed: 8,
+    staticDir: new URL("../www/dist-strict/", import.meta.url).pathname,
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await page.goto(strict.url + "/");
+    await generate(page, "image", "a quiet harbour");
+    const [card] = await cards(page, "completed", 1);
+    assert.equal(card.terminals, 1);
+    const job = (await (await fetch(strict.url + "/api/stats")).json()).byJob[card.fileId];
+    assert.equal(job.events, 1, "one event stream, not two");
+    assert.ok(job.file <= 3, `no duplicate polling (${job.file} file requests)`);
+    await context.close();
+  } finally {
+    await strict.close();
+  }
+});
+
 async function waitFor(cond, timeout) {
   const end = Date.now() + timeout;
   while (!(await cond())) {

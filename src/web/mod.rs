@@ -240,7 +240,7 @@ impl PollingManager {
     #[wasm_bindgen(js_name = startPolling)]
     pub fn start_polling(
         &self,
-        file_id: &str,
+        #[wasm_bindgen(js_name = fileId)] file_id: &str,
         callbacks: Option<PollingCallbacks>,
         overrides: Option<PollingOverrides>,
     ) -> Result<(), JsValue> {
@@ -252,7 +252,7 @@ impl PollingManager {
     #[wasm_bindgen(js_name = startProjectPolling)]
     pub fn start_project_polling(
         &self,
-        project_id: &str,
+        #[wasm_bindgen(js_name = projectId)] project_id: &str,
         callbacks: Option<ProjectCallbacks>,
         overrides: Option<PollingOverrides>,
     ) -> Result<(), JsValue> {
@@ -269,12 +269,15 @@ impl PollingManager {
     /// Stops watching a file for every subscriber: no callback fires for it
     /// afterwards, and promises waiting on it resolve with kind "stopped".
     #[wasm_bindgen(js_name = stopPolling)]
-    pub fn stop_polling(&self, file_id: &str) -> bool {
+    pub fn stop_polling(&self, #[wasm_bindgen(js_name = fileId)] file_id: &str) -> bool {
         manager::stop(&self.shared, Kind::File, file_id)
     }
 
     #[wasm_bindgen(js_name = stopProjectPolling)]
-    pub fn stop_project_polling(&self, project_id: &str) -> bool {
+    pub fn stop_project_polling(
+        &self,
+        #[wasm_bindgen(js_name = projectId)] project_id: &str,
+    ) -> bool {
         manager::stop(&self.shared, Kind::Project, project_id)
     }
 
@@ -285,7 +288,7 @@ impl PollingManager {
     }
 
     #[wasm_bindgen(js_name = isPolling)]
-    pub fn is_polling(&self, file_id: &str) -> bool {
+    pub fn is_polling(&self, #[wasm_bindgen(js_name = fileId)] file_id: &str) -> bool {
         self.shared.get().is_active(Kind::File, file_id)
     }
 
@@ -316,7 +319,7 @@ impl PollingManager {
     #[wasm_bindgen(js_name = pollFileCompletion)]
     pub fn poll_file_completion(
         &self,
-        file_id: &str,
+        #[wasm_bindgen(js_name = fileId)] file_id: &str,
         options: Option<PollOptions>,
     ) -> Result<FileResultPromise, JsValue> {
         poll(&self.shared, Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
@@ -325,7 +328,7 @@ impl PollingManager {
     #[wasm_bindgen(js_name = pollProjectCompletion)]
     pub fn poll_project_completion(
         &self,
-        project_id: &str,
+        #[wasm_bindgen(js_name = projectId)] project_id: &str,
         options: Option<ProjectPollOptions>,
     ) -> Result<ProjectResultPromise, JsValue> {
         poll(&self.shared, Kind::Project, project_id, options.as_deref())
@@ -390,7 +393,7 @@ fn default_manager() -> &'static Shared {
 /// `PollingManager` for other urls.
 #[wasm_bindgen(js_name = pollFileCompletion)]
 pub fn poll_file_completion(
-    file_id: &str,
+    #[wasm_bindgen(js_name = fileId)] file_id: &str,
     options: Option<PollOptions>,
 ) -> Result<FileResultPromise, JsValue> {
     poll(default_manager(), Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
@@ -399,7 +402,7 @@ pub fn poll_file_completion(
 /// Waits for a project on the module's shared manager (default urls).
 #[wasm_bindgen(js_name = pollProjectCompletion)]
 pub fn poll_project_completion(
-    project_id: &str,
+    #[wasm_bindgen(js_name = projectId)] project_id: &str,
     options: Option<ProjectPollOptions>,
 ) -> Result<ProjectResultPromise, JsValue> {
     poll(
