@@ -188,6 +188,19 @@ test("reloading the page while jobs run leaves no poller behind", async () => {
   await page.context().close();
 });
 
+test("the fault panel drives the server: a stream that never opens falls back to polling", async () => {
+  const page = await openPage();
+  await page.selectOption('[data-testid="fault-stream"]', "never");
+  await waitFor(async () => (await call("GET", "/api/faults")).stream === "never", 5000);
+  await generate(page, "image", "a lantern in the fog");
+  // The manager waits sseConnectTimeout (10 s) for the stream, then polls.
+  const [card] = await cards(page, "completed", 1, 30000);
+  assert.equal(card.channel, "polling");
+  await page.click('[data-testid="fault-reset"]');
+  await waitFor(async () => (await call("GET", "/api/faults")).stream !== "never", 5000);
+  await page.context().close();
+});
+
 test("React StrictMode's double mounting starts no duplicate poller", async () => {
   // The same page built with React's development runtime, where StrictMode
   // mounts, unmounts and remounts every component and effect.

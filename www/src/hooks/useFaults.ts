@@ -53,26 +53,32 @@ export function useFaults(): FaultsState {
     };
   }, []);
 
-  const push = useCallback((next: Faults) => {
-    if (timer.current) clearTimeout(timer.current);
-    setSave("saving");
-    const mine = ++seq.current;
-    timer.current = setTimeout(() => {
-      putFaults(next).then(
-        (f) => {
-          if (mine !== seq.current) return;
-          setGlobal(f);
-          setSave("saved");
-          setError(null);
-        },
-        (e: Error) => {
-          if (mine !== seq.current) return;
-          setSave("error");
-          setError(e.message);
-        },
-      );
-    }, 200);
+  // Applies the server's answer unless a newer change has been sent since.
+  const settle = useCallback((request: Promise<Faults>, mine: number) => {
+    request.then(
+      (f) => {
+        if (mine !== seq.current) return;
+        setGlobal(f);
+        setSave("saved");
+        setError(null);
+      },
+      (e: Error) => {
+        if (mine !== seq.current) return;
+        setSave("error");
+        setError(e.message);
+      },
+    );
   }, []);
+
+  const push = useCallback(
+    (next: Faults) => {
+      if (timer.current) clearTimeout(timer.current);
+      setSave("saving");
+      const mine = ++seq.current;
+      timer.current = setTimeout(() => settle(putFaults(next), mine), 200);
+    },
+    [settle],
+  );
 
   const update = useCallback(
     (next: Faults) => {
@@ -95,20 +101,8 @@ export function useFaults(): FaultsState {
     const mine = ++seq.current;
     setGlobal(NO_FAULTS);
     setSave("saving");
-    deleteFaults().then(
-      (f) => {
-        if (mine !== seq.current) return;
-        setGlobal(f);
-        setSave("saved");
-        setError(null);
-      },
-      (e: Error) => {
-        if (mine !== seq.current) return;
-        setSave("error");
-        setError(e.message);
-      },
-    );
-  }, []);
+    settle(deleteFaults(), mine);
+  }, [settle]);
 
   const setPerJob = useCallback(
     (on: boolean) => {
