@@ -13,7 +13,7 @@
 use alloc::vec::Vec;
 
 use crate::error::PollError;
-use crate::schedule::{default_intervals, video_intervals, Intervals, Jitter};
+use crate::schedule::{default_intervals, image_intervals, video_intervals, Intervals, Jitter};
 
 /// What kind of result a job waits for; decides which urls count as the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -86,9 +86,11 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Preset for image generations: the default schedule, image results only.
+    /// Preset for image generations: a schedule tuned for jobs of seconds,
+    /// image results only.
     pub fn image() -> Self {
         Self {
+            intervals: image_intervals(),
             media: Media::Image,
             ..Self::default()
         }
@@ -414,7 +416,13 @@ mod tests {
 
     #[test]
     fn presets() {
-        assert_eq!(Config::image().media, Media::Image);
+        let i = Config::image();
+        assert_eq!(i.media, Media::Image);
+        assert_eq!((i.intervals.wait(0), i.intervals.wait(14)), (2000, 2000));
+        assert_eq!(
+            (i.intervals.wait(15), i.intervals.wait(100)),
+            (3000, 10_000)
+        );
         let v = Config::video();
         assert_eq!(v.media, Media::Video);
         assert_eq!(v.intervals.wait(0), 3000);

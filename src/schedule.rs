@@ -131,6 +131,14 @@ pub fn default_intervals() -> Intervals {
     steps(&[(5, 1000), (5, 2000), (10, 5000), (1, 10_000)])
 }
 
+/// Images take seconds (median about 10 s): a steady 2 s while a result is
+/// likely, tapering for the rare slow one. The simulator shows it beats both
+/// the seed's schedule (whose 1 s start polls before any image can be ready)
+/// and the old fixed 2 s loop.
+pub fn image_intervals() -> Intervals {
+    steps(&[(15, 2000), (10, 3000), (10, 5000), (1, 10_000)])
+}
+
 /// Videos take minutes: 3 s (as the old video hook) for half a minute, then 5 s
 /// until about two minutes, then 10 s.
 pub fn video_intervals() -> Intervals {
