@@ -60,7 +60,8 @@ export type Media = "any" | "image" | "video";
 
 /** Job settings; all durations in milliseconds. */
 export interface PollingConfig {
-  /** Starting point: "image" (default schedule) or "video" (slower start, longer limits). */
+  /** Starting point: "image" (2 s while images finish, then tapering; image urls only)
+   *  or "video" (3 s start, longer limits; video urls only). Without it: the seed's schedule. */
   preset: "image" | "video";
   /** Progressive waits while the result is not ready; the last one repeats. */
   intervals: number[];
