@@ -188,6 +188,26 @@ test("reloading the page while jobs run leaves no poller behind", async () => {
   await page.context().close();
 });
 
+test("removing a running job from the page stops its poller", async () => {
+  await call("PUT", "/api/faults", {
+    rateLimit: { probability: 1, retryAfter: "seconds", seconds: 1 },
+    stream: "off",
+  });
+  const page = await openPage();
+  await generate(page, "image", "a job removed while it runs");
+  await page.waitForSelector('[data-testid="job"][data-file-id]:not([data-file-id=""])');
+  const id = await page.getAttribute('[data-testid="job"]', "data-file-id");
+  const count = async () => (await stats()).byJob[id]?.total ?? 0;
+  await waitFor(async () => (await count()) >= 2, 10000);
+  await page.click('[data-testid="job"] [aria-label="Stop and remove"]');
+  await page.waitForSelector('[data-testid="job"]', { state: "detached" });
+  await page.waitForTimeout(300);
+  const before = await count();
+  await page.waitForTimeout(2500);
+  assert.equal(await count(), before, "no request after the card was removed");
+  await page.context().close();
+});
+
 test("the fault panel drives the server: a stream that never opens falls back to polling", async () => {
   const page = await openPage();
   await page.selectOption('[data-testid="fault-stream"]', "never");

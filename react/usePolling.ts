@@ -7,7 +7,7 @@
  * ```tsx
  * import { PollingProvider, usePollingContext, usePolling } from "./usePolling";
  *
- * <PollingProvider options={{ maxStreams: 2 }}>
+ * <PollingProvider options={{ maxStreams: 2 }} wasm="/smart_polling_bg.wasm">
  *   <App />
  * </PollingProvider>
  *
@@ -22,8 +22,13 @@
  *
  * Lifetimes:
  *
- * - `initSmartPolling()` loads the wasm once per page; every hook awaits it.
- * - `usePollingManager(options)` creates one `PollingManager` per mounted
+ * - `initSmartPolling(wasm?)` loads the wasm once per page; every hook awaits
+ *   it. When the bundler cannot resolve the default url of
+ *   `smart_polling_bg.wasm` (e.g. Next.js serving it from `/public`), pass it
+ *   as `<PollingProvider wasm={url}>` / `usePollingManager(options, url)`, or
+ *   call `initSmartPolling(url)` before the first render: the first call
+ *   decides which input is loaded, later inputs are ignored.
+ * - `usePollingManager(options, wasm?)` creates one `PollingManager` per mounted
  *   component, lazily in an effect, so React StrictMode's mount → unmount →
  *   mount ends with exactly one live manager. On unmount it stops every job and
  *   frees the manager. The options are read once, when it is created. It
@@ -31,7 +36,8 @@
  *   options (`RangeError`) is thrown during render, for an error boundary.
  * - `usePolling(manager, fileId, callbacks, overrides?)` watches one file while
  *   `fileId` is non-null. A new id stops the old job and starts the new one;
- *   unmounting stops it. Callbacks and overrides are read through refs, so new
+ *   unmounting stops it. The state returned always belongs to the current
+ *   `manager` and `fileId` (never the previous id's, not even for one frame). Callbacks and overrides are read through refs, so new
  *   function identities do not restart anything (overrides only apply when a
  *   job starts). No callback and no state update reaches React after the
  *   effect has been cleaned up.
@@ -42,6 +48,12 @@
  * Several subscribers may watch the same id: the manager runs one job for it
  * and each subscriber hears the outcome. The job is only stopped when the last
  * subscriber of this file lets go (a reference count per manager and id).
+ *
+ * Use a manager from these bindings (the context's or `usePollingManager`'s)
+ * only through `subscribe`, `usePolling` and `usePollingGroup`. Watchers added
+ * directly with `manager.startPolling` are not reference-counted: they join the
+ * same job, and that job is stopped when the last hook subscriber leaves, so
+ * they can be cut off without an outcome.
  */
 import {
   createContext,
@@ -215,16 +227,19 @@ const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : us
 /**
  * One `PollingManager` for the lifetime of the calling component (see the
  * file comment). `null` until the wasm is loaded and the manager created.
+ * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot
+ * resolve the default url of `smart_polling_bg.wasm`.
  */
-export function usePollingManager(options?: ManagerOptions | null): PollingManager | null {
+export function usePollingManager(options?: ManagerOptions | null, wasm?: InitInput): PollingManager | null {
   const optionsRef = useRef(options);
+  const wasmRef = useRef(wasm);
   const [manager, setManager] = useState<PollingManager | null>(null);
   const [failure, setFailure] = useState<{ error: unknown } | null>(null);
 
   useEffect(() => {
     let cancelled = false;
     let created: PollingManager | null = null;
-    initSmartPolling().then(
+    initSmartPolling(wasmRef.current).then(
       () => {
         if (cancelled) return;
         try {
@@ -255,12 +270,18 @@ const PollingContext = createContext<PollingManager | null>(null);
 export interface PollingProviderProps {
   /** Read once, when the manager is created. */
   options?: ManagerOptions | null;
+  /**
+   * Where to load `smart_polling_bg.wasm` from (a url, bytes or a module), for
+   * `initSmartPolling`; only needed when the bundler cannot resolve the
+   * default url. Read once.
+   */
+  wasm?: InitInput;
   children?: ReactNode;
 }
 
 /** Shares one manager (from `usePollingManager`) with everything below it. */
-export function PollingProvider({ options, children }: PollingProviderProps) {
-  const manager = usePollingManager(options);
+export function PollingProvider({ options, wasm, children }: PollingProviderProps) {
+  const manager = usePollingManager(options, wasm);
   return createElement(PollingContext.Provider, { value: manager }, children);
 }
 
@@ -283,6 +304,14 @@ export interface PollingState {
 }
 
 const IDLE: PollingState = { status: "idle", record: null, progress: null, error: null, retry: null };
+const ACTIVE: PollingState = { ...IDLE, status: "active" };
+
+/** A job's state and the (manager, id) it belongs to. */
+interface OwnedState {
+  manager: PollingManager | null;
+  fileId: string | null;
+  state: PollingState;
+}
 
 /**
  * Watches `fileId` on `manager` while both are set; see the file comment.
@@ -300,36 +329,39 @@ export function usePolling(
     callbacksRef.current = callbacks;
     overridesRef.current = overrides;
   });
-  const [state, setState] = useState<PollingState>(IDLE);
+  const [owned, setOwned] = useState<OwnedState>({ manager: null, fileId: null, state: IDLE });
 
   useEffect(() => {
     if (!manager || !fileId) {
-      setState(IDLE);
+      setOwned((o) => (o.manager === null && o.fileId === null ? o : { manager: null, fileId: null, state: IDLE }));
       return;
     }
-    setState({ ...IDLE, status: "active" });
+    setOwned({ manager, fileId, state: ACTIVE });
+    // only this (manager, id)'s state is changed, whatever ran in between
+    const update = (change: (s: PollingState) => PollingState) =>
+      setOwned((o) => (o.manager === manager && o.fileId === fileId ? { ...o, state: change(o.state) } : o));
     const unsubscribe = subscribe(
       manager,
       fileId,
       {
         onUpdate: (record) => {
-          setState((s) => ({ ...s, record }));
+          update((s) => ({ ...s, record }));
           callbacksRef.current?.onUpdate?.(record);
         },
         onProgress: (progress) => {
-          setState((s) => ({ ...s, progress }));
+          update((s) => ({ ...s, progress }));
           callbacksRef.current?.onProgress?.(progress);
         },
         onRetry: (error, delayMs) => {
-          setState((s) => ({ ...s, retry: { error, delayMs } }));
+          update((s) => ({ ...s, retry: { error, delayMs } }));
           callbacksRef.current?.onRetry?.(error, delayMs);
         },
         onComplete: (record) => {
-          setState((s) => ({ ...s, status: "completed", record }));
+          update((s) => ({ ...s, status: "completed", record }));
           callbacksRef.current?.onComplete?.(record);
         },
         onError: (error) => {
-          setState((s) => ({ ...s, status: "error", error }));
+          update((s) => ({ ...s, status: "error", error }));
           callbacksRef.current?.onError?.(error);
         },
       },
@@ -338,11 +370,19 @@ export function usePolling(
     return unsubscribe;
   }, [manager, fileId]);
 
-  return state;
+  // Until the effect has run for new arguments, the stored state is another
+  // id's: report what the effect will start with instead.
+  if (!manager || !fileId) return IDLE;
+  if (owned.manager !== manager || owned.fileId !== fileId) return ACTIVE;
+  return owned.state;
 }
 
 export interface PollingGroup {
-  /** Starts (or joins) the job of `id`; a second `start` of an id this group holds replaces its callbacks' subscription. */
+  /**
+   * Starts (or joins) the job of `id`; a second `start` of an id this group
+   * holds replaces its callbacks' subscription without restarting the job (if
+   * the new subscription throws, the old one stays).
+   */
   start(id: string, callbacks: PollingCallbacks, overrides?: PollingOverrides | null): void;
   /** Stops watching `id` (silently); true if this group was watching it. */
   stop(id: string): boolean;
@@ -366,12 +406,17 @@ export function usePollingGroup(manager: PollingManager | null): PollingGroup {
       ready: manager !== null,
       start(id, callbacks, overrides) {
         if (!manager || closed) throw new Error("smart-polling: the polling manager is not ready");
-        subs.get(id)?.();
-        subs.delete(id);
+        const previous = subs.get(id);
+        let unsubscribe: (() => void) | null = null;
+        let ended = false;
         const forget = () => {
-          if (subs.get(id) === unsubscribe) subs.delete(id);
+          ended = true;
+          if (unsubscribe && subs.get(id) === unsubscribe) subs.delete(id);
         };
-        const unsubscribe = subscribe(
+        // Subscribe before letting go of `previous`: while both hold the id the
+        // shared job keeps running (no stop/restart, no new timeout), and if
+        // this throws, `previous` is left in place.
+        unsubscribe = subscribe(
           manager,
           id,
           {
@@ -387,7 +432,9 @@ export function usePollingGroup(manager: PollingManager | null): PollingGroup {
           },
           overrides,
         );
-        subs.set(id, unsubscribe);
+        if (ended) subs.delete(id);
+        else subs.set(id, unsubscribe);
+        previous?.();
       },
       stop(id) {
         const unsubscribe = subs.get(id);

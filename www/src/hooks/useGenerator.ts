@@ -1,7 +1,7 @@
 // The common core of useImageGenerator and useVideoGenerator: submit a prompt,
 // then watch the file with the page's shared PollingManager (usePollingGroup),
 // keeping a list of generations with their live progress.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { usePollingContext, usePollingGroup } from "@react/usePolling";
 import type {
   Channel,
@@ -136,8 +136,16 @@ export function useGenerator(kind: MediaKind): GeneratorState {
 
   const mounted = useRef(true);
   const requests = useRef(new Map<string, AbortController>());
+  // local id → server id of every job handed to group.start, set synchronously
+  // (before the next render), so Delete / Clear always find the job to stop
+  const started = useRef(new Map<string, string>());
   const listRef = useRef(generations);
   listRef.current = generations;
+  // the group of the committed render: `generate` reads it after its await
+  const groupRef = useRef(group);
+  useLayoutEffect(() => {
+    groupRef.current = group;
+  }, [group]);
 
   useEffect(() => {
     mounted.current = true;
@@ -158,6 +166,8 @@ export function useGenerator(kind: MediaKind): GeneratorState {
     async (prompt: string, options: GenerateOptions = {}): Promise<Generation | null> => {
       const text = prompt.trim();
       if (!text) return null;
+      // no manager yet: send nothing (the job could not be watched)
+      if (!groupRef.current.ready) return null;
       const streamAllowed = options.useStream !== false;
       const id = `gen-${Date.now().toString(36)}-${++sequence}`;
       const fresh: Generation = {
@@ -206,12 +216,15 @@ export function useGenerator(kind: MediaKind): GeneratorState {
       patch(id, () => ({ fileId, projectId }));
 
       const overrides: PollingOverrides = {
-        ...(kind === "video" ? { preset: "video" as const } : {}),
+        preset: kind,
         ...(streamAllowed ? {} : { useStream: false }),
         ...options.overrides,
       };
+      // the manager may have changed during the POST: use the current group
+      const current = groupRef.current;
+      started.current.set(id, fileId);
       try {
-        group.start(
+        current.start(
           fileId,
           {
             onUpdate(record) {
@@ -259,6 +272,7 @@ export function useGenerator(kind: MediaKind): GeneratorState {
           overrides,
         );
       } catch (err) {
+        started.current.delete(id);
         patch(id, () => ({
           status: "error",
           finishedAt: Date.now(),
@@ -267,32 +281,39 @@ export function useGenerator(kind: MediaKind): GeneratorState {
       }
       return { ...fresh, fileId, projectId };
     },
-    [kind, group, patch],
+    [kind, patch],
   );
 
-  const forget = useCallback(
-    (g: Generation) => {
-      requests.current.get(g.id)?.abort();
-      requests.current.delete(g.id);
-      if (g.fileId) group.stop(g.fileId);
-    },
-    [group],
-  );
+  /** Aborts the POST of local id `id` or stops its job (whichever stage it is in). */
+  const forget = useCallback((id: string) => {
+    requests.current.get(id)?.abort();
+    requests.current.delete(id);
+    const fileId = started.current.get(id);
+    started.current.delete(id);
+    if (fileId) groupRef.current.stop(fileId);
+  }, []);
 
   const deleteGeneration = useCallback(
     (idOrFileId: string) => {
-      const g = listRef.current.find((x) => x.id === idOrFileId || x.fileId === idOrFileId);
-      if (!g) return;
-      forget(g);
-      setGenerations((list) => list.filter((x) => x.id !== g.id));
+      let id = listRef.current.find((x) => x.id === idOrFileId || x.fileId === idOrFileId)?.id;
+      // not rendered yet: a POST in flight or a job started since the last render
+      if (!id && requests.current.has(idOrFileId)) id = idOrFileId;
+      if (!id) id = [...started.current].find(([local, fileId]) => local === idOrFileId || fileId === idOrFileId)?.[0];
+      if (!id) return;
+      const local = id;
+      forget(local);
+      setGenerations((list) => list.filter((x) => x.id !== local));
     },
     [forget],
   );
 
   const clearGenerations = useCallback(() => {
-    for (const g of listRef.current) forget(g);
+    for (const c of requests.current.values()) c.abort();
+    requests.current.clear();
+    started.current.clear();
+    groupRef.current.stopAll();
     setGenerations([]);
-  }, [forget]);
+  }, []);
 
   return useMemo(() => {
     const current = generations[0] ?? null;
