@@ -92,7 +92,7 @@ test("an image completes over the stream", async () => {
   assert.match(card.media, /\/media\/.+\.png$/);
   const job = (await stats()).byJob[card.fileId];
   assert.equal(job.events, 1, "one event stream");
-  assert.ok(job.file <= 3, `catch-up and safety polls only, got ${job.file}`);
+  assert.ok(job.file <= 2, `the catch-up poll, at most one more: got ${job.file}`);
   await page.waitForFunction(() => document.querySelector('[data-testid="job"] img')?.complete);
   await shot(page, "1-image-over-sse.png");
   await page.context().close();

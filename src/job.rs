@@ -509,9 +509,12 @@ impl Job {
                 self.on_record(now, state, fingerprint);
             }
             StreamEvent::Task(TaskStatus::Completed) => {
-                // The record holds the url: fetch it now, and quickly after.
+                // The stream usually sends the result right after: give it a
+                // moment (the first interval, at most 1 s), then fetch the
+                // record, and quickly after that.
                 self.server_done = true;
-                self.poll_soon(now);
+                let grace = self.cfg.intervals.wait(0).min(1000);
+                self.poll_soon(now.saturating_add(grace));
             }
             StreamEvent::Task(TaskStatus::Error) => {
                 self.finish(now, Err(PollError::GenerationFailed))

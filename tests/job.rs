@@ -480,15 +480,32 @@ fn repeated_garbage_drops_the_stream() {
 }
 
 #[test]
-fn task_completed_on_the_stream_fetches_the_record_now() {
+fn task_completed_on_the_stream_fetches_the_record_soon() {
     let mut h = streaming();
     h.feed(Input::StreamOpened);
     h.pending();
     h.advance(3000);
     let out = h.message(StreamEvent::Task(TaskStatus::Completed));
-    assert!(out.contains(&Action::SendRequest));
+    assert!(!out.contains(&Action::SendRequest));
+    // A second for the stream's own result, then the record is fetched.
+    assert_eq!(h.timer, Some(4000));
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 4000]);
     let out = h.respond(done("https://cdn/a.png"));
     assert!(matches!(out.last(), Some(Action::Complete { .. })));
+}
+
+#[test]
+fn a_result_right_after_task_completed_needs_no_extra_request() {
+    let mut h = streaming();
+    h.feed(Input::StreamOpened);
+    h.pending();
+    h.advance(3000);
+    h.message(StreamEvent::Task(TaskStatus::Completed));
+    h.advance(20);
+    let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    assert!(matches!(out.last(), Some(Action::Complete { .. })));
+    assert_eq!(h.request_times(), vec![0]);
 }
 
 #[test]
