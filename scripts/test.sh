@@ -20,6 +20,8 @@ step "native tests (core with a fake clock, property tests)"
 run cargo test
 step "release build of pkg/"
 npm run build
+step "types: pkg/smart_polling.d.ts, react/usePolling.ts and the demo (tsc)"
+tsc -p .
 step "browser tests (Chromium and Firefox, headless)"
 run wasm-pack test --headless --chrome --firefox -- --test web --features std
 if [ -d e2e ]; then
