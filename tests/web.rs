@@ -35,6 +35,9 @@ extern "C" {
     fn field(obj: &JsValue, key: &str) -> JsValue;
     #[wasm_bindgen(js_name = progressChannels)]
     fn progress_channels(rec: &JsValue) -> String;
+    #[wasm_bindgen(js_name = captureLogs)]
+    fn capture_logs() -> JsValue;
+    fn joined(list: &JsValue) -> String;
 }
 
 fn json(text: &str) -> JsValue {
@@ -583,4 +586,65 @@ async fn the_module_functions_share_one_default_manager() {
     assert_eq!(field(&ra, "success").as_bool(), Some(true));
     assert_eq!(field(&rb, "success").as_bool(), Some(true));
     assert_eq!(times("/api/file/q1").len(), 2, "one poller for both calls");
+}
+
+#[wasm_bindgen_test]
+async fn debug_logs_every_state_change_and_is_quiet_otherwise() {
+    install();
+    route("/f/l1", responses(&[PENDING, DONE]));
+    route("/f/l2", responses(&[PENDING, DONE]));
+    let logs = capture_logs();
+    let quiet = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&quiet, "l1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    let loud = manager(r#""eventsUrl": null, "debug": true"#);
+    let r2 = rec();
+    start(&loud, "l2", &r2);
+    assert!(until(2000, || count(&r2, "complete") == 1).await);
+    let restore = field(&logs, "restore");
+    js_sys::Function::from(restore)
+        .call0(&logs)
+        .expect("restore");
+    let text = joined(&field(&logs, "lines"));
+    assert!(!text.contains("l1"), "quiet by default: {text}");
+    for what in ["l2 request", "l2 arm timer", "l2 complete"] {
+        assert!(
+            text.contains(&format!("smart-polling {what}")),
+            "{what} in {text}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn status_metrics_and_project_polling() {
+    install();
+    route("/f/s7", responses(&[PENDING]));
+    route("/f/s8", responses(&[r#"{"status": 410}"#]));
+    route(
+        "/p/s9",
+        responses(&[r#"{"body": {"data": [], "tasks": [{"id": "t", "status": "ERROR"}]}}"#]),
+    );
+    let m = manager(r#""eventsUrl": null"#);
+    let (a, b, c) = (rec(), rec(), rec());
+    start(&m, "s7", &a);
+    start(&m, "s8", &b);
+    m.start_project_polling("s9", Some(field(&c, "callbacks").unchecked_into()), None)
+        .expect("started");
+    assert!(until(2000, || count(&b, "error") == 1 && count(&c, "error") == 1).await);
+    assert_eq!(text(field(&last(&b, "error"), "kind")), "client");
+    assert_eq!(text(field(&last(&c, "error"), "kind")), "generation_failed");
+    let statuses: Array = JsValue::from(m.get_polling_status()).into();
+    assert_eq!(statuses.length(), 1, "only s7 still runs");
+    let s = statuses.get(0);
+    assert_eq!(text(field(&s, "fileId")), "s7");
+    assert_eq!(text(field(&s, "channel")), "polling");
+    assert!(field(&s, "attempt").as_f64().unwrap_or(0.0) >= 1.0);
+    let metrics = JsValue::from(m.metrics());
+    assert_eq!(field(&metrics, "successRate").as_f64(), Some(0.0));
+    let dist = field(&metrics, "errorDistribution");
+    assert_eq!(field(&dist, "client").as_f64(), Some(1.0));
+    assert_eq!(field(&dist, "generation_failed").as_f64(), Some(1.0));
+    assert!(field(&metrics, "totalRequests").as_f64().unwrap_or(0.0) >= 3.0);
+    m.stop_all_polling();
 }

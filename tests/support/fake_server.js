@@ -173,3 +173,20 @@ class FakeEventSource {
   }
 }
 
+
+// Captures console.log calls made while `f` runs (for the `debug` option).
+export function captureLogs() {
+  const lines = [];
+  const original = console.log;
+  console.log = (...args) => lines.push(args.join(" "));
+  return {
+    lines,
+    restore() {
+      console.log = original;
+    },
+  };
+}
+
+export function joined(list) {
+  return list.join("\n");
+}
