@@ -45,6 +45,10 @@ pub enum Input {
     StreamOpened,
     StreamMessage(StreamEvent),
     StreamFailed,
+    /// Conditions changed for the better (the tab is visible again, the
+    /// browser is back online): a throttled or backed-off timer may be far
+    /// off, so poll as soon as the server's limits allow.
+    Nudge,
     Stop,
 }
 
@@ -275,6 +279,12 @@ impl Job {
                     return;
                 }
                 self.fall_back(now);
+            }
+            (Phase::Running, Input::Nudge) => {
+                if matches!(self.stream, Stream::Connecting { .. }) {
+                    return; // the stream's own timeout decides
+                }
+                self.poll_soon(now);
             }
         }
         if self.phase == Phase::Running {

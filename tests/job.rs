@@ -649,3 +649,31 @@ fn progress_before_start_has_no_elapsed_time() {
     let h = Harness::new(Config::default());
     assert_eq!(h.job.progress(123_456).elapsed_time, 0);
 }
+
+#[test]
+fn a_nudge_polls_at_once_but_respects_retry_after() {
+    let mut h = Harness::polling(|c| {
+        c.intervals = smart_polling::schedule::Intervals::new(vec![60_000]).unwrap();
+    });
+    h.pending();
+    h.advance(500);
+    let out = h.feed(Input::Nudge);
+    assert!(out.contains(&Action::SendRequest), "{out:?}");
+    h.status(429, Some(5000));
+    h.advance(1000);
+    let out = h.feed(Input::Nudge);
+    assert!(
+        !out.contains(&Action::SendRequest),
+        "not before Retry-After"
+    );
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 500, 5500]);
+}
+
+#[test]
+fn a_nudge_waits_for_a_connecting_stream_and_is_silent_after_stop() {
+    let mut h = streaming();
+    assert!(!h.feed(Input::Nudge).contains(&Action::SendRequest));
+    h.feed(Input::Stop);
+    assert!(h.feed(Input::Nudge).is_empty());
+}

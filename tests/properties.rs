@@ -53,6 +53,7 @@ fn input() -> impl Strategy<Value = Input> {
         1 => Just(Input::StreamFailed),
         1 => Just(Input::Stop),
         1 => Just(Input::Start),
+        1 => Just(Input::Nudge),
     ]
 }
 

@@ -38,6 +38,8 @@ extern "C" {
     #[wasm_bindgen(js_name = captureLogs)]
     fn capture_logs() -> JsValue;
     fn joined(list: &JsValue) -> String;
+    #[wasm_bindgen(js_name = goOnline)]
+    fn go_online();
 }
 
 fn json(text: &str) -> JsValue {
@@ -647,4 +649,25 @@ async fn status_metrics_and_project_polling() {
     assert_eq!(field(&dist, "generation_failed").as_f64(), Some(1.0));
     assert!(field(&metrics, "totalRequests").as_f64().unwrap_or(0.0) >= 3.0);
     m.stop_all_polling();
+}
+
+#[wasm_bindgen_test]
+async fn coming_back_online_polls_at_once() {
+    install();
+    route("/f/o1", responses(&[PENDING, DONE]));
+    // A slow schedule: without the nudge the next poll is 10 s away.
+    let m = manager(r#""eventsUrl": null, "intervals": [10000]"#);
+    let r = rec();
+    start(&m, "o1", &r);
+    assert!(until(1000, || count(&r, "update") == 1).await);
+    go_online();
+    assert!(until(1000, || count(&r, "complete") == 1).await);
+    assert_eq!(times("/f/o1").len(), 2);
+    drop(m);
+    // A freed manager stopped its jobs; the page event finds nothing to do.
+    install();
+    route("/f/o1", responses(&[PENDING]));
+    go_online();
+    wait(50).await;
+    assert_eq!(times("/f/o1").len(), 0);
 }

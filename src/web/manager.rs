@@ -300,6 +300,19 @@ fn on_event(shared: &Shared, id: &str, generation: u32, ev: Event) {
     }
 }
 
+/// Tells every job that conditions improved (see `Input::Nudge`).
+pub fn nudge_all(shared: &Shared) {
+    let jobs: Vec<(String, u32)> = shared
+        .get()
+        .jobs
+        .iter()
+        .map(|e| (e.id.clone(), e.generation))
+        .collect();
+    for (id, generation) in jobs {
+        dispatch(shared, &id, generation, Input::Nudge, None);
+    }
+}
+
 /// Stops a job silently; true if there was one.
 pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
     let (entry, debug) = {

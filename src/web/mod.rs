@@ -5,10 +5,12 @@ mod fetch;
 mod js;
 mod manager;
 mod options;
+mod page;
 mod sse;
 mod timer;
 
 use alloc::rc::Rc;
+use alloc::vec::Vec;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -216,6 +218,19 @@ fn opt(v: Option<&JsValue>) -> JsValue {
 #[wasm_bindgen]
 pub struct PollingManager {
     shared: Shared,
+    _page: Vec<page::Listener>,
+}
+
+/// A manager's state, listening to the page for as long as it lives.
+fn managed(settings: Settings) -> (Shared, Vec<page::Listener>) {
+    let shared = Rc::new(State::new(Inner::new(settings)));
+    let weak = Rc::downgrade(&shared);
+    let page = page::watch(Rc::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            manager::nudge_all(&shared);
+        }
+    }));
+    (shared, page)
 }
 
 /// Configuration mistakes are the caller's bug: a RangeError, as the
@@ -231,8 +246,10 @@ impl PollingManager {
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<ManagerOptions>) -> Result<PollingManager, JsValue> {
         let settings = read_settings(&opt(options.as_deref())).map_err(config_error)?;
+        let (shared, page) = managed(settings);
         Ok(Self {
-            shared: Rc::new(State::new(Inner::new(settings))),
+            shared,
+            _page: page,
         })
     }
 
@@ -375,19 +392,17 @@ fn poll(
 
 /// The module's shared manager for the free functions: default urls, and
 /// deduplication and the stream cap across calls.
-struct DefaultManager(core::cell::OnceCell<Shared>);
+struct DefaultManager(core::cell::OnceCell<(Shared, Vec<page::Listener>)>);
 
 // SAFETY: wasm32 without the atomics feature runs on one thread, so the
-// `Rc` inside is never touched from two threads.
+// `Rc` and the JS handles inside are never touched from two threads.
 #[cfg(not(target_feature = "atomics"))]
 unsafe impl Sync for DefaultManager {}
 
 static DEFAULT: DefaultManager = DefaultManager(core::cell::OnceCell::new());
 
 fn default_manager() -> &'static Shared {
-    DEFAULT
-        .0
-        .get_or_init(|| Rc::new(State::new(Inner::new(Settings::default()))))
+    &DEFAULT.0.get_or_init(|| managed(Settings::default())).0
 }
 
 /// Waits for a file on the module's shared manager (default urls). Use a

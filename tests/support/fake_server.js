@@ -190,3 +190,7 @@ export function captureLogs() {
 export function joined(list) {
   return list.join("\n");
 }
+
+export function goOnline() {
+  globalThis.dispatchEvent(new Event("online"));
+}
