@@ -81,6 +81,24 @@ async function cards(page, status, n, timeout = 20000) {
   );
 }
 
+/** Faults that keep every job polling forever: each poll is rate limited, no stream. */
+const neverEnding = () =>
+  call("PUT", "/api/faults", { rateLimit: { probability: 1, retryAfter: "seconds", seconds: 1 }, stream: "off" });
+
+/** Server-side requests made so far for these file ids. */
+async function requestsFor(ids) {
+  const s = await stats();
+  return ids.reduce((n, id) => n + (s.byJob[id]?.total ?? 0), 0);
+}
+
+/** Asserts that no request for `ids` reaches the server any more. */
+async function assertSilent(page, ids, message) {
+  await page.waitForTimeout(300); // requests already on the wire may land
+  const before = await requestsFor(ids);
+  await page.waitForTimeout(2500);
+  assert.equal(await requestsFor(ids), before, message);
+}
+
 const shot = (page, name) => page.screenshot({ path: SHOTS + name, fullPage: true });
 
 test("an image completes over the stream", async () => {
@@ -164,47 +182,29 @@ test("three concurrent jobs all complete exactly once", async () => {
 });
 
 test("reloading the page while jobs run leaves no poller behind", async () => {
-  // Jobs that cannot finish: every poll is rate limited, and no stream.
-  await call("PUT", "/api/faults", {
-    rateLimit: { probability: 1, retryAfter: "seconds", seconds: 1 },
-    stream: "off",
-  });
+  await neverEnding();
   const page = await openPage();
   await generate(page, "image", "a job that never ends");
   await generate(page, "video", "another one");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="job"][data-file-id]:not([data-file-id=""])').length === 2);
   const ids = await page.$$eval('[data-testid="job"]', (els) => els.map((e) => e.dataset.fileId));
-  const count = async () => {
-    const s = await stats();
-    return ids.reduce((n, id) => n + (s.byJob[id]?.total ?? 0), 0);
-  };
-  await waitFor(async () => (await count()) >= 4, 10000);
+  await waitFor(async () => (await requestsFor(ids)) >= 4, 10000);
   await shot(page, "6-before-reload.png");
   await page.reload();
-  await page.waitForTimeout(300); // requests already on the wire may land
-  const before = await count();
-  await page.waitForTimeout(3000);
-  assert.equal(await count(), before, "request count stopped growing after the reload");
+  await assertSilent(page, ids, "request count stopped growing after the reload");
   await page.context().close();
 });
 
 test("removing a running job from the page stops its poller", async () => {
-  await call("PUT", "/api/faults", {
-    rateLimit: { probability: 1, retryAfter: "seconds", seconds: 1 },
-    stream: "off",
-  });
+  await neverEnding();
   const page = await openPage();
   await generate(page, "image", "a job removed while it runs");
   await page.waitForSelector('[data-testid="job"][data-file-id]:not([data-file-id=""])');
   const id = await page.getAttribute('[data-testid="job"]', "data-file-id");
-  const count = async () => (await stats()).byJob[id]?.total ?? 0;
-  await waitFor(async () => (await count()) >= 2, 10000);
+  await waitFor(async () => (await requestsFor([id])) >= 2, 10000);
   await page.click('[data-testid="job"] [aria-label="Stop and remove"]');
   await page.waitForSelector('[data-testid="job"]', { state: "detached" });
-  await page.waitForTimeout(300);
-  const before = await count();
-  await page.waitForTimeout(2500);
-  assert.equal(await count(), before, "no request after the card was removed");
+  await assertSilent(page, [id], "no request after the card was removed");
   await page.context().close();
 });
 
