@@ -99,7 +99,11 @@ async function assertSilent(page, ids, message) {
   assert.equal(await requestsFor(ids), before, message);
 }
 
-const shot = (page, name) => page.screenshot({ path: SHOTS + name, fullPage: true });
+/** A settled screenshot: bar transitions and the 1 s metrics refresh done. */
+async function shot(page, name) {
+  await page.waitForTimeout(1100);
+  await page.screenshot({ path: SHOTS + name, fullPage: true });
+}
 
 test("an image completes over the stream", async () => {
   const page = await openPage();
