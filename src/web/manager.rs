@@ -13,7 +13,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::futures::spawn_local;
 use js_sys::{Function, Object, JSON};
 use wasm_bindgen::prelude::*;
 
@@ -42,11 +41,6 @@ pub enum Event {
 /// A job's one entry point for events; it holds the manager weakly, so a
 /// pending timer or request never keeps a dropped manager alive.
 pub type Wake = Rc<dyn Fn(Event)>;
-
-/// Runs `ev` in a microtask (not inside the caller's stack).
-fn defer(wake: Wake, ev: Event) {
-    spawn_local(async move { wake(ev) });
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -239,7 +233,7 @@ pub fn start(
     overrides: &JobOptions,
 ) -> Result<(), PollError> {
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-    let wake = {
+    let (wake, generation) = {
         let mut inner = shared.get();
         if let Some(i) = inner.find(kind, id) {
             if let Some(e) = inner.jobs.get_mut(i) {
@@ -284,10 +278,11 @@ pub fn start(
             wake: wake.clone(),
             last_record: JsValue::UNDEFINED,
         });
-        wake
+        (wake, generation)
     };
-    // Start in a microtask: no callback ever runs inside `startPolling`.
-    defer(wake, Event::Start);
+    // Start from a timer: no callback ever runs inside `startPolling`.
+    let timer = timer::arm(now(), wake, Event::Start);
+    drop(put(shared, id, generation, |e| &mut e.timer, Some(timer)));
     Ok(())
 }
 
@@ -450,7 +445,7 @@ fn execute(
             drop(request);
         }
         Action::ArmTimer { at } => {
-            let timer = timer::arm(at, wake);
+            let timer = timer::arm(at, wake, Event::Timer);
             drop(put(shared, id, generation, |e| &mut e.timer, Some(timer)));
         }
         Action::OpenStream => {
@@ -460,10 +455,8 @@ fn execute(
                 .events_url
                 .as_deref()
                 .map(|t| fill(t, id));
-            match url.and_then(|u| EventStream::open(&u, wake.clone())) {
-                Some(s) => drop(put(shared, id, generation, |e| &mut e.stream, Some(s))),
-                None => defer(wake, Event::Stream(SseEvent::Error)),
-            }
+            let stream = EventStream::open(url.as_deref().unwrap_or_default(), wake);
+            drop(put(shared, id, generation, |e| &mut e.stream, Some(stream)));
         }
         Action::CloseStream => {
             let stream = take(shared, id, generation, |e| e.stream.take());

@@ -1,12 +1,14 @@
 //! The event stream, owned by an `EventStream` handle: dropping it detaches
-//! the handlers and closes the connection.
+//! the handler and closes the connection.
 
 use alloc::string::String;
 
 use wasm_bindgen::prelude::*;
 use web_sys::{EventSource, MessageEvent};
 
+use super::js::now;
 use super::manager::{Event, Wake};
+use super::timer::{self, Timer};
 
 pub enum SseEvent {
     Open,
@@ -14,42 +16,61 @@ pub enum SseEvent {
     Error,
 }
 
-pub struct EventStream {
-    source: EventSource,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut()>,
+pub enum EventStream {
+    Open {
+        source: EventSource,
+        _handler: Closure<dyn FnMut(JsValue)>,
+    },
+    /// The browser refused the url or has no EventSource: the job hears
+    /// `Error` from a timer, outside the caller's stack.
+    Refused(#[allow(dead_code)] Timer),
 }
 
 impl EventStream {
-    /// `None` when the browser refuses the url or has no EventSource.
-    pub fn open(url: &str, wake: Wake) -> Option<Self> {
-        let source = EventSource::new(url).ok()?;
-        let (a, b, c) = (wake.clone(), wake.clone(), wake);
-        let on_open = Closure::<dyn FnMut()>::new(move || a(Event::Stream(SseEvent::Open)));
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let data = e.data().as_string().unwrap_or_default();
-            b(Event::Stream(SseEvent::Message(data)))
+    pub fn open(url: &str, wake: Wake) -> Self {
+        let Ok(source) = EventSource::new(url) else {
+            return Self::Refused(timer::arm(now(), wake, Event::Stream(SseEvent::Error)));
+        };
+        // One handler for the three events; only a message carries data.
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let ev = match e.dyn_ref::<MessageEvent>() {
+                Some(m) => SseEvent::Message(m.data().as_string().unwrap_or_default()),
+                None if source_open(&e) => SseEvent::Open,
+                // EventSource would reconnect by itself; polling takes over.
+                None => SseEvent::Error,
+            };
+            wake(Event::Stream(ev));
         });
-        // EventSource would reconnect by itself; polling takes over instead.
-        let on_error = Closure::<dyn FnMut()>::new(move || c(Event::Stream(SseEvent::Error)));
-        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Some(Self {
+        let f = handler.as_ref().unchecked_ref();
+        source.set_onopen(Some(f));
+        source.set_onmessage(Some(f));
+        source.set_onerror(Some(f));
+        Self::Open {
             source,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_error: on_error,
-        })
+            _handler: handler,
+        }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Event)]
+    type PlainEvent;
+    #[wasm_bindgen(method, getter, js_name = type)]
+    fn kind(this: &PlainEvent) -> String;
+}
+
+fn source_open(e: &JsValue) -> bool {
+    e.unchecked_ref::<PlainEvent>().kind() == "open"
 }
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        self.source.set_onopen(None);
-        self.source.set_onmessage(None);
-        self.source.set_onerror(None);
-        self.source.close();
+        if let Self::Open { source, .. } = self {
+            source.set_onopen(None);
+            source.set_onmessage(None);
+            source.set_onerror(None);
+            source.close();
+        }
     }
 }

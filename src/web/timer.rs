@@ -1,7 +1,7 @@
-//! The job's one timer, armed for an absolute time on the job's clock and
-//! cleared when its handle is dropped (the gloo-timers `Timeout` pattern,
-//! written out here because gloo-timers links std, which the no_std release
-//! build avoids for size).
+//! A job's timer, armed for an absolute time on the job's clock and cleared
+//! when its handle is dropped (the gloo-timers `Timeout` pattern, written out
+//! here because gloo-timers links std, which the no_std release build avoids
+//! for size).
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
@@ -23,7 +23,7 @@ const MAX_DELAY: u64 = i32::MAX as u64;
 
 pub struct Timer {
     id: JsValue,
-    _fire: Closure<dyn FnMut()>,
+    _fire: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Drop for Timer {
@@ -32,9 +32,16 @@ impl Drop for Timer {
     }
 }
 
-pub fn arm(at: u64, wake: Wake) -> Timer {
+/// Delivers `ev` at `at`, unless the handle is dropped first. Also used with
+/// `at` = now to deliver an event outside the caller's stack.
+pub fn arm(at: u64, wake: Wake, ev: Event) -> Timer {
     let delay = at.saturating_sub(now()).min(MAX_DELAY) as i32;
-    let fire = Closure::once(move || wake(Event::Timer));
+    let mut ev = Some(ev);
+    let fire = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        if let Some(ev) = ev.take() {
+            wake(ev);
+        }
+    });
     let id = set_timeout(fire.as_ref().unchecked_ref(), delay);
     Timer { id, _fire: fire }
 }
