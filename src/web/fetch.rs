@@ -56,10 +56,10 @@ impl InFlight {
         let init = object();
         let headers = object();
         set(&headers, "Accept", "application/json");
-        set(&init, "headers", headers);
+        set(&init, "headers", &*headers);
         set(&init, "cache", "no-store");
         if let Some(a) = &abort {
-            set(&init, "signal", a.signal());
+            set(&init, "signal", &JsValue::from(a.signal()));
         }
         let alive = Rc::new(Cell::new(true));
         let still = alive.clone();

@@ -2,7 +2,7 @@
 //! objects, and `JsonView` for values parsed by `JSON.parse`.
 
 use alloc::string::String;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use crate::record::JsonView;
@@ -15,6 +15,19 @@ extern "C" {
     pub fn console_error(prefix: &str, what: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(prefix: &str, id: &str, what: &str);
+
+    // `Reflect.set` and `Reflect.get` typed per value: the key crosses as
+    // bytes, with no JS string handle to allocate and drop on our side.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_value(o: &Object, key: &str, v: &JsValue);
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_number(o: &Object, key: &str, v: f64);
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_text(o: &Object, key: &str, v: &str);
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_flag(o: &Object, key: &str, v: bool);
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn get_key(o: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 }
 
 /// Monotonic milliseconds: the job's clock.
@@ -31,14 +44,63 @@ pub fn object() -> Object {
     Object::new()
 }
 
-pub fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    // Setting a plain property on a fresh plain object cannot throw.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+/// A value for a property of a plain object.
+pub trait Prop {
+    fn set_on(self, o: &Object, key: &str);
 }
 
+impl Prop for f64 {
+    fn set_on(self, o: &Object, key: &str) {
+        set_number(o, key, self)
+    }
+}
+
+impl Prop for u32 {
+    fn set_on(self, o: &Object, key: &str) {
+        set_number(o, key, self.into())
+    }
+}
+
+impl Prop for u8 {
+    fn set_on(self, o: &Object, key: &str) {
+        set_number(o, key, self.into())
+    }
+}
+
+impl Prop for u16 {
+    fn set_on(self, o: &Object, key: &str) {
+        set_number(o, key, self.into())
+    }
+}
+
+impl Prop for bool {
+    fn set_on(self, o: &Object, key: &str) {
+        set_flag(o, key, self)
+    }
+}
+
+impl Prop for &str {
+    fn set_on(self, o: &Object, key: &str) {
+        set_text(o, key, self)
+    }
+}
+
+impl Prop for &JsValue {
+    fn set_on(self, o: &Object, key: &str) {
+        set_value(o, key, self)
+    }
+}
+
+/// Sets a property of a fresh plain object (which cannot throw).
+pub fn set(o: &Object, key: &str, value: impl Prop) {
+    value.set_on(o, key)
+}
+
+/// A property of a JS value; `undefined` when it is not an object or a
+/// getter throws.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_object() {
-        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        get_key(obj, key).unwrap_or(JsValue::UNDEFINED)
     } else {
         JsValue::UNDEFINED
     }

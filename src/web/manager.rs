@@ -48,43 +48,27 @@ pub enum Kind {
     Project,
 }
 
-/// Who hears about a job: a page's callbacks, or a Promise to resolve.
+/// Who hears about a job: the page's callbacks object (`onUpdate`, ...,
+/// looked up when called), plus the resolve function for the Promise form,
+/// which hears the outcome instead of `onComplete` / `onError` / `onRetry`.
 #[derive(Clone)]
-pub enum Subscriber {
-    Callbacks {
-        on_update: Option<Function>,
-        on_progress: Option<Function>,
-        on_complete: Option<Function>,
-        on_error: Option<Function>,
-        on_retry: Option<Function>,
-    },
-    Promise {
-        resolve: Function,
-        on_update: Option<Function>,
-        on_progress: Option<Function>,
-    },
-}
-
-fn function(o: &JsValue, key: &str) -> Option<Function> {
-    get(o, key).dyn_into().ok()
+pub struct Subscriber {
+    callbacks: JsValue,
+    resolve: Option<Function>,
 }
 
 impl Subscriber {
     pub fn callbacks(o: &JsValue) -> Self {
-        Self::Callbacks {
-            on_update: function(o, "onUpdate"),
-            on_progress: function(o, "onProgress"),
-            on_complete: function(o, "onComplete"),
-            on_error: function(o, "onError"),
-            on_retry: function(o, "onRetry"),
+        Self {
+            callbacks: o.clone(),
+            resolve: None,
         }
     }
 
     pub fn promise(resolve: Function, o: &JsValue) -> Self {
-        Self::Promise {
-            resolve,
-            on_update: function(o, "onUpdate"),
-            on_progress: function(o, "onProgress"),
+        Self {
+            callbacks: o.clone(),
+            resolve: Some(resolve),
         }
     }
 }
@@ -100,34 +84,32 @@ enum Note<'a> {
 }
 
 /// Calls a page callback; a throwing callback is reported and changes nothing.
-fn call(f: &Option<Function>, a: &JsValue, b: Option<&JsValue>) {
-    if let Some(f) = f {
-        let r = match b {
-            None => f.call1(&JsValue::NULL, a),
-            Some(b) => f.call2(&JsValue::NULL, a, b),
-        };
-        if let Err(e) = r {
-            console_error("smart-polling: a callback threw", &e);
-        }
+fn call(f: &JsValue, a: &JsValue, b: Option<f64>) {
+    let Some(f) = f.dyn_ref::<Function>() else {
+        return;
+    };
+    let r = match b {
+        None => f.call1(&JsValue::NULL, a),
+        Some(b) => f.call2(&JsValue::NULL, a, &JsValue::from_f64(b)),
+    };
+    if let Err(e) = r {
+        console_error("smart-polling: a callback threw", &e);
     }
 }
 
 impl Subscriber {
     fn notify(&self, note: &Note) {
-        match (self, note) {
-            (Self::Callbacks { on_update: f, .. }, Note::Update(r))
-            | (Self::Promise { on_update: f, .. }, Note::Update(r)) => call(f, r, None),
-            (Self::Callbacks { on_progress: f, .. }, Note::Progress(p))
-            | (Self::Promise { on_progress: f, .. }, Note::Progress(p)) => call(f, p, None),
-            (Self::Callbacks { on_retry: f, .. }, Note::Retry(e, d)) => {
-                call(f, e, Some(&JsValue::from_f64(*d as f64)))
+        let on = |name: &str, a: &JsValue, b: Option<f64>| call(&get(&self.callbacks, name), a, b);
+        match (note, &self.resolve) {
+            (Note::Update(r), _) => on("onUpdate", r, None),
+            (Note::Progress(p), _) => on("onProgress", p, None),
+            (Note::Retry(e, d), None) => on("onRetry", e, Some(*d as f64)),
+            (Note::Complete(r, _), None) => on("onComplete", r, None),
+            (Note::Error(e, _), None) => on("onError", e, None),
+            (Note::Complete(_, result) | Note::Error(_, result), Some(resolve)) => {
+                call(resolve, result, None)
             }
-            (Self::Callbacks { on_complete: f, .. }, Note::Complete(r, _)) => call(f, r, None),
-            (Self::Callbacks { on_error: f, .. }, Note::Error(e, _)) => call(f, e, None),
-            (Self::Promise { resolve, .. }, Note::Complete(_, result) | Note::Error(_, result)) => {
-                call(&Some(resolve.clone()), result, None)
-            }
-            (Self::Promise { .. }, Note::Retry(..)) => {}
+            (Note::Retry(..), Some(_)) => {}
         }
     }
 }
@@ -355,8 +337,8 @@ fn settle_stopped(entry: Entry) {
         p.channel,
     );
     for s in &subscribers {
-        if let Subscriber::Promise { resolve, .. } = s {
-            call(&Some(resolve.clone()), &result, None);
+        if let Some(resolve) = &s.resolve {
+            call(resolve, &result, None);
         }
     }
 }
@@ -762,7 +744,7 @@ pub fn metrics_object(m: &Metrics) -> JsValue {
     for (kind, n) in m.error_distribution() {
         set(&dist, kind, *n);
     }
-    set(&o, "errorDistribution", dist);
+    set(&o, "errorDistribution", &*dist);
     set(&o, "averageAttempts", m.average_attempts());
     set(&o, "totalRequests", m.total_requests() as f64);
     set(&o, "completedJobs", m.finished());
