@@ -103,8 +103,14 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
     Some((days_from_civil(y, mo, d) * 86_400 + u64::from(t)) * 1000)
 }
 
+/// Strips spaces and tabs at both ends (bytes: no char-pattern code in the wasm).
 fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !ows(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !ows(c)).map_or(start, |i| i + 1);
+    // Both cuts are next to ASCII bytes, so on char boundaries.
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Consumes one exact byte.
