@@ -40,6 +40,8 @@ extern "C" {
     fn joined(list: &JsValue) -> String;
     #[wasm_bindgen(js_name = goOnline)]
     fn go_online();
+    #[wasm_bindgen(js_name = setVisibility)]
+    fn set_visibility(visible: bool);
 }
 
 fn json(text: &str) -> JsValue {
@@ -649,6 +651,23 @@ async fn status_metrics_and_project_polling() {
     assert_eq!(field(&dist, "generation_failed").as_f64(), Some(1.0));
     assert!(field(&metrics, "totalRequests").as_f64().unwrap_or(0.0) >= 3.0);
     m.stop_all_polling();
+}
+
+#[wasm_bindgen_test]
+async fn tab_visible_again_polls_at_once() {
+    install();
+    route("/f/v1", responses(&[PENDING, DONE]));
+    let m = manager(r#""eventsUrl": null, "intervals": [10000]"#);
+    let r = rec();
+    start(&m, "v1", &r);
+    assert!(until(1000, || count(&r, "update") == 1).await);
+    // Turning hidden is no reason to poll.
+    set_visibility(false);
+    wait(50).await;
+    assert_eq!(times("/f/v1").len(), 1);
+    set_visibility(true);
+    assert!(until(1000, || count(&r, "complete") == 1).await);
+    assert_eq!(times("/f/v1").len(), 2);
 }
 
 #[wasm_bindgen_test]

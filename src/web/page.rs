@@ -5,31 +5,22 @@
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
+
+use super::js::get;
+
+#[wasm_bindgen]
+extern "C" {
+    // `window` in a page, `self` in a worker (which has no `document`).
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: JsValue;
+}
 
 pub struct Listener {
     target: EventTarget,
     kind: &'static str,
-    callback: Closure<dyn FnMut()>,
-}
-
-impl Listener {
-    fn add(
-        target: EventTarget,
-        kind: &'static str,
-        callback: Closure<dyn FnMut()>,
-    ) -> Option<Self> {
-        target
-            .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())
-            .ok()?;
-        Some(Self {
-            target,
-            kind,
-            callback,
-        })
-    }
+    callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Drop for Listener {
@@ -40,30 +31,34 @@ impl Drop for Listener {
     }
 }
 
-/// Calls `nudge` when the page comes back online or becomes visible. Works
-/// in windows and workers (which have no `document`).
+/// Calls `nudge` when the page comes back online or becomes visible.
 pub fn watch(nudge: Rc<dyn Fn()>) -> Vec<Listener> {
-    let global = js_sys::global();
+    let global = GLOBAL.with(JsValue::clone);
+    let document = get(&global, "document");
     let mut listeners = Vec::new();
-    if let Some(target) = global.dyn_ref::<EventTarget>() {
-        let n = nudge.clone();
-        listeners.extend(Listener::add(
-            target.clone(),
-            "online",
-            Closure::new(move || n()),
-        ));
-    }
-    let document =
-        Reflect::get(&global, &JsValue::from_str("document")).unwrap_or(JsValue::UNDEFINED);
-    if let Some(target) = document.dyn_ref::<EventTarget>() {
-        let doc = document.clone();
-        let on_change = Closure::new(move || {
-            let state = Reflect::get(&doc, &JsValue::from_str("visibilityState")).ok();
-            if state.and_then(|s| s.as_string()).as_deref() == Some("visible") {
+    for (target, kind) in [(global, "online"), (document, "visibilitychange")] {
+        let Ok(target) = target.dyn_into::<EventTarget>() else {
+            continue;
+        };
+        let nudge = nudge.clone();
+        let doc = target.clone();
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            // "online" always counts; "visibilitychange" only to visible.
+            let state = get(&doc, "visibilityState");
+            if state.is_undefined() || state.as_string().as_deref() == Some("visible") {
                 nudge();
             }
         });
-        listeners.extend(Listener::add(target.clone(), "visibilitychange", on_change));
+        if target
+            .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            listeners.push(Listener {
+                target,
+                kind,
+                callback,
+            });
+        }
     }
     listeners
 }

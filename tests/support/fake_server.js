@@ -194,3 +194,11 @@ export function joined(list) {
 export function goOnline() {
   globalThis.dispatchEvent(new Event("online"));
 }
+
+// Pretends the tab turned hidden or visible: `visibilityState` is a getter of
+// Document.prototype, shadowed here on the instance (removed when visible).
+export function setVisibility(visible) {
+  if (visible) delete document.visibilityState;
+  else Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}
