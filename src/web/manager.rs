@@ -169,10 +169,10 @@ impl Inner {
         self.jobs.iter().position(|e| e.kind == kind && e.id == id)
     }
 
-    fn entry(&mut self, id: &str, generation: u32) -> Option<&mut Entry> {
-        self.jobs
-            .iter_mut()
-            .find(|e| e.generation == generation && e.id == id)
+    /// The job of that generation (unique within a manager, so the id is
+    /// not compared).
+    fn entry(&mut self, _id: &str, generation: u32) -> Option<&mut Entry> {
+        self.jobs.iter_mut().find(|e| e.generation == generation)
     }
 
     pub fn is_active(&self, kind: Kind, id: &str) -> bool {
@@ -346,19 +346,24 @@ fn settle_stopped(entry: Entry) {
 /// Feeds one input to a job and executes what it asks for.
 fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: Option<JsValue>) {
     let t = now();
-    let actions: Vec<Action> = {
-        let mut inner = shared.get();
-        let Some(e) = inner.entry(id, generation) else {
-            return;
-        };
-        e.job.handle(t, input);
-        core::iter::from_fn(|| e.job.poll_action()).collect()
-    };
-    for action in actions {
+    match shared.get().entry(id, generation) {
+        Some(e) => e.job.handle(t, input),
+        None => return,
+    }
+    // One action at a time, the borrow released before each runs; a
+    // callback that stops the job ends the loop.
+    while let Some(action) = next_action(shared, id, generation) {
         if !execute(shared, id, generation, t, action, current.as_ref()) {
             break;
         }
     }
+}
+
+fn next_action(shared: &Shared, id: &str, generation: u32) -> Option<Action> {
+    shared
+        .get()
+        .entry(id, generation)
+        .and_then(|e| e.job.poll_action())
 }
 
 fn action_name(a: &Action) -> &'static str {
@@ -533,11 +538,7 @@ fn finish(
 ) {
     let entry = {
         let mut inner = shared.get();
-        let Some(i) = inner
-            .jobs
-            .iter()
-            .position(|e| e.generation == generation && e.id == id)
-        else {
+        let Some(i) = inner.jobs.iter().position(|e| e.generation == generation) else {
             return;
         };
         let entry = inner.jobs.swap_remove(i);
