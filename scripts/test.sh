@@ -20,6 +20,8 @@ step "native tests (core with a fake clock, property tests)"
 run cargo test
 step "release build of pkg/"
 npm run build
+step "the shipped package in Node (as built: short names, minified glue)"
+run node --test --test-reporter=tap tests/node/
 step "types: pkg/smart_polling.d.ts, react/usePolling.ts and the demo (tsc)"
 tsc -p .
 step "browser tests (Chromium and Firefox, headless)"

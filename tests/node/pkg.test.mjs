@@ -1,0 +1,132 @@
+// The shipped package, exactly as `npm run build` leaves it in pkg/ (short
+// import/export names, minified glue), loaded in Node and run against the
+// demo server: polling only, since Node has no EventSource. The browser tests
+// cover behaviour in depth; these prove the size pass kept the module whole.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+
+import { initSync, PollingManager } from "../../pkg/smart_polling.js";
+import { generate, getJson, sendJson, startServer } from "../../server/test-support.mjs";
+
+let api;
+before(async () => {
+  initSync({ module: readFileSync(new URL("../../pkg/smart_polling_bg.wasm", import.meta.url)) });
+  api = await startServer();
+});
+after(() => api.close());
+
+const manager = (extra = {}) =>
+  new PollingManager({
+    fileUrl: `${api.url}/api/file/{id}`,
+    eventsUrl: `${api.url}/api/events/file.{id}`,
+    intervals: [40],
+    initialDelay: 20,
+    maxDelay: 200,
+    ...extra,
+  });
+
+/** Starts a job and resolves with every callback it made, once it ends. */
+function watch(m, id, overrides) {
+  return new Promise((resolve) => {
+    const seen = { updates: 0, progress: [], retries: [], complete: [], error: [] };
+    const end = () => setTimeout(() => resolve(seen), 30); // catch a late second call
+    m.startPolling(
+      id,
+      {
+        onUpdate: () => seen.updates++,
+        onProgress: (p) => seen.progress.push(p),
+        onRetry: (e, ms) => seen.retries.push([e.kind, ms]),
+        onComplete: (r) => (seen.complete.push(r), end()),
+        onError: (e) => (seen.error.push(e), end()),
+      },
+      overrides,
+    );
+  });
+}
+
+const requests = async (id) => (await getJson(`${api.url}/api/stats`)).body.byJob[id]?.file ?? 0;
+
+test("an image completes by polling when there is no EventSource", async () => {
+  const { fileId } = await generate(api, "image");
+  const m = manager();
+  const seen = await watch(m, fileId);
+  assert.equal(seen.error.length, 0);
+  assert.equal(seen.complete.length, 1);
+  assert.equal(seen.complete[0].id, fileId);
+  assert.match(seen.complete[0].url, /^\/media\/img_\w+\.png$/);
+  assert.ok(seen.updates >= 1);
+  assert.ok(seen.progress.every((p) => p.fileId === fileId));
+  assert.equal(seen.progress.at(-1).channel, "polling", "fell back from the stream");
+  assert.equal(m.activeCount, 0);
+  const metrics = m.metrics();
+  assert.equal(metrics.successRate, 1);
+  assert.equal(metrics.totalRequests, await requests(fileId));
+  m.free();
+});
+
+test("a 429 with Retry-After is waited out, then the job completes", async () => {
+  const { fileId } = await generate(api, "image");
+  await sendJson(`${api.url}/api/faults`, "PUT", { rateLimit: { retryAfter: "seconds", seconds: 1 } });
+  const m = manager();
+  const started = performance.now();
+  const done = watch(m, fileId);
+  setTimeout(() => sendJson(`${api.url}/api/faults`, "DELETE", {}), 300);
+  const seen = await done;
+  assert.equal(seen.complete.length, 1);
+  assert.deepEqual(seen.retries[0], ["rate_limited", 1000]);
+  assert.ok(performance.now() - started >= 1000, "waited the server's second");
+  m.free();
+});
+
+test("a 403 ends the job at once with a terminal error", async () => {
+  const { fileId } = await generate(api, "image");
+  await sendJson(`${api.url}/api/faults`, "PUT", { forbidden: true });
+  const m = manager();
+  const seen = await watch(m, fileId);
+  await sendJson(`${api.url}/api/faults`, "DELETE", {});
+  assert.equal(seen.complete.length, 0);
+  assert.equal(seen.error.length, 1);
+  assert.deepEqual(
+    { kind: seen.error[0].kind, status: seen.error[0].status, retryable: seen.error[0].retryable },
+    { kind: "forbidden", status: 403, retryable: false },
+  );
+  assert.equal(await requests(fileId), 1);
+  m.free();
+});
+
+test("invalid options throw a RangeError naming the option", () => {
+  assert.throws(() => manager({ timeout: -1 }), (e) => e instanceof RangeError && e.message.startsWith("timeout"));
+  assert.throws(() => manager({ fileUrl: "/api/file/" }), (e) => e instanceof RangeError && /fileUrl/.test(e.message));
+});
+
+test("an invalid id is an error without any request", async () => {
+  const before = (await getJson(`${api.url}/api/stats`)).body.total;
+  const m = manager();
+  const seen = await watch(m, "../etc");
+  assert.equal(seen.error[0].kind, "invalid_id");
+  assert.equal((await getJson(`${api.url}/api/stats`)).body.total, before, "no request");
+  m.free();
+});
+
+test("stopPolling from inside a callback ends the job silently", async () => {
+  const { fileId } = await generate(api, "image");
+  const m = manager();
+  let updates = 0;
+  let after = 0;
+  m.startPolling(fileId, {
+    onUpdate: () => {
+      updates++;
+      assert.equal(m.stopPolling(fileId), true);
+    },
+    onProgress: () => updates && after++,
+    onComplete: () => after++,
+    onError: () => after++,
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(updates, 1);
+  assert.equal(after, 0);
+  assert.equal(m.isPolling(fileId), false);
+  assert.equal(await requests(fileId), 1);
+  m.free();
+});
