@@ -42,6 +42,7 @@ extern "C" {
     fn go_online();
     #[wasm_bindgen(js_name = setVisibility)]
     fn set_visibility(visible: bool);
+    fn identical(a: &JsValue, b: &JsValue) -> bool;
 }
 
 fn json(text: &str) -> JsValue {
@@ -137,6 +138,75 @@ async fn completes_over_the_stream() {
     assert!(!m.is_polling("s1"));
     let metrics = JsValue::from(m.metrics());
     assert_eq!(field(&metrics, "successRate").as_f64(), Some(1.0));
+}
+
+#[wasm_bindgen_test]
+async fn reads_a_polyfilled_stream() {
+    install();
+    route("/f/s9", responses(&[PENDING]));
+    // A polyfill's handlers get plain `{ type, data }` objects, not MessageEvents.
+    stream(
+        "/e/s9",
+        json(
+            r#"{"mode": "open", "plainEvents": true, "messages": [
+            {"after": 20, "data": {"type": "render_progress", "object": {"progress": 40}}},
+            {"after": 20, "data": {"type": "render_result", "object": {"url": "https://cdn.example/s9.png"}}}]}"#,
+        ),
+    );
+    let m = manager(r#""useStream": true"#);
+    let r = rec();
+    start(&m, "s9", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(
+        text(field(&last(&r, "complete"), "url")),
+        "https://cdn.example/s9.png"
+    );
+    assert_eq!(progress_channels(&r), "sse");
+    assert_eq!(
+        field(&last(&r, "progress"), "progress").as_f64(),
+        Some(40.0)
+    );
+    assert_eq!(count(&r, "error"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_replaced_fetch_may_return_its_own_response_class() {
+    install();
+    let foreign = |s: &str| s.replacen("{\"body\"", "{\"foreign\": true, \"body\"", 1);
+    route("/f/r1", responses(&[&foreign(PENDING), &foreign(DONE)]));
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    start(&m, "r1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert_eq!(
+        text(field(&last(&r, "complete"), "url")),
+        "https://cdn.example/x.png"
+    );
+    assert_eq!(
+        count(&r, "retry"),
+        0,
+        "no request counted as a network error"
+    );
+    assert_eq!(times("/f/r1").len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_page_event_inside_a_callback_does_not_nest() {
+    install();
+    route("/f/n1", responses(&[DONE]));
+    let m = manager(r#""eventsUrl": null"#);
+    // onUpdate dispatches "online" synchronously: the job is mid-way through
+    // its actions, and the nudge must not run the rest of them out of order.
+    let r = recorder(json(r#"{"onlineIn": "update"}"#));
+    start(&m, "n1", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    wait(50).await;
+    assert_eq!(count(&r, "complete"), 1);
+    assert!(
+        identical(&last(&r, "update"), &last(&r, "complete")),
+        "onComplete gets the record itself"
+    );
+    assert_eq!(times("/f/n1").len(), 1);
 }
 
 #[wasm_bindgen_test]

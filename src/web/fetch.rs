@@ -22,11 +22,17 @@ extern "C" {
     // The global `fetch`, looked up at each call: works in windows and
     // workers, and lets tests install a fake.
     #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
+    fn global_fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
     type Thenable;
-    /// `promise.then(f, f)`: `f` hears the value or the reason, once.
+    /// `Promise.resolve(v)`: a real promise even if a replaced fetch
+    /// returned a plain value or a foreign thenable.
+    #[wasm_bindgen(js_namespace = Promise, js_name = resolve)]
+    fn promise_resolve(v: &JsValue) -> Thenable;
     #[wasm_bindgen(method, js_name = then)]
-    fn settled(this: &Thenable, f: &JsValue, g: &JsValue);
+    fn settled(this: &Thenable, on_value: &JsValue, on_reason: &JsValue);
+    type Callable;
+    #[wasm_bindgen(method, js_name = bind)]
+    fn bind_flag(this: &Callable, this_arg: &JsValue, flag: bool) -> JsValue;
 }
 
 /// What came back; `body` is read for 2xx only.
@@ -42,10 +48,17 @@ pub struct InFlight {
     alive: Rc<Cell<bool>>,
 }
 
-/// Calls `f` once with whatever `p` settles to.
-fn on_settled(p: &Promise, f: impl FnOnce(JsValue) + 'static) {
-    let f = Closure::once_into_js(f);
-    p.unchecked_ref::<Thenable>().settled(&f, &f);
+/// Calls `f` once with whether `p` was fulfilled, and its value or reason.
+/// The two handlers are bound views of one self-freeing function: exactly
+/// one of them runs. (No `instanceof` guessing: a replaced fetch may return
+/// its own Response class.)
+fn on_settled(p: &JsValue, f: impl FnOnce(bool, JsValue) + 'static) {
+    let f: Callable = Closure::once_into_js(f).unchecked_into();
+    let (on_value, on_reason) = (
+        f.bind_flag(&JsValue::NULL, true),
+        f.bind_flag(&JsValue::NULL, false),
+    );
+    promise_resolve(p).settled(&on_value, &on_reason);
 }
 
 impl InFlight {
@@ -69,12 +82,13 @@ impl InFlight {
                 wake(Event::Fetched(r));
             }
         };
-        let started = global_fetch(url, &init).unwrap_or_else(|e| Promise::reject(&e));
-        on_settled(&started, move |v| {
-            // A fulfilled fetch is always a Response; a rejection never is.
-            let Some(response) = v.dyn_ref::<Response>() else {
+        let started = global_fetch(url, &init).unwrap_or_else(|e| Promise::reject(&e).into());
+        let body_abort = abort.clone();
+        on_settled(&started, move |ok, v| {
+            if !ok {
                 return deliver(Err(()));
-            };
+            }
+            let response: &Response = v.unchecked_ref();
             let status = response.status();
             let headers = response.headers();
             let header = |name: &str| headers.get(name).ok().flatten();
@@ -85,12 +99,16 @@ impl InFlight {
                 body: None,
             };
             if !(200..300).contains(&status) {
+                // The body of an error is not read: stop its download.
+                if let Some(a) = &body_abort {
+                    a.abort();
+                }
                 return deliver(Ok(fetched));
             }
             let text = response.text().unwrap_or_else(|e| Promise::reject(&e));
-            on_settled(&text, move |body| {
+            on_settled(&text, move |ok, body| {
                 // A body cut off mid-way is a network failure, not a bad record.
-                fetched.body = body.as_string();
+                fetched.body = body.as_string().filter(|_| ok);
                 deliver(if fetched.body.is_some() {
                     Ok(fetched)
                 } else {

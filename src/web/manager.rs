@@ -83,14 +83,15 @@ enum Note<'a> {
     Error(&'a JsValue, &'a JsValue),
 }
 
-/// Calls a page callback; a throwing callback is reported and changes nothing.
-fn call(f: &JsValue, a: &JsValue, b: Option<f64>) {
+/// Calls a page callback with `this` set to its object (so methods work); a
+/// throwing callback is reported and changes nothing.
+fn call(this: &JsValue, f: &JsValue, a: &JsValue, b: Option<f64>) {
     let Some(f) = f.dyn_ref::<Function>() else {
         return;
     };
     let r = match b {
-        None => f.call1(&JsValue::NULL, a),
-        Some(b) => f.call2(&JsValue::NULL, a, &JsValue::from_f64(b)),
+        None => f.call1(this, a),
+        Some(b) => f.call2(this, a, &JsValue::from_f64(b)),
     };
     if let Err(e) = r {
         console_error("smart-polling: a callback threw", &e);
@@ -99,7 +100,8 @@ fn call(f: &JsValue, a: &JsValue, b: Option<f64>) {
 
 impl Subscriber {
     fn notify(&self, note: &Note) {
-        let on = |name: &str, a: &JsValue, b: Option<f64>| call(&get(&self.callbacks, name), a, b);
+        let cb = &self.callbacks;
+        let on = |name: &str, a: &JsValue, b: Option<f64>| call(cb, &get(cb, name), a, b);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),
             (Note::Progress(p), _) => on("onProgress", p, None),
@@ -107,7 +109,7 @@ impl Subscriber {
             (Note::Complete(r, _), None) => on("onComplete", r, None),
             (Note::Error(e, _), None) => on("onError", e, None),
             (Note::Complete(_, result) | Note::Error(_, result), Some(resolve)) => {
-                call(resolve, result, None)
+                call(&JsValue::NULL, resolve, result, None)
             }
             (Note::Retry(..), Some(_)) => {}
         }
@@ -126,6 +128,9 @@ struct Entry {
     wake: Wake,
     /// The last record seen, for `onComplete` when the stream only sent a url.
     last_record: JsValue,
+    /// Executing actions: a nudge from inside one of its callbacks (a page
+    /// event dispatched synchronously) is ignored rather than nested.
+    busy: bool,
 }
 
 pub struct Inner {
@@ -259,6 +264,7 @@ pub fn start(
             stream: None,
             wake: wake.clone(),
             last_record: JsValue::UNDEFINED,
+            busy: false,
         });
         (wake, generation)
     };
@@ -338,7 +344,7 @@ fn settle_stopped(entry: Entry) {
     );
     for s in &subscribers {
         if let Some(resolve) = &s.resolve {
-            call(resolve, &result, None);
+            call(&JsValue::NULL, resolve, &result, None);
         }
     }
 }
@@ -347,7 +353,11 @@ fn settle_stopped(entry: Entry) {
 fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: Option<JsValue>) {
     let t = now();
     match shared.get().entry(id, generation) {
-        Some(e) => e.job.handle(t, input),
+        Some(e) if e.busy && matches!(input, Input::Nudge) => return,
+        Some(e) => {
+            e.busy = true;
+            e.job.handle(t, input);
+        }
         None => return,
     }
     // One action at a time, the borrow released before each runs; a
@@ -356,6 +366,9 @@ fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: O
         if !execute(shared, id, generation, t, action, current.as_ref()) {
             break;
         }
+    }
+    if let Some(e) = shared.get().entry(id, generation) {
+        e.busy = false;
     }
 }
 
@@ -442,7 +455,7 @@ fn execute(
                 .events_url
                 .as_deref()
                 .map(|t| fill(t, id));
-            let stream = EventStream::open(url.as_deref().unwrap_or_default(), wake);
+            let stream = EventStream::open(url.as_deref(), wake);
             drop(put(shared, id, generation, |e| &mut e.stream, Some(stream)));
         }
         Action::CloseStream => {

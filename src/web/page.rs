@@ -43,9 +43,10 @@ pub fn watch(nudge: Rc<dyn Fn()>) -> Vec<Listener> {
         let nudge = nudge.clone();
         let doc = target.clone();
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            // "online" always counts; "visibilitychange" only to visible.
-            let state = get(&doc, "visibilityState");
-            if state.is_undefined() || state.as_string().as_deref() == Some("visible") {
+            // Coming online always counts; a visibility change only to visible.
+            if kind == "online"
+                || get(&doc, "visibilityState").as_string().as_deref() == Some("visible")
+            {
                 nudge();
             }
         });

@@ -4,9 +4,9 @@
 use alloc::string::String;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{EventSource, MessageEvent};
+use web_sys::EventSource;
 
-use super::js::now;
+use super::js::{get, now};
 use super::manager::{Event, Wake};
 use super::timer::{self, Timer};
 
@@ -27,17 +27,21 @@ pub enum EventStream {
 }
 
 impl EventStream {
-    pub fn open(url: &str, wake: Wake) -> Self {
-        let Ok(source) = EventSource::new(url) else {
+    /// `url` `None` (no events url) is refused like a url the browser rejects.
+    pub fn open(url: Option<&str>, wake: Wake) -> Self {
+        let Some(Ok(source)) = url.map(EventSource::new) else {
             return Self::Refused(timer::arm(now(), wake, Event::Stream(SseEvent::Error)));
         };
-        // One handler for the three events; only a message carries data.
+        // One handler for the three events, told apart by `type` (not by
+        // class: EventSource polyfills send their own event objects).
         let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let ev = match e.dyn_ref::<MessageEvent>() {
-                Some(m) => SseEvent::Message(m.data().as_string().unwrap_or_default()),
-                None if source_open(&e) => SseEvent::Open,
+            let ev = match get(&e, "type").as_string().as_deref() {
+                Some("message") => {
+                    SseEvent::Message(get(&e, "data").as_string().unwrap_or_default())
+                }
+                Some("open") => SseEvent::Open,
                 // EventSource would reconnect by itself; polling takes over.
-                None => SseEvent::Error,
+                _ => SseEvent::Error,
             };
             wake(Event::Stream(ev));
         });
@@ -50,18 +54,6 @@ impl EventStream {
             _handler: handler,
         }
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = Event)]
-    type PlainEvent;
-    #[wasm_bindgen(method, getter, js_name = type)]
-    fn kind(this: &PlainEvent) -> String;
-}
-
-fn source_open(e: &JsValue) -> bool {
-    e.unchecked_ref::<PlainEvent>().kind() == "open"
 }
 
 impl Drop for EventStream {

@@ -16,15 +16,32 @@ before(async () => {
 });
 after(() => api.close());
 
-const manager = (extra = {}) =>
-  new PollingManager({
-    fileUrl: `${api.url}/api/file/{id}`,
-    eventsUrl: `${api.url}/api/events/file.{id}`,
-    intervals: [40],
-    initialDelay: 20,
-    maxDelay: 200,
-    ...extra,
-  });
+const options = (extra = {}) => ({
+  fileUrl: `${api.url}/api/file/{id}`,
+  eventsUrl: `${api.url}/api/events/file.{id}`,
+  intervals: [40],
+  initialDelay: 20,
+  maxDelay: 200,
+  ...extra,
+});
+
+/** A manager freed when the test ends, passed or failed (a live job would
+ * keep Node running). */
+function manager(t, extra) {
+  const m = new PollingManager(options(extra));
+  t.after(() => m.free());
+  return m;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond, limit = 5000) {
+  const end = performance.now() + limit;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error("until: timed out");
+    await sleep(5);
+  }
+}
 
 /** Starts a job and resolves with every callback it made, once it ends. */
 function watch(m, id, overrides) {
@@ -47,9 +64,10 @@ function watch(m, id, overrides) {
 
 const requests = async (id) => (await getJson(`${api.url}/api/stats`)).body.byJob[id]?.file ?? 0;
 
-test("an image completes by polling when there is no EventSource", async () => {
+test("an image completes by polling when there is no EventSource", async (t) => {
+  assert.equal(typeof globalThis.EventSource, "undefined", "this test needs a Node without EventSource");
   const { fileId } = await generate(api, "image");
-  const m = manager();
+  const m = manager(t);
   const seen = await watch(m, fileId);
   assert.equal(seen.error.length, 0);
   assert.equal(seen.complete.length, 1);
@@ -62,13 +80,13 @@ test("an image completes by polling when there is no EventSource", async () => {
   const metrics = m.metrics();
   assert.equal(metrics.successRate, 1);
   assert.equal(metrics.totalRequests, await requests(fileId));
-  m.free();
 });
 
-test("a 429 with Retry-After is waited out, then the job completes", async () => {
+test("a 429 with Retry-After is waited out, then the job completes", async (t) => {
   const { fileId } = await generate(api, "image");
   await sendJson(`${api.url}/api/faults`, "PUT", { rateLimit: { retryAfter: "seconds", seconds: 1 } });
-  const m = manager();
+  t.after(() => sendJson(`${api.url}/api/faults`, "DELETE", {}));
+  const m = manager(t);
   const started = performance.now();
   const done = watch(m, fileId);
   setTimeout(() => sendJson(`${api.url}/api/faults`, "DELETE", {}), 300);
@@ -76,15 +94,14 @@ test("a 429 with Retry-After is waited out, then the job completes", async () =>
   assert.equal(seen.complete.length, 1);
   assert.deepEqual(seen.retries[0], ["rate_limited", 1000]);
   assert.ok(performance.now() - started >= 1000, "waited the server's second");
-  m.free();
 });
 
-test("a 403 ends the job at once with a terminal error", async () => {
+test("a 403 ends the job at once with a terminal error", async (t) => {
   const { fileId } = await generate(api, "image");
   await sendJson(`${api.url}/api/faults`, "PUT", { forbidden: true });
-  const m = manager();
+  t.after(() => sendJson(`${api.url}/api/faults`, "DELETE", {}));
+  const m = manager(t);
   const seen = await watch(m, fileId);
-  await sendJson(`${api.url}/api/faults`, "DELETE", {});
   assert.equal(seen.complete.length, 0);
   assert.equal(seen.error.length, 1);
   assert.deepEqual(
@@ -92,26 +109,63 @@ test("a 403 ends the job at once with a terminal error", async () => {
     { kind: "forbidden", status: 403, retryable: false },
   );
   assert.equal(await requests(fileId), 1);
-  m.free();
 });
 
 test("invalid options throw a RangeError naming the option", () => {
-  assert.throws(() => manager({ timeout: -1 }), (e) => e instanceof RangeError && e.message.startsWith("timeout"));
-  assert.throws(() => manager({ fileUrl: "/api/file/" }), (e) => e instanceof RangeError && /fileUrl/.test(e.message));
+  const bad = (extra) => () => new PollingManager(options(extra));
+  assert.throws(bad({ timeout: -1 }), (e) => e instanceof RangeError && e.message.startsWith("timeout"));
+  assert.throws(bad({ fileUrl: "/api/file/" }), (e) => e instanceof RangeError && /fileUrl/.test(e.message));
 });
 
-test("an invalid id is an error without any request", async () => {
+test("an invalid id is an error without any request", async (t) => {
   const before = (await getJson(`${api.url}/api/stats`)).body.total;
-  const m = manager();
+  const m = manager(t);
   const seen = await watch(m, "../etc");
   assert.equal(seen.error[0].kind, "invalid_id");
   assert.equal((await getJson(`${api.url}/api/stats`)).body.total, before, "no request");
-  m.free();
 });
 
-test("stopPolling from inside a callback ends the job silently", async () => {
+test("callbacks are called as methods of their object", async (t) => {
   const { fileId } = await generate(api, "image");
-  const m = manager();
+  const m = manager(t);
+  class Card {
+    updates = 0;
+    done = null;
+    onUpdate() {
+      this.updates++;
+    }
+    onComplete(record) {
+      this.done = record;
+    }
+  }
+  const card = new Card();
+  m.startPolling(fileId, card);
+  await until(() => card.done);
+  assert.equal(card.done.id, fileId);
+  assert.ok(card.updates >= 1);
+});
+
+test("the Promise form resolves with the result, or as stopped", async (t) => {
+  const m = manager(t);
+  const { fileId } = await generate(api, "image");
+  const result = await m.pollFileCompletion(fileId);
+  assert.equal(result.success, true);
+  assert.equal(result.method, "success");
+  assert.equal(result.data.id, fileId);
+  assert.equal(result.attempts, await requests(fileId));
+
+  const other = await generate(api, "video");
+  const pending = m.pollFileCompletion(other.fileId);
+  await until(() => m.isPolling(other.fileId));
+  assert.equal(m.stopPolling(other.fileId), true);
+  const stopped = await pending;
+  assert.equal(stopped.success, false);
+  assert.equal(stopped.error.kind, "stopped");
+});
+
+test("stopPolling from inside a callback ends the job silently", async (t) => {
+  const { fileId } = await generate(api, "image");
+  const m = manager(t);
   let updates = 0;
   let after = 0;
   m.startPolling(fileId, {
@@ -123,10 +177,10 @@ test("stopPolling from inside a callback ends the job silently", async () => {
     onComplete: () => after++,
     onError: () => after++,
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await until(() => updates === 1);
+  await sleep(200); // a few polling intervals: nothing more may happen
   assert.equal(updates, 1);
   assert.equal(after, 0);
   assert.equal(m.isPolling(fileId), false);
   assert.equal(await requests(fileId), 1);
-  m.free();
 });

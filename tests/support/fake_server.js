@@ -22,13 +22,17 @@ export function install() {
 }
 
 // responses: [{ status = 200, body (object | string), headers, delay = 0,
-//               hang = false, networkError = false }]; the last one repeats.
+//               hang = false, networkError = false, foreign = false }]; the last
+// one repeats. `foreign`: a Response-like object of another class, as a
+// replaced fetch (a polyfill, a wrapper) may return.
 export function route(url, responses) {
   state.routes.set(url, responses.slice());
 }
 
-// script: { mode: "never" | "fail" | "open", openAfter, messages: [{ after, data }], end }
-// data: an object (sent as JSON) or a raw string; end: "error" to fail after the messages.
+// script: { mode: "never" | "fail" | "open", openAfter, messages: [{ after, data }], end,
+//           plainEvents }
+// data: an object (sent as JSON) or a raw string; end: "error" to fail after the messages;
+// plainEvents: hand the handlers plain `{ type, data }` objects, as polyfills do.
 export function stream(url, script) {
   state.scripts.set(url, script);
 }
@@ -65,6 +69,7 @@ export function recorder(options = {}) {
   rec.callbacks = {
     onUpdate: (r) => {
       push("update", r);
+      if (options.onlineIn === "update") goOnline();
       if (options.throwIn === "update") throw new Error("callback failure (expected by the test)");
     },
     onProgress: (p) => push("progress", p),
@@ -99,6 +104,10 @@ export function lastEventTime(rec) {
   return rec.events.length ? rec.events[rec.events.length - 1].t : 0;
 }
 
+export function identical(a, b) {
+  return Object.is(a, b);
+}
+
 export function field(obj, key) {
   return obj == null ? undefined : obj[key];
 }
@@ -123,7 +132,11 @@ function fakeFetch(url, init) {
     setTimeout(() => {
       if (spec.networkError) return reject(new TypeError("Failed to fetch"));
       const body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body ?? {});
-      resolve(new Response(body, { status: spec.status ?? 200, headers: spec.headers ?? {} }));
+      const status = spec.status ?? 200;
+      if (spec.foreign) {
+        return resolve({ status, headers: new Headers(spec.headers ?? {}), text: async () => body });
+      }
+      resolve(new Response(body, { status, headers: spec.headers ?? {} }));
     }, spec.delay ?? 0);
   });
 }
@@ -137,8 +150,10 @@ class FakeEventSource {
     this.onerror = null;
     this.closed = false;
     this.timers = [];
+    this.plain = false;
     state.streams.push(this);
     const script = state.scripts.get(url) || { mode: "never" };
+    this.plain = !!script.plainEvents;
     if (script.mode === "fail") {
       this.later(script.after ?? 0, () => this.emit("error"));
     } else if (script.mode === "open") {
@@ -163,7 +178,9 @@ class FakeEventSource {
   emit(type, data) {
     if (this.closed) return;
     const handler = this["on" + type];
-    if (handler) handler(type === "message" ? new MessageEvent("message", { data }) : new Event(type));
+    if (!handler) return;
+    if (this.plain) handler({ type, data });
+    else handler(type === "message" ? new MessageEvent("message", { data }) : new Event(type));
   }
 
   close() {
