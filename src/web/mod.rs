@@ -145,6 +145,7 @@ export interface PollingError {
   retryable: boolean;
 }
 
+/** Looked up on the object when due and called as its methods (`this` is the object). */
 export interface PollingCallbacks<R = FileRecord> {
   /** Each new state of the record seen (poll or stream). */
   onUpdate?(record: R): void;
