@@ -9,8 +9,8 @@
 //! past the deadline, and the only wait longer than `maxDelay` is one a
 //! server's Retry-After asked for (bounded by `maxRetryAfter`).
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::classify::{classify_status, Class};
 use crate::config::Config;
@@ -125,7 +125,7 @@ pub struct Job {
     via: Channel,
     expected_duration: Option<u64>,
     outcome: Option<Outcome>,
-    actions: VecDeque<Action>,
+    actions: Vec<Action>,
 }
 
 impl Job {
@@ -155,7 +155,7 @@ impl Job {
             via: Channel::Polling,
             expected_duration: None,
             outcome: None,
-            actions: VecDeque::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -176,7 +176,9 @@ impl Job {
 
     /// The next action to execute, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        // A handful of actions per input: shifting them costs less code
+        // than a ring buffer.
+        (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
     pub fn is_finished(&self) -> bool {
@@ -291,7 +293,7 @@ impl Job {
             self.drive(now);
         }
         if self.phase == Phase::Running {
-            self.actions.push_back(Action::Progress(self.progress(now)));
+            self.actions.push(Action::Progress(self.progress(now)));
         }
     }
 
@@ -304,7 +306,7 @@ impl Job {
         }
         if self.cfg.use_stream {
             self.stream = Stream::Connecting { since: now };
-            self.actions.push_back(Action::OpenStream);
+            self.actions.push(Action::OpenStream);
         } else {
             self.next_poll = Some(now);
         }
@@ -318,7 +320,7 @@ impl Job {
         if let Some(sent) = self.in_flight {
             if sent.saturating_add(self.cfg.request_timeout) <= now {
                 self.in_flight = None;
-                self.actions.push_back(Action::CancelRequest);
+                self.actions.push(Action::CancelRequest);
                 self.on_transient(now, PollError::RequestTimeout);
             }
         }
@@ -344,7 +346,7 @@ impl Job {
                     self.attempts += 1;
                     self.in_flight = Some(now);
                     self.next_poll = None;
-                    self.actions.push_back(Action::SendRequest);
+                    self.actions.push(Action::SendRequest);
                 }
             }
         }
@@ -366,7 +368,7 @@ impl Job {
         if wake != self.armed {
             self.armed = wake;
             if let Some(at) = wake {
-                self.actions.push_back(Action::ArmTimer { at });
+                self.actions.push(Action::ArmTimer { at });
             }
         }
     }
@@ -420,7 +422,7 @@ impl Job {
         }
         if self.last_fingerprint != Some(fingerprint) {
             self.last_fingerprint = Some(fingerprint);
-            self.actions.push_back(Action::Update);
+            self.actions.push(Action::Update);
         }
         match state {
             State::Pending => true,
@@ -461,7 +463,7 @@ impl Job {
         let at = self.cut(now.saturating_add(wait));
         self.not_before = at;
         self.next_poll = Some(at);
-        self.actions.push_back(Action::Retry {
+        self.actions.push(Action::Retry {
             error,
             delay: at - now,
         });
@@ -542,7 +544,7 @@ impl Job {
     /// The stream is gone for good: poll instead, resuming the schedule where
     /// the elapsed time puts it rather than at its fastest.
     fn fall_back(&mut self, now: u64) {
-        self.actions.push_back(Action::CloseStream);
+        self.actions.push(Action::CloseStream);
         self.stream = Stream::Closed;
         let by_time = self
             .cfg
@@ -564,7 +566,7 @@ impl Job {
             attempts: self.attempts,
             channel: self.via,
         });
-        self.actions.push_back(match result {
+        self.actions.push(match result {
             Ok(url) => Action::Complete { url },
             Err(e) => Action::Fail(e),
         });
@@ -574,10 +576,10 @@ impl Job {
     fn release(&mut self) {
         self.phase = Phase::Done;
         if self.in_flight.take().is_some() {
-            self.actions.push_back(Action::CancelRequest);
+            self.actions.push(Action::CancelRequest);
         }
         if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
-            self.actions.push_back(Action::CloseStream);
+            self.actions.push(Action::CloseStream);
         }
         self.stream = Stream::Closed;
         self.next_poll = None;
