@@ -12,7 +12,7 @@
 // changes the glue's shape fails the build instead of shipping a module that
 // does not link, and a failed or repeated run leaves pkg/ as it was.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { minifySync } from "rolldown/utils";
@@ -26,7 +26,10 @@ const fail = (why) => {
   throw new Error(`shrink: ${why}`);
 };
 
-// The same features as the wasm-opt run of wasm-pack (Cargo.toml).
+// binaryen from devDependencies, never a system one (Debian's v108 breaks
+// the module); the same features as the wasm-opt run of wasm-pack (Cargo.toml).
+const local = new URL("../node_modules/.bin/wasm-opt", import.meta.url).pathname;
+const wasmOpt = existsSync(local) ? local : "wasm-opt";
 const features = [
   "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
   "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
@@ -37,7 +40,7 @@ try {
   const out = join(tmp, "out.wasm");
   mapping = JSON.parse(
     execFileSync(
-      "wasm-opt",
+      wasmOpt,
       [...features, "--minify-imports-and-exports-and-modules", "--strip-producers",
         "--strip-target-features", wasmFile, "-o", out],
       { encoding: "utf8" },
