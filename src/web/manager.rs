@@ -174,9 +174,13 @@ impl Inner {
         self.jobs.iter().position(|e| e.kind == kind && e.id == id)
     }
 
-    /// The job of that generation (unique within a manager, so the id is
-    /// not compared).
-    fn entry(&mut self, _id: &str, generation: u32) -> Option<&mut Entry> {
+    /// Where the job of that generation is (generations are unique within a
+    /// manager, so ids need not be compared).
+    fn index(&self, generation: u32) -> Option<usize> {
+        self.jobs.iter().position(|e| e.generation == generation)
+    }
+
+    fn entry(&mut self, generation: u32) -> Option<&mut Entry> {
         self.jobs.iter_mut().find(|e| e.generation == generation)
     }
 
@@ -270,7 +274,7 @@ pub fn start(
     };
     // Start from a timer: no callback ever runs inside `startPolling`.
     let timer = timer::arm(now(), wake, Event::Start);
-    drop(put(shared, id, generation, |e| &mut e.timer, Some(timer)));
+    drop(put(shared, generation, |e| &mut e.timer, Some(timer)));
     Ok(())
 }
 
@@ -352,7 +356,7 @@ fn settle_stopped(entry: Entry) {
 /// Feeds one input to a job and executes what it asks for.
 fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: Option<JsValue>) {
     let t = now();
-    match shared.get().entry(id, generation) {
+    match shared.get().entry(generation) {
         Some(e) if e.busy && matches!(input, Input::Nudge) => return,
         Some(e) => {
             e.busy = true;
@@ -362,20 +366,20 @@ fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: O
     }
     // One action at a time, the borrow released before each runs; a
     // callback that stops the job ends the loop.
-    while let Some(action) = next_action(shared, id, generation) {
+    while let Some(action) = next_action(shared, generation) {
         if !execute(shared, id, generation, t, action, current.as_ref()) {
             break;
         }
     }
-    if let Some(e) = shared.get().entry(id, generation) {
+    if let Some(e) = shared.get().entry(generation) {
         e.busy = false;
     }
 }
 
-fn next_action(shared: &Shared, id: &str, generation: u32) -> Option<Action> {
+fn next_action(shared: &Shared, generation: u32) -> Option<Action> {
     shared
         .get()
-        .entry(id, generation)
+        .entry(generation)
         .and_then(|e| e.job.poll_action())
 }
 
@@ -407,7 +411,7 @@ fn execute(
     let (kind, wake, subscribers, debug) = {
         let mut inner = shared.get();
         let debug = inner.settings.debug;
-        let Some(e) = inner.entry(id, generation) else {
+        let Some(e) = inner.entry(generation) else {
             return false;
         };
         (e.kind, e.wake.clone(), e.subscribers.clone(), debug)
@@ -418,7 +422,7 @@ fn execute(
     let notify = |note: Note| {
         for s in &subscribers {
             // A callback may have stopped the job: stay silent from then on.
-            if !alive(shared, id, generation) {
+            if !alive(shared, generation) {
                 return;
             }
             s.notify(&note);
@@ -432,21 +436,15 @@ fn execute(
                 inner.url(kind, id)
             };
             let request = InFlight::send(&url, wake);
-            drop(put(
-                shared,
-                id,
-                generation,
-                |e| &mut e.request,
-                Some(request),
-            ));
+            drop(put(shared, generation, |e| &mut e.request, Some(request)));
         }
         Action::CancelRequest => {
-            let request = take(shared, id, generation, |e| e.request.take());
+            let request = take(shared, generation, |e| e.request.take());
             drop(request);
         }
         Action::ArmTimer { at } => {
             let timer = timer::arm(at, wake, Event::Timer);
-            drop(put(shared, id, generation, |e| &mut e.timer, Some(timer)));
+            drop(put(shared, generation, |e| &mut e.timer, Some(timer)));
         }
         Action::OpenStream => {
             let url = shared
@@ -456,17 +454,16 @@ fn execute(
                 .as_deref()
                 .map(|t| fill(t, id));
             let stream = EventStream::open(url.as_deref(), wake);
-            drop(put(shared, id, generation, |e| &mut e.stream, Some(stream)));
+            drop(put(shared, generation, |e| &mut e.stream, Some(stream)));
         }
         Action::CloseStream => {
-            let stream = take(shared, id, generation, |e| e.stream.take());
+            let stream = take(shared, generation, |e| e.stream.take());
             drop(stream);
         }
         Action::Update => {
             let record = current.cloned().unwrap_or(JsValue::UNDEFINED);
             drop(put(
                 shared,
-                id,
                 generation,
                 |e| &mut e.last_record,
                 record.clone(),
@@ -475,49 +472,35 @@ fn execute(
         }
         Action::Progress(p) => notify(Note::Progress(&progress_object(id, &p))),
         Action::Retry { error, delay } => {
-            let attempt = progress_of(shared, id, generation, t).map_or(0, |p| p.attempt);
+            let attempt = progress_of(shared, generation, t).map_or(0, |p| p.attempt);
             notify(Note::Retry(&error_object(error, attempt), delay));
         }
         Action::Complete { url } => finish(shared, id, generation, Ok(url), current),
         Action::Fail(e) => finish(shared, id, generation, Err(e), current),
     }
-    alive(shared, id, generation)
+    alive(shared, generation)
 }
 
-fn alive(shared: &Shared, id: &str, generation: u32) -> bool {
-    shared.get().entry(id, generation).is_some()
+fn alive(shared: &Shared, generation: u32) -> bool {
+    shared.get().entry(generation).is_some()
 }
 
 /// Puts `value` into a slot of the job's entry and hands back what must be
 /// dropped (the old value, or `value` if the job is gone): the caller drops
 /// it after the borrow has ended, since dropping a resource runs JS.
-fn put<T>(
-    shared: &Shared,
-    id: &str,
-    generation: u32,
-    slot: fn(&mut Entry) -> &mut T,
-    value: T,
-) -> T {
-    match shared.get().entry(id, generation) {
+fn put<T>(shared: &Shared, generation: u32, slot: fn(&mut Entry) -> &mut T, value: T) -> T {
+    match shared.get().entry(generation) {
         Some(e) => core::mem::replace(slot(e), value),
         None => value,
     }
 }
 
-fn take<T>(
-    shared: &Shared,
-    id: &str,
-    generation: u32,
-    f: impl FnOnce(&mut Entry) -> Option<T>,
-) -> Option<T> {
-    shared.get().entry(id, generation).and_then(f)
+fn take<T>(shared: &Shared, generation: u32, f: impl FnOnce(&mut Entry) -> Option<T>) -> Option<T> {
+    shared.get().entry(generation).and_then(f)
 }
 
-fn progress_of(shared: &Shared, id: &str, generation: u32, t: u64) -> Option<Progress> {
-    shared
-        .get()
-        .entry(id, generation)
-        .map(|e| e.job.progress(t))
+fn progress_of(shared: &Shared, generation: u32, t: u64) -> Option<Progress> {
+    shared.get().entry(generation).map(|e| e.job.progress(t))
 }
 
 /// The url for an id: the template with its `{id}` replaced (byte search:
@@ -551,7 +534,7 @@ fn finish(
 ) {
     let entry = {
         let mut inner = shared.get();
-        let Some(i) = inner.jobs.iter().position(|e| e.generation == generation) else {
+        let Some(i) = inner.index(generation) else {
             return;
         };
         let entry = inner.jobs.swap_remove(i);
@@ -611,7 +594,7 @@ fn with_url(id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
 fn on_fetched(shared: &Shared, id: &str, generation: u32, r: Result<Fetched, ()>) {
     let Some((kind, media)) = shared
         .get()
-        .entry(id, generation)
+        .entry(generation)
         .map(|e| (e.kind, e.job.config().media))
     else {
         return;
@@ -663,11 +646,7 @@ fn read_body(kind: Kind, media: Media, text: &str) -> (Input, Option<JsValue>) {
 }
 
 fn on_stream(shared: &Shared, id: &str, generation: u32, ev: SseEvent) {
-    let Some(media) = shared
-        .get()
-        .entry(id, generation)
-        .map(|e| e.job.config().media)
-    else {
+    let Some(media) = shared.get().entry(generation).map(|e| e.job.config().media) else {
         return;
     };
     let (input, current) = match ev {
