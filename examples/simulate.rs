@@ -15,9 +15,9 @@
 
 use std::process::ExitCode;
 
-use smart_polling::job::{Action, Input, Job, Reply};
-use smart_polling::record::State;
-use smart_polling::schedule::{default_intervals, Intervals, Jitter, SplitMix64};
+use smart_polling::core::job::{Action, Input, Job, Reply};
+use smart_polling::core::record::State;
+use smart_polling::core::schedule::{default_intervals, Intervals, Jitter, SplitMix64};
 use smart_polling::{Config, PollError};
 
 const DEFAULT_JOBS: usize = 5000;

@@ -5,10 +5,10 @@
 mod harness;
 
 use harness::{done, fail, pending, Harness};
-use smart_polling::job::{Action, Input, Reply};
-use smart_polling::record::{State, TaskStatus};
-use smart_polling::schedule::{Backoff, Jitter};
-use smart_polling::stream::StreamEvent;
+use smart_polling::core::job::{Action, Input, Reply};
+use smart_polling::core::record::{State, TaskStatus};
+use smart_polling::core::schedule::{Backoff, Jitter};
+use smart_polling::core::stream::StreamEvent;
 use smart_polling::{Channel, Config, PollError};
 
 #[test]
@@ -276,7 +276,7 @@ fn malformed_bodies_are_retried_not_fatal() {
 fn every_wait_is_cut_at_the_deadline() {
     let mut h = Harness::polling(|c| {
         c.timeout = 10_000;
-        c.intervals = smart_polling::schedule::Intervals::new(vec![4000]).unwrap();
+        c.intervals = smart_polling::core::schedule::Intervals::new(vec![4000]).unwrap();
     });
     h.run_pending_until(1_000_000);
     assert_eq!(h.request_times(), vec![0, 4000, 8000]);
@@ -653,7 +653,7 @@ fn progress_before_start_has_no_elapsed_time() {
 #[test]
 fn a_nudge_polls_at_once_but_respects_retry_after() {
     let mut h = Harness::polling(|c| {
-        c.intervals = smart_polling::schedule::Intervals::new(vec![60_000]).unwrap();
+        c.intervals = smart_polling::core::schedule::Intervals::new(vec![60_000]).unwrap();
     });
     h.pending();
     h.advance(500);

@@ -5,10 +5,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use smart_polling::job::{Action, Input, Job, Reply};
-use smart_polling::record::{State, TaskStatus};
-use smart_polling::schedule::{Intervals, Jitter};
-use smart_polling::stream::StreamEvent;
+use smart_polling::core::job::{Action, Input, Job, Reply};
+use smart_polling::core::record::{State, TaskStatus};
+use smart_polling::core::schedule::{Intervals, Jitter};
+use smart_polling::core::stream::StreamEvent;
 use smart_polling::{Config, PollError};
 
 fn reply() -> impl Strategy<Value = Reply> {

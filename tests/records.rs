@@ -5,8 +5,8 @@ mod common;
 
 use common::{j, J};
 use serde_json::{json, Value};
-use smart_polling::record::{fingerprint, read_file, read_project, State, TaskStatus};
-use smart_polling::stream::{read_message, StreamEvent};
+use smart_polling::core::record::{fingerprint, read_file, read_project, State, TaskStatus};
+use smart_polling::core::stream::{read_message, StreamEvent};
 use smart_polling::{Media, PollError};
 
 const ALL_MEDIA: [Media; 3] = [Media::Any, Media::Image, Media::Video];
@@ -62,7 +62,7 @@ fn real_file_record(url: Value) -> Value {
 
 #[test]
 fn json_view_adapter_follows_its_contract() {
-    use smart_polling::record::JsonView;
+    use smart_polling::core::record::JsonView;
     let v = json!({ "s": "x", "n": 1.5, "a": [1, "b"], "o": {}, "z": null });
     let r = j(&v);
     assert!(r.is_object());

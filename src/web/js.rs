@@ -5,7 +5,7 @@ use alloc::string::String;
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use crate::record::JsonView;
+use crate::core::record::JsonView;
 
 #[wasm_bindgen]
 extern "C" {

@@ -21,13 +21,13 @@ use super::js::{console_error, console_log, get, now, object, set, wall_clock, J
 use super::options::{JobOptions, Settings};
 use super::sse::{EventStream, SseEvent};
 use super::timer::{self, Timer};
-use crate::config::Media;
-use crate::error::PollError;
-use crate::job::{Action, Input, Job, Reply};
-use crate::metrics::{Channel, Metrics, Progress};
-use crate::record::{fingerprint, read_file, read_project, JsonView};
-use crate::retry_after::{parse_http_date, parse_retry_after};
-use crate::stream::read_message;
+use crate::core::config::Media;
+use crate::core::error::PollError;
+use crate::core::job::{Action, Input, Job, Reply};
+use crate::core::metrics::{Channel, Metrics, Progress};
+use crate::core::record::{fingerprint, read_file, read_project, JsonView};
+use crate::core::retry_after::{parse_http_date, parse_retry_after};
+use crate::core::stream::read_message;
 
 /// Everything that reaches a job from outside: its start, its timer, its
 /// request's outcome, its stream.
@@ -233,7 +233,7 @@ pub fn start(
             return Ok(());
         }
         let mut cfg = overrides.config(&inner.settings.defaults)?;
-        let valid = crate::error::validate_id(id);
+        let valid = crate::core::error::validate_id(id);
         if !overrides.has_seed() && !inner.settings.defaults.has_seed() {
             cfg.seed = seed;
         }
@@ -658,7 +658,7 @@ fn on_stream(shared: &Shared, id: &str, generation: u32, ev: SseEvent) {
             // A `file` message carries the record for onUpdate/onComplete.
             let record = parsed.and_then(|m| m.get("object")).map(|o| o.0);
             let current = match event {
-                crate::stream::StreamEvent::File { .. } => record,
+                crate::core::stream::StreamEvent::File { .. } => record,
                 _ => None,
             };
             (Input::StreamMessage(event), current)

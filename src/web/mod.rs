@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::error::PollError;
+use crate::core::error::PollError;
 use manager::{Inner, Kind, Shared, State, Subscriber};
 use options::{read_job_options, read_settings, Settings};
 

@@ -7,8 +7,8 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use super::js::get;
-use crate::config::{Config, Media, Options};
-use crate::error::PollError;
+use crate::core::config::{Config, Media, Options};
+use crate::core::error::PollError;
 
 /// The manager-wide settings.
 pub struct Settings {

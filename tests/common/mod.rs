@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use smart_polling::record::JsonView;
+use smart_polling::core::record::JsonView;
 
 /// A borrowed serde_json value seen through `JsonView`.
 #[derive(Clone, Copy, Debug)]

@@ -3,9 +3,9 @@
 //! and records everything with the time it happened.
 #![allow(dead_code)]
 
-use smart_polling::job::{Action, Input, Job, Reply};
-use smart_polling::record::State;
-use smart_polling::stream::StreamEvent;
+use smart_polling::core::job::{Action, Input, Job, Reply};
+use smart_polling::core::record::State;
+use smart_polling::core::stream::StreamEvent;
 use smart_polling::{Config, PollError};
 
 pub struct Harness {
@@ -33,7 +33,7 @@ impl Harness {
     /// A config with no jitter and no stream, for exact waits.
     pub fn polling(f: impl FnOnce(&mut Config)) -> Self {
         let mut cfg = Config {
-            jitter: smart_polling::schedule::Jitter::None,
+            jitter: smart_polling::core::schedule::Jitter::None,
             use_stream: false,
             ..Config::default()
         };

@@ -1,10 +1,9 @@
 //! Messages of the event stream: `{ type, object }` with `type` one of
 //! `render_progress`, `render_result`, `file`, `task_status`.
 
-use alloc::string::String;
 
-use crate::config::Media;
-use crate::record::{fingerprint, read_file, JsonView, State, TaskStatus};
+use super::config::Media;
+use super::record::{fingerprint, read_file, JsonView, State, TaskStatus};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamEvent {

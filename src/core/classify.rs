@@ -2,7 +2,7 @@
 //! server says, 404 is "not ready yet" (with its own bound), 5xx and network
 //! trouble back off and retry, 401/403 and other 4xx stop.
 
-use crate::error::PollError;
+use super::error::PollError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {

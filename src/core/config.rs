@@ -10,10 +10,9 @@
 //! schedule reaches only after about 7.5 minutes (20 polls in 65 s, then 10 s
 //! apart). A 5-minute video therefore completes under the defaults (tested).
 
-use alloc::vec::Vec;
 
-use crate::error::PollError;
-use crate::schedule::{default_intervals, image_intervals, video_intervals, Intervals, Jitter};
+use super::error::PollError;
+use super::schedule::{default_intervals, image_intervals, video_intervals, Intervals, Jitter};
 
 /// What kind of result a job waits for; decides which urls count as the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

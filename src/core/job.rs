@@ -9,16 +9,14 @@
 //! past the deadline, and the only wait longer than `maxDelay` is one a
 //! server's Retry-After asked for (bounded by `maxRetryAfter`).
 
-use alloc::string::String;
-use alloc::vec::Vec;
 
-use crate::classify::{classify_status, Class};
-use crate::config::Config;
-use crate::error::PollError;
-use crate::metrics::{Channel, Outcome, Progress};
-use crate::record::{url_is_safe, State, TaskStatus};
-use crate::schedule::Backoff;
-use crate::stream::StreamEvent;
+use super::classify::{classify_status, Class};
+use super::config::Config;
+use super::error::PollError;
+use super::metrics::{Channel, Outcome, Progress};
+use super::record::{url_is_safe, State, TaskStatus};
+use super::schedule::Backoff;
+use super::stream::StreamEvent;
 
 /// The outcome of one request, as the browser layer read it.
 #[derive(Clone, Debug, PartialEq)]

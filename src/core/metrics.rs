@@ -1,8 +1,7 @@
 //! Per-job progress and the manager's metrics across finished jobs.
 
-use alloc::vec::Vec;
 
-use crate::error::PollError;
+use super::error::PollError;
 
 /// Which channel is watching the job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

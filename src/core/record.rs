@@ -3,11 +3,9 @@
 //! in native tests by serde_json. Anything of the wrong shape is an
 //! `invalid_response`, never a panic.
 
-use alloc::string::String;
-use alloc::vec::Vec;
 
-use crate::config::Media;
-use crate::error::PollError;
+use super::config::Media;
+use super::error::PollError;
 
 /// Read-only access to a parsed JSON value.
 pub trait JsonView: Sized {

@@ -1,0 +1,22 @@
+//! The sans-IO core: everything that decides, nothing that does. It holds no
+//! web types and builds natively, so `cargo test` covers it with a fake clock.
+//!
+//! - [`schedule`]: progressive waits, exponential backoff, seeded jitter;
+//! - [`retry_after`]: the `Retry-After` header (seconds or HTTP date);
+//! - [`classify`]: what an HTTP status means for a job;
+//! - [`record`], [`stream`]: reading file/project records and stream messages;
+//! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
+//! - [`table`]: the manager's job table (deduplication, joining,
+//!   generations, the stream cap, one timer for every job, metrics);
+//! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
+//!   one error enum; these are also the serde types of the JS boundary.
+
+pub mod classify;
+pub mod config;
+pub mod error;
+pub mod job;
+pub mod metrics;
+pub mod record;
+pub mod retry_after;
+pub mod schedule;
+pub mod stream;
