@@ -20,3 +20,4 @@ pub mod record;
 pub mod retry_after;
 pub mod schedule;
 pub mod stream;
+pub mod learn;
