@@ -1,23 +1,16 @@
 //! Reading file records, project records and stream messages from
-//! serde_json values, through the same `JsonView` the browser layer uses.
+//! serde_json values into the core's view structs, as the browser layer
+//! reads `JSON.parse` results with serde-wasm-bindgen.
 
 mod common;
 
-use common::{j, J};
+use common::{file, message, project};
 use serde_json::{json, Value};
-use smart_polling::core::record::{fingerprint, read_file, read_project, State, TaskStatus};
-use smart_polling::core::stream::{read_message, StreamEvent};
+use smart_polling::core::record::{fingerprint, State, TaskStatus};
+use smart_polling::core::stream::StreamEvent;
 use smart_polling::{Media, PollError};
 
 const ALL_MEDIA: [Media; 3] = [Media::Any, Media::Image, Media::Video];
-
-fn file(v: &Value, media: Media) -> Result<State, PollError> {
-    read_file(&j(v), media)
-}
-
-fn project(v: &Value, media: Media) -> Result<State, PollError> {
-    read_project(&j(v), media)
-}
 
 fn complete(url: &str) -> State {
     State::Complete {
@@ -57,35 +50,6 @@ fn real_file_record(url: Value) -> Value {
 }
 
 // ---------------------------------------------------------------------------
-// The JsonView adapter itself
-// ---------------------------------------------------------------------------
-
-#[test]
-fn json_view_adapter_follows_its_contract() {
-    use smart_polling::core::record::JsonView;
-    let v = json!({ "s": "x", "n": 1.5, "a": [1, "b"], "o": {}, "z": null });
-    let r = j(&v);
-    assert!(r.is_object());
-    assert!(!r.is_null());
-    assert_eq!(r.array_len(), None);
-    assert_eq!(r.get("s").and_then(|x| x.string()), Some("x".to_owned()));
-    assert_eq!(r.get("n").and_then(|x| x.number()), Some(1.5));
-    assert_eq!(r.get("n").and_then(|x| x.string()), None);
-    assert_eq!(r.get("s").and_then(|x| x.number()), None);
-    assert_eq!(r.get("a").and_then(|x| x.array_len()), Some(2));
-    assert!(!r.get("a").unwrap().is_object());
-    assert_eq!(
-        r.get("a").and_then(|x| x.at(1)).and_then(|x| x.string()),
-        Some("b".to_owned())
-    );
-    assert!(r.get("a").and_then(|x| x.at(2)).is_none());
-    assert!(r.get("o").unwrap().is_object());
-    assert!(r.get("z").unwrap().is_null());
-    assert!(!r.get("z").unwrap().is_object());
-    assert!(r.get("missing").is_none());
-    assert!(r.get("s").unwrap().get("anything").is_none());
-    assert!(r.at(0).is_none());
-}
 
 // ---------------------------------------------------------------------------
 // File records: the real shape
@@ -742,7 +706,7 @@ fn project_malformed_members_are_invalid() {
 
 fn msg(v: &Value, media: Media) -> StreamEvent {
     let raw = v.to_string();
-    read_message(Some(&j(v)), &raw, media)
+    message(Some(v), &raw, media)
 }
 
 fn progress(p: Value) -> StreamEvent {
@@ -755,11 +719,8 @@ fn progress(p: Value) -> StreamEvent {
 #[test]
 fn text_that_is_not_json_is_garbage() {
     for media in ALL_MEDIA {
-        assert_eq!(
-            read_message::<J>(None, "not json", media),
-            StreamEvent::Garbage
-        );
-        assert_eq!(read_message::<J>(None, "", media), StreamEvent::Garbage);
+        assert_eq!(message(None, "not json", media), StreamEvent::Garbage);
+        assert_eq!(message(None, "", media), StreamEvent::Garbage);
     }
 }
 
@@ -867,7 +828,7 @@ fn file_message_carries_the_record_state_and_raw_fingerprint() {
     let v = json!({ "type": "file", "object": record });
     let raw = v.to_string();
     assert_eq!(
-        read_message(Some(&j(&v)), &raw, Media::Image),
+        message(Some(&v), &raw, Media::Image),
         StreamEvent::File {
             state: complete("https://x/a.png"),
             fingerprint: fingerprint(&raw),
@@ -878,7 +839,7 @@ fn file_message_carries_the_record_state_and_raw_fingerprint() {
     let v = json!({ "type": "file", "object": record });
     let raw = v.to_string();
     assert_eq!(
-        read_message(Some(&j(&v)), &raw, Media::Image),
+        message(Some(&v), &raw, Media::Image),
         StreamEvent::File {
             state: State::Pending,
             fingerprint: fingerprint(&raw),
@@ -891,14 +852,14 @@ fn file_message_applies_media_and_task_rules() {
     let v = json!({ "type": "file", "object": file_with(json!("https://x/a.mp4"), &["ERROR"]) });
     let raw = v.to_string();
     assert_eq!(
-        read_message(Some(&j(&v)), &raw, Media::Image),
+        message(Some(&v), &raw, Media::Image),
         StreamEvent::File {
             state: State::Failed,
             fingerprint: fingerprint(&raw),
         }
     );
     assert_eq!(
-        read_message(Some(&j(&v)), &raw, Media::Video),
+        message(Some(&v), &raw, Media::Video),
         StreamEvent::File {
             state: complete("https://x/a.mp4"),
             fingerprint: fingerprint(&raw),
@@ -912,8 +873,8 @@ fn file_fingerprint_is_of_the_raw_text_given() {
     let v = json!({ "type": "file", "object": { "url": null } });
     let compact = v.to_string();
     let pretty = serde_json::to_string_pretty(&v).unwrap();
-    let a = read_message(Some(&j(&v)), &compact, Media::Any);
-    let b = read_message(Some(&j(&v)), &pretty, Media::Any);
+    let a = message(Some(&v), &compact, Media::Any);
+    let b = message(Some(&v), &pretty, Media::Any);
     assert_eq!(
         a,
         StreamEvent::File {
@@ -1126,7 +1087,7 @@ mod props {
             let _ = file(&v, media);
             let _ = project(&v, media);
             let raw = v.to_string();
-            let _ = read_message(Some(&j(&v)), &raw, media);
+            let _ = message(Some(&v), &raw, media);
         }
 
         #[test]
@@ -1179,17 +1140,14 @@ mod props {
 fn unsafe_urls_anywhere_in_a_record_are_flagged() {
     // Filtered out as a video for an image job, yet still never handed to the page.
     let v = json!({ "id": "x", "url": "javascript:alert(1)//a.mp4", "tasks": [{ "id": "t", "status": "completed" }] });
-    assert_eq!(read_file(&j(&v), Media::Image), Ok(State::UnsafeUrl));
+    assert_eq!(file(&v, Media::Image), Ok(State::UnsafeUrl));
     let v = json!({ "id": "x", "url": null, "thumbnail_url": "data:text/html,x" });
-    assert_eq!(read_file(&j(&v), Media::Any), Ok(State::UnsafeUrl));
+    assert_eq!(file(&v, Media::Any), Ok(State::UnsafeUrl));
     let v = json!({ "data": [
         { "type": "image", "value": { "url": "https://cdn/a.png" } },
         { "type": "video", "value": { "url": "vbscript:x" } }
     ] });
-    assert_eq!(read_project(&j(&v), Media::Image), Ok(State::UnsafeUrl));
+    assert_eq!(project(&v, Media::Image), Ok(State::UnsafeUrl));
     let v = json!({ "id": "x", "url": "/media/x.png", "thumbnail_url": "https://cdn/t.png" });
-    assert!(matches!(
-        read_file(&j(&v), Media::Image),
-        Ok(State::Complete { .. })
-    ));
+    assert!(matches!(file(&v, Media::Image), Ok(State::Complete { .. })));
 }

@@ -10,12 +10,32 @@
 //! schedule reaches only after about 7.5 minutes (20 polls in 65 s, then 10 s
 //! apart). A 5-minute video therefore completes under the defaults (tested).
 
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
 
 use super::error::PollError;
 use super::schedule::{default_intervals, image_intervals, video_intervals, Intervals, Jitter};
 
+/// A value read from JS as it came, or `Invalid` when it had the wrong type:
+/// validation can then name the option, which serde-wasm-bindgen's type
+/// errors do not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lenient<T> {
+    Valid(T),
+    Invalid,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Value-based deserializers (serde-wasm-bindgen, serde_json::Value)
+        // are left whole by a failed read.
+        Ok(T::deserialize(d).map_or(Lenient::Invalid, Lenient::Valid))
+    }
+}
+
 /// What kind of result a job waits for; decides which urls count as the result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Media {
     /// Any url counts, as the old video hook did.
     #[default]
@@ -205,11 +225,21 @@ impl Config {
             }
             self.seed = s as u64;
         }
-        if let Some(b) = o.use_stream {
-            self.use_stream = b;
+        match o.use_stream {
+            None => {}
+            Some(Lenient::Valid(b)) => self.use_stream = b,
+            Some(Lenient::Invalid) => {
+                return Err(PollError::InvalidConfig("useStream must be true or false"))
+            }
         }
-        if let Some(m) = o.media {
-            self.media = m;
+        match o.media {
+            None => {}
+            Some(Lenient::Valid(m)) => self.media = m,
+            Some(Lenient::Invalid) => {
+                return Err(PollError::InvalidConfig(
+                    "media must be \"any\", \"image\" or \"video\"",
+                ))
+            }
         }
         if self.max_delay < self.initial_delay {
             return Err(PollError::InvalidConfig(
@@ -220,26 +250,123 @@ impl Config {
     }
 }
 
-/// Options as they arrive from JS: every field optional, numbers unchecked.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A preset: the starting point that options then override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    Image,
+    Video,
+}
+
+/// Job options as they arrive from JS (`startPolling`'s overrides, the
+/// manager's defaults): every field optional, values unchecked until
+/// [`Options::config`]. A value of the wrong type reads as NaN or `Invalid`,
+/// so validation reports it under its own name.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Options {
+    pub preset: Option<Lenient<Preset>>,
+    #[serde(deserialize_with = "numbers")]
     pub intervals: Option<Vec<f64>>,
+    #[serde(deserialize_with = "number")]
     pub initial_delay: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub max_delay: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub backoff_multiplier: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub jitter: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub seed: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub max_attempts: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub timeout: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub max_not_found: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub rate_limit_delay: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub max_retry_after: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub request_timeout: Option<f64>,
-    pub use_stream: Option<bool>,
+    pub use_stream: Option<Lenient<bool>>,
+    #[serde(deserialize_with = "number")]
     pub sse_connect_timeout: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub stream_poll_interval: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub max_stream_garbage: Option<f64>,
-    pub media: Option<Media>,
+    pub media: Option<Lenient<Media>>,
+}
+
+impl Options {
+    /// The job's configuration: the preset (this call's, else `base`'s),
+    /// then `base`'s options, then this call's.
+    pub fn config(&self, base: &Options) -> Result<Config, PollError> {
+        let preset = match self.preset.as_ref().or(base.preset.as_ref()) {
+            None => None,
+            Some(Lenient::Valid(p)) => Some(*p),
+            Some(Lenient::Invalid) => {
+                return Err(PollError::InvalidConfig(
+                    "preset must be \"image\" or \"video\"",
+                ))
+            }
+        };
+        let mut cfg = match preset {
+            Some(Preset::Image) => Config::image(),
+            Some(Preset::Video) => Config::video(),
+            None => Config::default(),
+        };
+        cfg.apply(base)?;
+        cfg.apply(self)?;
+        Ok(cfg)
+    }
+}
+
+/// A number option; anything but a number reads as NaN (rejected by name).
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(Some(match Lenient::deserialize(d)? {
+        Lenient::Valid(v) => v,
+        Lenient::Invalid => f64::NAN,
+    }))
+}
+
+fn numbers<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
+    Ok(Some(match Lenient::deserialize(d)? {
+        Lenient::Valid(v) => v,
+        Lenient::Invalid => vec![f64::NAN],
+    }))
+}
+
+/// The field names serde reads for `T`: serde-wasm-bindgen only looks up the
+/// declared names, so an unknown or misspelt key is found by comparing the
+/// object's own keys with these.
+pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut names: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut names));
+    names
 }
 
 /// Largest duration accepted: 2^53 ms, beyond which f64 stops being exact.
@@ -304,7 +431,7 @@ mod tests {
             max_attempts: Some(3.0),
             jitter: Some(0.0),
             backoff_multiplier: Some(1.5),
-            use_stream: Some(false),
+            use_stream: Some(Lenient::Valid(false)),
             ..Options::default()
         })
         .unwrap();
@@ -411,6 +538,40 @@ mod tests {
                 other => panic!("{field}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn options_read_from_json_by_their_js_names() {
+        let o: Options = serde_json::from_value(serde_json::json!({
+            "preset": "video", "intervals": [10, 20], "maxAttempts": 3,
+            "useStream": false, "media": "image", "timeout": "5s", "jitter": null,
+        }))
+        .unwrap();
+        assert_eq!(o.preset, Some(Lenient::Valid(Preset::Video)));
+        assert_eq!(o.intervals, Some(vec![10.0, 20.0]));
+        assert_eq!(o.max_attempts, Some(3.0));
+        assert_eq!(o.use_stream, Some(Lenient::Valid(false)));
+        assert_eq!(o.media, Some(Lenient::Valid(Media::Image)));
+        assert!(
+            o.timeout.is_some_and(f64::is_nan),
+            "wrong type: NaN, named later"
+        );
+        assert!(o.jitter.is_some_and(f64::is_nan));
+        assert_eq!(o.initial_delay, None);
+        let err = o.config(&Options::default()).unwrap_err();
+        assert!(err.message().starts_with("timeout"), "{}", err.message());
+        let bad: Options =
+            serde_json::from_value(serde_json::json!({ "preset": "audio" })).unwrap();
+        let err = bad.config(&Options::default()).unwrap_err();
+        assert!(err.message().starts_with("preset"));
+    }
+
+    #[test]
+    fn field_names_come_from_serde() {
+        let names = field_names::<Options>();
+        assert!(names.contains(&"maxAttempts") && names.contains(&"preset"));
+        assert!(!names.contains(&"max_attempts"));
+        assert_eq!(names.len(), 18);
     }
 
     #[test]

@@ -1,5 +1,19 @@
 //! The crate's one error type. The browser layer turns it into a plain JS object
-//! `{ kind, message, status?, attempt, retryable }`.
+//! `{ kind, message, status?, attempt, retryable }` ([`ErrorReport`]).
+
+use serde::Serialize;
+
+/// An error as the page sees it: `PollingError` in the `.d.ts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ErrorReport<'a> {
+    pub kind: &'static str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Requests made when it happened.
+    pub attempt: u32,
+    pub retryable: bool,
+}
 
 /// Why a poll attempt or a whole job failed.
 #[non_exhaustive]
@@ -107,6 +121,19 @@ impl PollError {
             Self::InvalidUrl => "The result url is not http(s)",
             Self::InvalidConfig(why) => why,
             Self::Stopped => "Polling was stopped",
+        }
+    }
+}
+
+impl PollError {
+    /// The page's view of this error, after `attempt` requests.
+    pub fn report(&self, attempt: u32) -> ErrorReport<'static> {
+        ErrorReport {
+            kind: self.kind(),
+            message: self.message(),
+            status: self.status(),
+            attempt,
+            retryable: self.retryable(),
         }
     }
 }

@@ -9,7 +9,6 @@
 //! past the deadline, and the only wait longer than `maxDelay` is one a
 //! server's Retry-After asked for (bounded by `maxRetryAfter`).
 
-
 use super::classify::{classify_status, Class};
 use super::config::Config;
 use super::error::PollError;

@@ -1,13 +1,20 @@
-//! Per-job progress and the manager's metrics across finished jobs.
+//! Per-job progress and the manager's metrics across finished jobs, with
+//! the serde shapes the page receives (`onProgress`, `getPollingStatus`,
+//! `metrics()`).
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use super::error::PollError;
 
 /// Which channel is watching the job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Channel {
     /// The event stream (SSE).
+    #[serde(rename = "sse")]
     Stream,
+    #[serde(rename = "polling")]
     Polling,
 }
 
@@ -33,6 +40,67 @@ pub struct Progress {
     pub channel: Channel,
     /// Percent done, when the stream reported it.
     pub progress: Option<u8>,
+}
+
+/// A job's progress as the page sees it: `PollingProgress` in the `.d.ts`.
+/// A file job's carries `fileId`, a project job's `projectId`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressReport<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<&'a str>,
+    pub attempt: u32,
+    pub max_attempts: u32,
+    /// 0 while a request is in flight or none is due.
+    pub next_poll_in: u64,
+    pub elapsed_time: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_time_remaining: Option<u64>,
+    pub channel: Channel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+}
+
+impl Progress {
+    /// The page's view, under the id key of the job's kind.
+    pub fn report<'a>(
+        &self,
+        file_id: Option<&'a str>,
+        project_id: Option<&'a str>,
+    ) -> ProgressReport<'a> {
+        ProgressReport {
+            file_id,
+            project_id,
+            attempt: self.attempt,
+            max_attempts: self.max_attempts,
+            next_poll_in: self.next_poll_in.unwrap_or(0),
+            elapsed_time: self.elapsed_time,
+            estimated_time_remaining: self.estimated_time_remaining,
+            channel: self.channel,
+            progress: self.progress,
+        }
+    }
+}
+
+/// `metrics()`: `PollingMetrics` in the `.d.ts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsReport {
+    /// Mean time to complete over successful jobs; 0 before the first.
+    pub average_completion_time: u64,
+    /// 0 to 1 over finished jobs.
+    pub success_rate: f64,
+    /// Terminal errors by kind.
+    pub error_distribution: BTreeMap<&'static str, u32>,
+    pub average_attempts: f64,
+    /// Requests sent, by finished and running jobs.
+    pub total_requests: u64,
+    /// Jobs that completed successfully.
+    pub completed_jobs: u32,
+    /// Jobs that ended with an error (a stop is neither).
+    pub failed_jobs: u32,
 }
 
 /// How a finished job ended.
@@ -103,6 +171,18 @@ impl Metrics {
     pub fn finished(&self) -> u32 {
         self.finished
     }
+
+    pub fn report(&self) -> MetricsReport {
+        MetricsReport {
+            average_completion_time: self.average_completion_time().unwrap_or(0),
+            success_rate: self.success_rate(),
+            error_distribution: self.errors.iter().copied().collect(),
+            average_attempts: self.average_attempts(),
+            total_requests: self.requests,
+            completed_jobs: self.succeeded,
+            failed_jobs: self.finished - self.succeeded,
+        }
+    }
 }
 
 fn ratio(n: u64, d: u32) -> f64 {
@@ -159,5 +239,36 @@ mod tests {
         assert_eq!(m.error_distribution(), &[("timeout", 2), ("forbidden", 1)]);
         assert_eq!(m.total_requests(), 1);
         assert_eq!(m.finished(), 5);
+        let r = serde_json::to_value(m.report()).unwrap();
+        assert_eq!(
+            r,
+            serde_json::json!({
+                "averageCompletionTime": 15000, "successRate": 0.4,
+                "errorDistribution": { "timeout": 2, "forbidden": 1 },
+                "averageAttempts": 3.0, "totalRequests": 1,
+                "completedJobs": 2, "failedJobs": 3,
+            })
+        );
+    }
+
+    #[test]
+    fn progress_report_shape() {
+        let p = Progress {
+            attempt: 2,
+            max_attempts: 60,
+            next_poll_in: None,
+            elapsed_time: 1500,
+            estimated_time_remaining: Some(500),
+            channel: Channel::Stream,
+            progress: None,
+        };
+        let r = serde_json::to_value(p.report(None, Some("p1"))).unwrap();
+        assert_eq!(
+            r,
+            serde_json::json!({
+                "projectId": "p1", "attempt": 2, "maxAttempts": 60, "nextPollIn": 0,
+                "elapsedTime": 1500, "estimatedTimeRemaining": 500, "channel": "sse",
+            })
+        );
     }
 }

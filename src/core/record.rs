@@ -1,26 +1,141 @@
-//! Reading file and project records, whatever JSON representation holds them:
-//! in the browser they are parsed by `JSON.parse` (no JSON parser in the wasm),
-//! in native tests by serde_json. Anything of the wrong shape is an
-//! `invalid_response`, never a panic.
+//! Reading file and project records. In the browser the body is parsed by
+//! `JSON.parse` and read into these small view structs with
+//! serde-wasm-bindgen (callbacks still get the record as the server sent it,
+//! unknown fields and all); native tests read them with serde_json. The
+//! caller checks that the body is a JSON object first. A field of the wrong
+//! type makes the view fail to read: an `invalid_response`, never a panic.
 
+use std::fmt;
+use std::marker::PhantomData;
 
-use super::config::Media;
-use super::error::PollError;
+use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
-/// Read-only access to a parsed JSON value.
-pub trait JsonView: Sized {
-    /// The member `key` of an object; `None` if missing or not an object.
-    fn get(&self, key: &str) -> Option<Self>;
-    /// The `i`-th element of an array.
-    fn at(&self, i: usize) -> Option<Self>;
-    /// `Some(len)` for an array, `None` for anything else.
-    fn array_len(&self) -> Option<usize>;
-    fn string(&self) -> Option<String>;
-    fn number(&self) -> Option<f64>;
-    /// `null` (or JS `undefined`).
-    fn is_null(&self) -> bool;
-    /// An object that is neither an array nor null.
-    fn is_object(&self) -> bool;
+use super::config::{Lenient, Media};
+
+/// A JSON object read into `T`. serde's derive also accepts an array for a
+/// struct (its fields in order), which a record never is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Obj<T>(pub T);
+
+/// A JSON object read into `T`, or `NotObject` for any other value; a
+/// field of the wrong type inside the object is still an error.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MaybeObj<T> {
+    Object(T),
+    NotObject,
+}
+
+struct ObjVisitor<T>(PhantomData<T>, bool);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjVisitor<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        self.other()
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<T>, E> {
+        self.other()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<T>, E> {
+        self.other()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<T>, E> {
+        self.other()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<T>, E> {
+        self.other()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<T>, E> {
+        self.other()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        self.other()
+    }
+}
+
+impl<T> ObjVisitor<T> {
+    /// Not an object: an error for `Obj`, `NotObject` for `MaybeObj`.
+    fn other<E: de::Error>(self) -> Result<Option<T>, E> {
+        if self.1 {
+            Ok(None)
+        } else {
+            Err(E::custom("not an object"))
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_any(ObjVisitor(PhantomData, false))? {
+            Some(t) => Ok(Obj(t)),
+            None => Err(de::Error::custom("not an object")),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for MaybeObj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match d.deserialize_any(ObjVisitor(PhantomData, true))? {
+            Some(t) => MaybeObj::Object(t),
+            None => MaybeObj::NotObject,
+        })
+    }
+}
+
+/// The fields of a file record that decide the job; the rest is ignored.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FileView {
+    pub url: Option<String>,
+    #[serde(rename = "type")]
+    pub type_hint: Option<String>,
+    #[serde(rename = "contentType")]
+    pub content_type: Option<String>,
+    #[serde(rename = "content_type")]
+    pub content_type_snake: Option<String>,
+    /// Only checked for safety; a non-string thumbnail is ignored.
+    pub thumbnail_url: Option<Lenient<String>>,
+    pub tasks: Option<Vec<Obj<TaskView>>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TaskView {
+    pub status: Option<String>,
+}
+
+/// `GET /api/project/{id}`: `{ data: [{ type, value: { url, contentType } }], tasks }`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProjectView {
+    pub data: Option<Vec<Obj<DataView>>>,
+    pub tasks: Option<Vec<Obj<TaskView>>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DataView {
+    #[serde(rename = "type")]
+    pub type_hint: Option<String>,
+    /// An entry whose value is not an object holds no result: skipped.
+    pub value: Option<MaybeObj<ValueView>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ValueView {
+    pub url: Option<String>,
+    #[serde(rename = "contentType")]
+    pub content_type: Option<String>,
+    #[serde(rename = "content_type")]
+    pub content_type_snake: Option<String>,
 }
 
 /// A generation task's status; the API sends lower or upper case.
@@ -66,59 +181,47 @@ pub enum State {
 }
 
 /// Reads a file record (`GET /api/file/{id}`).
-pub fn read_file<J: JsonView>(v: &J, media: Media) -> Result<State, PollError> {
-    if !v.is_object() {
-        return Err(PollError::InvalidResponse);
+pub fn read_file(v: &FileView, media: Media) -> State {
+    let thumbnail = match &v.thumbnail_url {
+        Some(Lenient::Valid(t)) => Some(t),
+        _ => None,
+    };
+    if v.url.iter().chain(thumbnail).any(|u| unsafe_url(u)) {
+        return State::UnsafeUrl;
     }
-    let url = optional_string(v.get("url"))?;
-    let type_hint = optional_string(v.get("type"))?;
-    let content_type = content_type_of(v)?;
-    let tasks = read_tasks(v)?;
-    let thumbnail = v.get("thumbnail_url").and_then(|t| t.string());
-    if [&url, &thumbnail]
-        .into_iter()
-        .flatten()
-        .any(|u| unsafe_url(u))
-    {
-        return Ok(State::UnsafeUrl);
-    }
-    let url = url.filter(|u| !u.is_empty() && matches_media(media, &[type_hint, content_type], u));
-    Ok(decide(url, &tasks))
+    let content_type = v.content_type.as_ref().or(v.content_type_snake.as_ref());
+    let hints = [v.type_hint.as_deref(), content_type.map(String::as_str)];
+    let url = v
+        .url
+        .clone()
+        .filter(|u| !u.is_empty() && matches_media(media, &hints, u));
+    decide(url, &statuses(&v.tasks))
 }
 
-/// Reads a project record (`GET /api/project/{id}`):
-/// `{ data: [{ type, value: { url, contentType, file_id } }], tasks }`.
-pub fn read_project<J: JsonView>(v: &J, media: Media) -> Result<State, PollError> {
-    if !v.is_object() {
-        return Err(PollError::InvalidResponse);
-    }
-    let tasks = read_tasks(v)?;
+/// Reads a project record: done when an entry's value has a url of the
+/// wanted media.
+pub fn read_project(v: &ProjectView, media: Media) -> State {
     let mut found = None;
-    if let Some(data) = v.get("data").filter(|d| !d.is_null()) {
-        let n = data.array_len().ok_or(PollError::InvalidResponse)?;
-        for i in 0..n {
-            let entry = data.at(i).ok_or(PollError::InvalidResponse)?;
-            if !entry.is_object() {
-                return Err(PollError::InvalidResponse);
-            }
-            let Some(value) = entry.get("value").filter(|x| x.is_object()) else {
-                continue;
-            };
-            let hints = [
-                optional_string(entry.get("type"))?,
-                content_type_of(&value)?,
-            ];
-            if let Some(url) = optional_string(value.get("url"))? {
-                if unsafe_url(&url) {
-                    return Ok(State::UnsafeUrl);
-                }
-                if found.is_none() && !url.is_empty() && matches_media(media, &hints, &url) {
-                    found = Some(url);
-                }
-            }
+    for Obj(entry) in v.data.iter().flatten() {
+        let Some(MaybeObj::Object(value)) = &entry.value else {
+            continue;
+        };
+        let Some(url) = &value.url else {
+            continue;
+        };
+        if unsafe_url(url) {
+            return State::UnsafeUrl;
+        }
+        let content_type = value
+            .content_type
+            .as_ref()
+            .or(value.content_type_snake.as_ref());
+        let hints = [entry.type_hint.as_deref(), content_type.map(String::as_str)];
+        if found.is_none() && !url.is_empty() && matches_media(media, &hints, url) {
+            found = Some(url.clone());
         }
     }
-    Ok(decide(found, &tasks))
+    decide(found, &statuses(&v.tasks))
 }
 
 /// The seed's rules: a url means done; otherwise the latest task in error
@@ -135,37 +238,16 @@ fn decide(url: Option<String>, tasks: &[TaskStatus]) -> State {
     }
 }
 
-fn read_tasks<J: JsonView>(v: &J) -> Result<Vec<TaskStatus>, PollError> {
-    let Some(tasks) = v.get("tasks").filter(|t| !t.is_null()) else {
-        return Ok(Vec::new());
-    };
-    let n = tasks.array_len().ok_or(PollError::InvalidResponse)?;
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let t = tasks.at(i).ok_or(PollError::InvalidResponse)?;
-        if !t.is_object() {
-            return Err(PollError::InvalidResponse);
-        }
-        let status = optional_string(t.get("status"))?;
-        out.push(status.map_or(TaskStatus::Other, |s| TaskStatus::parse(&s)));
-    }
-    Ok(out)
-}
-
-fn content_type_of<J: JsonView>(v: &J) -> Result<Option<String>, PollError> {
-    match optional_string(v.get("contentType"))? {
-        Some(c) => Ok(Some(c)),
-        None => optional_string(v.get("content_type")),
-    }
-}
-
-/// A member that must be a string when present; `null` counts as absent.
-fn optional_string<J: JsonView>(v: Option<J>) -> Result<Option<String>, PollError> {
-    match v {
-        None => Ok(None),
-        Some(x) if x.is_null() => Ok(None),
-        Some(x) => x.string().map(Some).ok_or(PollError::InvalidResponse),
-    }
+fn statuses(tasks: &Option<Vec<Obj<TaskView>>>) -> Vec<TaskStatus> {
+    tasks
+        .iter()
+        .flatten()
+        .map(|Obj(t)| {
+            t.status
+                .as_deref()
+                .map_or(TaskStatus::Other, TaskStatus::parse)
+        })
+        .collect()
 }
 
 /// Which media a type string, content type or file name points to.
@@ -217,7 +299,7 @@ fn kind_of_url(url: &str) -> Option<Kind> {
 
 /// A url counts for an image or video job unless every hint about its type
 /// points elsewhere; with no hints, or for `Media::Any`, any url counts.
-fn matches_media(media: Media, hints: &[Option<String>], url: &str) -> bool {
+fn matches_media(media: Media, hints: &[Option<&str>], url: &str) -> bool {
     let want = match media {
         Media::Any => return true,
         Media::Image => Kind::Image,
@@ -329,29 +411,29 @@ mod tests {
 
     #[test]
     fn media_matching() {
-        let none: [Option<String>; 0] = [];
+        let none: [Option<&str>; 0] = [];
         assert!(matches_media(Media::Image, &none, "https://x/a.PNG?sig=1"));
         assert!(!matches_media(Media::Image, &none, "https://x/a.mp4"));
         assert!(matches_media(Media::Image, &none, "https://x/blob"));
         assert!(matches_media(
             Media::Video,
-            &[Some("video".into())],
+            &[Some("video")],
             "https://x/blob"
         ));
         assert!(!matches_media(
             Media::Video,
-            &[Some("image/png".into())],
+            &[Some("image/png")],
             "https://x/blob"
         ));
         assert!(matches_media(
             Media::Any,
-            &[Some("audio".into())],
+            &[Some("audio")],
             "https://x/a.mp3"
         ));
         // one matching hint is enough (e.g. a type field plus an odd extension)
         assert!(matches_media(
             Media::Video,
-            &[Some("video".into())],
+            &[Some("video")],
             "https://x/a.bin.png"
         ));
     }

@@ -2,7 +2,6 @@
 //! exponential backoff for errors. Both are plain iterators of waits in ms; the
 //! job cuts every wait at its deadline.
 
-
 /// SplitMix64: tiny, seedable, good enough for jitter. Tests pass a seed so
 /// every wait is exact.
 #[derive(Clone, Debug)]

@@ -1,9 +1,12 @@
 //! Messages of the event stream: `{ type, object }` with `type` one of
-//! `render_progress`, `render_result`, `file`, `task_status`.
+//! `render_progress`, `render_result`, `file`, `task_status`. The browser
+//! layer parses the text with `JSON.parse`, reads the envelope's `type`, then
+//! reads `object` into the view of that type.
 
+use serde::Deserialize;
 
-use super::config::Media;
-use super::record::{fingerprint, read_file, JsonView, State, TaskStatus};
+use super::config::{Lenient, Media};
+use super::record::{fingerprint, read_file, FileView, State, TaskStatus};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamEvent {
@@ -21,48 +24,98 @@ pub enum StreamEvent {
     Garbage,
 }
 
-/// Reads one message. `parsed` is the JSON value of `raw`, or `None` when
-/// `raw` was not JSON; `raw` fingerprints `file` records.
-pub fn read_message<J: JsonView>(parsed: Option<&J>, raw: &str, media: Media) -> StreamEvent {
-    let Some(msg) = parsed.filter(|m| m.is_object()) else {
-        return StreamEvent::Garbage;
-    };
-    let Some(kind) = msg.get("type").and_then(|t| t.string()) else {
-        return StreamEvent::Garbage;
-    };
-    let known = ["render_progress", "render_result", "file", "task_status"];
-    if !known.contains(&kind.as_str()) {
-        return StreamEvent::Ignored; // pings and future message types
+/// The message types this version reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    Progress,
+    Result,
+    File,
+    Task,
+}
+
+impl MessageKind {
+    /// `None` for a type this version ignores (pings, future types).
+    pub fn parse(kind: &str) -> Option<Self> {
+        match kind {
+            "render_progress" => Some(Self::Progress),
+            "render_result" => Some(Self::Result),
+            "file" => Some(Self::File),
+            "task_status" => Some(Self::Task),
+            _ => None,
+        }
     }
-    let Some(object) = msg.get("object") else {
+}
+
+/// `render_progress`'s object.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProgressView {
+    pub progress: Option<Lenient<f64>>,
+}
+
+/// `render_result`'s object: the url under either name.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResultView {
+    pub url: Option<Lenient<String>>,
+    pub file_url: Option<Lenient<String>>,
+}
+
+/// `task_status`'s object.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TaskStatusView {
+    pub status: Option<Lenient<String>>,
+}
+
+/// The `object` of a message, read into the view its type calls for.
+#[derive(Clone, Debug)]
+pub enum MessageObject {
+    Progress(ProgressView),
+    Result(ResultView),
+    File(FileView),
+    Task(TaskStatusView),
+}
+
+/// Reads one message. `kind` is the envelope's `type` (`None` when the text
+/// was not a JSON object with a string `type`); `object` reads the envelope's
+/// `object` for that kind (`None` when it is missing or of the wrong shape);
+/// `raw` fingerprints `file` records.
+pub fn read_message(
+    kind: Option<&str>,
+    object: impl FnOnce(MessageKind) -> Option<MessageObject>,
+    raw: &str,
+    media: Media,
+) -> StreamEvent {
+    let Some(kind) = kind else {
         return StreamEvent::Garbage;
     };
-    let text = |key: &str| {
-        object
-            .get(key)
-            .and_then(|v| v.string())
-            .filter(|s| !s.is_empty())
+    let Some(kind) = MessageKind::parse(kind) else {
+        return StreamEvent::Ignored;
     };
-    match kind.as_str() {
-        "render_progress" => match object.get("progress").and_then(|p| p.number()) {
-            Some(p) if p.is_finite() => StreamEvent::Progress(p.clamp(0.0, 100.0) as u8),
+    let text = |v: Option<Lenient<String>>| match v {
+        Some(Lenient::Valid(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    };
+    match object(kind) {
+        None => StreamEvent::Garbage,
+        Some(MessageObject::Progress(p)) => match p.progress {
+            Some(Lenient::Valid(p)) if p.is_finite() => {
+                StreamEvent::Progress(p.clamp(0.0, 100.0) as u8)
+            }
             _ => StreamEvent::Garbage,
         },
-        "render_result" => match text("url").or_else(|| text("file_url")) {
+        Some(MessageObject::Result(r)) => match text(r.url).or_else(|| text(r.file_url)) {
             Some(url) => StreamEvent::Result(url),
             None => StreamEvent::Garbage,
         },
-        "file" => match read_file(&object, media) {
-            Ok(state) => StreamEvent::File {
-                state,
-                fingerprint: fingerprint(raw),
-            },
-            Err(_) => StreamEvent::Garbage,
+        Some(MessageObject::File(f)) => StreamEvent::File {
+            state: read_file(&f, media),
+            fingerprint: fingerprint(raw),
         },
-        "task_status" => match text("status") {
+        Some(MessageObject::Task(t)) => match text(t.status) {
             Some(s) => StreamEvent::Task(TaskStatus::parse(&s)),
             None => StreamEvent::Garbage,
         },
-        _ => StreamEvent::Ignored,
     }
 }

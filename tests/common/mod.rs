@@ -1,45 +1,46 @@
-//! A `JsonView` over `serde_json::Value`, standing in for the browser's
-//! `JSON.parse` result in native tests.
+//! Reading records and stream messages from serde_json values the way the
+//! browser layer reads `JSON.parse` results: the body must be a JSON object,
+//! then it is read into the core's view structs; a field of the wrong type
+//! makes it unreadable.
 #![allow(dead_code)]
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
-use smart_polling::core::record::JsonView;
+use smart_polling::core::record::{read_file, read_project, FileView, ProjectView, State};
+use smart_polling::core::stream::{
+    read_message, MessageKind, MessageObject, ProgressView, ResultView, StreamEvent, TaskStatusView,
+};
+use smart_polling::{Media, PollError};
 
-/// A borrowed serde_json value seen through `JsonView`.
-#[derive(Clone, Copy, Debug)]
-pub struct J<'a>(pub &'a Value);
-
-/// Wraps a value: `read_file(&j(&v), media)`.
-pub fn j(v: &Value) -> J<'_> {
-    J(v)
+/// A JSON object read into `T`; `None` for anything else.
+pub fn view<T: DeserializeOwned>(v: &Value) -> Option<T> {
+    v.is_object()
+        .then(|| serde_json::from_value(v.clone()).ok())?
 }
 
-impl JsonView for J<'_> {
-    fn get(&self, key: &str) -> Option<Self> {
-        self.0.as_object()?.get(key).map(J)
-    }
+pub fn file(v: &Value, media: Media) -> Result<State, PollError> {
+    let view: FileView = view(v).ok_or(PollError::InvalidResponse)?;
+    Ok(read_file(&view, media))
+}
 
-    fn at(&self, i: usize) -> Option<Self> {
-        self.0.as_array()?.get(i).map(J)
-    }
+pub fn project(v: &Value, media: Media) -> Result<State, PollError> {
+    let view: ProjectView = view(v).ok_or(PollError::InvalidResponse)?;
+    Ok(read_project(&view, media))
+}
 
-    fn array_len(&self) -> Option<usize> {
-        self.0.as_array().map(Vec::len)
-    }
-
-    fn string(&self) -> Option<String> {
-        self.0.as_str().map(str::to_owned)
-    }
-
-    fn number(&self) -> Option<f64> {
-        self.0.as_f64()
-    }
-
-    fn is_null(&self) -> bool {
-        self.0.is_null()
-    }
-
-    fn is_object(&self) -> bool {
-        self.0.is_object()
-    }
+/// A stream message: `parsed` is `None` when the text was not JSON.
+pub fn message(parsed: Option<&Value>, raw: &str, media: Media) -> StreamEvent {
+    let envelope = parsed.filter(|v| v.is_object());
+    let kind = envelope.and_then(|m| m.get("type")).and_then(Value::as_str);
+    let object = envelope.and_then(|m| m.get("object"));
+    let read = |kind: MessageKind| {
+        let o = object?;
+        Some(match kind {
+            MessageKind::Progress => MessageObject::Progress(view::<ProgressView>(o)?),
+            MessageKind::Result => MessageObject::Result(view::<ResultView>(o)?),
+            MessageKind::File => MessageObject::File(view::<FileView>(o)?),
+            MessageKind::Task => MessageObject::Task(view::<TaskStatusView>(o)?),
+        })
+    };
+    read_message(kind, read, raw, media)
 }
