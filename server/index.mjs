@@ -22,6 +22,8 @@ const VIDEO_SECONDS = 3; // length of assets/sample.webm
 
 const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 const STATS_WINDOW_MS = 10 * 60 * 1000;
+const BUCKET_MS = 100; // per-100-ms request counts (GET /api/stats?buckets=1)
+const MAX_BUCKETS = STATS_WINDOW_MS / BUCKET_MS;
 const MAX_JOBS = 5000;
 const BODY_LIMIT = 1 << 20;
 
@@ -123,7 +125,9 @@ function progressMessage(kind, p) {
  * Starts the server. Resolves to `{ server, url, port, close(), state }` once listening.
  * Options: port (0 = ephemeral, default 8080), host, speed, seed, staticDir,
  * upstreamUrl, upstreamToken, pingInterval (ms, default 15000), log,
- * faults (initial global faults), onRequest(req) (called for each request).
+ * faults (initial global faults), onRequest(req) (called for each request),
+ * mounts ({ "/prefix/": directory }: extra static folders, e.g. the package for
+ * the browser benchmark).
  */
 export async function createApiServer(options = {}) {
   const speed = options.speed ?? 1;
@@ -137,6 +141,10 @@ export async function createApiServer(options = {}) {
   const pingInterval = options.pingInterval ?? 15000;
   const log = options.log ?? process.env.LOG === "1";
   const onRequest = options.onRequest;
+  const mounts = Object.entries(options.mounts ?? {}).map(([prefix, dir]) => [
+    prefix.endsWith("/") ? prefix : prefix + "/",
+    path.resolve(dir),
+  ]);
   const rng = createRng(options.seed);
 
   const state = {
@@ -147,10 +155,15 @@ export async function createApiServer(options = {}) {
     stats: null,
     sequence: 0,
     openStreams: 0, // SSE streams currently open
-
+    storm: null, // herd mode: { until, retryAfter }: every record and events request is a 429 until `until`
   };
   const resetStats = () => {
-    state.stats = { startedAt: Date.now(), total: 0, byJob: {}, byStatus: {}, timeline: [] };
+    state.stats = {
+      startedAt: Date.now(), total: 0, byJob: {}, byStatus: {}, timeline: [],
+      rateLimitedByJob: {}, // 429s answered per job
+      buckets: [], // requests per 100 ms since startedAt
+      buckets429: [], // 429s answered per 100 ms since startedAt
+    };
   };
   resetStats();
 
@@ -300,6 +313,34 @@ export async function createApiServer(options = {}) {
       s.timeline.push([ms, s.total]);
     }
     while (s.timeline.length && s.timeline[0][0] < ms - STATS_WINDOW_MS) s.timeline.shift();
+    bump(s.buckets, ms);
+  }
+
+  function bump(buckets, ms) {
+    const i = Math.floor(ms / BUCKET_MS);
+    if (i >= MAX_BUCKETS) return; // per-100-ms counts cover the first 10 minutes after a reset
+    while (buckets.length <= i) buckets.push(0);
+    buckets[i]++;
+  }
+
+  /** A 429 answered for this job (a rateLimit fault or the herd-mode storm). */
+  function countLimited(id) {
+    const s = state.stats;
+    s.rateLimitedByJob[id] = (s.rateLimitedByJob[id] ?? 0) + 1;
+    bump(s.buckets429, Date.now() - s.startedAt);
+  }
+
+  /** Herd mode: answers 429 with the storm's Retry-After while it lasts; true if it did. */
+  function stormed(res, id) {
+    const storm = state.storm;
+    if (!storm) return false;
+    if (Date.now() >= storm.until) {
+      state.storm = null;
+      return false;
+    }
+    countLimited(id);
+    sendJson(res, 429, { error: "rate limited (storm)" }, { "Retry-After": String(storm.retryAfter) });
+    return true;
   }
 
   function countJob(id, what) {
@@ -437,6 +478,7 @@ export async function createApiServer(options = {}) {
   async function handleRecord(req, res, what, id) {
     const job = what === "file" ? state.jobs.get(id) : state.projects.get(id);
     countJob(job ? job.fileId : id, what);
+    if (stormed(res, job ? job.fileId : id)) return;
     const f = faultsOf(job);
     if (f.slow && !(await delay(f.slow, res))) return;
     if (f.hang && rng() < f.hang) return; // never answer; close() or the client ends it
@@ -447,6 +489,7 @@ export async function createApiServer(options = {}) {
       else if (retryAfter === "date") {
         headers["Retry-After"] = new Date(Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000).toUTCString();
       }
+      countLimited(job ? job.fileId : id);
       return sendJson(res, 429, { error: "rate limited" }, headers);
     }
     if (f.serverError && rng() < f.serverError.probability) {
@@ -471,6 +514,7 @@ export async function createApiServer(options = {}) {
   function handleEvents(req, res, id) {
     const job = state.jobs.get(id);
     countJob(job ? job.fileId : id, "events");
+    if (stormed(res, job ? job.fileId : id)) return;
     const f = faultsOf(job);
     if (f.forbidden) return sendJson(res, 403, { error: "forbidden" });
     if (f.stream === "off" || !job) return notFound(res);
@@ -552,15 +596,39 @@ export async function createApiServer(options = {}) {
     }
   }
 
-  function handleStats(res) {
+  function handleStats(res, url) {
     const s = state.stats;
+    const withBuckets = url.searchParams.has("buckets");
     sendJson(res, 200, {
       total: s.total,
       byJob: s.byJob,
       byStatus: s.byStatus,
       timeline: s.timeline,
       startedAt: s.startedAt,
+      rateLimitedByJob: s.rateLimitedByJob,
+      ...(withBuckets ? { bucketMs: BUCKET_MS, buckets: s.buckets, buckets429: s.buckets429 } : {}),
     });
+  }
+
+  /** Herd mode: POST /api/storm { ms = 3000, retryAfter = 2 } starts it now, GET reads it, DELETE ends it. */
+  async function handleStorm(req, res) {
+    if (state.storm && Date.now() >= state.storm.until) state.storm = null;
+    if (req.method === "GET") return sendJson(res, 200, { storm: state.storm });
+    if (req.method === "DELETE") {
+      state.storm = null;
+      return sendJson(res, 200, { storm: null });
+    }
+    const body = await readJsonObject(req);
+    const ms = body.ms ?? 3000;
+    const retryAfter = body.retryAfter ?? 2;
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || ms > 600000) {
+      return sendJson(res, 400, { error: "ms must be a number of milliseconds in (0, 600000]" });
+    }
+    if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 3600) {
+      return sendJson(res, 400, { error: "retryAfter must be an integer number of seconds in [0, 3600]" });
+    }
+    state.storm = { until: Date.now() + ms, retryAfter };
+    sendJson(res, 200, { storm: state.storm });
   }
 
   async function handleFaults(req, res) {
@@ -681,6 +749,24 @@ export async function createApiServer(options = {}) {
     stream.pipe(res);
   }
 
+  /** A file under one of the `mounts` folders; 404 for anything else (no index fallback). */
+  function handleMount(req, res, dir, rest) {
+    let decoded;
+    try {
+      decoded = decodeURIComponent(rest);
+    } catch {
+      return sendJson(res, 400, { error: "bad path" });
+    }
+    const file = path.join(dir, path.normalize("/" + decoded));
+    if (decoded.includes("\0") || !file.startsWith(dir + path.sep)) return notFound(res);
+    try {
+      if (!statSync(file).isFile()) return notFound(res);
+    } catch {
+      return notFound(res);
+    }
+    serveFile(req, res, file);
+  }
+
   function handleStatic(req, res, pathname) {
     const index = path.join(staticDir, "index.html");
     if (!existsSync(index)) {
@@ -723,7 +809,7 @@ export async function createApiServer(options = {}) {
 
     if (p.startsWith("/api/") || p === "/api") {
       if (p === "/api/health") return get ? sendJson(res, 200, { ok: true }) : methodNotAllowed(res, "GET");
-      if (p === "/api/stats") return get ? handleStats(res) : methodNotAllowed(res, "GET");
+      if (p === "/api/stats") return get ? handleStats(res, url) : methodNotAllowed(res, "GET");
       if (p === "/api/stats/reset") {
         if (method !== "POST") return methodNotAllowed(res, "POST");
         resetStats();
@@ -732,6 +818,10 @@ export async function createApiServer(options = {}) {
       if (p === "/api/faults") {
         if (!["GET", "PUT", "DELETE"].includes(method)) return methodNotAllowed(res, "GET, PUT, DELETE");
         return handleFaults(req, res);
+      }
+      if (p === "/api/storm") {
+        if (!["GET", "POST", "DELETE"].includes(method)) return methodNotAllowed(res, "GET, POST, DELETE");
+        return handleStorm(req, res);
       }
       if (p === "/api/jobs") {
         if (!get) return methodNotAllowed(res, "GET");
@@ -767,6 +857,9 @@ export async function createApiServer(options = {}) {
 
     if (!get) return methodNotAllowed(res, "GET, HEAD");
     if ((m = /^\/media\/([^/]+)$/.exec(p))) return handleMedia(req, res, m[1], p + url.search);
+    for (const [prefix, dir] of mounts) {
+      if (p.startsWith(prefix)) return handleMount(req, res, dir, p.slice(prefix.length));
+    }
     return handleStatic(req, res, p);
   }
 
