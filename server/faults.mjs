@@ -2,7 +2,7 @@
 //
 // {
 //   rateLimit:   { probability: 0..1 = 1, retryAfter: "seconds" | "date" | "none" = "seconds", seconds: 2 },
-//   serverError: { probability: 0..1 = 1, status: 500..599 = 503 },
+//   serverError: { probability: 0..1 = 1, status: 500..599 = 503, burstEvery?: ms, burstFor?: ms },
 //   notFoundFor: ms,      // file/project answer 404 until this long after the job's creation
 //   forbidden:   bool,    // 403 on file/project/events
 //   slow:        ms,      // delay every file/project response
@@ -76,6 +76,14 @@ export function normalizeFaults(input) {
       throw new FaultError("serverError.status must be an integer 500..599");
     }
     out.serverError = { probability: probability(s.probability ?? 1, "serverError.probability"), status };
+    // Bursts: errors only while Date.now() % burstEvery < burstFor (real time, the same windows for every job).
+    if (s.burstEvery !== undefined || s.burstFor !== undefined) {
+      const every = millis(s.burstEvery, "serverError.burstEvery");
+      const during = millis(s.burstFor, "serverError.burstFor");
+      if (every <= 0 || during > every) throw new FaultError("serverError bursts need 0 < burstFor <= burstEvery");
+      out.serverError.burstEvery = every;
+      out.serverError.burstFor = during;
+    }
   }
   if (!off(input.notFoundFor)) out.notFoundFor = millis(input.notFoundFor, "notFoundFor");
   if (!off(input.forbidden) && boolean(input.forbidden, "forbidden")) out.forbidden = true;

@@ -330,6 +330,9 @@ export async function createApiServer(options = {}) {
     bump(s.buckets429, Date.now() - s.startedAt);
   }
 
+  /** A serverError fault with bursts applies only inside them (windows of real time, shared by all jobs). */
+  const inBurst = (e) => !e.burstEvery || Date.now() % e.burstEvery < e.burstFor;
+
   /** Herd mode: answers 429 with the storm's Retry-After while it lasts; true if it did. */
   function stormed(res, id) {
     const storm = state.storm;
@@ -492,7 +495,7 @@ export async function createApiServer(options = {}) {
       countLimited(job ? job.fileId : id);
       return sendJson(res, 429, { error: "rate limited" }, headers);
     }
-    if (f.serverError && rng() < f.serverError.probability) {
+    if (f.serverError && inBurst(f.serverError) && rng() < f.serverError.probability) {
       const status = f.serverError.status;
       if (status === 502 || status === 504) {
         const text = status === 502 ? "Bad Gateway" : "Gateway Time-out";

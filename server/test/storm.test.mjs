@@ -102,3 +102,27 @@ test("mounts serve their folder's files and nothing outside it", async () => {
   assert.equal((await rawGet("/mounted/..%2f..%2fetc%2fpasswd")).status, 404, "an encoded `..` stays inside");
   assert.equal((await rawGet("/mounted/%ZZ")).status, 400);
 });
+
+test("serverError bursts: errors only inside the windows of real time", async () => {
+  // windows of 300 ms every 600 ms: sample across two periods, the status follows the clock
+  const { fileId } = await generate(api, "image", {
+    duration: 60,
+    faults: { serverError: { status: 503, burstEvery: 600, burstFor: 300 } },
+  });
+  const seen = { in: new Set(), out: new Set() };
+  const end = Date.now() + 1300;
+  while (Date.now() < end) {
+    const before = Date.now() % 600;
+    const r = await getJson(`${api.url}/api/file/${fileId}`);
+    const after = Date.now() % 600;
+    if (before < 290 && after < 290 && after >= before) seen.in.add(r.status);
+    if (before > 310 && after > 310 && after >= before) seen.out.add(r.status);
+    await sleep(15);
+  }
+  assert.deepEqual([...seen.in], [503]);
+  assert.deepEqual([...seen.out], [200]);
+  for (const bad of [{ burstEvery: 100 }, { burstEvery: 100, burstFor: 200 }, { burstEvery: 0, burstFor: 0 }, { burstEvery: "1", burstFor: 1 }]) {
+    const r = await sendJson(`${api.url}/api/generate/image`, "POST", { prompt: "x", faults: { serverError: bad } });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+  }
+});
