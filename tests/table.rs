@@ -845,7 +845,6 @@ fn past_completions_give_new_jobs_an_eta() {
 }
 
 #[test]
-#[ignore = "bug: Table::finish computes Ended.progress with progress(0), so a finished job reports the whole average completion time as still remaining"]
 fn a_finished_job_reports_no_time_remaining() {
     let mut b = Browser::new(0);
     let first = b.start(Kind::File, "first", "s");

@@ -3,10 +3,10 @@
 //! are real: waits are measured with `performance.now()`.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::futures::JsFuture;
 use js_sys::{Array, Promise, JSON};
 use smart_polling::web::PollingManager;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -43,6 +43,10 @@ extern "C" {
     #[wasm_bindgen(js_name = setVisibility)]
     fn set_visibility(visible: bool);
     fn identical(a: &JsValue, b: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = forceGc)]
+    fn force_gc() -> bool;
+    fn hold(v: JsValue);
+    fn release();
 }
 
 fn json(text: &str) -> JsValue {
@@ -625,22 +629,120 @@ async fn stop_resolves_a_waiting_promise_as_stopped() {
 }
 
 #[wasm_bindgen_test]
-async fn dropping_the_manager_stops_its_jobs() {
+async fn stop_all_then_drop_is_what_free_does() {
     install();
     route("/f/g1", responses(&[PENDING]));
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "g1", &r);
     assert!(until(1000, || times("/f/g1").len() >= 2).await);
-    drop(m); // what free() does
+    // The package's free(): stopAllPolling, then the wasm-bindgen free.
+    m.stop_all_polling();
+    drop(m);
     let n = times("/f/g1").len();
     wait(200).await;
     assert_eq!(
         times("/f/g1").len(),
         n,
-        "no request after the manager is gone"
+        "no request after the manager is freed"
     );
     assert_eq!(count(&r, "complete") + count(&r, "error"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_manager_the_page_dropped_finishes_its_jobs() {
+    install();
+    route("/f/g2", responses(&[PENDING, PENDING, PENDING, DONE]));
+    let m = manager(r#""eventsUrl": null, "intervals": [60]"#);
+    let r = rec();
+    start(&m, "g2", &r);
+    // Hand the manager to JS and forget it there: wasm-bindgen's finalizer
+    // frees it on the next collections, as when a page drops its manager.
+    hold(JsValue::from(m));
+    release();
+    for _ in 0..5 {
+        force_gc();
+        wait(20).await;
+    }
+    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert_eq!(times("/f/g2").len(), 4, "the job ran to its end");
+    assert_eq!(count(&r, "error"), 0);
+}
+
+#[wasm_bindgen_test]
+fn unknown_options_are_refused_by_name() {
+    for (bad, name) in [
+        (r#"{"fileURL": "/x/{id}"}"#, "fileURL"),
+        (r#"{"maxAttempt": 3}"#, "maxAttempt"),
+        (r#"{"timeOut": 5}"#, "timeOut"),
+    ] {
+        let err = PollingManager::new(Some(json(bad).unchecked_into()))
+            .err()
+            .expect(bad);
+        assert!(err.is_instance_of::<js_sys::RangeError>(), "{bad}");
+        let message = text(field(&err, "message"));
+        assert!(message.contains(name), "{message}");
+    }
+    let m = manager("");
+    let r = rec();
+    let err = m
+        .start_polling(
+            "ok",
+            Some(field(&r, "callbacks").unchecked_into()),
+            Some(json(r#"{"intervalls": [10]}"#).unchecked_into()),
+        )
+        .expect_err("misspelt override");
+    assert!(err.is_instance_of::<js_sys::RangeError>());
+    assert!(text(field(&err, "message")).contains("intervalls"));
+    assert_eq!(m.active_count(), 0);
+    // null and undefined mean "not given"; eventsUrl: null means polling only.
+    PollingManager::new(Some(
+        json(r#"{"timeout": null, "eventsUrl": null}"#).unchecked_into(),
+    ))
+    .expect("null options");
+}
+
+#[wasm_bindgen_test]
+async fn a_joining_call_validates_its_overrides() {
+    install();
+    route("/f/j1", responses(&[PENDING]));
+    let m = manager(r#""eventsUrl": null"#);
+    let (a, b) = (rec(), rec());
+    start(&m, "j1", &a);
+    let err = m
+        .start_polling(
+            "j1",
+            Some(field(&b, "callbacks").unchecked_into()),
+            Some(json(r#"{"timeout": -5}"#).unchecked_into()),
+        )
+        .expect_err("invalid override on a running id");
+    assert!(err.is_instance_of::<js_sys::RangeError>());
+    assert!(text(field(&err, "message")).starts_with("timeout"));
+    assert!(m.is_polling("j1"), "the running job is untouched");
+    m.stop_all_polling();
+}
+
+#[wasm_bindgen_test]
+async fn project_jobs_are_polling_and_report_a_project_id() {
+    install();
+    route(
+        "/p/pp1",
+        responses(&[r#"{"body": {"data": [], "tasks": []}}"#]),
+    );
+    let m = manager(r#""eventsUrl": null"#);
+    let r = rec();
+    m.start_project_polling("pp1", Some(field(&r, "callbacks").unchecked_into()), None)
+        .expect("started");
+    assert!(m.is_polling("pp1"));
+    assert!(until(1000, || count(&r, "progress") >= 1).await);
+    let p = last(&r, "progress");
+    assert_eq!(text(field(&p, "projectId")), "pp1");
+    assert!(field(&p, "fileId").is_undefined());
+    let statuses: Array = JsValue::from(m.get_polling_status()).into();
+    assert_eq!(statuses.length(), 1);
+    assert_eq!(text(field(&statuses.get(0), "projectId")), "pp1");
+    assert!(m.stop_project_polling("pp1"));
+    assert!(!m.is_polling("pp1"));
 }
 
 #[wasm_bindgen_test]
@@ -682,7 +784,7 @@ async fn debug_logs_every_state_change_and_is_quiet_otherwise() {
         .expect("restore");
     let text = joined(&field(&logs, "lines"));
     assert!(!text.contains("l1"), "quiet by default: {text}");
-    for what in ["l2 request", "l2 arm timer", "l2 complete"] {
+    for what in ["l2 request", "l2 update", "l2 progress", "l2 complete"] {
         assert!(
             text.contains(&format!("smart-polling {what}")),
             "{what} in {text}"
@@ -716,6 +818,8 @@ async fn status_metrics_and_project_polling() {
     assert!(field(&s, "attempt").as_f64().unwrap_or(0.0) >= 1.0);
     let metrics = JsValue::from(m.metrics());
     assert_eq!(field(&metrics, "successRate").as_f64(), Some(0.0));
+    assert_eq!(field(&metrics, "completedJobs").as_f64(), Some(0.0));
+    assert_eq!(field(&metrics, "failedJobs").as_f64(), Some(2.0));
     let dist = field(&metrics, "errorDistribution");
     assert_eq!(field(&dist, "client").as_f64(), Some(1.0));
     assert_eq!(field(&dist, "generation_failed").as_f64(), Some(1.0));
@@ -752,6 +856,7 @@ async fn coming_back_online_polls_at_once() {
     go_online();
     assert!(until(1000, || count(&r, "complete") == 1).await);
     assert_eq!(times("/f/o1").len(), 2);
+    m.stop_all_polling();
     drop(m);
     // A freed manager stopped its jobs; the page event finds nothing to do.
     install();

@@ -324,19 +324,22 @@ impl Options {
     }
 }
 
-/// A number option; anything but a number reads as NaN (rejected by name).
+/// A number option: `null` or `undefined` is "not given"; anything else
+/// that is not a number reads as NaN, rejected by name.
 fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(Some(match Lenient::deserialize(d)? {
+    Ok(Option::<Lenient<f64>>::deserialize(d)?.map(|v| match v {
         Lenient::Valid(v) => v,
         Lenient::Invalid => f64::NAN,
     }))
 }
 
 fn numbers<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
-    Ok(Some(match Lenient::deserialize(d)? {
-        Lenient::Valid(v) => v,
-        Lenient::Invalid => vec![f64::NAN],
-    }))
+    Ok(
+        Option::<Lenient<Vec<f64>>>::deserialize(d)?.map(|v| match v {
+            Lenient::Valid(v) => v,
+            Lenient::Invalid => vec![f64::NAN],
+        }),
+    )
 }
 
 /// The field names serde reads for `T`: serde-wasm-bindgen only looks up the
@@ -544,7 +547,8 @@ mod tests {
     fn options_read_from_json_by_their_js_names() {
         let o: Options = serde_json::from_value(serde_json::json!({
             "preset": "video", "intervals": [10, 20], "maxAttempts": 3,
-            "useStream": false, "media": "image", "timeout": "5s", "jitter": null,
+            "useStream": false, "media": "image", "timeout": "5s", "jitter": [1],
+            "seed": null,
         }))
         .unwrap();
         assert_eq!(o.preset, Some(Lenient::Valid(Preset::Video)));
@@ -558,6 +562,7 @@ mod tests {
         );
         assert!(o.jitter.is_some_and(f64::is_nan));
         assert_eq!(o.initial_delay, None);
+        assert_eq!(o.seed, None, "null is not given");
         let err = o.config(&Options::default()).unwrap_err();
         assert!(err.message().starts_with("timeout"), "{}", err.message());
         let bad: Options =

@@ -141,8 +141,12 @@ impl<S: Clone, R: Default> Table<S, R> {
         handle
     }
 
-    /// Feeds one input to a job; its actions join the queue.
+    /// Feeds one input to a job; its actions join the queue. (`Input::Stop`
+    /// is `stop`'s business: it must also take the entry out.)
     pub fn handle(&mut self, now: u64, job: JobId, input: Input) {
+        if input == Input::Stop {
+            return;
+        }
         if let Some(e) = self.entries.get_mut(&job) {
             e.job.handle(now, input);
             self.collect(job);
@@ -332,6 +336,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             self.metrics.record(o);
         }
         let mut progress = e.job.progress(0);
+        progress.estimated_time_remaining = None;
         if let Some(o) = &outcome {
             // The job's own account of its end, not the caller's clock.
             progress.elapsed_time = o.duration;

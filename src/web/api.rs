@@ -1,23 +1,17 @@
 //! The browser layer: the `PollingManager` class and the Promise helpers.
 //! It only executes what the core's jobs decide.
 
-mod fetch;
-mod js;
-mod manager;
-mod options;
-mod page;
-mod sse;
-mod timer;
+//! The JS API: the `PollingManager` class, the module's Promise helpers,
+//! and their TypeScript types.
 
-use alloc::rc::Rc;
-use alloc::vec::Vec;
+use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::core::error::PollError;
-use manager::{Inner, Kind, Shared, State, Subscriber};
-use options::{read_job_options, read_settings, Settings};
+use super::boundary::{config_error, read_options, read_settings, to_js, Settings, POLL_CALLBACKS};
+use super::manager::{Manager, Subscriber};
+use crate::core::table::Kind;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -115,7 +109,10 @@ export interface ManagerOptions extends Partial<PollingConfig> {
 }
 
 export interface PollingProgress {
-  fileId: string;
+  /** The id of a file job (`startPolling`, `pollFileCompletion`). */
+  fileId?: string;
+  /** The id of a project job (`startProjectPolling`, `pollProjectCompletion`). */
+  projectId?: string;
   /** Requests made so far. */
   attempt: number;
   maxAttempts: number;
@@ -164,8 +161,12 @@ export interface PollingMetrics {
   successRate: number;
   errorDistribution: Partial<Record<PollingErrorKind, number>>;
   averageAttempts: number;
+  /** Requests sent, by finished and running jobs. */
   totalRequests: number;
+  /** Jobs that completed successfully. */
   completedJobs: number;
+  /** Jobs that ended with an error (stopped jobs are neither). */
+  failedJobs: number;
 }
 
 export interface PollingResult<R = FileRecord> {
@@ -215,42 +216,23 @@ fn opt(v: Option<&JsValue>) -> JsValue {
 /// Watches generation jobs: stream first, polling as the fallback, one job per
 /// id. `startPolling` with an id that is already watched does not start a
 /// second poller: the new callbacks join the running job and both hear its
-/// outcome (the new overrides are ignored).
+/// outcome (the new overrides are validated, then ignored).
+///
+/// A manager the page drops (garbage-collected) finishes its running jobs;
+/// `stopAllPolling()` stops them, and the package's `free()` calls it first.
 #[wasm_bindgen]
 pub struct PollingManager {
-    shared: Shared,
-    _page: Vec<page::Listener>,
-}
-
-/// A manager's state, listening to the page for as long as it lives.
-fn managed(settings: Settings) -> (Shared, Vec<page::Listener>) {
-    let shared = Rc::new(State::new(Inner::new(settings)));
-    let weak = Rc::downgrade(&shared);
-    let page = page::watch(Rc::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            manager::nudge_all(&shared);
-        }
-    }));
-    (shared, page)
-}
-
-/// Configuration mistakes are the caller's bug: a RangeError, as the
-/// platform throws. Exports return it as `Err` so that wasm-bindgen throws
-/// after it has released its own borrows of the manager.
-fn config_error(e: PollError) -> JsValue {
-    js_sys::RangeError::new(e.message()).into()
+    shared: Rc<Manager>,
 }
 
 #[wasm_bindgen]
 impl PollingManager {
-    /// Throws a RangeError for invalid options.
+    /// Throws a RangeError for invalid or unknown options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<ManagerOptions>) -> Result<PollingManager, JsValue> {
-        let settings = read_settings(&opt(options.as_deref())).map_err(config_error)?;
-        let (shared, page) = managed(settings);
+        let settings = read_settings(&opt(options.as_deref()))?;
         Ok(Self {
-            shared,
-            _page: page,
+            shared: Manager::new(settings),
         })
     }
 
@@ -263,7 +245,7 @@ impl PollingManager {
         callbacks: Option<PollingCallbacks>,
         overrides: Option<PollingOverrides>,
     ) -> Result<(), JsValue> {
-        let sub = Subscriber::callbacks(&opt(callbacks.as_deref()));
+        let sub = Subscriber::callbacks(opt(callbacks.as_deref()));
         start(&self.shared, Kind::File, file_id, sub, overrides.as_deref())
     }
 
@@ -275,7 +257,7 @@ impl PollingManager {
         callbacks: Option<ProjectCallbacks>,
         overrides: Option<PollingOverrides>,
     ) -> Result<(), JsValue> {
-        let sub = Subscriber::callbacks(&opt(callbacks.as_deref()));
+        let sub = Subscriber::callbacks(opt(callbacks.as_deref()));
         start(
             &self.shared,
             Kind::Project,
@@ -289,7 +271,7 @@ impl PollingManager {
     /// afterwards, and promises waiting on it resolve with kind "stopped".
     #[wasm_bindgen(js_name = stopPolling)]
     pub fn stop_polling(&self, #[wasm_bindgen(js_name = fileId)] file_id: &str) -> bool {
-        manager::stop(&self.shared, Kind::File, file_id)
+        self.shared.stop(Kind::File, file_id)
     }
 
     #[wasm_bindgen(js_name = stopProjectPolling)]
@@ -297,41 +279,37 @@ impl PollingManager {
         &self,
         #[wasm_bindgen(js_name = projectId)] project_id: &str,
     ) -> bool {
-        manager::stop(&self.shared, Kind::Project, project_id)
+        self.shared.stop(Kind::Project, project_id)
     }
 
     /// Stops every job silently.
     #[wasm_bindgen(js_name = stopAllPolling)]
     pub fn stop_all_polling(&self) {
-        manager::stop_all(&self.shared);
+        self.shared.stop_all();
     }
 
+    /// Whether a file or project job with this id is running.
     #[wasm_bindgen(js_name = isPolling)]
-    pub fn is_polling(&self, #[wasm_bindgen(js_name = fileId)] file_id: &str) -> bool {
-        self.shared.get().is_active(Kind::File, file_id)
+    pub fn is_polling(&self, id: &str) -> bool {
+        self.shared.is_active(Kind::File, id) || self.shared.is_active(Kind::Project, id)
     }
 
     /// Jobs running now.
     #[wasm_bindgen(getter, js_name = activeCount)]
     pub fn active_count(&self) -> u32 {
-        self.shared.get().active_count() as u32
+        self.shared.active_count() as u32
     }
 
-    /// Progress of every running job.
+    /// Progress of every running job, file and project.
     #[wasm_bindgen(js_name = getPollingStatus)]
     pub fn get_polling_status(&self) -> ProgressList {
-        let list = self.shared.get().statuses();
-        let out: js_sys::Array = list
-            .iter()
-            .map(|(id, p)| manager::progress_object(id, p))
-            .collect();
-        out.unchecked_into()
+        let list: js_sys::Array = self.shared.statuses().into_iter().collect();
+        list.unchecked_into()
     }
 
     /// Aggregates over the jobs this manager finished.
     pub fn metrics(&self) -> MetricsObject {
-        let m = self.shared.get().metrics();
-        manager::metrics_object(&m).unchecked_into()
+        to_js(&self.shared.metrics()).unchecked_into()
     }
 
     /// Resolves (never rejects) with the outcome.
@@ -355,55 +333,42 @@ impl PollingManager {
     }
 }
 
-/// `free()` (or garbage collection) stops every job: no timer, request or
-/// stream outlives the manager, and pending promises resolve as "stopped".
-impl Drop for PollingManager {
-    fn drop(&mut self) {
-        manager::stop_all(&self.shared);
-    }
-}
-
 fn start(
-    shared: &Shared,
+    shared: &Rc<Manager>,
     kind: Kind,
     id: &str,
     sub: Subscriber,
     overrides: Option<&JsValue>,
 ) -> Result<(), JsValue> {
-    read_job_options(&opt(overrides))
-        .and_then(|o| manager::start(shared, kind, id, sub, &o))
-        .map_err(config_error)
+    let options = read_options(&opt(overrides), &[])?;
+    shared.start(kind, id, sub, &options).map_err(config_error)
 }
 
 fn poll(
-    shared: &Shared,
+    shared: &Rc<Manager>,
     kind: Kind,
     id: &str,
     options: Option<&JsValue>,
 ) -> Result<Promise, JsValue> {
     let options = opt(options);
+    let parsed = read_options(&options, POLL_CALLBACKS)?;
     let mut resolve_fn: Option<Function> = None;
     let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
     if let Some(resolve) = resolve_fn {
-        let sub = Subscriber::promise(resolve, &options);
-        start(shared, kind, id, sub, Some(&options))?;
+        let sub = Subscriber::promise(resolve, options);
+        shared.start(kind, id, sub, &parsed).map_err(config_error)?;
     }
     Ok(promise)
 }
 
-/// The module's shared manager for the free functions: default urls, and
-/// deduplication and the stream cap across calls.
-struct DefaultManager(core::cell::OnceCell<(Shared, Vec<page::Listener>)>);
+thread_local! {
+    /// The module's shared manager for the free functions: default urls,
+    /// and deduplication and the stream cap across calls.
+    static DEFAULT: Rc<Manager> = Manager::new(Settings::default());
+}
 
-// SAFETY: wasm32 without the atomics feature runs on one thread, so the
-// `Rc` and the JS handles inside are never touched from two threads.
-#[cfg(not(target_feature = "atomics"))]
-unsafe impl Sync for DefaultManager {}
-
-static DEFAULT: DefaultManager = DefaultManager(core::cell::OnceCell::new());
-
-fn default_manager() -> &'static Shared {
-    &DEFAULT.0.get_or_init(|| managed(Settings::default())).0
+fn default_manager() -> Rc<Manager> {
+    DEFAULT.with(Rc::clone)
 }
 
 /// Waits for a file on the module's shared manager (default urls). Use a
@@ -413,7 +378,7 @@ pub fn poll_file_completion(
     #[wasm_bindgen(js_name = fileId)] file_id: &str,
     options: Option<PollOptions>,
 ) -> Result<FileResultPromise, JsValue> {
-    poll(default_manager(), Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
+    poll(&default_manager(), Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
 }
 
 /// Waits for a project on the module's shared manager (default urls).
@@ -423,7 +388,7 @@ pub fn poll_project_completion(
     options: Option<ProjectPollOptions>,
 ) -> Result<ProjectResultPromise, JsValue> {
     poll(
-        default_manager(),
+        &default_manager(),
         Kind::Project,
         project_id,
         options.as_deref(),

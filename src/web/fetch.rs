@@ -1,39 +1,23 @@
 //! One GET request, owned by an `InFlight` handle: dropping the handle aborts
-//! the request and guarantees its callback never runs.
+//! the request and guarantees that its callback never runs.
 //!
-//! The promise callbacks are one-shot JS functions that free themselves when
-//! called. A fetch always settles (dropping the handle aborts it), so they
-//! are always called and nothing leaks; they outlive the handle on purpose,
-//! since a promise may still call them after an abort.
+//! The request is `fetch` on the global scope (`window` or a worker's
+//! `self`, whichever this is), looked up at each call so a page that
+//! replaced `fetch` is honoured, and awaited with `JsFuture` in a
+//! `spawn_local` task. Nothing checks `instanceof`: a replaced fetch may
+//! return its own Response class, read through its `status`, `headers` and
+//! `text()`.
 
-use alloc::rc::Rc;
-use alloc::string::String;
-use core::cell::Cell;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortController, Response};
-
-use super::js::{object, set};
-use super::manager::{Event, Wake};
-
-#[wasm_bindgen]
-extern "C" {
-    // The global `fetch`, looked up at each call: works in windows and
-    // workers, and lets tests install a fake.
-    #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
-    type Thenable;
-    /// `Promise.resolve(v)`: a real promise even if a replaced fetch
-    /// returned a plain value or a foreign thenable.
-    #[wasm_bindgen(js_namespace = Promise, js_name = resolve)]
-    fn promise_resolve(v: &JsValue) -> Thenable;
-    #[wasm_bindgen(method, js_name = then)]
-    fn settled(this: &Thenable, on_value: &JsValue, on_reason: &JsValue);
-    type Callable;
-    #[wasm_bindgen(method, js_name = bind)]
-    fn bind_flag(this: &Callable, this_arg: &JsValue, flag: bool) -> JsValue;
-}
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    AbortController, AbortSignal, Headers, Request, RequestCache, RequestInit, Response,
+    WorkerGlobalScope,
+};
 
 /// What came back; `body` is read for 2xx only.
 pub struct Fetched {
@@ -48,73 +32,22 @@ pub struct InFlight {
     alive: Rc<Cell<bool>>,
 }
 
-/// Calls `f` once with whether `p` was fulfilled, and its value or reason.
-/// The two handlers are bound views of one self-freeing function: exactly
-/// one of them runs. (No `instanceof` guessing: a replaced fetch may return
-/// its own Response class.)
-fn on_settled(p: &JsValue, f: impl FnOnce(bool, JsValue) + 'static) {
-    let f: Callable = Closure::once_into_js(f).unchecked_into();
-    let (on_value, on_reason) = (
-        f.bind_flag(&JsValue::NULL, true),
-        f.bind_flag(&JsValue::NULL, false),
-    );
-    promise_resolve(p).settled(&on_value, &on_reason);
-}
-
 impl InFlight {
-    /// Sends the request; the job hears `Event::Fetched`, with `Err(())`
-    /// when fetch rejects (network) or the body breaks off.
-    pub fn send(url: &str, wake: Wake) -> Self {
+    /// Sends the request; `done` hears the outcome once, with `Err(())`
+    /// when fetch rejects (network) or the body breaks off, unless the
+    /// handle was dropped first.
+    pub fn send(url: &str, done: impl FnOnce(Result<Fetched, ()>) + 'static) -> Self {
         let abort = AbortController::new().ok();
-        let init = object();
-        let headers = object();
-        set(&headers, "Accept", "application/json");
-        set(&init, "headers", &*headers);
-        set(&init, "cache", "no-store");
-        if let Some(a) = &abort {
-            set(&init, "signal", &JsValue::from(a.signal()));
-        }
         let alive = Rc::new(Cell::new(true));
         let still = alive.clone();
-        // `replace` makes delivery and cancellation mutually exclusive.
-        let deliver = move |r: Result<Fetched, ()>| {
+        let url = url.to_owned();
+        let task_abort = abort.clone();
+        spawn_local(async move {
+            let r = get(&url, task_abort.as_ref()).await;
+            // `replace` makes delivery and cancellation mutually exclusive.
             if still.replace(false) {
-                wake(Event::Fetched(r));
+                done(r);
             }
-        };
-        let started = global_fetch(url, &init).unwrap_or_else(|e| Promise::reject(&e).into());
-        let body_abort = abort.clone();
-        on_settled(&started, move |ok, v| {
-            if !ok {
-                return deliver(Err(()));
-            }
-            let response: &Response = v.unchecked_ref();
-            let status = response.status();
-            let headers = response.headers();
-            let header = |name: &str| headers.get(name).ok().flatten();
-            let mut fetched = Fetched {
-                status,
-                retry_after: header("retry-after"),
-                date: header("date"),
-                body: None,
-            };
-            if !(200..300).contains(&status) {
-                // The body of an error is not read: stop its download.
-                if let Some(a) = &body_abort {
-                    a.abort();
-                }
-                return deliver(Ok(fetched));
-            }
-            let text = response.text().unwrap_or_else(|e| Promise::reject(&e));
-            on_settled(&text, move |ok, body| {
-                // A body cut off mid-way is a network failure, not a bad record.
-                fetched.body = body.as_string().filter(|_| ok);
-                deliver(if fetched.body.is_some() {
-                    Ok(fetched)
-                } else {
-                    Err(())
-                });
-            });
         });
         Self { abort, alive }
     }
@@ -128,4 +61,49 @@ impl Drop for InFlight {
             }
         }
     }
+}
+
+/// `Promise.resolve(v)` awaited: a replaced fetch may return a plain value
+/// or a foreign thenable.
+async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(v)).await
+}
+
+async fn get(url: &str, abort: Option<&AbortController>) -> Result<Fetched, ()> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_cache(RequestCache::NoStore);
+    if let Ok(headers) = Headers::new() {
+        let _ = headers.set("Accept", "application/json");
+        init.set_headers(&headers);
+    }
+    let signal: Option<AbortSignal> = abort.map(AbortController::signal);
+    init.set_signal(signal.as_ref());
+    let request = Request::new_with_str_and_init(url, &init).map_err(drop)?;
+    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response: Response = settle(&global.fetch_with_request(&request))
+        .await
+        .map_err(drop)?
+        .unchecked_into();
+    let status = response.status();
+    let headers = response.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let mut fetched = Fetched {
+        status,
+        retry_after: header("retry-after"),
+        date: header("date"),
+        body: None,
+    };
+    if !(200..300).contains(&status) {
+        // The body of an error is not read: stop its download.
+        if let Some(a) = abort {
+            a.abort();
+        }
+        return Ok(fetched);
+    }
+    let text = response.text().map_err(drop)?;
+    // A body cut off mid-way is a network failure, not a bad record.
+    let body = settle(&text).await.map_err(drop)?;
+    fetched.body = Some(body.as_string().ok_or(())?);
+    Ok(fetched)
 }

@@ -1,51 +1,57 @@
-//! The manager's state and the executor of job actions.
+//! The executor of a manager's job table.
 //!
-//! Rules that keep it re-entrant: no `RefCell` borrow is held while JS runs
-//! (user callbacks, `fetch`, `new EventSource`); every resource a job owns
-//! (timer, request, stream) lives in its entry and is cancelled by `Drop`;
-//! every async completion carries the job's generation, so a late event can
-//! never reach a newer job with the same id.
+//! Rules that keep it re-entrant (a callback may stop or start jobs, or
+//! dispatch a page event, while its job's steps run):
+//! - no `RefCell` borrow is held while JS runs: steps are taken from the
+//!   table one at a time and executed after the borrow ends, and a resource
+//!   (timer, request, stream) replaced or removed is dropped after it;
+//! - every resource a job owns lives in its entry and is cancelled by
+//!   `Drop`, so removing the entry (stop, finish) releases everything;
+//! - events carry the job's [`JobId`], never reused, so a late event never
+//!   reaches a newer job of the same id;
+//! - one drain loop at a time: an event that arrives while steps run (a page
+//!   event dispatched from inside a callback) only queues its steps, which
+//!   the running loop then executes in order.
+//!
+//! Lifetime: the table's one gloo-timers `Timeout` holds the manager
+//! strongly, and it is armed exactly while jobs run (a running job always
+//! has a deadline). So a manager the page no longer references finishes
+//! its jobs and then goes away; requests, streams and page listeners hold
+//! it weakly.
 
-use alloc::borrow::ToOwned;
-use alloc::rc::Rc;
-use alloc::string::String;
-use alloc::vec;
-use alloc::vec::Vec;
-use core::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, JSON};
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object, Reflect};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use super::boundary::{file_view, project_view, stream_message, to_js, Settings};
 use super::fetch::{Fetched, InFlight};
-use super::js::{console_error, console_log, get, now, object, set, wall_clock, Js};
-use super::options::{JobOptions, Settings};
+use super::page;
 use super::sse::{EventStream, SseEvent};
-use super::timer::{self, Timer};
-use crate::core::config::Media;
-use crate::core::error::PollError;
-use crate::core::job::{Action, Input, Job, Reply};
-use crate::core::metrics::{Channel, Metrics, Progress};
-use crate::core::record::{fingerprint, read_file, read_project, JsonView};
+use crate::core::config::Options;
+use crate::core::error::{ErrorReport, PollError};
+use crate::core::job::{Action, Input, Reply};
+use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
+use crate::core::record::fingerprint;
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
-use crate::core::stream::read_message;
+use crate::core::table::{Ended, JobId, Kind, Step, Table};
 
-/// Everything that reaches a job from outside: its start, its timer, its
-/// request's outcome, its stream.
-pub enum Event {
-    Start,
-    Timer,
-    Fetched(Result<Fetched, ()>),
-    Stream(SseEvent),
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(prefix: &str, what: &JsValue);
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn console_log(prefix: &str, id: &str, what: &str);
 }
 
-/// A job's one entry point for events; it holds the manager weakly, so a
-/// pending timer or request never keeps a dropped manager alive.
-pub type Wake = Rc<dyn Fn(Event)>;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    File,
-    Project,
+/// Monotonic milliseconds: the jobs' clock.
+pub fn now() -> u64 {
+    performance_now() as u64
 }
 
 /// Who hears about a job: the page's callbacks object (`onUpdate`, ...,
@@ -58,19 +64,30 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
-    pub fn callbacks(o: &JsValue) -> Self {
+    pub fn callbacks(o: JsValue) -> Self {
         Self {
-            callbacks: o.clone(),
+            callbacks: o,
             resolve: None,
         }
     }
 
-    pub fn promise(resolve: Function, o: &JsValue) -> Self {
+    pub fn promise(resolve: Function, o: JsValue) -> Self {
         Self {
-            callbacks: o.clone(),
+            callbacks: o,
             resolve: Some(resolve),
         }
     }
+}
+
+/// What a job owns in the browser; dropping it cancels everything.
+#[derive(Default)]
+pub struct Resources {
+    request: Option<InFlight>,
+    stream: Option<EventStream>,
+    /// The record of the input being handled, for `Update` and `Complete`.
+    current: JsValue,
+    /// The last record seen, for `onComplete` when the stream sent a url.
+    last: JsValue,
 }
 
 /// One event for the page.
@@ -83,29 +100,37 @@ enum Note<'a> {
     Error(&'a JsValue, &'a JsValue),
 }
 
-/// Calls a page callback with `this` set to its object (so methods work); a
-/// throwing callback is reported and changes nothing.
-fn call(this: &JsValue, f: &JsValue, a: &JsValue, b: Option<f64>) {
+/// Calls `this[name](a, b?)` as a method; a throwing callback is reported
+/// and changes nothing.
+fn call(this: &JsValue, f: &JsValue, a: &JsValue, b: Option<u64>) {
     let Some(f) = f.dyn_ref::<Function>() else {
         return;
     };
     let r = match b {
         None => f.call1(this, a),
-        Some(b) => f.call2(this, a, &JsValue::from_f64(b)),
+        Some(b) => f.call2(this, a, &JsValue::from_f64(b as f64)),
     };
     if let Err(e) = r {
         console_error("smart-polling: a callback threw", &e);
     }
 }
 
+fn method(o: &JsValue, name: &str) -> JsValue {
+    if o.is_object() {
+        Reflect::get(o, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
 impl Subscriber {
     fn notify(&self, note: &Note) {
         let cb = &self.callbacks;
-        let on = |name: &str, a: &JsValue, b: Option<f64>| call(cb, &get(cb, name), a, b);
+        let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, &method(cb, name), a, b);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),
             (Note::Progress(p), _) => on("onProgress", p, None),
-            (Note::Retry(e, d), None) => on("onRetry", e, Some(*d as f64)),
+            (Note::Retry(e, d), None) => on("onRetry", e, Some(*d)),
             (Note::Complete(r, _), None) => on("onComplete", r, None),
             (Note::Error(e, _), None) => on("onError", e, None),
             (Note::Complete(_, result) | Note::Error(_, result), Some(resolve)) => {
@@ -116,235 +141,387 @@ impl Subscriber {
     }
 }
 
-struct Entry {
-    id: String,
-    kind: Kind,
-    generation: u32,
-    job: Job,
-    subscribers: Vec<Subscriber>,
-    timer: Option<Timer>,
-    request: Option<InFlight>,
-    stream: Option<EventStream>,
-    wake: Wake,
-    /// The last record seen, for `onComplete` when the stream only sent a url.
-    last_record: JsValue,
-    /// Executing actions: a nudge from inside one of its callbacks (a page
-    /// event dispatched synchronously) is ignored rather than nested.
-    busy: bool,
+/// `PollingResult`, as the Promise form resolves.
+#[derive(Serialize)]
+struct ResultReport<'a> {
+    success: bool,
+    #[serde(
+        with = "serde_wasm_bindgen::preserve",
+        skip_serializing_if = "JsValue::is_undefined"
+    )]
+    data: JsValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorReport<'a>>,
+    attempts: u32,
+    duration: u64,
+    method: &'static str,
+    channel: Channel,
 }
 
-pub struct Inner {
+fn result_report(
+    r: Result<&JsValue, PollError>,
+    attempts: u32,
+    duration: u64,
+    channel: Channel,
+) -> JsValue {
+    let (data, error, method) = match r {
+        Ok(data) => (data.clone(), None, "success"),
+        Err(e) => (
+            JsValue::UNDEFINED,
+            Some(e.report(attempts)),
+            match e {
+                PollError::Timeout | PollError::MaxAttempts => "timeout",
+                PollError::RateLimited => "rate_limited",
+                _ => "error",
+            },
+        ),
+    };
+    to_js(&ResultReport {
+        success: error.is_none(),
+        data,
+        error,
+        attempts,
+        duration,
+        method,
+        channel,
+    })
+}
+
+/// A job's progress for the page, under the id key of its kind.
+pub fn progress_js(kind: Kind, id: &str, p: &Progress) -> JsValue {
+    let report: ProgressReport = match kind {
+        Kind::File => p.report(Some(id), None),
+        Kind::Project => p.report(None, Some(id)),
+    };
+    to_js(&report)
+}
+
+pub struct Manager {
+    table: RefCell<Table<Subscriber, Resources>>,
     settings: Settings,
-    jobs: Vec<Entry>,
-    next_generation: u32,
-    metrics: Metrics,
+    /// The table's one timer and the time it is armed for.
+    timer: RefCell<Option<(u64, Timeout)>>,
+    draining: Cell<bool>,
+    page: RefCell<Vec<page::Listener>>,
 }
 
-/// The manager's state. No borrow is ever held while JS runs, so a failed
-/// borrow would be a bug: it traps, without the message formatting that a
-/// `RefCell` panic pulls into the wasm.
-pub struct State(RefCell<Inner>);
-
-impl State {
-    pub fn new(inner: Inner) -> Self {
-        Self(RefCell::new(inner))
-    }
-
-    pub fn get(&self) -> core::cell::RefMut<'_, Inner> {
-        match self.0.try_borrow_mut() {
-            Ok(inner) => inner,
-            Err(_) => core::arch::wasm32::unreachable(),
-        }
-    }
-}
-
-pub type Shared = Rc<State>;
-
-impl Inner {
-    pub fn new(settings: Settings) -> Self {
-        Self {
+impl Manager {
+    pub fn new(settings: Settings) -> Rc<Self> {
+        let me = Rc::new(Self {
+            table: RefCell::new(Table::new(settings.max_streams)),
             settings,
-            jobs: Vec::new(),
-            next_generation: 0,
-            metrics: Metrics::default(),
+            timer: RefCell::new(None),
+            draining: Cell::new(false),
+            page: RefCell::new(Vec::new()),
+        });
+        let weak = Rc::downgrade(&me);
+        let listeners = page::watch(Rc::new(move || {
+            if let Some(me) = weak.upgrade() {
+                me.table.borrow_mut().nudge_all(now());
+                me.settle();
+            }
+        }));
+        *me.page.borrow_mut() = listeners;
+        me
+    }
+
+    /// Starts a job, or joins the running one with that kind and id. The
+    /// options are validated either way.
+    pub fn start(
+        self: &Rc<Self>,
+        kind: Kind,
+        id: &str,
+        sub: Subscriber,
+        overrides: &Options,
+    ) -> Result<(), PollError> {
+        let mut cfg = overrides.config(&self.settings.defaults)?;
+        if overrides.seed.is_none() && self.settings.defaults.seed.is_none() {
+            cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        }
+        cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
+        self.table.borrow_mut().start(now(), kind, id, cfg, sub);
+        self.rearm();
+        Ok(())
+    }
+
+    /// Stops a job silently; true if there was one.
+    pub fn stop(&self, kind: Kind, id: &str) -> bool {
+        let ended = self.table.borrow_mut().stop(now(), kind, id);
+        match ended {
+            Some(e) => {
+                self.log(&e.id, "stopped");
+                settle_stopped(e);
+                true
+            }
+            None => false,
         }
     }
 
-    fn find(&self, kind: Kind, id: &str) -> Option<usize> {
-        self.jobs.iter().position(|e| e.kind == kind && e.id == id)
-    }
-
-    /// Where the job of that generation is (generations are unique within a
-    /// manager, so ids need not be compared).
-    fn index(&self, generation: u32) -> Option<usize> {
-        self.jobs.iter().position(|e| e.generation == generation)
-    }
-
-    fn entry(&mut self, generation: u32) -> Option<&mut Entry> {
-        self.jobs.iter_mut().find(|e| e.generation == generation)
+    pub fn stop_all(&self) {
+        let all = self.table.borrow_mut().stop_all(now());
+        let timer = self.timer.borrow_mut().take();
+        drop(timer);
+        for e in all {
+            settle_stopped(e);
+        }
     }
 
     pub fn is_active(&self, kind: Kind, id: &str) -> bool {
-        self.find(kind, id).is_some()
+        self.table.borrow().find(kind, id).is_some()
     }
 
     pub fn active_count(&self) -> usize {
-        self.jobs.len()
+        self.table.borrow().len()
     }
 
-    pub fn metrics(&self) -> Metrics {
-        self.metrics.clone()
-    }
-
-    /// Progress of every job, as plain data (JS objects are built after the
-    /// borrow ends).
-    pub fn statuses(&self) -> Vec<(String, Progress)> {
+    /// Progress of every running job, as page objects (built after the
+    /// borrow, though building them runs no user code).
+    pub fn statuses(&self) -> Vec<JsValue> {
         let t = now();
-        self.jobs
-            .iter()
-            .map(|e| (e.id.clone(), e.job.progress(t)))
+        let list: Vec<(Kind, String, Progress)> = self
+            .table
+            .borrow()
+            .statuses(t)
+            .into_iter()
+            .map(|(kind, id, p)| (kind, id.to_owned(), p))
+            .collect();
+        list.iter()
+            .map(|(kind, id, p)| progress_js(*kind, id, p))
             .collect()
     }
 
-    fn url(&self, kind: Kind, id: &str) -> String {
+    pub fn metrics(&self) -> MetricsReport {
+        self.table.borrow().metrics().report()
+    }
+
+    fn log(&self, id: &str, what: &str) {
+        if self.settings.debug {
+            console_log("smart-polling", id, what);
+        }
+    }
+
+    /// Arms the one timer for the table's next wake, unless it is armed
+    /// earlier already (an early fire only finds nothing due).
+    fn rearm(self: &Rc<Self>) {
+        let next = self.table.borrow_mut().next_wake();
+        let Some(at) = next else {
+            let old = self.timer.borrow_mut().take();
+            drop(old);
+            return;
+        };
+        if matches!(&*self.timer.borrow(), Some((armed, _)) if *armed <= at) {
+            return;
+        }
+        // setTimeout wraps delays above 2^31-1 ms to "at once": clamp, and
+        // let the table re-arm when it wakes early.
+        let delay = at.saturating_sub(now()).min(i32::MAX as u64) as u32;
+        let me = self.clone();
+        let timeout = Timeout::new(delay, move || me.on_timer());
+        let old = self.timer.borrow_mut().replace((at, timeout));
+        drop(old);
+    }
+
+    fn on_timer(self: &Rc<Self>) {
+        // This timeout has fired: forget it (dropped after this turn).
+        let fired = self.timer.borrow_mut().take();
+        let more = self.table.borrow_mut().on_timer(now());
+        self.settle();
+        if more {
+            self.rearm();
+        }
+        drop(fired);
+    }
+
+    /// Executes every queued step, then re-arms the timer.
+    fn settle(self: &Rc<Self>) {
+        if self.draining.replace(true) {
+            return; // the running loop will take the new steps in order
+        }
+        loop {
+            let step = self.table.borrow_mut().poll();
+            match step {
+                Some(Step::Act { job, action }) => self.act(job, action),
+                Some(Step::Finished(ended)) => self.finish(ended),
+                None => break,
+            }
+        }
+        self.draining.set(false);
+        self.rearm();
+    }
+
+    /// Puts a resource into the job's entry; the old one (or the new one, if
+    /// the job is gone) is dropped after the borrow.
+    fn put<T>(&self, job: JobId, slot: fn(&mut Resources) -> &mut T, value: T) {
+        let old = match self.table.borrow_mut().resources(job) {
+            Some(r) => std::mem::replace(slot(r), value),
+            None => value,
+        };
+        drop(old);
+    }
+
+    fn url(&self, job: JobId) -> Option<(Kind, String)> {
+        let table = self.table.borrow();
+        let (kind, id) = table.key(job)?;
         let template = match kind {
             Kind::File => &self.settings.file_url,
             Kind::Project => &self.settings.project_url,
         };
-        fill(template, id)
+        Some((kind, template.replacen("{id}", id, 1)))
     }
-}
 
-/// Starts a job, or adds the subscriber to the running job with that id.
-pub fn start(
-    shared: &Shared,
-    kind: Kind,
-    id: &str,
-    sub: Subscriber,
-    overrides: &JobOptions,
-) -> Result<(), PollError> {
-    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-    let (wake, generation) = {
-        let mut inner = shared.get();
-        if let Some(i) = inner.find(kind, id) {
-            if let Some(e) = inner.jobs.get_mut(i) {
-                e.subscribers.push(sub);
+    fn act(self: &Rc<Self>, job: JobId, action: Action) {
+        if self.settings.debug {
+            let id = self.table.borrow().key(job).map(|(_, id)| id.to_owned());
+            self.log(&id.unwrap_or_default(), action_name(&action));
+        }
+        match action {
+            Action::SendRequest => {
+                let Some((kind, url)) = self.url(job) else {
+                    return;
+                };
+                let weak = Rc::downgrade(self);
+                let request = InFlight::send(&url, move |r| on_fetched(&weak, job, kind, r));
+                self.put(job, |r| &mut r.request, Some(request));
             }
-            return Ok(());
-        }
-        let mut cfg = overrides.config(&inner.settings.defaults)?;
-        let valid = crate::core::error::validate_id(id);
-        if !overrides.has_seed() && !inner.settings.defaults.has_seed() {
-            cfg.seed = seed;
-        }
-        let streams = inner.jobs.iter().filter(|e| e.job.holds_stream()).count();
-        cfg.use_stream = cfg.use_stream
-            && kind == Kind::File
-            && inner.settings.events_url.is_some()
-            && streams < inner.settings.max_streams as usize;
-        cfg.use_stream &= valid.is_ok();
-        let mut job = Job::new(cfg);
-        if let Err(e) = valid {
-            job.reject(e);
-        }
-        job.set_expected_duration(inner.metrics.average_completion_time());
-        inner.next_generation = inner.next_generation.wrapping_add(1);
-        let generation = inner.next_generation;
-        let weak = Rc::downgrade(shared);
-        let owner = id.to_owned();
-        let wake: Wake = Rc::new(move |ev| {
-            if let Some(shared) = weak.upgrade() {
-                on_event(&shared, &owner, generation, ev);
+            Action::CancelRequest => self.put(job, |r| &mut r.request, None),
+            Action::OpenStream => {
+                let url = {
+                    let table = self.table.borrow();
+                    let id = table.key(job).map(|(_, id)| id);
+                    self.settings
+                        .events_url
+                        .as_deref()
+                        .zip(id)
+                        .map(|(t, id)| t.replacen("{id}", id, 1))
+                };
+                let weak = Rc::downgrade(self);
+                let stream = EventStream::open(url.as_deref(), move |ev| on_stream(&weak, job, ev));
+                self.put(job, |r| &mut r.stream, Some(stream));
             }
-        });
-        inner.jobs.push(Entry {
-            id: id.to_owned(),
-            kind,
-            generation,
-            job,
-            subscribers: vec![sub],
-            timer: None,
-            request: None,
-            stream: None,
-            wake: wake.clone(),
-            last_record: JsValue::UNDEFINED,
-            busy: false,
-        });
-        (wake, generation)
-    };
-    // Start from a timer: no callback ever runs inside `startPolling`.
-    let timer = timer::arm(now(), wake, Event::Start);
-    drop(put(shared, generation, |e| &mut e.timer, Some(timer)));
-    Ok(())
-}
-
-fn on_event(shared: &Shared, id: &str, generation: u32, ev: Event) {
-    match ev {
-        Event::Start => dispatch(shared, id, generation, Input::Start, None),
-        Event::Timer => dispatch(shared, id, generation, Input::Timer, None),
-        Event::Fetched(r) => on_fetched(shared, id, generation, r),
-        Event::Stream(s) => on_stream(shared, id, generation, s),
+            Action::CloseStream => self.put(job, |r| &mut r.stream, None),
+            Action::Update => {
+                let record = self.table.borrow_mut().resources(job).map(|r| {
+                    r.last = r.current.clone();
+                    r.current.clone()
+                });
+                if let Some(record) = record {
+                    self.notify(job, &Note::Update(&record));
+                }
+            }
+            Action::Progress(p) => {
+                let report = match self.table.borrow().key(job) {
+                    Some((kind, id)) => progress_js(kind, id, &p),
+                    None => return,
+                };
+                self.notify(job, &Note::Progress(&report));
+            }
+            Action::Retry { error, delay } => {
+                let attempt = self
+                    .table
+                    .borrow()
+                    .job(job)
+                    .map_or(0, |j| j.progress(0).attempt);
+                let report = to_js(&error.report(attempt));
+                self.notify(job, &Note::Retry(&report, delay));
+            }
+            // The table keeps the timer and turns terminal actions into
+            // `Finished`.
+            Action::ArmTimer { .. } | Action::Complete { .. } | Action::Fail(_) => {}
+        }
     }
-}
 
-/// Tells every job that conditions improved (see `Input::Nudge`).
-pub fn nudge_all(shared: &Shared) {
-    let jobs: Vec<(String, u32)> = shared
-        .get()
-        .jobs
-        .iter()
-        .map(|e| (e.id.clone(), e.generation))
-        .collect();
-    for (id, generation) in jobs {
-        dispatch(shared, &id, generation, Input::Nudge, None);
-    }
-}
-
-/// Stops a job silently; true if there was one.
-pub fn stop(shared: &Shared, kind: Kind, id: &str) -> bool {
-    let (entry, debug) = {
-        let mut inner = shared.get();
-        let Some(i) = inner.find(kind, id) else {
-            return false;
+    /// Tells each subscriber, stopping as soon as a callback stopped the job.
+    fn notify(&self, job: JobId, note: &Note) {
+        let subscribers = match self.table.borrow().subscribers(job) {
+            Some(s) => s.to_vec(),
+            None => return,
         };
-        (inner.jobs.swap_remove(i), inner.settings.debug)
-    };
-    if debug {
-        console_log("smart-polling", id, "stopped");
+        for s in &subscribers {
+            if !self.table.borrow().contains(job) {
+                return;
+            }
+            s.notify(note);
+        }
     }
-    settle_stopped(entry);
-    true
+
+    /// A finished job: already out of the table (metrics recorded); its
+    /// resources go, then every subscriber hears the outcome once.
+    fn finish(&self, ended: Ended<Subscriber, Resources>) {
+        let Ended {
+            kind,
+            id,
+            result,
+            progress,
+            outcome,
+            subscribers,
+            resources,
+            ..
+        } = ended;
+        let Resources {
+            request,
+            stream,
+            current,
+            last,
+        } = resources;
+        drop((request, stream));
+        self.log(
+            &id,
+            result.as_ref().map_or_else(|e| e.kind(), |_| "complete"),
+        );
+        let attempts = progress.attempt;
+        let (duration, channel) =
+            outcome.map_or((0, Channel::Polling), |o| (o.duration, o.channel));
+        match result {
+            Ok(url) => {
+                let record = if current.is_undefined() {
+                    with_url(kind, &id, &last, url.as_deref())
+                } else {
+                    current
+                };
+                let result = result_report(Ok(&record), attempts, duration, channel);
+                for s in &subscribers {
+                    s.notify(&Note::Complete(&record, &result));
+                }
+            }
+            Err(e) => {
+                let err = to_js(&e.report(attempts));
+                let result = result_report(Err(e), attempts, duration, channel);
+                for s in &subscribers {
+                    s.notify(&Note::Error(&err, &result));
+                }
+            }
+        }
+    }
+
+    /// Feeds a job one input with the record it carries, then runs its steps.
+    fn deliver(self: &Rc<Self>, job: JobId, input: Input, record: Option<JsValue>) {
+        {
+            let mut table = self.table.borrow_mut();
+            if let Some(r) = table.resources(job) {
+                r.current = record.unwrap_or(JsValue::UNDEFINED);
+            }
+            table.handle(now(), job, input);
+        }
+        self.settle();
+    }
 }
 
-pub fn stop_all(shared: &Shared) {
-    let all = core::mem::take(&mut shared.get().jobs);
-    for entry in all {
-        settle_stopped(entry);
-    }
-}
-
-/// A stopped job: its resources are released (after the borrow: Drop runs
-/// JS), callbacks hear nothing more, and promises resolve as "stopped" so no
-/// `await` hangs forever.
-fn settle_stopped(entry: Entry) {
-    let Entry {
-        mut job,
+/// A stopped job: its resources are released (after the table's borrow:
+/// `Drop` runs JS), callbacks hear nothing more, and promises resolve as
+/// "stopped" so no `await` hangs forever.
+fn settle_stopped(ended: Ended<Subscriber, Resources>) {
+    let Ended {
+        progress,
         subscribers,
-        timer,
-        request,
-        stream,
+        resources,
         ..
-    } = entry;
-    let t = now();
-    job.handle(t, Input::Stop);
-    drop((timer, request, stream));
-    let p = job.progress(t);
-    let err = error_object(PollError::Stopped, p.attempt);
-    let result = result_object(
-        &Err((PollError::Stopped, &err)),
-        p.attempt,
-        p.elapsed_time,
-        p.channel,
+    } = ended;
+    drop(resources);
+    let result = result_report(
+        Err(PollError::Stopped),
+        progress.attempt,
+        progress.elapsed_time,
+        progress.channel,
     );
     for s in &subscribers {
         if let Some(resolve) = &s.resolve {
@@ -353,34 +530,98 @@ fn settle_stopped(entry: Entry) {
     }
 }
 
-/// Feeds one input to a job and executes what it asks for.
-fn dispatch(shared: &Shared, id: &str, generation: u32, input: Input, current: Option<JsValue>) {
-    let t = now();
-    match shared.get().entry(generation) {
-        Some(e) if e.busy && matches!(input, Input::Nudge) => return,
-        Some(e) => {
-            e.busy = true;
-            e.job.handle(t, input);
-        }
-        None => return,
+/// The record to hand `onComplete` when the stream sent only a url.
+fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
+    let record = Object::new();
+    if last.is_object() {
+        Object::assign(&record, last.unchecked_ref());
+    } else {
+        let key = if kind == Kind::File {
+            "id"
+        } else {
+            "projectId"
+        };
+        let _ = Reflect::set(&record, &key.into(), &id.into());
     }
-    // One action at a time, the borrow released before each runs; a
-    // callback that stops the job ends the loop.
-    while let Some(action) = next_action(shared, generation) {
-        if !execute(shared, id, generation, t, action, current.as_ref()) {
-            break;
-        }
+    if let Some(u) = url {
+        let _ = Reflect::set(&record, &"url".into(), &u.into());
     }
-    if let Some(e) = shared.get().entry(generation) {
-        e.busy = false;
+    record.into()
+}
+
+fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, ()>) {
+    let Some(me) = weak.upgrade() else {
+        return;
+    };
+    let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
+        return;
+    };
+    let (input, record) = match r {
+        Err(()) => (Input::RequestFailed(PollError::Network), None),
+        Ok(Fetched {
+            body: Some(text), ..
+        }) => read_body(kind, media, &text),
+        Ok(f) => {
+            let wall = f
+                .date
+                .as_deref()
+                .and_then(parse_http_date)
+                .unwrap_or_else(|| js_sys::Date::now() as u64);
+            let retry_after = f
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, wall));
+            let reply = Reply::Status {
+                status: f.status,
+                retry_after,
+            };
+            (Input::Response(reply), None)
+        }
+    };
+    me.deliver(job, input, record);
+}
+
+fn read_body(
+    kind: Kind,
+    media: crate::core::config::Media,
+    text: &str,
+) -> (Input, Option<JsValue>) {
+    let unreadable = (Input::Response(Reply::Unreadable), None);
+    let Ok(value) = js_sys::JSON::parse(text) else {
+        return unreadable;
+    };
+    let state = match kind {
+        Kind::File => file_view(&value).map(|v| crate::core::record::read_file(&v, media)),
+        Kind::Project => project_view(&value).map(|v| crate::core::record::read_project(&v, media)),
+    };
+    match state {
+        Some(state) => {
+            let reply = Reply::Record {
+                state,
+                fingerprint: fingerprint(text),
+            };
+            (Input::Response(reply), Some(value))
+        }
+        None => unreadable,
     }
 }
 
-fn next_action(shared: &Shared, generation: u32) -> Option<Action> {
-    shared
-        .get()
-        .entry(generation)
-        .and_then(|e| e.job.poll_action())
+fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
+    let Some(me) = weak.upgrade() else {
+        return;
+    };
+    let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
+        return;
+    };
+    let (input, record) = match ev {
+        SseEvent::Open => (Input::StreamOpened, None),
+        SseEvent::Error => (Input::StreamFailed, None),
+        SseEvent::Message(raw) => {
+            let (event, record) = stream_message(&raw, media);
+            (Input::StreamMessage(event), record)
+        }
+    };
+    me.deliver(job, input, record);
 }
 
 fn action_name(a: &Action) -> &'static str {
@@ -396,350 +637,4 @@ fn action_name(a: &Action) -> &'static str {
         Action::Complete { .. } => "complete",
         Action::Fail(e) => e.kind(),
     }
-}
-
-/// Executes one action; false once the job is gone (stopped from a callback,
-/// or finished).
-fn execute(
-    shared: &Shared,
-    id: &str,
-    generation: u32,
-    t: u64,
-    action: Action,
-    current: Option<&JsValue>,
-) -> bool {
-    let (kind, wake, subscribers, debug) = {
-        let mut inner = shared.get();
-        let debug = inner.settings.debug;
-        let Some(e) = inner.entry(generation) else {
-            return false;
-        };
-        (e.kind, e.wake.clone(), e.subscribers.clone(), debug)
-    };
-    if debug {
-        console_log("smart-polling", id, action_name(&action));
-    }
-    let notify = |note: Note| {
-        for s in &subscribers {
-            // A callback may have stopped the job: stay silent from then on.
-            if !alive(shared, generation) {
-                return;
-            }
-            s.notify(&note);
-        }
-    };
-    match action {
-        Action::SendRequest => {
-            let url = {
-                let mut inner = shared.get();
-                inner.metrics.count_request();
-                inner.url(kind, id)
-            };
-            let request = InFlight::send(&url, wake);
-            drop(put(shared, generation, |e| &mut e.request, Some(request)));
-        }
-        Action::CancelRequest => {
-            let request = take(shared, generation, |e| e.request.take());
-            drop(request);
-        }
-        Action::ArmTimer { at } => {
-            let timer = timer::arm(at, wake, Event::Timer);
-            drop(put(shared, generation, |e| &mut e.timer, Some(timer)));
-        }
-        Action::OpenStream => {
-            let url = shared
-                .get()
-                .settings
-                .events_url
-                .as_deref()
-                .map(|t| fill(t, id));
-            let stream = EventStream::open(url.as_deref(), wake);
-            drop(put(shared, generation, |e| &mut e.stream, Some(stream)));
-        }
-        Action::CloseStream => {
-            let stream = take(shared, generation, |e| e.stream.take());
-            drop(stream);
-        }
-        Action::Update => {
-            let record = current.cloned().unwrap_or(JsValue::UNDEFINED);
-            drop(put(
-                shared,
-                generation,
-                |e| &mut e.last_record,
-                record.clone(),
-            ));
-            notify(Note::Update(&record));
-        }
-        Action::Progress(p) => notify(Note::Progress(&progress_object(id, &p))),
-        Action::Retry { error, delay } => {
-            let attempt = progress_of(shared, generation, t).map_or(0, |p| p.attempt);
-            notify(Note::Retry(&error_object(error, attempt), delay));
-        }
-        Action::Complete { url } => finish(shared, id, generation, Ok(url), current),
-        Action::Fail(e) => finish(shared, id, generation, Err(e), current),
-    }
-    alive(shared, generation)
-}
-
-fn alive(shared: &Shared, generation: u32) -> bool {
-    shared.get().entry(generation).is_some()
-}
-
-/// Puts `value` into a slot of the job's entry and hands back what must be
-/// dropped (the old value, or `value` if the job is gone): the caller drops
-/// it after the borrow has ended, since dropping a resource runs JS.
-fn put<T>(shared: &Shared, generation: u32, slot: fn(&mut Entry) -> &mut T, value: T) -> T {
-    match shared.get().entry(generation) {
-        Some(e) => core::mem::replace(slot(e), value),
-        None => value,
-    }
-}
-
-fn take<T>(shared: &Shared, generation: u32, f: impl FnOnce(&mut Entry) -> Option<T>) -> Option<T> {
-    shared.get().entry(generation).and_then(f)
-}
-
-fn progress_of(shared: &Shared, generation: u32, t: u64) -> Option<Progress> {
-    shared.get().entry(generation).map(|e| e.job.progress(t))
-}
-
-/// The url for an id: the template with its `{id}` replaced (byte search:
-/// no string-pattern machinery in the wasm).
-pub fn fill(template: &str, id: &str) -> String {
-    let mut out = String::new();
-    match find_id(template) {
-        Some(i) => {
-            // "{id}" is ASCII, so both cuts are on char boundaries.
-            out.push_str(template.get(..i).unwrap_or_default());
-            out.push_str(id);
-            out.push_str(template.get(i + 4..).unwrap_or_default());
-        }
-        None => out.push_str(template),
-    }
-    out
-}
-
-/// Where `{id}` stands in a url template.
-pub fn find_id(template: &str) -> Option<usize> {
-    template.as_bytes().windows(4).position(|w| w == b"{id}")
-}
-
-/// Removes the finished job, records it, then tells every subscriber once.
-fn finish(
-    shared: &Shared,
-    id: &str,
-    generation: u32,
-    result: Result<Option<String>, PollError>,
-    current: Option<&JsValue>,
-) {
-    let entry = {
-        let mut inner = shared.get();
-        let Some(i) = inner.index(generation) else {
-            return;
-        };
-        let entry = inner.jobs.swap_remove(i);
-        if let Some(o) = entry.job.outcome() {
-            inner.metrics.record(&o);
-        }
-        entry
-    };
-    let Entry {
-        job,
-        subscribers,
-        last_record,
-        timer,
-        request,
-        stream,
-        ..
-    } = entry;
-    drop((timer, request, stream));
-    let (attempts, duration, channel) = job.outcome().map_or((0, 0, Channel::Polling), |o| {
-        (o.attempts, o.duration, o.channel)
-    });
-    match result {
-        Ok(url) => {
-            let record = match current {
-                Some(r) => r.clone(),
-                None => with_url(id, &last_record, url.as_deref()),
-            };
-            let result = result_object(&Ok(&record), attempts, duration, channel);
-            for s in &subscribers {
-                s.notify(&Note::Complete(&record, &result));
-            }
-        }
-        Err(e) => {
-            let err = error_object(e, attempts);
-            let result = result_object(&Err((e, &err)), attempts, duration, channel);
-            for s in &subscribers {
-                s.notify(&Note::Error(&err, &result));
-            }
-        }
-    }
-}
-
-/// The record to hand `onComplete` when the stream sent only a url.
-fn with_url(id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
-    let record = object();
-    if last.is_object() {
-        Object::assign(&record, last.unchecked_ref());
-    } else {
-        set(&record, "id", id);
-    }
-    if let Some(u) = url {
-        set(&record, "url", u);
-    }
-    record.into()
-}
-
-fn on_fetched(shared: &Shared, id: &str, generation: u32, r: Result<Fetched, ()>) {
-    let Some((kind, media)) = shared
-        .get()
-        .entry(generation)
-        .map(|e| (e.kind, e.job.config().media))
-    else {
-        return;
-    };
-    let (input, current) = match r {
-        Err(()) => (Input::RequestFailed(PollError::Network), None),
-        Ok(Fetched {
-            body: Some(text), ..
-        }) => read_body(kind, media, &text),
-        Ok(f) => {
-            let wall = f
-                .date
-                .as_deref()
-                .and_then(parse_http_date)
-                .unwrap_or_else(wall_clock);
-            let retry_after = f
-                .retry_after
-                .as_deref()
-                .and_then(|v| parse_retry_after(v, wall));
-            let reply = Reply::Status {
-                status: f.status,
-                retry_after,
-            };
-            (Input::Response(reply), None)
-        }
-    };
-    dispatch(shared, id, generation, input, current);
-}
-
-fn read_body(kind: Kind, media: Media, text: &str) -> (Input, Option<JsValue>) {
-    let Ok(value) = JSON::parse(text) else {
-        return (Input::Response(Reply::Unreadable), None);
-    };
-    let view = Js(value);
-    let state = match kind {
-        Kind::File => read_file(&view, media),
-        Kind::Project => read_project(&view, media),
-    };
-    match state {
-        Ok(state) => {
-            let reply = Reply::Record {
-                state,
-                fingerprint: fingerprint(text),
-            };
-            (Input::Response(reply), Some(view.0))
-        }
-        Err(_) => (Input::Response(Reply::Unreadable), None),
-    }
-}
-
-fn on_stream(shared: &Shared, id: &str, generation: u32, ev: SseEvent) {
-    let Some(media) = shared.get().entry(generation).map(|e| e.job.config().media) else {
-        return;
-    };
-    let (input, current) = match ev {
-        SseEvent::Open => (Input::StreamOpened, None),
-        SseEvent::Error => (Input::StreamFailed, None),
-        SseEvent::Message(raw) => {
-            let parsed = JSON::parse(&raw).ok().map(Js);
-            let event = read_message(parsed.as_ref(), &raw, media);
-            // A `file` message carries the record for onUpdate/onComplete.
-            let record = parsed.and_then(|m| m.get("object")).map(|o| o.0);
-            let current = match event {
-                crate::core::stream::StreamEvent::File { .. } => record,
-                _ => None,
-            };
-            (Input::StreamMessage(event), current)
-        }
-    };
-    dispatch(shared, id, generation, input, current);
-}
-
-pub fn progress_object(id: &str, p: &Progress) -> JsValue {
-    let o = object();
-    set(&o, "fileId", id);
-    set(&o, "attempt", p.attempt);
-    set(&o, "maxAttempts", p.max_attempts);
-    set(&o, "nextPollIn", p.next_poll_in.unwrap_or(0) as f64);
-    set(&o, "elapsedTime", p.elapsed_time as f64);
-    if let Some(eta) = p.estimated_time_remaining {
-        set(&o, "estimatedTimeRemaining", eta as f64);
-    }
-    set(&o, "channel", p.channel.as_str());
-    if let Some(pc) = p.progress {
-        set(&o, "progress", pc);
-    }
-    o.into()
-}
-
-pub fn error_object(e: PollError, attempt: u32) -> JsValue {
-    let o = object();
-    set(&o, "kind", e.kind());
-    set(&o, "message", e.message());
-    if let Some(s) = e.status() {
-        set(&o, "status", s);
-    }
-    set(&o, "attempt", attempt);
-    set(&o, "retryable", e.retryable());
-    o.into()
-}
-
-fn result_object(
-    r: &Result<&JsValue, (PollError, &JsValue)>,
-    attempts: u32,
-    duration: u64,
-    channel: Channel,
-) -> JsValue {
-    let o = object();
-    set(&o, "success", r.is_ok());
-    let method = match r {
-        Ok(data) => {
-            set(&o, "data", *data);
-            "success"
-        }
-        Err((e, err)) => {
-            set(&o, "error", *err);
-            match e {
-                PollError::Timeout | PollError::MaxAttempts => "timeout",
-                PollError::RateLimited => "rate_limited",
-                _ => "error",
-            }
-        }
-    };
-    set(&o, "attempts", attempts);
-    set(&o, "duration", duration as f64);
-    set(&o, "method", method);
-    set(&o, "channel", channel.as_str());
-    o.into()
-}
-
-pub fn metrics_object(m: &Metrics) -> JsValue {
-    let o = object();
-    set(
-        &o,
-        "averageCompletionTime",
-        m.average_completion_time().unwrap_or(0) as f64,
-    );
-    set(&o, "successRate", m.success_rate());
-    let dist = object();
-    for (kind, n) in m.error_distribution() {
-        set(&dist, kind, *n);
-    }
-    set(&o, "errorDistribution", &*dist);
-    set(&o, "averageAttempts", m.average_attempts());
-    set(&o, "totalRequests", m.total_requests() as f64);
-    set(&o, "completedJobs", m.finished());
-    o.into()
 }

@@ -3,19 +3,11 @@
 //! minute) and the browser coming back online. Each listener is owned by a
 //! handle whose `Drop` removes it.
 
-use alloc::rc::Rc;
-use alloc::vec::Vec;
+use std::rc::Rc;
+
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
-
-use super::js::get;
-
-#[wasm_bindgen]
-extern "C" {
-    // `window` in a page, `self` in a worker (which has no `document`).
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL: JsValue;
-}
 
 pub struct Listener {
     target: EventTarget,
@@ -31,10 +23,15 @@ impl Drop for Listener {
     }
 }
 
+fn field(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// Calls `nudge` when the page comes back online or becomes visible.
 pub fn watch(nudge: Rc<dyn Fn()>) -> Vec<Listener> {
-    let global = GLOBAL.with(JsValue::clone);
-    let document = get(&global, "document");
+    // `window` in a page, `self` in a worker (which has no `document`).
+    let global: JsValue = js_sys::global().into();
+    let document = field(&global, "document");
     let mut listeners = Vec::new();
     for (target, kind) in [(global, "online"), (document, "visibilitychange")] {
         let Ok(target) = target.dyn_into::<EventTarget>() else {
@@ -45,7 +42,7 @@ pub fn watch(nudge: Rc<dyn Fn()>) -> Vec<Listener> {
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             // Coming online always counts; a visibility change only to visible.
             if kind == "online"
-                || get(&doc, "visibilityState").as_string().as_deref() == Some("visible")
+                || field(&doc, "visibilityState").as_string().as_deref() == Some("visible")
             {
                 nudge();
             }

@@ -1,14 +1,10 @@
 //! The event stream, owned by an `EventStream` handle: dropping it detaches
 //! the handler and closes the connection.
 
-use alloc::string::String;
-
+use gloo_timers::callback::Timeout;
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventSource;
-
-use super::js::{get, now};
-use super::manager::{Event, Wake};
-use super::timer::{self, Timer};
 
 pub enum SseEvent {
     Open,
@@ -21,29 +17,33 @@ pub enum EventStream {
         source: EventSource,
         _handler: Closure<dyn FnMut(JsValue)>,
     },
-    /// The browser refused the url or has no EventSource: the job hears
+    /// The browser refused the url or has no `EventSource`: the job hears
     /// `Error` from a timer, outside the caller's stack.
-    Refused(#[allow(dead_code)] Timer),
+    Refused(#[allow(dead_code)] Timeout),
+}
+
+fn field(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 impl EventStream {
     /// `url` `None` (no events url) is refused like a url the browser rejects.
-    pub fn open(url: Option<&str>, wake: Wake) -> Self {
+    pub fn open(url: Option<&str>, on_event: impl Fn(SseEvent) + 'static) -> Self {
         let Some(Ok(source)) = url.map(EventSource::new) else {
-            return Self::Refused(timer::arm(now(), wake, Event::Stream(SseEvent::Error)));
+            return Self::Refused(Timeout::new(0, move || on_event(SseEvent::Error)));
         };
         // One handler for the three events, told apart by `type` (not by
         // class: EventSource polyfills send their own event objects).
         let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let ev = match get(&e, "type").as_string().as_deref() {
+            let ev = match field(&e, "type").as_string().as_deref() {
                 Some("message") => {
-                    SseEvent::Message(get(&e, "data").as_string().unwrap_or_default())
+                    SseEvent::Message(field(&e, "data").as_string().unwrap_or_default())
                 }
                 Some("open") => SseEvent::Open,
                 // EventSource would reconnect by itself; polling takes over.
                 _ => SseEvent::Error,
             };
-            wake(Event::Stream(ev));
+            on_event(ev);
         });
         let f = handler.as_ref().unchecked_ref();
         source.set_onopen(Some(f));

@@ -116,7 +116,15 @@ export function progressChannels(rec) {
   return [...new Set(rec.events.filter((e) => e.type === "progress").map((e) => e.value.channel))].join(",");
 }
 
-function fakeFetch(url, init) {
+// Called as the platform's fetch is: with a Request (as the manager does)
+// or a url and an init.
+function fakeFetch(input, init) {
+  let url = input;
+  if (typeof input !== "string") {
+    const u = new URL(input.url);
+    url = u.origin === location.origin ? u.pathname + u.search : input.url;
+    init = { signal: input.signal, ...init };
+  }
   state.requests.push({ url, t: performance.now() });
   const list = state.routes.get(url) || [{ status: 404 }];
   const spec = list.length > 1 ? list.shift() : list[0];
@@ -218,4 +226,22 @@ export function setVisibility(visible) {
   if (visible) delete document.visibilityState;
   else Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
   document.dispatchEvent(new Event("visibilitychange"));
+}
+
+/** Runs the garbage collector if the browser exposes it (Chromium with
+ * --js-flags=--expose-gc); false where it does not. */
+export function forceGc() {
+  if (typeof globalThis.gc !== "function") return false;
+  globalThis.gc();
+  return true;
+}
+
+/** A JS reference to a value that the test then forgets, so only the
+ * garbage collector decides its fate. */
+let held = null;
+export function hold(v) {
+  held = v;
+}
+export function release() {
+  held = null;
 }

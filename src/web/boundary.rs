@@ -1,0 +1,220 @@
+//! serde at the boundary between JS and Rust. Options are read with
+//! `serde_wasm_bindgen::from_value`; what the page receives is written with
+//! its JSON-compatible serializer (plain objects, never `Map`s).
+//!
+//! Two serde-wasm-bindgen facts shape this file: it only looks up the field
+//! names a struct declares, so unknown keys are found by comparing the
+//! object's own keys with serde's field lists; and its type errors do not
+//! name the field, so option fields are read leniently and validated by name
+//! (see [`Lenient`]).
+
+use js_sys::{Array, Object, RangeError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_wasm_bindgen::Serializer;
+use wasm_bindgen::prelude::*;
+
+use crate::core::config::Media;
+use crate::core::config::{field_names, Lenient, Options};
+use crate::core::error::PollError;
+use crate::core::record::{FileView, ProjectView};
+use crate::core::stream::{
+    MessageKind, MessageObject, ProgressView, ResultView, StreamEvent, TaskStatusView,
+};
+
+/// Plain objects for maps, `null` for unit: what `JSON.parse` would give.
+const JSON: Serializer = Serializer::json_compatible();
+
+/// A value for the page. Our report types always serialize.
+pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
+    v.serialize(&JSON).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Configuration mistakes are the caller's bug: a RangeError, as the
+/// platform throws for a bad argument.
+pub fn range_error(message: &str) -> JsValue {
+    RangeError::new(message).into()
+}
+
+pub fn config_error(e: PollError) -> JsValue {
+    range_error(e.message())
+}
+
+/// The manager's own options; the rest of `ManagerOptions` are job options.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct SettingsIn {
+    file_url: Option<Lenient<String>>,
+    project_url: Option<Lenient<String>>,
+    /// Kept as the raw value: `null` means "polling only", `undefined` the
+    /// default url (serde-wasm-bindgen reads both as `None`).
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    events_url: JsValue,
+    max_streams: Option<Lenient<f64>>,
+    debug: Option<Lenient<bool>>,
+}
+
+/// The validated manager-wide settings.
+pub struct Settings {
+    pub file_url: String,
+    pub project_url: String,
+    /// `None`: polling only.
+    pub events_url: Option<String>,
+    pub max_streams: u32,
+    pub debug: bool,
+    /// Defaults for every job of this manager.
+    pub defaults: Options,
+}
+
+const FILE_URL: &str = "/api/file/{id}";
+const PROJECT_URL: &str = "/api/project/{id}";
+const EVENTS_URL: &str = "/api/events/file.{id}";
+const MAX_STREAMS: u32 = 2;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            file_url: FILE_URL.into(),
+            project_url: PROJECT_URL.into(),
+            events_url: Some(EVENTS_URL.into()),
+            max_streams: MAX_STREAMS,
+            debug: false,
+            defaults: Options::default(),
+        }
+    }
+}
+
+/// Refuses any own key of `o` that none of `known` lists.
+fn check_keys(o: &JsValue, known: &[&[&str]]) -> Result<(), JsValue> {
+    for key in Object::keys(o.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.iter().any(|list| list.contains(&key.as_str())) {
+            return Err(range_error(&["unknown option \"", &key, "\""].concat()));
+        }
+    }
+    Ok(())
+}
+
+/// Reads an options object (absent: all defaults), refusing unknown keys.
+fn read<T: DeserializeOwned + Default>(o: &JsValue, known: &[&[&str]]) -> Result<T, JsValue> {
+    if o.is_undefined() || o.is_null() {
+        return Ok(T::default());
+    }
+    if !o.is_object() || Array::is_array(o) {
+        return Err(range_error("options must be an object"));
+    }
+    check_keys(o, known)?;
+    serde_wasm_bindgen::from_value(o.clone()).map_err(|_| range_error("options are unreadable"))
+}
+
+/// `new PollingManager(options)`.
+pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
+    let known = [field_names::<SettingsIn>(), field_names::<Options>()];
+    let s: SettingsIn = read(o, &known)?;
+    let defaults: Options = read(o, &known)?;
+    // Validate the job defaults now, so a bad one throws from the constructor.
+    defaults.config(&Options::default()).map_err(config_error)?;
+    let url = |v: Option<Lenient<String>>, default: &str, why: &str| match v {
+        None => Ok(default.to_owned()),
+        Some(Lenient::Valid(u)) if u.contains("{id}") => Ok(u),
+        Some(_) => Err(range_error(why)),
+    };
+    let events_url = if s.events_url.is_null() {
+        None
+    } else if s.events_url.is_undefined() {
+        Some(EVENTS_URL.to_owned())
+    } else {
+        let u = s.events_url.as_string().filter(|u| u.contains("{id}"));
+        Some(u.ok_or_else(|| range_error("eventsUrl must be null or a string containing {id}"))?)
+    };
+    let max_streams = match s.max_streams {
+        None => MAX_STREAMS,
+        Some(Lenient::Valid(n)) if (0.0..=64.0).contains(&n) && n.fract() == 0.0 => n as u32,
+        Some(_) => {
+            return Err(range_error(
+                "maxStreams must be a whole number from 0 to 64",
+            ))
+        }
+    };
+    let debug = match s.debug {
+        None => false,
+        Some(Lenient::Valid(b)) => b,
+        Some(Lenient::Invalid) => return Err(range_error("debug must be true or false")),
+    };
+    Ok(Settings {
+        file_url: url(
+            s.file_url,
+            FILE_URL,
+            "fileUrl must be a string containing {id}",
+        )?,
+        project_url: url(
+            s.project_url,
+            PROJECT_URL,
+            "projectUrl must be a string containing {id}",
+        )?,
+        events_url,
+        max_streams,
+        debug,
+        defaults,
+    })
+}
+
+/// The callbacks a Promise helper's options may carry besides job options.
+pub const POLL_CALLBACKS: &[&str] = &["onUpdate", "onProgress"];
+
+/// `startPolling`'s overrides, or a Promise helper's options (`extra` lists
+/// the callback names it also accepts).
+pub fn read_options(o: &JsValue, extra: &[&str]) -> Result<Options, JsValue> {
+    read(o, &[field_names::<Options>(), extra])
+}
+
+/// A plain JSON object (not an array) read into a view.
+fn view<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
+    if !v.is_object() || Array::is_array(v) {
+        return None;
+    }
+    serde_wasm_bindgen::from_value(v.clone()).ok()
+}
+
+pub fn file_view(v: &JsValue) -> Option<FileView> {
+    view(v)
+}
+
+pub fn project_view(v: &JsValue) -> Option<ProjectView> {
+    view(v)
+}
+
+/// A stream message's envelope: `{ type, object }`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: Option<Lenient<String>>,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    object: JsValue,
+}
+
+/// Reads one stream message; the `file` message's record comes back too,
+/// for `onUpdate` / `onComplete`.
+pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>) {
+    let parsed = js_sys::JSON::parse(raw).ok();
+    let envelope: Option<Envelope> = parsed.as_ref().and_then(view);
+    let (kind, object) = match envelope {
+        Some(Envelope {
+            kind: Some(Lenient::Valid(kind)),
+            object,
+        }) => (Some(kind), object),
+        _ => (None, JsValue::UNDEFINED),
+    };
+    let read = |kind: MessageKind| {
+        Some(match kind {
+            MessageKind::Progress => MessageObject::Progress(view::<ProgressView>(&object)?),
+            MessageKind::Result => MessageObject::Result(view::<ResultView>(&object)?),
+            MessageKind::File => MessageObject::File(view::<FileView>(&object)?),
+            MessageKind::Task => MessageObject::Task(view::<TaskStatusView>(&object)?),
+        })
+    };
+    let event = crate::core::stream::read_message(kind.as_deref(), read, raw, media);
+    let record = matches!(event, StreamEvent::File { .. }).then(|| object.clone());
+    (event, record)
+}
