@@ -15,9 +15,9 @@ export default defineConfig({
   plugins: [react()],
   resolve: {
     alias: {
-      // the wasm-pack output; its init() loads ./smart_polling_bg.wasm via
+      // the package entry (pkg/index.js over the wasm-pack output); init() loads ./smart_polling_bg.wasm via
       // new URL(..., import.meta.url), which Vite emits as an asset
-      "smart-polling": fileURLToPath(new URL("../pkg/smart_polling.js", import.meta.url)),
+      "smart-polling": fileURLToPath(new URL("../pkg/index.js", import.meta.url)),
       "@react": fileURLToPath(new URL("../react", import.meta.url)),
     },
     dedupe: ["react", "react-dom"],

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
-import { initSync, PollingManager } from "../../pkg/smart_polling.js";
+import { initSync, PollingManager } from "../../pkg/index.js";
 import { generate, getJson, sendJson, startServer } from "../../server/test-support.mjs";
 
 let api;
