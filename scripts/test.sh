@@ -13,19 +13,18 @@ step "format"
 cargo fmt --check
 step "clippy: core, tests, examples (native)"
 cargo clippy --all-targets -- -D warnings
-step "clippy: browser layer (wasm32; release is no_std, tests use std)"
-cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --tests --features std -- -D warnings
+step "clippy: browser layer and browser tests (wasm32)"
+cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
 step "native tests (core with a fake clock, property tests)"
 run cargo test
 step "release build of pkg/"
 npm run build
-step "the shipped package in Node (as built: short names, minified glue)"
-run node --test --test-reporter=tap tests/node/
-step "types: pkg/smart_polling.d.ts, react/usePolling.ts and the demo (tsc)"
+step "the shipped package in Node (pkg/index.js: polling, lifecycle, GC, churn)"
+run node --expose-gc --test --test-reporter=tap tests/node/
+step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc)"
 tsc -p .
-step "browser tests (Chromium and Firefox, headless)"
-run wasm-pack test --headless --chrome --firefox -- --test web --features std
+step "browser tests (Chromium and Firefox, headless; the shipping crate and features, debug profile)"
+run wasm-pack test --headless --chrome --firefox -- --test web
 if [ -d e2e ]; then
   step "demo build and end-to-end tests (demo server + Chromium)"
   npm run build:www

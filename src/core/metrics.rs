@@ -2,8 +2,6 @@
 //! the serde shapes the page receives (`onProgress`, `getPollingStatus`,
 //! `metrics()`).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::error::PollError;
@@ -92,8 +90,9 @@ pub struct MetricsReport {
     pub average_completion_time: u64,
     /// 0 to 1 over finished jobs.
     pub success_rate: f64,
-    /// Terminal errors by kind.
-    pub error_distribution: BTreeMap<&'static str, u32>,
+    /// Terminal errors by kind: an object `{ kind: count }`.
+    #[serde(serialize_with = "as_map")]
+    pub error_distribution: Vec<(&'static str, u32)>,
     pub average_attempts: f64,
     /// Requests sent, by finished and running jobs.
     pub total_requests: u64,
@@ -101,6 +100,10 @@ pub struct MetricsReport {
     pub completed_jobs: u32,
     /// Jobs that ended with an error (a stop is neither).
     pub failed_jobs: u32,
+}
+
+fn as_map<S: serde::Serializer>(pairs: &[(&'static str, u32)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
 /// How a finished job ended.
@@ -176,7 +179,7 @@ impl Metrics {
         MetricsReport {
             average_completion_time: self.average_completion_time().unwrap_or(0),
             success_rate: self.success_rate(),
-            error_distribution: self.errors.iter().copied().collect(),
+            error_distribution: self.errors.clone(),
             average_attempts: self.average_attempts(),
             total_requests: self.requests,
             completed_jobs: self.succeeded,

@@ -46,40 +46,32 @@ impl MessageKind {
     }
 }
 
-/// `render_progress`'s object.
+/// The `object` of a `render_progress`, `render_result` or `task_status`
+/// message: one view for the three (fewer readers in the wasm); each type
+/// reads its own fields.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ProgressView {
+pub struct EventView {
+    /// `render_progress`: percent done.
     pub progress: Option<Lenient<f64>>,
-}
-
-/// `render_result`'s object: the url under either name.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ResultView {
+    /// `render_result`: the url under either name.
     pub url: Option<Lenient<String>>,
     pub file_url: Option<Lenient<String>>,
-}
-
-/// `task_status`'s object.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TaskStatusView {
+    /// `task_status`.
     pub status: Option<Lenient<String>>,
 }
 
 /// The `object` of a message, read into the view its type calls for.
 #[derive(Clone, Debug)]
 pub enum MessageObject {
-    Progress(ProgressView),
-    Result(ResultView),
+    Event(EventView),
     File(FileView),
-    Task(TaskStatusView),
 }
 
 /// Reads one message. `kind` is the envelope's `type` (`None` when the text
 /// was not a JSON object with a string `type`); `object` reads the envelope's
-/// `object` for that kind (`None` when it is missing or of the wrong shape);
+/// `object` for that kind, a `FileView` for `file` and an `EventView` for
+/// the rest (`None` when it is missing or of the wrong shape);
 /// `raw` fingerprints `file` records.
 pub fn read_message(
     kind: Option<&str>,
@@ -97,25 +89,31 @@ pub fn read_message(
         Some(Lenient::Valid(s)) if !s.is_empty() => Some(s),
         _ => None,
     };
-    match object(kind) {
-        None => StreamEvent::Garbage,
-        Some(MessageObject::Progress(p)) => match p.progress {
+    let event = match object(kind) {
+        None => return StreamEvent::Garbage,
+        Some(MessageObject::File(f)) => {
+            return StreamEvent::File {
+                state: read_file(&f, media),
+                fingerprint: fingerprint(raw),
+            }
+        }
+        Some(MessageObject::Event(e)) => e,
+    };
+    match kind {
+        MessageKind::Progress => match event.progress {
             Some(Lenient::Valid(p)) if p.is_finite() => {
                 StreamEvent::Progress(p.clamp(0.0, 100.0) as u8)
             }
             _ => StreamEvent::Garbage,
         },
-        Some(MessageObject::Result(r)) => match text(r.url).or_else(|| text(r.file_url)) {
+        MessageKind::Result => match text(event.url).or_else(|| text(event.file_url)) {
             Some(url) => StreamEvent::Result(url),
             None => StreamEvent::Garbage,
         },
-        Some(MessageObject::File(f)) => StreamEvent::File {
-            state: read_file(&f, media),
-            fingerprint: fingerprint(raw),
-        },
-        Some(MessageObject::Task(t)) => match text(t.status) {
+        MessageKind::Task => match text(event.status) {
             Some(s) => StreamEvent::Task(TaskStatus::parse(&s)),
             None => StreamEvent::Garbage,
         },
+        MessageKind::File => StreamEvent::Garbage,
     }
 }

@@ -12,7 +12,7 @@
 //! tests natively with a fake clock.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use super::config::Config;
 use super::error::{validate_id, PollError};
@@ -20,7 +20,7 @@ use super::job::{Action, Input, Job};
 use super::metrics::{Metrics, Outcome, Progress};
 
 /// What a job watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     File,
     Project,
@@ -72,8 +72,9 @@ pub struct Ended<S, R> {
 pub const TURN: usize = 256;
 
 pub struct Table<S, R> {
-    entries: HashMap<JobId, Entry<S, R>>,
-    by_key: HashMap<(Kind, String), JobId>,
+    /// Ordered by id, so oldest first (and no hashing code in the wasm).
+    entries: BTreeMap<JobId, Entry<S, R>>,
+    by_key: BTreeMap<(Kind, String), JobId>,
     next_id: u32,
     wakes: BinaryHeap<Reverse<(u64, JobId)>>,
     queue: VecDeque<(JobId, Action)>,
@@ -85,8 +86,8 @@ pub struct Table<S, R> {
 impl<S: Clone, R: Default> Table<S, R> {
     pub fn new(max_streams: u32) -> Self {
         Self {
-            entries: HashMap::new(),
-            by_key: HashMap::new(),
+            entries: BTreeMap::new(),
+            by_key: BTreeMap::new(),
             next_id: 0,
             wakes: BinaryHeap::new(),
             queue: VecDeque::new(),
@@ -219,8 +220,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     pub fn stop_all(&mut self, now: u64) -> Vec<Ended<S, R>> {
-        let mut all: Vec<JobId> = self.entries.keys().copied().collect();
-        all.sort();
+        let all: Vec<JobId> = self.entries.keys().copied().collect();
         all.into_iter()
             .filter_map(|job| self.stop_job(now, job))
             .collect()
@@ -294,10 +294,9 @@ impl<S: Clone, R: Default> Table<S, R> {
 
     /// Progress of every running job, oldest first.
     pub fn statuses(&self, now: u64) -> Vec<(Kind, &str, Progress)> {
-        let mut jobs: Vec<(&JobId, &Entry<S, R>)> = self.entries.iter().collect();
-        jobs.sort_by_key(|(job, _)| **job);
-        jobs.into_iter()
-            .map(|(_, e)| (e.kind, e.id.as_str(), e.job.progress(now)))
+        self.entries
+            .values()
+            .map(|e| (e.kind, e.id.as_str(), e.job.progress(now)))
             .collect()
     }
 

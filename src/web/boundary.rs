@@ -18,9 +18,7 @@ use crate::core::config::Media;
 use crate::core::config::{field_names, Lenient, Options};
 use crate::core::error::PollError;
 use crate::core::record::{FileView, ProjectView};
-use crate::core::stream::{
-    MessageKind, MessageObject, ProgressView, ResultView, StreamEvent, TaskStatusView,
-};
+use crate::core::stream::{EventView, MessageKind, MessageObject, StreamEvent};
 
 /// Plain objects for maps, `null` for unit: what `JSON.parse` would give.
 const JSON: Serializer = Serializer::json_compatible();
@@ -208,10 +206,8 @@ pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>)
     };
     let read = |kind: MessageKind| {
         Some(match kind {
-            MessageKind::Progress => MessageObject::Progress(view::<ProgressView>(&object)?),
-            MessageKind::Result => MessageObject::Result(view::<ResultView>(&object)?),
             MessageKind::File => MessageObject::File(view::<FileView>(&object)?),
-            MessageKind::Task => MessageObject::Task(view::<TaskStatusView>(&object)?),
+            _ => MessageObject::Event(view::<EventView>(&object)?),
         })
     };
     let event = crate::core::stream::read_message(kind.as_deref(), read, raw, media);

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use smart_polling::core::record::{read_file, read_project, FileView, ProjectView, State};
 use smart_polling::core::stream::{
-    read_message, MessageKind, MessageObject, ProgressView, ResultView, StreamEvent, TaskStatusView,
+    read_message, EventView, MessageKind, MessageObject, StreamEvent,
 };
 use smart_polling::{Media, PollError};
 
@@ -36,10 +36,8 @@ pub fn message(parsed: Option<&Value>, raw: &str, media: Media) -> StreamEvent {
     let read = |kind: MessageKind| {
         let o = object?;
         Some(match kind {
-            MessageKind::Progress => MessageObject::Progress(view::<ProgressView>(o)?),
-            MessageKind::Result => MessageObject::Result(view::<ResultView>(o)?),
             MessageKind::File => MessageObject::File(view::<FileView>(o)?),
-            MessageKind::Task => MessageObject::Task(view::<TaskStatusView>(o)?),
+            _ => MessageObject::Event(view::<EventView>(o)?),
         })
     };
     read_message(kind, read, raw, media)

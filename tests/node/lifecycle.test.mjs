@@ -1,0 +1,115 @@
+// The package's lifecycle in Node, on the shipped build (pkg/index.js):
+// a clear error before init(), a manager the page drops that still finishes
+// its jobs after garbage collections, and memory that stops growing under
+// churn. Run with --expose-gc (scripts/test.sh does).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import { initSync, PollingManager } from "../../pkg/index.js";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(cond, limit = 10000) {
+  const end = performance.now() + limit;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error("until: timed out");
+    await sleep(5);
+  }
+}
+
+// An in-process fetch: ids starting with "done" complete, "fail" get a 403,
+// anything else stays pending. Counts requests per id.
+const requests = new Map();
+globalThis.fetch = async (request) => {
+  const id = new URL(request.url).pathname.split("/").pop();
+  requests.set(id, (requests.get(id) ?? 0) + 1);
+  if (id.startsWith("fail")) return new Response("", { status: 403 });
+  const url = id.startsWith("done") && requests.get(id) >= 2 ? `https://cdn.example/${id}.png` : null;
+  return new Response(JSON.stringify({ id, url, type: "image" }), { status: 200 });
+};
+
+const options = {
+  fileUrl: "http://api.example/file/{id}",
+  eventsUrl: null,
+  intervals: [25],
+  initialDelay: 5,
+  maxDelay: 20,
+  jitter: 0,
+};
+
+test("new PollingManager() before init() says what to do", () => {
+  assert.throws(
+    () => new PollingManager(options),
+    (e) => e instanceof Error && /await init\(\)/.test(e.message),
+  );
+});
+
+let exports;
+test("init", () => {
+  exports = initSync({ module: readFileSync(new URL("../../pkg/smart_polling_bg.wasm", import.meta.url)) });
+  assert.ok(exports.memory instanceof WebAssembly.Memory);
+});
+
+test("a manager the page dropped finishes its jobs after garbage collections", async () => {
+  assert.equal(typeof globalThis.gc, "function", "run with --expose-gc");
+  const seen = { complete: 0, error: 0 };
+  (() => {
+    const m = new PollingManager({ ...options, intervals: [60] });
+    m.startPolling("done-gc", { onComplete: () => seen.complete++, onError: () => seen.error++ });
+  })();
+  for (let i = 0; i < 5; i++) {
+    globalThis.gc();
+    await sleep(10);
+  }
+  await until(() => seen.complete === 1);
+  assert.equal(seen.error, 0);
+  assert.equal(requests.get("done-gc"), 2);
+});
+
+test("free() stops every job first", async () => {
+  const m = new PollingManager(options);
+  let heard = 0;
+  const result = m.pollFileCompletion("pending-free");
+  m.startPolling("pending-free-2", { onProgress: () => heard++ });
+  await until(() => requests.get("pending-free-2") >= 1);
+  m.free();
+  assert.equal((await result).error.kind, "stopped");
+  const n = requests.get("pending-free-2");
+  const h = heard;
+  await sleep(50);
+  assert.equal(requests.get("pending-free-2"), n, "no request after free()");
+  assert.equal(heard, h, "no callback after free()");
+});
+
+test("churn: wasm memory and the JS heap stop growing", async () => {
+  const rounds = 7;
+  const perKind = 700;
+  const wasm = [];
+  const heap = [];
+  for (let round = 0; round < rounds; round++) {
+    const m = new PollingManager(options);
+    let done = 0;
+    const cb = { onComplete: () => done++, onError: () => done++ };
+    for (let i = 0; i < perKind; i++) {
+      m.startPolling(`done-${round}-${i}`, cb);
+      m.startPolling(`fail-${round}-${i}`, cb);
+      m.startPolling(`pending-${round}-${i}`, cb);
+    }
+    await until(() => done === 2 * perKind, 30000);
+    for (let i = 0; i < perKind; i += 2) assert.equal(m.stopPolling(`pending-${round}-${i}`), true);
+    m.free(); // stops the other half
+    assert.equal(m.__wbg_ptr, 0);
+    requests.clear();
+    await sleep(20);
+    globalThis.gc();
+    wasm.push(exports.memory.buffer.byteLength);
+    heap.push(process.memoryUsage().heapUsed);
+  }
+  const settled = 2; // rounds to warm up allocator and JIT
+  const mb = (n) => (n / 1048576).toFixed(1);
+  console.log(`wasm memory per round (MiB): ${wasm.map(mb).join(" ")}`);
+  console.log(`JS heap after GC per round (MiB): ${heap.map(mb).join(" ")}`);
+  assert.equal(wasm.at(-1), wasm[settled], "wasm memory grew after the first rounds");
+  const base = Math.max(...heap.slice(settled, settled + 2));
+  assert.ok(heap.at(-1) <= base * 1.25 + 4 * 1048576, `JS heap grew: ${heap.map(mb).join(" ")}`);
+});
