@@ -16,9 +16,10 @@
 use std::process::ExitCode;
 
 use smart_polling::core::job::{Action, Input, Job, Reply};
+use smart_polling::core::learn::{self, Goal, LogNormal, Model};
 use smart_polling::core::record::State;
 use smart_polling::core::schedule::{default_intervals, Intervals, Jitter, SplitMix64};
-use smart_polling::{Config, PollError};
+use smart_polling::{Config, Media, PollError};
 
 const DEFAULT_JOBS: usize = 5000;
 const DEFAULT_SEED: u64 = 42;
@@ -29,6 +30,9 @@ const LATENCY_MAX: u64 = 150;
 
 /// Spread of the log-normal durations (sigma of the underlying normal).
 const SIGMA: f64 = 0.6;
+
+/// After the first 100 jobs, learned rows re-plan every this many jobs.
+const REPLAN_EVERY: usize = 20;
 
 /// Safety net against a job that never ends (a core bug): inputs per job.
 const MAX_STEPS: usize = 1_000_000;
@@ -144,30 +148,75 @@ impl Workload {
         }
     }
 
+    fn media(self) -> Media {
+        match self {
+            Workload::Image => Media::Image,
+            Workload::Video => Media::Video,
+        }
+    }
+
+    /// The budget (timeout, attempts) of the learned rows: the crate's
+    /// preset, with more attempts for videos (see `video_learned`).
+    fn preset(self) -> fn() -> Config {
+        match self {
+            Workload::Image => Config::image,
+            Workload::Video => video_learned,
+        }
+    }
+
     fn policies(self) -> Vec<Policy> {
         let mut list = vec![
-            Policy::new("fixed 2 s (today's hooks)", fixed_two_seconds),
-            Policy::new("seed progressive (20 attempts, 300 s)", seed_progressive),
+            Policy::fixed("fixed 2 s (today's hooks)", fixed_two_seconds),
+            Policy::fixed("seed progressive (20 attempts, 300 s)", seed_progressive),
         ];
         match self {
-            Workload::Image => list.push(Policy::new(
+            Workload::Image => list.push(Policy::fixed(
                 "smart-polling `Config::image()`",
                 Config::image,
             )),
             Workload::Video => {
-                list.push(Policy::new(
+                list.push(Policy::fixed(
                     "seed progressive, timeout only (300 s, no attempt cap)",
                     seed_timeout_only,
                 ));
-                list.push(Policy::new(
+                list.push(Policy::fixed(
                     "smart-polling `Config::default()`",
                     Config::default,
                 ));
-                list.push(Policy::new(
+                list.push(Policy::fixed(
                     "smart-polling `Config::video()`",
                     Config::video,
                 ));
             }
+        }
+        let prior = learn::prior(self.media());
+        let scaled = |f: f64| LogNormal {
+            mu: prior.mu + f.ln(),
+            ..prior
+        };
+        list.extend([
+            Policy::learned(self, "learned: prior only, no learning", prior, false),
+            Policy::learned(self, "learned: correct prior", prior, true),
+            Policy::learned(self, "learned: prior 3x too short", scaled(1.0 / 3.0), true),
+            Policy::learned(self, "learned: prior 3x too long", scaled(3.0), true),
+            Policy::learned(
+                self,
+                "planner on the true distribution (oracle)",
+                LogNormal::new(self.median_ms(), SIGMA),
+                false,
+            ),
+        ]);
+        if let Workload::Video = self {
+            let mut p = Policy::learned(
+                self,
+                "learned: correct prior, `Config::video()` budget (90 attempts)",
+                prior,
+                true,
+            );
+            if let Schedule::Learned { preset, .. } = &mut p.schedule {
+                *preset = Config::video;
+            }
+            list.push(p);
         }
         list
     }
@@ -181,23 +230,65 @@ impl Workload {
     }
 }
 
+enum Schedule {
+    /// The same config for every job.
+    Fixed(fn() -> Config),
+    /// The preset's budget with the planned schedule of a `Model`; with
+    /// `learn`, every completed job is observed before the next one starts.
+    Learned {
+        media: Media,
+        preset: fn() -> Config,
+        prior: LogNormal,
+        learn: bool,
+    },
+}
+
 struct Policy {
     name: &'static str,
-    build: fn() -> Config,
+    schedule: Schedule,
 }
 
 impl Policy {
-    fn new(name: &'static str, build: fn() -> Config) -> Self {
-        Self { name, build }
+    fn fixed(name: &'static str, build: fn() -> Config) -> Self {
+        Self {
+            name,
+            schedule: Schedule::Fixed(build),
+        }
     }
 
-    /// The policy's config for job `index`, polling only.
-    fn config(&self, index: usize) -> Config {
-        Config {
-            use_stream: false,
-            seed: index as u64,
-            ..(self.build)()
+    fn learned(workload: Workload, name: &'static str, prior: LogNormal, learn: bool) -> Self {
+        Self {
+            name,
+            schedule: Schedule::Learned {
+                media: workload.media(),
+                preset: workload.preset(),
+                prior,
+                learn,
+            },
         }
+    }
+
+    fn learns(&self) -> bool {
+        matches!(self.schedule, Schedule::Learned { learn: true, .. })
+    }
+}
+
+/// Polling only, one jitter seed per job.
+fn polling_only(cfg: Config, index: usize) -> Config {
+    Config {
+        use_stream: false,
+        seed: index as u64,
+        ..cfg
+    }
+}
+
+/// `Config::video()` with 150 attempts instead of 90: the planner keeps its
+/// polls within the budget, and 90 polls in 10 minutes cannot keep the p95
+/// lag under 10 s across the spread of video durations.
+fn video_learned() -> Config {
+    Config {
+        max_attempts: 150,
+        ..Config::video()
     }
 }
 
@@ -239,6 +330,10 @@ enum End {
     /// `Complete` arrived `lag` ms after the server finished.
     Completed {
         lag: u64,
+        /// When the job saw it, and when the answer before said pending:
+        /// what the page learns from.
+        seen_at: u64,
+        pending_at: u64,
     },
     Failed(PollError),
     /// No timer and no request left, or the step limit hit: a core bug.
@@ -287,6 +382,8 @@ struct Runner {
     timer: Option<u64>,
     in_flight: Option<InFlight>,
     requests: u32,
+    /// When the last "pending" answer arrived.
+    pending_at: u64,
 }
 
 impl Runner {
@@ -299,6 +396,7 @@ impl Runner {
             timer: None,
             in_flight: None,
             requests: 0,
+            pending_at: 0,
         }
     }
 
@@ -329,7 +427,11 @@ impl Runner {
                 Action::ArmTimer { at } => self.timer = Some(at),
                 Action::Complete { .. } => {
                     let lag = self.now.saturating_sub(self.server.done_at);
-                    return Some(End::Completed { lag });
+                    return Some(End::Completed {
+                        lag,
+                        seen_at: self.now,
+                        pending_at: self.pending_at,
+                    });
                 }
                 Action::Fail(e) => return Some(End::Failed(e)),
                 Action::OpenStream
@@ -350,6 +452,13 @@ impl Runner {
             (Some(r), t) if t.is_none_or(|t| r <= t) => {
                 let reply = self.in_flight.take()?.reply;
                 self.now = self.now.max(r);
+                if let Reply::Record {
+                    state: State::Pending,
+                    ..
+                } = reply
+                {
+                    self.pending_at = self.now;
+                }
                 Some(Input::Response(reply))
             }
             (_, Some(t)) => {
@@ -370,16 +479,63 @@ impl Runner {
     }
 }
 
-fn simulate_policy(policy: &Policy, workload: Workload, durations: &[u64], seed: u64) -> Summary {
-    let results: Vec<JobResult> = durations
-        .iter()
-        .enumerate()
-        .map(|(i, &done_at)| {
-            let rng = SplitMix64::new(derive_seed(seed, workload.salt(), i as u64));
-            Runner::new(policy.config(i), Server { done_at }, rng).run()
-        })
-        .collect();
-    Summary::from_results(&results)
+/// Runs every job of the workload under `policy`, in order.
+fn simulate_policy(
+    policy: &Policy,
+    workload: Workload,
+    durations: &[u64],
+    seed: u64,
+) -> Vec<JobResult> {
+    let run = |i: usize, cfg: Config, done_at: u64| {
+        let rng = SplitMix64::new(derive_seed(seed, workload.salt(), i as u64));
+        Runner::new(polling_only(cfg, i), Server { done_at }, rng).run()
+    };
+    match policy.schedule {
+        Schedule::Fixed(build) => durations
+            .iter()
+            .enumerate()
+            .map(|(i, &done_at)| run(i, build(), done_at))
+            .collect(),
+        Schedule::Learned {
+            media,
+            preset,
+            prior,
+            learn,
+        } => {
+            let mut model = Model::new(prior);
+            let mut planned = None;
+            durations
+                .iter()
+                .enumerate()
+                .map(|(i, &done_at)| {
+                    let base = preset();
+                    // Without learning the plan never changes: make it once.
+                    // Learning, re-plan after every job at first, then every
+                    // REPLAN_EVERY jobs to keep the run short (a plan takes
+                    // a few ms; the browser makes one per finished job).
+                    let stale = !learn || (i >= 100 && i % REPLAN_EVERY != 0);
+                    let intervals = match (&planned, stale) {
+                        (Some(p), true) => Clone::clone(p),
+                        _ => model.schedule(&Goal::for_config(media, &base)),
+                    };
+                    planned = Some(intervals.clone());
+                    let r = run(i, Config { intervals, ..base }, done_at);
+                    if let (
+                        true,
+                        End::Completed {
+                            seen_at,
+                            pending_at,
+                            ..
+                        },
+                    ) = (learn, &r.end)
+                    {
+                        model.observe_between(*pending_at, *seen_at);
+                    }
+                    r
+                })
+                .collect()
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -403,7 +559,7 @@ impl Summary {
         let mut lags: Vec<u64> = results
             .iter()
             .filter_map(|r| match r.end {
-                End::Completed { lag } => Some(lag),
+                End::Completed { lag, .. } => Some(lag),
                 _ => None,
             })
             .collect();
@@ -465,6 +621,10 @@ fn print_header(args: &Args, durations: &[(Workload, Vec<u64>)]) {
         );
     }
     println!();
+    print_table_header();
+}
+
+fn print_table_header() {
     println!(
         "| Workload | Policy | Requests/job (mean) | Requests/job (p95) \
          | Detection lag p50 | Detection lag p95 | Failed: timeout | Failed: max_attempts |"
@@ -472,11 +632,20 @@ fn print_header(args: &Args, durations: &[(Workload, Vec<u64>)]) {
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
 }
 
-fn print_row(workload: Workload, policy: &Policy, s: &Summary) {
+/// Phases of a learning run: the first jobs, the next ones, the rest.
+fn phases(n: usize) -> Vec<(String, std::ops::Range<usize>)> {
+    let cuts = [0, 10.min(n), 100.min(n), n];
+    cuts.windows(2)
+        .filter(|w| w[0] < w[1])
+        .map(|w| (format!("jobs {}-{}", w[0] + 1, w[1]), w[0]..w[1]))
+        .collect()
+}
+
+fn print_row(workload: Workload, policy: &str, s: &Summary) {
     println!(
         "| {} | {} | {:.1} | {} | {} | {} | {} | {} |",
         workload.name(),
-        policy.name,
+        policy,
         s.requests_mean,
         s.requests_p95,
         seconds(s.lag_p50),
@@ -517,12 +686,31 @@ fn main() -> ExitCode {
         .collect();
     print_header(&args, &durations);
     let mut notes = Vec::new();
+    let mut phase_rows = Vec::new();
     for (workload, d) in &durations {
         for policy in workload.policies() {
-            let summary = simulate_policy(&policy, *workload, d, args.seed);
-            print_row(*workload, &policy, &summary);
+            let results = simulate_policy(&policy, *workload, d, args.seed);
+            let summary = Summary::from_results(&results);
+            print_row(*workload, policy.name, &summary);
             notes.extend(anomalies(*workload, &policy, &summary));
+            if policy.learns() {
+                for (label, range) in phases(results.len()) {
+                    let s = Summary::from_results(&results[range]);
+                    phase_rows.push((*workload, format!("{} ({label})", policy.name), s));
+                }
+            }
         }
+    }
+    println!();
+    println!(
+        "Learning, by phase (jobs in the order they ran; each completed job is observed \
+         before the next starts; re-planned after every job up to job 100, then every \
+         {REPLAN_EVERY} jobs):"
+    );
+    println!();
+    print_table_header();
+    for (workload, name, s) in &phase_rows {
+        print_row(*workload, name, s);
     }
     println!();
     println!(

@@ -1,2 +1,1002 @@
 //! A polling schedule learned from the completion times of finished jobs
 //! (issue 10): poll densely where completion is likely, sparsely elsewhere.
+//!
+//! Per media kind, a [`Model`] keeps the last [`MAX_SAMPLES`] completion
+//! times and fits a log-normal to them, blended with a prior worth one job.
+//! Why a two-parameter fit rather than a histogram: a page sees tens of jobs,
+//! not thousands, and a median and a spread are what decide where to poll; a
+//! fit settles after about ten jobs where a histogram would still be noise.
+//! From the fit, [`Model::schedule`] places poll times by dynamic programming
+//! on a grid: fewest expected requests such that a share of jobs (half) is
+//! seen within the lag goal and nearly all (95 %) within the tail goal, under
+//! the job's request budget. The result is an [`Intervals`], so the job needs
+//! no change. [`Model::eta`] is the conditional median of what remains.
+//!
+//! [`Saved`] is the persisted form (localStorage): version plus raw samples.
+//! [`Learned::restore`] trusts it only if every part is valid.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{Config, Media};
+use super::schedule::{default_intervals, Intervals};
+
+/// Version of [`Saved`]; anything else is ignored.
+pub const VERSION: u32 = 1;
+/// Samples kept per kind: enough for a stable fit, small enough to persist.
+pub const MAX_SAMPLES: usize = 32;
+/// Longer completion times are absurd for a browser page: never learned.
+pub const MAX_DURATION_MS: u64 = 86_400_000;
+/// Shortest learned duration: below this a job finished at its first poll
+/// and the time says nothing about the generation.
+pub const MIN_DURATION_MS: u64 = 10;
+
+/// Weight of the prior, in jobs.
+const PRIOR_WEIGHT: f64 = 1.0;
+/// Share of the fitted distribution the planned schedule covers; the rest is
+/// left to the tail wait.
+const HORIZON_QUANTILE: f64 = 0.999;
+/// Grid points per lag goal in the search (resolution vs. work).
+const STEPS_PER_LAG: f64 = 2.0;
+/// Upper bound on grid points, so a huge timeout cannot make it slow.
+const MAX_GRID: usize = 1500;
+const SEARCH_ITERATIONS: u32 = 8;
+/// Shares aimed at: the p50 and p95 targets plus a margin, as the fit is an
+/// estimate.
+const FAST_SHARE: f64 = 0.52;
+const TAIL_SHARE: f64 = 0.955;
+const MAX_PRICE: f64 = 1e6;
+/// Rounds of shrinking the dense stretch by what the sparse polls cover.
+const REFINE: u32 = 4;
+
+/// A log-normal distribution of completion times (ms): `ln D ~ N(mu, sigma²)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogNormal {
+    pub mu: f64,
+    pub sigma: f64,
+}
+
+impl LogNormal {
+    pub fn new(median_ms: f64, sigma: f64) -> Self {
+        Self {
+            mu: median_ms.max(1.0).ln(),
+            sigma: sigma.clamp(MIN_SIGMA, MAX_SIGMA),
+        }
+    }
+
+    pub fn median(&self) -> f64 {
+        self.mu.exp()
+    }
+
+    /// P(D <= x).
+    pub fn cdf(&self, x: f64) -> f64 {
+        if x <= 0.0 {
+            return 0.0;
+        }
+        normal_cdf((x.ln() - self.mu) / self.sigma)
+    }
+
+    /// The `p`-quantile, `p` in (0, 1).
+    pub fn quantile(&self, p: f64) -> f64 {
+        (self.mu + self.sigma * normal_quantile(p)).exp()
+    }
+
+    /// Median of what remains after `elapsed` ms without completion.
+    pub fn conditional_median_remaining(&self, elapsed: f64) -> f64 {
+        let survive = 1.0 - self.cdf(elapsed);
+        if survive <= 1e-12 {
+            // Far in the tail: the log-normal's hazard flattens; a fraction
+            // of the elapsed time is the honest order of magnitude.
+            return elapsed * self.sigma;
+        }
+        (self.quantile(1.0 - survive / 2.0) - elapsed).max(0.0)
+    }
+}
+
+const MIN_SIGMA: f64 = 0.1;
+const MAX_SIGMA: f64 = 2.0;
+
+/// Where the model starts before any job finished.
+///
+/// Image: median 10 s; video: median 2 min: the seed's description of the
+/// product's generations, which the simulator's workloads also use. The
+/// spread (0.7) is a little wider than the simulator's 0.6 on purpose: an
+/// unknown spread should err towards polling a wider window. Unknown kind:
+/// median 30 s and a very wide spread (1.2).
+pub fn prior(media: Media) -> LogNormal {
+    match media {
+        Media::Image => LogNormal::new(10_000.0, 0.7),
+        Media::Video => LogNormal::new(120_000.0, 0.7),
+        Media::Any => LogNormal::new(30_000.0, 1.2),
+    }
+}
+
+/// What a schedule aims for and what it must respect.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Goal {
+    /// Half the jobs should be seen within this (detection lag p50).
+    pub lag_ms: u64,
+    /// 95 % of the jobs should be seen within this (detection lag p95).
+    pub tail_lag_ms: u64,
+    /// Round trip of one request, as assumed by the plan.
+    pub rtt_ms: u64,
+    /// No wait longer than this (the job caps waits at `maxDelay`).
+    pub max_wait_ms: u64,
+    /// The wait that repeats after the planned part.
+    pub tail_wait_ms: u64,
+    /// Requests allowed before `timeout_ms`: the schedule never plans more,
+    /// so a wrong estimate cannot make a job fail with max_attempts.
+    pub max_requests: u32,
+    pub timeout_ms: u64,
+}
+
+impl Goal {
+    /// The issue's targets per kind, within the budget of `cfg`.
+    pub fn for_config(media: Media, cfg: &Config) -> Self {
+        let (lag_ms, tail_lag_ms) = match media {
+            Media::Image => (1000, 4000),
+            Media::Video => (2000, 9500),
+            Media::Any => (2000, 9000),
+        };
+        let max_wait_ms = cfg.max_delay.max(1);
+        Self {
+            lag_ms,
+            tail_lag_ms,
+            rtt_ms: 100,
+            max_wait_ms,
+            tail_wait_ms: tail_lag_ms.min(max_wait_ms),
+            max_requests: cfg.max_attempts,
+            timeout_ms: cfg.timeout,
+        }
+    }
+}
+
+/// Completion times of one media kind: the last [`MAX_SAMPLES`] in a ring.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    prior: LogNormal,
+    samples: [u32; MAX_SAMPLES],
+    len: usize,
+    /// Where the next sample goes once the ring is full.
+    next: usize,
+}
+
+impl Model {
+    pub fn new(prior: LogNormal) -> Self {
+        Self {
+            prior,
+            samples: [0; MAX_SAMPLES],
+            len: 0,
+            next: 0,
+        }
+    }
+
+    /// Learns a finished job's completion time; `false` (ignored) when it
+    /// is not plausible (below [`MIN_DURATION_MS`] or over a day).
+    pub fn observe(&mut self, duration_ms: u64) -> bool {
+        if !(MIN_DURATION_MS..=MAX_DURATION_MS).contains(&duration_ms) {
+            return false;
+        }
+        let d = duration_ms as u32; // a day fits
+        if self.len < MAX_SAMPLES {
+            self.samples[self.len] = d;
+            self.len += 1;
+        } else {
+            self.samples[self.next] = d;
+            self.next = (self.next + 1) % MAX_SAMPLES;
+        }
+        true
+    }
+
+    /// Learns a job seen complete at `seen_ms` (elapsed) whose previous
+    /// answer, at `pending_ms`, still said pending. The completion lies in
+    /// between: learning the midpoint rather than `seen_ms` keeps the
+    /// schedule's own gaps out of the estimate (else sparse polls would
+    /// teach "later", which makes polls sparser still).
+    pub fn observe_between(&mut self, pending_ms: u64, seen_ms: u64) -> bool {
+        let lower = pending_ms.min(seen_ms);
+        self.observe(lower + (seen_ms - lower) / 2)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The samples, oldest first.
+    pub fn samples(&self) -> impl Iterator<Item = u32> + '_ {
+        let (newer, older) = self.samples[..self.len].split_at(self.next);
+        older.iter().chain(newer).copied()
+    }
+
+    /// The prior updated with the samples, as a normal in log-time with a
+    /// known-weight prior: the mean moves towards the samples' as they come
+    /// in, and a disagreement between them widens the spread, so a wrong
+    /// prior makes the schedule cautious rather than confident.
+    pub fn estimate(&self) -> LogNormal {
+        let n = self.len as f64;
+        if self.len == 0 {
+            return self.prior;
+        }
+        let mean = self.samples().map(|d| f64::from(d).ln()).sum::<f64>() / n;
+        let var = self
+            .samples()
+            .map(|d| {
+                let e = f64::from(d).ln() - mean;
+                e * e
+            })
+            .sum::<f64>()
+            / n;
+        let k = PRIOR_WEIGHT;
+        let total = k + n;
+        let shift = mean - self.prior.mu;
+        let mu = (k * self.prior.mu + n * mean) / total;
+        let pooled =
+            (k * self.prior.sigma * self.prior.sigma + n * var + k * n / total * shift * shift)
+                / total;
+        LogNormal {
+            mu,
+            sigma: pooled.sqrt().clamp(MIN_SIGMA, MAX_SIGMA),
+        }
+    }
+
+    /// Expected remaining time after `elapsed_ms` (the conditional median),
+    /// for `estimatedTimeRemaining`.
+    pub fn eta(&self, elapsed_ms: u64) -> u64 {
+        let r = self
+            .estimate()
+            .conditional_median_remaining(elapsed_ms as f64);
+        r.min(MAX_DURATION_MS as f64).round() as u64
+    }
+
+    /// What `Job::set_expected_duration` takes so that its ETA (expected
+    /// minus elapsed) is [`Model::eta`] at `elapsed_ms`.
+    pub fn expected_total(&self, elapsed_ms: u64) -> u64 {
+        elapsed_ms.saturating_add(self.eta(elapsed_ms))
+    }
+
+    /// The schedule for the next job of this kind.
+    pub fn schedule(&self, goal: &Goal) -> Intervals {
+        plan(&self.estimate(), goal)
+    }
+}
+
+/// Planned poll times (grid indices after the first poll, which is at 0) and
+/// what the model predicts for them.
+struct Plan {
+    polls: Vec<u32>,
+    /// Predicted share seen within the lag goal and within the tail goal.
+    share: f64,
+    tail_share: f64,
+}
+
+/// The time grid of one search and the model's probabilities on it.
+struct Grid {
+    step: f64,
+    /// `cdf[k]`: probability that a poll at grid point `k` sees the result.
+    cdf: Vec<f64>,
+    /// The dense gap: a job that completes within it is seen within the lag
+    /// goal.
+    lag_steps: usize,
+    tail_steps: usize,
+    max_gap: usize,
+}
+
+impl Grid {
+    fn new(dist: &LogNormal, goal: &Goal) -> Self {
+        // The server reads the state half-way through the round trip and the
+        // answer needs all of it: a poll at t sees a job done by t + rtt / 2
+        // within the lag goal if it was done after t + rtt - lag.
+        let half = goal.rtt_ms as f64 / 2.0;
+        let window = (goal.lag_ms as f64 - half).max(1.0);
+        let horizon = dist
+            .quantile(HORIZON_QUANTILE)
+            .min(goal.timeout_ms as f64)
+            .max(window);
+        let step = (window / STEPS_PER_LAG).max(horizon / MAX_GRID as f64);
+        let n = (horizon / step).ceil() as usize;
+        let cdf = (0..=n).map(|k| dist.cdf(k as f64 * step + half)).collect();
+        let tail_window = (goal.tail_lag_ms as f64 - half).max(window);
+        Self {
+            step,
+            cdf,
+            lag_steps: ((window / step) as usize).max(1),
+            tail_steps: ((tail_window / step) as usize).max(1),
+            max_gap: ((goal.max_wait_ms as f64 / step) as usize).max(1),
+        }
+    }
+
+    fn last(&self) -> usize {
+        self.cdf.len() - 1
+    }
+
+    /// Probability that the job is still running when a poll at `k` is due:
+    /// the poll after `k` costs this many requests per job.
+    fn survive(&self, k: usize) -> f64 {
+        1.0 - self.cdf[k]
+    }
+
+    /// Share of jobs a poll at `b` after one at `a` sees within `steps`.
+    fn seen(&self, a: usize, b: usize, steps: usize) -> f64 {
+        self.cdf[b] - self.cdf[a.max(b.saturating_sub(steps))]
+    }
+
+    /// Value of the sparse gap `a -> b` at tail price `price`.
+    fn gap_value(&self, a: usize, b: usize, price: f64) -> f64 {
+        self.survive(a) - price * self.seen(a, b, self.tail_steps)
+    }
+
+    /// Best sparse polls from 0 to each point (`to`) and from each point to
+    /// the end (`from`), with the polls that reach them.
+    fn sparse(&self, price: f64) -> Sparse {
+        let n = self.last();
+        let mut to = vec![f64::INFINITY; n + 1];
+        let mut to_prev = vec![0u32; n + 1];
+        to[0] = 1.0; // the first poll, at 0
+        for b in 1..=n {
+            for a in b.saturating_sub(self.max_gap)..b {
+                let v = to[a] + self.gap_value(a, b, price);
+                if v < to[b] {
+                    to[b] = v;
+                    to_prev[b] = a as u32;
+                }
+            }
+        }
+        let mut from = vec![f64::INFINITY; n + 1];
+        let mut from_next = vec![n as u32; n + 1];
+        from[n] = 0.0;
+        for a in (0..n).rev() {
+            for b in a + 1..=(a + self.max_gap).min(n) {
+                let v = self.gap_value(a, b, price) + from[b];
+                if v < from[a] {
+                    from[a] = v;
+                    from_next[a] = b as u32;
+                }
+            }
+        }
+        Sparse {
+            to,
+            to_prev,
+            from,
+            from_next,
+        }
+    }
+
+    /// Cheapest plan at tail price `price` with one dense stretch (polls
+    /// one lag goal apart) that covers `share` of the jobs, sparse polls
+    /// before and after it.
+    fn solve(&self, share: f64, price: f64) -> Plan {
+        let n = self.last();
+        let d = self.lag_steps;
+        let sparse = self.sparse(price);
+        // `strided[k]`: survival at k, k - d, k - 2d, ... summed: the cost of
+        // dense polls in O(1).
+        let mut strided = vec![0.0; n + 1];
+        for k in 0..=n {
+            strided[k] = self.survive(k) + if k >= d { strided[k - d] } else { 0.0 };
+        }
+        let mut best = (f64::INFINITY, 0usize, 0usize);
+        let mut b = 0usize;
+        for a in 0..=n {
+            if share <= 0.0 {
+                // No dense stretch: the sparse plan alone.
+                best = (sparse.to[n], n, n);
+                break;
+            }
+            b = b.max(a);
+            while b < n && self.cdf[b] - self.cdf[a] < share {
+                b += 1;
+            }
+            if self.cdf[b] - self.cdf[a] < share && a > 0 {
+                break; // no later start covers enough either
+            }
+            // Polls at a + d, a + 2d, ..., b: each costs the survival at the
+            // poll before it.
+            let polls = (b - a).div_ceil(d);
+            let last_from = a + (polls.max(1) - 1) * d;
+            let dense = strided[last_from] - if a >= d { strided[a - d] } else { 0.0 };
+            let dense = if polls == 0 { 0.0 } else { dense };
+            let v = sparse.to[a] + dense - price * (self.cdf[b] - self.cdf[a]) + sparse.from[b];
+            if v < best.0 {
+                best = (v, a, b);
+            }
+        }
+        let (_, a, b) = best;
+        let mut polls = Vec::new();
+        let mut k = a;
+        while k > 0 {
+            polls.push(k as u32);
+            k = sparse.to_prev[k] as usize;
+        }
+        polls.reverse();
+        let mut k = a;
+        while k < b {
+            k = (k + d).min(b);
+            polls.push(k as u32);
+        }
+        let mut k = b;
+        while k < n {
+            k = sparse.from_next[k] as usize;
+            polls.push(k as u32);
+        }
+        self.evaluate(polls)
+    }
+
+    /// [`Grid::solve`] at the lowest tail price that meets `want_tail`,
+    /// searched from `guess` (the last round's price) and returned with it.
+    fn for_tail(&self, dense: f64, want_tail: f64, guess: f64) -> (Plan, f64) {
+        let at_zero = self.solve(dense, 0.0);
+        if at_zero.tail_share >= want_tail {
+            return (at_zero, 0.0);
+        }
+        let (mut lo, mut hi) = (guess / 2.0, guess.max(0.5));
+        let mut at_hi = self.solve(dense, hi);
+        while at_hi.tail_share < want_tail && hi < MAX_PRICE {
+            lo = hi;
+            hi *= 4.0;
+            at_hi = self.solve(dense, hi);
+        }
+        if lo > 0.0 && self.solve(dense, lo).tail_share >= want_tail {
+            lo = 0.0;
+        }
+        for _ in 0..SEARCH_ITERATIONS {
+            let mid = (lo + hi) / 2.0;
+            let p = self.solve(dense, mid);
+            if p.tail_share >= want_tail {
+                hi = mid;
+                at_hi = p;
+            } else {
+                lo = mid;
+            }
+        }
+        (at_hi, hi)
+    }
+
+    fn evaluate(&self, polls: Vec<u32>) -> Plan {
+        let (mut share, mut tail_share, mut prev) = (0.0, 0.0, 0usize);
+        for &p in &polls {
+            let p = p as usize;
+            share += self.seen(prev, p, self.lag_steps);
+            tail_share += self.seen(prev, p, self.tail_steps);
+            prev = p;
+        }
+        Plan {
+            polls,
+            share,
+            tail_share,
+        }
+    }
+}
+
+struct Sparse {
+    to: Vec<f64>,
+    to_prev: Vec<u32>,
+    from: Vec<f64>,
+    from_next: Vec<u32>,
+}
+
+/// Fewest expected requests for `dist` that meet `goal`. The jobs seen
+/// within the lag goal come from one dense stretch, placed where it costs
+/// least (where the hazard is highest); the tail goal is a price per job seen
+/// within it, searched by bisection, that sets the sparse polls around the
+/// stretch (dynamic programming on the grid). When the plan would break the
+/// request budget, the tail price and then the dense share give way.
+pub fn plan(dist: &LogNormal, goal: &Goal) -> Intervals {
+    let grid = Grid::new(dist, goal);
+    let covered = grid.cdf[grid.last()];
+    let want = FAST_SHARE * covered;
+    let want_tail = TAIL_SHARE * covered;
+    let fits = |p: &Plan| tail_wait(&grid, p, goal).is_some();
+    // The sparse polls see some jobs within the lag goal too: the dense
+    // stretch only needs to cover the rest.
+    let mut dense = want;
+    let (mut best, mut price) = grid.for_tail(dense, want_tail, 1.0);
+    for _ in 0..REFINE {
+        let next = (dense + want - best.share).clamp(0.0, want);
+        if (next - dense).abs() < 0.002 {
+            break;
+        }
+        let (p, at) = grid.for_tail(next, want_tail, price);
+        dense = next;
+        price = at;
+        if p.share >= want || best.share < want {
+            best = p;
+        }
+    }
+    if !fits(&best) {
+        // Over budget: the highest tail price that fits.
+        let (mut lo, mut hi) = (0.0f64, price);
+        best = grid.solve(dense, 0.0);
+        for _ in 0..SEARCH_ITERATIONS {
+            let mid = (lo + hi) / 2.0;
+            let p = grid.solve(dense, mid);
+            if fits(&p) {
+                lo = mid;
+                best = p;
+            } else {
+                hi = mid;
+            }
+        }
+    }
+    if !fits(&best) {
+        // The largest dense share that fits.
+        let (mut lo, mut hi) = (0.0f64, dense);
+        best = grid.solve(0.0, 0.0);
+        for _ in 0..SEARCH_ITERATIONS {
+            let mid = (lo + hi) / 2.0;
+            let p = grid.solve(mid, 0.0);
+            if fits(&p) {
+                lo = mid;
+                best = p;
+            } else {
+                hi = mid;
+            }
+        }
+    }
+    match tail_wait(&grid, &best, goal) {
+        Some(tail) => to_intervals(&grid, &best, tail),
+        // Not even the sparsest plan fits the budget: a steady wait that does.
+        None => Intervals::new(vec![steady_wait(goal)]).unwrap_or_else(default_intervals),
+    }
+}
+
+/// The tail wait that keeps the plan within the request budget up to the
+/// timeout: at least the goal's, at most the longest wait; `None` if even
+/// that breaks the budget.
+fn tail_wait(grid: &Grid, p: &Plan, goal: &Goal) -> Option<u64> {
+    let end = grid.last() as f64 * grid.step;
+    let rest = (goal.timeout_ms as f64 - end).max(0.0);
+    let used = 1 + p.polls.len() as u64;
+    let left = u64::from(goal.max_requests).checked_sub(used)?;
+    let max_wait = goal.max_wait_ms.max(1);
+    let want = goal.tail_wait_ms.clamp(1, max_wait);
+    if rest <= 0.0 {
+        return Some(want);
+    }
+    if left == 0 {
+        return None;
+    }
+    let needed = (rest / left as f64).ceil() as u64;
+    (needed <= max_wait).then_some(want.max(needed))
+}
+
+/// A constant wait that stays within the budget until the timeout.
+fn steady_wait(goal: &Goal) -> u64 {
+    let polls = u64::from(goal.max_requests.max(2) - 1);
+    goal.timeout_ms
+        .div_ceil(polls)
+        .max(goal.tail_wait_ms)
+        .max(1)
+}
+
+fn to_intervals(grid: &Grid, p: &Plan, tail: u64) -> Intervals {
+    let mut waits = Vec::with_capacity(p.polls.len() + 1);
+    let mut prev = 0u64;
+    for &k in &p.polls {
+        let t = (f64::from(k) * grid.step).round() as u64;
+        waits.push(t.saturating_sub(prev).max(1));
+        prev = t;
+    }
+    waits.push(tail);
+    // Never empty (the tail wait is always there).
+    Intervals::new(waits).unwrap_or_else(default_intervals)
+}
+
+/// One model per media kind: what the browser layer keeps per manager.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Learned {
+    pub image: Model,
+    pub video: Model,
+    pub any: Model,
+}
+
+impl Default for Learned {
+    fn default() -> Self {
+        Self {
+            image: Model::new(prior(Media::Image)),
+            video: Model::new(prior(Media::Video)),
+            any: Model::new(prior(Media::Any)),
+        }
+    }
+}
+
+/// Why a saved history was not trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejected {
+    Version,
+    TooManySamples,
+    /// Negative, NaN, under [`MIN_DURATION_MS`], over a day or fractional.
+    Duration,
+}
+
+impl Learned {
+    pub fn model(&self, media: Media) -> &Model {
+        match media {
+            Media::Image => &self.image,
+            Media::Video => &self.video,
+            Media::Any => &self.any,
+        }
+    }
+
+    pub fn model_mut(&mut self, media: Media) -> &mut Model {
+        match media {
+            Media::Image => &mut self.image,
+            Media::Video => &mut self.video,
+            Media::Any => &mut self.any,
+        }
+    }
+
+    /// Learns a job that completed after `duration_ms`. Only completions
+    /// count: a failed or stopped job says nothing about generation time.
+    pub fn observe(&mut self, media: Media, duration_ms: u64) -> bool {
+        self.model_mut(media).observe(duration_ms)
+    }
+
+    /// [`Model::observe_between`] for a job of `media`.
+    pub fn observe_between(&mut self, media: Media, pending_ms: u64, seen_ms: u64) -> bool {
+        self.model_mut(media).observe_between(pending_ms, seen_ms)
+    }
+
+    /// The schedule for the next job of `media` run under `cfg`.
+    pub fn schedule(&self, media: Media, cfg: &Config) -> Intervals {
+        self.model(media).schedule(&Goal::for_config(media, cfg))
+    }
+
+    pub fn eta(&self, media: Media, elapsed_ms: u64) -> u64 {
+        self.model(media).eta(elapsed_ms)
+    }
+
+    pub fn save(&self) -> Saved {
+        let list = |m: &Model| m.samples().map(f64::from).collect();
+        Saved {
+            v: VERSION,
+            image: list(&self.image),
+            video: list(&self.video),
+            any: list(&self.any),
+        }
+    }
+
+    /// The saved history if every part of it is valid, else the error: the
+    /// caller then starts from the priors (`Learned::default()`).
+    pub fn restore(saved: &Saved) -> Result<Self, Rejected> {
+        if saved.v != VERSION {
+            return Err(Rejected::Version);
+        }
+        let mut learned = Self::default();
+        for (media, list) in [
+            (Media::Image, &saved.image),
+            (Media::Video, &saved.video),
+            (Media::Any, &saved.any),
+        ] {
+            if list.len() > MAX_SAMPLES {
+                return Err(Rejected::TooManySamples);
+            }
+            for &d in list {
+                let valid = d.is_finite()
+                    && d.fract() == 0.0
+                    && (MIN_DURATION_MS as f64..=MAX_DURATION_MS as f64).contains(&d);
+                if !valid {
+                    return Err(Rejected::Duration);
+                }
+                learned.observe(media, d as u64);
+            }
+        }
+        Ok(learned)
+    }
+
+    /// [`Learned::restore`], or the priors when the history is not trusted.
+    pub fn restore_or_default(saved: Option<&Saved>) -> Self {
+        saved
+            .and_then(|s| Self::restore(s).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The persisted form: completion times in ms, oldest first, per kind.
+/// About 8 bytes of JSON per sample, so at most a few hundred bytes per kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    pub v: u32,
+    #[serde(default)]
+    pub image: Vec<f64>,
+    #[serde(default)]
+    pub video: Vec<f64>,
+    #[serde(default)]
+    pub any: Vec<f64>,
+}
+
+// ---------------------------------------------------------------------------
+// The standard normal
+
+/// Φ(z), from the complementary error function (fractional error < 1.2e-7,
+/// Numerical Recipes' Chebyshev fit): std has no erf.
+fn normal_cdf(z: f64) -> f64 {
+    0.5 * erfc(-z / core::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// Φ⁻¹(p) by Acklam's rational approximation (relative error < 1.2e-9).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.024_25 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.024_25 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image_goal() -> Goal {
+        Goal::for_config(Media::Image, &Config::image())
+    }
+
+    /// Polls a schedule makes up to `timeout`, the first one included.
+    fn polls_until(s: &Intervals, timeout: u64) -> usize {
+        let mut t = 0;
+        let mut n = 0;
+        while t <= timeout {
+            t += s.wait(n);
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn prior_schedule_is_exact() {
+        let s = Model::new(prior(Media::Image)).schedule(&image_goal());
+        // Sparse before 10 s, every 950 ms (the 1 s goal less half a round
+        // trip) while most images finish, every 3.8 s for the tail, then
+        // whatever keeps 60 requests within the 7-minute timeout.
+        let mut want = vec![6175, 3800];
+        want.extend([950; 13]);
+        want.extend([3800; 16]);
+        want.extend([4275, 12_319]);
+        assert_eq!(s.as_slice(), &want[..]);
+    }
+
+    #[test]
+    fn learned_schedule_is_exact() {
+        let mut m = Model::new(prior(Media::Image));
+        for d in [6_000, 8_000, 9_000, 10_000, 11_000, 12_000, 14_000, 20_000] {
+            assert!(m.observe(d));
+        }
+        let s = m.schedule(&image_goal());
+        // A narrower spread than the prior's: a shorter dense stretch and an
+        // earlier tail.
+        let mut want = vec![8550, 2850];
+        want.extend([950; 14]);
+        want.extend([3800, 3800, 3800, 9598]);
+        assert_eq!(s.as_slice(), &want[..]);
+    }
+
+    #[test]
+    fn eta_is_the_conditional_median() {
+        let m = Model::new(prior(Media::Image));
+        assert_eq!(m.eta(0), 10_000);
+        // Half of those still running at the median finish by the 75th
+        // percentile: 10 s * e^(0.7 * 0.674) = 16.03 s.
+        assert_eq!(m.eta(10_000), 6034);
+        assert_eq!(m.expected_total(10_000), 16_034);
+        // Later, the remaining time still grows more slowly than elapsed.
+        let late = m.eta(60_000);
+        assert!(late > 6034 && late < 60_000, "{late}");
+        assert_eq!(m.expected_total(60_000), 60_000 + late);
+        // The learned estimate feeds it as soon as jobs finish.
+        let mut fast = Model::new(prior(Media::Image));
+        for _ in 0..MAX_SAMPLES {
+            fast.observe(5000);
+        }
+        assert!(fast.eta(0) < 5300, "{}", fast.eta(0));
+    }
+
+    #[test]
+    fn observe_ignores_absurd_durations_and_keeps_the_last_samples() {
+        let mut m = Model::new(prior(Media::Video));
+        assert!(!m.observe(0));
+        assert!(!m.observe(MAX_DURATION_MS + 1));
+        assert!(m.is_empty());
+        for d in 1..=40u64 {
+            assert!(m.observe(d * 1000));
+        }
+        assert_eq!(m.len(), MAX_SAMPLES);
+        let kept: Vec<u32> = m.samples().collect();
+        let want: Vec<u32> = (9..=40).map(|d| d * 1000).collect();
+        assert_eq!(kept, want);
+        // The midpoint of the last pending answer and the completion.
+        let mut m = Model::new(prior(Media::Video));
+        assert!(m.observe_between(100_000, 110_000));
+        assert_eq!(m.samples().collect::<Vec<_>>(), [105_000]);
+    }
+
+    #[test]
+    fn saved_history_round_trips() {
+        let mut l = Learned::default();
+        l.observe(Media::Image, 9_000);
+        l.observe(Media::Image, 11_000);
+        l.observe(Media::Video, 130_000);
+        let json = serde_json::to_string(&l.save()).unwrap();
+        let saved: Saved = serde_json::from_str(&json).unwrap();
+        assert_eq!(Learned::restore(&saved), Ok(l.clone()));
+        assert_eq!(Learned::restore_or_default(Some(&saved)), l);
+    }
+
+    #[test]
+    fn corrupt_old_or_absurd_histories_are_ignored() {
+        let ok = Saved {
+            v: VERSION,
+            image: vec![9_000.0],
+            video: vec![],
+            any: vec![],
+        };
+        assert!(Learned::restore(&ok).is_ok());
+        let cases = [
+            (Saved { v: 0, ..ok.clone() }, Rejected::Version),
+            (Saved { v: 2, ..ok.clone() }, Rejected::Version),
+            (
+                Saved {
+                    video: vec![100_000.0; MAX_SAMPLES + 1],
+                    ..ok.clone()
+                },
+                Rejected::TooManySamples,
+            ),
+            (
+                Saved {
+                    image: vec![9_000.0, -5.0],
+                    ..ok.clone()
+                },
+                Rejected::Duration,
+            ),
+            (
+                Saved {
+                    any: vec![f64::NAN],
+                    ..ok.clone()
+                },
+                Rejected::Duration,
+            ),
+            (
+                Saved {
+                    video: vec![f64::INFINITY],
+                    ..ok.clone()
+                },
+                Rejected::Duration,
+            ),
+            (
+                Saved {
+                    video: vec![MAX_DURATION_MS as f64 + 1.0],
+                    ..ok.clone()
+                },
+                Rejected::Duration,
+            ),
+            (
+                Saved {
+                    image: vec![9_000.5],
+                    ..ok.clone()
+                },
+                Rejected::Duration,
+            ),
+        ];
+        for (saved, why) in cases {
+            assert_eq!(Learned::restore(&saved), Err(why), "{saved:?}");
+            assert_eq!(
+                Learned::restore_or_default(Some(&saved)),
+                Learned::default()
+            );
+        }
+        // Not a history at all: serde fails, the caller passes `None`.
+        for text in ["{", "null", r#"{"v":1,"image":"x"}"#, r#"{"image":[1]}"#] {
+            assert!(serde_json::from_str::<Saved>(text).is_err(), "{text}");
+        }
+        assert_eq!(Learned::restore_or_default(None), Learned::default());
+    }
+
+    #[test]
+    fn a_wrong_prior_is_unlearned() {
+        let truth = LogNormal::new(120_000.0, 0.6);
+        let mut rng = crate::core::schedule::SplitMix64::new(7);
+        let mut too_short = Model::new(LogNormal::new(40_000.0, 0.7));
+        let mut too_long = Model::new(LogNormal::new(360_000.0, 0.7));
+        for _ in 0..MAX_SAMPLES {
+            let u = ((rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+            let d = truth.quantile(u) as u64;
+            too_short.observe(d);
+            too_long.observe(d);
+        }
+        for m in [&too_short, &too_long] {
+            let median = m.estimate().median();
+            assert!((100_000.0..145_000.0).contains(&median), "{median}");
+        }
+        // The plans converge: where the dense stretch starts.
+        let goal = Goal::for_config(Media::Video, &Config::video());
+        let dense_start = |m: &Model| {
+            let s = m.schedule(&goal);
+            let w = s.as_slice();
+            let k = w.iter().position(|&x| x <= goal.lag_ms).unwrap_or(w.len());
+            w[..k].iter().sum::<u64>()
+        };
+        let (a, b) = (dense_start(&too_short), dense_start(&too_long));
+        assert!(a.abs_diff(b) < 20_000, "{a} vs {b}");
+        let wrong = Model::new(LogNormal::new(40_000.0, 0.7));
+        assert!(dense_start(&wrong) < a / 2);
+    }
+
+    #[test]
+    fn schedules_stay_within_the_request_budget() {
+        for media in [Media::Image, Media::Video, Media::Any] {
+            for cfg in [Config::default(), Config::image(), Config::video()] {
+                let goal = Goal::for_config(media, &cfg);
+                for scale in [0.1, 1.0 / 3.0, 1.0, 3.0, 10.0] {
+                    let p = prior(media);
+                    let dist = LogNormal {
+                        mu: p.mu + f64::ln(scale),
+                        ..p
+                    };
+                    let s = plan(&dist, &goal);
+                    let n = polls_until(&s, cfg.timeout);
+                    assert!(n <= cfg.max_attempts as usize, "{media:?} {scale}: {n}");
+                    assert!(s.as_slice().iter().all(|&w| w >= 1 && w <= cfg.max_delay));
+                }
+            }
+        }
+    }
+}
