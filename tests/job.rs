@@ -677,3 +677,66 @@ fn a_nudge_waits_for_a_connecting_stream_and_is_silent_after_stop() {
     h.feed(Input::Stop);
     assert!(h.feed(Input::Nudge).is_empty());
 }
+
+#[test]
+fn progressive_waits_are_jittered_by_the_seed() {
+    let run = |seed: u64| {
+        let mut h = Harness::polling(|c| {
+            c.jitter = Jitter::Bounded(0.2);
+            c.seed = seed;
+            c.intervals = smart_polling::core::schedule::Intervals::new(vec![2000]).unwrap();
+        });
+        h.run_pending_until(40_000);
+        h.request_times()
+    };
+    let (a, b, c) = (run(1), run(1), run(2));
+    assert_eq!(a, b, "the seed decides every wait");
+    assert_ne!(a, c, "jobs with other seeds do not poll in step");
+    for w in a.windows(2) {
+        let gap = w[1] - w[0];
+        assert!((1800..=2200).contains(&gap), "gap {gap}");
+    }
+}
+
+#[test]
+fn gives_up_after_max_consecutive_errors_but_429s_and_records_reset_nothing_else() {
+    let mut h = Harness::polling(|c| c.max_consecutive_errors = Some(3));
+    h.status(503, None);
+    h.fire();
+    h.status(429, Some(10));
+    h.fire();
+    h.network_error();
+    h.fire();
+    h.pending(); // a record resets the run of errors
+    h.fire();
+    h.status(500, None);
+    h.fire();
+    h.status(502, None);
+    assert!(h.terminals().is_empty());
+    h.fire();
+    h.status(503, None);
+    assert_eq!(h.terminals(), vec![fail(PollError::Server(503))]);
+    assert_eq!(h.job.consecutive_errors(), (3, Some(PollError::Server(503))));
+}
+
+#[test]
+fn hold_delays_the_next_poll_and_never_shortens_it() {
+    let mut h = Harness::polling(|_| {});
+    h.pending(); // next poll at 1000
+    h.feed(Input::Hold { until: 5000 });
+    assert_eq!(h.fire().first(), Some(&Action::SendRequest));
+    assert_eq!(h.now, 5000);
+    h.pending(); // next at 6000
+    h.feed(Input::Hold { until: 100 });
+    h.fire();
+    assert_eq!(h.now, 6000, "a hold in the past changes nothing");
+}
+
+#[test]
+fn a_joiner_can_extend_the_deadline() {
+    let mut h = Harness::polling(|c| c.timeout = 10_000);
+    h.job.extend_deadline(25_000);
+    h.run_pending_until(60_000);
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    assert_eq!(h.now, 25_000);
+}

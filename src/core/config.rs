@@ -78,6 +78,9 @@ pub struct Config {
     /// Unreadable stream messages in a row before the stream is dropped.
     pub max_stream_garbage: u32,
     pub media: Media,
+    /// Transient errors in a row (not 429s or 404s) before giving up with
+    /// the last of them; `None`: no limit but the timeout.
+    pub max_consecutive_errors: Option<u32>,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             stream_poll_interval: 30_000,
             max_stream_garbage: 3,
             media: Media::Any,
+            max_consecutive_errors: None,
         }
     }
 }
@@ -128,6 +132,7 @@ impl Config {
 
     /// Applies options coming from JS (numbers as f64), validating each one.
     pub fn apply(&mut self, o: &Options) -> Result<(), PollError> {
+        self.apply_upstream(o)?;
         if let Some(list) = &o.intervals {
             let mut waits = Vec::with_capacity(list.len());
             for &w in list {
@@ -212,6 +217,15 @@ impl Config {
             o.max_not_found,
             "maxNotFound must be a whole number >= 1",
         )?;
+        if let Some(v) = o.max_consecutive_errors {
+            let mut n = 0;
+            set_count(
+                &mut n,
+                Some(v),
+                "maxConsecutiveErrors must be a whole number >= 1",
+            )?;
+            self.max_consecutive_errors = Some(n);
+        }
         set_count(
             &mut self.max_stream_garbage,
             o.max_stream_garbage,
@@ -258,6 +272,49 @@ pub enum Preset {
     Video,
 }
 
+impl Config {
+    /// The old module's options, applied first so this package's own names
+    /// win when both are given.
+    fn apply_upstream(&mut self, o: &Options) -> Result<(), PollError> {
+        set_ms(
+            &mut self.timeout,
+            o.max_duration,
+            "maxDuration must be a finite number of milliseconds > 0",
+        )?;
+        if o.initial_interval.is_none() && o.max_interval.is_none() {
+            return Ok(());
+        }
+        let mut first = 1000;
+        let mut cap = 10_000;
+        set_ms(
+            &mut first,
+            o.initial_interval,
+            "initialInterval must be a finite number of milliseconds > 0",
+        )?;
+        set_ms(
+            &mut cap,
+            o.max_interval,
+            "maxInterval must be a finite number of milliseconds > 0",
+        )?;
+        if cap < first {
+            return Err(PollError::InvalidConfig(
+                "maxInterval must not be less than initialInterval",
+            ));
+        }
+        // The old progression: 1 s -> 2 s -> 5 s -> the cap, one step per poll.
+        let mut waits = vec![first];
+        for step in [2000, 5000, cap] {
+            if step > *waits.last().unwrap_or(&0) && step <= cap {
+                waits.push(step);
+            }
+        }
+        self.intervals = Intervals::new(waits).unwrap_or_else(default_intervals);
+        self.max_delay = cap;
+        self.initial_delay = self.initial_delay.min(cap);
+        Ok(())
+    }
+}
+
 /// Job options as they arrive from JS (`startPolling`'s overrides, the
 /// manager's defaults): every field optional, values unchecked until
 /// [`Options::config`]. A value of the wrong type reads as NaN or `Invalid`,
@@ -298,6 +355,17 @@ pub struct Options {
     #[serde(deserialize_with = "number")]
     pub max_stream_garbage: Option<f64>,
     pub media: Option<Lenient<Media>>,
+    #[serde(deserialize_with = "number")]
+    pub max_consecutive_errors: Option<f64>,
+    /// The old polling module's names (`upstream-api.md`): `maxDuration` is
+    /// `timeout`; `initialInterval` and `maxInterval` make its progression
+    /// (first wait, then 2 s and 5 s, then the cap) and cap the backoff.
+    #[serde(deserialize_with = "number")]
+    pub max_duration: Option<f64>,
+    #[serde(deserialize_with = "number")]
+    pub initial_interval: Option<f64>,
+    #[serde(deserialize_with = "number")]
+    pub max_interval: Option<f64>,
 }
 
 impl Options {
@@ -576,7 +644,46 @@ mod tests {
         let names = field_names::<Options>();
         assert!(names.contains(&"maxAttempts") && names.contains(&"preset"));
         assert!(!names.contains(&"max_attempts"));
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 22);
+    }
+
+    #[test]
+    fn the_old_modules_names() {
+        let c = apply(Options {
+            max_duration: Some(10_000.0),
+            initial_interval: Some(500.0),
+            max_interval: Some(4000.0),
+            max_consecutive_errors: Some(5.0),
+            ..Options::default()
+        })
+        .unwrap();
+        assert_eq!(c.timeout, 10_000);
+        assert_eq!(c.intervals.as_slice(), &[500, 2000, 4000]);
+        assert_eq!((c.max_delay, c.initial_delay), (4000, 1000));
+        assert_eq!(c.max_consecutive_errors, Some(5));
+        // Defaults of the old module: 1 s -> 2 s -> 5 s -> 10 s.
+        let c = apply(Options {
+            max_interval: Some(10_000.0),
+            ..Options::default()
+        })
+        .unwrap();
+        assert_eq!(c.intervals.as_slice(), &[1000, 2000, 5000, 10_000]);
+        // This package's names win over the old ones.
+        let c = apply(Options {
+            max_duration: Some(10_000.0),
+            timeout: Some(3000.0),
+            ..Options::default()
+        })
+        .unwrap();
+        assert_eq!(c.timeout, 3000);
+        for (o, name) in [
+            (Options { max_duration: Some(-1.0), ..Options::default() }, "maxDuration"),
+            (Options { max_interval: Some(f64::NAN), ..Options::default() }, "maxInterval"),
+            (Options { max_consecutive_errors: Some(0.0), ..Options::default() }, "maxConsecutiveErrors"),
+        ] {
+            let e = apply(o).unwrap_err();
+            assert!(e.message().starts_with(name), "{}", e.message());
+        }
     }
 
     #[test]

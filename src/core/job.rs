@@ -14,7 +14,7 @@ use super::config::Config;
 use super::error::PollError;
 use super::metrics::{Channel, Outcome, Progress};
 use super::record::{url_is_safe, State, TaskStatus};
-use super::schedule::Backoff;
+use super::schedule::{Backoff, SplitMix64};
 use super::stream::StreamEvent;
 
 /// The outcome of one request, as the browser layer read it.
@@ -46,6 +46,9 @@ pub enum Input {
     /// browser is back online): a throttled or backed-off timer may be far
     /// off, so poll as soon as the server's limits allow.
     Nudge,
+    /// No request before `until` (another job's 429 set a cooldown for the
+    /// origin, or the retry budget is spent); never shortens a wait.
+    Hold { until: u64 },
     Stop,
 }
 
@@ -104,6 +107,14 @@ pub struct Job {
     position: usize,
     backoff: Backoff,
     not_found: u32,
+    /// Transient errors in a row (5xx, network, timeouts, unreadable
+    /// bodies; not 429 or 404), and the last of them.
+    consecutive_errors: u32,
+    last_error: Option<PollError>,
+    /// Jitter of the progressive waits, seeded apart from the backoff's.
+    rng: SplitMix64,
+    /// A later deadline asked for before the job started (a joining caller).
+    deadline_floor: u64,
     /// When the request in flight was sent.
     in_flight: Option<u64>,
     next_poll: Option<u64>,
@@ -130,6 +141,7 @@ impl Job {
         let backoff = Backoff::new(cfg.initial_delay, cfg.backoff_multiplier, cfg.max_delay)
             .with_jitter(cfg.jitter)
             .with_seed(cfg.seed);
+        let seed = cfg.seed;
         Self {
             cfg,
             phase: Phase::Idle,
@@ -139,6 +151,10 @@ impl Job {
             position: 0,
             backoff,
             not_found: 0,
+            consecutive_errors: 0,
+            last_error: None,
+            rng: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_4E5B),
+            deadline_floor: 0,
             in_flight: None,
             next_poll: None,
             not_before: 0,
@@ -191,6 +207,33 @@ impl Job {
         self.deadline
     }
 
+    /// Keeps the job running until at least `at` (a caller that joined with
+    /// a later deadline); never shortens it.
+    pub fn extend_deadline(&mut self, at: u64) {
+        self.deadline_floor = self.deadline_floor.max(at);
+        if self.phase == Phase::Running {
+            self.deadline = self.deadline.max(at);
+        }
+    }
+
+    /// Transient errors in a row, and the last one.
+    pub fn consecutive_errors(&self) -> (u32, Option<PollError>) {
+        (self.consecutive_errors, self.last_error)
+    }
+
+    /// The progressive wait the schedule has reached (without jitter): what
+    /// "the next scheduled poll" means when an early retry is not allowed.
+    pub fn scheduled_wait(&self) -> u64 {
+        self.cfg
+            .intervals
+            .wait(self.position)
+            .min(self.cfg.max_delay)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.phase == Phase::Running
+    }
+
     /// Whether the job holds (or is about to open) an event stream: what a
     /// cap on open streams counts.
     pub fn holds_stream(&self) -> bool {
@@ -239,6 +282,10 @@ impl Job {
         match (self.phase, input) {
             (Phase::Done, _) => return,
             (Phase::Idle, Input::Start) => self.start(now),
+            (Phase::Idle, Input::Hold { until }) => {
+                self.not_before = self.not_before.max(until);
+                return;
+            }
             (Phase::Idle, _) | (Phase::Running, Input::Start) => return,
             (Phase::Running, Input::Stop) => {
                 // Silent: the page asked for it, so no callback.
@@ -279,6 +326,14 @@ impl Job {
                 }
                 self.fall_back(now);
             }
+            (Phase::Running, Input::Hold { until }) => {
+                self.not_before = self.not_before.max(until);
+                if self.in_flight.is_none() {
+                    self.next_poll = self.next_poll.map(|t| t.max(until));
+                }
+                // It may stand in for the timer's input: always re-arm.
+                self.armed = None;
+            }
             (Phase::Running, Input::Nudge) => {
                 if matches!(self.stream, Stream::Connecting { .. }) {
                     return; // the stream's own timeout decides
@@ -297,7 +352,9 @@ impl Job {
     fn start(&mut self, now: u64) {
         self.phase = Phase::Running;
         self.started = now;
-        self.deadline = now.saturating_add(self.cfg.timeout);
+        self.deadline = now
+            .saturating_add(self.cfg.timeout)
+            .max(self.deadline_floor);
         if let Some(e) = self.rejected {
             return self.finish(now, Err(e));
         }
@@ -305,7 +362,7 @@ impl Job {
             self.stream = Stream::Connecting { since: now };
             self.actions.push(Action::OpenStream);
         } else {
-            self.next_poll = Some(now);
+            self.next_poll = Some(now.max(self.not_before));
         }
     }
 
@@ -377,6 +434,7 @@ impl Job {
         match reply {
             Reply::Record { state, fingerprint } => {
                 self.backoff.reset();
+                self.consecutive_errors = 0;
                 if self.on_record(now, state, fingerprint) {
                     self.schedule_next(now);
                 }
@@ -443,6 +501,15 @@ impl Job {
     }
 
     fn on_transient(&mut self, now: u64, e: PollError) {
+        self.consecutive_errors += 1;
+        self.last_error = Some(e);
+        if self
+            .cfg
+            .max_consecutive_errors
+            .is_some_and(|max| self.consecutive_errors >= max)
+        {
+            return self.finish(now, Err(e));
+        }
         let wait = self.backoff.next().unwrap_or(self.cfg.max_delay);
         self.retry(now, e, wait);
     }
@@ -467,13 +534,10 @@ impl Job {
     }
 
     fn progressive_wait(&mut self) -> u64 {
-        let w = self
-            .cfg
-            .intervals
-            .wait(self.position)
-            .min(self.cfg.max_delay);
+        let w = self.scheduled_wait();
         self.position = self.position.saturating_add(1);
-        w
+        // `maxDelay` stays the cap of every wait but a server's.
+        self.cfg.jitter.spread(w, &mut self.rng).min(self.cfg.max_delay)
     }
 
     /// Schedules the next poll after a "not ready yet".

@@ -53,6 +53,22 @@ impl Jitter {
     }
 }
 
+impl Jitter {
+    /// Spreads a progressive wait around its value (the backoff's `apply`
+    /// only shortens): `Bounded(f)` is uniform in `[d (1 - f/2), d (1 + f/2)]`,
+    /// `Full` in `[d/2, 3d/2]`. Jobs started together then drift apart
+    /// instead of polling in step.
+    pub fn spread(self, d: u64, rng: &mut SplitMix64) -> u64 {
+        let f = match self {
+            Jitter::None => return d,
+            Jitter::Full => 1.0,
+            Jitter::Bounded(f) => f.clamp(0.0, 1.0),
+        };
+        let width = (d as f64 * f) as u64;
+        (d - width / 2).saturating_add(rng.up_to(width))
+    }
+}
+
 /// Exponential backoff: the n-th delay (from 0) is
 /// `min(initial * multiplier^n, max)`, then jittered.
 #[derive(Clone, Debug)]
@@ -285,6 +301,18 @@ mod tests {
         {
             assert!(*d <= cap && *d >= cap - cap / 4, "{d} vs {cap}");
         }
+    }
+
+    #[test]
+    fn spread_is_centred_seeded_and_in_range() {
+        let mut a = SplitMix64::new(9);
+        let mut b = SplitMix64::new(9);
+        let xs: Vec<u64> = (0..200).map(|_| Jitter::Bounded(0.2).spread(2000, &mut a)).collect();
+        let ys: Vec<u64> = (0..200).map(|_| Jitter::Bounded(0.2).spread(2000, &mut b)).collect();
+        assert_eq!(xs, ys, "the seed decides");
+        assert!(xs.iter().all(|&x| (1800..=2200).contains(&x)));
+        assert!(xs.iter().any(|&x| x < 1900) && xs.iter().any(|&x| x > 2100));
+        assert_eq!(Jitter::None.spread(2000, &mut a), 2000);
     }
 
     #[test]

@@ -93,6 +93,15 @@ export interface PollingConfig {
   maxStreamGarbage: number;
   /** Which result urls count: "any" (default), "image" or "video". */
   media: Media;
+  /** Transient errors in a row (5xx, network, timeouts; not 429 or 404) before
+   *  giving up; no limit by default (the Promise helpers: 5, as the old module). */
+  maxConsecutiveErrors: number;
+  /** The old module's name for `timeout`. */
+  maxDuration: number;
+  /** The old module's first wait: with `maxInterval`, waits go first, 2 s, 5 s, then the cap. */
+  initialInterval: number;
+  /** The old module's cap of the waits (default 10000 when `initialInterval` is given). */
+  maxInterval: number;
 }
 
 export interface ManagerOptions extends Partial<PollingConfig> {
