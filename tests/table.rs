@@ -21,6 +21,7 @@ type Res = Vec<&'static str>;
 #[derive(Clone, Debug, PartialEq)]
 enum Seen {
     Act(JobId, &'static str),
+    Left(JobId),
     Finished(JobId),
 }
 
@@ -161,12 +162,35 @@ impl Browser {
                 self.log.push((self.now, job, action.clone()));
                 Seen::Act(job, name(&action))
             }
+            Step::Left(e) => {
+                assert!(
+                    self.table.contains(e.job),
+                    "subscribers left a job that goes on"
+                );
+                let job = e.job;
+                self.ended.push((self.now, e));
+                Seen::Left(job)
+            }
             Step::Finished(e) => {
                 assert!(!self.table.contains(e.job), "a finished job left the table");
-                assert!(
-                    !self.in_flight.contains(&e.job) && !self.streams.contains(&e.job),
-                    "a job ended holding a request or a stream"
-                );
+                // A job that ends by its own rules releases what it holds
+                // first; one whose last subscriber left on its own terms
+                // is released with its resources, as a stop is.
+                let by_terms = e.outcome.is_some()
+                    && matches!(
+                        e.result,
+                        Err(PollError::Timeout)
+                            | Err(PollError::Server(_))
+                            | Err(PollError::Network)
+                    );
+                if !by_terms {
+                    assert!(
+                        !self.in_flight.contains(&e.job) && !self.streams.contains(&e.job),
+                        "a job ended holding a request or a stream"
+                    );
+                }
+                self.in_flight.remove(&e.job);
+                self.streams.remove(&e.job);
                 let job = e.job;
                 self.ended.push((self.now, e));
                 Seen::Finished(job)

@@ -100,6 +100,21 @@ pub struct MetricsReport {
     pub completed_jobs: u32,
     /// Jobs that ended with an error (a stop is neither).
     pub failed_jobs: u32,
+    pub retry_budget: RetryBudgetReport,
+}
+
+/// The retry budget: its size, what a good response earns back, and the
+/// tokens each origin has left.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RetryBudgetReport {
+    pub size: f64,
+    pub refill: f64,
+    #[serde(serialize_with = "tokens_map")]
+    pub tokens: Vec<(String, f64)>,
+}
+
+fn tokens_map<S: serde::Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
 fn as_map<S: serde::Serializer>(pairs: &[(&'static str, u32)], s: S) -> Result<S::Ok, S::Error> {
@@ -184,6 +199,7 @@ impl Metrics {
             total_requests: self.requests,
             completed_jobs: self.succeeded,
             failed_jobs: self.finished - self.succeeded,
+            retry_budget: RetryBudgetReport::default(),
         }
     }
 }
@@ -250,6 +266,7 @@ mod tests {
                 "errorDistribution": { "timeout": 2, "forbidden": 1 },
                 "averageAttempts": 3.0, "totalRequests": 1,
                 "completedJobs": 2, "failedJobs": 3,
+                "retryBudget": { "size": 0.0, "refill": 0.0, "tokens": {} },
             })
         );
     }

@@ -1,8 +1,9 @@
 //! The manager's job table, sans-IO like the jobs it holds (as quinn-proto
 //! keeps its `Endpoint` pure): one job per kind and id, with later callers
-//! joining it; unique job ids (generations), so a late event never reaches a
-//! newer job of the same id; the cap on open streams; one timer for every
-//! job; and the metrics of finished jobs.
+//! joining it on their own terms; unique job ids (generations), so a late
+//! event never reaches a newer job of the same id; the cap on open streams;
+//! one timer for every job; what jobs to one origin share (a cooldown after
+//! a 429, a retry budget for outages); and the metrics of finished jobs.
 //!
 //! The browser layer feeds it events (`start`, `handle`, `on_timer`,
 //! `nudge_all`, `stop`) and executes the [`Step`]s that `poll` hands out,
@@ -16,8 +17,8 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use super::config::Config;
 use super::error::{validate_id, PollError};
-use super::job::{Action, Input, Job};
-use super::metrics::{Metrics, Outcome, Progress};
+use super::job::{Action, Input, Job, Reply};
+use super::metrics::{Metrics, MetricsReport, Outcome, Progress, RetryBudgetReport};
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,11 +31,24 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobId(u32);
 
+/// A subscriber's own terms: a caller that joins a running job keeps its
+/// deadline and its limit on errors in a row, while the job goes on for
+/// the others.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Terms {
+    id: u32,
+    deadline: u64,
+    max_consecutive_errors: Option<u32>,
+}
+
 struct Entry<S, R> {
     kind: Kind,
     id: String,
+    origin: String,
     job: Job,
     subscribers: Vec<S>,
+    /// `terms[i]` belongs to `subscribers[i]`.
+    terms: Vec<Terms>,
     resources: R,
     /// The wake time armed for this job; heap items that differ are stale.
     armed: Option<u64>,
@@ -48,12 +62,16 @@ pub enum Step<S, R> {
     /// An action of a running job (never `ArmTimer`, which the table keeps,
     /// nor a terminal one, which comes as `Finished`).
     Act { job: JobId, action: Action },
+    /// Subscribers leave a job that goes on, on their own terms (their
+    /// deadline passed, or too many errors in a row for them); each hears
+    /// `result` once. `resources` is empty.
+    Left(Ended<S, R>),
     /// A job ended: its entry is gone, its subscribers hear the result once,
     /// and its resources are to be dropped.
     Finished(Ended<S, R>),
 }
 
-/// A job that left the table, finished or stopped.
+/// Subscribers that left a job, or a job that left the table.
 pub struct Ended<S, R> {
     pub job: JobId,
     pub kind: Kind,
@@ -61,10 +79,44 @@ pub struct Ended<S, R> {
     /// `Err(PollError::Stopped)` for a stop.
     pub result: Result<Option<String>, PollError>,
     pub progress: Progress,
-    /// How it ended; `None` for a stop.
+    /// How the job ended; `None` for a stop or while it goes on.
     pub outcome: Option<Outcome>,
     pub subscribers: Vec<S>,
     pub resources: R,
+}
+
+enum Queued<S, R> {
+    Act(Action),
+    /// Already out of the table (or out of the job): hand it out as is.
+    Left(Ended<S, R>),
+    Finished(Ended<S, R>),
+}
+
+/// The retry budget of each origin, in the style of gRPC's retry
+/// throttling: a retry after an error spends a token, a good response earns
+/// `refill` back; with no token left, a job waits for its next scheduled
+/// poll instead of retrying early, so an outage does not multiply the load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryBudget {
+    pub size: f64,
+    pub refill: f64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self {
+            size: 10.0,
+            refill: 0.1,
+        }
+    }
+}
+
+/// What the jobs to one origin share.
+#[derive(Clone, Debug)]
+struct Origin {
+    /// No request before this: a server's Retry-After seen by any job.
+    cooldown: u64,
+    tokens: f64,
 }
 
 /// Jobs handled per timer turn, so that thousands of jobs falling due
@@ -75,25 +127,38 @@ pub struct Table<S, R> {
     /// Ordered by id, so oldest first (and no hashing code in the wasm).
     entries: BTreeMap<JobId, Entry<S, R>>,
     by_key: BTreeMap<(Kind, String), JobId>,
+    origins: BTreeMap<String, Origin>,
     next_id: u32,
+    next_sub: u32,
     wakes: BinaryHeap<Reverse<(u64, JobId)>>,
-    queue: VecDeque<(JobId, Action)>,
+    /// Subscribers' own deadlines.
+    deadlines: BinaryHeap<Reverse<(u64, JobId, u32)>>,
+    queue: VecDeque<(JobId, Queued<S, R>)>,
     metrics: Metrics,
     max_streams: u32,
     streams: u32,
+    budget: RetryBudget,
 }
 
 impl<S: Clone, R: Default> Table<S, R> {
     pub fn new(max_streams: u32) -> Self {
+        Self::with_budget(max_streams, RetryBudget::default())
+    }
+
+    pub fn with_budget(max_streams: u32, budget: RetryBudget) -> Self {
         Self {
             entries: BTreeMap::new(),
             by_key: BTreeMap::new(),
+            origins: BTreeMap::new(),
             next_id: 0,
+            next_sub: 0,
             wakes: BinaryHeap::new(),
+            deadlines: BinaryHeap::new(),
             queue: VecDeque::new(),
             metrics: Metrics::default(),
             max_streams,
             streams: 0,
+            budget,
         }
     }
 
@@ -102,17 +167,52 @@ impl<S: Clone, R: Default> Table<S, R> {
         self.by_key.get(&(kind, id.to_owned())).copied()
     }
 
-    /// Starts a job, or adds `sub` to the running job of that kind and id
-    /// (`cfg` is then unused). The job starts on the next timer turn, so no
-    /// callback runs inside the caller. An invalid id makes a job that fails
-    /// with `invalid_id` without any request.
-    pub fn start(&mut self, now: u64, kind: Kind, id: &str, mut cfg: Config, sub: S) -> JobId {
-        if let Some(job) = self.find(kind, id) {
-            if let Some(e) = self.entries.get_mut(&job) {
-                e.subscribers.push(sub);
+    /// `start` for jobs that all share one origin.
+    pub fn start(&mut self, now: u64, kind: Kind, id: &str, cfg: Config, sub: S) -> JobId {
+        self.start_at(now, kind, id, "", cfg, sub)
+    }
+
+    /// Starts a job, or adds `sub` to the running job of that kind and id.
+    /// Either way the subscriber's terms come from `cfg`: its `timeout` is
+    /// its own deadline (a later one keeps the job running longer), and its
+    /// `maxConsecutiveErrors` its own limit. The job starts on the next
+    /// timer turn, so no callback runs inside the caller. An invalid id
+    /// makes a job that fails with `invalid_id` without any request.
+    pub fn start_at(
+        &mut self,
+        now: u64,
+        kind: Kind,
+        id: &str,
+        origin: &str,
+        mut cfg: Config,
+        sub: S,
+    ) -> JobId {
+        self.next_sub = self.next_sub.wrapping_add(1);
+        let terms = Terms {
+            id: self.next_sub,
+            deadline: now.saturating_add(cfg.timeout),
+            max_consecutive_errors: cfg.max_consecutive_errors,
+        };
+        let handle = match self.find(kind, id) {
+            Some(job) => job,
+            None => {
+                // Limits on errors are each subscriber's; the job only ends
+                // by them when its last subscriber leaves.
+                cfg.max_consecutive_errors = None;
+                self.insert(now, kind, id, origin, cfg)
             }
-            return job;
+        };
+        if let Some(e) = self.entries.get_mut(&handle) {
+            e.subscribers.push(sub);
+            e.terms.push(terms);
+            e.job.extend_deadline(terms.deadline);
+            self.deadlines
+                .push(Reverse((terms.deadline, handle, terms.id)));
         }
+        handle
+    }
+
+    fn insert(&mut self, now: u64, kind: Kind, id: &str, origin: &str, mut cfg: Config) -> JobId {
         let valid = validate_id(id);
         cfg.use_stream &= valid.is_ok() && self.streams < self.max_streams;
         let stream_slot = cfg.use_stream;
@@ -124,13 +224,20 @@ impl<S: Clone, R: Default> Table<S, R> {
         job.set_expected_duration(self.metrics.average_completion_time());
         self.next_id = self.next_id.wrapping_add(1);
         let handle = JobId(self.next_id);
+        let size = self.budget.size;
+        self.origins.entry(origin.to_owned()).or_insert(Origin {
+            cooldown: 0,
+            tokens: size,
+        });
         self.entries.insert(
             handle,
             Entry {
                 kind,
                 id: id.to_owned(),
+                origin: origin.to_owned(),
                 job,
-                subscribers: vec![sub],
+                subscribers: Vec::new(),
+                terms: Vec::new(),
                 resources: R::default(),
                 armed: Some(now),
                 started: false,
@@ -148,15 +255,30 @@ impl<S: Clone, R: Default> Table<S, R> {
         if input == Input::Stop {
             return;
         }
-        if let Some(e) = self.entries.get_mut(&job) {
-            e.job.handle(now, input);
-            self.collect(job);
+        let good = matches!(input, Input::Response(Reply::Record { .. }));
+        let Some(e) = self.entries.get_mut(&job) else {
+            return;
+        };
+        if good {
+            if let Some(o) = self.origins.get_mut(&e.origin) {
+                o.tokens = (o.tokens + self.budget.refill).min(self.budget.size);
+            }
         }
+        e.job.handle(now, input);
+        self.collect(now, job);
     }
 
     /// The table's timer fired: every job due by `now` (at most [`TURN`] of
-    /// them) hears `Start` or `Timer`. True if more are due already.
+    /// them) hears `Start` or `Timer`, and subscribers whose own deadline
+    /// passed leave. True if more are due already.
     pub fn on_timer(&mut self, now: u64) -> bool {
+        while let Some(&Reverse((at, job, sub))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            self.leave(now, job, |t| t.id == sub, PollError::Timeout);
+        }
         let mut handled = 0;
         while let Some(&Reverse((at, job))) = self.wakes.peek() {
             if at > now {
@@ -173,6 +295,11 @@ impl<S: Clone, R: Default> Table<S, R> {
                 continue;
             }
             e.armed = None;
+            // Another job's 429 holds every job to the same origin.
+            let cooldown = self.origins.get(&e.origin).map_or(0, |o| o.cooldown);
+            if cooldown > now {
+                e.job.handle(now, Input::Hold { until: cooldown });
+            }
             let input = if e.started {
                 Input::Timer
             } else {
@@ -180,7 +307,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             };
             e.started = true;
             e.job.handle(now, input);
-            self.collect(job);
+            self.collect(now, job);
             handled += 1;
         }
         false
@@ -188,18 +315,33 @@ impl<S: Clone, R: Default> Table<S, R> {
 
     /// When the table's timer must fire next.
     pub fn next_wake(&mut self) -> Option<u64> {
-        while let Some(&Reverse((at, job))) = self.wakes.peek() {
-            match self.entries.get(&job) {
-                Some(e) if e.armed == Some(at) => return Some(at),
-                _ => {
-                    self.wakes.pop();
-                }
+        let job = loop {
+            match self.wakes.peek() {
+                Some(&Reverse((at, job))) => match self.entries.get(&job) {
+                    Some(e) if e.armed == Some(at) => break Some(at),
+                    _ => {
+                        self.wakes.pop();
+                    }
+                },
+                None => break None,
             }
-        }
-        None
+        };
+        let sub = loop {
+            match self.deadlines.peek() {
+                Some(&Reverse((at, job, sub))) => match self.entries.get(&job) {
+                    Some(e) if e.terms.iter().any(|t| t.id == sub) => break Some(at),
+                    _ => {
+                        self.deadlines.pop();
+                    }
+                },
+                None => break None,
+            }
+        };
+        job.into_iter().chain(sub).min()
     }
 
-    /// Conditions improved for every job (see `Input::Nudge`).
+    /// Conditions improved for every job (see `Input::Nudge`); an origin's
+    /// cooldown still holds.
     pub fn nudge_all(&mut self, now: u64) {
         let started: Vec<JobId> = self
             .entries
@@ -244,7 +386,12 @@ impl<S: Clone, R: Default> Table<S, R> {
 
     /// The next step to execute, in order.
     pub fn poll(&mut self) -> Option<Step<S, R>> {
-        while let Some((job, action)) = self.queue.pop_front() {
+        while let Some((job, queued)) = self.queue.pop_front() {
+            let action = match queued {
+                Queued::Left(ended) => return Some(Step::Left(ended)),
+                Queued::Finished(ended) => return Some(Step::Finished(ended)),
+                Queued::Act(action) => action,
+            };
             if !self.entries.contains_key(&job) {
                 continue; // stopped or finished meanwhile
             }
@@ -304,24 +451,150 @@ impl<S: Clone, R: Default> Table<S, R> {
         &self.metrics
     }
 
-    /// Moves the job's new actions into the queue; the table keeps the timer.
-    fn collect(&mut self, job: JobId) {
+    /// `metrics()` for the page, with the retry budget of each origin.
+    pub fn report(&self) -> MetricsReport {
+        let mut report = self.metrics.report();
+        report.retry_budget = RetryBudgetReport {
+            size: self.budget.size,
+            refill: self.budget.refill,
+            tokens: self
+                .origins
+                .iter()
+                .map(|(origin, o)| (origin.clone(), o.tokens))
+                .collect(),
+        };
+        report
+    }
+
+    /// The tokens an origin has left (a fresh origin has a full budget).
+    pub fn retry_tokens(&self, origin: &str) -> f64 {
+        self.origins
+            .get(origin)
+            .map_or(self.budget.size, |o| o.tokens)
+    }
+
+    /// Moves the job's new actions into the queue: the table keeps the
+    /// timer, shares a 429's wait with the origin, charges retries to the
+    /// budget, and lets subscribers go whose limit of errors is reached.
+    fn collect(&mut self, now: u64, job: JobId) {
         let Some(e) = self.entries.get_mut(&job) else {
             return;
         };
         while let Some(action) = e.job.poll_action() {
-            match action {
+            let action = match action {
                 Action::ArmTimer { at } => {
                     e.armed = Some(at);
                     self.wakes.push(Reverse((at, job)));
+                    continue;
                 }
-                action => self.queue.push_back((job, action)),
-            }
+                Action::Retry {
+                    error: PollError::RateLimited,
+                    delay,
+                } => {
+                    if let Some(o) = self.origins.get_mut(&e.origin) {
+                        o.cooldown = o.cooldown.max(now.saturating_add(delay));
+                    }
+                    Action::Retry {
+                        error: PollError::RateLimited,
+                        delay,
+                    }
+                }
+                Action::Retry { error, delay } if budgeted(error) => {
+                    let o = self.origins.get_mut(&e.origin);
+                    match o {
+                        Some(o) if o.tokens >= 1.0 => {
+                            o.tokens -= 1.0;
+                            Action::Retry { error, delay }
+                        }
+                        _ => {
+                            // No early retry: the next scheduled poll.
+                            let wait = delay.max(e.job.scheduled_wait());
+                            e.job.handle(
+                                now,
+                                Input::Hold {
+                                    until: now.saturating_add(wait),
+                                },
+                            );
+                            Action::Retry { error, delay: wait }
+                        }
+                    }
+                }
+                action => action,
+            };
+            self.queue.push_back((job, Queued::Act(action)));
         }
         if e.stream_slot && !e.job.holds_stream() {
             e.stream_slot = false;
             self.streams -= 1;
         }
+        let (errors, last) = e.job.consecutive_errors();
+        if let (true, Some(last)) = (errors > 0 && e.job.is_running(), last) {
+            let over = |t: &Terms| t.max_consecutive_errors.is_some_and(|m| errors >= m);
+            self.leave(now, job, over, last);
+        }
+    }
+
+    /// The subscribers matching `which` leave with `error`; if none is left,
+    /// the job ends with it.
+    fn leave(&mut self, now: u64, job: JobId, which: impl Fn(&Terms) -> bool, error: PollError) {
+        let Some(e) = self.entries.get_mut(&job) else {
+            return;
+        };
+        if !e.terms.iter().any(&which) {
+            return;
+        }
+        let mut leaving = Vec::new();
+        let mut i = 0;
+        while i < e.terms.len() {
+            if which(&e.terms[i]) {
+                e.terms.remove(i);
+                leaving.push(e.subscribers.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        let progress = e.job.progress(now);
+        if !e.subscribers.is_empty() {
+            let ended = Ended {
+                job,
+                kind: e.kind,
+                id: e.id.clone(),
+                result: Err(error),
+                progress,
+                outcome: None,
+                subscribers: leaving,
+                resources: R::default(),
+            };
+            self.queue.push_back((job, Queued::Left(ended)));
+            return;
+        }
+        // The last subscribers left: the job ends with their reason.
+        let Some(mut e) = self.take(job) else {
+            return;
+        };
+        e.job.handle(now, Input::Stop);
+        let outcome = Outcome {
+            error: Some(error),
+            duration: progress.elapsed_time,
+            attempts: progress.attempt,
+            channel: progress.channel,
+        };
+        self.metrics.record(&outcome);
+        let ended = Ended {
+            job,
+            kind: e.kind,
+            id: e.id,
+            result: Err(error),
+            progress: Progress {
+                next_poll_in: None,
+                estimated_time_remaining: None,
+                ..progress
+            },
+            outcome: Some(outcome),
+            subscribers: leaving,
+            resources: e.resources,
+        };
+        self.queue.push_back((job, Queued::Finished(ended)));
     }
 
     fn finish(
@@ -362,4 +635,16 @@ impl<S: Clone, R: Default> Table<S, R> {
         }
         Some(e)
     }
+}
+
+/// Retries the budget pays for: after errors of the server or the network.
+/// 429 has its own rule (Retry-After), and a 404 is "not ready yet".
+fn budgeted(e: PollError) -> bool {
+    matches!(
+        e,
+        PollError::Server(_)
+            | PollError::Network
+            | PollError::RequestTimeout
+            | PollError::InvalidResponse
+    )
 }

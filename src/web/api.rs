@@ -115,6 +115,11 @@ export interface ManagerOptions extends Partial<PollingConfig> {
   maxStreams?: number;
   /** Log every state change of every job to the console. */
   debug?: boolean;
+  /** Early retries after errors (5xx, network, timeouts) each origin may
+   *  spend before jobs wait for their next scheduled poll instead (default 10). */
+  retryBudget?: number;
+  /** Tokens a good response earns back (default 0.1). */
+  retryRefill?: number;
 }
 
 export interface PollingProgress {
@@ -176,6 +181,9 @@ export interface PollingMetrics {
   completedJobs: number;
   /** Jobs that ended with an error (stopped jobs are neither). */
   failedJobs: number;
+  /** The retry budget (options `retryBudget`, `retryRefill`) and the tokens
+   *  each origin has left. */
+  retryBudget: { size: number; refill: number; tokens: Record<string, number> };
 }
 
 export interface PollingResult<R = FileRecord> {

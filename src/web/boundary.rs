@@ -19,6 +19,7 @@ use crate::core::config::{field_names, Lenient, Options};
 use crate::core::error::PollError;
 use crate::core::record::{FileView, ProjectView};
 use crate::core::stream::{EventView, MessageKind, MessageObject, StreamEvent};
+use crate::core::table::{Kind, RetryBudget};
 
 /// Plain objects for maps, `null` for unit: what `JSON.parse` would give.
 const JSON: Serializer = Serializer::json_compatible();
@@ -50,6 +51,8 @@ struct SettingsIn {
     events_url: JsValue,
     max_streams: Option<Lenient<f64>>,
     debug: Option<Lenient<bool>>,
+    retry_budget: Option<Lenient<f64>>,
+    retry_refill: Option<Lenient<f64>>,
 }
 
 /// The validated manager-wide settings.
@@ -60,8 +63,36 @@ pub struct Settings {
     pub events_url: Option<String>,
     pub max_streams: u32,
     pub debug: bool,
+    pub budget: RetryBudget,
     /// Defaults for every job of this manager.
     pub defaults: Options,
+}
+
+impl Settings {
+    /// The url of a job, and the origin whose cooldown and retry budget it
+    /// shares ("" for urls relative to the page).
+    pub fn url(&self, kind: Kind, id: &str) -> (String, String) {
+        let template = match kind {
+            Kind::File => &self.file_url,
+            Kind::Project => &self.project_url,
+        };
+        (template.replacen("{id}", id, 1), origin_of(template))
+    }
+}
+
+/// `scheme://host[:port]` of an absolute http(s) url; "" for a relative one.
+pub fn origin_of(url: &str) -> String {
+    let rest = url
+        .strip_prefix("https://")
+        .map(|r| ("https://", r))
+        .or_else(|| url.strip_prefix("http://").map(|r| ("http://", r)));
+    match rest {
+        Some((scheme, r)) => {
+            let host = r.split(['/', '?', '#']).next().unwrap_or_default();
+            [scheme, &host.to_ascii_lowercase()].concat()
+        }
+        None => String::new(),
+    }
 }
 
 const FILE_URL: &str = "/api/file/{id}";
@@ -77,6 +108,7 @@ impl Default for Settings {
             events_url: Some(EVENTS_URL.into()),
             max_streams: MAX_STREAMS,
             debug: false,
+            budget: RetryBudget::default(),
             defaults: Options::default(),
         }
     }
@@ -134,6 +166,23 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
             ))
         }
     };
+    let budget_number = |v: Option<Lenient<f64>>, default: f64, why: &str| match v {
+        None => Ok(default),
+        Some(Lenient::Valid(n)) if n.is_finite() && n >= 0.0 => Ok(n),
+        Some(_) => Err(range_error(why)),
+    };
+    let budget = RetryBudget {
+        size: budget_number(
+            s.retry_budget,
+            RetryBudget::default().size,
+            "retryBudget must be a finite number >= 0",
+        )?,
+        refill: budget_number(
+            s.retry_refill,
+            RetryBudget::default().refill,
+            "retryRefill must be a finite number >= 0",
+        )?,
+    };
     let debug = match s.debug {
         None => false,
         Some(Lenient::Valid(b)) => b,
@@ -153,6 +202,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
         events_url,
         max_streams,
         debug,
+        budget,
         defaults,
     })
 }

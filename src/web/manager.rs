@@ -208,7 +208,7 @@ pub struct Manager {
 impl Manager {
     pub fn new(settings: Settings) -> Rc<Self> {
         let me = Rc::new(Self {
-            table: RefCell::new(Table::new(settings.max_streams)),
+            table: RefCell::new(Table::with_budget(settings.max_streams, settings.budget)),
             settings,
             timer: RefCell::new(None),
             draining: Cell::new(false),
@@ -239,7 +239,10 @@ impl Manager {
             cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         }
         cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
-        self.table.borrow_mut().start(now(), kind, id, cfg, sub);
+        let (_, origin) = self.settings.url(kind, id);
+        self.table
+            .borrow_mut()
+            .start_at(now(), kind, id, &origin, cfg, sub);
         self.rearm();
         Ok(())
     }
@@ -291,7 +294,7 @@ impl Manager {
     }
 
     pub fn metrics(&self) -> MetricsReport {
-        self.table.borrow().metrics().report()
+        self.table.borrow().report()
     }
 
     fn log(&self, id: &str, what: &str) {
@@ -341,6 +344,7 @@ impl Manager {
             let step = self.table.borrow_mut().poll();
             match step {
                 Some(Step::Act { job, action }) => self.act(job, action),
+                Some(Step::Left(ended)) => self.finish(ended),
                 Some(Step::Finished(ended)) => self.finish(ended),
                 None => break,
             }
@@ -362,11 +366,7 @@ impl Manager {
     fn url(&self, job: JobId) -> Option<(Kind, String)> {
         let table = self.table.borrow();
         let (kind, id) = table.key(job)?;
-        let template = match kind {
-            Kind::File => &self.settings.file_url,
-            Kind::Project => &self.settings.project_url,
-        };
-        Some((kind, template.replacen("{id}", id, 1)))
+        Some((kind, self.settings.url(kind, id).0))
     }
 
     fn act(self: &Rc<Self>, job: JobId, action: Action) {
@@ -444,8 +444,9 @@ impl Manager {
         }
     }
 
-    /// A finished job: already out of the table (metrics recorded); its
-    /// resources go, then every subscriber hears the outcome once.
+    /// A finished job (already out of the table, metrics recorded), or
+    /// subscribers leaving a job that goes on: resources go (a leaving
+    /// subscriber's are empty), then each subscriber hears the outcome once.
     fn finish(&self, ended: Ended<Subscriber, Resources>) {
         let Ended {
             kind,
