@@ -18,8 +18,10 @@ fn complete(url: &str) -> State {
     }
 }
 
+/// Every task completed but no url of the wanted media yet: the job waits
+/// for the url (a completed result always has one).
 fn done_without_url() -> State {
-    State::Complete { url: None }
+    State::Pending
 }
 
 /// A file record with the given `url` and task statuses, no type hints.
@@ -174,7 +176,7 @@ fn error_in_either_case_is_failed() {
 }
 
 #[test]
-fn all_tasks_completed_without_url_is_complete_without_url() {
+fn all_tasks_completed_without_url_waits_for_the_url() {
     let v = file_with(Value::Null, &["completed", "COMPLETED", "completed"]);
     for media in ALL_MEDIA {
         assert_eq!(file(&v, media), Ok(done_without_url()), "{media:?}");
@@ -279,7 +281,7 @@ fn image_job_ignores_a_video_url_without_type() {
 }
 
 #[test]
-fn image_job_with_a_video_url_and_completed_tasks_is_complete_without_url() {
+fn image_job_with_a_video_url_and_completed_tasks_waits_for_an_image_url() {
     // The url is not ours, but the server says the work is done.
     let v = file_with(json!("https://x/clip.mp4"), &["completed"]);
     assert_eq!(file(&v, Media::Image), Ok(done_without_url()));

@@ -224,15 +224,16 @@ pub fn read_project(v: &ProjectView, media: Media) -> State {
     decide(found, &statuses(&v.tasks))
 }
 
-/// The seed's rules: a url means done; otherwise the latest task in error
-/// means failed; otherwise every task completed means done.
+/// The product's rules: a url (of the wanted media) means done; otherwise
+/// the latest task in error means failed; otherwise not ready yet, even when
+/// every task says completed: a result is only done once it has its url
+/// (the next poll, or the stream, brings it), so a completed record always
+/// has one.
 fn decide(url: Option<String>, tasks: &[TaskStatus]) -> State {
     if url.is_some() {
         State::Complete { url }
     } else if tasks.last() == Some(&TaskStatus::Error) {
         State::Failed
-    } else if !tasks.is_empty() && tasks.iter().all(|t| *t == TaskStatus::Completed) {
-        State::Complete { url: None }
     } else {
         State::Pending
     }
