@@ -1,16 +1,20 @@
 //! The manager's job table driven by a fake browser and a fake clock:
 //! deduplication and joining, generations, one timer for every job, the turn
 //! bound, the stream cap, stops, metrics and statuses, and the re-entrant
-//! calls the browser layer makes while it steps through the queue. Asserted
-//! as requests made, steps emitted and times waited.
+//! calls the browser layer makes while it steps through the queue; the
+//! subscribers' own terms (deadlines, limits on errors in a row), the
+//! per-origin cooldown after a 429 and the per-origin retry budget, against
+//! a fake server with latency. Asserted as requests made, steps emitted and
+//! times waited.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use smart_polling::core::job::{Action, Input, Reply};
+use smart_polling::core::metrics::RetryBudgetReport;
 use smart_polling::core::record::State;
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
-use smart_polling::core::table::{Ended, JobId, Kind, Step, Table, TURN};
+use smart_polling::core::table::{Ended, JobId, Kind, RetryBudget, Step, Table, TURN};
 use smart_polling::{Channel, Config, PollError};
 
 type Sub = &'static str;
@@ -104,12 +108,24 @@ struct Browser {
     script: HashMap<JobId, VecDeque<Reply>>,
     /// Times the table's timer fired.
     turns: Vec<u64>,
+    /// When each job's request in flight was sent.
+    sent_at: HashMap<JobId, u64>,
+    /// Every reply the fake server gave, with its time.
+    replies: Vec<(u64, JobId, Reply)>,
 }
 
 impl Browser {
     fn new(max_streams: u32) -> Self {
+        Self::with_table(Table::new(max_streams))
+    }
+
+    fn with_budget(max_streams: u32, budget: RetryBudget) -> Self {
+        Self::with_table(Table::with_budget(max_streams, budget))
+    }
+
+    fn with_table(table: Table<Sub, Res>) -> Self {
         Self {
-            table: Table::new(max_streams),
+            table,
             now: 0,
             log: Vec::new(),
             seen: Vec::new(),
@@ -118,7 +134,13 @@ impl Browser {
             streams: BTreeSet::new(),
             script: HashMap::new(),
             turns: Vec::new(),
+            sent_at: HashMap::new(),
+            replies: Vec::new(),
         }
+    }
+
+    fn start_at(&mut self, kind: Kind, id: &str, origin: &str, cfg: Config, sub: Sub) -> JobId {
+        self.table.start_at(self.now, kind, id, origin, cfg, sub)
     }
 
     fn start(&mut self, kind: Kind, id: &str, sub: Sub) -> JobId {
@@ -139,7 +161,8 @@ impl Browser {
             Step::Act { job, action } => {
                 match &action {
                     Action::SendRequest => {
-                        assert!(self.in_flight.insert(job), "two requests in flight")
+                        assert!(self.in_flight.insert(job), "two requests in flight");
+                        self.sent_at.insert(job, self.now);
                     }
                     Action::CancelRequest => {
                         self.in_flight.remove(&job);
@@ -230,6 +253,7 @@ impl Browser {
 
     fn respond(&mut self, job: JobId, reply: Reply) -> Vec<Seen> {
         assert!(self.in_flight.remove(&job), "no request to answer");
+        self.replies.push((self.now, job, reply.clone()));
         self.table.handle(self.now, job, Input::Response(reply));
         self.drain()
     }
@@ -268,6 +292,87 @@ impl Browser {
             }
         }
         self.now = self.now.max(limit);
+    }
+
+    /// Runs the fake clock against a fake server: every request is answered
+    /// `latency` ms after it was sent, with `server(job, now)`; the table's
+    /// timer fires whenever it is due (answers first at equal times).
+    fn serve_until(
+        &mut self,
+        limit: u64,
+        latency: u64,
+        mut server: impl FnMut(JobId, u64) -> Reply,
+    ) {
+        let mut guard = 0u64;
+        loop {
+            guard += 1;
+            assert!(guard < 10_000_000, "the fake clock does not advance");
+            loop {
+                let mut due: Vec<(u64, JobId)> = self
+                    .in_flight
+                    .iter()
+                    .map(|j| (self.sent_at[j] + latency, *j))
+                    .filter(|(t, _)| *t <= self.now)
+                    .collect();
+                if due.is_empty() {
+                    break;
+                }
+                due.sort();
+                for (_, job) in due {
+                    if self.in_flight.contains(&job) {
+                        let reply = server(job, self.now);
+                        self.respond(job, reply);
+                    }
+                }
+            }
+            let answer = self
+                .in_flight
+                .iter()
+                .map(|j| self.sent_at[j] + latency)
+                .min();
+            let wake = self.table.next_wake();
+            match wake.into_iter().chain(answer).min() {
+                Some(at) if at <= limit => {
+                    self.now = self.now.max(at);
+                    if wake.is_some_and(|w| w <= self.now) {
+                        self.fire();
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = self.now.max(limit);
+    }
+
+    /// Replies `job` received with that status.
+    fn replies_with(&self, job: JobId, status: u16) -> usize {
+        self.replies
+            .iter()
+            .filter(|(_, j, r)| {
+                *j == job && matches!(r, Reply::Status { status: s, .. } if *s == status)
+            })
+            .count()
+    }
+
+    /// Every request sent, by any job, with its time.
+    fn all_requests(&self) -> Vec<(u64, JobId)> {
+        self.log
+            .iter()
+            .filter(|(_, _, a)| *a == Action::SendRequest)
+            .map(|(t, j, _)| (*t, *j))
+            .collect()
+    }
+
+    /// The `Retry` actions executed for `job`: (time, error, delay).
+    fn retries(&self, job: JobId) -> Vec<(u64, PollError, u64)> {
+        self.log
+            .iter()
+            .filter(|(_, j, _)| *j == job)
+            .filter_map(|(t, _, a)| match a {
+                Action::Retry { error, delay } => Some((*t, *error, *delay)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Times at which `job` sent requests.
@@ -1156,4 +1261,696 @@ fn the_table_is_generic_over_subscribers_and_resources() {
     let e = t.stop(0, Kind::File, "x").unwrap();
     assert_eq!(e.subscribers, vec![7, 8]);
     assert!(t.poll().is_none());
+}
+
+// 12. Subscribers' own terms: deadlines and limits on errors in a row.
+
+fn timeout(ms: u64) -> Config {
+    Config {
+        timeout: ms,
+        ..polling()
+    }
+}
+
+fn limit(errors: u32) -> Config {
+    Config {
+        max_consecutive_errors: Some(errors),
+        ..polling()
+    }
+}
+
+fn retry_after(ms: u64) -> Reply {
+    Reply::Status {
+        status: 429,
+        retry_after: Some(ms),
+    }
+}
+
+#[test]
+fn a_joiner_with_a_shorter_timeout_leaves_alone_at_its_deadline() {
+    let script = || std::iter::repeat_n(pending(), 8).chain([done("https://cdn/x.png")]);
+    // The same job without the joiner: what the server must see.
+    let mut alone = Browser::new(0);
+    let lone = alone.start(Kind::File, "x", "first");
+    alone.script(lone, script());
+    alone.run_until(60_000);
+
+    let mut b = Browser::new(0);
+    let a = b.start(Kind::File, "x", "first"); // timeout 60 s
+    b.script(a, script());
+    b.run_until(500);
+    assert_eq!(b.start_with(Kind::File, "x", timeout(2000), "short"), a);
+    assert_eq!(b.table.subscribers(a), Some(&["first", "short"][..]));
+    b.run_until(2499);
+    assert!(b.ended.is_empty(), "not before its deadline");
+    b.run_until(2500);
+    assert_eq!(b.ended.len(), 1);
+    assert_eq!(b.ended_at(a), 2500);
+    assert!(b.seen.contains(&Seen::Left(a)));
+    let (_, e) = &b.ended[0];
+    assert_eq!(e.result, Err(PollError::Timeout));
+    assert_eq!(e.subscribers, vec!["short"]);
+    assert_eq!(e.outcome, None, "the job goes on");
+    assert!(e.resources.is_empty());
+    assert_eq!(b.table.subscribers(a), Some(&["first"][..]));
+    assert_eq!(b.table.find(Kind::File, "x"), Some(a), "same job id");
+    assert_eq!(b.table.metrics().finished(), 0);
+
+    b.run_until(60_000);
+    assert_eq!(
+        b.requests(a),
+        alone.requests(lone),
+        "one schedule of requests"
+    );
+    assert_eq!(b.requests(a), (0..9).map(|i| i * 1000).collect::<Vec<_>>());
+    let seen: Vec<&Seen> = b
+        .seen
+        .iter()
+        .filter(|s| !matches!(s, Seen::Act(..)))
+        .collect();
+    assert_eq!(seen, vec![&Seen::Left(a), &Seen::Finished(a)]);
+    let (_, last) = b.ended.last().unwrap();
+    assert_eq!(last.result, Ok(Some("https://cdn/x.png".into())));
+    assert_eq!(
+        last.subscribers,
+        vec!["first"],
+        "the one who left hears once"
+    );
+    assert_eq!(b.table.metrics().finished(), 1);
+}
+
+#[test]
+fn a_joiner_with_a_longer_timeout_keeps_the_job_running() {
+    let mut b = Browser::new(0);
+    let a = b.start_with(Kind::File, "x", timeout(3000), "first");
+    b.script(a, std::iter::repeat_n(pending(), 100));
+    b.run_until(500);
+    assert_eq!(b.start_with(Kind::File, "x", timeout(10_000), "late"), a);
+    b.run_until(3000);
+    assert_eq!(b.ended.len(), 1);
+    assert!(b.seen.contains(&Seen::Left(a)));
+    let (at, e) = &b.ended[0];
+    assert_eq!(*at, 3000, "the first caller's own deadline");
+    assert_eq!(e.result, Err(PollError::Timeout));
+    assert_eq!(e.subscribers, vec!["first"]);
+    assert_eq!(e.outcome, None);
+    assert!(b.table.contains(a));
+    assert_eq!(b.table.subscribers(a), Some(&["late"][..]));
+
+    b.run_until(100_000);
+    // Polled on its schedule until the joiner's deadline (500 + 10 000).
+    assert_eq!(
+        b.requests(a),
+        (0..=10).map(|i| i * 1000).collect::<Vec<_>>()
+    );
+    assert_eq!(b.ended.len(), 2);
+    assert_eq!(b.seen.last(), Some(&Seen::Finished(a)));
+    let (at, e) = &b.ended[1];
+    assert_eq!(*at, 10_500);
+    assert_eq!(e.result, Err(PollError::Timeout));
+    assert_eq!(e.subscribers, vec!["late"]);
+    let o = e
+        .outcome
+        .expect("a job that ended by its terms is recorded");
+    assert_eq!((o.error, o.duration), (Some(PollError::Timeout), 10_500));
+    assert!(b.table.is_empty());
+    let m = b.table.metrics();
+    assert_eq!(m.finished(), 1);
+    assert_eq!(m.error_distribution(), &[("timeout", 1)]);
+}
+
+#[test]
+#[ignore = "bug: a joiner extending the deadline after the job cut its next poll to the old \
+            deadline gets an off-schedule request at the old deadline (2500 instead of 3000)"]
+fn a_longer_joiner_after_the_cut_keeps_the_schedule() {
+    let mut b = Browser::new(0);
+    let a = b.start_with(Kind::File, "x", timeout(2500), "first");
+    b.script(a, std::iter::repeat_n(pending(), 100));
+    // The reply at 2000 scheduled the next poll at 3000, cut to 2500.
+    b.run_until(2200);
+    assert_eq!(b.start_with(Kind::File, "x", timeout(10_000), "late"), a);
+    b.run_until(6000);
+    assert_eq!(b.ended_at(a), 2500, "the first caller left");
+    assert_eq!(b.requests(a), vec![0, 1000, 2000, 3000, 4000, 5000, 6000]);
+}
+
+#[test]
+fn each_subscriber_has_its_own_limit_on_errors_in_a_row() {
+    let mut b = Browser::new(0);
+    let a = b.start_with(Kind::File, "x", limit(2), "a");
+    assert_eq!(b.start_with(Kind::File, "x", limit(4), "b"), a);
+    b.script(a, std::iter::repeat_n(status(503), 10));
+    b.run_until(100_000);
+    // Backoff 1 s, 2 s, 4 s.
+    assert_eq!(b.requests(a), vec![0, 1000, 3000, 7000]);
+    assert_eq!(b.ended.len(), 2);
+    let (at, left) = &b.ended[0];
+    assert_eq!(*at, 1000, "a's second error in a row");
+    assert_eq!(left.result, Err(PollError::Server(503)));
+    assert_eq!(left.subscribers, vec!["a"]);
+    assert_eq!(left.outcome, None);
+    let (at, fin) = &b.ended[1];
+    assert_eq!(*at, 7000, "b's fourth");
+    assert_eq!(fin.result, Err(PollError::Server(503)));
+    assert_eq!(fin.subscribers, vec!["b"]);
+    let kinds: Vec<&Seen> = b
+        .seen
+        .iter()
+        .filter(|s| !matches!(s, Seen::Act(..)))
+        .collect();
+    assert_eq!(kinds, vec![&Seen::Left(a), &Seen::Finished(a)]);
+    assert!(b.table.is_empty());
+    let r = b.table.report();
+    assert_eq!((r.failed_jobs, r.completed_jobs), (1, 0));
+    assert_eq!(b.table.metrics().error_distribution(), &[("server", 1)]);
+    assert_eq!(fin.outcome.unwrap().attempts, 4);
+}
+
+#[test]
+fn a_429_or_a_404_does_not_count_as_an_error_in_a_row_and_a_record_resets() {
+    let mut b = Browser::new(0);
+    let a = b.start_with(Kind::File, "x", limit(2), "a");
+    assert_eq!(b.start_with(Kind::File, "x", limit(3), "b"), a);
+    // Errors in a row after each reply: 1 1 1 2 | 0 1 2 2 3.
+    b.script(
+        a,
+        [
+            status(503),
+            retry_after(500),
+            status(404),
+            status(503),
+            pending(),
+            status(503),
+            status(502),
+            status(404),
+            status(500),
+        ],
+    );
+    b.run_until(200_000);
+    let times: Vec<u64> = b.replies.iter().map(|(t, _, _)| *t).collect();
+    assert_eq!(times.len(), 9);
+    assert_eq!(b.ended.len(), 2);
+    let (at, left) = &b.ended[0];
+    assert_eq!(*at, times[3], "a leaves at the 4th reply");
+    assert_eq!(left.subscribers, vec!["a"]);
+    assert_eq!(left.result, Err(PollError::Server(503)));
+    assert_eq!(left.outcome, None);
+    let (at, fin) = &b.ended[1];
+    assert_eq!(*at, times[8], "b at the 9th, not before");
+    assert_eq!(fin.subscribers, vec!["b"]);
+    assert_eq!(fin.result, Err(PollError::Server(500)), "the last error");
+    assert!(fin.outcome.is_some());
+    assert_eq!(b.table.metrics().finished(), 1);
+}
+
+#[test]
+fn a_single_subscriber_times_out_exactly_once() {
+    // Deadline between two polls, on a poll, and with a request in flight.
+    for (t, script, want) in [
+        (2500, 100, vec![0, 1000, 2000]),
+        (3000, 100, vec![0, 1000, 2000]),
+        (2500, 0, vec![0]),
+    ] {
+        let mut b = Browser::new(0);
+        let a = b.start_with(Kind::File, "x", timeout(t), "s");
+        b.script(a, std::iter::repeat_n(pending(), script));
+        b.run_until(100_000);
+        assert_eq!(b.requests(a), want, "timeout {t}");
+        let e = b.ended(a); // panics on a second end
+        assert_eq!(b.ended_at(a), t);
+        assert_eq!(e.result, Err(PollError::Timeout));
+        assert_eq!(e.subscribers, vec!["s"]);
+        assert_eq!(e.outcome.unwrap().duration, t);
+        assert_eq!(
+            b.seen.iter().filter(|s| **s == Seen::Finished(a)).count(),
+            1
+        );
+        assert!(!b.seen.contains(&Seen::Left(a)));
+        assert_eq!(b.table.metrics().finished(), 1);
+        assert_eq!(b.table.metrics().error_distribution(), &[("timeout", 1)]);
+        assert!(b.table.is_empty());
+        assert_eq!(b.table.next_wake(), None);
+        assert!(b.table.poll().is_none());
+    }
+}
+
+// 13. A 429 holds every job to the same origin.
+
+#[test]
+fn a_429_holds_the_other_jobs_of_its_origin_only() {
+    let mut b = Browser::new(0);
+    let a = b.start_at(Kind::File, "a", "api.one", polling(), "a");
+    let c = b.start_at(Kind::File, "c", "api.one", polling(), "c");
+    let d = b.start_at(Kind::File, "d", "api.two", polling(), "d");
+    b.script(a, [retry_after(4000)]);
+    b.script(a, std::iter::repeat_n(pending(), 100));
+    b.script(c, std::iter::repeat_n(pending(), 100));
+    b.script(d, std::iter::repeat_n(pending(), 100));
+    b.run_until(2000);
+    // Started during the cooldown: its first request waits too.
+    let e = b.start_at(Kind::Project, "e", "api.one", polling(), "e");
+    b.script(e, std::iter::repeat_n(pending(), 100));
+    b.run_until(6000);
+    assert_eq!(b.retries(a), vec![(0, PollError::RateLimited, 4000)]);
+    assert_eq!(b.requests(a), vec![0, 4000, 5000, 6000]);
+    assert_eq!(b.requests(c), vec![0, 4000, 5000, 6000], "held at 1000");
+    assert_eq!(b.requests(e), vec![4000, 5000, 6000]);
+    assert_eq!(
+        b.requests(d),
+        vec![0, 1000, 2000, 3000, 4000, 5000, 6000],
+        "another origin"
+    );
+    // No request to api.one in the cooldown.
+    assert!(b
+        .all_requests()
+        .iter()
+        .all(|(t, j)| *j == d || *t == 0 || *t >= 4000));
+    assert_eq!(b.table.statuses(6000).len(), 4);
+}
+
+#[test]
+fn a_cooldown_never_shortens_a_longer_wait() {
+    let mut b = Browser::new(0);
+    let a = b.start_at(Kind::File, "a", "api", polling(), "a");
+    let slow = b.start_at(Kind::File, "slow", "api", every(10_000), "s");
+    let f = b.start_at(Kind::File, "f", "api", polling(), "f");
+    // a's 429 asks for 2 s, then f's (in flight meanwhile) for 8 s.
+    b.script(a, [retry_after(2000)]);
+    b.script(f, [retry_after(8000)]);
+    for j in [a, slow, f] {
+        b.script(j, std::iter::repeat_n(pending(), 100));
+    }
+    b.run_until(10_000);
+    assert_eq!(b.requests(slow), vec![0, 10_000], "its own wait is longer");
+    assert_eq!(b.requests(f), vec![0, 8000, 9000, 10_000]);
+    assert_eq!(
+        b.requests(a),
+        vec![0, 8000, 9000, 10_000],
+        "the origin's cooldown is the later one"
+    );
+}
+
+#[test]
+#[ignore = "bug: nudge_all during another job's 429 cooldown sends a request to the same \
+            origin at once (Input::Nudge bypasses the origin's cooldown)"]
+fn a_nudge_does_not_break_the_cooldown_of_the_origin() {
+    let mut b = Browser::new(0);
+    let a = b.start_at(Kind::File, "a", "api", polling(), "a");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "c");
+    b.script(a, [retry_after(5000)]);
+    b.script(c, [pending()]); // c's next poll at 1000
+    b.run_until(500);
+    b.table.nudge_all(500);
+    b.drain();
+    assert_eq!(b.requests(a), vec![0]);
+    assert_eq!(
+        b.requests(c),
+        vec![0],
+        "the cooldown of api lasts until 5000"
+    );
+    b.script(a, std::iter::repeat_n(pending(), 10));
+    b.script(c, std::iter::repeat_n(pending(), 10));
+    b.run_until(5000);
+    assert_eq!(b.requests(c), vec![0, 5000]);
+}
+
+#[test]
+fn a_herd_of_200_jobs_hears_at_most_one_429_each() {
+    let mut b = Browser::new(0);
+    // Jobs start every 10 ms over 2 s; the server answers in 1 s, with
+    // "429, Retry-After: 2 s" for the first 3 s of the run and records
+    // afterwards.
+    let server = |_: JobId, now: u64| {
+        if now < 3000 {
+            retry_after(2000)
+        } else {
+            pending()
+        }
+    };
+    let mut jobs = Vec::new();
+    for i in 0..200u64 {
+        b.serve_until(i * 10, 1000, server);
+        let id = format!("h{i}");
+        jobs.push(b.start_at(Kind::File, &id, "api", polling(), "s"));
+    }
+    b.serve_until(9000, 1000, server);
+
+    let rate_limited: Vec<u64> = b
+        .replies
+        .iter()
+        .filter(|(_, _, r)| matches!(r, Reply::Status { status: 429, .. }))
+        .map(|(t, _, _)| *t)
+        .collect();
+    let first = rate_limited[0];
+    let end = rate_limited.iter().max().unwrap() + 2000;
+    assert_eq!(first, 1000, "job 0's answer");
+    for (i, j) in jobs.iter().enumerate() {
+        let n = b.replies_with(*j, 429);
+        assert!(n <= 1, "job {i} got {n} 429s");
+        // Only requests in flight when the cooldown began get one.
+        let in_flight_then = b.requests(*j)[0] < first;
+        assert_eq!(n == 1, in_flight_then, "job {i}");
+    }
+    assert_eq!(rate_limited.len(), 100, "jobs 0..100 sent before 1000");
+    assert_eq!(end, 3990);
+    let early: Vec<(u64, JobId)> = b
+        .all_requests()
+        .into_iter()
+        .filter(|(t, _)| *t > first && *t < end)
+        .collect();
+    assert!(early.is_empty(), "requests in the cooldown: {early:?}");
+    // Then every job polls again, and hears records.
+    for j in &jobs {
+        assert!(b.requests(*j).iter().any(|t| *t >= end));
+        assert!(b.table.contains(*j));
+    }
+    assert!(b
+        .replies
+        .iter()
+        .filter(|(t, _, _)| *t >= end)
+        .all(|(_, _, r)| *r == pending()));
+}
+
+// 14. The retry budget of each origin.
+
+/// A poll every 10 s, but retries after errors 250 ms apart (no growth):
+/// without a budget an outage would multiply the load by 40.
+fn outage_cfg() -> Config {
+    Config {
+        intervals: Intervals::new(vec![10_000]).unwrap(),
+        initial_delay: 250,
+        backoff_multiplier: 1.0,
+        max_attempts: 1_000_000,
+        timeout: 3_600_000,
+        ..polling()
+    }
+}
+
+const OUTAGE: u64 = 600_000;
+
+/// `n` jobs on one origin, every reply 503 for 10 minutes then records (or
+/// records all along): the browser, and the early retries sent during the
+/// outage (a `Retry` sooner than the job's scheduled wait).
+fn outage(n: usize, budget: RetryBudget, down: bool) -> (Browser, Vec<JobId>, usize) {
+    let mut b = Browser::with_budget(0, budget);
+    let jobs: Vec<JobId> = (0..n)
+        .map(|i| b.start_at(Kind::File, &format!("o{i}"), "api", outage_cfg(), "s"))
+        .collect();
+    b.serve_until(OUTAGE - 1, 0, |_, now| {
+        if down && now < OUTAGE {
+            status(503)
+        } else {
+            pending()
+        }
+    });
+    let early = jobs
+        .iter()
+        .flat_map(|j| b.retries(*j))
+        .filter(|(_, _, delay)| *delay < 10_000)
+        .count();
+    (b, jobs, early)
+}
+
+fn requests_per_minute(b: &Browser, from: u64, to: u64) -> f64 {
+    let n = b
+        .all_requests()
+        .iter()
+        .filter(|(t, _)| (from..to).contains(t))
+        .count();
+    n as f64 * 60_000.0 / (to - from) as f64
+}
+
+#[test]
+fn under_a_long_outage_early_retries_are_bounded_by_the_budget_whatever_the_job_count() {
+    let budget = RetryBudget {
+        size: 10.0,
+        refill: 0.1,
+    };
+    for n in [10, 100] {
+        let (b, jobs, early) = outage(n, budget, true);
+        assert!(early <= 10, "{n} jobs: {early} early retries");
+        assert_eq!(early, 10, "the budget is spent, and only it");
+        assert_eq!(b.table.retry_tokens("api"), 0.0);
+        // Without a token, every retry waits for the scheduled poll.
+        for j in &jobs {
+            let retries = b.retries(*j);
+            assert!(retries.iter().all(|(_, e, _)| *e == PollError::Server(503)));
+            let late = retries.iter().filter(|(_, _, d)| *d == 10_000).count();
+            assert!(late + 1 >= retries.len(), "{retries:?}");
+            // Consecutive requests of a job are 10 s apart once the tokens
+            // are gone.
+            let sent = b.requests(*j);
+            let gaps: Vec<u64> = sent.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(gaps.iter().filter(|g| **g < 10_000).count() <= 1);
+        }
+        let (well, _, _) = outage(n, budget, false);
+        let sick = requests_per_minute(&b, 0, OUTAGE);
+        let normal = requests_per_minute(&well, 0, OUTAGE);
+        assert!(
+            sick <= normal * 1.1,
+            "{n} jobs: {sick} requests/min in the outage, {normal} when all is well"
+        );
+        assert!(sick >= normal * 0.9, "{sick} vs {normal}");
+    }
+    // The measure would see an unbounded budget: the same outage with one.
+    let unbounded = RetryBudget {
+        size: 1e12,
+        refill: 0.1,
+    };
+    let (b, _, early) = outage(10, unbounded, true);
+    assert!(early > 10_000, "{early}");
+    let (well, _, _) = outage(10, unbounded, false);
+    assert!(requests_per_minute(&b, 0, OUTAGE) > 20.0 * requests_per_minute(&well, 0, OUTAGE));
+}
+
+#[test]
+fn after_the_outage_tokens_refill_toward_the_size_and_early_retries_resume() {
+    let budget = RetryBudget {
+        size: 10.0,
+        refill: 0.1,
+    };
+    let (mut b, jobs, _) = outage(10, budget, true);
+    assert_eq!(b.table.retry_tokens("api"), 0.0);
+    let mut last = 0.0;
+    let mut t = OUTAGE;
+    while t < OUTAGE + 300_000 {
+        t += 10_000;
+        b.serve_until(t, 0, |_, _| pending());
+        let tokens = b.table.retry_tokens("api");
+        assert!(tokens >= last && tokens <= 10.0, "{last} then {tokens}");
+        last = tokens;
+    }
+    assert_eq!(last, 10.0, "full again, and capped");
+    let r = b.table.report().retry_budget;
+    assert_eq!(r.tokens, vec![("api".to_owned(), 10.0)]);
+
+    // An error now retries early again, spending a token.
+    let j = jobs[0];
+    let before = b.retries(j).len();
+    b.script(j, [status(503)]);
+    b.script(j, std::iter::repeat_n(pending(), 10));
+    let from = b.now;
+    b.run_until(from + 20_000);
+    let after = b.retries(j);
+    assert_eq!(after.len(), before + 1);
+    let (at, e, delay) = after[before];
+    assert_eq!((e, delay), (PollError::Server(503), 250));
+    assert!(b.requests(j).contains(&(at + 250)));
+}
+
+#[test]
+fn a_good_record_earns_refill_back_capped_at_the_size() {
+    let mut b = Browser::with_budget(
+        0,
+        RetryBudget {
+            size: 2.0,
+            refill: 0.5,
+        },
+    );
+    assert_eq!(b.table.retry_tokens("api"), 2.0, "a fresh origin");
+    let j = b.start_at(Kind::File, "j", "api", outage_cfg(), "s");
+    b.script(j, [status(503), status(503), status(503)]);
+    b.run_until(250);
+    assert_eq!(b.table.retry_tokens("api"), 0.0);
+    b.run_until(1000);
+    // The third error found no token: the Retry says the scheduled wait.
+    assert_eq!(
+        b.retries(j),
+        vec![
+            (0, PollError::Server(503), 250),
+            (250, PollError::Server(503), 250),
+            (500, PollError::Server(503), 10_000),
+        ]
+    );
+    assert_eq!(b.requests(j), vec![0, 250, 500]);
+    let mut want = 0.0;
+    for k in 1..=6 {
+        b.script(j, [pending()]);
+        b.run_until(500 + k * 10_000);
+        want = f64::min(want + 0.5, 2.0);
+        assert_eq!(b.table.retry_tokens("api"), want, "after {k} records");
+    }
+    assert_eq!(b.requests(j).len(), 9);
+}
+
+#[test]
+fn without_a_token_a_retry_waits_for_the_progressive_wait_reached() {
+    let mut b = Browser::with_budget(
+        0,
+        RetryBudget {
+            size: 0.0,
+            refill: 0.1,
+        },
+    );
+    let cfg = Config {
+        intervals: Intervals::new(vec![2000, 5000]).unwrap(),
+        ..outage_cfg()
+    };
+    let j = b.start_at(Kind::File, "j", "api", cfg, "s");
+    // A record (next poll in 2 s, the schedule moves on to 5 s), then
+    // errors: each waits for the scheduled poll, 5 s.
+    b.script(j, [pending(), status(503), status(502), pending()]);
+    b.run_until(20_000);
+    assert_eq!(b.table.job(j).unwrap().scheduled_wait(), 5000);
+    assert_eq!(
+        b.retries(j),
+        vec![
+            (2000, PollError::Server(503), 5000),
+            (7000, PollError::Server(502), 5000),
+        ]
+    );
+    assert_eq!(b.requests(j), vec![0, 2000, 7000, 12_000, 17_000]);
+    // The record earned a token's tenth, capped at a size of 0.
+    assert_eq!(b.table.retry_tokens("api"), 0.0);
+}
+
+#[test]
+fn every_transient_error_spends_a_token_and_429_or_404_never_do() {
+    let mut b = Browser::with_budget(
+        0,
+        RetryBudget {
+            size: 4.0,
+            refill: 0.1,
+        },
+    );
+    let j = b.start_at(Kind::File, "j", "api", outage_cfg(), "s");
+    let tokens = |b: &Browser| b.table.retry_tokens("api");
+    b.fire();
+    b.respond(j, retry_after(100));
+    assert_eq!(tokens(&b), 4.0, "429");
+    b.run_until(1000);
+    b.respond(j, status(404));
+    assert_eq!(tokens(&b), 4.0, "404");
+    b.run_until(11_000);
+    b.respond(j, status(503));
+    assert_eq!(tokens(&b), 3.0, "5xx");
+    b.run_until(11_250);
+    b.respond(j, Reply::Unreadable);
+    assert_eq!(tokens(&b), 2.0, "unreadable");
+    b.run_until(11_500);
+    assert!(b.in_flight.remove(&j));
+    b.feed(j, Input::RequestFailed(PollError::Network));
+    assert_eq!(tokens(&b), 1.0, "network");
+    b.run_until(11_750);
+    assert_eq!(b.requests(j).last(), Some(&11_750));
+    // No answer: the request times out after 5 s.
+    b.run_until(16_750);
+    assert_eq!(tokens(&b), 0.0, "request timeout");
+    assert_eq!(
+        b.retries(j).last(),
+        Some(&(16_750, PollError::RequestTimeout, 250))
+    );
+
+    // With no token left, a 429 still waits what the server asked and a 404
+    // the progressive wait, and neither touches the budget.
+    b.run_until(17_000);
+    b.respond(j, retry_after(3000));
+    assert_eq!(
+        b.retries(j).last(),
+        Some(&(17_000, PollError::RateLimited, 3000))
+    );
+    b.run_until(20_000);
+    assert_eq!(b.requests(j).last(), Some(&20_000));
+    b.respond(j, status(404));
+    assert_eq!(
+        b.retries(j).last(),
+        Some(&(20_000, PollError::NotFound, 10_000))
+    );
+    assert_eq!(tokens(&b), 0.0);
+    b.run_until(30_000);
+    b.respond(j, status(500));
+    assert_eq!(
+        b.retries(j).last(),
+        Some(&(30_000, PollError::Server(500), 10_000)),
+        "no token: the scheduled wait"
+    );
+    assert_eq!(tokens(&b), 0.0);
+}
+
+#[test]
+fn origins_have_their_own_budgets_and_the_report_lists_them() {
+    let budget = RetryBudget {
+        size: 5.0,
+        refill: 0.25,
+    };
+    let mut b = Browser::with_budget(0, budget);
+    assert_eq!(
+        b.table.report().retry_budget,
+        RetryBudgetReport {
+            size: 5.0,
+            refill: 0.25,
+            tokens: vec![],
+        }
+    );
+    let x = b.start_at(Kind::File, "x", "b.example", outage_cfg(), "x");
+    let y = b.start_at(Kind::File, "y", "a.example", outage_cfg(), "y");
+    b.script(x, std::iter::repeat_n(status(503), 3));
+    b.script(y, std::iter::repeat_n(pending(), 3));
+    b.run_until(1000);
+    assert_eq!(b.table.retry_tokens("b.example"), 2.0);
+    assert_eq!(b.table.retry_tokens("a.example"), 5.0, "capped");
+    assert_eq!(b.table.retry_tokens("c.example"), 5.0, "unknown: full");
+    let r = b.table.report();
+    assert_eq!(
+        r.retry_budget,
+        RetryBudgetReport {
+            size: 5.0,
+            refill: 0.25,
+            tokens: vec![("a.example".into(), 5.0), ("b.example".into(), 2.0)],
+        }
+    );
+    assert_eq!(r.total_requests, b.table.metrics().total_requests());
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["retryBudget"],
+        serde_json::json!({
+            "size": 5.0,
+            "refill": 0.25,
+            "tokens": { "a.example": 5.0, "b.example": 2.0 },
+        })
+    );
+}
+
+#[test]
+#[ignore = "bug: tokens are summed in f64, so ten refills of 0.1 make 0.9999999999999999, \
+            not 1: with the default budget 11 good records, not 10, buy a retry back"]
+fn ten_refills_of_a_tenth_buy_one_retry() {
+    let mut b = Browser::with_budget(0, RetryBudget::default());
+    let spender = b.start_at(Kind::File, "s", "api", outage_cfg(), "s");
+    b.script(spender, std::iter::repeat_n(status(503), 11));
+    b.run_until(2500);
+    assert_eq!(b.table.retry_tokens("api"), 0.0);
+    b.table.stop(b.now, Kind::File, "s").unwrap();
+    b.in_flight.remove(&spender);
+
+    let j = b.start_at(Kind::File, "j", "api", outage_cfg(), "j");
+    let t0 = b.now;
+    b.script(j, std::iter::repeat_n(pending(), 10));
+    b.run_until(t0 + 95_000);
+    assert_eq!(b.requests(j).len(), 10);
+    assert!(b.table.retry_tokens("api") >= 1.0, "ten tenths");
+    b.script(j, [status(503)]);
+    b.run_until(t0 + 105_000);
+    let (_, _, delay) = b.retries(j)[0];
+    assert_eq!(delay, 250, "an early retry");
 }
