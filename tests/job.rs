@@ -716,7 +716,10 @@ fn gives_up_after_max_consecutive_errors_but_429s_and_records_reset_nothing_else
     h.fire();
     h.status(503, None);
     assert_eq!(h.terminals(), vec![fail(PollError::Server(503))]);
-    assert_eq!(h.job.consecutive_errors(), (3, Some(PollError::Server(503))));
+    assert_eq!(
+        h.job.consecutive_errors(),
+        (3, Some(PollError::Server(503)))
+    );
 }
 
 #[test]

@@ -1551,8 +1551,6 @@ fn a_cooldown_never_shortens_a_longer_wait() {
 }
 
 #[test]
-#[ignore = "bug: nudge_all during another job's 429 cooldown sends a request to the same \
-            origin at once (Input::Nudge bypasses the origin's cooldown)"]
 fn a_nudge_does_not_break_the_cooldown_of_the_origin() {
     let mut b = Browser::new(0);
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");
@@ -1932,8 +1930,6 @@ fn origins_have_their_own_budgets_and_the_report_lists_them() {
 }
 
 #[test]
-#[ignore = "bug: tokens are summed in f64, so ten refills of 0.1 make 0.9999999999999999, \
-            not 1: with the default budget 11 good records, not 10, buy a retry back"]
 fn ten_refills_of_a_tenth_buy_one_retry() {
     let mut b = Browser::with_budget(0, RetryBudget::default());
     let spender = b.start_at(Kind::File, "s", "api", outage_cfg(), "s");

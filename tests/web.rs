@@ -528,7 +528,10 @@ async fn streams_are_capped_per_manager() {
     for (id, r) in ["k1", "k2", "k3"].iter().zip(&recs) {
         start(&m, id, r);
     }
-    assert!(until(1000, || times("/f/k3").len() >= 2).await, "the third job polls");
+    assert!(
+        until(1000, || times("/f/k3").len() >= 2).await,
+        "the third job polls"
+    );
     assert_eq!(streams_created("/e/k1") + streams_created("/e/k2"), 2);
     assert_eq!(streams_created("/e/k3"), 0, "no stream for the third job");
     m.stop_all_polling();
@@ -574,7 +577,7 @@ async fn the_promise_form_resolves_with_a_result() {
     .expect("resolves, never rejects");
     assert_eq!(field(&failed, "success").as_bool(), Some(false));
     assert_eq!(
-        text(field(&field(&failed, "error"), "kind")),
+        text(field(&field(&failed, "failure"), "kind")),
         "unauthorized"
     );
     assert_eq!(text(field(&failed, "method")), "error");
@@ -624,7 +627,7 @@ async fn stop_resolves_a_waiting_promise_as_stopped() {
     assert!(m.stop_polling("z1"));
     let result = JsFuture::from(promise).await.expect("resolves");
     assert_eq!(field(&result, "success").as_bool(), Some(false));
-    assert_eq!(text(field(&field(&result, "error"), "kind")), "stopped");
+    assert_eq!(text(field(&field(&result, "failure"), "kind")), "stopped");
 }
 
 #[wasm_bindgen_test]
@@ -863,4 +866,230 @@ async fn coming_back_online_polls_at_once() {
     go_online();
     wait(50).await;
     assert_eq!(times("/f/o1").len(), 0);
+}
+
+fn promise(p: JsValue) -> JsFuture {
+    JsFuture::from(Promise::from(p))
+}
+
+/// A checker over the fake server's route for `url`, in the old module's
+/// language (`{ completed, data, error?, shouldContinue? }`, a thrown object
+/// with `status` for HTTP errors).
+fn checker(url: &str) -> js_sys::Function {
+    js_sys::Function::new_with_args(
+        "",
+        &format!(
+            r#"return fetch("{url}").then(async (r) => {{
+                if (!r.ok) throw Object.assign(new Error("HTTP " + r.status), {{ status: r.status, headers: r.headers }});
+                const f = await r.json();
+                if (f.url) return {{ completed: true, data: f }};
+                if (f.tasks && f.tasks.some((t) => t.status === "error")) return {{ completed: false, shouldContinue: false, error: "Image generation failed" }};
+                return {{ completed: false }};
+            }});"#
+        ),
+    )
+}
+
+fn upstream_options(extra: &str) -> JsValue {
+    json(&format!(
+        r#"{{"initialInterval": 20, "maxInterval": 40, "jitter": 0{}{extra}}}"#,
+        if extra.is_empty() { "" } else { "," }
+    ))
+}
+
+#[wasm_bindgen_test]
+async fn a_checker_runs_on_the_scheduler_in_the_old_modules_language() {
+    install();
+    route("/c/ok", responses(&[PENDING, PENDING, DONE]));
+    let r = rec();
+    let opts = upstream_options("");
+    js_sys::Reflect::set(
+        &opts,
+        &"onProgress".into(),
+        &field(&field(&r, "callbacks"), "onProgressArgs"),
+    )
+    .unwrap();
+    let result = promise(
+        smart_polling::web::start_check_polling(
+            "check-ok",
+            checker("/c/ok"),
+            Some(opts.unchecked_into()),
+        )
+        .expect("started")
+        .into(),
+    )
+    .await
+    .expect("resolves");
+    assert_eq!(field(&result, "success").as_bool(), Some(true));
+    assert_eq!(text(field(&result, "method")), "success");
+    assert_eq!(
+        text(field(&field(&result, "data"), "url")),
+        "https://cdn.example/x.png"
+    );
+    assert_eq!(field(&result, "attempts").as_f64(), Some(3.0));
+    assert_eq!(times("/c/ok").len(), 3);
+    // onProgress(attempt, elapsed, nextInterval, progress): three numbers first.
+    let args = last(&r, "progressArgs");
+    let args: Array = args.into();
+    assert!(
+        args.get(0).as_f64().is_some()
+            && args.get(1).as_f64().is_some()
+            && args.get(2).as_f64().is_some()
+    );
+    assert!(args.get(3).is_object());
+    assert!(!smart_polling::web::is_poll_id_active("check-ok"));
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_check_resolves_with_its_message() {
+    install();
+    route(
+        "/c/bad",
+        responses(&[
+            r#"{"body": {"id": "x", "url": null, "tasks": [{"id": "t", "status": "error"}]}}"#,
+        ]),
+    );
+    let result = promise(
+        smart_polling::web::start_check_polling(
+            "check-bad",
+            checker("/c/bad"),
+            Some(upstream_options("").unchecked_into()),
+        )
+        .expect("started")
+        .into(),
+    )
+    .await
+    .expect("resolves");
+    assert_eq!(field(&result, "success").as_bool(), Some(false));
+    assert_eq!(text(field(&result, "error")), "Image generation failed");
+    assert_eq!(text(field(&result, "method")), "error");
+    assert_eq!(
+        text(field(&field(&result, "failure"), "kind")),
+        "generation_failed"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_thrown_429_waits_as_retry_after_says_beyond_max_interval() {
+    install();
+    route(
+        "/c/rl",
+        responses(&[r#"{"status": 429, "headers": {"Retry-After": "1"}}"#, DONE]),
+    );
+    let result = promise(
+        smart_polling::web::start_check_polling(
+            "check-rl",
+            checker("/c/rl"),
+            Some(upstream_options("").unchecked_into()),
+        )
+        .expect("started")
+        .into(),
+    )
+    .await
+    .expect("resolves");
+    assert_eq!(field(&result, "success").as_bool(), Some(true));
+    let g = gaps("/c/rl");
+    assert!(
+        g[0] >= 990.0,
+        "waited {} ms, though maxInterval is 40",
+        g[0]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_checker_that_throws_anything_is_an_error_not_a_crash() {
+    install();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    for (i, body) in [
+        "throw 'a string'",
+        "throw undefined",
+        "return null",
+        "return 42",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = js_sys::Function::new_no_args(body);
+        let id = format!("check-throw-{i}");
+        let result = promise(
+            smart_polling::web::start_check_polling(
+                &id,
+                f,
+                Some(
+                    upstream_options(r#""maxConsecutiveErrors": 2, "maxDuration": 400"#)
+                        .unchecked_into(),
+                ),
+            )
+            .expect("started")
+            .into(),
+        )
+        .await
+        .expect("resolves");
+        assert_eq!(field(&result, "success").as_bool(), Some(false), "{body}");
+        assert!(field(&result, "error").is_string(), "{body}");
+        calls.set(calls.get() + 1);
+    }
+    assert_eq!(calls.get(), 4);
+}
+
+#[wasm_bindgen_test]
+async fn a_checker_that_never_settles_is_bounded_by_the_deadline() {
+    let f = js_sys::Function::new_no_args("return new Promise(() => {})");
+    let t0 = now();
+    let result = promise(
+        smart_polling::web::start_check_polling(
+            "check-hang",
+            f,
+            Some(
+                upstream_options(r#""maxDuration": 300, "requestTimeout": 5000"#).unchecked_into(),
+            ),
+        )
+        .expect("started")
+        .into(),
+    )
+    .await
+    .expect("resolves");
+    assert_eq!(text(field(&result, "method")), "timeout");
+    let took = now() - t0;
+    assert!((290.0..1500.0).contains(&took), "{took}");
+}
+
+#[wasm_bindgen_test]
+async fn a_joining_caller_keeps_its_own_deadline() {
+    install();
+    route("/api/file/jd1", responses(&[PENDING]));
+    stream("/api/events/file.jd1", json(r#"{"mode": "fail"}"#));
+    let long = smart_polling::web::poll_file_completion(
+        "jd1",
+        Some(json(r#"{"intervals": [40], "jitter": 0, "timeout": 1500}"#).unchecked_into()),
+    )
+    .expect("started");
+    wait(100).await;
+    let t0 = now();
+    let short = promise(
+        smart_polling::web::poll_file_completion(
+            "jd1",
+            Some(json(r#"{"maxDuration": 200}"#).unchecked_into()),
+        )
+        .expect("joined")
+        .into(),
+    )
+    .await
+    .expect("resolves");
+    let took = now() - t0;
+    assert_eq!(text(field(&short, "method")), "timeout");
+    assert!(
+        (190.0..600.0).contains(&took),
+        "the joiner waited {took} ms, its own 200"
+    );
+    assert!(
+        smart_polling::web::is_poll_id_active("file-jd1"),
+        "the first caller's poll goes on"
+    );
+    // One schedule of requests for both callers: every 40 ms, not twice as often.
+    let n = times("/api/file/jd1").len();
+    assert!(n <= 12, "{n} requests in ~300 ms at 40 ms");
+    assert!(smart_polling::web::stop_poll_id("file-jd1"));
+    let first = promise(long.into()).await.expect("resolves");
+    assert_eq!(text(field(&field(&first, "failure"), "kind")), "stopped");
 }

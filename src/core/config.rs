@@ -677,9 +677,27 @@ mod tests {
         .unwrap();
         assert_eq!(c.timeout, 3000);
         for (o, name) in [
-            (Options { max_duration: Some(-1.0), ..Options::default() }, "maxDuration"),
-            (Options { max_interval: Some(f64::NAN), ..Options::default() }, "maxInterval"),
-            (Options { max_consecutive_errors: Some(0.0), ..Options::default() }, "maxConsecutiveErrors"),
+            (
+                Options {
+                    max_duration: Some(-1.0),
+                    ..Options::default()
+                },
+                "maxDuration",
+            ),
+            (
+                Options {
+                    max_interval: Some(f64::NAN),
+                    ..Options::default()
+                },
+                "maxInterval",
+            ),
+            (
+                Options {
+                    max_consecutive_errors: Some(0.0),
+                    ..Options::default()
+                },
+                "maxConsecutiveErrors",
+            ),
         ] {
             let e = apply(o).unwrap_err();
             assert!(e.message().starts_with(name), "{}", e.message());

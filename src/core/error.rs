@@ -52,6 +52,8 @@ pub enum PollError {
     /// The page stopped the job (reported to promises only: callbacks are
     /// silent after a stop).
     Stopped,
+    /// A page's checker threw or reported an error and polling goes on.
+    Check,
 }
 
 impl PollError {
@@ -74,6 +76,7 @@ impl PollError {
             Self::InvalidUrl => "invalid_url",
             Self::InvalidConfig(_) => "invalid_config",
             Self::Stopped => "stopped",
+            Self::Check => "check_failed",
         }
     }
 
@@ -87,6 +90,7 @@ impl PollError {
                 | Self::Network
                 | Self::RequestTimeout
                 | Self::InvalidResponse
+                | Self::Check
         )
     }
 
@@ -121,6 +125,7 @@ impl PollError {
             Self::InvalidUrl => "The result url is not http(s)",
             Self::InvalidConfig(why) => why,
             Self::Stopped => "Polling was stopped",
+            Self::Check => "The check failed",
         }
     }
 }

@@ -48,7 +48,9 @@ pub enum Input {
     Nudge,
     /// No request before `until` (another job's 429 set a cooldown for the
     /// origin, or the retry budget is spent); never shortens a wait.
-    Hold { until: u64 },
+    Hold {
+        until: u64,
+    },
     Stop,
 }
 
@@ -537,7 +539,10 @@ impl Job {
         let w = self.scheduled_wait();
         self.position = self.position.saturating_add(1);
         // `maxDelay` stays the cap of every wait but a server's.
-        self.cfg.jitter.spread(w, &mut self.rng).min(self.cfg.max_delay)
+        self.cfg
+            .jitter
+            .spread(w, &mut self.rng)
+            .min(self.cfg.max_delay)
     }
 
     /// Schedules the next poll after a "not ready yet".

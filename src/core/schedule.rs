@@ -307,8 +307,12 @@ mod tests {
     fn spread_is_centred_seeded_and_in_range() {
         let mut a = SplitMix64::new(9);
         let mut b = SplitMix64::new(9);
-        let xs: Vec<u64> = (0..200).map(|_| Jitter::Bounded(0.2).spread(2000, &mut a)).collect();
-        let ys: Vec<u64> = (0..200).map(|_| Jitter::Bounded(0.2).spread(2000, &mut b)).collect();
+        let xs: Vec<u64> = (0..200)
+            .map(|_| Jitter::Bounded(0.2).spread(2000, &mut a))
+            .collect();
+        let ys: Vec<u64> = (0..200)
+            .map(|_| Jitter::Bounded(0.2).spread(2000, &mut b))
+            .collect();
         assert_eq!(xs, ys, "the seed decides");
         assert!(xs.iter().all(|&x| (1800..=2200).contains(&x)));
         assert!(xs.iter().any(|&x| x < 1900) && xs.iter().any(|&x| x > 2100));

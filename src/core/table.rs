@@ -25,6 +25,9 @@ use super::metrics::{Metrics, MetricsReport, Outcome, Progress, RetryBudgetRepor
 pub enum Kind {
     File,
     Project,
+    /// A page's own async checker (`smartPollingManager.startPolling`): no
+    /// url is built from its id, which is only a name.
+    Check,
 }
 
 /// A job's identity for its whole life; never reused within a table.
@@ -116,7 +119,13 @@ impl Default for RetryBudget {
 struct Origin {
     /// No request before this: a server's Retry-After seen by any job.
     cooldown: u64,
-    tokens: f64,
+    /// Tokens in thousandths, so that refills of 0.1 add up exactly.
+    milli_tokens: u64,
+}
+
+/// A budget amount in thousandths of a token.
+fn milli(tokens: f64) -> u64 {
+    (tokens.max(0.0) * 1000.0).round() as u64
 }
 
 /// Jobs handled per timer turn, so that thousands of jobs falling due
@@ -213,7 +222,10 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     fn insert(&mut self, now: u64, kind: Kind, id: &str, origin: &str, mut cfg: Config) -> JobId {
-        let valid = validate_id(id);
+        let valid = match kind {
+            Kind::Check if !id.is_empty() => Ok(()),
+            _ => validate_id(id),
+        };
         cfg.use_stream &= valid.is_ok() && self.streams < self.max_streams;
         let stream_slot = cfg.use_stream;
         self.streams += u32::from(stream_slot);
@@ -224,10 +236,10 @@ impl<S: Clone, R: Default> Table<S, R> {
         job.set_expected_duration(self.metrics.average_completion_time());
         self.next_id = self.next_id.wrapping_add(1);
         let handle = JobId(self.next_id);
-        let size = self.budget.size;
+        let size = milli(self.budget.size);
         self.origins.entry(origin.to_owned()).or_insert(Origin {
             cooldown: 0,
-            tokens: size,
+            milli_tokens: size,
         });
         self.entries.insert(
             handle,
@@ -261,7 +273,8 @@ impl<S: Clone, R: Default> Table<S, R> {
         };
         if good {
             if let Some(o) = self.origins.get_mut(&e.origin) {
-                o.tokens = (o.tokens + self.budget.refill).min(self.budget.size);
+                o.milli_tokens =
+                    (o.milli_tokens + milli(self.budget.refill)).min(milli(self.budget.size));
             }
         }
         e.job.handle(now, input);
@@ -350,6 +363,14 @@ impl<S: Clone, R: Default> Table<S, R> {
             .map(|(job, _)| *job)
             .collect();
         for job in started {
+            let cooldown = self
+                .entries
+                .get(&job)
+                .and_then(|e| self.origins.get(&e.origin))
+                .map_or(0, |o| o.cooldown);
+            if cooldown > now {
+                self.handle(now, job, Input::Hold { until: cooldown });
+            }
             self.handle(now, job, Input::Nudge);
         }
     }
@@ -460,7 +481,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             tokens: self
                 .origins
                 .iter()
-                .map(|(origin, o)| (origin.clone(), o.tokens))
+                .map(|(origin, o)| (origin.clone(), o.milli_tokens as f64 / 1000.0))
                 .collect(),
         };
         report
@@ -470,7 +491,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     pub fn retry_tokens(&self, origin: &str) -> f64 {
         self.origins
             .get(origin)
-            .map_or(self.budget.size, |o| o.tokens)
+            .map_or(self.budget.size, |o| o.milli_tokens as f64 / 1000.0)
     }
 
     /// Moves the job's new actions into the queue: the table keeps the
@@ -502,8 +523,8 @@ impl<S: Clone, R: Default> Table<S, R> {
                 Action::Retry { error, delay } if budgeted(error) => {
                     let o = self.origins.get_mut(&e.origin);
                     match o {
-                        Some(o) if o.tokens >= 1.0 => {
-                            o.tokens -= 1.0;
+                        Some(o) if o.milli_tokens >= 1000 => {
+                            o.milli_tokens -= 1000;
                             Action::Retry { error, delay }
                         }
                         _ => {
@@ -646,5 +667,6 @@ fn budgeted(e: PollError) -> bool {
             | PollError::Network
             | PollError::RequestTimeout
             | PollError::InvalidResponse
+            | PollError::Check
     )
 }

@@ -10,7 +10,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::boundary::{config_error, read_options, read_settings, to_js, Settings, POLL_CALLBACKS};
-use super::manager::{Manager, Subscriber};
+use super::manager::{parse_poll_id, Manager, Subscriber};
 use crate::core::table::Kind;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -143,6 +143,8 @@ export type PollingErrorKind =
   | "rate_limited" | "not_found" | "unauthorized" | "forbidden" | "client"
   | "server" | "network" | "request_timeout" | "invalid_response"
   | "generation_failed" | "timeout" | "max_attempts" | "invalid_id" | "invalid_url"
+  /** A checker of `smartPollingManager.startPolling` threw or reported an error. */
+  | "check_failed"
   /** Only in the Promise form's result, when the job was stopped. */
   | "stopped";
 
@@ -157,12 +159,16 @@ export interface PollingError {
 }
 
 /** Looked up on the object when due and called as its methods (`this` is the object). */
+/** A record the job completed with: a completed file always has its url. */
+export type Completed<R> = R extends FileRecord ? R & { url: string } : R;
+
+/** Looked up on the object when due and called as its methods (`this` is the object). */
 export interface PollingCallbacks<R = FileRecord> {
   /** Each new state of the record seen (poll or stream). */
   onUpdate?(record: R): void;
   onProgress?(progress: PollingProgress): void;
   /** Exactly once on success. */
-  onComplete?(record: R): void;
+  onComplete?(record: Completed<R>): void;
   /** Exactly once on failure. */
   onError?(error: PollingError): void;
   /** Transient errors, with the wait before the next request. */
@@ -186,19 +192,86 @@ export interface PollingMetrics {
   retryBudget: { size: number; refill: number; tokens: Record<string, number> };
 }
 
-export interface PollingResult<R = FileRecord> {
-  success: boolean;
-  data?: R;
-  error?: PollingError;
+interface ResultCommon {
+  /** Requests (or checker calls) made. */
   attempts: number;
+  /** Milliseconds from the start to the outcome. */
   duration: number;
-  method: "success" | "timeout" | "error" | "rate_limited";
   channel: Channel;
 }
 
+/** What the Promise form resolves with (never rejects; invalid options
+ *  reject with a RangeError). The old module's shape, plus `failure` (the
+ *  structured error) and `channel`. */
+export type PollingResult<R = FileRecord> =
+  | (ResultCommon & {
+      success: true;
+      data: Completed<R>;
+      error?: undefined;
+      failure?: undefined;
+      method: "success";
+    })
+  | (ResultCommon & {
+      success: false;
+      data?: undefined;
+      /** A message for the UI (the checker's own, when it gave one). */
+      error: string;
+      failure: PollingError;
+      /** "timeout": `timeout`/`maxDuration` or `maxAttempts` ran out;
+       *  "rate_limited": gave up rate-limited; "error": anything else, a stop included
+       *  (`failure.kind` "stopped"). */
+      method: "timeout" | "error" | "rate_limited";
+    });
+
+/** `pollProjectCompletion`'s data, as the old module resolves it: the matching
+ *  entry's value with its url and the project id. */
+export type ProjectResult = { url: string; projectId: string; [field: string]: unknown };
+
+/** The Promise form's options: this package's options, plus the old module's
+ *  names and callbacks (`upstream-api.md`). */
 export interface PollOptions<R = FileRecord> extends Partial<PollingConfig> {
   onUpdate?(record: R): void;
-  onProgress?(progress: PollingProgress): void;
+  /** Before each attempt and on every change: the old module's three numbers,
+   *  then this package's progress object. */
+  onProgress?(attempt: number, elapsed: number, nextInterval: number, progress: PollingProgress): void;
+  /** Non-fatal errors (the poll goes on), as an `Error` with `kind`, `status?`
+   *  and `retryable` too. */
+  onError?(error: Error & Partial<Pick<PollingError, "kind" | "status" | "retryable">>, attempt: number): void;
+}
+
+/** What a checker resolves with. */
+export interface CheckResult<T = unknown> {
+  completed: boolean;
+  data?: T;
+  /** With `shouldContinue: false`, the failure's message; otherwise reported to `onError`. */
+  error?: string;
+  shouldContinue?: boolean;
+}
+
+/** `smartPollingManager.getPollingStatus()` entries. */
+export interface PollStatus {
+  pollId: string;
+  attempts: number;
+  elapsed: number;
+  lastError?: string;
+}
+
+/** The old module's singleton, on this package's scheduler. */
+export interface SmartPollingManager {
+  /** Drives `checker` with progressive waits, backoff with jitter, `maxDuration`,
+   *  `maxConsecutiveErrors`; a thrown object with `status: 429` waits as its
+   *  `retry-after` header says. Joining a running poll id keeps the caller's own
+   *  deadline and callbacks. */
+  startPolling<T>(
+    pollId: string,
+    checker: () => Promise<CheckResult<T>> | CheckResult<T>,
+    options?: PollOptions<T>,
+  ): Promise<PollingResult<T>>;
+  /** Stops the poll (`file-{id}` and `project-{id}` reach the helpers' jobs). */
+  stopPolling(pollId: string): boolean;
+  stopAllPolling(): void;
+  isPolling(pollId: string): boolean;
+  getPollingStatus(): PollStatus[];
 }
 "#;
 
@@ -222,8 +295,14 @@ extern "C" {
     pub type MetricsObject;
     #[wasm_bindgen(typescript_type = "Promise<PollingResult>")]
     pub type FileResultPromise;
-    #[wasm_bindgen(typescript_type = "Promise<PollingResult<ProjectRecord>>")]
+    #[wasm_bindgen(typescript_type = "Promise<PollingResult<ProjectResult>>")]
     pub type ProjectResultPromise;
+    #[wasm_bindgen(typescript_type = "PollOptions<unknown>")]
+    pub type CheckOptions;
+    #[wasm_bindgen(typescript_type = "Promise<PollingResult<unknown>>")]
+    pub type CheckResultPromise;
+    #[wasm_bindgen(typescript_type = "PollStatus[]")]
+    pub type PollStatusList;
 }
 
 fn opt(v: Option<&JsValue>) -> JsValue {
@@ -367,13 +446,25 @@ fn poll(
     id: &str,
     options: Option<&JsValue>,
 ) -> Result<Promise, JsValue> {
+    poll_with(shared, kind, id, options, None)
+}
+
+fn poll_with(
+    shared: &Rc<Manager>,
+    kind: Kind,
+    id: &str,
+    options: Option<&JsValue>,
+    checker: Option<Function>,
+) -> Result<Promise, JsValue> {
     let options = opt(options);
     let parsed = read_options(&options, POLL_CALLBACKS)?;
     let mut resolve_fn: Option<Function> = None;
     let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
     if let Some(resolve) = resolve_fn {
         let sub = Subscriber::promise(resolve, options);
-        shared.start(kind, id, sub, &parsed).map_err(config_error)?;
+        shared
+            .start_with(kind, id, sub, &parsed, checker)
+            .map_err(config_error)?;
     }
     Ok(promise)
 }
@@ -411,4 +502,57 @@ pub fn poll_project_completion(
         options.as_deref(),
     )
     .map(JsCast::unchecked_into)
+}
+
+/// `smartPollingManager.startPolling(pollId, checker, options)` on the
+/// module's shared manager: drives the page's own async checker with this
+/// package's scheduler. The package's entry wraps it (it loads the module
+/// first); call that instead.
+#[wasm_bindgen(js_name = startCheckPolling)]
+pub fn start_check_polling(
+    #[wasm_bindgen(js_name = pollId)] poll_id: &str,
+    checker: Function,
+    options: Option<CheckOptions>,
+) -> Result<CheckResultPromise, JsValue> {
+    if poll_id.is_empty() {
+        return Err(super::boundary::range_error("pollId must not be empty"));
+    }
+    poll_with(
+        &default_manager(),
+        Kind::Check,
+        poll_id,
+        options.as_deref(),
+        Some(checker),
+    )
+    .map(JsCast::unchecked_into)
+}
+
+/// Stops the shared manager's job under a poll id (`file-{id}`,
+/// `project-{id}` or a checker's); true if there was one.
+#[wasm_bindgen(js_name = stopPollId)]
+pub fn stop_poll_id(#[wasm_bindgen(js_name = pollId)] poll_id: &str) -> bool {
+    let m = default_manager();
+    parse_poll_id(poll_id)
+        .into_iter()
+        .any(|(kind, id)| !id.is_empty() && m.stop(kind, id))
+}
+
+#[wasm_bindgen(js_name = isPollIdActive)]
+pub fn is_poll_id_active(#[wasm_bindgen(js_name = pollId)] poll_id: &str) -> bool {
+    let m = default_manager();
+    parse_poll_id(poll_id)
+        .into_iter()
+        .any(|(kind, id)| !id.is_empty() && m.is_active(kind, id))
+}
+
+#[wasm_bindgen(js_name = stopAllPollIds)]
+pub fn stop_all_poll_ids() {
+    default_manager().stop_all();
+}
+
+/// `getPollingStatus()` of the old module, over the shared manager.
+#[wasm_bindgen(js_name = pollIdStatuses)]
+pub fn poll_id_statuses() -> PollStatusList {
+    let list: js_sys::Array = default_manager().poll_statuses().into_iter().collect();
+    list.unchecked_into()
 }

@@ -75,6 +75,8 @@ impl Settings {
         let template = match kind {
             Kind::File => &self.file_url,
             Kind::Project => &self.project_url,
+            // A checker fetches what it likes; it shares the page's origin.
+            Kind::Check => return (String::new(), String::new()),
         };
         (template.replacen("{id}", id, 1), origin_of(template))
     }
@@ -208,7 +210,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
 }
 
 /// The callbacks a Promise helper's options may carry besides job options.
-pub const POLL_CALLBACKS: &[&str] = &["onUpdate", "onProgress"];
+pub const POLL_CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onError"];
 
 /// `startPolling`'s overrides, or a Promise helper's options (`extra` lists
 /// the callback names it also accepts).

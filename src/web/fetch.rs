@@ -1,5 +1,6 @@
-//! One GET request, owned by an `InFlight` handle: dropping the handle aborts
-//! the request and guarantees that its callback never runs.
+//! One request, owned by an `InFlight` handle: dropping the handle aborts
+//! it and guarantees that its callback never runs. A request is a GET of the
+//! job's url, or a call of the page's own checker function.
 //!
 //! The request is `fetch` on the global scope (`window` or a worker's
 //! `self`, whichever this is), looked up at each call so a page that
@@ -11,7 +12,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::Promise;
+use std::future::Future;
+
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
@@ -38,12 +41,35 @@ impl InFlight {
     /// handle was dropped first.
     pub fn send(url: &str, done: impl FnOnce(Result<Fetched, ()>) + 'static) -> Self {
         let abort = AbortController::new().ok();
-        let alive = Rc::new(Cell::new(true));
-        let still = alive.clone();
         let url = url.to_owned();
         let task_abort = abort.clone();
+        Self::spawn(
+            abort,
+            async move { get(&url, task_abort.as_ref()).await },
+            done,
+        )
+    }
+
+    /// Calls the page's checker (from a task: never inside the caller's
+    /// stack) and awaits what it returns; a throw is an `Err`. A checker
+    /// cannot be aborted: dropping the handle only discards its answer.
+    pub fn check(checker: Function, done: impl FnOnce(Result<JsValue, JsValue>) + 'static) -> Self {
+        let call = async move {
+            let v = checker.call0(&JsValue::UNDEFINED)?;
+            settle(&v).await
+        };
+        Self::spawn(None, call, done)
+    }
+
+    fn spawn<T: 'static>(
+        abort: Option<AbortController>,
+        work: impl Future<Output = T> + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) -> Self {
+        let alive = Rc::new(Cell::new(true));
+        let still = alive.clone();
         spawn_local(async move {
-            let r = get(&url, task_abort.as_ref()).await;
+            let r = work.await;
             // `replace` makes delivery and cancellation mutually exclusive.
             if still.replace(false) {
                 done(r);

@@ -35,7 +35,7 @@ use crate::core::config::Options;
 use crate::core::error::{ErrorReport, PollError};
 use crate::core::job::{Action, Input, Reply};
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
-use crate::core::record::fingerprint;
+use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
 use crate::core::table::{Ended, JobId, Kind, Step, Table};
 
@@ -55,8 +55,11 @@ pub fn now() -> u64 {
 }
 
 /// Who hears about a job: the page's callbacks object (`onUpdate`, ...,
-/// looked up when called), plus the resolve function for the Promise form,
-/// which hears the outcome instead of `onComplete` / `onError` / `onRetry`.
+/// looked up when called), plus the resolve function for the Promise form.
+/// The Promise form speaks the old module's language: its options'
+/// `onProgress(attempt, elapsed, nextInterval, progress)` and
+/// `onError(error, attempt)` (transient errors), and the outcome resolves
+/// the promise instead of calling `onComplete` / `onError`.
 #[derive(Clone)]
 pub struct Subscriber {
     callbacks: JsValue,
@@ -88,13 +91,20 @@ pub struct Resources {
     current: JsValue,
     /// The last record seen, for `onComplete` when the stream sent a url.
     last: JsValue,
+    /// A checker job's function.
+    checker: Option<Function>,
+    /// What a checker said of its last error, used instead of the error's
+    /// own message.
+    message: Option<String>,
 }
 
 /// One event for the page.
 enum Note<'a> {
     Update(&'a JsValue),
-    Progress(&'a JsValue),
-    Retry(&'a JsValue, u64),
+    Progress(&'a JsValue, &'a Progress),
+    /// The error object, the same as an `Error` (for the Promise form), and
+    /// the wait before the next request.
+    Retry(&'a JsValue, &'a JsValue, u32, u64),
     /// Terminal; the `PollingResult` goes to promises.
     Complete(&'a JsValue, &'a JsValue),
     Error(&'a JsValue, &'a JsValue),
@@ -115,6 +125,15 @@ fn call(this: &JsValue, f: &JsValue, a: &JsValue, b: Option<u64>) {
     }
 }
 
+fn call_with(this: &JsValue, f: &JsValue, args: &js_sys::Array) {
+    let Some(f) = f.dyn_ref::<Function>() else {
+        return;
+    };
+    if let Err(e) = f.apply(this, args) {
+        console_error("smart-polling: a callback threw", &e);
+    }
+}
+
 fn method(o: &JsValue, name: &str) -> JsValue {
     if o.is_object() {
         Reflect::get(o, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
@@ -127,21 +146,36 @@ impl Subscriber {
     fn notify(&self, note: &Note) {
         let cb = &self.callbacks;
         let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, &method(cb, name), a, b);
+        let num = |n: u64| JsValue::from_f64(n as f64);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),
-            (Note::Progress(p), _) => on("onProgress", p, None),
-            (Note::Retry(e, d), None) => on("onRetry", e, Some(*d)),
+            (Note::Progress(p, _), None) => on("onProgress", p, None),
+            (Note::Progress(p, raw), Some(_)) => {
+                let args = js_sys::Array::of4(
+                    &num(u64::from(raw.attempt)),
+                    &num(raw.elapsed_time),
+                    &num(raw.next_poll_in.unwrap_or(0)),
+                    p,
+                );
+                call_with(cb, &method(cb, "onProgress"), &args);
+            }
+            (Note::Retry(e, _, _, d), None) => on("onRetry", e, Some(*d)),
+            (Note::Retry(_, error, attempt, _), Some(_)) => {
+                let args = js_sys::Array::of2(error, &num(u64::from(*attempt)));
+                call_with(cb, &method(cb, "onError"), &args);
+            }
             (Note::Complete(r, _), None) => on("onComplete", r, None),
             (Note::Error(e, _), None) => on("onError", e, None),
             (Note::Complete(_, result) | Note::Error(_, result), Some(resolve)) => {
                 call(&JsValue::NULL, resolve, result, None)
             }
-            (Note::Retry(..), Some(_)) => {}
         }
     }
 }
 
-/// `PollingResult`, as the Promise form resolves.
+/// `PollingResult`, as the Promise form resolves: the old module's shape
+/// (`error` a message for the UI), plus the structured `failure` and the
+/// channel.
 #[derive(Serialize)]
 struct ResultReport<'a> {
     success: bool,
@@ -151,7 +185,9 @@ struct ResultReport<'a> {
     )]
     data: JsValue,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorReport<'a>>,
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<ErrorReport<'a>>,
     attempts: u32,
     duration: u64,
     method: &'static str,
@@ -160,26 +196,31 @@ struct ResultReport<'a> {
 
 fn result_report(
     r: Result<&JsValue, PollError>,
+    message: Option<&str>,
     attempts: u32,
     duration: u64,
     channel: Channel,
 ) -> JsValue {
-    let (data, error, method) = match r {
+    let (data, failure, method) = match r {
         Ok(data) => (data.clone(), None, "success"),
-        Err(e) => (
-            JsValue::UNDEFINED,
-            Some(e.report(attempts)),
-            match e {
+        Err(e) => {
+            let mut report = e.report(attempts);
+            if let Some(m) = message {
+                report.message = m;
+            }
+            let method = match e {
                 PollError::Timeout | PollError::MaxAttempts => "timeout",
                 PollError::RateLimited => "rate_limited",
                 _ => "error",
-            },
-        ),
+            };
+            (JsValue::UNDEFINED, Some(report), method)
+        }
     };
     to_js(&ResultReport {
-        success: error.is_none(),
+        success: failure.is_none(),
         data,
-        error,
+        error: failure.as_ref().map(|f| f.message),
+        failure,
         attempts,
         duration,
         method,
@@ -187,11 +228,48 @@ fn result_report(
     })
 }
 
+/// An error as a JS `Error` (the old module's `onError(error, attempt)`),
+/// carrying `kind`, `status` and `retryable` too.
+fn error_object(report: &ErrorReport) -> JsValue {
+    let e = js_sys::Error::new(report.message);
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&e, &JsValue::from_str(k), &v);
+    };
+    set("kind", report.kind.into());
+    if let Some(s) = report.status {
+        set("status", s.into());
+    }
+    set("retryable", report.retryable.into());
+    e.into()
+}
+
+/// The old module's name for a job.
+pub fn poll_id(kind: Kind, id: &str) -> String {
+    match kind {
+        Kind::File => ["file-", id].concat(),
+        Kind::Project => ["project-", id].concat(),
+        Kind::Check => id.to_owned(),
+    }
+}
+
+/// The job a poll id names: a checker's own id first, then `file-{id}` and
+/// `project-{id}`.
+pub fn parse_poll_id(poll_id: &str) -> [(Kind, &str); 3] {
+    let file = poll_id.strip_prefix("file-").unwrap_or("");
+    let project = poll_id.strip_prefix("project-").unwrap_or("");
+    [
+        (Kind::Check, poll_id),
+        (Kind::File, file),
+        (Kind::Project, project),
+    ]
+}
+
 /// A job's progress for the page, under the id key of its kind.
 pub fn progress_js(kind: Kind, id: &str, p: &Progress) -> JsValue {
     let report: ProgressReport = match kind {
         Kind::File => p.report(Some(id), None),
         Kind::Project => p.report(None, Some(id)),
+        Kind::Check => p.report(None, None),
     };
     to_js(&report)
 }
@@ -234,15 +312,36 @@ impl Manager {
         sub: Subscriber,
         overrides: &Options,
     ) -> Result<(), PollError> {
+        self.start_with(kind, id, sub, overrides, None)
+    }
+
+    /// `start`, with the checker of a `Kind::Check` job (the first caller's
+    /// is kept when later ones join).
+    pub fn start_with(
+        self: &Rc<Self>,
+        kind: Kind,
+        id: &str,
+        sub: Subscriber,
+        overrides: &Options,
+        checker: Option<Function>,
+    ) -> Result<(), PollError> {
         let mut cfg = overrides.config(&self.settings.defaults)?;
+        if sub.resolve.is_some() && overrides.max_consecutive_errors.is_none() {
+            // The Promise form keeps the old module's default.
+            cfg.max_consecutive_errors = cfg.max_consecutive_errors.or(Some(5));
+        }
         if overrides.seed.is_none() && self.settings.defaults.seed.is_none() {
             cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         }
         cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
         let (_, origin) = self.settings.url(kind, id);
-        self.table
-            .borrow_mut()
-            .start_at(now(), kind, id, &origin, cfg, sub);
+        {
+            let mut table = self.table.borrow_mut();
+            let job = table.start_at(now(), kind, id, &origin, cfg, sub);
+            if let Some(r) = table.resources(job) {
+                r.checker = r.checker.take().or(checker);
+            }
+        }
         self.rearm();
         Ok(())
     }
@@ -291,6 +390,42 @@ impl Manager {
         list.iter()
             .map(|(kind, id, p)| progress_js(*kind, id, p))
             .collect()
+    }
+
+    /// The old module's `getPollingStatus()`: `{ pollId, attempts, elapsed,
+    /// lastError? }` for every job, under the poll ids `file-{id}`,
+    /// `project-{id}` or the checker's own.
+    pub fn poll_statuses(&self) -> Vec<JsValue> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct PollStatus<'a> {
+            poll_id: String,
+            attempts: u32,
+            elapsed: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            last_error: Option<&'a str>,
+        }
+        let t = now();
+        let table = self.table.borrow();
+        let list: Vec<PollStatus> = table
+            .statuses(t)
+            .into_iter()
+            .map(|(kind, id, p)| {
+                let last_error = table
+                    .find(kind, id)
+                    .and_then(|job| table.job(job))
+                    .and_then(|j| j.consecutive_errors().1)
+                    .filter(|_| p.attempt > 0)
+                    .map(|e| e.message());
+                PollStatus {
+                    poll_id: poll_id(kind, id),
+                    attempts: p.attempt,
+                    elapsed: p.elapsed_time,
+                    last_error,
+                }
+            })
+            .collect();
+        list.iter().map(to_js).collect()
     }
 
     pub fn metrics(&self) -> MetricsReport {
@@ -380,7 +515,19 @@ impl Manager {
                     return;
                 };
                 let weak = Rc::downgrade(self);
-                let request = InFlight::send(&url, move |r| on_fetched(&weak, job, kind, r));
+                let request = if kind == Kind::Check {
+                    let checker = self
+                        .table
+                        .borrow_mut()
+                        .resources(job)
+                        .and_then(|r| r.checker.clone());
+                    let Some(checker) = checker else {
+                        return;
+                    };
+                    InFlight::check(checker, move |r| on_checked(&weak, job, r))
+                } else {
+                    InFlight::send(&url, move |r| on_fetched(&weak, job, kind, r))
+                };
                 self.put(job, |r| &mut r.request, Some(request));
             }
             Action::CancelRequest => self.put(job, |r| &mut r.request, None),
@@ -413,16 +560,22 @@ impl Manager {
                     Some((kind, id)) => progress_js(kind, id, &p),
                     None => return,
                 };
-                self.notify(job, &Note::Progress(&report));
+                self.notify(job, &Note::Progress(&report, &p));
             }
             Action::Retry { error, delay } => {
-                let attempt = self
-                    .table
-                    .borrow()
-                    .job(job)
-                    .map_or(0, |j| j.progress(0).attempt);
-                let report = to_js(&error.report(attempt));
-                self.notify(job, &Note::Retry(&report, delay));
+                let (attempt, message) = {
+                    let mut table = self.table.borrow_mut();
+                    let attempt = table.job(job).map_or(0, |j| j.progress(0).attempt);
+                    let message = table.resources(job).and_then(|r| r.message.clone());
+                    (attempt, message)
+                };
+                let mut report = error.report(attempt);
+                if let Some(m) = &message {
+                    report.message = m;
+                }
+                let object = to_js(&report);
+                let error = error_object(&report);
+                self.notify(job, &Note::Retry(&object, &error, attempt, delay));
             }
             // The table keeps the timer and turns terminal actions into
             // `Finished`.
@@ -463,6 +616,8 @@ impl Manager {
             stream,
             current,
             last,
+            message,
+            ..
         } = resources;
         drop((request, stream));
         self.log(
@@ -470,8 +625,9 @@ impl Manager {
             result.as_ref().map_or_else(|e| e.kind(), |_| "complete"),
         );
         let attempts = progress.attempt;
-        let (duration, channel) =
-            outcome.map_or((0, Channel::Polling), |o| (o.duration, o.channel));
+        let (duration, channel) = outcome.map_or((progress.elapsed_time, progress.channel), |o| {
+            (o.duration, o.channel)
+        });
         match result {
             Ok(url) => {
                 let record = if current.is_undefined() {
@@ -479,14 +635,24 @@ impl Manager {
                 } else {
                     current
                 };
-                let result = result_report(Ok(&record), attempts, duration, channel);
+                // The old module resolves a project with the matching entry.
+                let data = match (kind, &url) {
+                    (Kind::Project, Some(u)) => project_result(&id, &record, u),
+                    _ => record.clone(),
+                };
+                let result = result_report(Ok(&data), None, attempts, duration, channel);
                 for s in &subscribers {
                     s.notify(&Note::Complete(&record, &result));
                 }
             }
             Err(e) => {
-                let err = to_js(&e.report(attempts));
-                let result = result_report(Err(e), attempts, duration, channel);
+                let message = message.filter(|_| e == PollError::GenerationFailed);
+                let mut report = e.report(attempts);
+                if let Some(m) = &message {
+                    report.message = m;
+                }
+                let err = to_js(&report);
+                let result = result_report(Err(e), message.as_deref(), attempts, duration, channel);
                 for s in &subscribers {
                     s.notify(&Note::Error(&err, &result));
                 }
@@ -496,10 +662,22 @@ impl Manager {
 
     /// Feeds a job one input with the record it carries, then runs its steps.
     fn deliver(self: &Rc<Self>, job: JobId, input: Input, record: Option<JsValue>) {
+        self.deliver_checked(job, input, record, None);
+    }
+
+    /// `deliver`, with what a checker said of its error.
+    fn deliver_checked(
+        self: &Rc<Self>,
+        job: JobId,
+        input: Input,
+        record: Option<JsValue>,
+        message: Option<String>,
+    ) {
         {
             let mut table = self.table.borrow_mut();
             if let Some(r) = table.resources(job) {
                 r.current = record.unwrap_or(JsValue::UNDEFINED);
+                r.message = message;
             }
             table.handle(now(), job, input);
         }
@@ -520,6 +698,7 @@ fn settle_stopped(ended: Ended<Subscriber, Resources>) {
     drop(resources);
     let result = result_report(
         Err(PollError::Stopped),
+        None,
         progress.attempt,
         progress.elapsed_time,
         progress.channel,
@@ -529,6 +708,27 @@ fn settle_stopped(ended: Ended<Subscriber, Resources>) {
             call(&JsValue::NULL, resolve, &result, None);
         }
     }
+}
+
+/// `{ url, projectId, ...value }` of the project entry holding `url`, as the
+/// old module resolves `pollProjectCompletion`.
+fn project_result(id: &str, record: &JsValue, url: &str) -> JsValue {
+    let out = Object::new();
+    let get =
+        |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let entries = get(record, "data");
+    if let Some(entries) = entries.dyn_ref::<js_sys::Array>() {
+        for entry in entries.iter() {
+            let value = get(&entry, "value");
+            if value.is_object() && get(&value, "url").as_string().as_deref() == Some(url) {
+                Object::assign(&out, value.unchecked_ref());
+                break;
+            }
+        }
+    }
+    let _ = Reflect::set(&out, &"url".into(), &url.into());
+    let _ = Reflect::set(&out, &"projectId".into(), &id.into());
+    out.into()
 }
 
 /// The record to hand `onComplete` when the stream sent only a url.
@@ -582,6 +782,83 @@ fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, (
     me.deliver(job, input, record);
 }
 
+/// What a checker said: `{ completed, data, error, shouldContinue }`, or a
+/// throw (an `Error`, a string, anything: never a crash). A thrown object
+/// with an HTTP `status` is classified like a response; a 429's
+/// `retry-after` header (on it or on its `response`) is honoured.
+fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
+    let Some(me) = weak.upgrade() else {
+        return;
+    };
+    let get = |o: &JsValue, k: &str| {
+        if o.is_object() {
+            Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        }
+    };
+    let text = |v: JsValue| v.as_string().filter(|s| !s.is_empty());
+    let (input, record, message) = match r {
+        Err(thrown) => {
+            let status = get(&thrown, "status")
+                .as_f64()
+                .filter(|s| (100.0..600.0).contains(s));
+            let message = text(get(&thrown, "message")).or_else(|| text(thrown.clone()));
+            match status {
+                Some(status) => {
+                    let retry_after = header(&thrown, "retry-after")
+                        .or_else(|| header(&get(&thrown, "response"), "retry-after"))
+                        .and_then(|v| parse_retry_after(&v, js_sys::Date::now() as u64));
+                    let reply = Reply::Status {
+                        status: status as u16,
+                        retry_after,
+                    };
+                    (Input::Response(reply), None, message)
+                }
+                None => (Input::RequestFailed(PollError::Check), None, message),
+            }
+        }
+        Ok(answer) => {
+            let data = get(&answer, "data");
+            let error = text(get(&answer, "error"));
+            let fingerprint = js_sys::JSON::stringify(&data)
+                .ok()
+                .and_then(|s| s.as_string())
+                .map_or(0, |s| fingerprint(&s));
+            let state = if get(&answer, "completed").is_truthy() {
+                State::Complete { url: None }
+            } else if get(&answer, "shouldContinue") == JsValue::FALSE {
+                State::Failed
+            } else if error.is_some() {
+                let input = Input::RequestFailed(PollError::Check);
+                me.deliver_checked(job, input, None, error);
+                return;
+            } else {
+                State::Pending
+            };
+            let reply = Reply::Record { state, fingerprint };
+            (Input::Response(reply), Some(data), error)
+        }
+    };
+    me.deliver_checked(job, input, record, message);
+}
+
+/// A header of a thrown error's `headers`: a `Headers` object or a plain one.
+fn header(o: &JsValue, name: &str) -> Option<String> {
+    if !o.is_object() {
+        return None;
+    }
+    let headers = Reflect::get(o, &"headers".into())
+        .ok()
+        .filter(JsValue::is_object)?;
+    let get = Reflect::get(&headers, &"get".into()).ok();
+    let value = match get.as_ref().and_then(|g| g.dyn_ref::<Function>()) {
+        Some(f) => f.call1(&headers, &name.into()).ok()?,
+        None => Reflect::get(&headers, &name.into()).ok()?,
+    };
+    value.as_string()
+}
+
 fn read_body(
     kind: Kind,
     media: crate::core::config::Media,
@@ -594,6 +871,7 @@ fn read_body(
     let state = match kind {
         Kind::File => file_view(&value).map(|v| crate::core::record::read_file(&v, media)),
         Kind::Project => project_view(&value).map(|v| crate::core::record::read_project(&v, media)),
+        Kind::Check => None,
     };
     match state {
         Some(state) => {

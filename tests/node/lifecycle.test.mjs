@@ -73,7 +73,7 @@ test("free() stops every job first", async () => {
   m.startPolling("pending-free-2", { onProgress: () => heard++ });
   await until(() => requests.get("pending-free-2") >= 1);
   m.free();
-  assert.equal((await result).error.kind, "stopped");
+  assert.equal((await result).failure.kind, "stopped");
   const n = requests.get("pending-free-2");
   const h = heard;
   await sleep(50);

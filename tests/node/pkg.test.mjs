@@ -160,7 +160,8 @@ test("the Promise form resolves with the result, or as stopped", async (t) => {
   assert.equal(m.stopPolling(other.fileId), true);
   const stopped = await pending;
   assert.equal(stopped.success, false);
-  assert.equal(stopped.error.kind, "stopped");
+  assert.equal(stopped.failure.kind, "stopped");
+  assert.equal(stopped.error, "Polling was stopped");
 });
 
 test("stopPolling from inside a callback ends the job silently", async (t) => {

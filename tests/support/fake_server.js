@@ -79,6 +79,8 @@ export function recorder(options = {}) {
     },
     onError: (e) => push("error", e),
     onRetry: (e, d) => push("retry", e, d),
+    // The Promise form's onProgress(attempt, elapsed, nextInterval, progress).
+    onProgressArgs: (...args) => push("progressArgs", args),
   };
   return rec;
 }

@@ -8,7 +8,6 @@ import type {
   PollingMetrics,
   PollingProgress,
   PollingResult,
-  ProjectRecord,
 } from "smart-polling";
 
 export async function usesTheApi(): Promise<unknown[]> {
@@ -35,8 +34,10 @@ export async function usesTheApi(): Promise<unknown[]> {
         const percent: number | undefined = p.progress;
         seen.push(channel, next, percent);
       },
-      onComplete(file: FileRecord) {
-        seen.push(file.tasks?.[0]?.status);
+      onComplete(file) {
+        const url: string = file.url; // not `string | null`: it completed
+        const record: FileRecord = file;
+        seen.push(url, record.tasks?.[0]?.status);
       },
       onError(e) {
         const kind: PollingError["kind"] = e.kind;
@@ -57,11 +58,19 @@ export async function usesTheApi(): Promise<unknown[]> {
   const rate: number = metrics.successRate;
   const file: PollingResult = await pollFileCompletion("file-2", {
     timeout: 5000,
-    onProgress: (p) => seen.push(p.attempt),
+    onProgress: (attempt, elapsed, nextInterval, p) => seen.push(attempt, elapsed, nextInterval, p.channel),
   });
   const method: "success" | "timeout" | "error" | "rate_limited" = file.method;
-  const project: PollingResult<ProjectRecord> = await pollProjectCompletion("project-1");
-  const firstUrl: string | null | undefined = project.data?.data?.[0]?.value.url;
+  if (file.success) {
+    const url: string = file.data.url; // a completed file always has its url
+    seen.push(url);
+  } else {
+    const message: string = file.error;
+    const kind: PollingError["kind"] = file.failure.kind;
+    seen.push(message, kind);
+  }
+  const project = await pollProjectCompletion("project-1");
+  const firstUrl: string | undefined = project.success ? project.data.url : undefined;
 
   // @ts-expect-error options are typed, not `any`
   new PollingManager({ timeout: "5s" });
@@ -71,10 +80,14 @@ export async function usesTheApi(): Promise<unknown[]> {
   m.startPolling("file-3", { onComplete: (n: number) => n });
   // @ts-expect-error the error kind is a closed union
   const teapot: PollingError["kind"] = "teapot";
+  // @ts-expect-error result.error is a string for the UI, not an object
+  const notAnObject: PollingError = file.error;
+  // @ts-expect-error result.data may be absent before a success check
+  const unchecked: string = file.data.url;
   // @ts-expect-error the channel is "sse" or "polling"
   const socket: PollingProgress["channel"] = "websocket";
   // @ts-expect-error presets are "image" or "video"
   m.startPolling("file-4", {}, { preset: "audio" });
 
-  return [seen, stopped, active, statuses, rate, method, firstUrl, teapot, socket];
+  return [seen, stopped, active, statuses, rate, method, firstUrl, teapot, socket, notAnObject, unchecked];
 }
