@@ -48,7 +48,7 @@ export function scatterSvg(w) {
       const v = k * 10 ** e;
       if (v < lo || v > hi) continue;
       out.push(`<line x1="${lx(v)}" x2="${lx(v)}" y1="${m.t}" y2="${H - m.b}" stroke="${k === 1 ? "#ddd" : "#f3f3f3"}"/>`);
-      out.push(`<text x="${lx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
+      if (k === 1) out.push(`<text x="${lx(v)}" y="${H - m.b + 16}" text-anchor="middle">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
     }
   }
   out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>`);
@@ -60,7 +60,8 @@ export function scatterSvg(w) {
     if (c.lagP50 !== null) {
       const y = ly(c.requestsMean);
       out.push(`<line x1="${lx(c.lagP50)}" x2="${lx(c.lagP95)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2" opacity="0.6"/>`);
-      out.push(`<circle cx="${lx(c.lagP50)}" cy="${y}" r="6" fill="${color}"><title>${esc(c.label)}: ${n1(c.requestsMean)} requests/job, lag p50 ${Math.round(c.lagP50)} ms, p95 ${Math.round(c.lagP95)} ms</title></circle>`);
+      // earlier policies drawn larger, so equal points stay visible as rings
+      out.push(`<circle cx="${lx(c.lagP50)}" cy="${y}" r="${9 - i}" fill="${color}" stroke="#fff" stroke-width="1.5"><title>${esc(c.label)}: ${n1(c.requestsMean)} requests/job, lag p50 ${Math.round(c.lagP50)} ms, p95 ${Math.round(c.lagP95)} ms</title></circle>`);
     }
     const ly0 = m.t + 10 + i * 36;
     out.push(`<circle cx="${W - m.r + 20}" cy="${ly0}" r="6" fill="${color}"/>`);
@@ -76,11 +77,10 @@ export function scatterSvg(w) {
 export function herdSvg(herd) {
   const W = 760;
   const H = 380;
-  const m = { l: 60, r: 200, t: 40, b: 50 };
+  const m = { l: 60, r: 250, t: 40, b: 50 };
   const bucketMs = herd[0]?.bucketMs ?? 100;
   const len = Math.max(...herd.map((h) => h.buckets.length), 1);
-  const skip = Math.ceil(1000 / bucketMs); // the first second (the start of every job) would flatten the rest
-  const ymaxRaw = Math.max(1, ...herd.flatMap((h) => h.buckets.slice(skip)));
+  const ymaxRaw = Math.max(1, ...herd.flatMap((h) => h.buckets));
   const step = niceStep(ymaxRaw * 1.1, 5);
   const top = Math.ceil((ymaxRaw * 1.1) / step) * step;
   const x = (i) => m.l + (i / len) * (W - m.l - m.r);
@@ -108,7 +108,7 @@ export function herdSvg(herd) {
   }
   out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>`);
   out.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`);
-  out.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">time since the jobs started (the first second, clipped, is every job's first request)</text>`);
+  out.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">time since the jobs started (storm shaded as in the first run; each run's own start is within 0.1 s)</text>`);
   out.push(`<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">requests per 100 ms at the server</text>`);
   herd.forEach((h, i) => {
     const color = COLORS[h.policy] ?? "#000";

@@ -5,6 +5,8 @@
 //   node bench/run.mjs            # full run (about 6 minutes): BENCHMARKS.md section + docs/bench/*.svg
 //   node bench/run.mjs --smoke    # small and fast (< 1 minute), writes nothing; bench/smoke.test.mjs runs it
 //   node bench/run.mjs --json out.json   # also the raw results
+//   node bench/run.mjs --from out.json   # the report again from raw results, without running
+//   node bench/run.mjs --only startStop,running,herd,matrix   # some phases, writes nothing
 //
 // Benchmarks report numbers; nothing here is a timed test.
 
@@ -578,6 +580,12 @@ if (isMain) {
   const jsonAt = args.indexOf("--json");
   const onlyAt = args.indexOf("--only"); // e.g. --only startStop,herd (for working on one phase; writes nothing)
   const only = onlyAt >= 0 ? args[onlyAt + 1].split(",") : undefined;
+  const fromAt = args.indexOf("--from"); // --from results.json (of --json): write the report again without running
+  if (fromAt >= 0) {
+    writeReport(JSON.parse(readFileSync(args[fromAt + 1], "utf8")));
+    console.log("Wrote the browser section of BENCHMARKS.md and docs/bench/*.svg from", args[fromAt + 1]);
+    process.exit(0);
+  }
   const results = await runBench({ ...(smoke ? SMOKE : FULL), only });
   if (jsonAt >= 0 && args[jsonAt + 1]) writeFileSync(args[jsonAt + 1], JSON.stringify(results, null, 1));
   console.log("\nTargets (issue 10, item 2):");
