@@ -1,10 +1,14 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { usePollingContext } from "@react/usePolling";
 import { getHealth } from "./api";
 import { FaultPanel } from "./components/FaultPanel";
-import { JobCard } from "./components/JobCard";
+import { GenerationBar, type GeneratorView } from "./components/GenerationBar";
+import { JobCard, type JobActions } from "./components/JobCard";
 import { MetricsPanel } from "./components/MetricsPanel";
+import { Toasts, type Toast } from "./components/Toasts";
 import { useFaults } from "./hooks/useFaults";
+import type { GeneratedItem, Generation, GeneratorOptions } from "./hooks/useGenerator";
+import { isRunning } from "./hooks/useGenerator";
 import { useImageGenerator } from "./hooks/useImageGenerator";
 import { useVideoGenerator } from "./hooks/useVideoGenerator";
 
@@ -33,10 +37,62 @@ function useApiHealth(): "checking" | "online" | "offline" {
   return health;
 }
 
+/** The announcements: one toast per finished or failed generation (the hooks call these once). */
+function useToasts(): { toasts: Toast[]; dismiss(key: number): void; announce: GeneratorOptions } {
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const timers = useRef(new Map<number, ReturnType<typeof setTimeout>>());
+  const next = useRef(0);
+  const dismiss = useCallback((key: number) => {
+    clearTimeout(timers.current.get(key));
+    timers.current.delete(key);
+    setToasts((list) => list.filter((t) => t.key !== key));
+  }, []);
+  const push = useCallback(
+    (toast: Omit<Toast, "key">) => {
+      const key = ++next.current;
+      setToasts((list) => [...list.slice(-4), { ...toast, key }]);
+      timers.current.set(key, setTimeout(() => dismiss(key), 8000));
+    },
+    [dismiss],
+  );
+  useEffect(() => {
+    const pending = timers.current;
+    return () => {
+      for (const t of pending.values()) clearTimeout(t);
+      pending.clear();
+    };
+  }, []);
+  const announce = useMemo<GeneratorOptions>(
+    () => ({
+      onComplete(item: GeneratedItem) {
+        push({
+          tone: "ok",
+          kind: item.kind,
+          fileId: item.fileId,
+          title: `${item.kind === "video" ? "Video" : "Image"} ready`,
+          body: item.prompt,
+        });
+      },
+      onError(g: Generation) {
+        push({
+          tone: "bad",
+          kind: g.kind,
+          fileId: g.fileId ?? "",
+          title: `${g.kind === "video" ? "Video" : "Image"} failed`,
+          body: g.error?.message ?? g.prompt,
+        });
+      },
+    }),
+    [push],
+  );
+  return { toasts, dismiss, announce };
+}
+
 export function App() {
   const manager = usePollingContext();
-  const images = useImageGenerator();
-  const videos = useVideoGenerator();
+  const { toasts, dismiss, announce } = useToasts();
+  const images = useImageGenerator(announce);
+  const videos = useVideoGenerator(announce);
   const faults = useFaults();
   const health = useApiHealth();
   const [prompt, setPrompt] = useState(EXAMPLES[0]);
@@ -46,14 +102,14 @@ export function App() {
     () => [...images.generations, ...videos.generations].sort((a, b) => b.createdAt - a.createdAt),
     [images.generations, videos.generations],
   );
-  const running = generations.filter((g) => g.status === "pending" || g.status === "processing");
+  const running = generations.filter(isRunning);
   const streaming = running.filter((g) => g.channel === "sse").length;
   const ready = images.ready && videos.ready;
 
   const submit = (kind: "image" | "video") => {
     if (!prompt.trim() || !ready) return;
-    const options = { useStream: !disableStream, faults: faults.takeJobFaults() };
-    void (kind === "image" ? images.generateImage(prompt, options) : videos.generateVideo(prompt, options));
+    const form = { prompt, useStream: !disableStream, faults: faults.takeJobFaults() };
+    void (kind === "image" ? images.generateImage(form) : videos.generateVideo(form));
   };
 
   const onSubmit = (e: FormEvent) => {
@@ -61,14 +117,38 @@ export function App() {
     submit("image");
   };
 
-  const remove = (id: string) => {
-    images.deleteGeneration(id);
-    videos.deleteGeneration(id);
+  const { deleteImage, stopGeneration: stopImage, forceCheckResults: checkImage, downloadImage, copyImageUrl } = images;
+  const { deleteVideo, stopGeneration: stopVideo, forceCheckResults: checkVideo, downloadVideo, copyVideoUrl } = videos;
+  // stable (the hooks' functions are), so the memoised cards do not re-render for nothing
+  const actions = useMemo<JobActions>(
+    () => ({
+      remove: (g) => (g.kind === "video" ? deleteVideo : deleteImage)(g.id),
+      stop: (g) => void (g.kind === "video" ? stopVideo : stopImage)(g.id),
+      check: (g) => void (g.kind === "video" ? checkVideo : checkImage)(g.id),
+      download: (g) => void (g.url && (g.kind === "video" ? downloadVideo : downloadImage)(g.url)),
+      copy: async (g) => !!g.url && (g.kind === "video" ? copyVideoUrl : copyImageUrl)(g.url),
+    }),
+    [deleteImage, deleteVideo, stopImage, stopVideo, checkImage, checkVideo, downloadImage, downloadVideo, copyImageUrl, copyVideoUrl],
+  );
+
+  const imageView: GeneratorView = {
+    ...images,
+    forceCheckResults: () => images.forceCheckResults(),
+    stopGeneration: () => images.stopGeneration(),
+    download: images.downloadImage,
+    copy: images.copyImageUrl,
+  };
+  const videoView: GeneratorView = {
+    ...videos,
+    forceCheckResults: () => videos.forceCheckResults(),
+    stopGeneration: () => videos.stopGeneration(),
+    download: videos.downloadVideo,
+    copy: videos.copyVideoUrl,
   };
 
   const clearAll = () => {
-    images.clearGenerations();
-    videos.clearGenerations();
+    images.clearAllImages();
+    videos.clearAllVideos();
   };
 
   return (
@@ -152,6 +232,14 @@ export function App() {
             )}
           </form>
 
+          {(images.generationStatus.status !== "idle" || images.currentGeneration ||
+            videos.generationStatus.status !== "idle" || videos.currentGeneration) && (
+            <section className="panel genbars" aria-label="Current generations">
+              <GenerationBar kind="image" view={imageView} />
+              <GenerationBar kind="video" view={videoView} />
+            </section>
+          )}
+
           <section className="jobs" aria-labelledby="jobs-title">
             <div className="section-head">
               <h2 id="jobs-title">
@@ -169,7 +257,7 @@ export function App() {
             {generations.length ? (
               <div className="grid">
                 {generations.map((g) => (
-                  <JobCard key={g.id} generation={g} onDelete={remove} />
+                  <JobCard key={g.id} generation={g} actions={actions} />
                 ))}
               </div>
             ) : (
@@ -187,6 +275,8 @@ export function App() {
           <FaultPanel state={faults} />
         </aside>
       </main>
+
+      <Toasts toasts={toasts} onDismiss={dismiss} />
 
       <footer className="bottom">
         <span>

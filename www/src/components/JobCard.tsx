@@ -1,5 +1,5 @@
-import { memo } from "react";
-import { percentOf, statusMessage, type Generation } from "../hooks/useGenerator";
+import { memo, useEffect, useState } from "react";
+import { isRunning, percentOf, statusMessage, type Generation } from "../hooks/useGenerator";
 import { useNow } from "../hooks/useNow";
 import { duration, shortId } from "../format";
 
@@ -8,7 +8,17 @@ const STATUS_LABEL: Record<Generation["status"], string> = {
   processing: "Processing",
   completed: "Completed",
   error: "Failed",
+  stopped: "Stopped",
 };
+
+/** What a card can ask for; each takes the generation (routed to its hook by kind). */
+export interface JobActions {
+  remove(g: Generation): void;
+  stop(g: Generation): void;
+  check(g: Generation): void;
+  download(g: Generation): void;
+  copy(g: Generation): Promise<boolean>;
+}
 
 function isVideo(g: Generation): boolean {
   if (g.contentType) return g.contentType.startsWith("video/");
@@ -17,12 +27,19 @@ function isVideo(g: Generation): boolean {
 
 export const JobCard = memo(function JobCard({
   generation: g,
-  onDelete,
+  actions,
 }: {
   generation: Generation;
-  onDelete(id: string): void;
+  actions: JobActions;
 }) {
-  const active = g.status === "pending" || g.status === "processing";
+  const active = isRunning(g);
+  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
+  useEffect(() => {
+    if (!copied) return;
+    const t = setTimeout(() => setCopied(null), 1500);
+    return () => clearTimeout(t);
+  }, [copied]);
+  const checkable = !active && g.status !== "completed" && !!g.fileId && g.error?.kind !== "generation_failed";
   const now = useNow(200, active);
   const p = g.progress;
   const since = p ? Math.max(0, now - g.progressAt) : 0;
@@ -51,6 +68,7 @@ export const JobCard = memo(function JobCard({
       data-file-id={g.fileId ?? ""}
       data-kind={g.kind}
       data-terminals={g.terminals}
+      data-resumed={g.resumed ? "true" : undefined}
     >
       <header className="job__head">
         <span className={`kind kind--${g.kind}`}>{g.kind === "video" ? "Video" : "Image"}</span>
@@ -69,7 +87,7 @@ export const JobCard = memo(function JobCard({
           className="icon-button"
           aria-label={active ? "Stop and remove" : "Remove"}
           title={active ? "Stop and remove" : "Remove"}
-          onClick={() => onDelete(g.id)}
+          onClick={() => actions.remove(g)}
         >
           ×
         </button>
@@ -86,6 +104,10 @@ export const JobCard = memo(function JobCard({
           ) : (
             <img src={g.url} alt={g.prompt} loading="lazy" />
           )
+        ) : g.status === "stopped" ? (
+          <div className="job__placeholder job__placeholder--still">
+            <span>{statusMessage(g)}</span>
+          </div>
         ) : g.status === "error" ? (
           <div className="job__error" role="alert">
             <code className="error-kind">{g.error?.kind ?? "error"}</code>
@@ -117,13 +139,15 @@ export const JobCard = memo(function JobCard({
         <span>
           {g.status === "completed"
             ? "100 %"
-            : g.status === "error"
+            : g.status === "error" || g.status === "stopped"
               ? "stopped"
               : pct == null
                 ? "waiting for an estimate"
                 : `${Math.round(pct)} %`}
         </span>
-        <span className="muted">{active ? (fromStream ? "from the stream" : pct != null ? "estimated" : "") : ""}</span>
+        <span className="muted">
+          {active ? (g.checking ? "checking" : fromStream ? "from the stream" : pct != null ? "estimated" : "") : ""}
+        </span>
       </div>
 
       <dl className="job__stats">
@@ -161,8 +185,44 @@ export const JobCard = memo(function JobCard({
         <span className="mono" title={g.fileId ?? undefined}>
           file {shortId(g.fileId)}
         </span>
+        {g.resumed && <span className="resumed" title="Running when the page was reloaded, watched again">resumed</span>}
         {!g.streamAllowed && <span className="muted">stream disabled</span>}
       </footer>
+
+      {(active || checkable || g.status === "completed") && (
+        <div className="job__actions">
+          {g.status === "completed" && g.url ? (
+            <>
+              <button type="button" className="mini-button" data-testid="job-download" onClick={() => actions.download(g)}>
+                Download
+              </button>
+              <button
+                type="button"
+                className="mini-button"
+                data-testid="job-copy"
+                onClick={() => void actions.copy(g).then((ok) => setCopied(ok ? "yes" : "no"))}
+              >
+                {copied === "yes" ? "Copied" : copied === "no" ? "Copy failed" : "Copy url"}
+              </button>
+            </>
+          ) : null}
+          {active && !g.checking && g.fileId ? (
+            <button type="button" className="mini-button" data-testid="job-check" onClick={() => actions.check(g)} title="Ask the server now">
+              Check now
+            </button>
+          ) : null}
+          {active ? (
+            <button type="button" className="mini-button" data-testid="job-stop" onClick={() => actions.stop(g)} title="Stop watching, keep the card">
+              Stop
+            </button>
+          ) : null}
+          {checkable ? (
+            <button type="button" className="mini-button" data-testid="job-check" onClick={() => actions.check(g)} title="A short check for the result">
+              Check again
+            </button>
+          ) : null}
+        </div>
+      )}
     </article>
   );
 });
