@@ -30,6 +30,10 @@ if [ -d e2e ]; then
   npm run build:www
   run node --test --test-reporter=tap e2e/
 fi
+if [ -d bench ]; then
+  step "browser benchmark, smoke run (every workload and phase produces numbers)"
+  run node --test --test-reporter=tap bench/
+fi
 if [ -d server/test ]; then
   step "demo server tests"
   run node --test --test-reporter=tap server/test/

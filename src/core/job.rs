@@ -189,6 +189,12 @@ impl Job {
         &self.cfg
     }
 
+    /// Every action to execute, in order; the job keeps no buffer between
+    /// inputs (a job's memory matters when thousands run).
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+
     /// The next action to execute, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         // A handful of actions per input: shifting them costs less code

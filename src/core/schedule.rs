@@ -167,9 +167,10 @@ fn steps(spec: &[(usize, u64)]) -> Intervals {
     )
 }
 
-/// A list of waits whose last entry repeats forever.
+/// A list of waits whose last entry repeats forever. Shared, not copied,
+/// by the jobs of one configuration (thousands of jobs, one list).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Intervals(Vec<u64>);
+pub struct Intervals(std::rc::Rc<[u64]>);
 
 impl Intervals {
     /// `None` for an empty list.
@@ -177,7 +178,7 @@ impl Intervals {
         if waits.is_empty() {
             None
         } else {
-            Some(Self(waits))
+            Some(Self(waits.into()))
         }
     }
 

@@ -130,7 +130,7 @@ fn milli(tokens: f64) -> u64 {
 
 /// Jobs handled per timer turn, so that thousands of jobs falling due
 /// together never make one long task; the rest run on the next turn.
-pub const TURN: usize = 256;
+pub const TURN: usize = 32;
 
 pub struct Table<S, R> {
     /// Ordered by id, so oldest first (and no hashing code in the wasm).
@@ -501,7 +501,16 @@ impl<S: Clone, R: Default> Table<S, R> {
         let Some(e) = self.entries.get_mut(&job) else {
             return;
         };
-        while let Some(action) = e.job.poll_action() {
+        let mut actions = e.job.take_actions().into_iter();
+        // A budget hold adds actions to the job: take those too, in order.
+        loop {
+            let Some(action) = actions.next().or_else(|| {
+                let more = e.job.take_actions();
+                actions = more.into_iter();
+                actions.next()
+            }) else {
+                break;
+            };
             let action = match action {
                 Action::ArmTimer { at } => {
                     e.armed = Some(at);
