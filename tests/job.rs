@@ -743,3 +743,93 @@ fn a_joiner_can_extend_the_deadline() {
     assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
     assert_eq!(h.now, 25_000);
 }
+
+fn follower(f: impl FnOnce(&mut Config)) -> Harness {
+    let mut cfg = Config {
+        jitter: Jitter::None,
+        use_stream: false,
+        ..Config::default()
+    };
+    f(&mut cfg);
+    let mut h = Harness::new(cfg);
+    h.feed(Input::Follow);
+    h.feed(Input::Start);
+    h
+}
+
+fn mirror(attempts: u32, elapsed: u64, position: usize, fingerprint: Option<u64>) -> Input {
+    Input::Mirror(smart_polling::core::job::Mirror {
+        attempts,
+        elapsed,
+        next_poll_in: Some(2000),
+        channel: Channel::Polling,
+        percent: Some(40),
+        position,
+        fingerprint,
+    })
+}
+
+#[test]
+fn a_follower_sends_nothing_and_mirrors_the_leader() {
+    let mut h = follower(|_| {});
+    assert!(h.request_times().is_empty());
+    assert!(!h.job.holds_stream());
+    h.advance(5000);
+    let actions = h.feed(mirror(7, 9000, 7, Some(11)));
+    assert!(
+        actions.contains(&Action::Update),
+        "a new record of the leader's"
+    );
+    let p = h.job.progress(h.now);
+    assert_eq!(
+        (p.attempt, p.elapsed_time, p.next_poll_in, p.progress),
+        (7, 9000, Some(2000), Some(40))
+    );
+    let again = h.feed(mirror(8, 11_000, 8, Some(11)));
+    assert!(
+        !again.contains(&Action::Update),
+        "the same record is not news"
+    );
+    // Only its own deadline wakes it.
+    h.fire();
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    assert!(h.request_times().is_empty());
+}
+
+#[test]
+fn a_takeover_carries_on_from_the_mirrored_state() {
+    let mut h = follower(|_| {});
+    h.advance(30_000);
+    h.feed(mirror(12, 30_000, 12, Some(3)));
+    let actions = h.feed(Input::Lead);
+    assert!(actions.contains(&Action::SendRequest), "polls at once");
+    assert_eq!(
+        h.job.progress(h.now).attempt,
+        13,
+        "attempts go on, not from 1"
+    );
+    h.pending();
+    // Position 12 of the seed's schedule is the 5 s stage, not the 1 s start.
+    let before = h.now;
+    h.fire();
+    assert_eq!(h.now - before, 5000);
+}
+
+#[test]
+fn a_follower_ends_as_the_leader_did_and_checks_the_url() {
+    let mut h = follower(|_| {});
+    h.feed(Input::MirrorEnd(Ok(Some("https://cdn/x.png".into()))));
+    assert_eq!(
+        h.terminals(),
+        vec![Action::Complete {
+            url: Some("https://cdn/x.png".into())
+        }]
+    );
+    let mut h = follower(|_| {});
+    h.feed(Input::MirrorEnd(Ok(Some("javascript:alert(1)".into()))));
+    assert_eq!(h.terminals(), vec![fail(PollError::InvalidUrl)]);
+    // A leader's report means nothing to a job that leads itself.
+    let mut h = Harness::polling(|_| {});
+    h.feed(Input::MirrorEnd(Ok(Some("https://cdn/x.png".into()))));
+    assert!(h.terminals().is_empty());
+}

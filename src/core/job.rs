@@ -51,7 +51,34 @@ pub enum Input {
     Hold {
         until: u64,
     },
+    /// Another tab leads this job: send nothing, mirror what it reports
+    /// (given before `Start`).
+    Follow,
+    /// This tab leads now (the leader left): carry on from the mirrored
+    /// state (attempts, schedule position, elapsed time), polling at once.
+    Lead,
+    /// What the leading tab reported.
+    Mirror(Mirror),
+    /// How the job ended in the leading tab (a fact about the generation,
+    /// not a local limit): end the same way.
+    MirrorEnd(Result<Option<String>, PollError>),
     Stop,
+}
+
+/// A job's state as the leading tab reports it to the tabs that follow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mirror {
+    pub attempts: u32,
+    pub elapsed: u64,
+    pub next_poll_in: Option<u64>,
+    pub channel: Channel,
+    pub percent: Option<u8>,
+    /// Position in the progressive schedule, so a takeover does not start
+    /// over at the fastest rate.
+    pub position: usize,
+    /// The fingerprint of the leader's record when it is new (the input
+    /// carries the record: `Update`).
+    pub fingerprint: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +144,12 @@ pub struct Job {
     rng: SplitMix64,
     /// A later deadline asked for before the job started (a joining caller).
     deadline_floor: u64,
+    /// Another tab leads: nothing is sent, its reports are mirrored.
+    following: bool,
+    /// How much longer the job has run in the leading tab than here.
+    elapsed_bias: u64,
+    mirror_next: Option<u64>,
+    mirror_channel: Channel,
     /// When the request in flight was sent.
     in_flight: Option<u64>,
     next_poll: Option<u64>,
@@ -157,6 +190,10 @@ impl Job {
             last_error: None,
             rng: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_4E5B),
             deadline_floor: 0,
+            following: false,
+            elapsed_bias: 0,
+            mirror_next: None,
+            mirror_channel: Channel::Polling,
             in_flight: None,
             next_poll: None,
             not_before: 0,
@@ -242,13 +279,26 @@ impl Job {
         self.phase == Phase::Running
     }
 
+    /// Whether another tab leads this job.
+    pub fn is_following(&self) -> bool {
+        self.following
+    }
+
+    /// Position in the progressive schedule (what a follower mirrors).
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
     /// Whether the job holds (or is about to open) an event stream: what a
     /// cap on open streams counts.
     pub fn holds_stream(&self) -> bool {
-        self.cfg.use_stream && self.stream != Stream::Closed
+        self.cfg.use_stream && self.stream != Stream::Closed && !self.following
     }
 
     pub fn channel(&self) -> Channel {
+        if self.following {
+            return self.mirror_channel;
+        }
         match self.stream {
             Stream::Connecting { .. } | Stream::Open => Channel::Stream,
             Stream::Off | Stream::Closed => Channel::Polling,
@@ -258,7 +308,7 @@ impl Job {
     pub fn progress(&self, now: u64) -> Progress {
         let elapsed = match self.phase {
             Phase::Idle => 0,
-            _ => now.saturating_sub(self.started),
+            _ => self.elapsed(now),
         };
         let eta = match self.percent {
             Some(p @ 1..=100) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
@@ -267,13 +317,14 @@ impl Job {
                 .filter(|&e| e > elapsed)
                 .map(|e| e - elapsed),
         };
+        let next = match self.following {
+            true => self.mirror_next,
+            false => self.next_poll.filter(|_| self.in_flight.is_none()),
+        };
         Progress {
             attempt: self.attempts,
             max_attempts: self.cfg.max_attempts,
-            next_poll_in: self
-                .next_poll
-                .filter(|_| self.in_flight.is_none())
-                .map(|t| t.saturating_sub(now)),
+            next_poll_in: next.map(|t| t.saturating_sub(now)),
             elapsed_time: elapsed,
             estimated_time_remaining: eta,
             channel: self.channel(),
@@ -290,6 +341,42 @@ impl Job {
         match (self.phase, input) {
             (Phase::Done, _) => return,
             (Phase::Idle, Input::Start) => self.start(now),
+            (Phase::Idle, Input::Follow) => {
+                self.following = true;
+                return;
+            }
+            (Phase::Idle, Input::Lead) => {
+                self.following = false;
+                return;
+            }
+            (Phase::Running, Input::Lead) => {
+                if !self.following {
+                    return;
+                }
+                self.following = false;
+                if self.cfg.use_stream && self.stream == Stream::Off {
+                    self.stream = Stream::Connecting { since: now };
+                    self.actions.push(Action::OpenStream);
+                } else {
+                    self.poll_soon(now);
+                }
+            }
+            (Phase::Running, Input::Mirror(m)) => {
+                if !self.following {
+                    return;
+                }
+                self.mirror(now, m);
+            }
+            (Phase::Running, Input::MirrorEnd(r)) => {
+                if !self.following {
+                    return;
+                }
+                match r {
+                    Ok(url) => self.complete(now, url),
+                    Err(e) => self.finish(now, Err(e)),
+                }
+            }
+            (Phase::Running, Input::Follow) => return,
             (Phase::Idle, Input::Hold { until }) => {
                 self.not_before = self.not_before.max(until);
                 return;
@@ -366,6 +453,9 @@ impl Job {
         if let Some(e) = self.rejected {
             return self.finish(now, Err(e));
         }
+        if self.following {
+            return;
+        }
         if self.cfg.use_stream {
             self.stream = Stream::Connecting { since: now };
             self.actions.push(Action::OpenStream);
@@ -378,6 +468,14 @@ impl Job {
     fn drive(&mut self, now: u64) {
         if now >= self.deadline {
             return self.finish(now, Err(PollError::Timeout));
+        }
+        if self.following {
+            // Only this tab's own deadline is its business.
+            if self.armed != Some(self.deadline) {
+                self.armed = Some(self.deadline);
+                self.actions.push(Action::ArmTimer { at: self.deadline });
+            }
+            return;
         }
         if let Some(sent) = self.in_flight {
             if sent.saturating_add(self.cfg.request_timeout) <= now {
@@ -575,6 +673,28 @@ impl Job {
         }
     }
 
+    /// Time since the job started (in the leading tab, when mirrored).
+    fn elapsed(&self, now: u64) -> u64 {
+        now.saturating_sub(self.started)
+            .saturating_add(self.elapsed_bias)
+    }
+
+    fn mirror(&mut self, now: u64, m: Mirror) {
+        self.attempts = m.attempts;
+        self.elapsed_bias = 0;
+        self.elapsed_bias = m.elapsed.saturating_sub(self.elapsed(now));
+        self.position = m.position;
+        self.percent = m.percent;
+        self.mirror_next = m.next_poll_in.map(|d| now.saturating_add(d));
+        self.mirror_channel = m.channel;
+        if let Some(fp) = m.fingerprint {
+            if self.last_fingerprint != Some(fp) {
+                self.last_fingerprint = Some(fp);
+                self.actions.push(Action::Update);
+            }
+        }
+    }
+
     fn on_stream_open(&mut self, now: u64) {
         self.stream = Stream::Open;
         self.garbage = 0;
@@ -618,10 +738,7 @@ impl Job {
     fn fall_back(&mut self, now: u64) {
         self.actions.push(Action::CloseStream);
         self.stream = Stream::Closed;
-        let by_time = self
-            .cfg
-            .intervals
-            .position_for_elapsed(now.saturating_sub(self.started));
+        let by_time = self.cfg.intervals.position_for_elapsed(self.elapsed(now));
         self.position = self.position.max(by_time);
         self.poll_soon(now);
     }
@@ -634,7 +751,7 @@ impl Job {
         self.release();
         self.outcome = Some(Outcome {
             error: result.as_ref().err().copied(),
-            duration: now.saturating_sub(self.started),
+            duration: self.elapsed(now),
             attempts: self.attempts,
             channel: self.via,
         });
