@@ -300,6 +300,21 @@ test("stopGeneration stops the poller for good; forceCheckResults then finds the
   await page.context().close();
 });
 
+test("forceCheckResults on a running job asks the server again at once (here: past a hanging request)", async () => {
+  // Every file request hangs and there is no stream: the job's next request
+  // would only come after its 15 s request timeout.
+  await call(api, "PUT", "/api/faults", { hang: 1, stream: "off" });
+  const page = await openPage();
+  await generate(page, "image", "a patient heron");
+  const id = await firstFileId(page);
+  await waitFor(async () => (await jobStats(api, id)).file === 1, 10000, "the first (hanging) poll");
+  await page.click('[data-testid="check-image"]');
+  await waitFor(async () => (await jobStats(api, id)).file === 2, 8000, "the check's request, before the request timeout");
+  await page.click('[data-testid="stop-image"]');
+  await card(page, id, "stopped");
+  await page.context().close();
+});
+
 test("corrupt, old or unsafe storage is ignored without an error", async () => {
   const page = await openPage();
   const item = (over) => ({

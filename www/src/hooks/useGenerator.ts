@@ -682,10 +682,10 @@ export function useGenerator(kind: MediaKind, options: GeneratorOptions = {}): G
 
   const forceCheckResults = useCallback(
     (idOrFileId?: string): Promise<CheckOutcome> => {
+      // without an id: the current generation (the newest), else the newest running one
       const list = stateRef.current.generations;
-      const g = idOrFileId
-        ? find(idOrFileId)
-        : (list.find((x) => x.fileId && isRunning(x)) ?? list.find((x) => x.fileId && x.status !== "completed") ?? null);
+      const focus = list[0]?.fileId && list[0].status !== "completed" ? list[0] : null;
+      const g = idOrFileId ? find(idOrFileId) : (focus ?? list.find((x) => x.fileId && isRunning(x)) ?? null);
       if (!g || !g.fileId || !groupRef.current.ready) return Promise.resolve("nothing");
       if (g.status === "completed") return Promise.resolve("completed");
       if (g.checking) {
