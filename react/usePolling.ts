@@ -1,11 +1,11 @@
 /**
- * React bindings for `smart-polling`.
- *
- * Copy this file into an application, or import it by path; it depends only on
- * `react` (18 or 19) and the `smart-polling` package.
+ * React bindings for `smart-polling`, shipped as `smart-polling/react`
+ * (compiled by scripts/package.mjs into pkg/react.js and pkg/react.d.ts).
+ * They depend only on `react` (18 or 19, an optional peer dependency) and the
+ * package itself, which they import by its name.
  *
  * ```tsx
- * import { PollingProvider, usePollingContext, usePolling } from "./usePolling";
+ * import { PollingProvider, usePollingContext, usePolling } from "smart-polling/react";
  *
  * <PollingProvider options={{ maxStreams: 2 }} wasm="/smart_polling_bg.wasm">
  *   <App />

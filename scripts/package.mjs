@@ -1,12 +1,77 @@
 // The last step of `npm run build`, after wasm-pack: assembles the npm
 // package in pkg/. wasm-bindgen's generated files are left exactly as they
-// are; the package's entry (npm/index.js and its types) wraps them, and
-// pkg/package.json (written by wasm-pack) is updated as JSON to point at it.
+// are; the package's entry (npm/index.js and its types) wraps them, the React
+// hooks (react/usePolling.ts) are compiled into the subpath export
+// `smart-polling/react` (react.js + react.d.ts, importing the package by its
+// own name), README links relative to the repository are turned into text
+// (they would break on npm), and pkg/package.json (written by wasm-pack) is
+// updated as JSON to point at all of it.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
 
 const dir = process.argv[2] ?? "pkg";
 const added = ["index.js", "index.d.ts"];
 for (const f of added) copyFileSync(`npm/${f}`, `${dir}/${f}`);
+
+// --- smart-polling/react: react/usePolling.ts, type-checked against this
+// package's own index.d.ts, emitted as ES2022 JS and declarations.
+const hooks = "react/usePolling.ts";
+const emitted = { "react.js": null, "react.d.ts": null };
+const program = ts.createProgram([hooks], {
+  target: ts.ScriptTarget.ES2022,
+  lib: ["lib.es2022.d.ts", "lib.esnext.disposable.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  strict: true,
+  declaration: true,
+  isolatedModules: true,
+  skipLibCheck: true,
+  types: [],
+  outDir: "react-out",
+  baseUrl: ".",
+  paths: { "smart-polling": [path.resolve(dir, "index.d.ts")] },
+});
+const diagnostics = ts.getPreEmitDiagnostics(program);
+const result = program.emit(undefined, (file, text) => {
+  const name = path.basename(file).replace(/^usePolling\./, "react.");
+  if (!(name in emitted)) throw new Error(`package: unexpected output ${file}`);
+  emitted[name] = text;
+});
+const problems = [...diagnostics, ...result.diagnostics];
+if (problems.length > 0 || result.emitSkipped) {
+  const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => "\n" };
+  console.error(ts.formatDiagnostics(problems, host));
+  throw new Error(`package: ${hooks} does not compile`);
+}
+for (const [name, text] of Object.entries(emitted)) {
+  if (text === null) throw new Error(`package: ${hooks} emitted no ${name}`);
+  // the hooks must reach the package itself, by its name (never a path into the repository)
+  if (!/^import .* from "smart-polling";$/m.test(text) || /^(import|export)\b[^;]* from "\.\.?\//m.test(text)) {
+    throw new Error(`package: ${name} must import "smart-polling" by name and nothing by relative path`);
+  }
+  writeFileSync(`${dir}/${name}`, text);
+  added.push(name);
+}
+
+// --- README: npm shows it without the repository around it, so relative
+// links and images become text naming the file.
+const readme = `${dir}/README.md`;
+let text;
+try {
+  text = readFileSync(readme, "utf8");
+} catch {
+  text = null;
+}
+if (text !== null) {
+  const relative = (href) => !/^([a-z][a-z0-9+.-]*:|#|\/\/)/i.test(href);
+  const fixed = text
+    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (all, alt, href) =>
+      relative(href) ? `*(${alt || "image"}: \`${href}\` in the repository)*` : all)
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (all, label, href) =>
+      !relative(href) ? all : label === href || label === `\`${href}\`` ? `\`${href}\`` : `${label} (\`${href}\`)`);
+  writeFileSync(readme, fixed);
+}
 
 const file = `${dir}/package.json`;
 const pkg = JSON.parse(readFileSync(file, "utf8"));
@@ -16,8 +81,11 @@ pkg.types = "index.d.ts";
 pkg.files = [...new Set([...(pkg.files ?? []), ...added])];
 pkg.exports = {
   ".": { types: "./index.d.ts", default: "./index.js" },
+  "./react": { types: "./react.d.ts", default: "./react.js" },
   "./smart_polling_bg.wasm": "./smart_polling_bg.wasm",
   "./package.json": "./package.json",
 };
+pkg.peerDependencies = { ...pkg.peerDependencies, react: ">=18" };
+pkg.peerDependenciesMeta = { ...pkg.peerDependenciesMeta, react: { optional: true } };
 writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
-console.log(`package: ${dir}/ entry index.js (${added.join(", ")} added)`);
+console.log(`package: ${dir}/ entry index.js, smart-polling/react (${added.join(", ")} added)`);
