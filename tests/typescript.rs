@@ -52,10 +52,13 @@ fn progress_metrics_and_errors_have_the_declared_keys() {
         progress: Some(6),
     };
     let mut declared = members("PollingProgress");
+    let mut shared = p.report(Some("f"), None);
+    shared.tab = Some("leader");
     assert_eq!(
-        keys(serde_json::to_value(p.report(Some("f"), None)).unwrap()),
+        keys(serde_json::to_value(shared).unwrap()),
         &declared - &BTreeSet::from(["projectId".to_owned()])
     );
+    declared.remove("tab");
     declared.remove("fileId");
     assert_eq!(
         keys(serde_json::to_value(p.report(None, Some("p"))).unwrap()),

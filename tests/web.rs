@@ -88,7 +88,7 @@ fn text(v: JsValue) -> String {
 fn manager(extra: &str) -> PollingManager {
     let base = r#""fileUrl": "/f/{id}", "projectUrl": "/p/{id}", "eventsUrl": "/e/{id}",
         "intervals": [20], "initialDelay": 50, "maxDelay": 2000, "jitter": 0,
-        "sseConnectTimeout": 150, "requestTimeout": 1000"#;
+        "sseConnectTimeout": 150, "requestTimeout": 1000, "shareAcrossTabs": false"#;
     let sep = if extra.is_empty() { "" } else { "," };
     let opts = json(&format!("{{{base}{sep}{extra}}}"));
     PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
@@ -1092,4 +1092,126 @@ async fn a_joining_caller_keeps_its_own_deadline() {
     assert!(smart_polling::web::stop_poll_id("file-jd1"));
     let first = promise(long.into()).await.expect("resolves");
     assert_eq!(text(field(&field(&first, "failure"), "kind")), "stopped");
+}
+
+/// Managers that share jobs across tabs: two of them in one page stand for
+/// two tabs (same origin, same urls, one BroadcastChannel name, one lock per id).
+fn tab(extra: &str) -> PollingManager {
+    let base = r#""fileUrl": "/t/{id}", "eventsUrl": null, "intervals": [40], "jitter": 0,
+        "requestTimeout": 1000"#;
+    let sep = if extra.is_empty() { "" } else { "," };
+    let opts = json(&format!("{{{base}{sep}{extra}}}"));
+    PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
+}
+
+#[wasm_bindgen_test]
+async fn two_tabs_watching_one_id_share_one_poller() {
+    install();
+    route(
+        "/t/s1",
+        responses(&[PENDING, PENDING, PENDING, PENDING, DONE]),
+    );
+    let (a, b) = (tab(""), tab(""));
+    let (ra, rb) = (rec(), rec());
+    start(&a, "s1", &ra);
+    wait(30).await;
+    start(&b, "s1", &rb);
+    assert!(
+        until(3000, || count(&ra, "complete") == 1
+            && count(&rb, "complete") == 1)
+        .await
+    );
+    assert_eq!(
+        times("/t/s1").len(),
+        5,
+        "one schedule of requests for both tabs"
+    );
+    assert_eq!(
+        text(field(&last(&ra, "complete"), "url")),
+        text(field(&last(&rb, "complete"), "url"))
+    );
+    let tabs: Vec<String> = [&ra, &rb]
+        .iter()
+        .map(|r| text(field(&last(r, "progress"), "tab")))
+        .collect();
+    assert!(tabs.contains(&"leader".to_owned()), "{tabs:?}");
+    wait(100).await;
+    assert_eq!(
+        count(&ra, "complete") + count(&rb, "complete"),
+        2,
+        "once each"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn when_the_leader_stops_another_tab_takes_over_without_restarting() {
+    install();
+    route(
+        "/t/s2",
+        responses(&[PENDING, PENDING, PENDING, PENDING, PENDING, PENDING, DONE]),
+    );
+    let (a, b) = (tab(""), tab(""));
+    let (ra, rb) = (rec(), rec());
+    start(&a, "s2", &ra);
+    assert!(until(1000, || times("/t/s2").len() >= 3).await);
+    start(&b, "s2", &rb);
+    assert!(until(1000, || count(&rb, "progress") >= 1).await);
+    let before = times("/t/s2").len();
+    assert!(a.stop_polling("s2"), "the leader's tab lets go");
+    assert!(until(3000, || count(&rb, "complete") == 1).await);
+    assert_eq!(count(&ra, "complete"), 0);
+    assert_eq!(times("/t/s2").len(), 7, "the schedule went on, not over");
+    let p = last(&rb, "progress");
+    assert!(
+        field(&p, "attempt").as_f64().unwrap_or(0.0) >= before as f64,
+        "attempts carried on"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn forged_or_foreign_messages_are_ignored() {
+    install();
+    route("/t/s3", responses(&[PENDING]));
+    let a = tab("");
+    let r = rec();
+    start(&a, "s3", &r);
+    assert!(until(1000, || !times("/t/s3").is_empty()).await);
+    let post = js_sys::Function::new_with_args(
+        "m",
+        r#"const c = new BroadcastChannel("smart-polling/1//t/{id}|/api/project/{id}|-"); c.postMessage(m); c.close();"#,
+    );
+    for forged in [
+        // Another version, then garbage, then a "completed" with a javascript: url.
+        r#"{"v": 2, "type": "end", "kind": "file", "id": "s3", "result": "complete", "url": "https://x/a.png", "record": {"url": "https://x/a.png"}}"#,
+        r#"{"v": 1, "type": 7}"#,
+        r#"{"v": 1, "type": "end", "kind": "file", "id": "s3", "result": "complete", "url": "javascript:alert(1)", "record": {"url": "javascript:alert(1)"}}"#,
+        r#"{"v": 1, "type": "end", "kind": "file", "id": "s3", "result": "timeout"}"#,
+    ] {
+        post.call1(&JsValue::NULL, &json(forged)).expect("posted");
+    }
+    wait(150).await;
+    assert_eq!(
+        count(&r, "complete") + count(&r, "error"),
+        0,
+        "nothing trusted"
+    );
+    assert!(a.is_polling("s3"));
+    a.stop_all_polling();
+}
+
+#[wasm_bindgen_test]
+async fn share_across_tabs_false_polls_alone() {
+    install();
+    route("/t/s4", responses(&[PENDING, DONE]));
+    let (a, b) = (tab(""), tab(r#""shareAcrossTabs": false"#));
+    let (ra, rb) = (rec(), rec());
+    start(&a, "s4", &ra);
+    start(&b, "s4", &rb);
+    assert!(
+        until(2000, || count(&ra, "complete") == 1
+            && count(&rb, "complete") == 1)
+        .await
+    );
+    assert!(times("/t/s4").len() >= 3, "each manager polled on its own");
+    assert!(field(&last(&rb, "progress"), "tab").is_undefined());
 }

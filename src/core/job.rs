@@ -284,6 +284,11 @@ impl Job {
         self.following
     }
 
+    /// The fingerprint of the last record seen (0 before any).
+    pub fn fingerprint(&self) -> u64 {
+        self.last_fingerprint.unwrap_or(0)
+    }
+
     /// Position in the progressive schedule (what a follower mirrors).
     pub fn position(&self) -> usize {
         self.position

@@ -59,6 +59,9 @@ pub struct ProgressReport<'a> {
     pub channel: Channel,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<u8>,
+    /// For a job shared across tabs: "leader" (this tab polls) or "follower".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tab: Option<&'static str>,
 }
 
 impl Progress {
@@ -78,6 +81,7 @@ impl Progress {
             estimated_time_remaining: self.estimated_time_remaining,
             channel: self.channel,
             progress: self.progress,
+            tab: None,
         }
     }
 }

@@ -503,14 +503,10 @@ impl<S: Clone, R: Default> Table<S, R> {
         };
         let mut actions = e.job.take_actions().into_iter();
         // A budget hold adds actions to the job: take those too, in order.
-        loop {
-            let Some(action) = actions.next().or_else(|| {
-                let more = e.job.take_actions();
-                actions = more.into_iter();
-                actions.next()
-            }) else {
-                break;
-            };
+        while let Some(action) = actions.next().or_else(|| {
+            actions = e.job.take_actions().into_iter();
+            actions.next()
+        }) {
             let action = match action {
                 Action::ArmTimer { at } => {
                     e.armed = Some(at);

@@ -120,6 +120,10 @@ export interface ManagerOptions extends Partial<PollingConfig> {
   retryBudget?: number;
   /** Tokens a good response earns back (default 0.1). */
   retryRefill?: number;
+  /** One poller per id across this browser profile's tabs with the same urls
+   *  (Web Locks + BroadcastChannel; default true; where either is missing,
+   *  each tab polls on its own). */
+  shareAcrossTabs?: boolean;
 }
 
 export interface PollingProgress {
@@ -137,6 +141,9 @@ export interface PollingProgress {
   channel: Channel;
   /** Percent done, 0-100, when the stream reports it. */
   progress?: number;
+  /** For a job shared across tabs: "leader" (this tab polls) or "follower"
+   *  (another tab polls and this one hears it). */
+  tab?: "leader" | "follower";
 }
 
 export type PollingErrorKind =

@@ -53,6 +53,7 @@ struct SettingsIn {
     debug: Option<Lenient<bool>>,
     retry_budget: Option<Lenient<f64>>,
     retry_refill: Option<Lenient<f64>>,
+    share_across_tabs: Option<Lenient<bool>>,
 }
 
 /// The validated manager-wide settings.
@@ -64,11 +65,27 @@ pub struct Settings {
     pub max_streams: u32,
     pub debug: bool,
     pub budget: RetryBudget,
+    /// One job per id across the tabs of this browser profile.
+    pub share_across_tabs: bool,
     /// Defaults for every job of this manager.
     pub defaults: Options,
 }
 
 impl Settings {
+    /// What managers must share to share jobs across tabs: the same urls.
+    pub fn tabs_key(&self) -> String {
+        let events = self.events_url.as_deref().unwrap_or("-");
+        [
+            "smart-polling/1/",
+            &self.file_url,
+            "|",
+            &self.project_url,
+            "|",
+            events,
+        ]
+        .concat()
+    }
+
     /// The url of a job, and the origin whose cooldown and retry budget it
     /// shares ("" for urls relative to the page).
     pub fn url(&self, kind: Kind, id: &str) -> (String, String) {
@@ -111,6 +128,7 @@ impl Default for Settings {
             max_streams: MAX_STREAMS,
             debug: false,
             budget: RetryBudget::default(),
+            share_across_tabs: true,
             defaults: Options::default(),
         }
     }
@@ -185,6 +203,11 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
             "retryRefill must be a finite number >= 0",
         )?,
     };
+    let share_across_tabs = match s.share_across_tabs {
+        None => true,
+        Some(Lenient::Valid(b)) => b,
+        Some(Lenient::Invalid) => return Err(range_error("shareAcrossTabs must be true or false")),
+    };
     let debug = match s.debug {
         None => false,
         Some(Lenient::Valid(b)) => b,
@@ -205,6 +228,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
         max_streams,
         debug,
         budget,
+        share_across_tabs,
         defaults,
     })
 }
@@ -265,4 +289,9 @@ pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>)
     let event = crate::core::stream::read_message(kind.as_deref(), read, raw, media);
     let record = matches!(event, StreamEvent::File { .. }).then(|| object.clone());
     (event, record)
+}
+
+/// A message from another tab, read leniently (checked by the manager).
+pub fn tab_message(v: &JsValue) -> Option<super::tabs::Incoming> {
+    view(v)
 }

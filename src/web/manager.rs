@@ -31,9 +31,10 @@ use super::boundary::{file_view, project_view, stream_message, to_js, Settings};
 use super::fetch::{Fetched, InFlight};
 use super::page;
 use super::sse::{EventStream, SseEvent};
-use crate::core::config::Options;
+use super::tabs::{kind_name, Leadership, Outgoing, Tabs, VERSION};
+use crate::core::config::{Lenient, Options};
 use crate::core::error::{ErrorReport, PollError};
-use crate::core::job::{Action, Input, Reply};
+use crate::core::job::{Action, Input, Mirror, Reply};
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
@@ -93,6 +94,8 @@ pub struct Resources {
     last: JsValue,
     /// A checker job's function.
     checker: Option<Function>,
+    /// This tab's claim to lead the job across tabs (`None`: not shared).
+    leadership: Option<Leadership>,
     /// What a checker said of its last error, used instead of the error's
     /// own message.
     message: Option<String>,
@@ -265,18 +268,21 @@ pub fn parse_poll_id(poll_id: &str) -> [(Kind, &str); 3] {
 }
 
 /// A job's progress for the page, under the id key of its kind.
-pub fn progress_js(kind: Kind, id: &str, p: &Progress) -> JsValue {
-    let report: ProgressReport = match kind {
+pub fn progress_js(kind: Kind, id: &str, p: &Progress, tab: Option<&'static str>) -> JsValue {
+    let mut report: ProgressReport = match kind {
         Kind::File => p.report(Some(id), None),
         Kind::Project => p.report(None, Some(id)),
         Kind::Check => p.report(None, None),
     };
+    report.tab = tab;
     to_js(&report)
 }
 
 pub struct Manager {
     table: RefCell<Table<Subscriber, Resources>>,
     settings: Settings,
+    /// Sharing jobs with the other tabs (`None`: off, or not supported).
+    tabs: RefCell<Option<Tabs>>,
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
@@ -291,7 +297,17 @@ impl Manager {
             timer: RefCell::new(None),
             draining: Cell::new(false),
             page: RefCell::new(Vec::new()),
+            tabs: RefCell::new(None),
         });
+        if me.settings.share_across_tabs {
+            let weak = Rc::downgrade(&me);
+            let tabs = Tabs::open(me.settings.tabs_key(), move |message| {
+                if let Some(me) = weak.upgrade() {
+                    me.on_tab_message(message);
+                }
+            });
+            *me.tabs.borrow_mut() = tabs;
+        }
         let weak = Rc::downgrade(&me);
         let listeners = page::watch(Rc::new(move || {
             if let Some(me) = weak.upgrade() {
@@ -335,15 +351,222 @@ impl Manager {
         }
         cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
         let (_, origin) = self.settings.url(kind, id);
-        {
+        let shared = kind != Kind::Check && self.tabs.borrow().is_some();
+        let (job, new) = {
             let mut table = self.table.borrow_mut();
+            let new = table.find(kind, id).is_none();
             let job = table.start_at(now(), kind, id, &origin, cfg, sub);
             if let Some(r) = table.resources(job) {
                 r.checker = r.checker.take().or(checker);
             }
+            if new && shared {
+                // Another tab may lead it: follow until this tab's lock.
+                table.handle(now(), job, Input::Follow);
+            }
+            (job, new)
+        };
+        if new && shared {
+            self.claim(job, kind, id);
         }
         self.rearm();
         Ok(())
+    }
+
+    /// Asks to lead a new shared job, and asks the leader (if any) for its
+    /// state.
+    fn claim(self: &Rc<Self>, job: JobId, kind: Kind, id: &str) {
+        let name = match &*self.tabs.borrow() {
+            Some(tabs) => tabs.lock_name(kind, id),
+            None => return,
+        };
+        let weak = Rc::downgrade(self);
+        let lead = Leadership::request(&name, move || {
+            if let Some(me) = weak.upgrade() {
+                me.deliver(job, Input::Lead, None);
+            }
+        });
+        match lead {
+            Some(lead) => self.put(job, |r| &mut r.leadership, Some(lead)),
+            // No lock after all: lead at once, alone.
+            None => self.table.borrow_mut().handle(now(), job, Input::Lead),
+        }
+        let hello = to_js(&Outgoing {
+            v: VERSION,
+            kind_of_message: "hello",
+            kind: kind_name(kind),
+            id,
+            attempt: 0,
+            elapsed: 0,
+            next_poll_in: None,
+            channel: Channel::Polling,
+            progress: None,
+            position: 0,
+            fingerprint: None,
+            record: JsValue::UNDEFINED,
+            result: None,
+            url: None,
+        });
+        if let Some(tabs) = &*self.tabs.borrow() {
+            tabs.post(&hello);
+        }
+    }
+
+    /// Whether this tab leads a shared job.
+    fn leads(&self, job: JobId) -> bool {
+        self.table
+            .borrow_mut()
+            .resources(job)
+            .and_then(|r| r.leadership.as_ref())
+            .is_some_and(Leadership::is_leader)
+    }
+
+    /// The leader tells the other tabs a job's state (or its end).
+    fn broadcast(
+        &self,
+        job: JobId,
+        what: &'static str,
+        result: Option<(&'static str, Option<&str>)>,
+        record: JsValue,
+    ) {
+        let message = {
+            let table = self.table.borrow();
+            let Some((kind, id)) = table.key(job).map(|(k, id)| (k, id.to_owned())) else {
+                return;
+            };
+            let Some(j) = table.job(job) else {
+                return;
+            };
+            let p = j.progress(now());
+            let position = j.position();
+            // A 53-bit fingerprint: it travels as a JS number.
+            let fingerprint = (!record.is_undefined()).then(|| j.fingerprint() & ((1 << 53) - 1));
+            to_js(&Outgoing {
+                v: VERSION,
+                kind_of_message: what,
+                kind: kind_name(kind),
+                id: &id,
+                attempt: p.attempt,
+                elapsed: p.elapsed_time,
+                next_poll_in: p.next_poll_in,
+                channel: p.channel,
+                progress: p.progress,
+                position,
+                fingerprint,
+                record,
+                result: result.map(|(r, _)| r),
+                url: result.and_then(|(_, u)| u),
+            })
+        };
+        if let Some(tabs) = &*self.tabs.borrow() {
+            tabs.post(&message);
+        }
+    }
+
+    /// A message from another tab: trusted only as far as it checks out.
+    fn on_tab_message(self: &Rc<Self>, message: JsValue) {
+        let Some(m) = super::boundary::tab_message(&message) else {
+            return;
+        };
+        if m.v != Some(Lenient::Valid(VERSION)) {
+            return; // another version: never trusted
+        }
+        let (Some(Lenient::Valid(what)), Some(Lenient::Valid(kind)), Some(Lenient::Valid(id))) =
+            (&m.kind_of_message, &m.kind, &m.id)
+        else {
+            return;
+        };
+        let kind = match kind.as_str() {
+            "file" => Kind::File,
+            "project" => Kind::Project,
+            _ => return,
+        };
+        let (job, following, media) = {
+            let table = self.table.borrow();
+            let Some(job) = table.find(kind, id) else {
+                return;
+            };
+            let Some(j) = table.job(job) else {
+                return;
+            };
+            (job, j.is_following(), j.config().media)
+        };
+        match what.as_str() {
+            "hello" if self.leads(job) => {
+                let last = self
+                    .table
+                    .borrow_mut()
+                    .resources(job)
+                    .map(|r| r.last.clone());
+                self.broadcast(job, "state", None, last.unwrap_or(JsValue::UNDEFINED));
+            }
+            "state" if following => {
+                // A record must read as this tab would read it: an unsafe
+                // url (or an unreadable record) drops the whole message.
+                let record = m.record.clone();
+                let fingerprint = match (&m.fingerprint, record.is_undefined()) {
+                    (_, true) => None,
+                    (Some(Lenient::Valid(fp)), false) => match read_state(kind, media, &record) {
+                        Some(State::UnsafeUrl) | None => return,
+                        Some(_) => Some(*fp),
+                    },
+                    _ => return,
+                };
+                let number = |v: &Option<Lenient<u64>>| match v {
+                    Some(Lenient::Valid(n)) => Some(*n),
+                    _ => None,
+                };
+                let (Some(Lenient::Valid(attempts)), Some(elapsed)) =
+                    (&m.attempt, number(&m.elapsed))
+                else {
+                    return;
+                };
+                let mirror = Mirror {
+                    attempts: *attempts,
+                    elapsed,
+                    next_poll_in: number(&m.next_poll_in),
+                    channel: match &m.channel {
+                        Some(Lenient::Valid(c)) if c == "sse" => Channel::Stream,
+                        _ => Channel::Polling,
+                    },
+                    percent: match m.progress {
+                        Some(Lenient::Valid(p)) if p <= 100 => Some(p),
+                        _ => None,
+                    },
+                    position: match m.position {
+                        Some(Lenient::Valid(p)) => p as usize,
+                        _ => 0,
+                    },
+                    fingerprint,
+                };
+                let record = fingerprint.map(|_| record);
+                self.deliver(job, Input::Mirror(mirror), record);
+            }
+            "end" if following => {
+                let Some(Lenient::Valid(result)) = &m.result else {
+                    return;
+                };
+                let outcome = if result == "complete" {
+                    // Complete only with a record this tab reads as complete
+                    // with the same (so safe) url.
+                    let url = match &m.url {
+                        Some(Lenient::Valid(u)) => u.clone(),
+                        _ => return,
+                    };
+                    match read_state(kind, media, &m.record) {
+                        Some(State::Complete { url: Some(u) }) if u == url => Ok(Some(url)),
+                        _ => return,
+                    }
+                } else {
+                    match shared_error(result) {
+                        Some(e) => Err(e),
+                        None => return,
+                    }
+                };
+                let record = outcome.is_ok().then(|| m.record.clone());
+                self.deliver(job, Input::MirrorEnd(outcome), record);
+            }
+            _ => {}
+        }
     }
 
     /// Stops a job silently; true if there was one.
@@ -388,7 +611,7 @@ impl Manager {
             .map(|(kind, id, p)| (kind, id.to_owned(), p))
             .collect();
         list.iter()
-            .map(|(kind, id, p)| progress_js(*kind, id, p))
+            .map(|(kind, id, p)| progress_js(*kind, id, p, None))
             .collect()
     }
 
@@ -552,14 +775,21 @@ impl Manager {
                     r.current.clone()
                 });
                 if let Some(record) = record {
+                    if self.leads(job) {
+                        self.broadcast(job, "state", None, record.clone());
+                    }
                     self.notify(job, &Note::Update(&record));
                 }
             }
             Action::Progress(p) => {
+                let role = self.role(job);
                 let report = match self.table.borrow().key(job) {
-                    Some((kind, id)) => progress_js(kind, id, &p),
+                    Some((kind, id)) => progress_js(kind, id, &p, role),
                     None => return,
                 };
+                if role == Some("leader") {
+                    self.broadcast(job, "state", None, JsValue::UNDEFINED);
+                }
                 self.notify(job, &Note::Progress(&report, &p));
             }
             Action::Retry { error, delay } => {
@@ -581,6 +811,13 @@ impl Manager {
             // `Finished`.
             Action::ArmTimer { .. } | Action::Complete { .. } | Action::Fail(_) => {}
         }
+    }
+
+    /// "leader" or "follower" for a job shared across tabs.
+    fn role(&self, job: JobId) -> Option<&'static str> {
+        let mut table = self.table.borrow_mut();
+        let l = table.resources(job)?.leadership.as_ref()?;
+        Some(if l.is_leader() { "leader" } else { "follower" })
     }
 
     /// Tells each subscriber, stopping as soon as a callback stopped the job.
@@ -617,9 +854,15 @@ impl Manager {
             current,
             last,
             message,
+            leadership,
             ..
         } = resources;
         drop((request, stream));
+        if leadership.as_ref().is_some_and(Leadership::is_leader) && outcome.is_some() {
+            self.broadcast_end(kind, &id, &result, &current, &last, &progress);
+        }
+        // Releases the lock, or withdraws the queued request.
+        drop(leadership);
         self.log(
             &id,
             result.as_ref().map_or_else(|e| e.kind(), |_| "complete"),
@@ -707,6 +950,74 @@ fn settle_stopped(ended: Ended<Subscriber, Resources>) {
         if let Some(resolve) = &s.resolve {
             call(&JsValue::NULL, resolve, &result, None);
         }
+    }
+}
+
+impl Manager {
+    /// The leader tells the other tabs how the job ended, when that is a
+    /// fact about the generation (not this tab's own limit, nor a stop).
+    fn broadcast_end(
+        &self,
+        kind: Kind,
+        id: &str,
+        result: &Result<Option<String>, PollError>,
+        current: &JsValue,
+        last: &JsValue,
+        progress: &Progress,
+    ) {
+        let (what, url, record) = match result {
+            Ok(url) => {
+                let record = if current.is_undefined() {
+                    last
+                } else {
+                    current
+                };
+                ("complete", url.as_deref(), record.clone())
+            }
+            Err(e) if shared_error(e.kind()).is_some() => (e.kind(), None, JsValue::UNDEFINED),
+            Err(_) => return,
+        };
+        let message = to_js(&Outgoing {
+            v: VERSION,
+            kind_of_message: "end",
+            kind: kind_name(kind),
+            id,
+            attempt: progress.attempt,
+            elapsed: progress.elapsed_time,
+            next_poll_in: None,
+            channel: progress.channel,
+            progress: progress.progress,
+            position: 0,
+            fingerprint: None,
+            record,
+            result: Some(what),
+            url,
+        });
+        if let Some(tabs) = &*self.tabs.borrow() {
+            tabs.post(&message);
+        }
+    }
+}
+
+/// Errors that end a generation for every tab (what the server said of it);
+/// a tab's own limits (timeout, attempts, errors in a row) and stops are not.
+fn shared_error(kind: &str) -> Option<PollError> {
+    Some(match kind {
+        "generation_failed" => PollError::GenerationFailed,
+        "invalid_url" => PollError::InvalidUrl,
+        "unauthorized" => PollError::Unauthorized,
+        "forbidden" => PollError::Forbidden,
+        "not_found" => PollError::NotFound,
+        _ => return None,
+    })
+}
+
+/// How this tab reads a record from another tab.
+fn read_state(kind: Kind, media: crate::core::config::Media, record: &JsValue) -> Option<State> {
+    match kind {
+        Kind::File => file_view(record).map(|v| crate::core::record::read_file(&v, media)),
+        Kind::Project => project_view(record).map(|v| crate::core::record::read_project(&v, media)),
+        Kind::Check => None,
     }
 }
 

@@ -10,7 +10,9 @@
 //!   progress, errors, results and metrics out, records read into views;
 //! - `fetch`, `sse`, `page`: RAII handles for a request (`fetch` via web-sys,
 //!   awaited with `JsFuture` in a `spawn_local` task), an `EventSource`, and
-//!   the page listeners; dropping a handle cancels what it owns.
+//!   the page listeners; dropping a handle cancels what it owns;
+//! - `tabs`: one poller per job across tabs (a Web Lock per job, a
+//!   `BroadcastChannel` per manager), RAII handles too.
 
 mod api;
 mod boundary;
@@ -18,5 +20,6 @@ mod fetch;
 mod manager;
 mod page;
 mod sse;
+mod tabs;
 
 pub use api::*;
