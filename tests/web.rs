@@ -1215,3 +1215,72 @@ async fn share_across_tabs_false_polls_alone() {
     assert!(times("/t/s4").len() >= 3, "each manager polled on its own");
     assert!(field(&last(&rb, "progress"), "tab").is_undefined());
 }
+
+fn local_storage(key: &str) -> Option<String> {
+    js_sys::Function::new_with_args("k", "return localStorage.getItem(k)")
+        .call1(&JsValue::NULL, &key.into())
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+/// A manager whose image jobs use the learned schedule (no waits given).
+fn learning_manager() -> PollingManager {
+    let opts = json(
+        r#"{"fileUrl": "/f/{id}", "eventsUrl": null, "preset": "image", "shareAcrossTabs": false}"#,
+    );
+    PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
+}
+
+fn set_local_storage(key: &str, value: &str) {
+    js_sys::Function::new_with_args("k, v", "localStorage.setItem(k, v)")
+        .call2(&JsValue::NULL, &key.into(), &value.into())
+        .expect("setItem");
+}
+
+#[wasm_bindgen_test]
+async fn image_jobs_learn_their_completion_times_across_reloads() {
+    install();
+    // A corrupt or foreign history is ignored, never trusted.
+    for bad in [
+        "not json",
+        r#"{"v": 99, "image": [1000]}"#,
+        r#"{"v": 1, "image": [-5]}"#,
+        r#"{"v": 1, "image": [1e300]}"#,
+    ] {
+        set_local_storage("smart-polling/learned", bad);
+        route(
+            "/f/li",
+            responses(&[&DONE.replacen("{\"body\"", "{\"delay\": 60, \"body\"", 1)]),
+        );
+        let m = learning_manager();
+        let r = rec();
+        // Only the manager's own schedule: no intervals given.
+        m.start_polling("li", Some(field(&r, "callbacks").unchecked_into()), None)
+            .expect("started");
+        assert!(until(3000, || count(&r, "complete") == 1).await, "{bad}");
+        assert!(
+            field(&last(&r, "progress"), "estimatedTimeRemaining").is_undefined()
+                || field(&last(&r, "progress"), "estimatedTimeRemaining")
+                    .as_f64()
+                    .is_some()
+        );
+    }
+    let saved = local_storage("smart-polling/learned").expect("saved");
+    let saved = json(&saved);
+    assert_eq!(field(&saved, "v").as_f64(), Some(1.0));
+    let image: Array = field(&saved, "image").into();
+    assert!(image.length() >= 1, "the completion was learned");
+    // A new manager (a reload) starts from what was learned and estimates
+    // the time left from it.
+    install();
+    route("/f/lj", responses(&[PENDING]));
+    let m = learning_manager();
+    let r = rec();
+    m.start_polling("lj", Some(field(&r, "callbacks").unchecked_into()), None)
+        .expect("started");
+    assert!(until(3000, || count(&r, "progress") >= 2).await);
+    assert!(field(&last(&r, "progress"), "estimatedTimeRemaining")
+        .as_f64()
+        .is_some());
+    m.stop_all_polling();
+}

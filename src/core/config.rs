@@ -81,6 +81,9 @@ pub struct Config {
     /// Transient errors in a row (not 429s or 404s) before giving up with
     /// the last of them; `None`: no limit but the timeout.
     pub max_consecutive_errors: Option<u32>,
+    /// The distribution of completion times learned for this kind of job
+    /// (see `learn`): `estimatedTimeRemaining` comes from it.
+    pub estimate: Option<super::learn::LogNormal>,
 }
 
 impl Default for Config {
@@ -104,6 +107,7 @@ impl Default for Config {
             max_stream_garbage: 3,
             media: Media::Any,
             max_consecutive_errors: None,
+            estimate: None,
         }
     }
 }
@@ -125,7 +129,9 @@ impl Config {
             intervals: video_intervals(),
             media: Media::Video,
             timeout: 600_000,
-            max_attempts: 90,
+            // The learned schedule polls densely where videos finish: 150
+            // attempts leave room for its slow tail (see BENCHMARKS.md).
+            max_attempts: 150,
             ..Self::default()
         }
     }
@@ -369,6 +375,11 @@ pub struct Options {
 }
 
 impl Options {
+    /// Whether the caller chose the waits (then no learned schedule).
+    pub fn sets_waits(&self) -> bool {
+        self.intervals.is_some() || self.initial_interval.is_some() || self.max_interval.is_some()
+    }
+
     /// The job's configuration: the preset (this call's, else `base`'s),
     /// then `base`'s options, then this call's.
     pub fn config(&self, base: &Options) -> Result<Config, PollError> {

@@ -144,6 +144,9 @@ pub struct Job {
     rng: SplitMix64,
     /// A later deadline asked for before the job started (a joining caller).
     deadline_floor: u64,
+    /// When the last "not ready yet" record arrived (elapsed ms): completion
+    /// happened between it and the next answer.
+    last_pending: Option<u64>,
     /// Another tab leads: nothing is sent, its reports are mirrored.
     following: bool,
     /// How much longer the job has run in the leading tab than here.
@@ -190,6 +193,7 @@ impl Job {
             last_error: None,
             rng: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_4E5B),
             deadline_floor: 0,
+            last_pending: None,
             following: false,
             elapsed_bias: 0,
             mirror_next: None,
@@ -284,6 +288,12 @@ impl Job {
         self.following
     }
 
+    /// When the last "not ready yet" answer came (elapsed ms), to learn
+    /// when the job really completed.
+    pub fn last_pending(&self) -> Option<u64> {
+        self.last_pending
+    }
+
     /// The fingerprint of the last record seen (0 before any).
     pub fn fingerprint(&self) -> u64 {
         self.last_fingerprint.unwrap_or(0)
@@ -315,8 +325,10 @@ impl Job {
             Phase::Idle => 0,
             _ => self.elapsed(now),
         };
-        let eta = match self.percent {
-            Some(p @ 1..=100) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
+        let eta = match (self.percent, &self.cfg.estimate) {
+            (Some(p @ 1..=100), _) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
+            // The learned distribution's median of what remains.
+            (_, Some(d)) => Some(d.conditional_median_remaining(elapsed as f64) as u64),
             _ => self
                 .expected_duration
                 .filter(|&e| e > elapsed)
@@ -591,7 +603,10 @@ impl Job {
             self.actions.push(Action::Update);
         }
         match state {
-            State::Pending => true,
+            State::Pending => {
+                self.last_pending = Some(self.elapsed(now));
+                true
+            }
             State::Complete { url } => {
                 self.complete(now, url);
                 false

@@ -15,7 +15,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use super::config::Config;
+use super::config::{Config, Media};
 use super::error::{validate_id, PollError};
 use super::job::{Action, Input, Job, Reply};
 use super::metrics::{Metrics, MetricsReport, Outcome, Progress, RetryBudgetReport};
@@ -84,6 +84,10 @@ pub struct Ended<S, R> {
     pub progress: Progress,
     /// How the job ended; `None` for a stop or while it goes on.
     pub outcome: Option<Outcome>,
+    /// What the job waited for, and when its last "not ready yet" came: what
+    /// a learned schedule learns from a completion.
+    pub media: Media,
+    pub last_pending: Option<u64>,
     pub subscribers: Vec<S>,
     pub resources: R,
 }
@@ -400,6 +404,8 @@ impl<S: Clone, R: Default> Table<S, R> {
             result: Err(PollError::Stopped),
             progress,
             outcome: None,
+            media: e.job.config().media,
+            last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
             resources: e.resources,
         })
@@ -588,6 +594,8 @@ impl<S: Clone, R: Default> Table<S, R> {
                 result: Err(error),
                 progress,
                 outcome: None,
+                media: e.job.config().media,
+                last_pending: e.job.last_pending(),
                 subscribers: leaving,
                 resources: R::default(),
             };
@@ -617,6 +625,8 @@ impl<S: Clone, R: Default> Table<S, R> {
                 ..progress
             },
             outcome: Some(outcome),
+            media: e.job.config().media,
+            last_pending: e.job.last_pending(),
             subscribers: leaving,
             resources: e.resources,
         };
@@ -647,6 +657,8 @@ impl<S: Clone, R: Default> Table<S, R> {
             result,
             progress,
             outcome,
+            media: e.job.config().media,
+            last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
             resources: e.resources,
         })

@@ -31,13 +31,16 @@ use super::boundary::{file_view, project_view, stream_message, to_js, Settings};
 use super::fetch::{Fetched, InFlight};
 use super::page;
 use super::sse::{EventStream, SseEvent};
+use super::storage;
 use super::tabs::{kind_name, Leadership, Outgoing, Tabs, VERSION};
-use crate::core::config::{Lenient, Options};
+use crate::core::config::{Config, Lenient, Media, Options};
 use crate::core::error::{ErrorReport, PollError};
 use crate::core::job::{Action, Input, Mirror, Reply};
+use crate::core::learn::Learned;
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
+use crate::core::schedule::Intervals;
 use crate::core::table::{Ended, JobId, Kind, Step, Table};
 
 #[wasm_bindgen]
@@ -283,6 +286,10 @@ pub struct Manager {
     settings: Settings,
     /// Sharing jobs with the other tabs (`None`: off, or not supported).
     tabs: RefCell<Option<Tabs>>,
+    /// Completion times learned per media kind (kept in localStorage), and
+    /// the schedules derived from them, computed once per kind and limits.
+    learned: RefCell<Learned>,
+    schedules: RefCell<Vec<((Media, u64, u32), Intervals)>>,
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
@@ -298,6 +305,8 @@ impl Manager {
             draining: Cell::new(false),
             page: RefCell::new(Vec::new()),
             tabs: RefCell::new(None),
+            learned: RefCell::new(storage::load()),
+            schedules: RefCell::new(Vec::new()),
         });
         if me.settings.share_across_tabs {
             let weak = Rc::downgrade(&me);
@@ -350,6 +359,12 @@ impl Manager {
             cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         }
         cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
+        if cfg.media != Media::Any
+            && !overrides.sets_waits()
+            && !self.settings.defaults.sets_waits()
+        {
+            self.learned_schedule(&mut cfg);
+        }
         let (_, origin) = self.settings.url(kind, id);
         let shared = kind != Kind::Check && self.tabs.borrow().is_some();
         let (job, new) = {
@@ -370,6 +385,47 @@ impl Manager {
         }
         self.rearm();
         Ok(())
+    }
+
+    /// An image or video job polls where this page's own jobs of that kind
+    /// completed (`core::learn`), and estimates its time left from them.
+    fn learned_schedule(&self, cfg: &mut Config) {
+        let key = (cfg.media, cfg.timeout, cfg.max_attempts);
+        let cached = self
+            .schedules
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, s)| s.clone());
+        let learned = self.learned.borrow();
+        cfg.intervals = match cached {
+            Some(s) => s,
+            None => {
+                let s = learned.schedule(cfg.media, cfg);
+                self.schedules.borrow_mut().push((key, s.clone()));
+                s
+            }
+        };
+        cfg.estimate = Some(learned.model(cfg.media).estimate());
+    }
+
+    /// Learns from a completed job and keeps it across reloads.
+    fn learn(&self, media: Media, last_pending: Option<u64>, duration: u64, channel: Channel) {
+        let learned = {
+            let mut l = self.learned.borrow_mut();
+            let news = match (channel, last_pending) {
+                (Channel::Polling, Some(p)) => l.observe_between(media, p, duration),
+                _ => l.observe(media, duration),
+            };
+            if !news {
+                return;
+            }
+            l.clone()
+        };
+        self.schedules
+            .borrow_mut()
+            .retain(|((m, _, _), _)| *m != media);
+        storage::save(&learned);
     }
 
     /// Asks to lead a new shared job, and asks the leader (if any) for its
@@ -844,10 +900,17 @@ impl Manager {
             result,
             progress,
             outcome,
+            media,
+            last_pending,
             subscribers,
             resources,
             ..
         } = ended;
+        if let (Ok(_), Some(o)) = (&result, &outcome) {
+            if kind != Kind::Check {
+                self.learn(media, last_pending, o.duration, o.channel);
+            }
+        }
         let Resources {
             request,
             stream,

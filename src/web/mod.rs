@@ -20,6 +20,7 @@ mod fetch;
 mod manager;
 mod page;
 mod sse;
+mod storage;
 mod tabs;
 
 pub use api::*;
