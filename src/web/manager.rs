@@ -281,6 +281,10 @@ pub fn progress_js(kind: Kind, id: &str, p: &Progress, tab: Option<&'static str>
     to_js(&report)
 }
 
+/// A learned schedule depends on the media and the limits it must fit:
+/// `(media, timeout, maxAttempts)`.
+type ScheduleKey = (Media, u64, u32);
+
 pub struct Manager {
     table: RefCell<Table<Subscriber, Resources>>,
     settings: Settings,
@@ -289,7 +293,7 @@ pub struct Manager {
     /// Completion times learned per media kind (kept in localStorage), and
     /// the schedules derived from them, computed once per kind and limits.
     learned: RefCell<Learned>,
-    schedules: RefCell<Vec<((Media, u64, u32), Intervals)>>,
+    schedules: RefCell<Vec<(ScheduleKey, Intervals)>>,
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
