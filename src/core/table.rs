@@ -123,9 +123,18 @@ impl Default for RetryBudget {
 struct Origin {
     /// No request before this: a server's Retry-After seen by any job.
     cooldown: u64,
+    /// After a cooldown one job probes first; the others wait for its
+    /// answer (then resume spread over their own wait), so that a server
+    /// still limiting sends one more 429, not one per job.
+    probing: bool,
+    probe: Option<JobId>,
     /// Tokens in thousandths, so that refills of 0.1 add up exactly.
     milli_tokens: u64,
 }
+
+/// How long the jobs of an origin wait for its probe's answer, at most,
+/// before looking again.
+const PROBE_WAIT: u64 = 250;
 
 /// A budget amount in thousandths of a token.
 fn milli(tokens: f64) -> u64 {
@@ -243,6 +252,8 @@ impl<S: Clone, R: Default> Table<S, R> {
         let size = milli(self.budget.size);
         self.origins.entry(origin.to_owned()).or_insert(Origin {
             cooldown: 0,
+            probing: false,
+            probe: None,
             milli_tokens: size,
         });
         self.entries.insert(
@@ -272,13 +283,23 @@ impl<S: Clone, R: Default> Table<S, R> {
             return;
         }
         let good = matches!(input, Input::Response(Reply::Record { .. }));
+        // Any answer but a 429 ends an origin's probing.
+        let answered = match &input {
+            Input::Response(Reply::Status { status, .. }) => *status != 429,
+            Input::Response(_) => true,
+            _ => false,
+        };
         let Some(e) = self.entries.get_mut(&job) else {
             return;
         };
-        if good {
-            if let Some(o) = self.origins.get_mut(&e.origin) {
+        if let Some(o) = self.origins.get_mut(&e.origin) {
+            if good {
                 o.milli_tokens =
                     (o.milli_tokens + milli(self.budget.refill)).min(milli(self.budget.size));
+            }
+            if answered && o.cooldown <= now {
+                o.probing = false;
+                o.probe = None;
             }
         }
         e.job.handle(now, input);
@@ -312,10 +333,29 @@ impl<S: Clone, R: Default> Table<S, R> {
                 continue;
             }
             e.armed = None;
-            // Another job's 429 holds every job to the same origin.
-            let cooldown = self.origins.get(&e.origin).map_or(0, |o| o.cooldown);
-            if cooldown > now {
-                e.job.handle(now, Input::Hold { until: cooldown });
+            let origin = e.origin.clone();
+            let spread = e.job.scheduled_wait().max(1);
+            // Another job's 429 holds every job to the same origin: until
+            // the cooldown (spread over the job's own wait, so they do not
+            // all come back at once), then until one probe has answered.
+            let probe = self.origins.get(&origin).and_then(|o| o.probe);
+            let probe_out = probe.is_some_and(|p| p != job && self.live_probe(p));
+            let until = match self.origins.get_mut(&origin) {
+                Some(o) if o.cooldown > now => {
+                    Some(o.cooldown + u64::from(job.0).wrapping_mul(2_654_435_761) % spread)
+                }
+                Some(o) if o.probing && probe_out => Some(now + PROBE_WAIT),
+                Some(o) if o.probing => {
+                    o.probe = Some(job);
+                    None
+                }
+                _ => None,
+            };
+            let Some(e) = self.entries.get_mut(&job) else {
+                continue;
+            };
+            if let Some(until) = until {
+                e.job.handle(now, Input::Hold { until });
             }
             let input = if e.started {
                 Input::Timer
@@ -493,6 +533,11 @@ impl<S: Clone, R: Default> Table<S, R> {
         report
     }
 
+    /// Whether a probe is still out: its job is still running.
+    fn live_probe(&self, job: JobId) -> bool {
+        self.entries.get(&job).is_some_and(|e| e.job.is_running())
+    }
+
     /// The tokens an origin has left (a fresh origin has a full budget).
     pub fn retry_tokens(&self, origin: &str) -> f64 {
         self.origins
@@ -525,6 +570,8 @@ impl<S: Clone, R: Default> Table<S, R> {
                 } => {
                     if let Some(o) = self.origins.get_mut(&e.origin) {
                         o.cooldown = o.cooldown.max(now.saturating_add(delay));
+                        o.probing = true;
+                        o.probe = None;
                     }
                     Action::Retry {
                         error: PollError::RateLimited,
