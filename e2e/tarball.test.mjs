@@ -202,39 +202,66 @@ test("the app type-checks against the shipped .d.ts under --strict", async () =>
   await sh(path.join(app, "node_modules/.bin/tsc"), ["-p", "."], app);
 });
 
-test("vite build, then a generation completes in Chromium with the shipped hooks", async () => {
-  await sh(path.join(app, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], app);
-  const assets = readFileSync(path.join(app, "dist/index.html"), "utf8");
-  assert.match(assets, /<script type="module"/);
-
+/** Opens the app, completes a generation with the hooks, then checks it again with the helper. */
+async function completeAGeneration(url) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
+  // every failed response but the browser's own favicon request (the dev server has none)
+  page.on("response", (r) => r.status() >= 400 && !r.url().endsWith("/favicon.ico") && errors.push(`${r.status()} ${r.url()}`));
   try {
-    await page.goto(api.url + "/");
+    await call("POST", "/api/stats/reset");
+    await page.goto(url);
     await page.waitForSelector('[data-testid="generate"]:enabled', { timeout: 15000 });
     await page.click('[data-testid="generate"]');
     await page.waitForSelector('[data-testid="completed"]', { timeout: 20000 });
-    const url = await page.textContent('[data-testid="completed"]');
-    assert.match(url, /^\/media\/.+\.png$/);
+    const media = await page.textContent('[data-testid="completed"]');
+    assert.match(media, /^\/media\/.+\.png$/);
     assert.equal(await page.getAttribute('[data-testid="status"]', "data-status"), "completed");
-    assert.equal(await page.getAttribute('[data-testid="result"]', "src"), url);
+    assert.equal(await page.getAttribute('[data-testid="result"]', "src"), media);
     await page.waitForFunction(() => document.querySelector('[data-testid="result"]')?.complete);
 
     // the entry's Promise helper shares the hooks' load of the module
     await page.click('[data-testid="check"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="check-result"]')?.textContent !== "", null, { timeout: 15000 });
-    assert.equal(await page.textContent('[data-testid="check-result"]'), `ok ${url}`);
+    assert.equal(await page.textContent('[data-testid="check-result"]'), `ok ${media}`);
 
-    const stats = await (await fetch(api.url + "/api/stats")).json();
-    const ids = Object.keys(stats.byJob);
-    assert.equal(ids.length, 1, `one job: ${ids}`);
-    const wasm = await page.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).length);
+    const stats = await call("GET", "/api/stats");
+    assert.equal(Object.keys(stats.byJob).length, 1, `one job: ${Object.keys(stats.byJob)}`);
+    const wasm = await page.evaluate(() => performance.getEntriesByType("resource").filter((e) => /\.wasm(\?|$)/.test(e.name)).length);
     assert.equal(wasm, 1, "the .wasm was fetched once");
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+}
+
+async function call(method, p) {
+  const res = await fetch(api.url + p, { method });
+  assert.ok(res.ok, `${method} ${p}: ${res.status}`);
+  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
+}
+
+test("vite build, then a generation completes in Chromium with the shipped hooks", async () => {
+  await sh(path.join(app, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], app);
+  assert.match(readFileSync(path.join(app, "dist/index.html"), "utf8"), /<script type="module"/);
+  await completeAGeneration(api.url + "/");
+});
+
+test("the Vite dev server with the README's settings (optimizeDeps.exclude) serves the same app", async () => {
+  // the app's own Vite, with its vite.config.js, proxying the API as a dev setup does
+  const { createServer } = await import(path.join(app, "node_modules/vite/dist/node/index.js"));
+  const server = await createServer({
+    root: app,
+    logLevel: "warn",
+    server: { host: "127.0.0.1", port: 0, strictPort: false, proxy: { "/api": api.url, "/media": api.url } },
+  });
+  try {
+    await server.listen();
+    await completeAGeneration(server.resolvedUrls.local[0]);
+  } finally {
+    await server.close();
   }
 });
