@@ -1,0 +1,373 @@
+// End-to-end proof of issue 11, item 1: tabs share one job per id. Two or
+// three pages of ONE browser context (so they share Web Locks and
+// BroadcastChannel) watch the same generation on the demo server: one of
+// them leads (sends every request, holds the stream), the others follow and
+// hear every state; closing the leader hands the job over; a manager with
+// `shareAcrossTabs: false` polls on its own; forged channel messages are
+// ignored. The last test does the same with two tabs of the demo page.
+//
+// The harness page (written to a temp dir in `before`) loads pkg/index.js as
+// is: the demo server serves it under /tabs/ and the package under /pkg/
+// (its `mounts`), from the same origin as its API. Query: `id` (the file to
+// watch), `share=0` (shareAcrossTabs: false), `stream=0` (eventsUrl: null),
+// `overrides` (JSON job options). Every callback is recorded in `window`.
+// Needs pkg/ (npm run build) and www/dist (npm run build:www).
+import { after, before, beforeEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { createApiServer } from "../server/index.mjs";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const CHROMIUM_ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+const SPEED = 10;
+/** The manager's channel with the default urls and `eventsUrl: null` (`stream=0`). */
+const CHANNEL_POLLING = "smart-polling/1//api/file/{id}|/api/project/{id}|-";
+
+const HARNESS = `<!doctype html><meta charset="utf-8"><title>smart-polling tabs</title>
+<script type="module">
+import init, { PollingManager } from "/pkg/index.js";
+const q = new URLSearchParams(location.search);
+Object.assign(window, { progress: [], updates: [], completes: [], errors: [], retries: [] });
+await init();
+const options = { shareAcrossTabs: q.get("share") !== "0" };
+if (q.get("stream") === "0") options.eventsUrl = null;
+window.manager = new PollingManager(options);
+const id = q.get("id");
+if (id) {
+  const overrides = q.get("overrides") ? JSON.parse(q.get("overrides")) : {};
+  window.manager.startPolling(id, {
+    onProgress: (p) => window.progress.push({ ...p, at: Date.now() }),
+    onUpdate: (r) => window.updates.push(r),
+    onComplete: (r) => window.completes.push(r),
+    onError: (e) => window.errors.push({ kind: e.kind, message: e.message }),
+    onRetry: (e, delay) => window.retries.push({ kind: e.kind, delay }),
+  }, overrides);
+}
+window.ready = true;
+</script>
+`;
+
+let tmp;
+let api;
+let browser;
+const pageErrors = [];
+/** Every file, project and events request the server saw: { at, url }. */
+let requests = [];
+
+before(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), "smart-polling-tabs-"));
+  writeFileSync(path.join(tmp, "index.html"), HARNESS);
+  api = await createApiServer({
+    port: 0,
+    speed: SPEED,
+    seed: 11,
+    staticDir: path.join(REPO, "www/dist"),
+    mounts: { "/pkg/": path.join(REPO, "pkg"), "/tabs/": tmp },
+    onRequest(req) {
+      if (/^\/api\/(file|project|events)\//.test(req.url)) requests.push({ at: Date.now(), url: req.url });
+    },
+  });
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await api?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  assert.deepEqual(pageErrors, [], "no uncaught errors in the pages");
+});
+
+beforeEach(async () => {
+  await call("DELETE", "/api/faults");
+  await call("POST", "/api/stats/reset");
+  requests = [];
+});
+
+async function call(method, p, body) {
+  const res = await fetch(api.url + p, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(res.ok, `${method} ${p}: ${res.status}`);
+  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
+}
+
+/** A job on the demo server lasting `seconds` (before SPEED divides it). */
+const generate = (seconds, kind = "image") => call("POST", `/api/generate/${kind}`, { prompt: `tabs ${kind}`, duration: seconds });
+
+const jobStats = async (id) => (await call("GET", "/api/stats")).byJob[id] ?? { file: 0, project: 0, events: 0, total: 0 };
+
+/** Requests the server saw for file `id` (GET /api/file/{id}), after `since`. */
+const fileRequests = (id, since = 0) => requests.filter((r) => r.url.split("?")[0] === `/api/file/${id}` && r.at > since);
+
+/** A harness page in `context` watching file `id` (or nothing). */
+async function watch(context, id, { share = true, stream = true, overrides = null } = {}) {
+  const q = new URLSearchParams();
+  if (id) q.set("id", id);
+  if (!share) q.set("share", "0");
+  if (!stream) q.set("stream", "0");
+  if (overrides) q.set("overrides", JSON.stringify(overrides));
+  const page = await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  await page.goto(`${api.url}/tabs/index.html?${q}`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+/** What a harness page recorded. */
+const recorded = (page) =>
+  page.evaluate(() => ({
+    progress: window.progress,
+    updates: window.updates,
+    completes: window.completes,
+    errors: window.errors,
+    retries: window.retries,
+  }));
+
+/** The `tab` of the page's latest progress report (undefined before any, or when not shared). */
+const lastTab = (page) => page.evaluate(() => window.progress.at(-1)?.tab);
+
+const maxAttempt = (rec) => rec.progress.reduce((m, p) => Math.max(m, p.attempt), 0);
+
+async function waitFor(cond, timeout, what = "a condition") {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const completed = (pages, timeout = 20000) =>
+  Promise.all(pages.map((p) => p.waitForFunction(() => window.completes.length + window.errors.length > 0, null, { timeout })));
+
+/** Every page completed exactly once, with no error, all with the same record; returns it. */
+async function assertSameCompletion(pages) {
+  await completed(pages);
+  await new Promise((r) => setTimeout(r, 500)); // a second outcome would land by now
+  const recs = await Promise.all(pages.map(recorded));
+  for (const [i, rec] of recs.entries()) {
+    assert.deepEqual(rec.errors, [], `page ${i}: no error`);
+    assert.equal(rec.completes.length, 1, `page ${i}: exactly one onComplete`);
+  }
+  const record = recs[0].completes[0];
+  assert.match(record.url, /^\/media\/.+\.png$/);
+  for (const [i, rec] of recs.entries()) assert.deepEqual(rec.completes[0], record, `page ${i}: the same record`);
+  return { record, recs };
+}
+
+test("three tabs on one generation: one event stream, one schedule, each completes once with the same record", async () => {
+  const { fileId } = await generate(30);
+  const context = await browser.newContext();
+  const pages = [];
+  for (let i = 0; i < 3; i++) pages.push(await watch(context, fileId));
+  const { recs } = await assertSameCompletion(pages);
+
+  const leaders = recs.filter((r) => r.progress.some((p) => p.tab === "leader"));
+  assert.equal(leaders.length, 1, "exactly one page led");
+  for (const rec of recs) {
+    assert.ok(rec.progress.length > 0);
+    assert.ok(rec.progress.every((p) => p.tab === "leader" || p.tab === "follower"), "every progress of a shared job names its tab");
+  }
+  const job = await jobStats(fileId);
+  assert.equal(job.events, 1, "one event stream for three pages");
+  assert.ok(job.file <= maxAttempt(leaders[0]), `the leader's requests only: ${job.file} file requests, leader attempt ${maxAttempt(leaders[0])}`);
+  await context.close();
+});
+
+test("three tabs polling one generation: the server sees one schedule", async () => {
+  const { fileId } = await generate(30);
+  const context = await browser.newContext();
+  const overrides = { intervals: [400] };
+  const pages = [];
+  for (let i = 0; i < 3; i++) pages.push(await watch(context, fileId, { stream: false, overrides }));
+  const { recs } = await assertSameCompletion(pages);
+
+  const attempts = recs.map(maxAttempt);
+  const times = fileRequests(fileId).map((r) => r.at);
+  const job = await jobStats(fileId);
+  assert.equal(job.events ?? 0, 0);
+  assert.equal(job.file, times.length);
+  assert.ok(times.length >= 4, `it polled: ${times.length} requests`);
+  // Three schedules would send about three times as many requests as any one
+  // page counts, and requests would chase each other.
+  assert.equal(times.length, Math.max(...attempts), `one schedule: ${times.length} requests, attempts seen ${attempts}`);
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  assert.ok(Math.min(...gaps) >= 200, `no second schedule: gaps ${gaps}`);
+  await context.close();
+});
+
+test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {
+  const { fileId } = await generate(60); // 6 s
+  const context = await browser.newContext();
+  const overrides = { intervals: [500] };
+  const first = await watch(context, fileId, { stream: false, overrides });
+  await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
+  const others = [await watch(context, fileId, { stream: false, overrides }), await watch(context, fileId, { stream: false, overrides })];
+  await waitFor(async () => fileRequests(fileId).length >= 3, 5000, "three requests");
+  for (const p of others) await p.waitForFunction(() => window.progress.some((x) => x.tab === "follower" && x.attempt >= 2));
+  assert.equal(await lastTab(first), "leader");
+
+  const before = await Promise.all(others.map(async (p) => maxAttempt(await recorded(p))));
+  const closing = Date.now();
+  await first.close();
+  const closed = Date.now();
+
+  // A request after the leader's page is gone comes from the new leader.
+  await waitFor(async () => fileRequests(fileId, closed).length >= 1, 4000, "a request after the close");
+  const takeover = fileRequests(fileId, closed)[0].at;
+  assert.ok(takeover - closing <= 2000, `a request ${takeover - closing} ms after the close`);
+
+  await assertSameCompletion(others);
+  const recs = await Promise.all(others.map(recorded));
+  const closedAt = closed;
+  const leads = recs.map((r) => r.progress.some((p) => p.tab === "leader" && p.at >= closedAt));
+  assert.equal(leads.filter(Boolean).length, 1, `one page took over: ${leads}`);
+  const i = leads.indexOf(true);
+  const firstLead = recs[i].progress.find((p) => p.tab === "leader" && p.at >= closedAt);
+  assert.ok(firstLead.attempt >= before[i], `the attempt count carried on: ${firstLead.attempt} after ${before[i]}`);
+  // One schedule throughout: every request the server saw is counted by the
+  // attempt count the last leader ends with.
+  const total = (await jobStats(fileId)).file;
+  assert.ok(total <= maxAttempt(recs[i]) + 1, `${total} requests, final attempt ${maxAttempt(recs[i])}`);
+  await context.close();
+});
+
+test("a tab with shareAcrossTabs: false polls on its own", async () => {
+  const { fileId } = await generate(30);
+  const context = await browser.newContext();
+  const overrides = { intervals: [400] };
+  const shared = [await watch(context, fileId, { stream: false, overrides }), await watch(context, fileId, { stream: false, overrides })];
+  const alone = await watch(context, fileId, { stream: false, share: false, overrides });
+  await assertSameCompletion([...shared, alone]);
+
+  const [a, b, own] = await Promise.all([...shared, alone].map(recorded));
+  assert.ok(own.progress.every((p) => p.tab === undefined), "not a shared job: no tab in its progress");
+  const leader = maxAttempt(a.progress.some((p) => p.tab === "leader") ? a : b);
+  const mine = maxAttempt(own);
+  assert.ok(mine >= 2, `it polled: ${mine} attempts`);
+  const total = (await jobStats(fileId)).file;
+  assert.equal(total, leader + mine, `the shared schedule (${leader}) and its own (${mine})`);
+  await context.close();
+});
+
+test("forged channel messages (another version, malformed, a completion with a javascript: url) reach no callback", async () => {
+  const { fileId } = await generate(50); // 5 s
+  const context = await browser.newContext();
+  const overrides = { intervals: [500] };
+  const pages = [await watch(context, fileId, { stream: false, overrides }), await watch(context, fileId, { stream: false, overrides })];
+  await pages[1].waitForFunction(() => window.progress.some((p) => p.tab === "follower" && p.attempt >= 1));
+  const forger = await watch(context, null);
+  // The server's record changes as the job runs (progress, updated_at): the
+  // pages hear real updates meanwhile; a forged record carries `forged`.
+  const counts = async () => Promise.all(pages.map(async (p) => {
+    const r = await recorded(p);
+    return { forgedUpdates: r.updates.filter((u) => "forged" in u).length, completes: r.completes.length, errors: r.errors.length };
+  }));
+  const start = await counts();
+  assert.ok(start.every((c) => c.forgedUpdates === 0));
+
+  const evil = "javascript:alert(document.domain)";
+  const record = { id: fileId, url: evil, thumbnail_url: evil, type: "image", tasks: [{ id: "t", status: "completed" }], forged: 1 };
+  const good = { id: fileId, url: "/media/forged.png", type: "image", tasks: [{ id: "t", status: "completed" }], forged: 2 };
+  const base = { v: 1, kind: "file", id: fileId, attempt: 777, elapsed: 123456789, channel: "polling", position: 0 };
+  const messages = [
+    // another version, otherwise a well-formed completion
+    { ...base, v: 2, type: "end", result: "complete", url: good.url, record: good, fingerprint: 1 },
+    { ...base, v: "1", type: "end", result: "complete", url: good.url, record: good, fingerprint: 1 },
+    // malformed
+    null, 42, "end", [], {}, { v: 1 }, { v: 1, type: "end" },
+    { v: 1, type: "end", kind: "file", id: fileId },
+    { v: 1, type: "end", kind: "file", id: fileId, result: "complete" },
+    { v: 1, type: "end", kind: "file", id: fileId, result: "complete", url: good.url },
+    { v: 1, type: "end", kind: "file", id: fileId, result: "complete", url: good.url, record: "not a record" },
+    { v: 1, type: "end", kind: "file", id: fileId, result: "no such error", record: good },
+    { v: 1, type: "end", kind: "video", id: fileId, result: "complete", url: good.url, record: good },
+    { ...base, type: "state", attempt: "many", record: good, fingerprint: 2 },
+    { ...base, type: "state", record: good, fingerprint: "x" },
+    { ...base, type: "state", record: { id: fileId, url: 5, tasks: "no" }, fingerprint: 3 },
+    { ...base, type: "promote", record: good },
+    // a completion whose url is a script, or whose url the record does not carry
+    { ...base, type: "end", result: "complete", url: evil, record, fingerprint: 4 },
+    { ...base, type: "end", result: "complete", url: good.url, record, fingerprint: 5 },
+    { ...base, type: "end", result: "complete", url: evil, record: good, fingerprint: 6 },
+    { ...base, type: "state", record, fingerprint: 7 },
+  ];
+  await forger.evaluate(([name, list]) => {
+    const channel = new BroadcastChannel(name);
+    for (const m of list) channel.postMessage(m);
+    channel.close();
+  }, [CHANNEL_POLLING, messages]);
+  // and from inside a watching page too (another channel object of the same name)
+  await pages[1].evaluate(([name, list]) => {
+    const channel = new BroadcastChannel(name);
+    for (const m of list) channel.postMessage(m);
+    channel.close();
+  }, [CHANNEL_POLLING, messages]);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(await counts(), start, "no onUpdate, onComplete or onError from a forged message");
+
+  // The job goes on and ends with the server's record, once in each page.
+  const { record: done, recs } = await assertSameCompletion(pages);
+  assert.equal(done.url, `/media/${fileId}.png`);
+  for (const rec of recs) {
+    assert.ok(!rec.progress.some((p) => p.attempt === 777 || p.elapsedTime >= 123456789), "no forged progress");
+    assert.ok(!rec.updates.some((u) => "forged" in u), "no forged record");
+    assert.ok(!JSON.stringify(rec).includes("javascript:"), "no script url anywhere");
+  }
+  await context.close();
+});
+
+test("the demo in two tabs: one tab polls the generation, the other follows it", async () => {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  // 6 s per generation, so the second tab opens while it runs
+  await context.route("**/api/generate/*", (route) => {
+    const body = JSON.parse(route.request().postData() || "{}");
+    return route.continue({ postData: JSON.stringify({ ...body, duration: 60 }) });
+  });
+  const open = async () => {
+    const page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await page.goto(api.url + "/");
+    await page.waitForSelector('[data-testid="generate-image"]:enabled');
+    return page;
+  };
+  const first = await open();
+  await first.fill('[data-testid="prompt"]', "a lighthouse seen from two tabs");
+  await first.click('[data-testid="generate-image"]');
+  await first.waitForSelector('[data-testid="job"][data-file-id]:not([data-file-id=""])');
+  const fileId = await first.getAttribute('[data-testid="job"]', "data-file-id");
+  await first.waitForSelector('[data-testid="job-tab"][data-tab="leader"]');
+  // the second tab picks the running generation up from storage and follows
+  const second = await open();
+  const card = `[data-testid="job"][data-file-id="${fileId}"]`;
+  await second.waitForSelector(`${card} [data-testid="job-tab"][data-tab="follower"]`, { timeout: 5000 });
+  assert.equal(await first.getAttribute(`${card} [data-testid="job-tab"]`, "data-tab"), "leader");
+  assert.match(await first.textContent(`${card} [data-testid="job-tab"]`), /this tab polls/i);
+  assert.match(await second.textContent(`${card} [data-testid="job-tab"]`), /another tab polls/i);
+
+  // The metrics panel charts the server's request rate (the requests above
+  // land in its bars within a couple of refreshes) and shows the retry budget.
+  await second.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="request-rate"] [data-testid="request-rate-bar"]')].some((b) => Number(b.dataset.requests) > 0),
+    null,
+    { timeout: 5000 },
+  );
+  await second.waitForFunction(() => /10\s*\/\s*10/.test(document.querySelector('[data-testid="retry-budget"]')?.textContent ?? ""), null, { timeout: 5000 });
+
+  for (const page of [first, second]) {
+    await page.waitForSelector(`${card}[data-status="completed"]`, { timeout: 20000 });
+  }
+  for (const page of [first, second]) assert.equal(await page.getAttribute(card, "data-terminals"), "1");
+  const job = await jobStats(fileId);
+  assert.ok(job.events <= 1, `at most one event stream: ${job.events}`);
+  await context.close();
+});
