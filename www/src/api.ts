@@ -73,6 +73,12 @@ export interface Stats {
   byStatus: Record<string, number>;
   /** [ms since start, total requests so far] */
   timeline: Array<[number, number]>;
+  /** With `?buckets=1`: the width of a bucket (100 ms). */
+  bucketMs?: number;
+  /** With `?buckets=1`: requests per bucket since the stats were reset (the first 10 minutes). */
+  buckets?: number[];
+  /** With `?buckets=1`: 429s answered per bucket. */
+  buckets429?: number[];
 }
 
 export class ApiError extends Error {
@@ -136,6 +142,7 @@ export async function deleteFaults(): Promise<Faults> {
   return back && typeof back === "object" && "stream" in back ? normaliseFaults(back) : NO_FAULTS;
 }
 
-export const getStats = (signal?: AbortSignal) => request<Stats>("GET", "/api/stats", undefined, signal);
+/** The server's counters, with the per-100-ms request buckets (the request-rate chart). */
+export const getStats = (signal?: AbortSignal) => request<Stats>("GET", "/api/stats?buckets=1", undefined, signal);
 export const resetStats = () => request<unknown>("POST", "/api/stats/reset");
 export const getHealth = (signal?: AbortSignal) => request<unknown>("GET", "/api/health", undefined, signal);

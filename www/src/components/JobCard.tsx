@@ -54,6 +54,19 @@ export const JobCard = memo(function JobCard({
   const fromStream = typeof p?.progress === "number";
   const channel = g.channel;
 
+  // A generation shared with the demo's other tabs: which one sends its requests.
+  const tab = p?.tab;
+  const tabLabel =
+    tab === "leader"
+      ? active
+        ? "this tab polls"
+        : "this tab polled"
+      : tab === "follower"
+        ? active
+          ? "another tab polls"
+          : "another tab polled"
+        : null;
+
   let nextLabel = "—";
   if (active && !g.fileId) nextLabel = "submitting";
   else if (nextPoll === 0) nextLabel = channel === "sse" ? "streaming" : "in flight";
@@ -185,6 +198,20 @@ export const JobCard = memo(function JobCard({
         <span className="mono" title={g.fileId ?? undefined}>
           file {shortId(g.fileId)}
         </span>
+        {tab && tabLabel ? (
+          <span
+            className={`tab-role tab-role--${tab}`}
+            data-testid="job-tab"
+            data-tab={tab}
+            title={
+              tab === "leader"
+                ? "This tab sends the requests (and holds the stream) and tells the demo's other tabs what it hears"
+                : "Another tab of the demo sends the requests; this one hears every state from it and takes over if it closes"
+            }
+          >
+            {tabLabel}
+          </span>
+        ) : null}
         {g.resumed && <span className="resumed" title="Running when the page was reloaded, watched again">resumed</span>}
         {!g.streamAllowed && <span className="muted">stream disabled</span>}
       </footer>

@@ -4,7 +4,22 @@ import { isRetired } from "@react/usePolling";
 import { getStats, resetStats, type Stats } from "../api";
 import type { Generation } from "../hooks/useGenerator";
 import { duration, percent, shortId } from "../format";
+import { perSecond, RATE_WINDOW, RequestRateChart } from "./RequestRateChart";
 import { TimelineChart } from "./TimelineChart";
+
+/** Tokens as the panel shows them: whole numbers as they are, the rest to one decimal. */
+function tokens(n: number): string {
+  if (!Number.isFinite(n)) return "—";
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+/** The retry budget of each origin the manager has sent to ("" is the page's own). */
+function budgetRows(budget: PollingMetrics["retryBudget"] | undefined): Array<{ origin: string; left: number }> {
+  if (!budget) return [];
+  const entries = Object.entries(budget.tokens ?? {}).filter(([, n]) => typeof n === "number");
+  if (!entries.length) return [{ origin: "", left: budget.size }];
+  return entries.map(([origin, left]) => ({ origin, left }));
+}
 
 function useEverySecond(fn: (signal: AbortSignal) => void | Promise<void>, deps: unknown[]) {
   useEffect(() => {
@@ -71,6 +86,12 @@ export function MetricsPanel({
   const jobs = Object.entries(stats?.byJob ?? {}).reverse();
   const errors = Object.entries(metrics?.errorDistribution ?? {}).filter(([, n]) => (n ?? 0) > 0);
   const finished = metrics?.completedJobs ?? 0;
+  const rate = perSecond(stats?.buckets, stats?.buckets429, stats?.bucketMs, serverNow);
+  const recent = rate.slice(-5);
+  const recentRate = recent.length ? recent.reduce((n, s) => n + s.requests, 0) / recent.length : null;
+  const bucketsEnded = (serverNow ?? 0) > 600_000;
+  const budget = metrics?.retryBudget;
+  const origins = budgetRows(budget);
 
   return (
     <section className="panel metrics" data-testid="metrics" aria-labelledby="metrics-title">
@@ -120,6 +141,42 @@ export function MetricsPanel({
             {active} · {finished}
           </strong>
         </div>
+        <div className="tile" data-testid="metric-request-rate" title="Requests per second the server saw, over the last 5 s">
+          <span>Server req/s</span>
+          <strong>{stats?.buckets && recentRate != null ? recentRate.toFixed(1) : "—"}</strong>
+        </div>
+      </div>
+
+      <div className="budget" data-testid="retry-budget">
+        <span className="budget__title" title="Early retries after errors (5xx, network, timeouts) spend a token; good responses earn tokens back. With none left, jobs wait for their next scheduled poll.">
+          Retry budget
+        </span>
+        {budget ? (
+          <>
+            {origins.map(({ origin, left }) => (
+              <span className="budget__origin" key={origin} data-testid="retry-budget-origin" data-origin={origin} data-tokens={left}>
+                <span className="budget__name">{origin || "this origin"}</span>
+                <span
+                  className={`meter${left < 1 ? " meter--empty" : ""}`}
+                  role="meter"
+                  aria-label={`Retry tokens left for ${origin || "this origin"}`}
+                  aria-valuemin={0}
+                  aria-valuemax={budget.size}
+                  aria-valuenow={left}
+                >
+                  <span style={{ width: `${budget.size > 0 ? Math.min(100, (left / budget.size) * 100) : 0}%` }} />
+                </span>
+                <strong>
+                  {tokens(left)} / {tokens(budget.size)}
+                </strong>
+                {left < 1 ? <span className="warn">spent: jobs retry on schedule</span> : null}
+              </span>
+            ))}
+            <span className="muted">+{tokens(budget.refill)} per good response</span>
+          </>
+        ) : (
+          <span className="muted">—</span>
+        )}
       </div>
 
       <div className="errors">
@@ -133,6 +190,24 @@ export function MetricsPanel({
         ) : (
           <span className="muted">none so far</span>
         )}
+      </div>
+
+      <div className="chart-wrap" data-testid="request-rate">
+        <div className="chart-wrap__head">
+          <span>Server requests per second, last {RATE_WINDOW} s</span>
+          <span className="legend">
+            <span className="legend__swatch" aria-hidden="true" /> requests
+            <span className="legend__swatch legend__swatch--429" aria-hidden="true" /> 429
+          </span>
+        </div>
+        {stats && !stats.buckets ? (
+          <p className="muted chart-note">This server does not report request buckets.</p>
+        ) : (
+          <RequestRateChart seconds={rate} />
+        )}
+        {bucketsEnded ? (
+          <p className="muted chart-note">The server keeps buckets for 10 minutes: reset the server stats to follow the rate again.</p>
+        ) : null}
       </div>
 
       <div className="chart-wrap">
