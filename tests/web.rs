@@ -897,6 +897,14 @@ fn upstream_options(extra: &str) -> JsValue {
     ))
 }
 
+/// `smartPollingManager.startPolling(pollId, checker, options)`, awaited.
+async fn check(poll_id: &str, f: js_sys::Function, options: JsValue) -> JsValue {
+    let started =
+        smart_polling::web::start_check_polling(poll_id, f, Some(options.unchecked_into()))
+            .expect("started");
+    promise(started.into()).await.expect("resolves")
+}
+
 #[wasm_bindgen_test]
 async fn a_checker_runs_on_the_scheduler_in_the_old_modules_language() {
     install();
@@ -909,17 +917,7 @@ async fn a_checker_runs_on_the_scheduler_in_the_old_modules_language() {
         &field(&field(&r, "callbacks"), "onProgressArgs"),
     )
     .unwrap();
-    let result = promise(
-        smart_polling::web::start_check_polling(
-            "check-ok",
-            checker("/c/ok"),
-            Some(opts.unchecked_into()),
-        )
-        .expect("started")
-        .into(),
-    )
-    .await
-    .expect("resolves");
+    let result = check("check-ok", checker("/c/ok"), opts).await;
     assert_eq!(field(&result, "success").as_bool(), Some(true));
     assert_eq!(text(field(&result, "method")), "success");
     assert_eq!(
@@ -949,17 +947,7 @@ async fn a_failed_check_resolves_with_its_message() {
             r#"{"body": {"id": "x", "url": null, "tasks": [{"id": "t", "status": "error"}]}}"#,
         ]),
     );
-    let result = promise(
-        smart_polling::web::start_check_polling(
-            "check-bad",
-            checker("/c/bad"),
-            Some(upstream_options("").unchecked_into()),
-        )
-        .expect("started")
-        .into(),
-    )
-    .await
-    .expect("resolves");
+    let result = check("check-bad", checker("/c/bad"), upstream_options("")).await;
     assert_eq!(field(&result, "success").as_bool(), Some(false));
     assert_eq!(text(field(&result, "error")), "Image generation failed");
     assert_eq!(text(field(&result, "method")), "error");
@@ -976,17 +964,7 @@ async fn a_thrown_429_waits_as_retry_after_says_beyond_max_interval() {
         "/c/rl",
         responses(&[r#"{"status": 429, "headers": {"Retry-After": "1"}}"#, DONE]),
     );
-    let result = promise(
-        smart_polling::web::start_check_polling(
-            "check-rl",
-            checker("/c/rl"),
-            Some(upstream_options("").unchecked_into()),
-        )
-        .expect("started")
-        .into(),
-    )
-    .await
-    .expect("resolves");
+    let result = check("check-rl", checker("/c/rl"), upstream_options("")).await;
     assert_eq!(field(&result, "success").as_bool(), Some(true));
     let g = gaps("/c/rl");
     assert!(
@@ -999,7 +977,7 @@ async fn a_thrown_429_waits_as_retry_after_says_beyond_max_interval() {
 #[wasm_bindgen_test]
 async fn a_checker_that_throws_anything_is_an_error_not_a_crash() {
     install();
-    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut calls = 0;
     for (i, body) in [
         "throw 'a string'",
         "throw undefined",
@@ -1011,44 +989,21 @@ async fn a_checker_that_throws_anything_is_an_error_not_a_crash() {
     {
         let f = js_sys::Function::new_no_args(body);
         let id = format!("check-throw-{i}");
-        let result = promise(
-            smart_polling::web::start_check_polling(
-                &id,
-                f,
-                Some(
-                    upstream_options(r#""maxConsecutiveErrors": 2, "maxDuration": 400"#)
-                        .unchecked_into(),
-                ),
-            )
-            .expect("started")
-            .into(),
-        )
-        .await
-        .expect("resolves");
+        let options = upstream_options(r#""maxConsecutiveErrors": 2, "maxDuration": 400"#);
+        let result = check(&id, f, options).await;
         assert_eq!(field(&result, "success").as_bool(), Some(false), "{body}");
         assert!(field(&result, "error").is_string(), "{body}");
-        calls.set(calls.get() + 1);
+        calls += 1;
     }
-    assert_eq!(calls.get(), 4);
+    assert_eq!(calls, 4);
 }
 
 #[wasm_bindgen_test]
 async fn a_checker_that_never_settles_is_bounded_by_the_deadline() {
     let f = js_sys::Function::new_no_args("return new Promise(() => {})");
     let t0 = now();
-    let result = promise(
-        smart_polling::web::start_check_polling(
-            "check-hang",
-            f,
-            Some(
-                upstream_options(r#""maxDuration": 300, "requestTimeout": 5000"#).unchecked_into(),
-            ),
-        )
-        .expect("started")
-        .into(),
-    )
-    .await
-    .expect("resolves");
+    let options = upstream_options(r#""maxDuration": 300, "requestTimeout": 5000"#);
+    let result = check("check-hang", f, options).await;
     assert_eq!(text(field(&result, "method")), "timeout");
     let took = now() - t0;
     assert!((290.0..1500.0).contains(&took), "{took}");
