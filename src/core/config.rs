@@ -287,6 +287,15 @@ impl Config {
             o.max_duration,
             "maxDuration must be a finite number of milliseconds > 0",
         )?;
+        let upstream = o.max_duration.is_some()
+            || o.initial_interval.is_some()
+            || o.max_interval.is_some()
+            || o.max_consecutive_errors.is_some();
+        if upstream && o.max_attempts.is_none() {
+            // The old module had no attempt limit: it polled until
+            // `maxDuration` (short waits would otherwise run out first).
+            self.max_attempts = u32::MAX;
+        }
         if o.initial_interval.is_none() && o.max_interval.is_none() {
             return Ok(());
         }
@@ -672,6 +681,11 @@ mod tests {
         assert_eq!(c.intervals.as_slice(), &[500, 2000, 4000]);
         assert_eq!((c.max_delay, c.initial_delay), (4000, 1000));
         assert_eq!(c.max_consecutive_errors, Some(5));
+        assert_eq!(
+            c.max_attempts,
+            u32::MAX,
+            "polls until maxDuration, as the old module"
+        );
         // Defaults of the old module: 1 s -> 2 s -> 5 s -> 10 s.
         let c = apply(Options {
             max_interval: Some(10_000.0),

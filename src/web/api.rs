@@ -210,10 +210,10 @@ interface ResultCommon {
 /** What the Promise form resolves with (never rejects; invalid options
  *  reject with a RangeError). The old module's shape, plus `failure` (the
  *  structured error) and `channel`. */
-export type PollingResult<R = FileRecord> =
+export type PollingResult<R = FileRecord, D = Completed<R>> =
   | (ResultCommon & {
       success: true;
-      data: Completed<R>;
+      data: D;
       error?: undefined;
       failure?: undefined;
       method: "success";
@@ -273,7 +273,7 @@ export interface SmartPollingManager {
     pollId: string,
     checker: () => Promise<CheckResult<T>> | CheckResult<T>,
     options?: PollOptions<T>,
-  ): Promise<PollingResult<T>>;
+  ): Promise<PollingResult<T, T>>;
   /** Stops the poll (`file-{id}` and `project-{id}` reach the helpers' jobs). */
   stopPolling(pollId: string): boolean;
   stopAllPolling(): void;

@@ -281,6 +281,9 @@ pub fn progress_js(kind: Kind, id: &str, p: &Progress, tab: Option<&'static str>
     to_js(&report)
 }
 
+/// Completed jobs of a kind before its learned schedule replaces the preset's.
+const LEARNED_AFTER: usize = 3;
+
 /// A learned schedule depends on the media and the limits it must fit:
 /// `(media, timeout, maxAttempts)`.
 type ScheduleKey = (Media, u64, u32);
@@ -394,6 +397,11 @@ impl Manager {
     /// An image or video job polls where this page's own jobs of that kind
     /// completed (`core::learn`), and estimates its time left from them.
     fn learned_schedule(&self, cfg: &mut Config) {
+        // A prior alone is a guess about this page's generator: the preset's
+        // schedule serves until a few of its own jobs have been seen.
+        if self.learned.borrow().model(cfg.media).len() < LEARNED_AFTER {
+            return;
+        }
         let key = (cfg.media, cfg.timeout, cfg.max_attempts);
         let cached = self
             .schedules
@@ -956,7 +964,9 @@ impl Manager {
                 }
             }
             Err(e) => {
-                let message = message.filter(|_| e == PollError::GenerationFailed);
+                // A checker's own words, for its failure or its last error.
+                let message =
+                    message.filter(|_| matches!(e, PollError::GenerationFailed | PollError::Check));
                 let mut report = e.report(attempts);
                 if let Some(m) = &message {
                     report.message = m;
