@@ -494,7 +494,7 @@ pub fn plan(dist: &LogNormal, goal: &Goal) -> Intervals {
     let mut dense = want;
     let (mut best, mut price) = grid.for_tail(dense, want_tail, 1.0);
     for _ in 0..REFINE {
-        let next = (dense + want - best.share).clamp(0.0, want);
+        let next = (dense + want - best.share).max(0.0).min(want);
         if (next - dense).abs() < 0.002 {
             break;
         }
