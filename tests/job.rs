@@ -833,3 +833,17 @@ fn a_follower_ends_as_the_leader_did_and_checks_the_url() {
     h.feed(Input::MirrorEnd(Ok(Some("https://cdn/x.png".into()))));
     assert!(h.terminals().is_empty());
 }
+
+#[test]
+fn a_real_retry_after_is_taken_at_its_word_every_time() {
+    let mut h = Harness::polling(|_| {});
+    for _ in 0..4 {
+        h.status(429, Some(2000));
+        h.fire();
+    }
+    assert_eq!(
+        h.retries(),
+        vec![(PollError::RateLimited, 2000); 4],
+        "no escalation past what the server asked for"
+    );
+}

@@ -572,10 +572,15 @@ impl Job {
                     let asked = retry_after.map_or(self.cfg.rate_limit_delay, |d| {
                         d.min(self.cfg.max_retry_after)
                     });
-                    // The backoff is a floor: "Retry-After: 0" on every answer
-                    // must not become a request loop.
-                    let floor = self.backoff.next().unwrap_or(self.cfg.max_delay);
-                    self.retry(now, PollError::RateLimited, asked.max(floor));
+                    // A server that names a real wait is taken at its word;
+                    // below the first backoff step ("Retry-After: 0" on
+                    // every answer, or none) the backoff is a floor, so a
+                    // 429 never becomes a request loop.
+                    let wait = match retry_after {
+                        Some(d) if d >= self.cfg.initial_delay => asked,
+                        _ => asked.max(self.backoff.next().unwrap_or(self.cfg.max_delay)),
+                    };
+                    self.retry(now, PollError::RateLimited, wait);
                 }
                 Class::NotFound => {
                     self.not_found += 1;
