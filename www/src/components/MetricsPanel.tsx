@@ -148,8 +148,11 @@ export function MetricsPanel({
       </div>
 
       <div className="budget" data-testid="retry-budget">
-        <span className="budget__title" title="Early retries after errors (5xx, network, timeouts) spend a token; good responses earn tokens back. With none left, jobs wait for their next scheduled poll.">
-          Retry budget
+        <span
+          className="budget__title"
+          title="This tab's manager: early retries after errors (5xx, network, timeouts) spend a token; good responses earn tokens back. With none left, jobs wait for their next scheduled poll. A tab that only follows other tabs sends nothing and keeps its tokens."
+        >
+          Retry budget <span className="muted">(this tab)</span>
         </span>
         {budget ? (
           <>

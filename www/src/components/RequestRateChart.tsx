@@ -65,7 +65,6 @@ export function RequestRateChart({ seconds }: { seconds: RateSecond[] }) {
   const slot = iw / Math.max(1, seconds.length);
   const y = (v: number) => PAD.top + ih - (v / yMax) * ih;
   const yTicks = [0, yMax / 2, yMax];
-  const last = seconds.length ? seconds[seconds.length - 1].t + 1 : 0;
 
   return (
     <svg
@@ -106,7 +105,7 @@ export function RequestRateChart({ seconds }: { seconds: RateSecond[] }) {
             y={H - 8}
             textAnchor={ago === RATE_WINDOW ? "start" : ago === 0 ? "end" : "middle"}
           >
-            {ago === 0 ? `${last}s` : `−${ago}s`}
+            {ago === 0 ? "now" : `−${ago}s`}
           </text>
         );
       })}
