@@ -170,12 +170,8 @@ test("a 403 ends the job with a visible error", async () => {
 });
 
 // With the 3-s jobs the three surely overlap, and the page's stream limit shows.
-const MAX_STREAMS_BUG =
-  "bug: with shareAcrossTabs on (the default), maxStreams is ignored: each job follows until its Web Lock is granted, " +
-  "Table::handle frees the stream slot of a following job, and Input::Lead then opens the stream without one, so all " +
-  "three jobs stream at once (e2e/tabs.test.mjs pins it with the package alone)";
 
-test("three concurrent jobs all complete exactly once", { skip: MAX_STREAMS_BUG }, async () => {
+test("three concurrent jobs all complete exactly once", async () => {
   const page = await openPage();
   // 3 s per image (instead of 0.3-0.6 s), so that the three jobs surely run
   // at the same time and the stream limit (2) applies to them

@@ -306,8 +306,9 @@ impl Job {
 
     /// Whether the job holds (or is about to open) an event stream: what a
     /// cap on open streams counts.
+    /// A follower keeps its place too: it opens the stream when it takes over.
     pub fn holds_stream(&self) -> bool {
-        self.cfg.use_stream && self.stream != Stream::Closed && !self.following
+        self.cfg.use_stream && self.stream != Stream::Closed
     }
 
     pub fn channel(&self) -> Channel {

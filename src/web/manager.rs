@@ -23,9 +23,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
+use gloo_timers::future::TimeoutFuture;
 use js_sys::{Function, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
 
 use super::boundary::{file_view, project_view, stream_message, to_js, Settings};
 use super::fetch::{Fetched, InFlight};
@@ -935,9 +937,17 @@ impl Manager {
         drop((request, stream));
         if leadership.as_ref().is_some_and(Leadership::is_leader) && outcome.is_some() {
             self.broadcast_end(kind, &id, &result, &current, &last, &progress);
+            // The lock outlives the news a moment, so that no follower takes
+            // over a job that has just ended (the channel and the lock
+            // manager do not deliver in a common order).
+            spawn_local(async move {
+                TimeoutFuture::new(1000).await;
+                drop(leadership);
+            });
+        } else {
+            // Releases the lock, or withdraws the queued request.
+            drop(leadership);
         }
-        // Releases the lock, or withdraws the queued request.
-        drop(leadership);
         self.log(
             &id,
             result.as_ref().map_or_else(|e| e.kind(), |_| "complete"),
