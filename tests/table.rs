@@ -637,28 +637,58 @@ fn requests_of_many_jobs_follow_each_schedule() {
 #[test]
 fn a_timer_turn_handles_at_most_turn_jobs() {
     let mut b = Browser::new(0);
+    // Started over three milliseconds (no herd spreading), all due at 10.
     let jobs: Vec<JobId> = (0..TURN + 10)
         .map(|i| {
+            b.now = (i % 3) as u64;
             let id = format!("j{i}");
             b.start(Kind::File, &id, "s")
         })
         .collect();
-    assert!(b.table.on_timer(0), "more are due");
+    b.now = 10;
+    assert!(b.table.on_timer(10), "more are due");
     b.drain();
     let sent: Vec<JobId> = jobs
         .iter()
         .copied()
-        .filter(|j| b.requests(*j) == [0])
+        .filter(|j| b.requests(*j) == [10])
         .collect();
     assert_eq!(sent.len(), TURN);
-    assert_eq!(sent, jobs[..TURN], "in order of their wakes");
-    assert_eq!(b.table.next_wake(), Some(0), "the rest are still due");
+    assert_eq!(b.table.next_wake(), Some(2), "the rest are still due");
 
-    assert!(!b.table.on_timer(0));
+    assert!(!b.table.on_timer(10));
     b.drain();
-    assert!(jobs.iter().all(|j| b.requests(*j) == [0]));
+    assert!(jobs.iter().all(|j| b.requests(*j) == [10]));
     assert_eq!(b.count(jobs[0], "send"), 1);
-    assert_eq!(b.table.next_wake(), Some(5000));
+}
+
+#[test]
+fn a_herd_started_at_once_spreads_its_first_polls_over_the_first_wait() {
+    let mut b = Browser::new(0);
+    let n = 10 * TURN;
+    let jobs: Vec<JobId> = (0..n)
+        .map(|i| b.start(Kind::File, &format!("h{i}"), "s"))
+        .collect();
+    for j in &jobs {
+        b.script(*j, std::iter::repeat_n(pending(), 3));
+    }
+    b.run_until(999);
+    let firsts: Vec<u64> = jobs.iter().map(|j| b.requests(*j)[0]).collect();
+    assert!(
+        firsts[..TURN].iter().all(|&t| t == 0),
+        "a turn's worth at once"
+    );
+    assert!(
+        firsts.iter().all(|&t| t < 1000),
+        "all within the first wait (1 s)"
+    );
+    // No 100 ms window gets much more than its share of the rest.
+    let mut per = [0usize; 10];
+    for &t in &firsts[TURN..] {
+        per[(t / 100) as usize] += 1;
+    }
+    let mean = (n - TURN) / 10;
+    assert!(per.iter().all(|&c| c <= 2 * mean), "{per:?}");
 }
 
 #[test]

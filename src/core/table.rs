@@ -160,6 +160,8 @@ pub struct Table<S, R> {
     max_streams: u32,
     streams: u32,
     budget: RetryBudget,
+    /// Jobs started at one instant: (when, how many).
+    burst: (u64, u32),
 }
 
 impl<S: Clone, R: Default> Table<S, R> {
@@ -181,6 +183,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             max_streams,
             streams: 0,
             budget,
+            burst: (u64::MAX, 0),
         }
     }
 
@@ -239,6 +242,20 @@ impl<S: Clone, R: Default> Table<S, R> {
             Kind::Check if !id.is_empty() => Ok(()),
             _ => validate_id(id),
         };
+        // A herd: beyond one turn's worth of jobs started in the same
+        // millisecond, first polls are spread over the first wait, so a page
+        // starting thousands of jobs does not send them all at once.
+        if self.burst.0 == now {
+            self.burst.1 += 1;
+        } else {
+            self.burst = (now, 1);
+        }
+        let first = if self.burst.1 as usize > TURN {
+            let spread = cfg.intervals.wait(0).max(1);
+            now + u64::from(self.next_id.wrapping_add(1)).wrapping_mul(2_654_435_761) % spread
+        } else {
+            now
+        };
         cfg.use_stream &= valid.is_ok() && self.streams < self.max_streams;
         let stream_slot = cfg.use_stream;
         self.streams += u32::from(stream_slot);
@@ -266,13 +283,13 @@ impl<S: Clone, R: Default> Table<S, R> {
                 subscribers: Vec::new(),
                 terms: Vec::new(),
                 resources: R::default(),
-                armed: Some(now),
+                armed: Some(first),
                 started: false,
                 stream_slot,
             },
         );
         self.by_key.insert((kind, id.to_owned()), handle);
-        self.wakes.push(Reverse((now, handle)));
+        self.wakes.push(Reverse((first, handle)));
         handle
     }
 

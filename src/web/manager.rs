@@ -20,6 +20,7 @@
 //! it weakly.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -295,10 +296,20 @@ pub struct Manager {
     settings: Settings,
     /// Sharing jobs with the other tabs (`None`: off, or not supported).
     tabs: RefCell<Option<Tabs>>,
+    /// Whether another tab has spoken on the channel: until then a leader
+    /// has nobody to tell (a follower's first word is its "hello").
+    peers: Cell<bool>,
     /// Completion times learned per media kind (kept in localStorage), and
     /// the schedules derived from them, computed once per kind and limits.
     learned: RefCell<Learned>,
     schedules: RefCell<Vec<(ScheduleKey, Intervals)>>,
+    /// New shared jobs whose lock is still to be asked for: a turn's worth
+    /// per timer turn, so starting thousands of jobs stays cheap (they
+    /// follow, sending nothing, until their claim is granted).
+    claims: RefCell<VecDeque<(JobId, Kind, String)>>,
+    /// Jobs whose lock was granted, to lead from the next turn on: the lock
+    /// manager may grant hundreds at once, and each then sends a request.
+    grants: RefCell<VecDeque<JobId>>,
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
@@ -314,8 +325,11 @@ impl Manager {
             draining: Cell::new(false),
             page: RefCell::new(Vec::new()),
             tabs: RefCell::new(None),
+            peers: Cell::new(false),
             learned: RefCell::new(storage::load()),
             schedules: RefCell::new(Vec::new()),
+            claims: RefCell::new(VecDeque::new()),
+            grants: RefCell::new(VecDeque::new()),
         });
         if me.settings.share_across_tabs {
             let weak = Rc::downgrade(&me);
@@ -390,7 +404,9 @@ impl Manager {
             (job, new)
         };
         if new && shared {
-            self.claim(job, kind, id);
+            self.claims
+                .borrow_mut()
+                .push_back((job, kind, id.to_owned()));
         }
         self.rearm();
         Ok(())
@@ -452,7 +468,8 @@ impl Manager {
         let weak = Rc::downgrade(self);
         let lead = Leadership::request(&name, move || {
             if let Some(me) = weak.upgrade() {
-                me.deliver(job, Input::Lead, None);
+                me.grants.borrow_mut().push_back(job);
+                me.rearm();
             }
         });
         match lead {
@@ -540,6 +557,7 @@ impl Manager {
         if m.v != Some(Lenient::Valid(VERSION)) {
             return; // another version: never trusted
         }
+        self.peers.set(true);
         let (Some(Lenient::Valid(what)), Some(Lenient::Valid(kind)), Some(Lenient::Valid(id))) =
             (&m.kind_of_message, &m.kind, &m.id)
         else {
@@ -653,6 +671,8 @@ impl Manager {
     }
 
     pub fn stop_all(&self) {
+        self.claims.borrow_mut().clear();
+        self.grants.borrow_mut().clear();
         let all = self.table.borrow_mut().stop_all(now());
         let timer = self.timer.borrow_mut().take();
         drop(timer);
@@ -734,7 +754,13 @@ impl Manager {
     /// Arms the one timer for the table's next wake, unless it is armed
     /// earlier already (an early fire only finds nothing due).
     fn rearm(self: &Rc<Self>) {
+        let claims =
+            (!self.claims.borrow().is_empty() || !self.grants.borrow().is_empty()).then(now);
         let next = self.table.borrow_mut().next_wake();
+        let next = match (next, claims) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let Some(at) = next else {
             let old = self.timer.borrow_mut().take();
             drop(old);
@@ -755,12 +781,33 @@ impl Manager {
     fn on_timer(self: &Rc<Self>) {
         // This timeout has fired: forget it (dropped after this turn).
         let fired = self.timer.borrow_mut().take();
-        let more = self.table.borrow_mut().on_timer(now());
+        let t = now();
+        let more = self.table.borrow_mut().on_timer(t);
+        self.claim_some();
+        for _ in 0..crate::core::table::TURN {
+            let Some(job) = self.grants.borrow_mut().pop_front() else {
+                break;
+            };
+            self.table.borrow_mut().handle(t, job, Input::Lead);
+        }
         self.settle();
         if more {
             self.rearm();
         }
         drop(fired);
+    }
+
+    /// Asks for the locks of up to a turn's worth of new shared jobs.
+    fn claim_some(self: &Rc<Self>) {
+        for _ in 0..crate::core::table::TURN {
+            let next = self.claims.borrow_mut().pop_front();
+            let Some((job, kind, id)) = next else {
+                return;
+            };
+            if self.table.borrow().contains(job) {
+                self.claim(job, kind, &id);
+            }
+        }
     }
 
     /// Executes every queued step, then re-arms the timer.
@@ -845,7 +892,7 @@ impl Manager {
                     r.current.clone()
                 });
                 if let Some(record) = record {
-                    if self.leads(job) {
+                    if self.peers.get() && self.leads(job) {
                         self.broadcast(job, "state", None, record.clone());
                     }
                     self.notify(job, &Note::Update(&record));
@@ -857,7 +904,7 @@ impl Manager {
                     Some((kind, id)) => progress_js(kind, id, &p, role),
                     None => return,
                 };
-                if role == Some("leader") {
+                if role == Some("leader") && self.peers.get() {
                     self.broadcast(job, "state", None, JsValue::UNDEFINED);
                 }
                 self.notify(job, &Note::Progress(&report, &p));
@@ -936,7 +983,9 @@ impl Manager {
         } = resources;
         drop((request, stream));
         if leadership.as_ref().is_some_and(Leadership::is_leader) && outcome.is_some() {
-            self.broadcast_end(kind, &id, &result, &current, &last, &progress);
+            if self.peers.get() {
+                self.broadcast_end(kind, &id, &result, &current, &last, &progress);
+            }
             // The lock outlives the news a moment, so that no follower takes
             // over a job that has just ended (the channel and the lock
             // manager do not deliver in a common order).
