@@ -113,15 +113,16 @@ pub struct MetricsReport {
 pub struct RetryBudgetReport {
     pub size: f64,
     pub refill: f64,
-    #[serde(serialize_with = "tokens_map")]
+    #[serde(serialize_with = "as_map")]
     pub tokens: Vec<(String, f64)>,
 }
 
-fn tokens_map<S: serde::Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
-}
-
-fn as_map<S: serde::Serializer>(pairs: &[(&'static str, u32)], s: S) -> Result<S::Ok, S::Error> {
+/// Pairs as an object `{ key: value }` (a `Vec` keeps the order and needs
+/// no map type in the wasm).
+fn as_map<S: serde::Serializer, K: Serialize, V: Serialize>(
+    pairs: &[(K, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
