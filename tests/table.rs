@@ -1989,3 +1989,20 @@ fn ten_refills_of_a_tenth_buy_one_retry() {
     let (_, _, delay) = b.retries(j)[0];
     assert_eq!(delay, 250, "an early retry");
 }
+
+#[test]
+fn after_a_cooldown_a_job_without_a_429_probes_first() {
+    let mut b = Browser::new(0);
+    let a = b.start_at(Kind::File, "a", "api", polling(), "a");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "c");
+    b.script(a, [retry_after(1000)]);
+    for j in [a, c] {
+        b.script(j, std::iter::repeat_n(pending(), 10));
+    }
+    b.run_until(1100);
+    // Both are due at 1000; `a` has had its 429, so `c` asks first.
+    assert_eq!(b.requests(c), vec![0, 1000]);
+    assert_eq!(b.requests(a), vec![0], "a waits for the probe's answer");
+    b.run_until(2000);
+    assert!(b.requests(a)[1] >= 1250, "{:?}", b.requests(a));
+}

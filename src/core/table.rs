@@ -58,6 +58,8 @@ struct Entry<S, R> {
     started: bool,
     /// Counted against the stream cap.
     stream_slot: bool,
+    /// It has had a 429: it probes an origin only if no other job will.
+    saw_429: bool,
 }
 
 /// What the browser layer must do next.
@@ -128,6 +130,8 @@ struct Origin {
     /// still limiting sends one more 429, not one per job.
     probing: bool,
     probe: Option<JobId>,
+    /// Running jobs that have not had a 429: the preferred probes.
+    fresh: u32,
     /// Tokens in thousandths, so that refills of 0.1 add up exactly.
     milli_tokens: u64,
 }
@@ -271,8 +275,12 @@ impl<S: Clone, R: Default> Table<S, R> {
             cooldown: 0,
             probing: false,
             probe: None,
+            fresh: 0,
             milli_tokens: size,
         });
+        if let Some(o) = self.origins.get_mut(origin) {
+            o.fresh += 1;
+        }
         self.entries.insert(
             handle,
             Entry {
@@ -286,6 +294,7 @@ impl<S: Clone, R: Default> Table<S, R> {
                 armed: Some(first),
                 started: false,
                 stream_slot,
+                saw_429: false,
             },
         );
         self.by_key.insert((kind, id.to_owned()), handle);
@@ -309,6 +318,14 @@ impl<S: Clone, R: Default> Table<S, R> {
         let Some(e) = self.entries.get_mut(&job) else {
             return;
         };
+        let first_429 =
+            !e.saw_429 && matches!(input, Input::Response(Reply::Status { status: 429, .. }));
+        if first_429 {
+            e.saw_429 = true;
+            if let Some(o) = self.origins.get_mut(&e.origin) {
+                o.fresh = o.fresh.saturating_sub(1);
+            }
+        }
         if let Some(o) = self.origins.get_mut(&e.origin) {
             if good {
                 o.milli_tokens =
@@ -352,6 +369,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             e.armed = None;
             let origin = e.origin.clone();
             let spread = e.job.scheduled_wait().max(1);
+            let saw_429 = e.saw_429;
             // Another job's 429 holds every job to the same origin: until
             // the cooldown (spread over the job's own wait, so they do not
             // all come back at once), then until one probe has answered.
@@ -361,7 +379,17 @@ impl<S: Clone, R: Default> Table<S, R> {
                 Some(o) if o.cooldown > now => {
                     Some(o.cooldown + u64::from(job.0).wrapping_mul(2_654_435_761) % spread)
                 }
-                Some(o) if o.probing && probe_out => Some(now + PROBE_WAIT),
+                // A job that has had its 429 lets a fresh one probe, unless
+                // none has come forward for a while.
+                Some(o)
+                    if o.probing
+                        && (probe_out
+                            || (saw_429
+                                && o.fresh > 0
+                                && now < o.cooldown.saturating_add(2 * PROBE_WAIT))) =>
+                {
+                    Some(now + PROBE_WAIT)
+                }
                 Some(o) if o.probing => {
                     o.probe = Some(job);
                     None
@@ -732,6 +760,11 @@ impl<S: Clone, R: Default> Table<S, R> {
     fn take(&mut self, job: JobId) -> Option<Entry<S, R>> {
         let e = self.entries.remove(&job)?;
         self.by_key.remove(&(e.kind, e.id.clone()));
+        if !e.saw_429 {
+            if let Some(o) = self.origins.get_mut(&e.origin) {
+                o.fresh = o.fresh.saturating_sub(1);
+            }
+        }
         if e.stream_slot {
             self.streams -= 1;
         }
