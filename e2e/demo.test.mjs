@@ -5,15 +5,10 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { callApi, launchChromium } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 let api;
 let browser;
@@ -23,7 +18,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // speed 10: an image takes about 0.6 s, a video about 2.5 s.
   api = await createApiServer({ port: 0, speed: 10, seed: 7 });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -37,15 +32,7 @@ beforeEach(async () => {
   await call("POST", "/api/stats/reset");
 });
 
-async function call(method, path, body) {
-  const res = await fetch(api.url + path, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
-  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
-}
+const call = (method, path, body) => callApi(api, method, path, body);
 
 const stats = () => call("GET", "/api/stats");
 

@@ -12,15 +12,10 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { callApi, launchChromium } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 const SPEED = 10;
 const KEY = { image: "smart-polling-demo:images:v1", video: "smart-polling-demo:videos:v1" };
 
@@ -31,7 +26,7 @@ const pageErrors = [];
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   api = await createApiServer({ port: 0, speed: SPEED, seed: 21 });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -45,15 +40,7 @@ beforeEach(async () => {
   await call(api, "POST", "/api/stats/reset");
 });
 
-async function call(server, method, path, body) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
-  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
-}
+const call = (server, method, path, body) => callApi(server, method, path, body);
 
 const jobStats = async (server, id) => (await call(server, "GET", "/api/stats")).byJob[id] ?? { file: 0, project: 0, events: 0, total: 0 };
 

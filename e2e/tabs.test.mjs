@@ -19,15 +19,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { callApi, launchChromium } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 const SPEED = 10;
 /** The manager's channel with the default urls and `eventsUrl: null` (`stream=0`). */
 const CHANNEL_POLLING = "smart-polling/1//api/file/{id}|/api/project/{id}|-";
@@ -84,7 +79,7 @@ before(async () => {
       }
     },
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -101,15 +96,7 @@ beforeEach(async () => {
   streams.max = streams.open;
 });
 
-async function call(method, p, body) {
-  const res = await fetch(api.url + p, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(res.ok, `${method} ${p}: ${res.status}`);
-  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
-}
+const call = (method, path, body) => callApi(api, method, path, body);
 
 /** A job on the demo server lasting `seconds` (before SPEED divides it). */
 const generate = (seconds, kind = "image") => call("POST", `/api/generate/${kind}`, { prompt: `tabs ${kind}`, duration: seconds });

@@ -19,16 +19,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { chromium } from "playwright-core";
+import { callApi, launchChromium } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const PKG = path.join(REPO, "pkg");
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 const root = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).devDependencies;
 const exactly = (name) => {
   assert.ok(root[name], `${name} is in the root package.json`);
@@ -178,7 +173,7 @@ before(async () => {
     120000,
   );
   api = await createApiServer({ port: 0, speed: 10, seed: 3, staticDir: path.join(app, "dist") });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -238,11 +233,7 @@ async function completeAGeneration(url) {
   }
 }
 
-async function call(method, p) {
-  const res = await fetch(api.url + p, { method });
-  assert.ok(res.ok, `${method} ${p}: ${res.status}`);
-  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
-}
+const call = (method, path, body) => callApi(api, method, path, body);
 
 test("vite build, then a generation completes in Chromium with the shipped hooks", async () => {
   await sh(path.join(app, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], app);

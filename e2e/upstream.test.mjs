@@ -15,15 +15,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { build } from "vite";
-import { chromium } from "playwright-core";
+import { callApi, launchChromium } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 const SPEED = 10;
 
 let tmp;
@@ -71,7 +66,7 @@ before(async () => {
       }
     },
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const context = await browser.newContext();
   page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(String(e)));
@@ -92,15 +87,7 @@ beforeEach(async () => {
   requests = [];
 });
 
-async function call(method, p, body) {
-  const res = await fetch(api.url + p, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(res.ok, `${method} ${p}: ${res.status}`);
-  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
-}
+const call = (method, path, body) => callApi(api, method, path, body);
 
 /** A job on the demo server; `duration` in seconds before `SPEED` divides it. */
 const generate = (kind, body = {}) => call("POST", `/api/generate/${kind}`, { prompt: `upstream ${kind}`, ...body });

@@ -1,0 +1,25 @@
+// What every end-to-end test file shares: Chromium as this machine has it
+// (never downloaded), and calls to the demo server's API.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+export const CHROMIUM_ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+export function launchChromium() {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/** A call to the demo server; fails the test on an error status. */
+export async function callApi(server, method, path, body) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+  return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
+}
