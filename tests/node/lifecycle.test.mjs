@@ -82,7 +82,7 @@ test("free() stops every job first", async () => {
 });
 
 test("churn: wasm memory and the JS heap stop growing", async () => {
-  const rounds = 7;
+  const rounds = Number(process.env.CHURN_ROUNDS ?? 10);
   const perKind = 700;
   const wasm = [];
   const heap = [];
@@ -109,7 +109,13 @@ test("churn: wasm memory and the JS heap stop growing", async () => {
   const mb = (n) => (n / 1048576).toFixed(1);
   console.log(`wasm memory per round (MiB): ${wasm.map(mb).join(" ")}`);
   console.log(`JS heap after GC per round (MiB): ${heap.map(mb).join(" ")}`);
-  assert.equal(wasm.at(-1), wasm[settled], "wasm memory grew after the first rounds");
+  // Linear memory never shrinks, and a slow machine can raise the peak of live
+  // jobs once (CI saw one 0.6 MiB step). A leak grows with every round
+  // instead: allow 128 bytes per job run after warm-up, far less than the
+  // ~3.5 KB a job entry holds, so a leaked job or subscriber still fails.
+  const jobs = (rounds - 1 - settled) * 3 * perKind;
+  const grown = wasm.at(-1) - wasm[settled];
+  assert.ok(grown <= jobs * 128, `wasm memory grew ${grown} B over ${jobs} jobs: ${wasm.map(mb).join(" ")}`);
   const base = Math.max(...heap.slice(settled, settled + 2));
   assert.ok(heap.at(-1) <= base * 1.25 + 4 * 1048576, `JS heap grew: ${heap.map(mb).join(" ")}`);
 });
