@@ -404,7 +404,7 @@ async function runningPhase(b) {
       heapDelta: heap, wasmDelta: wasm,
       bytesPerJob: heap === null ? null : (heap + wasm) / n,
     };
-    log(`  ${pol.label}: longest task ${out.longestSteady.toFixed(0)} ms, ${out.bytesPerJob?.toFixed(0)} B/job`);
+    log(`  ${pol.label}: longest task ${out.longestSteady.toFixed(0)} ms, ${out.bytesPerJob?.toFixed(0)} B/job (JS heap ${(heap / n).toFixed(0)}, wasm ${(wasm / n).toFixed(0)})`);
     return out;
   };
   return config.parallel ? Promise.all(STRESS_POLICIES.map(run)) : serially(STRESS_POLICIES, run);

@@ -1156,6 +1156,77 @@ async fn forged_or_foreign_messages_are_ignored() {
     a.stop_all_polling();
 }
 
+/// The locks this page holds or waits for, by name.
+async fn locks() -> Vec<String> {
+    let query = js_sys::Function::new_no_args(
+        "return navigator.locks.query().then(s => [...s.held, ...s.pending].map(l => l.name))",
+    );
+    let names = promise(query.call0(&JsValue::NULL).expect("query"))
+        .await
+        .expect("locks");
+    js_sys::Array::from(&names)
+        .iter()
+        .filter_map(|n| n.as_string())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_stopped_job_leaves_no_lock_behind() {
+    install();
+    let a = tab("");
+    let r = rec();
+    // Stopped before its claim, while it is asked for, just after it is
+    // granted, and while it leads.
+    for (i, delay) in [0, 1, 2, 4, 8, 16, 100].into_iter().enumerate() {
+        let id = format!("s5-{i}");
+        route(&format!("/t/{id}"), responses(&[PENDING]));
+        start(&a, &id, &r);
+        wait(delay).await;
+        assert!(a.stop_polling(&id));
+    }
+    wait(50).await;
+    let left: Vec<String> = locks()
+        .await
+        .into_iter()
+        .filter(|n| n.contains("/file/s5-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Stopped right after its lock is granted, before it takes the lead:
+    // the lock manager's request is wrapped to stop the job then.
+    let a = std::rc::Rc::new(a);
+    let stopper = a.clone();
+    let stop = Closure::<dyn FnMut()>::new(move || {
+        stopper.stop_polling("s5-7");
+    });
+    let patch = js_sys::Function::new_with_args(
+        "stop",
+        r#"const locks = navigator.locks, request = locks.request;
+        locks.request = (name, options, granted) =>
+            request.call(locks, name, options, (lock) => { const held = granted(lock); stop(); return held; });
+        return () => { delete locks.request; };"#,
+    );
+    let unpatch: js_sys::Function = patch
+        .call1(&JsValue::NULL, stop.as_ref())
+        .expect("patched")
+        .unchecked_into();
+    route("/t/s5-7", responses(&[PENDING]));
+    start(&a, "s5-7", &r);
+    assert!(
+        until(1000, || !a.is_polling("s5-7")).await,
+        "stopped when granted"
+    );
+    unpatch.call0(&JsValue::NULL).expect("unpatched");
+    wait(50).await;
+    let left = locks().await;
+    assert!(!left.iter().any(|n| n.contains("/file/s5-7")), "{left:?}");
+    assert!(times("/t/s5-7").is_empty());
+    // And the ids can be led again: a new job of one of them polls.
+    route("/t/s5-6", responses(&[PENDING, DONE]));
+    let b = tab("");
+    start(&b, "s5-6", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+}
+
 #[wasm_bindgen_test]
 async fn share_across_tabs_false_polls_alone() {
     install();

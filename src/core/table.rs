@@ -151,7 +151,9 @@ pub const TURN: usize = 32;
 
 pub struct Table<S, R> {
     /// Ordered by id, so oldest first (and no hashing code in the wasm).
-    entries: BTreeMap<JobId, Entry<S, R>>,
+    /// Boxed: ids only grow, so B-tree leaves stay about half full, and
+    /// half-empty leaves of whole entries cost more than a pointer each.
+    entries: BTreeMap<JobId, Box<Entry<S, R>>>,
     by_key: BTreeMap<(Kind, String), JobId>,
     origins: BTreeMap<String, Origin>,
     next_id: u32,
@@ -283,7 +285,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         }
         self.entries.insert(
             handle,
-            Entry {
+            Box::new(Entry {
                 kind,
                 id: id.to_owned(),
                 origin: origin.to_owned(),
@@ -295,7 +297,7 @@ impl<S: Clone, R: Default> Table<S, R> {
                 started: false,
                 stream_slot,
                 saw_429: false,
-            },
+            }),
         );
         self.by_key.insert((kind, id.to_owned()), handle);
         self.wakes.push(Reverse((first, handle)));
@@ -757,7 +759,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     /// Takes the entry out of the table, releasing its key and stream slot.
-    fn take(&mut self, job: JobId) -> Option<Entry<S, R>> {
+    fn take(&mut self, job: JobId) -> Option<Box<Entry<S, R>>> {
         let e = self.entries.remove(&job)?;
         self.by_key.remove(&(e.kind, e.id.clone()));
         if !e.saw_429 {

@@ -43,11 +43,7 @@ impl InFlight {
         let abort = AbortController::new().ok();
         let url = url.to_owned();
         let task_abort = abort.clone();
-        Self::spawn(
-            abort,
-            async move { get(&url, task_abort.as_ref()).await },
-            done,
-        )
+        Self::spawn(abort, get(url, task_abort), done)
     }
 
     /// Calls the page's checker (from a task: never inside the caller's
@@ -95,7 +91,9 @@ async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(v)).await
 }
 
-async fn get(url: &str, abort: Option<&AbortController>) -> Result<Fetched, ()> {
+/// Starts the request; nothing but the returned promise outlives the call
+/// (a thousand jobs waiting for answers hold only their promises).
+fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, ()> {
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_cache(RequestCache::NoStore);
@@ -105,9 +103,14 @@ async fn get(url: &str, abort: Option<&AbortController>) -> Result<Fetched, ()> 
     }
     let signal: Option<AbortSignal> = abort.map(AbortController::signal);
     init.set_signal(signal.as_ref());
-    let request = Request::new_with_str_and_init(url, &init).map_err(drop)?;
+    let request = Request::new_with_str_and_init(&url, &init).map_err(drop)?;
     let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response: Response = settle(&global.fetch_with_request(&request))
+    Ok(global.fetch_with_request(&request).into())
+}
+
+async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, ()> {
+    let abort = abort.as_ref();
+    let response: Response = settle(&send(url, abort)?)
         .await
         .map_err(drop)?
         .unchecked_into();

@@ -307,9 +307,9 @@ pub struct Manager {
     /// per timer turn, so starting thousands of jobs stays cheap (they
     /// follow, sending nothing, until their claim is granted).
     claims: RefCell<VecDeque<(JobId, Kind, String)>>,
-    /// Jobs whose lock was granted, to lead from the next turn on: the lock
-    /// manager may grant hundreds at once, and each then sends a request.
-    grants: RefCell<VecDeque<JobId>>,
+    /// Locks granted (name, release), to lead from the next turn on: the
+    /// lock manager may grant hundreds at once, and each then sends a request.
+    grants: RefCell<VecDeque<(String, Function)>>,
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
@@ -333,11 +333,24 @@ impl Manager {
         });
         if me.settings.share_across_tabs {
             let weak = Rc::downgrade(&me);
-            let tabs = Tabs::open(me.settings.tabs_key(), move |message| {
-                if let Some(me) = weak.upgrade() {
-                    me.on_tab_message(message);
-                }
-            });
+            let granted = weak.clone();
+            let tabs = Tabs::open(
+                me.settings.tabs_key(),
+                move |message| {
+                    if let Some(me) = weak.upgrade() {
+                        me.on_tab_message(message);
+                    }
+                },
+                move |lock, release| match granted.upgrade() {
+                    Some(me) => {
+                        me.grants.borrow_mut().push_back((lock, release));
+                        me.rearm();
+                    }
+                    None => {
+                        let _ = release.call0(&JsValue::UNDEFINED);
+                    }
+                },
+            );
             *me.tabs.borrow_mut() = tabs;
         }
         let weak = Rc::downgrade(&me);
@@ -465,13 +478,10 @@ impl Manager {
             Some(tabs) => tabs.lock_name(kind, id),
             None => return,
         };
-        let weak = Rc::downgrade(self);
-        let lead = Leadership::request(&name, move || {
-            if let Some(me) = weak.upgrade() {
-                me.grants.borrow_mut().push_back(job);
-                me.rearm();
-            }
-        });
+        let lead = match &*self.tabs.borrow() {
+            Some(tabs) => Leadership::request(tabs, &name),
+            None => None,
+        };
         match lead {
             Some(lead) => self.put(job, |r| &mut r.leadership, Some(lead)),
             // No lock after all: lead at once, alone.
@@ -495,6 +505,28 @@ impl Manager {
         });
         if let Some(tabs) = &*self.tabs.borrow() {
             tabs.post(&hello);
+        }
+    }
+
+    /// This tab holds a job's lock: it leads the job from now on, or lets
+    /// go of the lock at once if it no longer wants it.
+    fn lead(&self, t: u64, lock: &str, release: Function) {
+        let job = {
+            let tabs = self.tabs.borrow();
+            let mut table = self.table.borrow_mut();
+            let job = tabs
+                .as_ref()
+                .and_then(|tabs| tabs.job_of(lock))
+                .and_then(|(kind, id)| table.find(kind, id));
+            let claim = job.and_then(|job| table.resources(job)?.leadership.as_mut());
+            let granted = claim.is_some_and(|claim| claim.grant(release.clone()));
+            job.filter(|_| granted)
+        };
+        match job {
+            Some(job) => self.table.borrow_mut().handle(t, job, Input::Lead),
+            None => {
+                let _ = release.call0(&JsValue::UNDEFINED);
+            }
         }
     }
 
@@ -672,7 +704,8 @@ impl Manager {
 
     pub fn stop_all(&self) {
         self.claims.borrow_mut().clear();
-        self.grants.borrow_mut().clear();
+        let grants = std::mem::take(&mut *self.grants.borrow_mut());
+        release(grants);
         let all = self.table.borrow_mut().stop_all(now());
         let timer = self.timer.borrow_mut().take();
         drop(timer);
@@ -785,10 +818,10 @@ impl Manager {
         let more = self.table.borrow_mut().on_timer(t);
         self.claim_some();
         for _ in 0..crate::core::table::TURN {
-            let Some(job) = self.grants.borrow_mut().pop_front() else {
+            let Some((lock, release)) = self.grants.borrow_mut().pop_front() else {
                 break;
             };
-            self.table.borrow_mut().handle(t, job, Input::Lead);
+            self.lead(t, &lock, release);
         }
         self.settle();
         if more {
@@ -1067,6 +1100,13 @@ impl Manager {
 /// A stopped job: its resources are released (after the table's borrow:
 /// `Drop` runs JS), callbacks hear nothing more, and promises resolve as
 /// "stopped" so no `await` hangs forever.
+/// Lets go of locks granted to jobs that are gone.
+fn release(grants: VecDeque<(String, Function)>) {
+    for (_, release) in grants {
+        let _ = release.call0(&JsValue::UNDEFINED);
+    }
+}
+
 fn settle_stopped(ended: Ended<Subscriber, Resources>) {
     let Ended {
         progress,

@@ -7,18 +7,23 @@
 //! Both handles here are RAII: dropping a `Leadership` releases the lock or
 //! withdraws the queued request; dropping `Tabs` closes the channel.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, BroadcastChannel};
 
 use crate::core::config::Lenient;
 use crate::core::metrics::Channel;
 use crate::core::table::Kind;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, for `catch` with a plain function (js-sys's takes a
+    /// closure).
+    type Caught;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Caught, on_rejected: &Function) -> JsValue;
+}
 
 /// Messages of another version are ignored.
 pub const VERSION: u32 = 1;
@@ -46,21 +51,48 @@ pub struct Tabs {
     channel: BroadcastChannel,
     name: String,
     _handler: Closure<dyn FnMut(JsValue)>,
+    /// The lock callback of every job (the lock's name says which), so a
+    /// shared job costs no closure of its own.
+    granted: Closure<dyn FnMut(JsValue) -> Promise>,
+    /// Handles a withdrawn lock request's rejection. A builtin (`Boolean`:
+    /// it calls nothing), not a closure: the rejection can come after the
+    /// manager, and its closures, are gone.
+    swallow: Function,
 }
 
 impl Tabs {
     /// `None` where Web Locks or BroadcastChannel are missing (then each
     /// tab polls on its own).
-    pub fn open(name: String, on_message: impl Fn(JsValue) + 'static) -> Option<Self> {
+    /// `on_grant(lock name, release)` hears that this tab holds a lock; the
+    /// lock is held until `release` is called.
+    pub fn open(
+        name: String,
+        on_message: impl Fn(JsValue) + 'static,
+        on_grant: impl Fn(String, Function) + 'static,
+    ) -> Option<Self> {
+        let swallow = field(&js_sys::global().into(), "Boolean").dyn_into().ok()?;
         lock_manager()?;
         let channel = BroadcastChannel::new(&name).ok()?;
         let handler =
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_message(field(&e, "data")));
         channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |lock: JsValue| {
+            let mut release = None;
+            let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+            match (field(&lock, "name").as_string(), release) {
+                (Some(name), Some(release)) => {
+                    on_grant(name, release);
+                    held
+                }
+                _ => Promise::resolve(&JsValue::UNDEFINED),
+            }
+        });
         Some(Self {
             channel,
             name,
             _handler: handler,
+            granted,
+            swallow,
         })
     }
 
@@ -72,6 +104,21 @@ impl Tabs {
     /// The lock a job's leader holds.
     pub fn lock_name(&self, kind: Kind, id: &str) -> String {
         [&self.name, "/", kind_name(kind), "/", id].concat()
+    }
+
+    /// The job a lock of `lock_name` is for.
+    pub fn job_of<'a>(&self, lock: &'a str) -> Option<(Kind, &'a str)> {
+        let (kind, id) = lock
+            .strip_prefix(self.name.as_str())?
+            .strip_prefix('/')?
+            .split_once('/')?;
+        let kind = match kind {
+            "file" => Kind::File,
+            "project" => Kind::Project,
+            "check" => Kind::Check,
+            _ => return None,
+        };
+        Some((kind, id))
     }
 }
 
@@ -92,16 +139,15 @@ pub fn kind_name(kind: Kind) -> &'static str {
 
 /// A job's claim to lead: queued until granted, then held until dropped.
 pub struct Leadership {
+    /// Withdraws the request while it is queued.
     abort: Option<AbortController>,
     /// Resolves the promise the lock is held by: calling it releases.
-    release: Rc<RefCell<Option<Function>>>,
-    _granted: Closure<dyn FnMut(JsValue) -> Promise>,
+    release: Option<Function>,
 }
 
 impl Leadership {
-    /// Asks for the lock; `on_grant` runs (from the lock manager's task)
-    /// when this tab leads.
-    pub fn request(name: &str, on_grant: impl FnOnce() + 'static) -> Option<Self> {
+    /// Asks for the lock; `Tabs`' `on_grant` hears when this tab leads.
+    pub fn request(tabs: &Tabs, name: &str) -> Option<Self> {
         let locks = lock_manager()?;
         let request = field(&locks, "request").dyn_into::<Function>().ok()?;
         let abort = AbortController::new().ok();
@@ -109,48 +155,42 @@ impl Leadership {
         if let Some(a) = &abort {
             let _ = Reflect::set(&options, &"signal".into(), &a.signal());
         }
-        let release = Rc::new(RefCell::new(None));
-        let slot = release.clone();
-        let mut on_grant = Some(on_grant);
-        let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
-            let held = Promise::new(&mut |resolve, _| *slot.borrow_mut() = Some(resolve));
-            if let Some(f) = on_grant.take() {
-                f();
-            }
-            held
-        });
         let asked = request
-            .call3(&locks, &name.into(), &options, granted.as_ref())
+            .call3(&locks, &name.into(), &options, tabs.granted.as_ref())
             .ok()?;
-        // Settles on release, or rejects when the queued request is
-        // withdrawn: either way nothing is left to do.
-        spawn_local(async move {
-            let _ = JsFuture::from(Promise::resolve(&asked)).await;
-        });
+        // Rejects when the queued request is withdrawn: nothing to do.
+        Promise::resolve(&asked)
+            .unchecked_ref::<Caught>()
+            .catch_with(&tabs.swallow);
         Some(Self {
             abort,
-            release,
-            _granted: granted,
+            release: None,
         })
     }
 
+    /// Takes a granted lock; `false` if this claim already holds one.
+    pub fn grant(&mut self, release: Function) -> bool {
+        if self.release.is_some() {
+            return false;
+        }
+        self.release = Some(release);
+        self.abort = None;
+        true
+    }
+
     pub fn is_leader(&self) -> bool {
-        self.release.borrow().is_some()
+        self.release.is_some()
     }
 }
 
 impl Drop for Leadership {
     fn drop(&mut self) {
-        let release = self.release.borrow_mut().take();
-        match release {
-            Some(release) => {
+        match (self.release.take(), &self.abort) {
+            (Some(release), _) => {
                 let _ = release.call0(&JsValue::UNDEFINED);
             }
-            None => {
-                if let Some(a) = &self.abort {
-                    a.abort();
-                }
-            }
+            (None, Some(abort)) => abort.abort(),
+            (None, None) => {}
         }
     }
 }
