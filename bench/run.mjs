@@ -7,6 +7,8 @@
 //   node bench/run.mjs --json out.json   # also the raw results
 //   node bench/run.mjs --from out.json   # the report again from raw results, without running
 //   node bench/run.mjs --only startStop,running,herd,matrix   # some phases, writes nothing
+//   BENCH_POLICY=smart BENCH_SMART='{"shareAcrossTabs":false}' node bench/run.mjs --only running
+//       # the "running" phase for one policy, smart-polling with extra options
 //
 // Benchmarks report numbers; nothing here is a timed test.
 
@@ -77,7 +79,7 @@ const MATRIX_POLICIES = [
 /** Policies of the stress phases (start/stop, 1000 running, herd): polling only. */
 const STRESS_POLICIES = [
   { key: "plain", label: "plain JS minimal", policy: "plain", options: {} },
-  { key: "smart", label: "smart-polling (defaults, stream off)", policy: "smart", options: { eventsUrl: null } },
+  { key: "smart", label: "smart-polling (defaults, stream off)", policy: "smart", options: { eventsUrl: null, ...JSON.parse(process.env.BENCH_SMART ?? "{}") } },
   { key: "fixed", label: "fixed 2 s loop", policy: "fixed", options: {} },
   { key: "seed", label: "seed manager (plain TS)", policy: "seed", options: {} },
   { key: "tanstack", label: "TanStack Query", policy: "tanstack", options: {} },
@@ -407,7 +409,8 @@ async function runningPhase(b) {
     log(`  ${pol.label}: longest task ${out.longestSteady.toFixed(0)} ms, ${out.bytesPerJob?.toFixed(0)} B/job (JS heap ${(heap / n).toFixed(0)}, wasm ${(wasm / n).toFixed(0)})`);
     return out;
   };
-  return config.parallel ? Promise.all(STRESS_POLICIES.map(run)) : serially(STRESS_POLICIES, run);
+  const pols = STRESS_POLICIES.filter((p) => !process.env.BENCH_POLICY || p.key === process.env.BENCH_POLICY);
+  return config.parallel ? Promise.all(pols.map(run)) : serially(pols, run);
 }
 
 // ---------- phase 4: the herd ----------

@@ -443,6 +443,23 @@ fn a_second_start_joins_the_running_job() {
 }
 
 #[test]
+fn jobs_with_equal_schedules_share_one_list() {
+    let mut b = Browser::new(0);
+    // Each config builds its own list, as each start does.
+    let a = b.start(Kind::File, "a", "a");
+    let c = b.start(Kind::File, "c", "c");
+    let other = b.start_with(Kind::File, "o", every(700), "o");
+    let list = |b: &Browser, j| b.table.job(j).unwrap().config().intervals.clone();
+    assert!(list(&b, a).same(&list(&b, c)), "equal lists: one held");
+    assert!(!list(&b, a).same(&list(&b, other)));
+    assert_eq!(list(&b, other).wait(0), 700);
+    // The shared list outlives the job that brought it.
+    b.table.stop(b.now, Kind::File, "a");
+    let d = b.start(Kind::File, "d", "d");
+    assert!(list(&b, c).same(&list(&b, d)));
+}
+
+#[test]
 fn the_same_id_as_file_and_as_project_is_two_jobs() {
     let mut b = Browser::new(0);
     let f = b.start(Kind::File, "abc", "file");

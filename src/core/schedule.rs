@@ -182,6 +182,16 @@ impl Intervals {
         }
     }
 
+    /// Whether another holder shares this list.
+    pub fn is_shared(&self) -> bool {
+        std::rc::Rc::strong_count(&self.0) > 1
+    }
+
+    /// Whether two holders share one list (not merely equal ones).
+    pub fn same(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The wait after the n-th poll (from 0).
     pub fn wait(&self, n: usize) -> u64 {
         self.0.get(n).or(self.0.last()).copied().unwrap_or(0)

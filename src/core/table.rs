@@ -14,11 +14,13 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::rc::Rc;
 
 use super::config::{Config, Media};
 use super::error::{validate_id, PollError};
 use super::job::{Action, Input, Job, Reply};
 use super::metrics::{Metrics, MetricsReport, Outcome, Progress, RetryBudgetReport};
+use super::schedule::Intervals;
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,8 +48,9 @@ struct Terms {
 
 struct Entry<S, R> {
     kind: Kind,
-    id: String,
-    origin: String,
+    /// Shared with the key in `by_key`, and the origin with `origins`.
+    id: Rc<str>,
+    origin: Rc<str>,
     job: Job,
     subscribers: Vec<S>,
     /// `terms[i]` belongs to `subscribers[i]`.
@@ -154,8 +157,9 @@ pub struct Table<S, R> {
     /// Boxed: ids only grow, so B-tree leaves stay about half full, and
     /// half-empty leaves of whole entries cost more than a pointer each.
     entries: BTreeMap<JobId, Box<Entry<S, R>>>,
-    by_key: BTreeMap<(Kind, String), JobId>,
-    origins: BTreeMap<String, Origin>,
+    /// Running jobs by id, one map per kind.
+    by_key: [BTreeMap<Rc<str>, JobId>; 3],
+    origins: BTreeMap<Rc<str>, Origin>,
     next_id: u32,
     next_sub: u32,
     wakes: BinaryHeap<Reverse<(u64, JobId)>>,
@@ -168,7 +172,13 @@ pub struct Table<S, R> {
     budget: RetryBudget,
     /// Jobs started at one instant: (when, how many).
     burst: (u64, u32),
+    /// The distinct schedules of running jobs: a new job's list is swapped
+    /// for an equal one held already, so thousands of jobs share one.
+    schedules: Vec<Intervals>,
 }
+
+/// How many distinct schedules are shared at most (more are kept per job).
+const SHARED_SCHEDULES: usize = 16;
 
 impl<S: Clone, R: Default> Table<S, R> {
     pub fn new(max_streams: u32) -> Self {
@@ -178,7 +188,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     pub fn with_budget(max_streams: u32, budget: RetryBudget) -> Self {
         Self {
             entries: BTreeMap::new(),
-            by_key: BTreeMap::new(),
+            by_key: Default::default(),
             origins: BTreeMap::new(),
             next_id: 0,
             next_sub: 0,
@@ -190,12 +200,25 @@ impl<S: Clone, R: Default> Table<S, R> {
             streams: 0,
             budget,
             burst: (u64::MAX, 0),
+            schedules: Vec::new(),
         }
+    }
+
+    /// An equal schedule already held, or this one, held from now on.
+    fn share(&mut self, intervals: Intervals) -> Intervals {
+        self.schedules.retain(Intervals::is_shared);
+        if let Some(held) = self.schedules.iter().find(|s| **s == intervals) {
+            return held.clone();
+        }
+        if self.schedules.len() < SHARED_SCHEDULES {
+            self.schedules.push(intervals.clone());
+        }
+        intervals
     }
 
     /// The running job of that kind and id.
     pub fn find(&self, kind: Kind, id: &str) -> Option<JobId> {
-        self.by_key.get(&(kind, id.to_owned())).copied()
+        self.by_key[kind as usize].get(id).copied()
     }
 
     /// `start` for jobs that all share one origin.
@@ -244,6 +267,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     fn insert(&mut self, now: u64, kind: Kind, id: &str, origin: &str, mut cfg: Config) -> JobId {
+        cfg.intervals = self.share(cfg.intervals);
         let valid = match kind {
             Kind::Check if !id.is_empty() => Ok(()),
             _ => validate_id(id),
@@ -273,22 +297,32 @@ impl<S: Clone, R: Default> Table<S, R> {
         self.next_id = self.next_id.wrapping_add(1);
         let handle = JobId(self.next_id);
         let size = milli(self.budget.size);
-        self.origins.entry(origin.to_owned()).or_insert(Origin {
-            cooldown: 0,
-            probing: false,
-            probe: None,
-            fresh: 0,
-            milli_tokens: size,
-        });
-        if let Some(o) = self.origins.get_mut(origin) {
+        let origin = match self.origins.get_key_value(origin) {
+            Some((held, _)) => held.clone(),
+            None => {
+                let origin: Rc<str> = origin.into();
+                let fresh = Origin {
+                    cooldown: 0,
+                    probing: false,
+                    probe: None,
+                    fresh: 0,
+                    milli_tokens: size,
+                };
+                self.origins.insert(origin.clone(), fresh);
+                origin
+            }
+        };
+        if let Some(o) = self.origins.get_mut(&origin) {
             o.fresh += 1;
         }
+        let id: Rc<str> = id.into();
+        self.by_key[kind as usize].insert(id.clone(), handle);
         self.entries.insert(
             handle,
             Box::new(Entry {
                 kind,
-                id: id.to_owned(),
-                origin: origin.to_owned(),
+                id,
+                origin,
                 job,
                 subscribers: Vec::new(),
                 terms: Vec::new(),
@@ -299,7 +333,6 @@ impl<S: Clone, R: Default> Table<S, R> {
                 saw_429: false,
             }),
         );
-        self.by_key.insert((kind, id.to_owned()), handle);
         self.wakes.push(Reverse((first, handle)));
         handle
     }
@@ -487,7 +520,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         Some(Ended {
             job,
             kind: e.kind,
-            id: e.id,
+            id: e.id.to_string(),
             result: Err(PollError::Stopped),
             progress,
             outcome: None,
@@ -534,7 +567,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     pub fn key(&self, job: JobId) -> Option<(Kind, &str)> {
-        self.entries.get(&job).map(|e| (e.kind, e.id.as_str()))
+        self.entries.get(&job).map(|e| (e.kind, &*e.id))
     }
 
     pub fn job(&self, job: JobId) -> Option<&Job> {
@@ -557,7 +590,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     pub fn statuses(&self, now: u64) -> Vec<(Kind, &str, Progress)> {
         self.entries
             .values()
-            .map(|e| (e.kind, e.id.as_str(), e.job.progress(now)))
+            .map(|e| (e.kind, &*e.id, e.job.progress(now)))
             .collect()
     }
 
@@ -574,7 +607,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             tokens: self
                 .origins
                 .iter()
-                .map(|(origin, o)| (origin.clone(), o.milli_tokens as f64 / 1000.0))
+                .map(|(origin, o)| (origin.to_string(), o.milli_tokens as f64 / 1000.0))
                 .collect(),
         };
         report
@@ -684,7 +717,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             let ended = Ended {
                 job,
                 kind: e.kind,
-                id: e.id.clone(),
+                id: e.id.to_string(),
                 result: Err(error),
                 progress,
                 outcome: None,
@@ -711,7 +744,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         let ended = Ended {
             job,
             kind: e.kind,
-            id: e.id,
+            id: e.id.to_string(),
             result: Err(error),
             progress: Progress {
                 next_poll_in: None,
@@ -747,7 +780,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         Some(Ended {
             job,
             kind: e.kind,
-            id: e.id,
+            id: e.id.to_string(),
             result,
             progress,
             outcome,
@@ -761,7 +794,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// Takes the entry out of the table, releasing its key and stream slot.
     fn take(&mut self, job: JobId) -> Option<Box<Entry<S, R>>> {
         let e = self.entries.remove(&job)?;
-        self.by_key.remove(&(e.kind, e.id.clone()));
+        self.by_key[e.kind as usize].remove(&e.id);
         if !e.saw_429 {
             if let Some(o) = self.origins.get_mut(&e.origin) {
                 o.fresh = o.fresh.saturating_sub(1);
