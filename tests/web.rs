@@ -1201,8 +1201,10 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     let patch = js_sys::Function::new_with_args(
         "stop",
         r#"const locks = navigator.locks, request = locks.request;
-        locks.request = (name, options, granted) =>
-            request.call(locks, name, options, (lock) => { const held = granted(lock); stop(); return held; });
+        locks.request = (name, ...rest) => {
+            const granted = rest.pop();
+            return request.call(locks, name, ...rest, (lock) => { const held = granted(lock); stop(); return held; });
+        };
         return () => { delete locks.request; };"#,
     );
     let unpatch: js_sys::Function = patch
@@ -1220,6 +1222,20 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     let left = locks().await;
     assert!(!left.iter().any(|n| n.contains("/file/s5-7")), "{left:?}");
     assert!(times("/t/s5-7").is_empty());
+    // Stopped while its request waits behind another tab's lock: granted
+    // when that tab lets go, and let go at once.
+    route("/t/s5-8", responses(&[PENDING]));
+    let (lead, queued) = (tab(""), tab(""));
+    start(&lead, "s5-8", &r);
+    assert!(until(1000, || !times("/t/s5-8").is_empty()).await);
+    start(&queued, "s5-8", &r);
+    wait(30).await;
+    assert!(locks().await.iter().filter(|n| n.contains("/file/s5-8")).count() == 2);
+    assert!(queued.stop_polling("s5-8"));
+    assert!(lead.stop_polling("s5-8"));
+    wait(50).await;
+    let left = locks().await;
+    assert!(!left.iter().any(|n| n.contains("/file/s5-8")), "{left:?}");
     // And the ids can be led again: a new job of one of them polls.
     route("/t/s5-6", responses(&[PENDING, DONE]));
     let b = tab("");

@@ -4,13 +4,14 @@
 //! state on a `BroadcastChannel`; the others follow. A closed tab releases
 //! its locks, so a follower's queued request is granted and it takes over.
 //!
-//! Both handles here are RAII: dropping a `Leadership` releases the lock or
-//! withdraws the queued request; dropping `Tabs` closes the channel.
+//! Both handles here are RAII: dropping a `Leadership` releases its lock (a
+//! request still queued is let go of the moment it is granted); dropping
+//! `Tabs` closes the channel.
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortController, BroadcastChannel};
+use web_sys::BroadcastChannel;
 
 use crate::core::config::Lenient;
 use crate::core::metrics::Channel;
@@ -54,9 +55,9 @@ pub struct Tabs {
     /// The lock callback of every job (the lock's name says which), so a
     /// shared job costs no closure of its own.
     granted: Closure<dyn FnMut(JsValue) -> Promise>,
-    /// Handles a withdrawn lock request's rejection. A builtin (`Boolean`:
-    /// it calls nothing), not a closure: the rejection can come after the
-    /// manager, and its closures, are gone.
+    /// Handles a lock request's rejection. A builtin (`Boolean`: it calls
+    /// nothing), not a closure: the rejection comes after the manager, and
+    /// its closures, are gone.
     swallow: Function,
 }
 
@@ -138,9 +139,10 @@ pub fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// A job's claim to lead: queued until granted, then held until dropped.
+/// A claim dropped while queued stays queued: when it is granted, the
+/// manager finds no job wanting it and lets go at once (an AbortController
+/// per job to withdraw it would cost more than it saves).
 pub struct Leadership {
-    /// Withdraws the request while it is queued.
-    abort: Option<AbortController>,
     /// Resolves the promise the lock is held by: calling it releases.
     release: Option<Function>,
 }
@@ -150,22 +152,14 @@ impl Leadership {
     pub fn request(tabs: &Tabs, name: &str) -> Option<Self> {
         let locks = lock_manager()?;
         let request = field(&locks, "request").dyn_into::<Function>().ok()?;
-        let abort = AbortController::new().ok();
-        let options = Object::new();
-        if let Some(a) = &abort {
-            let _ = Reflect::set(&options, &"signal".into(), &a.signal());
-        }
         let asked = request
-            .call3(&locks, &name.into(), &options, tabs.granted.as_ref())
+            .call2(&locks, &name.into(), tabs.granted.as_ref())
             .ok()?;
-        // Rejects when the queued request is withdrawn: nothing to do.
+        // Rejects if the callback throws (the manager is gone): nothing to do.
         Promise::resolve(&asked)
             .unchecked_ref::<Caught>()
             .catch_with(&tabs.swallow);
-        Some(Self {
-            abort,
-            release: None,
-        })
+        Some(Self { release: None })
     }
 
     /// Takes a granted lock; `false` if this claim already holds one.
@@ -174,7 +168,6 @@ impl Leadership {
             return false;
         }
         self.release = Some(release);
-        self.abort = None;
         true
     }
 
@@ -185,12 +178,8 @@ impl Leadership {
 
 impl Drop for Leadership {
     fn drop(&mut self) {
-        match (self.release.take(), &self.abort) {
-            (Some(release), _) => {
-                let _ = release.call0(&JsValue::UNDEFINED);
-            }
-            (None, Some(abort)) => abort.abort(),
-            (None, None) => {}
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::UNDEFINED);
         }
     }
 }
