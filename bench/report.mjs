@@ -218,6 +218,8 @@ export function renderMarkdown(r, { FAULTS, fmtMs, fmtX, fmtBytes }) {
     "end of the window with every job still running, divided by the jobs. The page's own callbacks object",
     "is one shared object for all jobs. Requests held in the network stack are not in either number.",
     "`measureUserAgentSpecificMemory` needs a cross-origin-isolated page and is not used.",
+    "By default a smart-polling job also holds a Web Lock, to share its polling with other tabs (issue 11):",
+    "the lock's promises are in the JS heap. The `shareAcrossTabs: false` row is the same job without it.",
     "",
     "| Policy | Start task | Longest task after the start | Long tasks after the start | JS heap per job | wasm per job | Total per job |",
     "|---|---:|---:|---:|---:|---:|---:|",

@@ -409,7 +409,10 @@ async function runningPhase(b) {
     log(`  ${pol.label}: longest task ${out.longestSteady.toFixed(0)} ms, ${out.bytesPerJob?.toFixed(0)} B/job (JS heap ${(heap / n).toFixed(0)}, wasm ${(wasm / n).toFixed(0)})`);
     return out;
   };
-  const pols = STRESS_POLICIES.filter((p) => !process.env.BENCH_POLICY || p.key === process.env.BENCH_POLICY);
+  // Sharing jobs across tabs costs each job a Web Lock: shown apart.
+  const alone = { key: "smart-alone", label: "smart-polling (stream off, shareAcrossTabs: false)", policy: "smart", options: { eventsUrl: null, shareAcrossTabs: false } };
+  const all = [...STRESS_POLICIES.slice(0, 2), alone, ...STRESS_POLICIES.slice(2)];
+  const pols = all.filter((p) => !process.env.BENCH_POLICY || p.key === process.env.BENCH_POLICY);
   return config.parallel ? Promise.all(pols.map(run)) : serially(pols, run);
 }
 
@@ -473,7 +476,8 @@ export function targets(results) {
   add(`stop ${n} jobs (requests in flight) within 2x of plain JS`, `${fmtMs(ss.smart?.stop)} vs ${fmtMs(ss.plain?.stop)}: ${fmtX(stopRatio)}`, stopRatio !== null && stopRatio <= 2);
   const lt = rn.smart;
   add(`no main-thread task over 50 ms while ${lt?.n} jobs run`, lt ? `longest ${lt.steadyCount ? fmtMs(lt.longestSteady) : "none over 50 ms"} (${lt.steadyCount} long tasks; the start itself: ${lt.startTask ? fmtMs(lt.startTask) : "< 50 ms"})` : "-", lt ? lt.longTaskSupport && lt.steadyCount === 0 : false);
-  add("memory per running job <= 2 KB", lt?.bytesPerJob != null ? `${fmtBytes(lt.bytesPerJob)} (JS heap ${fmtBytes(lt.heapDelta / lt.n)} + wasm ${fmtBytes(lt.wasmDelta / lt.n)})` : "-", lt?.bytesPerJob != null && lt.bytesPerJob <= 2048);
+  const alone = rn["smart-alone"]?.bytesPerJob != null ? `; with \`shareAcrossTabs: false\`: ${fmtBytes(rn["smart-alone"].bytesPerJob)}` : "";
+  add("memory per running job <= 2 KB", lt?.bytesPerJob != null ? `${fmtBytes(lt.bytesPerJob)} (JS heap ${fmtBytes(lt.heapDelta / lt.n)} + wasm ${fmtBytes(lt.wasmDelta / lt.n)})${alone}` : "-", lt?.bytesPerJob != null && lt.bytesPerJob <= 2048);
   const herd = hd.smart;
   add("herd: peak/mean requests per 100 ms <= 2", herd ? `${herd.peakOverMean.toFixed(2)} (peak ${herd.peak}, mean ${herd.mean.toFixed(1)})` : "-", herd ? herd.peakOverMean <= 2 : false);
   add("herd: at most one 429 per job", herd ? `${herd.r429PerJob.toFixed(2)} per job, max ${herd.r429Max}, ${herd.jobsOver1} jobs with more than one` : "-", herd ? herd.r429Max <= 1 : false);
