@@ -451,12 +451,37 @@ fn jobs_with_equal_schedules_share_one_list() {
     let other = b.start_with(Kind::File, "o", every(700), "o");
     let list = |b: &Browser, j| b.table.job(j).unwrap().config().intervals.clone();
     assert!(list(&b, a).same(&list(&b, c)), "equal lists: one held");
+    let config = |b: &Browser, j| b.table.job(j).unwrap().config() as *const Config;
+    assert_eq!(
+        config(&b, a),
+        config(&b, c),
+        "equal configurations: one held"
+    );
+    assert_ne!(config(&b, a), config(&b, other));
     assert!(!list(&b, a).same(&list(&b, other)));
     assert_eq!(list(&b, other).wait(0), 700);
     // The shared list outlives the job that brought it.
     b.table.stop(b.now, Kind::File, "a");
     let d = b.start(Kind::File, "d", "d");
     assert!(list(&b, c).same(&list(&b, d)));
+}
+
+#[test]
+fn jobs_sharing_a_configuration_keep_their_own_jitter() {
+    let mut b = Browser::new(0);
+    let jittered = |seed| Config {
+        jitter: Jitter::Bounded(0.5),
+        seed,
+        ..polling()
+    };
+    let x = b.start_with(Kind::File, "x", jittered(1), "x");
+    let y = b.start_with(Kind::File, "y", jittered(2), "y");
+    let config = |b: &Browser, j| b.table.job(j).unwrap().config() as *const Config;
+    assert_eq!(config(&b, x), config(&b, y), "one configuration held");
+    b.script(x, [pending(), pending()]);
+    b.script(y, [pending(), pending()]);
+    b.run_until(3000);
+    assert_ne!(b.requests(x), b.requests(y), "each its own seed");
 }
 
 #[test]

@@ -1230,7 +1230,14 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     assert!(until(1000, || !times("/t/s5-8").is_empty()).await);
     start(&queued, "s5-8", &r);
     wait(30).await;
-    assert!(locks().await.iter().filter(|n| n.contains("/file/s5-8")).count() == 2);
+    assert!(
+        locks()
+            .await
+            .iter()
+            .filter(|n| n.contains("/file/s5-8"))
+            .count()
+            == 2
+    );
     assert!(queued.stop_polling("s5-8"));
     assert!(lead.stop_polling("s5-8"));
     wait(50).await;

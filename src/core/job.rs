@@ -9,6 +9,8 @@
 //! past the deadline, and the only wait longer than `maxDelay` is one a
 //! server's Retry-After asked for (bounded by `maxRetryAfter`).
 
+use std::rc::Rc;
+
 use super::classify::{classify_status, Class};
 use super::config::Config;
 use super::error::PollError;
@@ -126,7 +128,8 @@ enum Stream {
 
 #[derive(Clone, Debug)]
 pub struct Job {
-    cfg: Config,
+    /// Shared by the jobs of one configuration (see `Table`).
+    cfg: Rc<Config>,
     phase: Phase,
     started: u64,
     deadline: u64,
@@ -176,10 +179,16 @@ pub struct Job {
 
 impl Job {
     pub fn new(cfg: Config) -> Self {
+        let seed = cfg.seed;
+        Self::with_seed(Rc::new(cfg), seed)
+    }
+
+    /// A job of a shared configuration, with its own jitter seed (the
+    /// configuration's is not read).
+    pub fn with_seed(cfg: Rc<Config>, seed: u64) -> Self {
         let backoff = Backoff::new(cfg.initial_delay, cfg.backoff_multiplier, cfg.max_delay)
             .with_jitter(cfg.jitter)
-            .with_seed(cfg.seed);
-        let seed = cfg.seed;
+            .with_seed(seed);
         Self {
             cfg,
             phase: Phase::Idle,

@@ -172,13 +172,16 @@ pub struct Table<S, R> {
     budget: RetryBudget,
     /// Jobs started at one instant: (when, how many).
     burst: (u64, u32),
-    /// The distinct schedules of running jobs: a new job's list is swapped
-    /// for an equal one held already, so thousands of jobs share one.
+    /// The distinct configurations and schedules of running jobs: a new
+    /// job's is swapped for an equal one held already, so thousands of jobs
+    /// share one.
+    configs: Vec<Rc<Config>>,
     schedules: Vec<Intervals>,
 }
 
-/// How many distinct schedules are shared at most (more are kept per job).
-const SHARED_SCHEDULES: usize = 16;
+/// How many distinct configurations and schedules are shared at most (more
+/// are kept per job).
+const SHARED: usize = 16;
 
 impl<S: Clone, R: Default> Table<S, R> {
     pub fn new(max_streams: u32) -> Self {
@@ -200,6 +203,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             streams: 0,
             budget,
             burst: (u64::MAX, 0),
+            configs: Vec::new(),
             schedules: Vec::new(),
         }
     }
@@ -210,10 +214,23 @@ impl<S: Clone, R: Default> Table<S, R> {
         if let Some(held) = self.schedules.iter().find(|s| **s == intervals) {
             return held.clone();
         }
-        if self.schedules.len() < SHARED_SCHEDULES {
+        if self.schedules.len() < SHARED {
             self.schedules.push(intervals.clone());
         }
         intervals
+    }
+
+    /// An equal configuration already held, or this one, held from now on.
+    fn share_config(&mut self, cfg: Config) -> Rc<Config> {
+        self.configs.retain(|c| Rc::strong_count(c) > 1);
+        if let Some(held) = self.configs.iter().find(|c| ***c == cfg) {
+            return held.clone();
+        }
+        let cfg = Rc::new(cfg);
+        if self.configs.len() < SHARED {
+            self.configs.push(cfg.clone());
+        }
+        cfg
     }
 
     /// The running job of that kind and id.
@@ -289,7 +306,9 @@ impl<S: Clone, R: Default> Table<S, R> {
         cfg.use_stream &= valid.is_ok() && self.streams < self.max_streams;
         let stream_slot = cfg.use_stream;
         self.streams += u32::from(stream_slot);
-        let mut job = Job::new(cfg);
+        // The seed is the job's own: configurations are shared without it.
+        let seed = std::mem::take(&mut cfg.seed);
+        let mut job = Job::with_seed(self.share_config(cfg), seed);
         if let Err(e) = valid {
             job.reject(e);
         }
