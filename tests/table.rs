@@ -921,6 +921,8 @@ fn stop_all_empties_the_table() {
     assert_eq!(all[0].progress.elapsed_time, 700);
     assert!(b.table.is_empty());
     assert_eq!(b.table.len(), 0);
+    assert_eq!(b.table.find(Kind::File, "a"), None, "ids released");
+    assert_eq!(b.table.find(Kind::Project, "p"), None);
     assert_eq!(b.table.next_wake(), None);
     assert!(b.table.poll().is_none());
     assert!(b.table.statuses(700).is_empty());

@@ -1243,6 +1243,29 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     wait(50).await;
     let left = locks().await;
     assert!(!left.iter().any(|n| n.contains("/file/s5-8")), "{left:?}");
+    // Many at once (their locks are let go of a batch per task): every one.
+    let many = tab("");
+    for i in 0..600 {
+        let id = format!("s5-m{i}");
+        route(&format!("/t/{id}"), responses(&[PENDING]));
+        start(&many, &id, &r);
+    }
+    let polled = || (0..600).all(|i| !times(&format!("/t/s5-m{i}")).is_empty());
+    assert!(until(5000, polled).await, "all lead");
+    many.stop_all_polling();
+    let mut left = usize::MAX;
+    for _ in 0..40 {
+        left = locks()
+            .await
+            .iter()
+            .filter(|n| n.contains("/file/s5-m"))
+            .count();
+        if left == 0 {
+            break;
+        }
+        wait(50).await;
+    }
+    assert_eq!(left, 0, "locks still held after 2 s");
     // And the ids can be led again: a new job of one of them polls.
     route("/t/s5-6", responses(&[PENDING, DONE]));
     let b = tab("");

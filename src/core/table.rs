@@ -526,17 +526,29 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     pub fn stop_all(&mut self, now: u64) -> Vec<Ended<S, R>> {
-        let all: Vec<JobId> = self.entries.keys().copied().collect();
-        all.into_iter()
-            .filter_map(|job| self.stop_job(now, job))
+        // Every entry goes: the maps are emptied at once, not key by key.
+        let entries = std::mem::take(&mut self.entries);
+        self.by_key = Default::default();
+        for o in self.origins.values_mut() {
+            o.fresh = 0;
+        }
+        self.streams = 0;
+        entries
+            .into_iter()
+            .map(|(job, e)| Self::stopped(now, job, *e))
             .collect()
     }
 
     fn stop_job(&mut self, now: u64, job: JobId) -> Option<Ended<S, R>> {
-        let mut e = self.take(job)?;
+        let e = self.take(job)?;
+        Some(Self::stopped(now, job, *e))
+    }
+
+    /// A job out of the table, stopped.
+    fn stopped(now: u64, job: JobId, mut e: Entry<S, R>) -> Ended<S, R> {
         e.job.handle(now, Input::Stop);
         let progress = e.job.progress(now);
-        Some(Ended {
+        Ended {
             job,
             kind: e.kind,
             id: e.id.to_string(),
@@ -547,7 +559,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
             resources: e.resources,
-        })
+        }
     }
 
     /// The next step to execute, in order.

@@ -86,16 +86,24 @@ impl Settings {
         .concat()
     }
 
-    /// The url of a job, and the origin whose cooldown and retry budget it
-    /// shares ("" for urls relative to the page).
-    pub fn url(&self, kind: Kind, id: &str) -> (String, String) {
-        let template = match kind {
-            Kind::File => &self.file_url,
-            Kind::Project => &self.project_url,
-            // A checker fetches what it likes; it shares the page's origin.
-            Kind::Check => return (String::new(), String::new()),
-        };
-        (template.replacen("{id}", id, 1), origin_of(template))
+    /// The url of a job.
+    pub fn url(&self, kind: Kind, id: &str) -> String {
+        match kind {
+            Kind::File => self.file_url.replacen("{id}", id, 1),
+            Kind::Project => self.project_url.replacen("{id}", id, 1),
+            // A checker fetches what it likes.
+            Kind::Check => String::new(),
+        }
+    }
+
+    /// The origin whose cooldown and retry budget a job shares ("" for
+    /// urls relative to the page, and for checkers: the page's origin).
+    pub fn origin(&self, kind: Kind) -> String {
+        match kind {
+            Kind::File => origin_of(&self.file_url),
+            Kind::Project => origin_of(&self.project_url),
+            Kind::Check => String::new(),
+        }
     }
 }
 
@@ -239,6 +247,9 @@ pub const POLL_CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onError"];
 /// `startPolling`'s overrides, or a Promise helper's options (`extra` lists
 /// the callback names it also accepts).
 pub fn read_options(o: &JsValue, extra: &[&str]) -> Result<Options, JsValue> {
+    if o.is_undefined() || o.is_null() {
+        return Ok(Options::default()); // the common case: no serde probe
+    }
     read(o, &[field_names::<Options>(), extra])
 }
 

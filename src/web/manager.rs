@@ -294,6 +294,10 @@ type ScheduleKey = (Media, u64, u32);
 pub struct Manager {
     table: RefCell<Table<Subscriber, Resources>>,
     settings: Settings,
+    /// The configuration of a job started without overrides.
+    base: Option<Config>,
+    /// The origin of each kind's jobs (by `Kind as usize`).
+    origins: [String; 3],
     /// Sharing jobs with the other tabs (`None`: off, or not supported).
     tabs: RefCell<Option<Tabs>>,
     /// Whether another tab has spoken on the channel: until then a leader
@@ -318,9 +322,14 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(settings: Settings) -> Rc<Self> {
+        // Checked by `read_settings` already.
+        let base = Options::default().config(&settings.defaults).ok();
+        let origins = [Kind::File, Kind::Project, Kind::Check].map(|k| settings.origin(k));
         let me = Rc::new(Self {
             table: RefCell::new(Table::with_budget(settings.max_streams, settings.budget)),
             settings,
+            base,
+            origins,
             timer: RefCell::new(None),
             draining: Cell::new(false),
             page: RefCell::new(Vec::new()),
@@ -386,7 +395,11 @@ impl Manager {
         overrides: &Options,
         checker: Option<Function>,
     ) -> Result<(), PollError> {
-        let mut cfg = overrides.config(&self.settings.defaults)?;
+        // Most starts have no overrides: their configuration is the base.
+        let mut cfg = match &self.base {
+            Some(base) if *overrides == Options::default() => base.clone(),
+            _ => overrides.config(&self.settings.defaults)?,
+        };
         if sub.resolve.is_some() && overrides.max_consecutive_errors.is_none() {
             // The Promise form keeps the old module's default.
             cfg.max_consecutive_errors = cfg.max_consecutive_errors.or(Some(5));
@@ -401,18 +414,20 @@ impl Manager {
         {
             self.learned_schedule(&mut cfg);
         }
-        let (_, origin) = self.settings.url(kind, id);
+        let origin = &self.origins[kind as usize];
+        let t = now();
         let shared = kind != Kind::Check && self.tabs.borrow().is_some();
         let (job, new) = {
             let mut table = self.table.borrow_mut();
-            let new = table.find(kind, id).is_none();
-            let job = table.start_at(now(), kind, id, &origin, cfg, sub);
+            let before = table.len();
+            let job = table.start_at(t, kind, id, origin, cfg, sub);
+            let new = table.len() > before;
             if let Some(r) = table.resources(job) {
                 r.checker = r.checker.take().or(checker);
             }
             if new && shared {
                 // Another tab may lead it: follow until this tab's lock.
-                table.handle(now(), job, Input::Follow);
+                table.handle(t, job, Input::Follow);
             }
             (job, new)
         };
@@ -874,7 +889,7 @@ impl Manager {
     fn url(&self, job: JobId) -> Option<(Kind, String)> {
         let table = self.table.borrow();
         let (kind, id) = table.key(job)?;
-        Some((kind, self.settings.url(kind, id).0))
+        Some((kind, self.settings.url(kind, id)))
     }
 
     fn act(self: &Rc<Self>, job: JobId, action: Action) {
@@ -1115,16 +1130,20 @@ fn settle_stopped(ended: Ended<Subscriber, Resources>) {
         ..
     } = ended;
     drop(resources);
-    let result = result_report(
-        Err(PollError::Stopped),
-        None,
-        progress.attempt,
-        progress.elapsed_time,
-        progress.channel,
-    );
+    // Only promises hear of a stop: most jobs need no result object.
+    let mut result = None;
     for s in &subscribers {
         if let Some(resolve) = &s.resolve {
-            call(&JsValue::NULL, resolve, &result, None);
+            let result = result.get_or_insert_with(|| {
+                result_report(
+                    Err(PollError::Stopped),
+                    None,
+                    progress.attempt,
+                    progress.elapsed_time,
+                    progress.channel,
+                )
+            });
+            call(&JsValue::NULL, resolve, result, None);
         }
     }
 }

@@ -8,6 +8,10 @@
 //! request still queued is let go of the moment it is granted); dropping
 //! `Tabs` closes the channel.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -55,6 +59,8 @@ pub struct Tabs {
     /// The lock callback of every job (the lock's name says which), so a
     /// shared job costs no closure of its own.
     granted: Closure<dyn FnMut(JsValue) -> Promise>,
+    /// Locks to let go of, a batch per task.
+    releases: Rc<Releases>,
     /// Handles a lock request's rejection. A builtin (`Boolean`: it calls
     /// nothing), not a closure: the rejection comes after the manager, and
     /// its closures, are gone.
@@ -94,6 +100,7 @@ impl Tabs {
             _handler: handler,
             granted,
             swallow,
+            releases: Rc::default(),
         })
     }
 
@@ -145,6 +152,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
 pub struct Leadership {
     /// Resolves the promise the lock is held by: calling it releases.
     release: Option<Function>,
+    releases: Rc<Releases>,
 }
 
 impl Leadership {
@@ -159,7 +167,10 @@ impl Leadership {
         Promise::resolve(&asked)
             .unchecked_ref::<Caught>()
             .catch_with(&tabs.swallow);
-        Some(Self { release: None })
+        Some(Self {
+            release: None,
+            releases: tabs.releases.clone(),
+        })
     }
 
     /// Takes a granted lock; `false` if this claim already holds one.
@@ -179,8 +190,52 @@ impl Leadership {
 impl Drop for Leadership {
     fn drop(&mut self) {
         if let Some(release) = self.release.take() {
+            Releases::push(&self.releases, release);
+        }
+    }
+}
+
+/// Letting go of a Web Lock costs the page more than a stop of the job
+/// itself (the lock manager's bookkeeping runs on the main thread), so a
+/// stop of thousands of shared jobs lets go of their locks a batch per task
+/// from the next task on, instead of freezing the page at once. Another tab
+/// takes over a few milliseconds later; the lock is never kept.
+#[derive(Default)]
+pub struct Releases {
+    queue: RefCell<Vec<Function>>,
+    timer: RefCell<Option<Timeout>>,
+}
+
+/// Locks let go of per task.
+const RELEASES_PER_TASK: usize = 256;
+
+impl Releases {
+    fn push(me: &Rc<Self>, release: Function) {
+        me.queue.borrow_mut().push(release);
+        if me.timer.borrow().is_none() {
+            // Holds `me` until the queue is drained, even if the manager goes.
+            let held = me.clone();
+            let timer = Timeout::new(0, move || Releases::drain(&held));
+            *me.timer.borrow_mut() = Some(timer);
+        }
+    }
+
+    fn drain(me: &Rc<Self>) {
+        let fired = me.timer.borrow_mut().take();
+        let batch: Vec<Function> = {
+            let mut queue = me.queue.borrow_mut();
+            let from = queue.len().saturating_sub(RELEASES_PER_TASK);
+            queue.split_off(from)
+        };
+        for release in batch {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
+        if !me.queue.borrow().is_empty() {
+            let held = me.clone();
+            let timer = Timeout::new(0, move || Releases::drain(&held));
+            *me.timer.borrow_mut() = Some(timer);
+        }
+        drop(fired);
     }
 }
 
