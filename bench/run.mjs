@@ -395,8 +395,11 @@ async function runningPhase(b) {
     const server = await b.server();
     const ids = await makeJobs(server, "video", n, 600); // none finishes during the window
     const page = await b.page(server);
+    const trace = process.env.BENCH_TRACE && pol.key === "smart";
+    if (trace) await page.context().browser().startTracing(page, { path: process.env.BENCH_TRACE, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink", "toplevel"] });
     const start = await page.evaluate((a) => window.bench.runStart(a), { policy: pol.policy, options: pol.options, ids });
     await page.waitForTimeout(windowMs);
+    if (trace) await page.context().browser().stopTracing();
     const end = await page.evaluate(() => window.bench.runEnd());
     await page.context().close();
     const heap = end.after.heap !== null && end.before.heap !== null ? end.after.heap - end.before.heap : null;
