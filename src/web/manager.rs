@@ -937,10 +937,19 @@ impl Manager {
             }
             Action::CloseStream => self.put(job, |r| &mut r.stream, None),
             Action::Update => {
-                let record = self.table.borrow_mut().resources(job).map(|r| {
-                    r.last = r.current.clone();
-                    r.current.clone()
-                });
+                let record = {
+                    let mut table = self.table.borrow_mut();
+                    let streams = table.job(job).is_some_and(|j| j.config().use_stream);
+                    table.resources(job).map(|r| {
+                        // Kept only where it is read: a stream's bare url
+                        // completes it, a follower's "hello" is answered
+                        // with it. A thousand polling jobs keep no records.
+                        if streams || r.leadership.is_some() {
+                            r.last = r.current.clone();
+                        }
+                        r.current.clone()
+                    })
+                };
                 if let Some(record) = record {
                     if self.peers.get() && self.leads(job) {
                         self.broadcast(job, "state", None, record.clone());
@@ -1044,7 +1053,7 @@ impl Manager {
                 drop(leadership);
             });
         } else {
-            // Releases the lock, or withdraws the queued request.
+            // Releases the lock (a queued request lets go when granted).
             drop(leadership);
         }
         self.log(
@@ -1111,6 +1120,12 @@ impl Manager {
             table.handle(now(), job, input);
         }
         self.settle();
+        if !self.draining.get() {
+            // Its steps have run: the record is not needed any more.
+            if let Some(r) = self.table.borrow_mut().resources(job) {
+                r.current = JsValue::UNDEFINED;
+            }
+        }
     }
 }
 
