@@ -43,7 +43,7 @@ use crate::core::learn::Learned;
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
-use crate::core::schedule::Intervals;
+use crate::core::schedule::{Intervals, SplitMix64};
 use crate::core::table::{Ended, JobId, Kind, Step, Table};
 
 #[wasm_bindgen]
@@ -298,6 +298,8 @@ pub struct Manager {
     base: Option<Config>,
     /// The origin of each kind's jobs (by `Kind as usize`).
     origins: [String; 3],
+    /// Jitter seeds of jobs: one random draw per manager, not per job.
+    seeds: RefCell<SplitMix64>,
     /// Sharing jobs with the other tabs (`None`: off, or not supported).
     tabs: RefCell<Option<Tabs>>,
     /// Whether another tab has spoken on the channel: until then a leader
@@ -310,7 +312,7 @@ pub struct Manager {
     /// New shared jobs whose lock is still to be asked for: a turn's worth
     /// per timer turn, so starting thousands of jobs stays cheap (they
     /// follow, sending nothing, until their claim is granted).
-    claims: RefCell<VecDeque<(JobId, Kind, String)>>,
+    claims: RefCell<VecDeque<JobId>>,
     /// Locks granted (name, release), to lead from the next turn on: the
     /// lock manager may grant hundreds at once, and each then sends a request.
     grants: RefCell<VecDeque<(String, Function)>>,
@@ -330,6 +332,9 @@ impl Manager {
             settings,
             base,
             origins,
+            seeds: RefCell::new(SplitMix64::new(
+                (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64,
+            )),
             timer: RefCell::new(None),
             draining: Cell::new(false),
             page: RefCell::new(Vec::new()),
@@ -405,7 +410,7 @@ impl Manager {
             cfg.max_consecutive_errors = cfg.max_consecutive_errors.or(Some(5));
         }
         if overrides.seed.is_none() && self.settings.defaults.seed.is_none() {
-            cfg.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+            cfg.seed = self.seeds.borrow_mut().next_u64();
         }
         cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
         if cfg.media != Media::Any
@@ -432,9 +437,7 @@ impl Manager {
             (job, new)
         };
         if new && shared {
-            self.claims
-                .borrow_mut()
-                .push_back((job, kind, id.to_owned()));
+            self.claims.borrow_mut().push_back(job);
         }
         self.rearm();
         Ok(())
@@ -851,10 +854,15 @@ impl Manager {
     fn claim_some(self: &Rc<Self>) {
         for _ in 0..crate::core::table::TURN {
             let next = self.claims.borrow_mut().pop_front();
-            let Some((job, kind, id)) = next else {
+            let Some(job) = next else {
                 return;
             };
-            if self.table.borrow().contains(job) {
+            let key = self
+                .table
+                .borrow()
+                .key(job)
+                .map(|(k, id)| (k, id.to_owned()));
+            if let Some((kind, id)) = key {
                 self.claim(job, kind, &id);
             }
         }
