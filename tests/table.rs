@@ -911,6 +911,45 @@ fn a_stopped_job_hears_nothing_more() {
 }
 
 #[test]
+fn a_stop_takes_back_ends_not_yet_handed_out() {
+    let mut b = Browser::new(0);
+    let short = || Config {
+        timeout: 500,
+        ..polling()
+    };
+    // Two callers whose own deadlines pass in one turn: one leaves a job
+    // that goes on, the other ends its job.
+    b.start(Kind::File, "a", "a-long");
+    b.start_with(Kind::File, "a", short(), "a-short");
+    b.start_with(Kind::File, "c", short(), "c-only");
+    b.fire();
+    b.now = 500;
+    b.table.on_timer(500);
+    // A callback of the first end stops everything: the second is not
+    // handed out, it comes back with the stop.
+    let first = b.table.poll().expect("an end is queued");
+    assert!(matches!(first, Step::Left(_) | Step::Finished(_)));
+    let all = b.table.stop_all(500);
+    assert!(b.table.poll().is_none(), "nothing after the stop");
+    let heard: Vec<&str> = all.iter().flat_map(|e| e.subscribers.clone()).collect();
+    assert_eq!(heard.len(), 2, "{heard:?}");
+
+    // The same for a single stop: a caller that left hears nothing after.
+    let mut b = Browser::new(0);
+    b.start(Kind::File, "d", "d-long");
+    b.start_with(Kind::File, "d", short(), "d-short");
+    b.fire();
+    b.now = 500;
+    b.table.on_timer(500);
+    let ended = b.table.stop(500, Kind::File, "d").expect("running");
+    assert!(
+        b.table.poll().is_none(),
+        "the left caller's end was taken back"
+    );
+    assert_eq!(ended.subscribers, vec!["d-long", "d-short"]);
+}
+
+#[test]
 fn stop_all_empties_the_table() {
     let mut b = Browser::new(1);
     let a = b.start(Kind::File, "a", "a");

@@ -535,15 +535,36 @@ impl<S: Clone, R: Default> Table<S, R> {
             o.fresh = 0;
         }
         self.streams = 0;
-        entries
-            .into_iter()
-            .map(|(job, e)| Self::stopped(now, job, *e))
-            .collect()
+        // Ends already queued are taken back too: no callback after a stop.
+        let mut all = self.unqueue(None);
+        all.extend(
+            entries
+                .into_iter()
+                .map(|(job, e)| Self::stopped(now, job, *e)),
+        );
+        all
     }
 
     fn stop_job(&mut self, now: u64, job: JobId) -> Option<Ended<S, R>> {
         let e = self.take(job)?;
-        Some(Self::stopped(now, job, *e))
+        let mut ended = Self::stopped(now, job, *e);
+        // Subscribers that left but have not heard yet hear nothing either.
+        for left in self.unqueue(Some(job)) {
+            ended.subscribers.extend(left.subscribers);
+        }
+        Some(ended)
+    }
+
+    /// Takes the queued ends (`Left`, `Finished`) of `job`, or of every job.
+    fn unqueue(&mut self, job: Option<JobId>) -> Vec<Ended<S, R>> {
+        let mut ends = Vec::new();
+        for (j, queued) in std::mem::take(&mut self.queue) {
+            match queued {
+                Queued::Left(e) | Queued::Finished(e) if job.is_none_or(|x| x == j) => ends.push(e),
+                other => self.queue.push_back((j, other)),
+            }
+        }
+        ends
     }
 
     /// A job out of the table, stopped.

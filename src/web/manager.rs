@@ -356,11 +356,13 @@ impl Manager {
                     }
                 },
                 move |lock, release| match granted.upgrade() {
-                    Some(me) => {
+                    Some(me) if me.wants(&lock) => {
                         me.grants.borrow_mut().push_back((lock, release));
                         me.rearm();
                     }
-                    None => {
+                    // Not wanted (its job was stopped): let go at once,
+                    // not after the queue of wanted ones.
+                    _ => {
                         let _ = release.call0(&JsValue::UNDEFINED);
                     }
                 },
@@ -546,6 +548,25 @@ impl Manager {
                 let _ = release.call0(&JsValue::UNDEFINED);
             }
         }
+    }
+
+    /// Whether a job here waits for this lock. (A lock callback runs in a
+    /// task of its own: nothing is borrowed; if it were, `lead` decides.)
+    fn wants(&self, lock: &str) -> bool {
+        let (Ok(tabs), Ok(mut table)) = (self.tabs.try_borrow(), self.table.try_borrow_mut())
+        else {
+            return true;
+        };
+        let Some((kind, id)) = tabs.as_ref().and_then(|t| t.job_of(lock)) else {
+            return false;
+        };
+        let Some(job) = table.find(kind, id) else {
+            return false;
+        };
+        // No claim yet (it is being made): `lead` decides.
+        table
+            .resources(job)
+            .is_some_and(|r| r.leadership.as_ref().is_none_or(|l| !l.is_leader()))
     }
 
     /// Whether this tab leads a shared job.
@@ -945,14 +966,15 @@ impl Manager {
             }
             Action::CloseStream => self.put(job, |r| &mut r.stream, None),
             Action::Update => {
+                let shared = self.tabs.borrow().is_some();
                 let record = {
                     let mut table = self.table.borrow_mut();
-                    let streams = table.job(job).is_some_and(|j| j.config().use_stream);
+                    let keep = shared || table.job(job).is_some_and(|j| j.config().use_stream);
                     table.resources(job).map(|r| {
                         // Kept only where it is read: a stream's bare url
                         // completes it, a follower's "hello" is answered
                         // with it. A thousand polling jobs keep no records.
-                        if streams || r.leadership.is_some() {
+                        if keep {
                             r.last = r.current.clone();
                         }
                         r.current.clone()

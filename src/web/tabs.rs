@@ -8,7 +8,8 @@
 //! request still queued is let go of the moment it is granted); dropping
 //! `Tabs` closes the channel.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -197,12 +198,14 @@ impl Drop for Leadership {
 
 /// Letting go of a Web Lock costs the page more than a stop of the job
 /// itself (the lock manager's bookkeeping runs on the main thread), so a
-/// stop of thousands of shared jobs lets go of their locks a batch per task
-/// from the next task on, instead of freezing the page at once. Another tab
-/// takes over a few milliseconds later; the lock is never kept.
+/// stop of thousands of shared jobs lets go of a batch of locks at once and
+/// of the rest a batch per task, oldest first, instead of freezing the page.
+/// Another tab takes over a few milliseconds later; no lock is kept.
 #[derive(Default)]
 pub struct Releases {
-    queue: RefCell<Vec<Function>>,
+    queue: RefCell<VecDeque<Function>>,
+    /// Let go of in this task so far; the timer starts a new count.
+    spent: Cell<usize>,
     timer: RefCell<Option<Timeout>>,
 }
 
@@ -211,7 +214,17 @@ const RELEASES_PER_TASK: usize = 256;
 
 impl Releases {
     fn push(me: &Rc<Self>, release: Function) {
-        me.queue.borrow_mut().push(release);
+        if me.spent.get() < RELEASES_PER_TASK && me.queue.borrow().is_empty() {
+            me.spent.set(me.spent.get() + 1);
+            let _ = release.call0(&JsValue::UNDEFINED);
+        } else {
+            me.queue.borrow_mut().push_back(release);
+        }
+        Releases::arm(me);
+    }
+
+    /// The next task starts a new count, and lets go of the next batch.
+    fn arm(me: &Rc<Self>) {
         if me.timer.borrow().is_none() {
             // Holds `me` until the queue is drained, even if the manager goes.
             let held = me.clone();
@@ -222,18 +235,18 @@ impl Releases {
 
     fn drain(me: &Rc<Self>) {
         let fired = me.timer.borrow_mut().take();
+        me.spent.set(0);
         let batch: Vec<Function> = {
             let mut queue = me.queue.borrow_mut();
-            let from = queue.len().saturating_sub(RELEASES_PER_TASK);
-            queue.split_off(from)
+            let n = queue.len().min(RELEASES_PER_TASK);
+            queue.drain(..n).collect()
         };
+        me.spent.set(batch.len());
         for release in batch {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
-        if !me.queue.borrow().is_empty() {
-            let held = me.clone();
-            let timer = Timeout::new(0, move || Releases::drain(&held));
-            *me.timer.borrow_mut() = Some(timer);
+        if !me.queue.borrow().is_empty() || me.spent.get() > 0 {
+            Releases::arm(me);
         }
         drop(fired);
     }
