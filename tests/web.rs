@@ -1156,6 +1156,45 @@ async fn forged_or_foreign_messages_are_ignored() {
     a.stop_all_polling();
 }
 
+/// Starts 4 turns' worth of jobs, all due when the timer first fires, and
+/// counts the requests that first timer task sent.
+async fn sent_in_one_task(prefix: &str) -> usize {
+    let m = tab(r#""shareAcrossTabs": false"#);
+    let r = rec();
+    for group in 0..4 {
+        // Each group in its own millisecond: no herd spreading of first polls.
+        let t = now();
+        while now() - t < 2.0 {}
+        for i in 0..16 {
+            let id = format!("{prefix}{group}-{i}");
+            route(&format!("/t/{id}"), responses(&[PENDING]));
+            start(&m, &id, &r);
+        }
+    }
+    // The manager's timer was armed first: this wait ends after its task.
+    wait(0).await;
+    let sent = (0..4)
+        .flat_map(|g| (0..16).map(move |i| format!("/t/{prefix}{g}-{i}")))
+        .filter(|u| !times(u).is_empty())
+        .count();
+    m.stop_all_polling();
+    sent
+}
+
+#[wasm_bindgen_test]
+async fn a_hidden_tab_takes_several_turns_per_task() {
+    install();
+    assert_eq!(
+        sent_in_one_task("v").await,
+        16,
+        "visible: one turn per task"
+    );
+    set_visibility(false);
+    let hidden = sent_in_one_task("h").await;
+    set_visibility(true);
+    assert_eq!(hidden, 64, "hidden: the turns a task allows");
+}
+
 /// The locks this page holds or waits for, by name.
 async fn locks() -> Vec<String> {
     let query = js_sys::Function::new_no_args(

@@ -27,6 +27,13 @@ fn field(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Whether the page is hidden (a background tab; never in a worker).
+pub fn hidden() -> bool {
+    let document = field(&js_sys::global().into(), "document");
+    document.is_object()
+        && field(&document, "visibilityState").as_string().as_deref() == Some("hidden")
+}
+
 /// Calls `nudge` when the page comes back online or becomes visible.
 pub fn watch(nudge: Rc<dyn Fn()>) -> Vec<Listener> {
     // `window` in a page, `self` in a worker (which has no `document`).
