@@ -112,7 +112,7 @@ test("churn: wasm memory and the JS heap stop growing", async () => {
   // Linear memory never shrinks, and a slow machine can raise the peak of live
   // jobs once (CI saw one 0.6 MiB step). A leak grows with every round
   // instead: allow 128 bytes per job run after warm-up, far less than the
-  // ~3.5 KB a job entry holds, so a leaked job or subscriber still fails.
+  // ~1.2 KB of wasm memory a job holds, so a leaked job still fails.
   const jobs = (rounds - 1 - settled) * 3 * perKind;
   const grown = wasm.at(-1) - wasm[settled];
   assert.ok(grown <= jobs * 128, `wasm memory grew ${grown} B over ${jobs} jobs: ${wasm.map(mb).join(" ")}`);
