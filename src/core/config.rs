@@ -213,11 +213,7 @@ impl Config {
                 Jitter::Bounded(j)
             };
         }
-        set_count(
-            &mut self.max_attempts,
-            o.max_attempts,
-            "maxAttempts must be a whole number >= 1",
-        )?;
+        self.apply_max_attempts(o)?;
         set_count(
             &mut self.max_not_found,
             o.max_not_found,
@@ -279,6 +275,14 @@ pub enum Preset {
 }
 
 impl Config {
+    fn apply_max_attempts(&mut self, o: &Options) -> Result<(), PollError> {
+        set_count(
+            &mut self.max_attempts,
+            o.max_attempts,
+            "maxAttempts must be a whole number >= 1",
+        )
+    }
+
     /// The old module's options, applied first so this package's own names
     /// win when both are given.
     fn apply_upstream(&mut self, o: &Options) -> Result<(), PollError> {
@@ -408,6 +412,11 @@ impl Options {
         };
         cfg.apply(base)?;
         cfg.apply(self)?;
+        if self.max_attempts.is_none() && base.max_attempts.is_some() {
+            // The old module's names lift the attempt limit only where no
+            // layer set one: the manager's `maxAttempts` still holds.
+            cfg.apply_max_attempts(base)?;
+        }
         Ok(cfg)
     }
 }
@@ -701,6 +710,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.timeout, 3000);
+        // A manager's `maxAttempts` holds for a call in the old names.
+        let manager = Options {
+            max_attempts: Some(10.0),
+            ..Options::default()
+        };
+        let call = Options {
+            max_duration: Some(10_000.0),
+            ..Options::default()
+        };
+        assert_eq!(call.config(&manager).unwrap().max_attempts, 10);
+        assert_eq!(
+            call.config(&Options::default()).unwrap().max_attempts,
+            u32::MAX
+        );
         for (o, name) in [
             (
                 Options {
