@@ -39,7 +39,7 @@ use super::tabs::{kind_name, Leadership, Outgoing, Tabs, VERSION};
 use crate::core::config::{Config, Lenient, Media, Options};
 use crate::core::error::{ErrorReport, PollError};
 use crate::core::job::{Action, Input, Mirror, Reply};
-use crate::core::learn::Learned;
+use crate::core::learn::{Goal, Learned};
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
@@ -290,9 +290,9 @@ pub fn progress_js(kind: Kind, id: &str, p: &Progress, tab: Option<&'static str>
 /// Completed jobs of a kind before its learned schedule replaces the preset's.
 const LEARNED_AFTER: usize = 3;
 
-/// A learned schedule depends on the media and the limits it must fit:
-/// `(media, timeout, maxAttempts)`.
-type ScheduleKey = (Media, u64, u32);
+/// A learned schedule depends on the media and the goal it is planned for
+/// (which holds every limit of the configuration it must fit).
+type ScheduleKey = (Media, Goal);
 
 pub struct Manager {
     table: RefCell<Table<Subscriber, Resources>>,
@@ -456,7 +456,7 @@ impl Manager {
         if self.learned.borrow().model(cfg.media).len() < LEARNED_AFTER {
             return;
         }
-        let key = (cfg.media, cfg.timeout, cfg.max_attempts);
+        let key = (cfg.media, Goal::for_config(cfg.media, cfg));
         let cached = self
             .schedules
             .borrow()
@@ -467,7 +467,7 @@ impl Manager {
         cfg.intervals = match cached {
             Some(s) => s,
             None => {
-                let s = learned.schedule(cfg.media, cfg);
+                let s = learned.model(cfg.media).schedule(&key.1);
                 self.schedules.borrow_mut().push((key, s.clone()));
                 s
             }
@@ -490,7 +490,7 @@ impl Manager {
         };
         self.schedules
             .borrow_mut()
-            .retain(|((m, _, _), _)| *m != media);
+            .retain(|((m, _), _)| *m != media);
         storage::save(&learned);
     }
 
