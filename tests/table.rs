@@ -950,6 +950,37 @@ fn a_stop_takes_back_ends_not_yet_handed_out() {
 }
 
 #[test]
+fn a_followers_end_has_no_next_poll() {
+    let mut b = Browser::new(0);
+    b.now = 10_000;
+    let f = b.start(Kind::File, "f", "f");
+    b.table.handle(b.now, f, Input::Follow);
+    b.fire();
+    b.table.handle(
+        b.now,
+        f,
+        Input::Mirror(smart_polling::core::job::Mirror {
+            attempts: 3,
+            elapsed: 4000,
+            next_poll_in: Some(2000),
+            channel: Channel::Polling,
+            percent: None,
+            position: 3,
+            fingerprint: None,
+        }),
+    );
+    b.table.handle(
+        b.now,
+        f,
+        Input::MirrorEnd(Ok(Some("https://cdn/f.png".into()))),
+    );
+    b.drain();
+    let (_, ended) = b.ended.last().expect("ended");
+    assert_eq!(ended.result, Ok(Some("https://cdn/f.png".into())));
+    assert_eq!(ended.progress.next_poll_in, None, "not an absolute time");
+}
+
+#[test]
 fn stop_all_empties_the_table() {
     let mut b = Browser::new(1);
     let a = b.start(Kind::File, "a", "a");

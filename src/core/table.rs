@@ -825,7 +825,9 @@ impl<S: Clone, R: Default> Table<S, R> {
             self.metrics.record(o);
         }
         let mut progress = e.job.progress(0);
+        // Ended: nothing is next (a follower's mirrored next poll included).
         progress.estimated_time_remaining = None;
+        progress.next_poll_in = None;
         if let Some(o) = &outcome {
             // The job's own account of its end, not the caller's clock.
             progress.elapsed_time = o.duration;
