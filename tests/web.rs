@@ -616,6 +616,27 @@ fn invalid_options_are_range_errors() {
 }
 
 #[wasm_bindgen_test]
+async fn a_callback_that_stops_everything_silences_the_other_callers() {
+    install();
+    route("/f/sa1", responses(&[PENDING, DONE]));
+    let m = std::rc::Rc::new(manager(r#""eventsUrl": null"#));
+    let stopper = m.clone();
+    let stop = Closure::<dyn FnMut()>::new(move || stopper.stop_all_polling());
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"onComplete".into(), stop.as_ref()).expect("set");
+    let (first, second) = (recorder(options.into()), rec());
+    start(&m, "sa1", &first);
+    start(&m, "sa1", &second);
+    assert!(until(3000, || count(&first, "complete") == 1).await);
+    wait(50).await;
+    assert_eq!(
+        count(&second, "complete"),
+        0,
+        "nothing after stopAllPolling"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn stop_resolves_a_waiting_promise_as_stopped() {
     install();
     route("/f/z1", responses(&[PENDING]));

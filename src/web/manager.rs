@@ -322,6 +322,9 @@ pub struct Manager {
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
+    /// `stopAllPolling` calls so far: an end being announced when one comes
+    /// (from one of its own callbacks) tells the remaining callbacks nothing.
+    stops: Cell<u32>,
     page: RefCell<Vec<page::Listener>>,
 }
 
@@ -340,6 +343,7 @@ impl Manager {
             )),
             timer: RefCell::new(None),
             draining: Cell::new(false),
+            stops: Cell::new(0),
             page: RefCell::new(Vec::new()),
             tabs: RefCell::new(None),
             peers: Cell::new(false),
@@ -745,6 +749,7 @@ impl Manager {
     }
 
     pub fn stop_all(&self) {
+        self.stops.set(self.stops.get().wrapping_add(1));
         self.claims.borrow_mut().clear();
         let grants = std::mem::take(&mut *self.grants.borrow_mut());
         release(grants);
@@ -1104,6 +1109,9 @@ impl Manager {
         let (duration, channel) = outcome.map_or((progress.elapsed_time, progress.channel), |o| {
             (o.duration, o.channel)
         });
+        // Promises always settle; callbacks stop once a callback stopped all.
+        let epoch = self.stops.get();
+        let told = |s: &&Subscriber| s.resolve.is_some() || self.stops.get() == epoch;
         match result {
             Ok(url) => {
                 let record = if current.is_undefined() {
@@ -1117,7 +1125,7 @@ impl Manager {
                     _ => record.clone(),
                 };
                 let result = result_report(Ok(&data), None, attempts, duration, channel);
-                for s in &subscribers {
+                for s in subscribers.iter().filter(|s| told(s)) {
                     s.notify(&Note::Complete(&record, &result));
                 }
             }
@@ -1131,7 +1139,7 @@ impl Manager {
                 }
                 let err = to_js(&report);
                 let result = result_report(Err(e), message.as_deref(), attempts, duration, channel);
-                for s in &subscribers {
+                for s in subscribers.iter().filter(|s| told(s)) {
                     s.notify(&Note::Error(&err, &result));
                 }
             }
