@@ -1334,6 +1334,23 @@ async fn a_stopped_job_leaves_no_lock_behind() {
 }
 
 #[wasm_bindgen_test]
+async fn a_leader_keeps_an_ended_jobs_lock_a_moment_then_lets_go() {
+    install();
+    route("/t/s6", responses(&[PENDING, DONE]));
+    let a = tab("");
+    let r = rec();
+    start(&a, "s6", &r);
+    assert!(until(2000, || count(&r, "complete") == 1).await);
+    let held = |names: Vec<String>| names.iter().any(|n| n.contains("/file/s6"));
+    assert!(
+        held(locks().await),
+        "kept for the others to hear the end first"
+    );
+    wait(1300).await;
+    assert!(!held(locks().await), "let go after the grace");
+}
+
+#[wasm_bindgen_test]
 async fn share_across_tabs_false_polls_alone() {
     install();
     route("/t/s4", responses(&[PENDING, DONE]));

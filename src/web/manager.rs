@@ -24,11 +24,9 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
-use gloo_timers::future::TimeoutFuture;
 use js_sys::{Function, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 
 use super::boundary::{file_view, project_view, stream_message, to_js, Settings};
 use super::fetch::{Fetched, InFlight};
@@ -56,10 +54,13 @@ extern "C" {
     fn console_log(prefix: &str, id: &str, what: &str);
 }
 
-/// Monotonic milliseconds: the jobs' clock.
 /// Timer turns per task in a hidden tab.
 const HIDDEN_TURNS: usize = 8;
 
+/// How long a leader keeps an ended job's lock after telling the others.
+const END_GRACE_MS: u64 = 1000;
+
+/// Monotonic milliseconds: the jobs' clock.
 pub fn now() -> u64 {
     performance_now() as u64
 }
@@ -322,6 +323,9 @@ pub struct Manager {
     /// The table's one timer and the time it is armed for.
     timer: RefCell<Option<(u64, Timeout)>>,
     draining: Cell<bool>,
+    /// Locks of jobs that ended here, held until the time given (oldest
+    /// first; dropping one releases it).
+    ending: RefCell<VecDeque<(u64, Leadership)>>,
     /// `stopAllPolling` calls so far: an end being announced when one comes
     /// (from one of its own callbacks) tells the remaining callbacks nothing.
     stops: Cell<u32>,
@@ -344,6 +348,7 @@ impl Manager {
             timer: RefCell::new(None),
             draining: Cell::new(false),
             stops: Cell::new(0),
+            ending: RefCell::new(VecDeque::new()),
             page: RefCell::new(Vec::new()),
             tabs: RefCell::new(None),
             peers: Cell::new(false),
@@ -750,6 +755,8 @@ impl Manager {
 
     pub fn stop_all(&self) {
         self.stops.set(self.stops.get().wrapping_add(1));
+        let ending = std::mem::take(&mut *self.ending.borrow_mut());
+        drop(ending);
         self.claims.borrow_mut().clear();
         let grants = std::mem::take(&mut *self.grants.borrow_mut());
         release(grants);
@@ -836,11 +843,9 @@ impl Manager {
     fn rearm(self: &Rc<Self>) {
         let claims =
             (!self.claims.borrow().is_empty() || !self.grants.borrow().is_empty()).then(now);
+        let ending = self.ending.borrow().front().map(|(at, _)| *at);
         let next = self.table.borrow_mut().next_wake();
-        let next = match (next, claims) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [next, claims, ending].into_iter().flatten().min();
         let Some(at) = next else {
             let old = self.timer.borrow_mut().take();
             drop(old);
@@ -861,6 +866,13 @@ impl Manager {
     fn on_timer(self: &Rc<Self>) {
         // This timeout has fired: forget it (dropped after this turn).
         let fired = self.timer.borrow_mut().take();
+        let t = now();
+        let ended: Vec<_> = {
+            let mut ending = self.ending.borrow_mut();
+            let due = ending.iter().take_while(|(at, _)| *at <= t).count();
+            ending.drain(..due).collect()
+        };
+        drop(ended);
         // A hidden tab's timers fire about once a second (or minute): there,
         // with no user to freeze, one task takes several turns.
         let turns = if page::hidden() { HIDDEN_TURNS } else { 1 };
@@ -1092,11 +1104,13 @@ impl Manager {
             }
             // The lock outlives the news a moment, so that no follower takes
             // over a job that has just ended (the channel and the lock
-            // manager do not deliver in a common order).
-            spawn_local(async move {
-                TimeoutFuture::new(1000).await;
-                drop(leadership);
-            });
+            // manager do not deliver in a common order). The settle loop
+            // that called this re-arms the timer for it.
+            if let Some(l) = leadership {
+                self.ending
+                    .borrow_mut()
+                    .push_back((now() + END_GRACE_MS, l));
+            }
         } else {
             // Releases the lock (a queued request lets go when granted).
             drop(leadership);
