@@ -25,6 +25,15 @@ use crate::core::table::{Kind, RetryBudget};
 const JSON: Serializer = Serializer::json_compatible();
 
 /// A value for the page. Our report types always serialize.
+/// `v[key]`, or `undefined` when `v` is not an object or the getter throws.
+pub fn field(v: &JsValue, key: &str) -> JsValue {
+    if v.is_object() {
+        js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
     v.serialize(&JSON).unwrap_or(JsValue::UNDEFINED)
 }

@@ -28,12 +28,12 @@ use js_sys::{Function, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::boundary::{file_view, project_view, stream_message, to_js, Settings};
+use super::boundary::{field, file_view, project_view, stream_message, to_js, Settings};
 use super::fetch::{Fetched, InFlight};
 use super::page;
 use super::sse::{EventStream, SseEvent};
 use super::storage;
-use super::tabs::{kind_name, Leadership, Outgoing, Tabs, VERSION};
+use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing, Tabs, VERSION};
 use crate::core::config::{Config, Lenient, Media, Options};
 use crate::core::error::{ErrorReport, PollError};
 use crate::core::job::{Action, Input, Mirror, Reply};
@@ -147,18 +147,10 @@ fn call_with(this: &JsValue, f: &JsValue, args: &js_sys::Array) {
     }
 }
 
-fn method(o: &JsValue, name: &str) -> JsValue {
-    if o.is_object() {
-        Reflect::get(o, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
 impl Subscriber {
     fn notify(&self, note: &Note) {
         let cb = &self.callbacks;
-        let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, &method(cb, name), a, b);
+        let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, &field(cb, name), a, b);
         let num = |n: u64| JsValue::from_f64(n as f64);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),
@@ -170,12 +162,12 @@ impl Subscriber {
                     &num(raw.next_poll_in.unwrap_or(0)),
                     p,
                 );
-                call_with(cb, &method(cb, "onProgress"), &args);
+                call_with(cb, &field(cb, "onProgress"), &args);
             }
             (Note::Retry(e, _, _, d), None) => on("onRetry", e, Some(*d)),
             (Note::Retry(_, error, attempt, _), Some(_)) => {
                 let args = js_sys::Array::of2(error, &num(u64::from(*attempt)));
-                call_with(cb, &method(cb, "onError"), &args);
+                call_with(cb, &field(cb, "onError"), &args);
             }
             (Note::Complete(r, _), None) => on("onComplete", r, None),
             (Note::Error(e, _), None) => on("onError", e, None),
@@ -646,10 +638,8 @@ impl Manager {
         else {
             return;
         };
-        let kind = match kind.as_str() {
-            "file" => Kind::File,
-            "project" => Kind::Project,
-            _ => return,
+        let Some(kind) = kind_from_name(kind) else {
+            return;
         };
         let (job, following, media) = {
             let table = self.table.borrow();
@@ -1191,9 +1181,6 @@ impl Manager {
     }
 }
 
-/// A stopped job: its resources are released (after the table's borrow:
-/// `Drop` runs JS), callbacks hear nothing more, and promises resolve as
-/// "stopped" so no `await` hangs forever.
 /// Lets go of locks granted to jobs that are gone.
 fn release(grants: VecDeque<(String, Function)>) {
     for (_, release) in grants {
@@ -1201,6 +1188,9 @@ fn release(grants: VecDeque<(String, Function)>) {
     }
 }
 
+/// A stopped job: its resources are released (after the table's borrow:
+/// `Drop` runs JS), callbacks hear nothing more, and promises resolve as
+/// "stopped" so no `await` hangs forever.
 fn settle_stopped(ended: Ended<Subscriber, Resources>) {
     let Ended {
         progress,
@@ -1299,13 +1289,11 @@ fn read_state(kind: Kind, media: crate::core::config::Media, record: &JsValue) -
 /// old module resolves `pollProjectCompletion`.
 fn project_result(id: &str, record: &JsValue, url: &str) -> JsValue {
     let out = Object::new();
-    let get =
-        |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-    let entries = get(record, "data");
+    let entries = field(record, "data");
     if let Some(entries) = entries.dyn_ref::<js_sys::Array>() {
         for entry in entries.iter() {
-            let value = get(&entry, "value");
-            if value.is_object() && get(&value, "url").as_string().as_deref() == Some(url) {
+            let value = field(&entry, "value");
+            if value.is_object() && field(&value, "url").as_string().as_deref() == Some(url) {
                 Object::assign(&out, value.unchecked_ref());
                 break;
             }
@@ -1375,24 +1363,17 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
     let Some(me) = weak.upgrade() else {
         return;
     };
-    let get = |o: &JsValue, k: &str| {
-        if o.is_object() {
-            Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-        } else {
-            JsValue::UNDEFINED
-        }
-    };
     let text = |v: JsValue| v.as_string().filter(|s| !s.is_empty());
     let (input, record, message) = match r {
         Err(thrown) => {
-            let status = get(&thrown, "status")
+            let status = field(&thrown, "status")
                 .as_f64()
                 .filter(|s| (100.0..600.0).contains(s));
-            let message = text(get(&thrown, "message")).or_else(|| text(thrown.clone()));
+            let message = text(field(&thrown, "message")).or_else(|| text(thrown.clone()));
             match status {
                 Some(status) => {
                     let retry_after = header(&thrown, "retry-after")
-                        .or_else(|| header(&get(&thrown, "response"), "retry-after"))
+                        .or_else(|| header(&field(&thrown, "response"), "retry-after"))
                         .and_then(|v| parse_retry_after(&v, js_sys::Date::now() as u64));
                     let reply = Reply::Status {
                         status: status as u16,
@@ -1404,15 +1385,15 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
             }
         }
         Ok(answer) => {
-            let data = get(&answer, "data");
-            let error = text(get(&answer, "error"));
+            let data = field(&answer, "data");
+            let error = text(field(&answer, "error"));
             let fingerprint = js_sys::JSON::stringify(&data)
                 .ok()
                 .and_then(|s| s.as_string())
                 .map_or(0, |s| fingerprint(&s));
-            let state = if get(&answer, "completed").is_truthy() {
+            let state = if field(&answer, "completed").is_truthy() {
                 State::Complete { url: None }
-            } else if get(&answer, "shouldContinue") == JsValue::FALSE {
+            } else if field(&answer, "shouldContinue") == JsValue::FALSE {
                 State::Failed
             } else if error.is_some() {
                 let input = Input::RequestFailed(PollError::Check);
@@ -1453,12 +1434,7 @@ fn read_body(
     let Ok(value) = js_sys::JSON::parse(text) else {
         return unreadable;
     };
-    let state = match kind {
-        Kind::File => file_view(&value).map(|v| crate::core::record::read_file(&v, media)),
-        Kind::Project => project_view(&value).map(|v| crate::core::record::read_project(&v, media)),
-        Kind::Check => None,
-    };
-    match state {
+    match read_state(kind, media, &value) {
         Some(state) => {
             let reply = Reply::Record {
                 state,

@@ -5,9 +5,10 @@
 
 use std::rc::Rc;
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
+
+use super::boundary::field;
 
 pub struct Listener {
     target: EventTarget,
@@ -21,10 +22,6 @@ impl Drop for Listener {
             .target
             .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
     }
-}
-
-fn field(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Whether the page is hidden (a background tab; never in a worker).

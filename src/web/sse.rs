@@ -2,9 +2,10 @@
 //! the handler and closes the connection.
 
 use gloo_timers::callback::Timeout;
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::EventSource;
+
+use super::boundary::field;
 
 pub enum SseEvent {
     Open,
@@ -20,10 +21,6 @@ pub enum EventStream {
     /// The browser refused the url or has no `EventSource`: the job hears
     /// `Error` from a timer, outside the caller's stack.
     Refused(#[allow(dead_code)] Timeout),
-}
-
-fn field(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 impl EventStream {

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use web_sys::BroadcastChannel;
@@ -21,6 +21,8 @@ use web_sys::BroadcastChannel;
 use crate::core::config::Lenient;
 use crate::core::metrics::Channel;
 use crate::core::table::Kind;
+
+use super::boundary::field;
 
 #[wasm_bindgen]
 extern "C" {
@@ -33,14 +35,6 @@ extern "C" {
 
 /// Messages of another version are ignored.
 pub const VERSION: u32 = 1;
-
-fn field(v: &JsValue, key: &str) -> JsValue {
-    if v.is_object() {
-        Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
 
 /// `navigator.locks`, where the platform has it and `BroadcastChannel`.
 fn lock_manager() -> Option<JsValue> {
@@ -121,13 +115,7 @@ impl Tabs {
             .strip_prefix(self.name.as_str())?
             .strip_prefix('/')?
             .split_once('/')?;
-        let kind = match kind {
-            "file" => Kind::File,
-            "project" => Kind::Project,
-            "check" => Kind::Check,
-            _ => return None,
-        };
-        Some((kind, id))
+        Some((kind_from_name(kind)?, id))
     }
 }
 
@@ -135,6 +123,15 @@ impl Drop for Tabs {
     fn drop(&mut self) {
         self.channel.set_onmessage(None);
         self.channel.close();
+    }
+}
+
+/// The kind of a shared job from its name (checkers are never shared).
+pub fn kind_from_name(name: &str) -> Option<Kind> {
+    match name {
+        "file" => Some(Kind::File),
+        "project" => Some(Kind::Project),
+        _ => None,
     }
 }
 
@@ -235,7 +232,6 @@ impl Releases {
 
     fn drain(me: &Rc<Self>) {
         let fired = me.timer.borrow_mut().take();
-        me.spent.set(0);
         let batch: Vec<Function> = {
             let mut queue = me.queue.borrow_mut();
             let n = queue.len().min(RELEASES_PER_TASK);
