@@ -21,6 +21,7 @@ import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 import { createApiServer } from "../server/index.mjs";
+import { CHROMIUM_ARGS as BASE_ARGS } from "../e2e/support.mjs";
 import { renderMarkdown, scatterSvg, herdSvg } from "./report.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -32,9 +33,7 @@ const PKG_ENTRY = existsSync(path.join(ROOT, "pkg", "index.js")) ? "/pkg/index.j
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
+  ...BASE_ARGS,
   // measurement: gc() in the page, unquantised performance.memory, no throttling of pages in the background
   "--js-flags=--expose-gc", "--enable-precise-memory-info",
   "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",

@@ -5,7 +5,7 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { callApi, launchChromium } from "./support.mjs";
+import { callApi, launchChromium, waitFor } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
@@ -274,10 +274,3 @@ test("React StrictMode's double mounting starts no duplicate poller", async () =
   }
 });
 
-async function waitFor(cond, timeout) {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

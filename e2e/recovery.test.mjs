@@ -12,7 +12,7 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { callApi, launchChromium } from "./support.mjs";
+import { callApi, launchChromium, waitFor } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
@@ -107,14 +107,6 @@ async function card(page, fileId, status, timeout = 20000) {
 /** Every toast that has appeared in this tab, across reloads. */
 const announcements = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem("e2e:announcements") || "[]"));
 const stored = (page, kind) => page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? "null"), KEY[kind]);
-
-async function waitFor(cond, timeout, what = "a condition") {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Asserts that the server sees no request for `fileId` for a while. */
 async function assertSilent(page, server, fileId, message) {

@@ -23,3 +23,12 @@ export async function callApi(server, method, path, body) {
   assert.ok(res.ok, `${method} ${path}: ${res.status}`);
   return res.headers.get("content-type")?.includes("json") ? res.json() : res.text();
 }
+
+/** Polls `cond` (may be async) every 50 ms until it holds; throws after `timeout` ms. */
+export async function waitFor(cond, timeout, what = "a condition") {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

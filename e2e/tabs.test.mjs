@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { callApi, launchChromium } from "./support.mjs";
+import { callApi, launchChromium, waitFor } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -147,14 +147,6 @@ const untilEnd = (recs) => {
   const end = Math.min(...recs.map((r) => r.completedAt[0] ?? Infinity));
   return { end, recs: recs.map((r) => ({ ...r, progress: r.progress.filter((p) => p.at <= end) })) };
 };
-
-async function waitFor(cond, timeout, what = "a condition") {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const completed = (pages, timeout = 20000) =>
   Promise.all(pages.map((p) => p.waitForFunction(() => window.completes.length + window.errors.length > 0, null, { timeout })));

@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { build } from "vite";
-import { callApi, launchChromium } from "./support.mjs";
+import { callApi, launchChromium, waitFor } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -241,10 +241,3 @@ test("the video hook's project poll completes with url and projectId", async () 
   assert.equal(state.current.projectId, projectId);
 });
 
-async function waitFor(cond, timeout) {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -7,15 +7,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { initSync, PollingManager } from "../../pkg/index.js";
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(cond, limit = 10000) {
-  const end = performance.now() + limit;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error("until: timed out");
-    await sleep(5);
-  }
-}
+import { sleep, until } from "./support.mjs";
 
 // An in-process fetch: ids starting with "done" complete, "fail" get a 403,
 // anything else stays pending. Counts requests per id.

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
 import { initSync, PollingManager } from "../../pkg/index.js";
+import { sleep, until } from "./support.mjs";
 import { generate, getJson, sendJson, startServer } from "../../server/test-support.mjs";
 
 let api;
@@ -31,16 +32,6 @@ function manager(t, extra) {
   const m = new PollingManager(options(extra));
   t.after(() => m.free());
   return m;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond, limit = 5000) {
-  const end = performance.now() + limit;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error("until: timed out");
-    await sleep(5);
-  }
 }
 
 /** Starts a job and resolves with every callback it made, once it ends. */
