@@ -7,7 +7,7 @@ import { JobCard, type JobActions } from "./components/JobCard";
 import { MetricsPanel } from "./components/MetricsPanel";
 import { Toasts, type Toast } from "./components/Toasts";
 import { useFaults } from "./hooks/useFaults";
-import type { GeneratedItem, Generation, GeneratorOptions } from "./hooks/useGenerator";
+import { itemOf, type GeneratedItem, type Generation, type GeneratorOptions } from "./hooks/useGenerator";
 import { isRunning } from "./hooks/useGenerator";
 import { useImageGenerator } from "./hooks/useImageGenerator";
 import { useVideoGenerator } from "./hooks/useVideoGenerator";
@@ -125,7 +125,11 @@ export function App() {
       remove: (g) => (g.kind === "video" ? deleteVideo : deleteImage)(g.id),
       stop: (g) => void (g.kind === "video" ? stopVideo : stopImage)(g.id),
       check: (g) => void (g.kind === "video" ? checkVideo : checkImage)(g.id),
-      download: (g) => void (g.url && (g.kind === "video" ? downloadVideo : downloadImage)(g.url)),
+      // the item, not the bare url: the file is named after its kind and id
+      download: (g) => {
+        const item = itemOf(g);
+        if (item) void (g.kind === "video" ? downloadVideo : downloadImage)(item);
+      },
       copy: async (g) => !!g.url && (g.kind === "video" ? copyVideoUrl : copyImageUrl)(g.url),
     }),
     [deleteImage, deleteVideo, stopImage, stopVideo, checkImage, checkVideo, downloadImage, downloadVideo, copyImageUrl, copyVideoUrl],
