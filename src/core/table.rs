@@ -345,8 +345,9 @@ impl<S: Clone, R: Default> Table<S, R> {
                 id,
                 origin,
                 job,
-                subscribers: Vec::new(),
-                terms: Vec::new(),
+                // Most jobs have one subscriber: no room for four.
+                subscribers: Vec::with_capacity(1),
+                terms: Vec::with_capacity(1),
                 resources: R::default(),
                 armed: Some(first),
                 started: false,

@@ -986,11 +986,14 @@ impl Manager {
                 let shared = self.tabs.borrow().is_some();
                 let record = {
                     let mut table = self.table.borrow_mut();
-                    let keep = shared || table.job(job).is_some_and(|j| j.config().use_stream);
+                    let keep = (shared && self.peers.get())
+                        || table.job(job).is_some_and(|j| j.config().use_stream);
                     table.resources(job).map(|r| {
                         // Kept only where it is read: a stream's bare url
                         // completes it, a follower's "hello" is answered
-                        // with it. A thousand polling jobs keep no records.
+                        // with it (once another tab has been heard from:
+                        // until then nobody asks). A thousand polling jobs
+                        // alone in their tab keep no records.
                         if keep {
                             r.last = r.current.clone();
                         }
