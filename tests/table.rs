@@ -2127,3 +2127,154 @@ fn after_a_cooldown_a_job_without_a_429_probes_first() {
     b.run_until(2000);
     assert!(b.requests(a)[1] >= 1250, "{:?}", b.requests(a));
 }
+
+// 15. The cap on requests out at once per origin.
+
+/// The most requests of `jobs` out at once: sends against answers.
+fn most_out(b: &Browser, jobs: &[JobId]) -> usize {
+    let mut events: Vec<(u64, i32)> = b
+        .all_requests()
+        .into_iter()
+        .filter(|(_, j)| jobs.contains(j))
+        .map(|(t, _)| (t, 1))
+        .chain(
+            b.replies
+                .iter()
+                .filter(|(_, j, _)| jobs.contains(j))
+                .map(|(t, _, _)| (*t, -1)),
+        )
+        .collect();
+    // At equal times the answer comes first: it makes the room.
+    events.sort();
+    let (mut out, mut most) = (0i32, 0i32);
+    for (_, d) in events {
+        out += d;
+        most = most.max(out);
+    }
+    most as usize
+}
+
+#[test]
+fn at_most_the_cap_is_out_per_origin_and_parked_jobs_go_oldest_first() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
+    let jobs: Vec<JobId> = (0..5)
+        .map(|i| b.start_at(Kind::File, &format!("c{i}"), "api", polling(), "s"))
+        .collect();
+    let other = b.start_at(Kind::File, "o", "elsewhere", polling(), "s");
+    b.fire();
+    assert_eq!(
+        b.in_flight,
+        BTreeSet::from([jobs[0], jobs[1], other]),
+        "two to the capped origin; another origin has its own room"
+    );
+    b.now = 100;
+    b.respond(jobs[1], pending());
+    assert_eq!(b.requests(jobs[2]), vec![100], "sent with the answer");
+    assert!(b.requests(jobs[3]).is_empty());
+    b.now = 130;
+    b.respond(jobs[0], pending());
+    assert_eq!(b.requests(jobs[3]), vec![130]);
+    b.now = 170;
+    b.respond(jobs[2], pending());
+    assert_eq!(b.requests(jobs[4]), vec![170]);
+
+    // Then, answered 250 ms after each request, the jobs keep their own
+    // schedules, never more than two out at once.
+    b.serve_until(20_000, 250, |_, _| pending());
+    assert_eq!(most_out(&b, &jobs), 2);
+    for j in &jobs {
+        let times = b.requests(*j);
+        assert!(times.len() >= 15, "{times:?}");
+        assert!(
+            times.windows(2).all(|w| w[1] - w[0] >= 1000),
+            "a wait counts from the answer: {times:?}"
+        );
+    }
+}
+
+#[test]
+fn a_stop_a_timeout_or_an_error_makes_room_for_a_parked_job() {
+    let cfg = Config {
+        request_timeout: 3000,
+        ..polling()
+    };
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(1));
+    let a = b.start_at(Kind::File, "a", "api", cfg.clone(), "s");
+    let c = b.start_at(Kind::File, "c", "api", cfg.clone(), "s");
+    let d = b.start_at(Kind::File, "d", "api", cfg, "s");
+    b.fire();
+    assert_eq!(b.in_flight, BTreeSet::from([a]));
+    // A stop: the room goes to the oldest parked job at the next turn.
+    b.now = 50;
+    b.table.stop(b.now, Kind::File, "a").expect("running");
+    b.in_flight.remove(&a);
+    assert_eq!(b.table.next_wake(), Some(0), "due at once");
+    b.fire();
+    assert_eq!(b.requests(c), vec![50]);
+    assert!(b.requests(d).is_empty());
+    // No answer: at its request timeout `c` lets go, and `d` goes.
+    b.run_until(3050);
+    assert_eq!(b.count(c, "cancel"), 1);
+    assert_eq!(b.requests(d), vec![3050]);
+    // `c` retries while `d` is out: parked until an answer, even an
+    // error, makes room.
+    let (_, _, delay) = b.retries(c)[0];
+    let due = 3050 + delay;
+    assert!(due + 100 < 6050, "before d's own timeout");
+    b.run_until(due + 100);
+    assert_eq!(b.requests(c), vec![50], "parked");
+    b.respond(d, status(503));
+    assert_eq!(b.requests(c), vec![50, due + 100]);
+}
+
+#[test]
+fn parked_jobs_hold_while_a_429_cools_their_origin() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
+    let jobs: Vec<JobId> = (0..8)
+        .map(|i| b.start_at(Kind::File, &format!("p{i}"), "api", polling(), "s"))
+        .collect();
+    b.fire();
+    b.now = 100;
+    b.respond(jobs[0], retry_after(2000));
+    b.now = 120;
+    b.respond(jobs[1], pending());
+    // Neither answer let a parked job out into the cooldown.
+    b.serve_until(10_000, 100, |_, _| pending());
+    let during: Vec<(u64, JobId)> = b
+        .all_requests()
+        .into_iter()
+        .filter(|(t, _)| *t > 100 && *t < 2100)
+        .collect();
+    assert!(during.is_empty(), "requests in the cooldown: {during:?}");
+    for j in &jobs {
+        assert!(b.replies_with(*j, 429) <= 1);
+        assert!(b.requests(*j).iter().any(|t| *t >= 2100), "polls after it");
+    }
+    assert_eq!(most_out(&b, &jobs), 2);
+}
+
+#[test]
+fn a_parked_subscriber_still_leaves_at_its_deadline() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(1));
+    let hangs = Config {
+        request_timeout: 60_000,
+        ..polling()
+    };
+    let a = b.start_at(Kind::File, "a", "api", hangs, "s");
+    let c = b.start_at(Kind::File, "c", "api", timeout(2000), "s");
+    b.run_until(5000);
+    assert!(b.requests(c).is_empty(), "no room while `a` hangs");
+    assert_eq!(b.ended_at(c), 2000);
+    assert_eq!(b.ended(c).result, Err(PollError::Timeout));
+    assert!(b.table.contains(a));
+}
+
+#[test]
+fn checkers_are_not_capped() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(1));
+    let jobs: Vec<JobId> = (0..3)
+        .map(|i| b.start(Kind::Check, &format!("k{i}"), "s"))
+        .collect();
+    b.fire();
+    assert_eq!(b.in_flight, jobs.iter().copied().collect());
+}

@@ -396,6 +396,29 @@ async fn a_hanging_request_times_out() {
 }
 
 #[wasm_bindgen_test]
+async fn at_most_max_concurrent_requests_are_out_per_origin() {
+    install();
+    let hang = r#"{"hang": true}"#;
+    for i in 0..4 {
+        route(&format!("/f/cap{i}"), responses(&[hang, DONE]));
+    }
+    let m = manager(r#""eventsUrl": null, "requestTimeout": 300, "maxConcurrentRequests": 2"#);
+    let r = rec();
+    for i in 0..4 {
+        start(&m, &format!("cap{i}"), &r);
+    }
+    wait(150).await;
+    let sent = |i: usize| times(&format!("/f/cap{i}"));
+    assert_eq!((sent(0).len(), sent(1).len()), (1, 1));
+    assert!(sent(2).is_empty() && sent(3).is_empty(), "waiting for room");
+    assert!(until(3000, || count(&r, "complete") == 4).await);
+    // The two waiting went when the hanging ones timed out and let go.
+    for i in 2..4 {
+        assert!(sent(i)[0] >= sent(0)[0] + 290.0, "{:?}", sent(i));
+    }
+}
+
+#[wasm_bindgen_test]
 async fn stop_during_a_request_aborts_it_and_silences_the_job() {
     install();
     route(
@@ -592,6 +615,8 @@ fn invalid_options_are_range_errors() {
         r#"{"maxAttempts": "ten"}"#,
         r#"{"fileUrl": "/api/file/"}"#,
         r#"{"media": "gif"}"#,
+        r#"{"maxConcurrentRequests": 0}"#,
+        r#"{"maxConcurrentRequests": 2.5}"#,
     ] {
         let err = PollingManager::new(Some(json(bad).unchecked_into()))
             .err()
@@ -1180,7 +1205,7 @@ async fn forged_or_foreign_messages_are_ignored() {
 /// Starts 4 turns' worth of jobs, all due when the timer first fires, and
 /// counts the requests that first timer task sent.
 async fn sent_in_one_task(prefix: &str) -> usize {
-    let m = tab(r#""shareAcrossTabs": false"#);
+    let m = tab(r#""shareAcrossTabs": false, "maxConcurrentRequests": 64"#);
     let r = rec();
     for group in 0..4 {
         // Each group in its own millisecond: no herd spreading of first polls.

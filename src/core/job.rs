@@ -293,6 +293,29 @@ impl Job {
     }
 
     /// Whether another tab leads this job.
+    /// Whether `Start` or `Timer` now would send a request (the table
+    /// holds such a job back while its origin has its fill out).
+    pub fn would_send(&self, now: u64) -> bool {
+        if self.following || self.rejected.is_some() {
+            return false;
+        }
+        match self.phase {
+            Phase::Idle => !self.cfg.use_stream && self.not_before <= now,
+            Phase::Running => {
+                now < self.deadline
+                    && self.in_flight.is_none()
+                    && self.attempts < self.cfg.max_attempts
+                    && self.next_poll.is_some_and(|t| t <= now)
+            }
+            Phase::Done => false,
+        }
+    }
+
+    /// A request is out, waiting for its answer.
+    pub fn awaiting_reply(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
     pub fn is_following(&self) -> bool {
         self.following
     }

@@ -3,7 +3,8 @@
 //! joining it on their own terms; unique job ids (generations), so a late
 //! event never reaches a newer job of the same id; the cap on open streams;
 //! one timer for every job; what jobs to one origin share (a cooldown after
-//! a 429, a retry budget for outages); and the metrics of finished jobs.
+//! a 429, a retry budget for outages, a cap on requests out at once); and
+//! the metrics of finished jobs.
 //!
 //! The browser layer feeds it events (`start`, `handle`, `on_timer`,
 //! `nudge_all`, `stop`) and executes the [`Step`]s that `poll` hands out,
@@ -63,6 +64,8 @@ struct Entry<S, R> {
     stream_slot: bool,
     /// It has had a 429: it probes an origin only if no other job will.
     saw_429: bool,
+    /// Its request is out: counted against the origin's cap.
+    request_slot: bool,
 }
 
 /// What the browser layer must do next.
@@ -137,6 +140,13 @@ struct Origin {
     fresh: u32,
     /// Tokens in thousandths, so that refills of 0.1 add up exactly.
     milli_tokens: u64,
+    /// Requests out now.
+    in_flight: u32,
+    /// Jobs due while `in_flight` was at the cap, by when they fell due:
+    /// each goes when a request comes back. (A request beyond the cap
+    /// would only wait in the browser's own queue, where a 429 cannot hold
+    /// it back and its timeout already runs.)
+    parked: VecDeque<(u64, JobId)>,
 }
 
 /// How long the jobs of an origin wait for its probe's answer, at most,
@@ -171,6 +181,8 @@ pub struct Table<S, R> {
     metrics: Metrics,
     max_streams: u32,
     streams: u32,
+    /// Requests out at once per origin, at most (see `Origin::parked`).
+    max_requests: u32,
     budget: RetryBudget,
     /// Jobs started at one instant: (when, how many).
     burst: (u64, u32),
@@ -203,11 +215,19 @@ impl<S: Clone, R: Default> Table<S, R> {
             metrics: Metrics::default(),
             max_streams,
             streams: 0,
+            max_requests: u32::MAX,
             budget,
             burst: (u64::MAX, 0),
             configs: Vec::new(),
             schedules: Vec::new(),
         }
+    }
+
+    /// At most `n` requests out at once per origin (at least one); a job
+    /// due beyond that waits for one to come back. No cap by default.
+    pub fn with_max_requests(mut self, n: u32) -> Self {
+        self.max_requests = n.max(1);
+        self
     }
 
     /// An equal schedule already held, or this one, held from now on.
@@ -328,6 +348,8 @@ impl<S: Clone, R: Default> Table<S, R> {
                     probe: None,
                     fresh: 0,
                     milli_tokens: size,
+                    in_flight: 0,
+                    parked: VecDeque::new(),
                 };
                 self.origins.insert(origin.clone(), fresh);
                 origin
@@ -353,6 +375,7 @@ impl<S: Clone, R: Default> Table<S, R> {
                 started: false,
                 stream_slot,
                 saw_429: false,
+                request_slot: false,
             }),
         );
         self.wakes.push(Reverse((first, handle)));
@@ -417,59 +440,113 @@ impl<S: Clone, R: Default> Table<S, R> {
                 return true;
             }
             self.wakes.pop();
-            let Some(e) = self.entries.get_mut(&job) else {
-                continue;
-            };
-            if e.armed != Some(at) {
-                continue;
+            if self.wake(now, job, at) {
+                handled += 1;
             }
-            e.armed = None;
-            let origin = e.origin.clone();
-            let spread = e.job.scheduled_wait().max(1);
-            let saw_429 = e.saw_429;
-            // Another job's 429 holds every job to the same origin: until
-            // the cooldown (spread over the job's own wait, so they do not
-            // all come back at once), then until one probe has answered.
-            let probe = self.origins.get(&origin).and_then(|o| o.probe);
-            let probe_out = probe.is_some_and(|p| p != job && self.live_probe(p));
-            let until = match self.origins.get_mut(&origin) {
-                Some(o) if o.cooldown > now => {
-                    Some(o.cooldown + u64::from(job.0).wrapping_mul(2_654_435_761) % spread)
-                }
-                // A job that has had its 429 lets a fresh one probe, unless
-                // none has come forward for a while.
-                Some(o)
-                    if o.probing
-                        && (probe_out
-                            || (saw_429
-                                && o.fresh > 0
-                                && now < o.cooldown.saturating_add(2 * PROBE_WAIT))) =>
-                {
-                    Some(now + PROBE_WAIT)
-                }
-                Some(o) if o.probing => {
-                    o.probe = Some(job);
-                    None
-                }
-                _ => None,
-            };
-            let Some(e) = self.entries.get_mut(&job) else {
-                continue;
-            };
-            if let Some(until) = until {
-                e.job.handle(now, Input::Hold { until });
-            }
-            let input = if e.started {
-                Input::Timer
-            } else {
-                Input::Start
-            };
-            e.started = true;
-            e.job.handle(now, input);
-            self.collect(now, job);
-            handled += 1;
         }
         false
+    }
+
+    /// A due job hears `Start` or `Timer`, unless its origin holds it:
+    /// another job's 429 set a cooldown, a probe is out, or the origin has
+    /// its fill of requests out (then it waits for one to come back). True
+    /// if it heard its input.
+    fn wake(&mut self, now: u64, job: JobId, at: u64) -> bool {
+        let Some(e) = self.entries.get_mut(&job) else {
+            return false;
+        };
+        if e.armed != Some(at) {
+            return false;
+        }
+        e.armed = None;
+        let spread = e.job.scheduled_wait().max(1);
+        let saw_429 = e.saw_429;
+        let capped = e.kind != Kind::Check && e.job.would_send(now);
+        let Some(o) = self.origins.get(&e.origin) else {
+            return false;
+        };
+        let probe_out = o.probe.is_some_and(|p| p != job && self.live_probe(p));
+        let Some(e) = self.entries.get_mut(&job) else {
+            return false;
+        };
+        let Some(o) = self.origins.get_mut(&e.origin) else {
+            return false;
+        };
+        // Another job's 429 holds every job to the same origin: until the
+        // cooldown (spread over the job's own wait, so they do not all come
+        // back at once), then until one probe has answered.
+        let until = if o.cooldown > now {
+            Some(o.cooldown + u64::from(job.0).wrapping_mul(2_654_435_761) % spread)
+        } else if capped && o.in_flight >= self.max_requests {
+            e.armed = Some(at);
+            o.parked.push_back((at, job));
+            return false;
+        } else if o.probing
+            && (probe_out
+                || (saw_429 && o.fresh > 0 && now < o.cooldown.saturating_add(2 * PROBE_WAIT)))
+        {
+            // A job that has had its 429 lets a fresh one probe, unless none
+            // has come forward for a while.
+            Some(now + PROBE_WAIT)
+        } else {
+            if o.probing {
+                o.probe = Some(job);
+            }
+            None
+        };
+        if let Some(until) = until {
+            e.job.handle(now, Input::Hold { until });
+        }
+        let input = if e.started {
+            Input::Timer
+        } else {
+            Input::Start
+        };
+        e.started = true;
+        e.job.handle(now, input);
+        self.collect(now, job);
+        true
+    }
+
+    /// A request to `origin` came back (or was let go of): the jobs parked
+    /// behind the cap go, oldest first, as far as there is room. Those a
+    /// cooldown holds instead leave room: beyond a turn of them, the rest go
+    /// back to the timer, which takes them a turn at a time.
+    fn unpark(&mut self, now: u64, origin: &str) {
+        for _ in 0..TURN {
+            let next = match self.origins.get_mut(origin) {
+                Some(o) if o.in_flight < self.max_requests => o.parked.pop_front(),
+                _ => return,
+            };
+            let Some((at, job)) = next else {
+                return;
+            };
+            self.wake(now, job, at);
+        }
+        if let Some(o) = self.origins.get_mut(origin) {
+            if o.in_flight < self.max_requests {
+                self.wakes.extend(o.parked.drain(..).map(Reverse));
+            }
+        }
+    }
+
+    /// Counts the job's request against its origin's cap while it is out;
+    /// the origin's name if one came back.
+    fn count_request(&mut self, job: JobId) -> Option<Rc<str>> {
+        let e = self.entries.get_mut(&job)?;
+        let out = e.kind != Kind::Check && e.job.awaiting_reply();
+        if out == e.request_slot {
+            return None;
+        }
+        e.request_slot = out;
+        let o = self.origins.get_mut(&e.origin)?;
+        if out {
+            o.in_flight += 1;
+            None
+        } else {
+            o.in_flight = o.in_flight.saturating_sub(1);
+            Some(e.origin.clone())
+        }
     }
 
     /// When the table's timer must fire next.
@@ -534,6 +611,8 @@ impl<S: Clone, R: Default> Table<S, R> {
         self.by_key = Default::default();
         for o in self.origins.values_mut() {
             o.fresh = 0;
+            o.in_flight = 0;
+            o.parked = VecDeque::new();
         }
         self.streams = 0;
         // Ends already queued are taken back too: no callback after a stop.
@@ -742,9 +821,14 @@ impl<S: Clone, R: Default> Table<S, R> {
             self.streams -= 1;
         }
         let (errors, last) = e.job.consecutive_errors();
-        if let (true, Some(last)) = (errors > 0 && e.job.is_running(), last) {
+        let running = e.job.is_running();
+        let back = self.count_request(job);
+        if let (true, Some(last)) = (errors > 0 && running, last) {
             let over = |t: &Terms| t.max_consecutive_errors.is_some_and(|m| errors >= m);
             self.leave(now, job, over, last);
+        }
+        if let Some(origin) = back {
+            self.unpark(now, &origin);
         }
     }
 
@@ -859,6 +943,15 @@ impl<S: Clone, R: Default> Table<S, R> {
         }
         if e.stream_slot {
             self.streams -= 1;
+        }
+        if e.request_slot {
+            if let Some(o) = self.origins.get_mut(&e.origin) {
+                o.in_flight = o.in_flight.saturating_sub(1);
+                // Its room goes to the oldest parked job, at the next turn.
+                if let Some(next) = o.parked.pop_front() {
+                    self.wakes.push(Reverse(next));
+                }
+            }
         }
         Some(e)
     }

@@ -113,6 +113,10 @@ export interface ManagerOptions extends Partial<PollingConfig> {
   eventsUrl?: string | null;
   /** Open event streams at most (default 2); jobs beyond it poll. */
   maxStreams?: number;
+  /** Requests out at once per origin, at most (default 6, the browsers' own
+   *  limit per host over HTTP/1.1; raise it behind HTTP/2). A job due
+   *  beyond it waits for an answer to come back, oldest first. */
+  maxConcurrentRequests?: number;
   /** Log every state change of every job to the console. */
   debug?: boolean;
   /** Early retries after errors (5xx, network, timeouts) each origin may

@@ -59,6 +59,7 @@ struct SettingsIn {
     #[serde(with = "serde_wasm_bindgen::preserve")]
     events_url: JsValue,
     max_streams: Option<Lenient<f64>>,
+    max_concurrent_requests: Option<Lenient<f64>>,
     debug: Option<Lenient<bool>>,
     retry_budget: Option<Lenient<f64>>,
     retry_refill: Option<Lenient<f64>>,
@@ -72,6 +73,8 @@ pub struct Settings {
     /// `None`: polling only.
     pub events_url: Option<String>,
     pub max_streams: u32,
+    /// Requests out at once per origin.
+    pub max_requests: u32,
     pub debug: bool,
     pub budget: RetryBudget,
     /// One job per id across the tabs of this browser profile.
@@ -135,6 +138,9 @@ const FILE_URL: &str = "/api/file/{id}";
 const PROJECT_URL: &str = "/api/project/{id}";
 const EVENTS_URL: &str = "/api/events/file.{id}";
 const MAX_STREAMS: u32 = 2;
+/// The browsers' own limit of connections per host over HTTP/1.1: more
+/// requests out at once would only queue in the browser.
+const MAX_REQUESTS: u32 = 6;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -143,6 +149,7 @@ impl Default for Settings {
             project_url: PROJECT_URL.into(),
             events_url: Some(EVENTS_URL.into()),
             max_streams: MAX_STREAMS,
+            max_requests: MAX_REQUESTS,
             debug: false,
             budget: RetryBudget::default(),
             share_across_tabs: true,
@@ -203,6 +210,15 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
             ))
         }
     };
+    let max_requests = match s.max_concurrent_requests {
+        None => MAX_REQUESTS,
+        Some(Lenient::Valid(n)) if (1.0..=1024.0).contains(&n) && n.fract() == 0.0 => n as u32,
+        Some(_) => {
+            return Err(range_error(
+                "maxConcurrentRequests must be a whole number from 1 to 1024",
+            ))
+        }
+    };
     let budget_number = |v: Option<Lenient<f64>>, default: f64, why: &str| match v {
         None => Ok(default),
         Some(Lenient::Valid(n)) if n.is_finite() && n >= 0.0 => Ok(n),
@@ -243,6 +259,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
         )?,
         events_url,
         max_streams,
+        max_requests,
         debug,
         budget,
         share_across_tabs,

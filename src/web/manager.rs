@@ -330,7 +330,10 @@ impl Manager {
         let base = Options::default().config(&settings.defaults).ok();
         let origins = [Kind::File, Kind::Project, Kind::Check].map(|k| settings.origin(k));
         let me = Rc::new(Self {
-            table: RefCell::new(Table::with_budget(settings.max_streams, settings.budget)),
+            table: RefCell::new(
+                Table::with_budget(settings.max_streams, settings.budget)
+                    .with_max_requests(settings.max_requests),
+            ),
             settings,
             base,
             origins,
