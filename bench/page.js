@@ -170,11 +170,17 @@ async function startStop({ policy, options, n, prefix, waitMs, maxWaitMs }) {
   const t2 = performance.now();
   const active = p.activeCount;
   let sent = null;
+  // Until every job has sent, or sending has stopped for a second (a policy
+  // that holds requests back while others are out).
+  let seen = fetchCalls;
+  let still = performance.now();
   while (performance.now() - t0 < maxWaitMs) {
     if (fetchCalls - base >= n) {
       sent = performance.now() - t0;
       break;
     }
+    if (fetchCalls !== seen) [seen, still] = [fetchCalls, performance.now()];
+    else if (fetchCalls > base && performance.now() - still > 1000) break;
     await sleep(10);
   }
   const requests = fetchCalls - base;
