@@ -651,14 +651,15 @@ fn progress_before_start_has_no_elapsed_time() {
 }
 
 #[test]
-fn a_nudge_polls_at_once_but_respects_retry_after() {
+fn a_nudge_polls_at_the_next_turn_but_respects_retry_after() {
     let mut h = Harness::polling(|c| {
         c.intervals = smart_polling::core::schedule::Intervals::new(vec![60_000]).unwrap();
     });
     h.pending();
     h.advance(500);
     let out = h.feed(Input::Nudge);
-    assert!(out.contains(&Action::SendRequest), "{out:?}");
+    assert_eq!(out, vec![Action::ArmTimer { at: 500 }], "due now");
+    assert!(h.fire().contains(&Action::SendRequest));
     h.status(429, Some(5000));
     h.advance(1000);
     let out = h.feed(Input::Nudge);

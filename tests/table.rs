@@ -1371,13 +1371,15 @@ fn nudge_all_polls_started_idle_jobs_now() {
     let later = b.start(Kind::File, "later", "l");
     b.table.nudge_all(2000);
     b.drain();
-    assert_eq!(b.requests(idle), vec![0, 2000], "polled at once");
-    assert_eq!(b.requests(busy), vec![0], "its request is still in flight");
+    assert_eq!(b.requests(idle), vec![0], "sent by the next turn");
+    assert_eq!(b.table.next_wake(), Some(2000));
     assert!(
         b.acts(later).is_empty(),
         "not started: its first turn decides"
     );
     b.fire();
+    assert_eq!(b.requests(idle), vec![0, 2000], "polled at once");
+    assert_eq!(b.requests(busy), vec![0], "its request is still in flight");
     assert_eq!(b.requests(later), vec![2000]);
 }
 
@@ -2277,4 +2279,43 @@ fn checkers_are_not_capped() {
         .collect();
     b.fire();
     assert_eq!(b.in_flight, jobs.iter().copied().collect());
+}
+
+#[test]
+fn a_stopped_parked_job_leaves_no_other_stranded() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(1));
+    let a = b.start_at(Kind::File, "a", "api", polling(), "s");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "s");
+    let d = b.start_at(Kind::File, "d", "api", polling(), "s");
+    b.fire();
+    assert_eq!(b.in_flight, BTreeSet::from([a]));
+    b.now = 10;
+    // `c`, parked first, leaves; then `a`, with its request out.
+    b.table.stop(b.now, Kind::File, "c").expect("running");
+    b.table.stop(b.now, Kind::File, "a").expect("running");
+    b.in_flight.remove(&a);
+    assert_eq!(b.table.next_wake(), Some(0));
+    b.fire();
+    assert_eq!(b.requests(d), vec![10], "the room went to d");
+    assert!(b.requests(c).is_empty());
+}
+
+#[test]
+fn a_nudge_of_every_job_goes_under_the_cap() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
+    let jobs: Vec<JobId> = (0..6)
+        .map(|i| b.start_at(Kind::File, &format!("n{i}"), "api", every(60_000), "s"))
+        .collect();
+    b.serve_until(5000, 100, |_, _| pending());
+    assert!(jobs.iter().all(|j| b.requests(*j).len() == 1));
+    b.table.nudge_all(b.now);
+    b.drain();
+    assert!(b.in_flight.is_empty(), "nothing sent by the nudge itself");
+    b.fire();
+    assert_eq!(b.in_flight.len(), 2);
+    b.serve_until(6000, 100, |_, _| pending());
+    for j in &jobs {
+        assert_eq!(b.requests(*j).len(), 2, "each polled once more");
+    }
+    assert_eq!(most_out(&b, &jobs), 2);
 }

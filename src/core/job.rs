@@ -46,7 +46,8 @@ pub enum Input {
     StreamFailed,
     /// Conditions changed for the better (the tab is visible again, the
     /// browser is back online): a throttled or backed-off timer may be far
-    /// off, so poll as soon as the server's limits allow.
+    /// off, so poll as soon as the server's limits allow (at the next timer
+    /// turn: the job re-arms for it).
     Nudge,
     /// No request before `until` (another job's 429 set a cooldown for the
     /// origin, or the retry budget is spent); never shortens a wait.
@@ -484,6 +485,16 @@ impl Job {
                     return; // the stream's own timeout decides
                 }
                 self.poll_soon(now);
+                // Due now, sent by the next timer turn: a nudge of every job
+                // (the tab visible again) goes under the table's turn bound,
+                // cooldown and cap on requests out, not all at once.
+                if let (None, Some(at)) = (self.in_flight, self.next_poll) {
+                    if self.armed.is_none_or(|a| a > at) {
+                        self.armed = Some(at);
+                        self.actions.push(Action::ArmTimer { at });
+                    }
+                }
+                return;
             }
         }
         if self.phase == Phase::Running {

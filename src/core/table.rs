@@ -947,10 +947,10 @@ impl<S: Clone, R: Default> Table<S, R> {
         if e.request_slot {
             if let Some(o) = self.origins.get_mut(&e.origin) {
                 o.in_flight = o.in_flight.saturating_sub(1);
-                // Its room goes to the oldest parked job, at the next turn.
-                if let Some(next) = o.parked.pop_front() {
-                    self.wakes.push(Reverse(next));
-                }
+                // Its room goes to the parked jobs at the next turn, which
+                // takes them in the order they fell due and parks again
+                // what does not fit. (All of them: the oldest may be stale.)
+                self.wakes.extend(o.parked.drain(..).map(Reverse));
             }
         }
         Some(e)

@@ -734,12 +734,14 @@ impl Manager {
     }
 
     /// Stops a job silently; true if there was one.
-    pub fn stop(&self, kind: Kind, id: &str) -> bool {
+    pub fn stop(self: &Rc<Self>, kind: Kind, id: &str) -> bool {
         let ended = self.table.borrow_mut().stop(now(), kind, id);
         match ended {
             Some(e) => {
                 self.log(&e.id, "stopped");
                 settle_stopped(e);
+                // Its request's room may go to a job waiting for it now.
+                self.rearm();
                 true
             }
             None => false,
