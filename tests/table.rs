@@ -2319,3 +2319,26 @@ fn a_nudge_of_every_job_goes_under_the_cap() {
     }
     assert_eq!(most_out(&b, &jobs), 2);
 }
+
+#[test]
+fn locks_granted_together_lead_under_the_cap() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
+    let jobs: Vec<JobId> = (0..5)
+        .map(|i| b.start_at(Kind::File, &format!("l{i}"), "api", polling(), "s"))
+        .collect();
+    for j in &jobs {
+        b.feed(*j, Input::Follow);
+    }
+    b.fire();
+    assert!(b.in_flight.is_empty(), "followers send nothing");
+    b.now = 100;
+    for j in &jobs {
+        b.feed(*j, Input::Lead);
+    }
+    assert!(b.in_flight.is_empty(), "sent by the next turn");
+    b.fire();
+    assert_eq!(b.in_flight.len(), 2);
+    b.serve_until(1000, 50, |_, _| pending());
+    assert!(jobs.iter().all(|j| b.requests(*j)[0] >= 100));
+    assert_eq!(most_out(&b, &jobs), 2);
+}

@@ -164,6 +164,11 @@ pub struct Job {
     not_before: u64,
     stream: Stream,
     garbage: u32,
+    /// The poll made due by a nudge or a takeover goes at the next timer
+    /// turn, not from inside the input: so through the table's turn bound,
+    /// cooldown and cap on requests out (every job of a tab that becomes
+    /// visible, or thousands of locks granted, would send at once).
+    defer: bool,
     percent: Option<u8>,
     /// The stream said the task completed: fetch the record quickly.
     server_done: bool,
@@ -213,6 +218,7 @@ impl Job {
             not_before: 0,
             stream: Stream::Off,
             garbage: 0,
+            defer: false,
             percent: None,
             server_done: false,
             last_fingerprint: None,
@@ -410,6 +416,7 @@ impl Job {
                     self.actions.push(Action::OpenStream);
                 } else {
                     self.poll_soon(now);
+                    self.defer = true;
                 }
             }
             (Phase::Running, Input::Mirror(m)) => {
@@ -485,16 +492,7 @@ impl Job {
                     return; // the stream's own timeout decides
                 }
                 self.poll_soon(now);
-                // Due now, sent by the next timer turn: a nudge of every job
-                // (the tab visible again) goes under the table's turn bound,
-                // cooldown and cap on requests out, not all at once.
-                if let (None, Some(at)) = (self.in_flight, self.next_poll) {
-                    if self.armed.is_none_or(|a| a > at) {
-                        self.armed = Some(at);
-                        self.actions.push(Action::ArmTimer { at });
-                    }
-                }
-                return;
+                self.defer = true;
             }
         }
         if self.phase == Phase::Running {
@@ -527,6 +525,7 @@ impl Job {
 
     /// Checks every limit and timer, then sends what is due and re-arms.
     fn drive(&mut self, now: u64) {
+        let defer = std::mem::take(&mut self.defer);
         if now >= self.deadline {
             return self.finish(now, Err(PollError::Timeout));
         }
@@ -561,7 +560,7 @@ impl Job {
                 return self.finish(now, Err(PollError::MaxAttempts));
             }
         }
-        if self.in_flight.is_none() {
+        if self.in_flight.is_none() && !defer {
             if let Some(at) = self.next_poll {
                 if at <= now {
                     self.attempts += 1;
