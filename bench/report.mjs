@@ -190,6 +190,8 @@ export function renderMarkdown(r, { FAULTS, fmtMs, fmtX, fmtBytes }) {
     `### Start and stop ${c.startStop.n.toLocaleString("en")} jobs`,
     "",
     `Main-thread time in the page (the median of ${c.startStop.reps} runs for smart-polling and plain JS, one run for the others).`,
+    "Each run starts new ids on a new manager in the same page; the first is the slowest (V8 is still compiling",
+    "the hot code: for the wasm, 2-3x the later runs), which the median leaves out.",
     "\"Start\" is the loop of `start` calls, what freezes the page, plus the microtasks it queued; \"first",
     "requests out\" is the wall time until the page has called `fetch` once per job (counted by a wrapper",
     "around `window.fetch`; the main thread is busy for much of it: a `fetch` call costs about 0.4 ms here).",

@@ -89,7 +89,7 @@ export const FULL = {
   jobs: { image: 12, video: 8 },
   concurrency: 2,
   graceMs: 90000,
-  startStop: { n: 10000, reps: 3, otherReps: 1, waitMs: 100, maxWaitMs: 15000 },
+  startStop: { n: 10000, reps: 5, otherReps: 1, waitMs: 100, maxWaitMs: 15000 },
   running: { n: 1000, windowMs: 10000 },
   herd: { n: 1000, warmMs: 5000, stormMs: 3000, retryAfter: 2, observeMs: 10000 },
   parallel: false,
