@@ -2156,12 +2156,18 @@ fn most_out(b: &Browser, jobs: &[JobId]) -> usize {
     most as usize
 }
 
+/// `n` polling jobs to origin "api" (ids `{prefix}0`...) under a cap.
+fn capped(cap: u32, n: usize, prefix: &str) -> (Browser, Vec<JobId>) {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(cap));
+    let jobs = (0..n)
+        .map(|i| b.start_at(Kind::File, &format!("{prefix}{i}"), "api", polling(), "s"))
+        .collect();
+    (b, jobs)
+}
+
 #[test]
 fn at_most_the_cap_is_out_per_origin_and_parked_jobs_go_oldest_first() {
-    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
-    let jobs: Vec<JobId> = (0..5)
-        .map(|i| b.start_at(Kind::File, &format!("c{i}"), "api", polling(), "s"))
-        .collect();
+    let (mut b, jobs) = capped(2, 5, "c");
     let other = b.start_at(Kind::File, "o", "elsewhere", polling(), "s");
     b.fire();
     assert_eq!(
@@ -2231,10 +2237,7 @@ fn a_stop_a_timeout_or_an_error_makes_room_for_a_parked_job() {
 
 #[test]
 fn parked_jobs_hold_while_a_429_cools_their_origin() {
-    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
-    let jobs: Vec<JobId> = (0..8)
-        .map(|i| b.start_at(Kind::File, &format!("p{i}"), "api", polling(), "s"))
-        .collect();
+    let (mut b, jobs) = capped(2, 8, "p");
     b.fire();
     b.now = 100;
     b.respond(jobs[0], retry_after(2000));
@@ -2322,10 +2325,7 @@ fn a_nudge_of_every_job_goes_under_the_cap() {
 
 #[test]
 fn locks_granted_together_lead_under_the_cap() {
-    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
-    let jobs: Vec<JobId> = (0..5)
-        .map(|i| b.start_at(Kind::File, &format!("l{i}"), "api", polling(), "s"))
-        .collect();
+    let (mut b, jobs) = capped(2, 5, "l");
     for j in &jobs {
         b.feed(*j, Input::Follow);
     }

@@ -8,6 +8,8 @@
 //! name the field, so option fields are read leniently and validated by name
 //! (see [`Lenient`]).
 
+use std::ops::RangeInclusive;
+
 use js_sys::{Array, Object, RangeError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -201,24 +203,24 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
         let u = s.events_url.as_string().filter(|u| u.contains("{id}"));
         Some(u.ok_or_else(|| range_error("eventsUrl must be null or a string containing {id}"))?)
     };
-    let max_streams = match s.max_streams {
-        None => MAX_STREAMS,
-        Some(Lenient::Valid(n)) if (0.0..=64.0).contains(&n) && n.fract() == 0.0 => n as u32,
-        Some(_) => {
-            return Err(range_error(
-                "maxStreams must be a whole number from 0 to 64",
-            ))
-        }
-    };
-    let max_requests = match s.max_concurrent_requests {
-        None => MAX_REQUESTS,
-        Some(Lenient::Valid(n)) if (1.0..=1024.0).contains(&n) && n.fract() == 0.0 => n as u32,
-        Some(_) => {
-            return Err(range_error(
-                "maxConcurrentRequests must be a whole number from 1 to 1024",
-            ))
-        }
-    };
+    let whole =
+        |v: Option<Lenient<f64>>, default: u32, range: RangeInclusive<f64>, why: &str| match v {
+            None => Ok(default),
+            Some(Lenient::Valid(n)) if range.contains(&n) && n.fract() == 0.0 => Ok(n as u32),
+            Some(_) => Err(range_error(why)),
+        };
+    let max_streams = whole(
+        s.max_streams,
+        MAX_STREAMS,
+        0.0..=64.0,
+        "maxStreams must be a whole number from 0 to 64",
+    )?;
+    let max_requests = whole(
+        s.max_concurrent_requests,
+        MAX_REQUESTS,
+        1.0..=1024.0,
+        "maxConcurrentRequests must be a whole number from 1 to 1024",
+    )?;
     let budget_number = |v: Option<Lenient<f64>>, default: f64, why: &str| match v {
         None => Ok(default),
         Some(Lenient::Valid(n)) if n.is_finite() && n >= 0.0 => Ok(n),
