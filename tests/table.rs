@@ -2342,3 +2342,30 @@ fn locks_granted_together_lead_under_the_cap() {
     assert!(jobs.iter().all(|j| b.requests(*j)[0] >= 100));
     assert_eq!(most_out(&b, &jobs), 2);
 }
+
+#[test]
+fn a_nudged_follower_that_takes_over_sends_nothing_into_a_cooldown() {
+    let mut b = Browser::with_table(Table::new(2).with_max_requests(1));
+    let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
+    b.feed(s, Input::Follow);
+    let a = b.start_at(Kind::File, "a", "api", polling(), "a");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "c");
+    b.fire();
+    assert_eq!(b.in_flight, BTreeSet::from([a]));
+    b.now = 50;
+    b.table.nudge_all(b.now); // the tab is visible again
+    b.drain();
+    b.now = 100;
+    b.respond(a, retry_after(5000));
+    b.now = 300;
+    let out = b.feed(s, Input::Lead); // the leading tab closed
+    assert!(out.contains(&Seen::Act(s, "open")), "{out:?}");
+    b.run_until(5000);
+    let early: Vec<(u64, JobId)> = b
+        .all_requests()
+        .into_iter()
+        .filter(|(t, _)| *t > 100)
+        .collect();
+    assert!(early.is_empty(), "requests in the cooldown: {early:?}");
+    assert!(b.requests(c).is_empty());
+}

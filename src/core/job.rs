@@ -164,10 +164,12 @@ pub struct Job {
     not_before: u64,
     stream: Stream,
     garbage: u32,
-    /// The poll made due by a nudge or a takeover goes at the next timer
-    /// turn, not from inside the input: so through the table's turn bound,
-    /// cooldown and cap on requests out (every job of a tab that becomes
-    /// visible, or thousands of locks granted, would send at once).
+    /// The input being handled is a takeover or a nudge: the poll it makes
+    /// due goes at the next timer turn, through the table's turn bound,
+    /// cooldown and cap on requests out, not at once (every job of a tab
+    /// that becomes visible, or thousands of locks granted, would send
+    /// together). A stream's own catch-up or fallback poll is not deferred:
+    /// at most `maxStreams` jobs have one.
     defer: bool,
     percent: Option<u8>,
     /// The stream said the task completed: fetch the record quickly.
@@ -309,10 +311,13 @@ impl Job {
         match self.phase {
             Phase::Idle => !self.cfg.use_stream && self.not_before <= now,
             Phase::Running => {
+                // A stream that never opened falls back to a poll at once.
+                let falls_back = matches!(self.stream, Stream::Connecting { since }
+                    if since.saturating_add(self.cfg.sse_connect_timeout) <= now);
                 now < self.deadline
                     && self.in_flight.is_none()
                     && self.attempts < self.cfg.max_attempts
-                    && self.next_poll.is_some_and(|t| t <= now)
+                    && (falls_back || self.next_poll.is_some_and(|t| t <= now))
             }
             Phase::Done => false,
         }
@@ -390,6 +395,10 @@ impl Job {
     }
 
     pub fn handle(&mut self, now: u64, input: Input) {
+        // A takeover or a nudge makes a poll due; the next timer turn (the
+        // table's, which holds a job back for a cooldown or the cap on
+        // requests out) sends it.
+        self.defer = matches!(input, Input::Lead | Input::Nudge);
         self.via = match input {
             Input::Response(_) | Input::RequestFailed(_) => Channel::Polling,
             Input::StreamOpened | Input::StreamMessage(_) | Input::StreamFailed => Channel::Stream,
@@ -416,7 +425,6 @@ impl Job {
                     self.actions.push(Action::OpenStream);
                 } else {
                     self.poll_soon(now);
-                    self.defer = true;
                 }
             }
             (Phase::Running, Input::Mirror(m)) => {
@@ -488,11 +496,10 @@ impl Job {
                 self.armed = None;
             }
             (Phase::Running, Input::Nudge) => {
-                if matches!(self.stream, Stream::Connecting { .. }) {
-                    return; // the stream's own timeout decides
+                if self.following || matches!(self.stream, Stream::Connecting { .. }) {
+                    return; // the leading tab's, or the stream's timeout, decides
                 }
                 self.poll_soon(now);
-                self.defer = true;
             }
         }
         if self.phase == Phase::Running {
