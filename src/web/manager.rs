@@ -875,17 +875,22 @@ impl Manager {
             let t = now();
             let more = self.table.borrow_mut().on_timer(t);
             self.claim_some();
-            // A granted lock sends a request at once: half a turn's worth,
-            // as the timer's jobs may have sent a turn's worth already.
+            // A granted lock's poll is due at once (the next turn sends it):
+            // half a turn's worth, as the timer's jobs may have sent a
+            // turn's worth already.
+            let mut led = false;
             for _ in 0..crate::core::table::TURN / 2 {
                 let Some((lock, release)) = self.grants.borrow_mut().pop_front() else {
                     break;
                 };
                 self.lead(t, &lock, release);
+                led = true;
             }
             self.settle();
             let queued = !self.claims.borrow().is_empty() || !self.grants.borrow().is_empty();
-            if !more && !queued {
+            // A hidden tab's next timer may be a second (or a minute) away:
+            // the polls just made due go in this task's next turn.
+            if !more && !queued && !led {
                 break;
             }
         }
@@ -991,14 +996,13 @@ impl Manager {
                 let shared = self.tabs.borrow().is_some();
                 let record = {
                     let mut table = self.table.borrow_mut();
-                    let keep = (shared && self.peers.get())
-                        || table.job(job).is_some_and(|j| j.config().use_stream);
+                    let keep = shared || table.job(job).is_some_and(|j| j.config().use_stream);
                     table.resources(job).map(|r| {
                         // Kept only where it is read: a stream's bare url
                         // completes it, a follower's "hello" is answered
-                        // with it (once another tab has been heard from:
-                        // until then nobody asks). A thousand polling jobs
-                        // alone in their tab keep no records.
+                        // with it (a tab that joins later would otherwise
+                        // wait for the record to change). A thousand
+                        // unshared polling jobs keep no records.
                         if keep {
                             r.last = r.current.clone();
                         }
