@@ -1172,6 +1172,26 @@ async fn when_the_leader_stops_another_tab_takes_over_without_restarting() {
 }
 
 #[wasm_bindgen_test]
+async fn a_tab_that_joins_later_gets_the_record_though_it_has_not_changed() {
+    install();
+    let mut list = vec![PENDING; 12];
+    list.push(DONE);
+    route("/t/s4", responses(&list));
+    let (a, b) = (tab(""), tab(""));
+    let (ra, rb) = (rec(), rec());
+    start(&a, "s4", &ra);
+    assert!(until(1000, || times("/t/s4").len() >= 3).await);
+    start(&b, "s4", &rb);
+    assert!(
+        until(1000, || count(&rb, "update") == 1).await,
+        "the record, unchanged"
+    );
+    assert_eq!(count(&rb, "complete"), 0);
+    assert_eq!(count(&ra, "update"), 1, "not news to the leader");
+    assert!(until(3000, || count(&rb, "complete") == 1).await);
+}
+
+#[wasm_bindgen_test]
 async fn forged_or_foreign_messages_are_ignored() {
     install();
     route("/t/s3", responses(&[PENDING]));

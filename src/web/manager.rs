@@ -109,6 +109,9 @@ pub struct Resources {
     /// What a checker said of its last error, used instead of the error's
     /// own message.
     message: Option<String>,
+    /// A tab joined before this job kept its record: the next record goes
+    /// to the other tabs even if it is not new.
+    resend: bool,
 }
 
 /// One event for the page.
@@ -656,11 +659,11 @@ impl Manager {
         };
         match what.as_str() {
             "hello" if self.leads(job) => {
-                let last = self
-                    .table
-                    .borrow_mut()
-                    .resources(job)
-                    .map(|r| r.last.clone());
+                let last = self.table.borrow_mut().resources(job).map(|r| {
+                    // None kept (nobody had asked): the next record goes out.
+                    r.resend = r.last.is_undefined();
+                    r.last.clone()
+                });
                 self.broadcast(job, "state", None, last.unwrap_or(JsValue::UNDEFINED));
             }
             "state" if following => {
@@ -996,16 +999,19 @@ impl Manager {
                 let shared = self.tabs.borrow().is_some();
                 let record = {
                     let mut table = self.table.borrow_mut();
-                    let keep = shared || table.job(job).is_some_and(|j| j.config().use_stream);
+                    let keep = (shared && self.peers.get())
+                        || table.job(job).is_some_and(|j| j.config().use_stream);
                     table.resources(job).map(|r| {
                         // Kept only where it is read: a stream's bare url
                         // completes it, a follower's "hello" is answered
-                        // with it (a tab that joins later would otherwise
-                        // wait for the record to change). A thousand
-                        // unshared polling jobs keep no records.
+                        // with it (once another tab has been heard from;
+                        // before, a joining tab gets the next record, see
+                        // `resend`). A thousand polling jobs alone in
+                        // their tab keep no records.
                         if keep {
                             r.last = r.current.clone();
                         }
+                        r.resend = false; // this record goes out below
                         r.current.clone()
                     })
                 };
@@ -1185,9 +1191,17 @@ impl Manager {
         }
         self.settle();
         if !self.draining.get() {
-            // Its steps have run: the record is not needed any more.
-            if let Some(r) = self.table.borrow_mut().resources(job) {
-                r.current = JsValue::UNDEFINED;
+            // Its steps have run: the record is not needed any more, unless
+            // a tab that joined waits for one (a record that was news went
+            // out with its `Update` already).
+            let resend = self.table.borrow_mut().resources(job).and_then(|r| {
+                let record = std::mem::take(&mut r.current);
+                (std::mem::take(&mut r.resend) && record.is_object()).then_some(record)
+            });
+            if let Some(record) = resend {
+                if self.leads(job) {
+                    self.broadcast(job, "state", None, record);
+                }
             }
         }
     }
