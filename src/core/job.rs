@@ -301,7 +301,6 @@ impl Job {
         self.phase == Phase::Running
     }
 
-    /// Whether another tab leads this job.
     /// Whether `Start` or `Timer` now would send a request (the table
     /// holds such a job back while its origin has its fill out).
     pub fn would_send(&self, now: u64) -> bool {
@@ -317,7 +316,7 @@ impl Job {
                 now < self.deadline
                     && self.in_flight.is_none()
                     && self.attempts < self.cfg.max_attempts
-                    && (falls_back || self.next_poll.is_some_and(|t| t <= now))
+                    && (falls_back || self.poll_due(now))
             }
             Phase::Done => false,
         }
@@ -328,6 +327,12 @@ impl Job {
         self.in_flight.is_some()
     }
 
+    /// No request out and the next poll's time has come.
+    fn poll_due(&self, now: u64) -> bool {
+        self.in_flight.is_none() && self.next_poll.is_some_and(|t| t <= now)
+    }
+
+    /// Whether another tab leads this job.
     pub fn is_following(&self) -> bool {
         self.following
     }
@@ -567,15 +572,11 @@ impl Job {
                 return self.finish(now, Err(PollError::MaxAttempts));
             }
         }
-        if self.in_flight.is_none() && !defer {
-            if let Some(at) = self.next_poll {
-                if at <= now {
-                    self.attempts += 1;
-                    self.in_flight = Some(now);
-                    self.next_poll = None;
-                    self.actions.push(Action::SendRequest);
-                }
-            }
+        if !defer && self.poll_due(now) {
+            self.attempts += 1;
+            self.in_flight = Some(now);
+            self.next_poll = None;
+            self.actions.push(Action::SendRequest);
         }
         let wake = [
             Some(self.deadline),
