@@ -749,6 +749,23 @@ fn a_joiner_can_extend_the_deadline() {
     assert_eq!(h.now, 25_000);
 }
 
+#[test]
+fn a_joiner_that_extends_the_deadline_still_waits_out_a_retry_after() {
+    let mut h = Harness::polling(|c| c.timeout = 3000);
+    h.status(429, Some(8000));
+    assert_eq!(
+        h.retries(),
+        vec![(PollError::RateLimited, 3000)],
+        "cut for the page"
+    );
+    h.job.extend_deadline(20_000);
+    // The timer armed for the old deadline wakes the job for nothing.
+    assert!(h.fire().iter().all(|a| *a != Action::SendRequest));
+    assert_eq!(h.now, 3000);
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 8000], "the server's 8 s");
+}
+
 fn follower(f: impl FnOnce(&mut Config)) -> Harness {
     let mut cfg = Config {
         jitter: Jitter::None,

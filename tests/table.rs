@@ -1533,8 +1533,6 @@ fn a_joiner_with_a_longer_timeout_keeps_the_job_running() {
 }
 
 #[test]
-#[ignore = "bug: a joiner extending the deadline after the job cut its next poll to the old \
-            deadline gets an off-schedule request at the old deadline (2500 instead of 3000)"]
 fn a_longer_joiner_after_the_cut_keeps_the_schedule() {
     let mut b = Browser::new(0);
     let a = b.start_with(Kind::File, "x", timeout(2500), "first");
@@ -1708,6 +1706,25 @@ fn a_cooldown_never_shortens_a_longer_wait() {
         assert_eq!(reqs[0], 0);
         assert!((8000..9000).contains(&reqs[1]), "{reqs:?}");
     }
+}
+
+#[test]
+fn a_429_to_a_job_about_to_time_out_still_cools_its_origin_for_the_whole_wait() {
+    let mut b = Browser::new(0);
+    let short = b.start_at(Kind::File, "s", "api", timeout(3000), "s");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "c");
+    // The server asks for 8 s; the short job times out at 3 s.
+    b.script(short, [retry_after(8000)]);
+    b.script(c, std::iter::repeat_n(pending(), 100));
+    b.run_until(10_000);
+    assert_eq!(b.retries(short), vec![(0, PollError::RateLimited, 3000)]);
+    assert_eq!(b.ended_at(short), 3000);
+    let reqs = b.requests(c);
+    assert_eq!(reqs[0], 0);
+    assert!(
+        (8000..9000).contains(&reqs[1]),
+        "the server's 8 s, not 3: {reqs:?}"
+    );
 }
 
 #[test]

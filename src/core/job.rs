@@ -322,6 +322,12 @@ impl Job {
         }
     }
 
+    /// No request before this (a Retry-After or a backoff, not cut at the
+    /// deadline).
+    pub fn not_before(&self) -> u64 {
+        self.not_before
+    }
+
     /// A request is out, waiting for its answer.
     pub fn awaiting_reply(&self) -> bool {
         self.in_flight.is_some()
@@ -391,7 +397,7 @@ impl Job {
         Progress {
             attempt: self.attempts,
             max_attempts: self.cfg.max_attempts,
-            next_poll_in: next.map(|t| t.saturating_sub(now)),
+            next_poll_in: next.map(|t| self.cut(t).saturating_sub(now)),
             elapsed_time: elapsed,
             estimated_time_remaining: eta,
             channel: self.channel(),
@@ -706,12 +712,14 @@ impl Job {
         if now >= self.deadline {
             return; // `drive` reports the timeout
         }
-        let at = self.cut(now.saturating_add(wait));
+        // Kept whole: a joiner may extend the deadline, and the origin's
+        // cooldown is the server's wait, not this job's remaining time.
+        let at = now.saturating_add(wait);
         self.not_before = at;
         self.next_poll = Some(at);
         self.actions.push(Action::Retry {
             error,
-            delay: at - now,
+            delay: self.cut(at) - now,
         });
     }
 
@@ -738,7 +746,7 @@ impl Job {
         } else {
             self.progressive_wait()
         };
-        self.next_poll = Some(self.cut(now.saturating_add(wait)));
+        self.next_poll = Some(now.saturating_add(wait));
     }
 
     /// Polls as soon as the rate limits allow.

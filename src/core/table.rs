@@ -783,7 +783,9 @@ impl<S: Clone, R: Default> Table<S, R> {
                     delay,
                 } => {
                     if let Some(o) = self.origins.get_mut(&e.origin) {
-                        o.cooldown = o.cooldown.max(now.saturating_add(delay));
+                        // The server's whole wait: `delay` stops at this
+                        // job's deadline, the other jobs' go on.
+                        o.cooldown = o.cooldown.max(e.job.not_before());
                         o.probing = true;
                         o.probe = None;
                     }
