@@ -387,6 +387,22 @@ fn progress_reports_attempts_wait_and_eta() {
     assert_eq!(p.channel, Channel::Polling);
 }
 
+#[test]
+fn a_learned_estimate_gives_the_eta_the_model_computes() {
+    use smart_polling::core::config::Media;
+    use smart_polling::core::learn::{prior, Model};
+    let mut h = Harness::polling(|c| c.estimate = Some(prior(Media::Image)));
+    h.advance(10_000);
+    let out = h.pending();
+    let Some(Action::Progress(p)) = out.last() else {
+        panic!("no progress: {out:?}")
+    };
+    // 10 s * e^(0.7 * 0.674) - 10 s, rounded as `Model::eta` rounds it.
+    assert_eq!(p.estimated_time_remaining, Some(6034));
+    let model = Model::new(prior(Media::Image));
+    assert_eq!(p.estimated_time_remaining, Some(model.eta(10_000)));
+}
+
 // ---- the event stream ----
 
 fn streaming() -> Harness {

@@ -384,7 +384,7 @@ impl Job {
         let eta = match (self.percent, &self.cfg.estimate) {
             (Some(p @ 1..=100), _) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
             // The learned distribution's median of what remains.
-            (_, Some(d)) => Some(d.conditional_median_remaining(elapsed as f64) as u64),
+            (_, Some(d)) => Some(d.eta(elapsed)),
             _ => self
                 .expected_duration
                 .filter(|&e| e > elapsed)

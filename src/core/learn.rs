@@ -90,6 +90,13 @@ impl LogNormal {
         }
         (self.quantile(1.0 - survive / 2.0) - elapsed).max(0.0)
     }
+
+    /// `estimatedTimeRemaining` after `elapsed_ms` without completion: the
+    /// conditional median in whole milliseconds, at most a day.
+    pub fn eta(&self, elapsed_ms: u64) -> u64 {
+        let r = self.conditional_median_remaining(elapsed_ms as f64);
+        r.min(MAX_DURATION_MS as f64).round() as u64
+    }
 }
 
 const MIN_SIGMA: f64 = 0.1;
@@ -242,19 +249,10 @@ impl Model {
         }
     }
 
-    /// Expected remaining time after `elapsed_ms` (the conditional median),
-    /// for `estimatedTimeRemaining`.
+    /// Expected remaining time after `elapsed_ms`, as a job of this kind
+    /// reports it (`LogNormal::eta` of the estimate).
     pub fn eta(&self, elapsed_ms: u64) -> u64 {
-        let r = self
-            .estimate()
-            .conditional_median_remaining(elapsed_ms as f64);
-        r.min(MAX_DURATION_MS as f64).round() as u64
-    }
-
-    /// What `Job::set_expected_duration` takes so that its ETA (expected
-    /// minus elapsed) is [`Model::eta`] at `elapsed_ms`.
-    pub fn expected_total(&self, elapsed_ms: u64) -> u64 {
-        elapsed_ms.saturating_add(self.eta(elapsed_ms))
+        self.estimate().eta(elapsed_ms)
     }
 
     /// The schedule for the next job of this kind.
@@ -644,10 +642,6 @@ impl Learned {
         self.model(media).schedule(&Goal::for_config(media, cfg))
     }
 
-    pub fn eta(&self, media: Media, elapsed_ms: u64) -> u64 {
-        self.model(media).eta(elapsed_ms)
-    }
-
     pub fn save(&self) -> Saved {
         let list = |m: &Model| m.samples().map(f64::from).collect();
         Saved {
@@ -837,11 +831,9 @@ mod tests {
         // Half of those still running at the median finish by the 75th
         // percentile: 10 s * e^(0.7 * 0.674) = 16.03 s.
         assert_eq!(m.eta(10_000), 6034);
-        assert_eq!(m.expected_total(10_000), 16_034);
         // Later, the remaining time still grows more slowly than elapsed.
         let late = m.eta(60_000);
         assert!(late > 6034 && late < 60_000, "{late}");
-        assert_eq!(m.expected_total(60_000), 60_000 + late);
         // The learned estimate feeds it as soon as jobs finish.
         let mut fast = Model::new(prior(Media::Image));
         for _ in 0..MAX_SAMPLES {
