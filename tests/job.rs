@@ -417,13 +417,25 @@ fn streaming() -> Harness {
     h
 }
 
+/// Opens the stream. Its catch-up poll goes at the next timer turn, armed
+/// for now: through the table's cooldown and cap on requests out.
+fn open_stream(h: &mut Harness) {
+    let out = h.feed(Input::StreamOpened);
+    polls_at_the_next_turn(h, &out);
+}
+
+fn polls_at_the_next_turn(h: &mut Harness, out: &[Action]) {
+    assert!(!out.contains(&Action::SendRequest), "{out:?}");
+    assert_eq!(h.timer, Some(h.now));
+    assert!(h.fire().contains(&Action::SendRequest));
+}
+
 #[test]
 fn stream_completion_closes_the_stream() {
     let mut h = streaming();
     h.advance(100);
-    let out = h.feed(Input::StreamOpened);
     // One catch-up poll for anything that happened before we subscribed.
-    assert!(out.contains(&Action::SendRequest));
+    open_stream(&mut h);
     h.advance(50);
     h.pending();
     // While the stream is open, polls are only a slow safety net.
@@ -469,12 +481,14 @@ fn a_stream_that_never_opens_falls_back_to_polling() {
 #[test]
 fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
     let mut h = streaming();
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.pending();
-    h.advance(40_000);
+    h.fire(); // the stream's safety poll, at 30 s
+    h.pending();
+    h.advance(10_000);
     let out = h.feed(Input::StreamFailed);
     assert_eq!(out[0], Action::CloseStream);
-    assert!(out.contains(&Action::SendRequest));
+    polls_at_the_next_turn(&mut h, &out);
     h.pending();
     // 40 s in: the 5 s stage of the schedule, not the 1 s start.
     assert_eq!(h.timer, Some(45_000));
@@ -483,7 +497,7 @@ fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
 #[test]
 fn repeated_garbage_drops_the_stream() {
     let mut h = streaming();
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.pending();
     h.message(StreamEvent::Garbage);
     h.message(StreamEvent::Progress(5)); // a good message resets the count
@@ -492,13 +506,13 @@ fn repeated_garbage_drops_the_stream() {
     assert!(h.stream_open);
     let out = h.message(StreamEvent::Garbage);
     assert_eq!(out[0], Action::CloseStream);
-    assert!(out.contains(&Action::SendRequest));
+    polls_at_the_next_turn(&mut h, &out);
 }
 
 #[test]
 fn task_completed_on_the_stream_fetches_the_record_soon() {
     let mut h = streaming();
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.pending();
     h.advance(3000);
     let out = h.message(StreamEvent::Task(TaskStatus::Completed));
@@ -514,7 +528,7 @@ fn task_completed_on_the_stream_fetches_the_record_soon() {
 #[test]
 fn a_result_right_after_task_completed_needs_no_extra_request() {
     let mut h = streaming();
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.pending();
     h.advance(3000);
     h.message(StreamEvent::Task(TaskStatus::Completed));
@@ -527,7 +541,7 @@ fn a_result_right_after_task_completed_needs_no_extra_request() {
 #[test]
 fn task_error_on_the_stream_fails_once() {
     let mut h = streaming();
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     let out = h.message(StreamEvent::Task(TaskStatus::Error));
     assert_eq!(
         out,
@@ -558,9 +572,9 @@ fn a_file_record_on_the_stream_completes_like_a_poll() {
 #[test]
 fn a_completion_seen_on_both_channels_is_reported_once() {
     let mut h = streaming();
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.message(StreamEvent::Result("https://cdn/a.png".into()));
-    // the catch-up poll's answer arrives after: ignored
+    // the catch-up poll's answer arrives after its cancel: ignored
     h.in_flight = true;
     assert!(h.respond(done("https://cdn/a.png")).is_empty());
     assert_eq!(h.terminals().len(), 1);
@@ -573,7 +587,7 @@ fn stream_only_mode_makes_no_safety_polls() {
         ..Config::default()
     });
     h.feed(Input::Start);
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.pending();
     assert_eq!(h.timer, Some(Config::default().timeout));
     assert_eq!(h.request_times().len(), 1);
@@ -640,7 +654,7 @@ fn out_of_attempts_the_open_stream_carries_on() {
         ..Config::default()
     });
     h.feed(Input::Start);
-    h.feed(Input::StreamOpened);
+    open_stream(&mut h);
     h.pending();
     assert!(!h.job.is_finished());
     assert_eq!(h.timer, Some(h.job.deadline()), "no more polls");

@@ -765,19 +765,16 @@ fn the_stream_cap_is_freed_by_a_fallback_or_an_end() {
     assert_eq!(b.acts(s3), vec!["send", "progress"], "over the cap: polls");
     assert!(!b.table.job(s3).unwrap().config().use_stream);
 
-    // s1's stream fails: it polls, and its slot is free.
+    // s1's stream fails: it polls at the next turn, and its slot is free.
     b.now = 100;
     assert_eq!(
         b.feed(s1, Input::StreamFailed),
-        vec![
-            Seen::Act(s1, "close"),
-            Seen::Act(s1, "send"),
-            Seen::Act(s1, "progress")
-        ]
+        vec![Seen::Act(s1, "close"), Seen::Act(s1, "progress")]
     );
     let s4 = b.start_with(Kind::File, "s4", streaming(), "4");
     let s5 = b.start_with(Kind::File, "s5", streaming(), "5");
     b.fire();
+    assert_eq!(b.requests(s1), vec![100]);
     assert_eq!(b.acts(s4), vec!["open", "progress"]);
     assert_eq!(b.acts(s5), vec!["send", "progress"]);
 
@@ -2180,6 +2177,36 @@ fn capped(cap: u32, n: usize, prefix: &str) -> (Browser, Vec<JobId>) {
         .map(|i| b.start_at(Kind::File, &format!("{prefix}{i}"), "api", polling(), "s"))
         .collect();
     (b, jobs)
+}
+
+#[test]
+fn a_stream_s_catch_up_and_fallback_polls_wait_for_room_too() {
+    let mut b = Browser::with_table(Table::new(2).with_max_requests(1));
+    let p = b.start_at(Kind::File, "p", "api", polling(), "p");
+    let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
+    b.fire();
+    assert_eq!(b.requests(p), vec![0]);
+    assert_eq!(b.acts(s), vec!["open", "progress"]);
+    b.now = 50;
+    b.feed(s, Input::StreamOpened);
+    b.fire();
+    assert!(b.requests(s).is_empty(), "p's request holds the only room");
+    b.now = 100;
+    b.respond(p, pending());
+    assert_eq!(b.requests(s), vec![100], "the catch-up, with p's answer");
+    b.now = 150;
+    b.respond(s, pending());
+    b.now = 1100;
+    b.fire();
+    assert_eq!(b.requests(p), vec![0, 1100]);
+    b.now = 1200;
+    b.feed(s, Input::StreamFailed);
+    b.fire();
+    assert_eq!(b.requests(s), vec![100], "the fallback waits for room");
+    b.now = 1300;
+    b.respond(p, pending());
+    assert_eq!(b.requests(s), vec![100, 1300]);
+    assert_eq!(most_out(&b, &[p, s]), 1);
 }
 
 #[test]

@@ -164,12 +164,11 @@ pub struct Job {
     not_before: u64,
     stream: Stream,
     garbage: u32,
-    /// The input being handled is a takeover or a nudge: the poll it makes
-    /// due goes at the next timer turn, through the table's turn bound,
-    /// cooldown and cap on requests out, not at once (every job of a tab
-    /// that becomes visible, or thousands of locks granted, would send
-    /// together). A stream's own catch-up or fallback poll is not deferred:
-    /// at most `maxStreams` jobs have one.
+    /// The input being handled is not a timer or an answer (a takeover, a
+    /// nudge, a stream event): the poll it makes due goes at the next timer
+    /// turn, through the table's turn bound, cooldown and cap on requests
+    /// out, not at once (every job of a tab that becomes visible, or
+    /// thousands of locks granted, would send together).
     defer: bool,
     percent: Option<u8>,
     /// The stream said the task completed: fetch the record quickly.
@@ -406,10 +405,17 @@ impl Job {
     }
 
     pub fn handle(&mut self, now: u64, input: Input) {
-        // A takeover or a nudge makes a poll due; the next timer turn (the
-        // table's, which holds a job back for a cooldown or the cap on
-        // requests out) sends it.
-        self.defer = matches!(input, Input::Lead | Input::Nudge);
+        // A takeover, a nudge or a stream event makes a poll due; the next
+        // timer turn (the table's, which holds a job back for a cooldown or
+        // the cap on requests out) sends it.
+        self.defer = matches!(
+            input,
+            Input::Lead
+                | Input::Nudge
+                | Input::StreamOpened
+                | Input::StreamMessage(_)
+                | Input::StreamFailed
+        );
         self.via = match input {
             Input::Response(_) | Input::RequestFailed(_) => Channel::Polling,
             Input::StreamOpened | Input::StreamMessage(_) | Input::StreamFailed => Channel::Stream,
