@@ -479,6 +479,17 @@ fn a_stream_that_never_opens_falls_back_to_polling() {
 }
 
 #[test]
+fn a_first_message_opens_the_stream_and_its_catch_up_goes_at_the_next_turn() {
+    let mut h = streaming();
+    h.advance(300);
+    let out = h.message(StreamEvent::Progress(5));
+    assert!(h.job.holds_stream());
+    assert_eq!(h.job.channel(), Channel::Stream);
+    polls_at_the_next_turn(&mut h, &out);
+    assert_eq!(h.request_times(), vec![300]);
+}
+
+#[test]
 fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
     let mut h = streaming();
     open_stream(&mut h);

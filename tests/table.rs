@@ -1999,6 +1999,28 @@ fn without_a_token_a_retry_waits_for_the_progressive_wait_reached() {
 }
 
 #[test]
+fn a_retry_held_for_the_budget_is_reported_cut_at_the_deadline() {
+    let mut b = Browser::with_budget(
+        0,
+        RetryBudget {
+            size: 0.0,
+            refill: 0.1,
+        },
+    );
+    let cfg = Config {
+        timeout: 15_000,
+        ..outage_cfg()
+    };
+    let j = b.start_at(Kind::File, "j", "api", cfg, "s");
+    b.script(j, [pending(), status(500)]);
+    b.run_until(20_000);
+    // The scheduled poll would be at 20 s; the job ends at 15 s.
+    assert_eq!(b.retries(j), vec![(10_000, PollError::Server(500), 5000)]);
+    assert_eq!(b.requests(j), vec![0, 10_000]);
+    assert_eq!(b.ended_at(j), 15_000);
+}
+
+#[test]
 fn every_transient_error_spends_a_token_and_429_or_404_never_do() {
     let mut b = Browser::with_budget(
         0,

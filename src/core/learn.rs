@@ -840,6 +840,9 @@ mod tests {
             fast.observe(5000);
         }
         assert!(fast.eta(0) < 5300, "{}", fast.eta(0));
+        // Never more than a day, however slow the fit.
+        let slow = LogNormal::new(10.0 * MAX_DURATION_MS as f64, 2.0);
+        assert_eq!(slow.eta(0), MAX_DURATION_MS);
     }
 
     #[test]

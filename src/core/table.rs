@@ -810,7 +810,13 @@ impl<S: Clone, R: Default> Table<S, R> {
                                     until: now.saturating_add(wait),
                                 },
                             );
-                            Action::Retry { error, delay: wait }
+                            // Reported as the job reports its own: cut at
+                            // the deadline.
+                            let left = e.job.deadline().saturating_sub(now);
+                            Action::Retry {
+                                error,
+                                delay: wait.min(left),
+                            }
                         }
                     }
                 }
