@@ -17,6 +17,8 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::rc::Rc;
 
+use rustc_hash::FxHashMap;
+
 use super::config::{Config, Media};
 use super::error::{validate_id, PollError};
 use super::job::{Action, Input, Job, Reply};
@@ -165,12 +167,15 @@ fn milli(tokens: f64) -> u64 {
 pub const TURN: usize = 16;
 
 pub struct Table<S, R> {
-    /// Ordered by id, so oldest first (and no hashing code in the wasm).
-    /// Boxed: ids only grow, so B-tree leaves stay about half full, and
-    /// half-empty leaves of whole entries cost more than a pointer each.
-    entries: BTreeMap<JobId, Box<Entry<S, R>>>,
+    /// Hashed by id (every input looks its job up); whatever lists them
+    /// sorts by id, so oldest first. Boxed: a slot is a pointer, not a
+    /// whole entry, in a table kept at most 7/8 full.
+    entries: FxHashMap<JobId, Box<Entry<S, R>>>,
     /// Running jobs by id, one map per kind.
-    by_key: [BTreeMap<Rc<str>, JobId>; 3],
+    /// Hashed (Fx: the ids are the page's own, and SipHash was a third of
+    /// a start): a lookup and an insert per start, whatever the number of
+    /// jobs (a tree compared strings a dozen times at 10 000).
+    by_key: [FxHashMap<Rc<str>, JobId>; 3],
     origins: BTreeMap<Rc<str>, Origin>,
     next_id: u32,
     next_sub: u32,
@@ -204,7 +209,7 @@ impl<S: Clone, R: Default> Table<S, R> {
 
     pub fn with_budget(max_streams: u32, budget: RetryBudget) -> Self {
         Self {
-            entries: BTreeMap::new(),
+            entries: FxHashMap::default(),
             by_key: Default::default(),
             origins: BTreeMap::new(),
             next_id: 0,
@@ -386,6 +391,13 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// is `stop`'s business: it must also take the entry out.)
     pub fn handle(&mut self, now: u64, job: JobId, input: Input) {
         if input == Input::Stop {
+            return;
+        }
+        if matches!(input, Input::Follow) {
+            // No action, request or stream comes of it: nothing to collect.
+            if let Some(e) = self.entries.get_mut(&job) {
+                e.job.handle(now, input);
+            }
             return;
         }
         let good = matches!(input, Input::Response(Reply::Record { .. }));
@@ -579,12 +591,13 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// Conditions improved for every job (see `Input::Nudge`); an origin's
     /// cooldown still holds.
     pub fn nudge_all(&mut self, now: u64) {
-        let started: Vec<JobId> = self
+        let mut started: Vec<JobId> = self
             .entries
             .iter()
             .filter(|(_, e)| e.started)
             .map(|(job, _)| *job)
             .collect();
+        started.sort_unstable();
         for job in started {
             let cooldown = self
                 .entries
@@ -617,6 +630,8 @@ impl<S: Clone, R: Default> Table<S, R> {
         self.streams = 0;
         // Ends already queued are taken back too: no callback after a stop.
         let mut all = self.unqueue(None);
+        let mut entries: Vec<_> = entries.into_iter().collect();
+        entries.sort_unstable_by_key(|(job, _)| *job);
         all.extend(
             entries
                 .into_iter()
@@ -722,9 +737,10 @@ impl<S: Clone, R: Default> Table<S, R> {
 
     /// Progress of every running job, oldest first.
     pub fn statuses(&self, now: u64) -> Vec<(Kind, &str, Progress)> {
-        self.entries
-            .values()
-            .map(|e| (e.kind, &*e.id, e.job.progress(now)))
+        let mut jobs: Vec<_> = self.entries.iter().collect();
+        jobs.sort_unstable_by_key(|(job, _)| **job);
+        jobs.into_iter()
+            .map(|(_, e)| (e.kind, &*e.id, e.job.progress(now)))
             .collect()
     }
 

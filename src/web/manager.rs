@@ -451,7 +451,7 @@ impl Manager {
         if new && shared {
             self.claims.borrow_mut().push_back(job);
         }
-        self.rearm();
+        self.rearm_at(t);
         Ok(())
     }
 
@@ -839,8 +839,14 @@ impl Manager {
     /// Arms the one timer for the table's next wake, unless it is armed
     /// earlier already (an early fire only finds nothing due).
     fn rearm(self: &Rc<Self>) {
+        self.rearm_at(now());
+    }
+
+    /// `rearm` at `t`, the time the caller read already (a start reads it
+    /// once: `performance.now()` from wasm is a call into JS).
+    fn rearm_at(self: &Rc<Self>, t: u64) {
         let claims =
-            (!self.claims.borrow().is_empty() || !self.grants.borrow().is_empty()).then(now);
+            (!self.claims.borrow().is_empty() || !self.grants.borrow().is_empty()).then_some(t);
         let ending = self.ending.borrow().front().map(|(at, _)| *at);
         let next = self.table.borrow_mut().next_wake();
         let next = [next, claims, ending].into_iter().flatten().min();
@@ -854,7 +860,7 @@ impl Manager {
         }
         // setTimeout wraps delays above 2^31-1 ms to "at once": clamp, and
         // let the table re-arm when it wakes early.
-        let delay = at.saturating_sub(now()).min(i32::MAX as u64) as u32;
+        let delay = at.saturating_sub(t).min(i32::MAX as u64) as u32;
         let me = self.clone();
         let timeout = Timeout::new(delay, move || me.on_timer());
         let old = self.timer.borrow_mut().replace((at, timeout));
