@@ -42,6 +42,8 @@ extern "C" {
     fn go_online();
     #[wasm_bindgen(js_name = setVisibility)]
     fn set_visibility(visible: bool);
+    #[wasm_bindgen(js_name = emitStream)]
+    fn emit_stream(url: &str, kind: &str, data: JsValue);
     fn identical(a: &JsValue, b: &JsValue) -> bool;
     #[wasm_bindgen(js_name = forceGc)]
     fn force_gc() -> bool;
@@ -142,6 +144,33 @@ async fn completes_over_the_stream() {
     assert!(!m.is_polling("s1"));
     let metrics = JsValue::from(m.metrics());
     assert_eq!(field(&metrics, "successRate").as_f64(), Some(1.0));
+}
+
+#[wasm_bindgen_test]
+async fn a_hidden_tab_sends_a_stream_s_fallback_poll_in_the_event_s_own_task() {
+    install();
+    route("/f/hs1", responses(&[PENDING]));
+    stream("/e/hs1", json(r#"{"mode": "open"}"#));
+    let m = manager(r#""useStream": true"#);
+    let r = rec();
+    set_visibility(false);
+    start(&m, "hs1", &r);
+    let caught_up = until(1000, || times("/f/hs1").len() == 1).await;
+    // The catch-up poll's answer comes in.
+    wait(50).await;
+    // The stream fails. The check below runs after the microtasks this task
+    // queued (the fetch is called from one), before any timer of the page.
+    emit_stream("/e/hs1", "error", JsValue::UNDEFINED);
+    for _ in 0..3 {
+        JsFuture::from(Promise::resolve(&JsValue::NULL))
+            .await
+            .expect("resolved");
+    }
+    let sent = times("/f/hs1").len();
+    set_visibility(true);
+    m.stop_all_polling();
+    assert!(caught_up, "the catch-up poll");
+    assert_eq!(sent, 2, "the fallback poll went in the error's own task");
 }
 
 #[wasm_bindgen_test]

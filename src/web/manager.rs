@@ -1494,6 +1494,17 @@ fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
         }
     };
     me.deliver(job, input, record);
+    // A poll the event made due (the catch-up, the fallback) goes at the next
+    // timer turn; a hidden tab's next timer may be a second or a minute away:
+    // there, take that turn in this task.
+    let due = me
+        .table
+        .borrow_mut()
+        .next_wake()
+        .is_some_and(|at| at <= now());
+    if due && page::hidden() {
+        me.on_timer();
+    }
 }
 
 fn action_name(a: &Action) -> &'static str {
