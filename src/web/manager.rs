@@ -1496,13 +1496,15 @@ fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
     me.deliver(job, input, record);
     // A poll the event made due (the catch-up, the fallback) goes at the next
     // timer turn; a hidden tab's next timer may be a second or a minute away:
-    // there, take that turn in this task.
-    let due = me
-        .table
-        .borrow_mut()
-        .next_wake()
-        .is_some_and(|at| at <= now());
-    if due && page::hidden() {
+    // there, take that turn in this task (with whatever else is due by now).
+    // Visible tabs skip the check.
+    if page::hidden()
+        && me
+            .table
+            .borrow_mut()
+            .next_wake()
+            .is_some_and(|at| at <= now())
+    {
         me.on_timer();
     }
 }

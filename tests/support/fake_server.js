@@ -204,7 +204,11 @@ class FakeEventSource {
 // Emits `type` ("open", "message", "error") at once on the open streams of
 // `url`, from the caller's own task.
 export function emitStream(url, type, data) {
-  for (const es of state.streams) if (es.url === url && !es.closed) es.emit(type, data);
+  for (const es of state.streams) {
+    if (es.url !== url) continue;
+    if (type === "open") es.readyState = 1;
+    es.emit(type, data);
+  }
 }
 
 // Captures console.log calls made while `f` runs (for the `debug` option).
