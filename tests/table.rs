@@ -1967,15 +1967,20 @@ fn a_good_record_earns_refill_back_capped_at_the_size() {
     assert_eq!(b.requests(j).len(), 9);
 }
 
-#[test]
-fn without_a_token_a_retry_waits_for_the_progressive_wait_reached() {
-    let mut b = Browser::with_budget(
+/// A browser whose origins have no retry token to spend (a tenth per record).
+fn without_tokens() -> Browser {
+    Browser::with_budget(
         0,
         RetryBudget {
             size: 0.0,
             refill: 0.1,
         },
-    );
+    )
+}
+
+#[test]
+fn without_a_token_a_retry_waits_for_the_progressive_wait_reached() {
+    let mut b = without_tokens();
     let cfg = Config {
         intervals: Intervals::new(vec![2000, 5000]).unwrap(),
         ..outage_cfg()
@@ -2000,13 +2005,7 @@ fn without_a_token_a_retry_waits_for_the_progressive_wait_reached() {
 
 #[test]
 fn a_retry_held_for_the_budget_is_reported_cut_at_the_deadline() {
-    let mut b = Browser::with_budget(
-        0,
-        RetryBudget {
-            size: 0.0,
-            refill: 0.1,
-        },
-    );
+    let mut b = without_tokens();
     let cfg = Config {
         timeout: 15_000,
         ..outage_cfg()

@@ -167,8 +167,8 @@ fn milli(tokens: f64) -> u64 {
 pub const TURN: usize = 16;
 
 pub struct Table<S, R> {
-    /// Hashed by id (every input looks its job up); whatever lists them
-    /// sorts by id, so oldest first. Boxed: a slot is a pointer, not a
+    /// Hashed by id (every input looks its job up); what lists them goes
+    /// through `ids`, oldest first. Boxed: a slot is a pointer, not a
     /// whole entry, in a table kept at most 7/8 full.
     entries: FxHashMap<JobId, Box<Entry<S, R>>>,
     /// Running jobs by id, one map per kind.

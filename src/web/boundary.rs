@@ -26,7 +26,6 @@ use crate::core::table::{Kind, RetryBudget};
 /// Plain objects for maps, `null` for unit: what `JSON.parse` would give.
 const JSON: Serializer = Serializer::json_compatible();
 
-/// A value for the page. Our report types always serialize.
 /// `v[key]`, or `undefined` when `v` is not an object or the getter throws.
 pub fn field(v: &JsValue, key: &str) -> JsValue {
     if v.is_object() {
@@ -36,6 +35,7 @@ pub fn field(v: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// A value for the page. Our report types always serialize.
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
     v.serialize(&JSON).unwrap_or(JsValue::UNDEFINED)
 }
