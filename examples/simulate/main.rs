@@ -13,6 +13,8 @@
 //! The same durations are fed to every policy of a workload, so rows compare
 //! like with like. The output is a markdown table for BENCHMARKS.md.
 
+mod bound;
+
 use std::process::ExitCode;
 
 use smart_polling::core::job::{Action, Input, Job, Reply};
@@ -141,6 +143,24 @@ impl Workload {
         }
     }
 
+    /// The issue's target: mean requests per job at this p50 lag (ms).
+    fn target(self) -> (f64, u64) {
+        match self {
+            Workload::Image => (5.0, 1_000),
+            Workload::Video => (24.0, 2_000),
+        }
+    }
+
+    /// The seed's row whose p95 lag and failures the target must not be
+    /// worse than (for videos, the one without the 20-attempt cap, which
+    /// fails 87 % of them).
+    fn reference(self) -> &'static str {
+        match self {
+            Workload::Image => SEED_PROGRESSIVE,
+            Workload::Video => SEED_TIMEOUT_ONLY,
+        }
+    }
+
     fn salt(self) -> u64 {
         match self {
             Workload::Image => 0x1,
@@ -167,7 +187,7 @@ impl Workload {
     fn policies(self) -> Vec<Policy> {
         let mut list = vec![
             Policy::fixed("fixed 2 s (today's hooks)", fixed_two_seconds),
-            Policy::fixed("seed progressive (20 attempts, 300 s)", seed_progressive),
+            Policy::fixed(SEED_PROGRESSIVE, seed_progressive),
         ];
         match self {
             Workload::Image => list.push(Policy::fixed(
@@ -175,10 +195,7 @@ impl Workload {
                 Config::image,
             )),
             Workload::Video => {
-                list.push(Policy::fixed(
-                    "seed progressive, timeout only (300 s, no attempt cap)",
-                    seed_timeout_only,
-                ));
+                list.push(Policy::fixed(SEED_TIMEOUT_ONLY, seed_timeout_only));
                 list.push(Policy::fixed(
                     "smart-polling `Config::default()`",
                     Config::default,
@@ -196,7 +213,7 @@ impl Workload {
         };
         list.extend([
             Policy::learned(self, "learned: prior only, no learning", prior, false),
-            Policy::learned(self, "learned: correct prior", prior, true),
+            Policy::learned(self, LEARNED_CORRECT, prior, true),
             Policy::learned(self, "learned: prior 3x too short", scaled(1.0 / 3.0), true),
             Policy::learned(self, "learned: prior 3x too long", scaled(3.0), true),
             Policy::learned(
@@ -206,7 +223,45 @@ impl Workload {
                 false,
             ),
         ]);
+        list.extend(self.relaxed_optimum().map(|cfg| Policy {
+            name: "the bound's own schedule on the true distribution (oracle)",
+            schedule: Schedule::Given(cfg),
+        }));
         list
+    }
+
+    /// The simulator's distribution of durations, as `bound` reads it:
+    /// whole ms within [1, cap], kinds of policy as ours (first request at
+    /// once, waits within the preset's `maxDelay`).
+    fn relaxed(self, max_window_ms: u64) -> bound::Relaxed {
+        let dist = LogNormal::new(self.median_ms(), SIGMA);
+        let cdf = move |d: f64| if d < 1.0 { 0.0 } else { dist.cdf(d + 0.5) };
+        let latency = (LATENCY_MIN, LATENCY_MAX);
+        bound::Relaxed::new(cdf, self.cap_ms(), latency, max_window_ms)
+    }
+
+    /// The preset with the bound's cheapest schedule for the learned rows'
+    /// goals and margins (52 % / 95.5 %), planned on the true distribution;
+    /// without jitter, each wait its gap less a mean round trip.
+    fn relaxed_optimum(self) -> Option<Config> {
+        let preset = self.preset()();
+        let goal = Goal::for_config(self.media(), &preset);
+        let relaxed = self
+            .relaxed(goal.tail_lag_ms)
+            .at_once()
+            .max_wait(preset.max_delay);
+        let share = |lag_ms, share| bound::Goal { lag_ms, share };
+        let s = relaxed.cheapest(share(goal.lag_ms, 0.52), share(goal.tail_lag_ms, 0.955))?;
+        let mean_rtt = (LATENCY_MIN + LATENCY_MAX) / 2;
+        let waits = s
+            .sends
+            .windows(2)
+            .map(|w| (w[1] - w[0]).saturating_sub(mean_rtt).max(1));
+        Some(Config {
+            intervals: Intervals::new(waits.collect())?,
+            jitter: Jitter::None,
+            ..preset
+        })
     }
 
     /// Server-side durations of `n` jobs, shared by every policy.
@@ -218,9 +273,14 @@ impl Workload {
     }
 }
 
+const LEARNED_CORRECT: &str = "learned: correct prior";
+const SEED_PROGRESSIVE: &str = "seed progressive (20 attempts, 300 s)";
+const SEED_TIMEOUT_ONLY: &str = "seed progressive, timeout only (300 s, no attempt cap)";
+
 enum Schedule {
     /// The same config for every job.
     Fixed(fn() -> Config),
+    Given(Config),
     /// The preset's budget with the planned schedule of a `Model`; with
     /// `learn`, every completed job is observed before the next one starts.
     Learned {
@@ -481,6 +541,11 @@ fn simulate_policy(
             .enumerate()
             .map(|(i, &done_at)| run(i, build(), done_at))
             .collect(),
+        Schedule::Given(ref cfg) => durations
+            .iter()
+            .enumerate()
+            .map(|(i, &done_at)| run(i, cfg.clone(), done_at))
+            .collect(),
         Schedule::Learned {
             media,
             preset,
@@ -563,6 +628,12 @@ impl Summary {
             ),
             stalled: count(|e| matches!(e, End::Stalled)),
         }
+    }
+
+    /// Failed jobs, any reason, as a share of all.
+    fn failure_share(&self) -> f64 {
+        let failed = self.timeouts + self.max_attempts + self.other_failures + self.stalled;
+        failed as f64 / self.jobs.max(1) as f64
     }
 
     fn share(&self, n: usize) -> String {
@@ -653,6 +724,87 @@ fn anomalies(workload: Workload, policy: &Policy, s: &Summary) -> Option<String>
     })
 }
 
+/// The fewest requests per job that any polling policy can make on each
+/// workload's distribution while meeting the target's lag goals, with no
+/// more failures than the seed's row (see `bound`), against the target.
+fn print_bounds(references: &[(Workload, Option<u64>, f64)], learned: &[(Workload, String)]) {
+    println!();
+    println!(
+        "Lower bounds (`examples/simulate/bound.rs`): the fewest requests per job, in \
+         expectation, that a polling policy can make on these distributions (round trips \
+         as above) while meeting the goals. A target below its bound cannot be met by any \
+         such policy, learned, adaptive or random."
+    );
+    println!();
+    println!(
+        "| Workload | Goals | Any policy | First request at once | At once, waits <= the \
+         preset's `maxDelay` | Target | Learned, correct prior |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for &(workload, p95, seed_failed) in references {
+        let (target, p50_ms) = workload.target();
+        let tail_ms = p95.unwrap_or(p50_ms).max(p50_ms);
+        let relaxed = || workload.relaxed(tail_ms);
+        let kinds = [
+            relaxed(),
+            relaxed().at_once(),
+            relaxed().at_once().max_wait(workload.preset()().max_delay),
+        ];
+        let ours = learned
+            .iter()
+            .find(|(w, _)| w.name() == workload.name())
+            .map_or("", |(_, s)| s.as_str());
+        let p50_text = format!("p50 <= {}", seconds(Some(p50_ms)));
+        let tail_text = format!("p95 <= {} (the seed's)", seconds(Some(tail_ms)));
+        for failed in [seed_failed, 0.0] {
+            // A policy that fails a share φ of the jobs leaves them unseen;
+            // sending on to the horizon would see them, at a cost of at
+            // most φ times `completion_cost` per job. Its lag goals are
+            // shares of the jobs it completes.
+            let completed = 1.0 - failed;
+            let p50 = bound::Goal {
+                lag_ms: p50_ms,
+                share: 0.5 * completed,
+            };
+            let tail = bound::Goal {
+                lag_ms: tail_ms,
+                share: 0.95 * completed,
+            };
+            let fails = if failed > 0.0 {
+                format!("at most {:.1} % fail (the seed's)", 100.0 * failed)
+            } else {
+                "no job fails (as in every smart-polling row)".to_string()
+            };
+            for (goals, tail) in [
+                (format!("{p50_text}, {fails}"), None),
+                (format!("{p50_text}, {tail_text}, {fails}"), Some(tail)),
+            ] {
+                let cells: Vec<String> = kinds
+                    .iter()
+                    .map(|r| {
+                        let bound = r.bound(p50, tail) - failed * r.completion_cost();
+                        format!("{:.2}", bound.max(0.0))
+                    })
+                    .collect();
+                println!(
+                    "| {} | {goals} | {} | <= {target} | {ours} |",
+                    workload.name(),
+                    cells.join(" | "),
+                );
+            }
+            if failed == 0.0 {
+                break;
+            }
+        }
+    }
+    println!();
+    println!(
+        "`maxDelay` is 30 s in both presets. Every policy above sends its first request at \
+         once (as the product's hooks do: the job may be done already, after a reload or on \
+         \"check now\"), and every smart-polling row waits at most `maxDelay`."
+    );
+}
+
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(Some(a)) => a,
@@ -672,11 +824,27 @@ fn main() -> ExitCode {
     print_header(&args, &durations);
     let mut notes = Vec::new();
     let mut phase_rows = Vec::new();
+    let mut references = Vec::new();
+    let mut learned = Vec::new();
     for (workload, d) in &durations {
         for policy in workload.policies() {
             let results = simulate_policy(&policy, *workload, d, args.seed);
             let summary = Summary::from_results(&results);
             print_row(*workload, policy.name, &summary);
+            if policy.name == workload.reference() {
+                references.push((*workload, summary.lag_p95, summary.failure_share()));
+            }
+            if policy.name == LEARNED_CORRECT {
+                learned.push((
+                    *workload,
+                    format!(
+                        "{:.1} at {} p50, {} p95",
+                        summary.requests_mean,
+                        seconds(summary.lag_p50),
+                        seconds(summary.lag_p95)
+                    ),
+                ));
+            }
             notes.extend(anomalies(*workload, &policy, &summary));
             if policy.learns() {
                 for (label, range) in phases(results.len()) {
@@ -702,6 +870,7 @@ fn main() -> ExitCode {
         "Requests/job counts every job, failed ones included; detection lag \
          (server done -> `Complete`) is over completed jobs only."
     );
+    print_bounds(&references, &learned);
     if !notes.is_empty() {
         println!();
         println!("Anomalies (none expected):");
