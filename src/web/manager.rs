@@ -37,7 +37,7 @@ use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing, Tabs, VERSION
 use crate::core::config::{Config, Lenient, Media, Options};
 use crate::core::error::{ErrorReport, PollError};
 use crate::core::job::{Action, Input, Mirror, Reply};
-use crate::core::learn::{Goal, Learned};
+use crate::core::learn::{Goal, Learned, LogNormal};
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
@@ -305,9 +305,10 @@ pub struct Manager {
     /// has nobody to tell (a follower's first word is its "hello").
     peers: Cell<bool>,
     /// Completion times learned per media kind (kept in localStorage), and
-    /// the schedules derived from them, computed once per kind and limits.
+    /// the schedules and estimates derived from them, computed once per kind
+    /// and limits (a fit reads every sample).
     learned: RefCell<Learned>,
-    schedules: RefCell<Vec<(ScheduleKey, Intervals)>>,
+    schedules: RefCell<Vec<(ScheduleKey, Intervals, LogNormal)>>,
     /// New shared jobs whose lock is still to be asked for: a turn's worth
     /// per timer turn, so starting thousands of jobs stays cheap (they
     /// follow, sending nothing, until their claim is granted).
@@ -468,18 +469,19 @@ impl Manager {
             .schedules
             .borrow()
             .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, s)| s.clone());
-        let learned = self.learned.borrow();
-        cfg.intervals = match cached {
-            Some(s) => s,
-            None => {
-                let s = learned.model(cfg.media).schedule(&key.1);
-                self.schedules.borrow_mut().push((key, s.clone()));
-                s
-            }
-        };
-        cfg.estimate = Some(learned.model(cfg.media).estimate());
+            .find(|(k, ..)| *k == key)
+            .map(|(_, s, e)| (s.clone(), *e));
+        let (intervals, estimate) = cached.unwrap_or_else(|| {
+            let learned = self.learned.borrow();
+            let model = learned.model(cfg.media);
+            let made = (model.schedule(&key.1), model.estimate());
+            self.schedules
+                .borrow_mut()
+                .push((key, made.0.clone(), made.1));
+            made
+        });
+        cfg.intervals = intervals;
+        cfg.estimate = Some(estimate);
     }
 
     /// Learns from a completed job and keeps it across reloads.
@@ -497,7 +499,7 @@ impl Manager {
         };
         self.schedules
             .borrow_mut()
-            .retain(|((m, _), _)| *m != media);
+            .retain(|((m, _), ..)| *m != media);
         storage::save(&learned);
     }
 
