@@ -67,10 +67,10 @@ pub struct Solution {
 }
 
 impl Relaxed {
-    /// `cdf(d)`: the share of jobs done by `d` ms, for whole `d`, 1 from
-    /// `cap_ms` on;
-    /// `latency`: the round trip's range in ms; sends considered up to the
-    /// point where every job is seen, and windows up to `max_window_ms`.
+    /// `cdf(d)`: the share of jobs done by `d` ms (whole ms; all of them
+    /// from `cap_ms` on); `latency`: the round trip's range in ms. Sends are
+    /// considered up to the point where every job is seen, lag goals up to
+    /// `max_window_ms`.
     pub fn new(
         cdf: impl Fn(f64) -> f64,
         cap_ms: u64,
