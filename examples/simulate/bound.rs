@@ -305,18 +305,16 @@ impl Relaxed {
                 let (d, s) = dual(lambda);
                 (d, s.fast_tail)
             };
-            let (Ok(lambda) | Err(lambda)) = bisect(goal.share, 24, |lambda| {
+            let search = bisect(goal.share, 24, |lambda| {
                 let (d, s) = dual(lambda);
                 (d, s.fast)
             });
-            best_of(lambda)
+            best_of(search.best)
         };
         if tail.is_none() {
             return over_lambda(0.0).0;
         }
-        match bisect(tail_goal.share, 16, over_lambda) {
-            Ok(mu) | Err(mu) => over_lambda(mu).0,
-        }
+        over_lambda(bisect(tail_goal.share, 16, over_lambda).best).0
     }
 }
 
@@ -329,19 +327,14 @@ impl Relaxed {
         let solve = |lambda, mu| self.solve(goal.lag_ms, lambda, tail.lag_ms, mu);
         let mut best: Option<Solution> = None;
         for mu in [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0] {
-            let (mut lo, mut hi) = (0.0f64, 1.0f64);
-            while solve(hi, mu).fast < goal.share && hi < 1e9 {
-                (lo, hi) = (hi, hi * 2.0);
-            }
-            for _ in 0..24 {
-                let mid = 0.5 * (lo + hi);
-                if solve(mid, mu).fast < goal.share {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            let s = solve(hi, mu);
+            let search = bisect(goal.share, 24, |lambda| {
+                let s = solve(lambda, mu);
+                (s.value + lambda * goal.share, s.fast)
+            });
+            let Some(lambda) = search.reaching else {
+                continue;
+            };
+            let s = solve(lambda, mu);
             let meets = s.fast >= goal.share && s.fast_tail >= tail.share;
             if meets && best.as_ref().is_none_or(|b| s.requests < b.requests) {
                 best = Some(s);
@@ -351,10 +344,17 @@ impl Relaxed {
     }
 }
 
-/// Finds the multiplier whose relaxed optimum just reaches `share`, on a
-/// concave dual `dual(m) = (value, share reached)`; returns the best
-/// multiplier seen, `Err` if no multiplier reaches the share.
-fn bisect(share: f64, iterations: u32, dual: impl Fn(f64) -> (f64, f64)) -> Result<f64, f64> {
+/// A search over one multiplier: the one with the best dual value seen,
+/// and the smallest seen whose relaxed optimum reaches the share (`None` if
+/// none does).
+struct Search {
+    best: f64,
+    reaching: Option<f64>,
+}
+
+/// Bisects on a multiplier of a concave dual `dual(m) = (value, share
+/// reached)`, towards the point where the share is just reached.
+fn bisect(share: f64, iterations: u32, dual: impl Fn(f64) -> (f64, f64)) -> Search {
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     let mut best = (dual(lo).0, lo);
     loop {
@@ -366,7 +366,10 @@ fn bisect(share: f64, iterations: u32, dual: impl Fn(f64) -> (f64, f64)) -> Resu
             break;
         }
         if hi > 1e9 {
-            return Err(best.1);
+            return Search {
+                best: best.1,
+                reaching: None,
+            };
         }
         (lo, hi) = (hi, hi * 2.0);
     }
@@ -382,7 +385,10 @@ fn bisect(share: f64, iterations: u32, dual: impl Fn(f64) -> (f64, f64)) -> Resu
             hi = mid;
         }
     }
-    Ok(best.1)
+    Search {
+        best: best.1,
+        reaching: Some(hi),
+    }
 }
 
 #[cfg(test)]
