@@ -24,7 +24,7 @@ run node --expose-gc --test --test-reporter=tap tests/node/
 step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc)"
 tsc -p .
 step "browser tests (Chromium and Firefox, headless; the shipping crate and features, debug profile)"
-run wasm-pack test --headless --chrome --firefox -- --test web
+run wasm-pack test --headless --chrome --firefox -- --test web --test drop_in
 if [ -d e2e ]; then
   step "demo build and end-to-end tests (demo server + Chromium)"
   npm run build:www

@@ -916,3 +916,20 @@ fn a_real_retry_after_is_taken_at_its_word_every_time() {
         "no escalation past what the server asked for"
     );
 }
+
+#[test]
+fn the_planned_wait_is_the_wait_after_the_request_in_flight() {
+    // The default schedule: 1 s for the first five waits, then 2 s.
+    let mut h = Harness::polling(|_| {});
+    let mut planned = Vec::new();
+    for _ in 0..7 {
+        planned.push(h.job.planned_wait());
+        h.pending();
+        h.fire();
+    }
+    assert_eq!(planned, [1000, 1000, 1000, 1000, 1000, 2000, 2000]);
+    // Each one is the wait the job then took.
+    let times = h.request_times();
+    let taken: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(&taken[..6], &planned[..6]);
+}

@@ -989,7 +989,7 @@ async fn a_checker_runs_on_the_scheduler_in_the_old_modules_language() {
     js_sys::Reflect::set(
         &opts,
         &"onProgress".into(),
-        &field(&field(&r, "callbacks"), "onProgressArgs"),
+        &field(&field(&r, "callbacks"), "oldProgress"),
     )
     .unwrap();
     let result = check("check-ok", checker("/c/ok"), opts).await;

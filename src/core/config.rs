@@ -274,7 +274,28 @@ pub enum Preset {
     Video,
 }
 
+/// The old module's limit of transient errors in a row, kept by the
+/// Promise form when no layer sets `maxConsecutiveErrors`.
+pub const OLD_MAX_CONSECUTIVE_ERRORS: u32 = 5;
+
 impl Config {
+    /// The Promise form speaks for the old module: only the limits it had
+    /// (`maxDuration`, `maxConsecutiveErrors` 5) end a call early, unless the
+    /// call (`call`) or its manager (`manager`) sets another.
+    pub fn old_module_limits(&mut self, call: &Options, manager: &Options) {
+        if call.max_consecutive_errors.is_none() {
+            self.max_consecutive_errors = self
+                .max_consecutive_errors
+                .or(Some(OLD_MAX_CONSECUTIVE_ERRORS));
+        }
+        if call.max_attempts.is_none() && manager.max_attempts.is_none() {
+            self.max_attempts = u32::MAX;
+        }
+        if call.max_not_found.is_none() && manager.max_not_found.is_none() {
+            self.max_not_found = u32::MAX;
+        }
+    }
+
     fn apply_max_attempts(&mut self, o: &Options) -> Result<(), PollError> {
         set_count(
             &mut self.max_attempts,
@@ -764,5 +785,48 @@ mod tests {
         let v = Config::video();
         assert_eq!(v.media, Media::Video);
         assert_eq!(v.intervals.wait(0), 3000);
+    }
+
+    #[test]
+    fn old_module_limits_only() {
+        let none = Options::default();
+        let mut c = none.config(&none).unwrap();
+        c.old_module_limits(&none, &none);
+        assert_eq!(c.max_consecutive_errors, Some(OLD_MAX_CONSECUTIVE_ERRORS));
+        assert_eq!(
+            c.max_attempts,
+            u32::MAX,
+            "the old module had no attempt limit"
+        );
+        assert_eq!(c.max_not_found, u32::MAX, "nor a limit of 404s");
+        assert_eq!(c.timeout, 420_000, "its maxDuration stays");
+
+        // A call's own limits hold.
+        let call = Options {
+            max_attempts: Some(4.0),
+            max_not_found: Some(2.0),
+            max_consecutive_errors: Some(9.0),
+            ..Options::default()
+        };
+        let mut c = call.config(&none).unwrap();
+        c.old_module_limits(&call, &none);
+        assert_eq!(
+            (c.max_attempts, c.max_not_found, c.max_consecutive_errors),
+            (4, 2, Some(9))
+        );
+
+        // So do a manager's, under a call that sets none.
+        let manager = Options {
+            max_attempts: Some(7.0),
+            max_not_found: Some(3.0),
+            max_consecutive_errors: Some(2.0),
+            ..Options::default()
+        };
+        let mut c = none.config(&manager).unwrap();
+        c.old_module_limits(&none, &manager);
+        assert_eq!(
+            (c.max_attempts, c.max_not_found, c.max_consecutive_errors),
+            (7, 3, Some(2))
+        );
     }
 }

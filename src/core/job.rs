@@ -296,6 +296,16 @@ impl Job {
             .min(self.cfg.max_delay)
     }
 
+    /// The wait that follows the request in flight if its answer is "not
+    /// ready yet", before jitter: the old module's `nextInterval`, which it
+    /// reported before each attempt.
+    pub fn planned_wait(&self) -> u64 {
+        match (self.stream, self.cfg.stream_poll_interval) {
+            (Stream::Open, w) if !self.server_done && w > 0 => w,
+            _ => self.scheduled_wait(),
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.phase == Phase::Running
     }

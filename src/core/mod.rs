@@ -9,7 +9,8 @@
 //! - [`table`]: the manager's job table (deduplication, joining,
 //!   generations, the stream cap, one timer for every job, metrics);
 //! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
-//!   one error enum; these are also the serde types of the JS boundary.
+//!   one error enum; these are also the serde types of the JS boundary;
+//! - [`suggest`]: the known name nearest to a misspelt one.
 
 pub mod classify;
 pub mod config;
@@ -21,4 +22,5 @@ pub mod record;
 pub mod retry_after;
 pub mod schedule;
 pub mod stream;
+pub mod suggest;
 pub mod table;

@@ -68,6 +68,30 @@ pub enum MessageObject {
     File(FileView),
 }
 
+/// Why a message read as [`StreamEvent::Garbage`], for `debug: true`:
+/// `kind` is the envelope's `type`, as for [`read_message`].
+pub fn garbage_reason(kind: Option<&str>) -> &'static str {
+    match kind.map(MessageKind::parse) {
+        None => {
+            "not a JSON object with a string \"type\" (expected {\"type\": \"render_progress\" | \
+             \"render_result\" | \"file\" | \"task_status\", \"object\": {...}})"
+        }
+        Some(None) => "a type this version ignores",
+        Some(Some(MessageKind::Progress)) => {
+            "a render_progress message needs \"object\": {\"progress\": <number 0-100>}"
+        }
+        Some(Some(MessageKind::Result)) => {
+            "a render_result message needs \"object\": {\"url\": \"<non-empty string>\"} (or \"file_url\")"
+        }
+        Some(Some(MessageKind::File)) => {
+            "a file message needs \"object\": <the file record, as GET /api/file/{id} returns it>"
+        }
+        Some(Some(MessageKind::Task)) => {
+            "a task_status message needs \"object\": {\"status\": \"<non-empty string>\"}"
+        }
+    }
+}
+
 /// Reads one message. `kind` is the envelope's `type` (`None` when the text
 /// was not a JSON object with a string `type`); `object` reads the envelope's
 /// `object` for that kind, a `FileView` for `file` and an `EventView` for
@@ -115,5 +139,19 @@ pub fn read_message(
             None => StreamEvent::Garbage,
         },
         MessageKind::File => StreamEvent::Garbage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_says_what_it_expected() {
+        assert!(garbage_reason(None).contains("string \"type\""));
+        assert!(garbage_reason(Some("render_progress")).contains("\"progress\""));
+        assert!(garbage_reason(Some("render_result")).contains("\"url\""));
+        assert!(garbage_reason(Some("task_status")).contains("\"status\""));
+        assert!(garbage_reason(Some("file")).contains("file record"));
     }
 }

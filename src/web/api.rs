@@ -4,12 +4,16 @@
 //! The JS API: the `PollingManager` class, the module's Promise helpers,
 //! and their TypeScript types.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::boundary::{config_error, read_options, read_settings, to_js, Settings, POLL_CALLBACKS};
+use super::boundary::{
+    check_callbacks, config_error, read_options, read_settings, read_settings_with, to_js,
+    Settings, CALLBACKS, POLL_CALLBACKS,
+};
 use super::manager::{parse_poll_id, Manager, Subscriber};
 use crate::core::table::Kind;
 
@@ -20,7 +24,7 @@ export type TaskStatus =
   | "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";
 
 export interface Task {
-  id: string;
+  id?: string;
   status: TaskStatus;
   project_id?: string | null;
 }
@@ -157,7 +161,10 @@ export type PollingErrorKind =
   /** A checker of `smartPollingManager.startPolling` threw or reported an error. */
   | "check_failed"
   /** Only in the Promise form's result, when the job was stopped. */
-  | "stopped";
+  | "stopped"
+  /** The WebAssembly module could not be loaded (the message says from where
+   *  and why); the next call loads it again. */
+  | "load_failed";
 
 export interface PollingError {
   kind: PollingErrorKind;
@@ -352,8 +359,14 @@ impl PollingManager {
         callbacks: Option<PollingCallbacks>,
         overrides: Option<PollingOverrides>,
     ) -> Result<(), JsValue> {
-        let sub = Subscriber::callbacks(opt(callbacks.as_deref()));
-        start(&self.shared, Kind::File, file_id, sub, overrides.as_deref())
+        let callbacks = opt(callbacks.as_deref());
+        start(
+            &self.shared,
+            Kind::File,
+            file_id,
+            callbacks,
+            overrides.as_deref(),
+        )
     }
 
     /// `startPolling` for a project record (`projectUrl`); polling only.
@@ -364,12 +377,11 @@ impl PollingManager {
         callbacks: Option<ProjectCallbacks>,
         overrides: Option<PollingOverrides>,
     ) -> Result<(), JsValue> {
-        let sub = Subscriber::callbacks(opt(callbacks.as_deref()));
         start(
             &self.shared,
             Kind::Project,
             project_id,
-            sub,
+            opt(callbacks.as_deref()),
             overrides.as_deref(),
         )
     }
@@ -444,9 +456,11 @@ fn start(
     shared: &Rc<Manager>,
     kind: Kind,
     id: &str,
-    sub: Subscriber,
+    callbacks: JsValue,
     overrides: Option<&JsValue>,
 ) -> Result<(), JsValue> {
+    check_callbacks(&callbacks, CALLBACKS)?;
+    let sub = Subscriber::callbacks(callbacks);
     let options = read_options(&opt(overrides), &[])?;
     shared.start(kind, id, sub, &options).map_err(config_error)
 }
@@ -481,13 +495,40 @@ fn poll_with(
 }
 
 thread_local! {
-    /// The module's shared manager for the free functions: default urls,
-    /// and deduplication and the stream cap across calls.
-    static DEFAULT: Rc<Manager> = Manager::new(Settings::default());
+    /// The module's shared manager for the free functions (created on first
+    /// use, replaced by `configureDefaults`): deduplication and the stream
+    /// cap across calls.
+    static DEFAULT: RefCell<Option<Rc<Manager>>> = const { RefCell::new(None) };
 }
 
 fn default_manager() -> Rc<Manager> {
-    DEFAULT.with(Rc::clone)
+    DEFAULT.with(|d| {
+        d.borrow_mut()
+            .get_or_insert_with(|| Manager::new(Settings::helpers()))
+            .clone()
+    })
+}
+
+/// Sets the options of the module's shared manager, the one behind
+/// `pollFileCompletion`, `pollProjectCompletion` and `smartPollingManager`.
+/// Like the old module it polls only; `{ eventsUrl: "/api/events/file.{id}" }`
+/// opts into the stream. Throws a RangeError for invalid options, and an
+/// Error while that manager has polls running (their settings cannot change).
+#[wasm_bindgen(js_name = configureDefaults)]
+pub fn configure_defaults(options: Option<ManagerOptions>) -> Result<(), JsValue> {
+    let settings = read_settings_with(&opt(options.as_deref()), None)?;
+    let busy = DEFAULT.with(|d| d.borrow().as_ref().is_some_and(|m| m.active_count() > 0));
+    if busy {
+        return Err(js_sys::Error::new(
+            "smart-polling: configureDefaults() cannot change the shared manager while polls run \
+             on it. Call it once at start-up, before the first pollFileCompletion(), \
+             pollProjectCompletion() or smartPollingManager.startPolling().",
+        )
+        .into());
+    }
+    let old = DEFAULT.with(|d| d.replace(Some(Manager::new(settings))));
+    drop(old);
+    Ok(())
 }
 
 /// Waits for a file on the module's shared manager (default urls). Use a
@@ -527,6 +568,12 @@ pub fn start_check_polling(
 ) -> Result<CheckResultPromise, JsValue> {
     if poll_id.is_empty() {
         return Err(super::boundary::range_error("pollId must not be empty"));
+    }
+    if !checker.is_function() {
+        return Err(js_sys::TypeError::new(
+            "checker must be a function returning (a promise of) { completed, data?, error?, shouldContinue? }",
+        )
+        .into());
     }
     poll_with(
         &default_manager(),

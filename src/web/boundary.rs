@@ -21,6 +21,7 @@ use crate::core::config::{field_names, Lenient, Options};
 use crate::core::error::PollError;
 use crate::core::record::{FileView, ProjectView};
 use crate::core::stream::{EventView, MessageKind, MessageObject, StreamEvent};
+use crate::core::suggest::nearest;
 use crate::core::table::{Kind, RetryBudget};
 
 /// Plain objects for maps, `null` for unit: what `JSON.parse` would give.
@@ -35,9 +36,24 @@ pub fn field(v: &JsValue, key: &str) -> JsValue {
     }
 }
 
-/// A value for the page. Our report types always serialize.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(prefix: &str, what: &JsValue);
+}
+
+/// A value for the page. Our report types serialize; should one not (a
+/// record's value the JSON serializer refuses), the page is told on the
+/// console with serde's reason, and the callback gets `undefined`.
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
-    v.serialize(&JSON).unwrap_or(JsValue::UNDEFINED)
+    v.serialize(&JSON).unwrap_or_else(|e| {
+        let e = JsValue::from(e);
+        console_error(
+            "smart-polling: a value could not be handed to the page (a bug: please report it):",
+            &e,
+        );
+        JsValue::UNDEFINED
+    })
 }
 
 /// Configuration mistakes are the caller's bug: a RangeError, as the
@@ -144,6 +160,17 @@ const MAX_STREAMS: u32 = 2;
 /// requests out at once would only queue in the browser.
 const MAX_REQUESTS: u32 = 6;
 
+impl Settings {
+    /// The module's shared manager (the old module's functions): polling
+    /// only until `configureDefaults` names a stream.
+    pub fn helpers() -> Self {
+        Self {
+            events_url: None,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -160,12 +187,61 @@ impl Default for Settings {
     }
 }
 
-/// Refuses any own key of `o` that none of `known` lists.
+/// Refuses any own key of `o` that none of `known` lists, naming the
+/// nearest known one.
 fn check_keys(o: &JsValue, known: &[&[&str]]) -> Result<(), JsValue> {
     for key in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let key = key.as_string().unwrap_or_default();
         if !known.iter().any(|list| list.contains(&key.as_str())) {
-            return Err(range_error(&["unknown option \"", &key, "\""].concat()));
+            return Err(unknown("option", &key, &known.concat()));
+        }
+    }
+    Ok(())
+}
+
+/// `unknown option "maxDurration"; did you mean "maxDuration"?`
+fn unknown(what: &str, key: &str, known: &[&str]) -> JsValue {
+    let hint = match nearest(key, known) {
+        Some(k) => ["; did you mean \"", k, "\"?"].concat(),
+        None => String::new(),
+    };
+    range_error(&["unknown ", what, " \"", key, "\"", &hint].concat())
+}
+
+/// The callbacks a `PollingCallbacks` object may carry.
+pub const CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onComplete", "onError", "onRetry"];
+
+/// Checks the callbacks of `o` among `known`: each one given must be a
+/// function (a TypeError names it), and an own key that looks like a
+/// callback (`on` and a capital) but is none of them is refused as an
+/// unknown option is. Other own keys (a class instance's fields) are left
+/// alone.
+pub fn check_callbacks(o: &JsValue, known: &[&str]) -> Result<(), JsValue> {
+    if o.is_undefined() || o.is_null() {
+        return Ok(());
+    }
+    if !o.is_object() {
+        return Err(js_sys::TypeError::new(
+            "callbacks must be an object with onUpdate, onProgress, onComplete, onError or onRetry",
+        )
+        .into());
+    }
+    for key in Object::keys(o.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        let looks =
+            key.len() > 2 && key.starts_with("on") && key.as_bytes()[2].is_ascii_uppercase();
+        if looks && !known.contains(&key.as_str()) {
+            return Err(unknown("callback", &key, known));
+        }
+    }
+    for name in known {
+        let f = field(o, name);
+        if !(f.is_undefined() || f.is_null() || f.is_function()) {
+            let got = f.js_typeof().as_string().unwrap_or_default();
+            return Err(js_sys::TypeError::new(
+                &[name, " must be a function (got ", &got, ")"].concat(),
+            )
+            .into());
         }
     }
     Ok(())
@@ -183,8 +259,14 @@ fn read<T: DeserializeOwned + Default>(o: &JsValue, known: &[&[&str]]) -> Result
     serde_wasm_bindgen::from_value(o.clone()).map_err(|_| range_error("options are unreadable"))
 }
 
-/// `new PollingManager(options)`.
+/// `new PollingManager(options)`: stream first.
 pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
+    read_settings_with(o, Some(EVENTS_URL))
+}
+
+/// Manager options, with `events` the stream's url when `eventsUrl` is not
+/// given (`None`: polling only, as the old module's functions do).
+pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings, JsValue> {
     let known = [field_names::<SettingsIn>(), field_names::<Options>()];
     let s: SettingsIn = read(o, &known)?;
     let defaults: Options = read(o, &known)?;
@@ -198,7 +280,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
     let events_url = if s.events_url.is_null() {
         None
     } else if s.events_url.is_undefined() {
-        Some(EVENTS_URL.to_owned())
+        events.map(str::to_owned)
     } else {
         let u = s.events_url.as_string().filter(|u| u.contains("{id}"));
         Some(u.ok_or_else(|| range_error("eventsUrl must be null or a string containing {id}"))?)
@@ -278,7 +360,9 @@ pub fn read_options(o: &JsValue, extra: &[&str]) -> Result<Options, JsValue> {
     if o.is_undefined() || o.is_null() {
         return Ok(Options::default()); // the common case: no serde probe
     }
-    read(o, &[field_names::<Options>(), extra])
+    let options = read(o, &[field_names::<Options>(), extra])?;
+    check_callbacks(o, extra)?;
+    Ok(options)
 }
 
 /// A plain JSON object (not an array) read into a view.
@@ -328,6 +412,15 @@ pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>)
     let event = crate::core::stream::read_message(kind.as_deref(), read, raw, media);
     let record = matches!(event, StreamEvent::File { .. }).then(|| object.clone());
     (event, record)
+}
+
+/// The envelope's `type` of a stream message, when it has a string one.
+pub fn message_type(raw: &str) -> Option<String> {
+    let parsed = js_sys::JSON::parse(raw).ok()?;
+    match view::<Envelope>(&parsed)?.kind {
+        Some(Lenient::Valid(kind)) => Some(kind),
+        _ => None,
+    }
 }
 
 /// A message from another tab, read leniently (checked by the manager).

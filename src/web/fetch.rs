@@ -2,8 +2,8 @@
 //! it and guarantees that its callback never runs. A request is a GET of the
 //! job's url, or a call of the page's own checker function.
 //!
-//! The request is `fetch` on the global scope (`window` or a worker's
-//! `self`, whichever this is), looked up at each call so a page that
+//! The request is `fetch` on the global scope (`window`, a worker's `self`
+//! or Node's `globalThis`), looked up at each call so a page or a test that
 //! replaced `fetch` is honoured, and awaited with `JsFuture` in a
 //! `spawn_local` task. Nothing checks `instanceof`: a replaced fetch may
 //! return its own Response class, read through its `status`, `headers` and
@@ -17,10 +17,7 @@ use std::future::Future;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{
-    AbortController, AbortSignal, Headers, Request, RequestCache, RequestInit, Response,
-    WorkerGlobalScope,
-};
+use web_sys::{AbortController, AbortSignal, Headers, RequestCache, RequestInit, Response};
 
 /// What came back; `body` is read for 2xx only.
 pub struct Fetched {
@@ -93,6 +90,12 @@ async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
 
 /// Starts the request; nothing but the returned promise outlives the call
 /// (a thousand jobs waiting for answers hold only their promises).
+///
+/// `fetch` is looked up on the global object at each call and given the url
+/// as configured (a string, never a `Request`: in Node a relative url only
+/// parses inside a test's mock, as the old module's `fetch(url)` did). A
+/// missing `fetch` or one that throws synchronously is a network error at
+/// once, not an exception through the job table.
 fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, ()> {
     let init = RequestInit::new();
     init.set_method("GET");
@@ -103,9 +106,12 @@ fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, ()> {
     }
     let signal: Option<AbortSignal> = abort.map(AbortController::signal);
     init.set_signal(signal.as_ref());
-    let request = Request::new_with_str_and_init(&url, &init).map_err(drop)?;
-    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-    Ok(global.fetch_with_request(&request).into())
+    let global: JsValue = js_sys::global().into();
+    let fetch = super::boundary::field(&global, "fetch");
+    let fetch = fetch.dyn_ref::<Function>().ok_or(())?;
+    fetch
+        .call2(&global, &JsValue::from_str(&url), &init)
+        .map_err(drop)
 }
 
 async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, ()> {

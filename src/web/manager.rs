@@ -28,7 +28,9 @@ use js_sys::{Function, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::boundary::{field, file_view, project_view, stream_message, to_js, Settings};
+use super::boundary::{
+    field, file_view, message_type, project_view, stream_message, to_js, Settings,
+};
 use super::fetch::{Fetched, InFlight};
 use super::page;
 use super::sse::{EventStream, SseEvent};
@@ -42,6 +44,7 @@ use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
 use crate::core::schedule::{Intervals, SplitMix64};
+use crate::core::stream::{garbage_reason, StreamEvent};
 use crate::core::table::{Ended, JobId, Kind, Step, Table};
 
 #[wasm_bindgen]
@@ -117,7 +120,11 @@ pub struct Resources {
 /// One event for the page.
 enum Note<'a> {
     Update(&'a JsValue),
-    Progress(&'a JsValue, &'a Progress),
+    Progress(&'a JsValue),
+    /// A request (or checker call) is about to go: the progress object, then
+    /// the old module's attempt (from 1), elapsed time and the wait that
+    /// follows the attempt (for the Promise form's `onProgress` only).
+    Attempt(&'a JsValue, u32, u64, u64),
     /// The error object, the same as an `Error` (for the Promise form), and
     /// the wait before the next request.
     Retry(&'a JsValue, &'a JsValue, u32, u64),
@@ -157,14 +164,12 @@ impl Subscriber {
         let num = |n: u64| JsValue::from_f64(n as f64);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),
-            (Note::Progress(p, _), None) => on("onProgress", p, None),
-            (Note::Progress(p, raw), Some(_)) => {
-                let args = js_sys::Array::of4(
-                    &num(u64::from(raw.attempt)),
-                    &num(raw.elapsed_time),
-                    &num(raw.next_poll_in.unwrap_or(0)),
-                    p,
-                );
+            (Note::Progress(p), None) => on("onProgress", p, None),
+            // The old module's `onProgress` runs once before each attempt.
+            (Note::Progress(_), Some(_)) | (Note::Attempt(..), None) => {}
+            (Note::Attempt(p, attempt, elapsed, wait), Some(_)) => {
+                let args =
+                    js_sys::Array::of4(&num(u64::from(*attempt)), &num(*elapsed), &num(*wait), p);
                 call_with(cb, &field(cb, "onProgress"), &args);
             }
             (Note::Retry(e, _, _, d), None) => on("onRetry", e, Some(*d)),
@@ -418,9 +423,8 @@ impl Manager {
             Some(base) if *overrides == Options::default() => base.clone(),
             _ => overrides.config(&self.settings.defaults)?,
         };
-        if sub.resolve.is_some() && overrides.max_consecutive_errors.is_none() {
-            // The Promise form keeps the old module's default.
-            cfg.max_consecutive_errors = cfg.max_consecutive_errors.or(Some(5));
+        if sub.resolve.is_some() {
+            cfg.old_module_limits(overrides, &self.settings.defaults);
         }
         if overrides.seed.is_none() && self.settings.defaults.seed.is_none() {
             cfg.seed = self.seeds.borrow_mut().next_u64();
@@ -838,6 +842,22 @@ impl Manager {
         }
     }
 
+    /// `debug: true`: why a stream message was not understood, and its
+    /// start (after `maxStreamGarbage` in a row the stream is closed).
+    fn log_garbage(&self, job: JobId, raw: &str) {
+        let id = self.table.borrow().key(job).map(|(_, id)| id.to_owned());
+        let kind = message_type(raw);
+        let start: String = raw.chars().take(200).collect();
+        let what = [
+            "stream message not understood: ",
+            garbage_reason(kind.as_deref()),
+            "; got: ",
+            &start,
+        ]
+        .concat();
+        self.log(&id.unwrap_or_default(), &what);
+    }
+
     /// Arms the one timer for the table's next wake, unless it is armed
     /// earlier already (an early fire only finds nothing due).
     fn rearm(self: &Rc<Self>) {
@@ -968,6 +988,9 @@ impl Manager {
         }
         match action {
             Action::SendRequest => {
+                if !self.before_attempt(job) {
+                    return; // a callback stopped the job
+                }
                 let Some((kind, url)) = self.url(job) else {
                     return;
                 };
@@ -1039,7 +1062,7 @@ impl Manager {
                 if role == Some("leader") && self.peers.get() {
                     self.broadcast(job, "state", None, JsValue::UNDEFINED);
                 }
-                self.notify(job, &Note::Progress(&report, &p));
+                self.notify(job, &Note::Progress(&report));
             }
             Action::Retry { error, delay } => {
                 let (attempt, message) = {
@@ -1060,6 +1083,26 @@ impl Manager {
             // `Finished`.
             Action::ArmTimer { .. } | Action::Complete { .. } | Action::Fail(_) => {}
         }
+    }
+
+    /// Tells the Promise form's subscribers that an attempt is about to go
+    /// (the old module's `onProgress`); false if a callback ended the job.
+    fn before_attempt(&self, job: JobId) -> bool {
+        let note = {
+            let table = self.table.borrow();
+            let promised = table
+                .subscribers(job)
+                .is_some_and(|s| s.iter().any(|s| s.resolve.is_some()));
+            let (Some(j), Some((kind, id))) = (table.job(job).filter(|_| promised), table.key(job))
+            else {
+                return true;
+            };
+            let p = j.progress(now());
+            let report = progress_js(kind, id, &p, None);
+            (report, p.attempt, p.elapsed_time, j.planned_wait())
+        };
+        self.notify(job, &Note::Attempt(&note.0, note.1, note.2, note.3));
+        self.table.borrow().contains(job)
     }
 
     /// "leader" or "follower" for a job shared across tabs.
@@ -1492,6 +1535,9 @@ fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
         SseEvent::Error => (Input::StreamFailed, None),
         SseEvent::Message(raw) => {
             let (event, record) = stream_message(&raw, media);
+            if me.settings.debug && event == StreamEvent::Garbage {
+                me.log_garbage(job, &raw);
+            }
             (Input::StreamMessage(event), record)
         }
     };

@@ -22,7 +22,8 @@ export function install() {
 }
 
 // responses: [{ status = 200, body (object | string), headers, delay = 0,
-//               hang = false, networkError = false, foreign = false }]; the last
+//               hang = false, networkError = false, foreign = false,
+//               syncThrow = false }]; the last
 // one repeats. `foreign`: a Response-like object of another class, as a
 // replaced fetch (a polyfill, a wrapper) may return.
 export function route(url, responses) {
@@ -80,7 +81,7 @@ export function recorder(options = {}) {
     onError: (e) => push("error", e),
     onRetry: (e, d) => push("retry", e, d),
     // The Promise form's onProgress(attempt, elapsed, nextInterval, progress).
-    onProgressArgs: (...args) => push("progressArgs", args),
+    oldProgress: (...args) => push("progressArgs", args),
   };
   return rec;
 }
@@ -130,6 +131,7 @@ function fakeFetch(input, init) {
   state.requests.push({ url, t: performance.now() });
   const list = state.routes.get(url) || [{ status: 404 }];
   const spec = list.length > 1 ? list.shift() : list[0];
+  if (spec.syncThrow) throw new TypeError("fetch threw synchronously (expected by the test)");
   return new Promise((resolve, reject) => {
     const signal = init && init.signal;
     if (signal) {
