@@ -378,3 +378,100 @@ async fn a_fetch_that_throws_synchronously_is_a_network_error_at_once() {
     assert!(now() - t0 < 30_000.0);
     stop_all_poll_ids();
 }
+
+// ---------------------------------------------------------------------------
+// What reaches the page is safe: every url field, of any JSON type, through
+// every copy the package makes.
+
+fn stream_of(raw: &[&str]) -> JsValue {
+    let messages = Array::new();
+    for text in raw {
+        let m = js_sys::Object::new();
+        js_sys::Reflect::set(&m, &"after".into(), &10.into()).expect("set");
+        js_sys::Reflect::set(&m, &"data".into(), &(*text).into()).expect("set");
+        messages.push(&m);
+    }
+    let script = json(r#"{"mode": "open"}"#);
+    js_sys::Reflect::set(&script, &"messages".into(), &messages).expect("set");
+    script
+}
+
+#[wasm_bindgen(
+    inline_js = "export function proto_is_plain(o) { return Object.getPrototypeOf(o) === Object.prototype; }"
+)]
+extern "C" {
+    fn proto_is_plain(o: &JsValue) -> bool;
+}
+
+#[wasm_bindgen_test]
+async fn a_proto_key_cannot_smuggle_a_url_past_the_check() {
+    install();
+    route("/f/pr1", responses(&[PENDING]));
+    stream(
+        "/e/pr1",
+        stream_of(&[
+            r#"{"type":"file","object":{"id":"f","url":null,"__proto__":{"thumbnail_url":"javascript:alert(document.domain)"}}}"#,
+            r#"{"type":"render_result","object":{"url":"https://cdn.example.com/x.png"}}"#,
+        ]),
+    );
+    let m = manager(r#", "streamPollInterval": 0"#);
+    let r = recorder(JsValue::UNDEFINED);
+    m.start_polling("pr1", Some(field(&r, "callbacks").unchecked_into()), None)
+        .expect("started");
+    assert!(until(3000, || count(&r, "complete") + count(&r, "error") == 1).await);
+    let events: Array = field(&r, "events").unchecked_into();
+    let done = events
+        .iter()
+        .find(|e| text(field(e, "type")) == "complete")
+        .map(|e| field(&e, "value"))
+        .expect("completed with the stream's url");
+    assert_eq!(text(field(&done, "url")), "https://cdn.example.com/x.png");
+    assert!(
+        proto_is_plain(&done),
+        "the copy's prototype is Object.prototype"
+    );
+    assert!(field(&done, "thumbnail_url").is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn url_fields_of_any_type_and_place_are_checked() {
+    install();
+    let m = manager(r#", "eventsUrl": null, "projectUrl": "/p/{id}""#);
+    let cases = [
+        (
+            "/f/u1",
+            "u1",
+            r#"{"body": {"id": "u1", "url": "https://cdn/x.png", "thumbnail_url": ["javascript:alert(1)"]}}"#,
+        ),
+        (
+            "/f/u2",
+            "u2",
+            r#"{"body": {"id": "u2", "url": ["javascript:alert(1)"]}}"#,
+        ),
+    ];
+    for (url, id, body) in cases {
+        route(url, responses(&[body]));
+        let r = recorder(JsValue::UNDEFINED);
+        m.start_polling(id, Some(field(&r, "callbacks").unchecked_into()), None)
+            .expect("started");
+        assert!(until(3000, || count(&r, "error") == 1).await, "{id}");
+        let events: Array = field(&r, "events").unchecked_into();
+        let kinds: Vec<String> = events.iter().map(|e| text(field(&e, "type"))).collect();
+        assert!(
+            !kinds.contains(&"update".to_owned()),
+            "{id}: the record never reached the page"
+        );
+        assert!(!kinds.contains(&"complete".to_owned()), "{id}");
+    }
+    route(
+        "/p/pj1",
+        responses(&[
+            r#"{"body": {"id": "pj1", "data": [{"type": "image", "value": {"url": "https://cdn/a.png", "thumbnail_url": "javascript:alert(1)"}}]}}"#,
+        ]),
+    );
+    let r = recorder(JsValue::UNDEFINED);
+    m.start_project_polling("pj1", Some(field(&r, "callbacks").unchecked_into()), None)
+        .expect("started");
+    assert!(until(3000, || count(&r, "error") == 1).await);
+    assert_eq!(count(&r, "complete"), 0);
+}

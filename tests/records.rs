@@ -415,14 +415,20 @@ fn a_record_that_is_not_an_object_is_invalid() {
 }
 
 #[test]
-fn url_of_the_wrong_type_is_invalid() {
-    for url in [json!(42), json!(true), json!([]), json!({ "href": "x" })] {
-        let v = json!({ "url": url, "tasks": [] });
-        assert_eq!(
-            file(&v, Media::Any),
-            Err(PollError::InvalidResponse),
-            "{url}"
-        );
+fn a_url_of_the_wrong_type_is_unsafe() {
+    // The page may turn `["javascript:alert(1)"]` into its string and use it:
+    // a url field that is neither a string nor null never reaches the page.
+    for url in [
+        json!(42),
+        json!(true),
+        json!([]),
+        json!(["javascript:alert(1)"]),
+        json!({ "href": "x" }),
+    ] {
+        for field in ["url", "thumbnail_url"] {
+            let v = json!({ field: url, "tasks": [] });
+            assert_eq!(file(&v, Media::Any), Ok(State::UnsafeUrl), "{field}: {url}");
+        }
     }
 }
 
@@ -685,10 +691,32 @@ fn project_data_entry_not_an_object_is_invalid() {
 }
 
 #[test]
+fn every_url_of_a_project_is_checked() {
+    for v in [
+        json!({ "data": [{ "type": "image", "value": { "url": 5 } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": ["javascript:x"] } }] }),
+        json!({ "url": "javascript:alert(1)", "data": [] }),
+        json!({ "url": ["x"], "data": [] }),
+        json!({ "thumbnail_url": "javascript:alert(1)", "data": [] }),
+        json!({ "data": [{ "type": "image", "value": { "url": "https://x/a.png", "thumbnail_url": "javascript:alert(1)" } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": null, "thumbnail_url": {} } }] }),
+    ] {
+        assert_eq!(project(&v, Media::Any), Ok(State::UnsafeUrl), "{v}");
+    }
+    let safe = json!({ "url": "/p/1", "data": [{ "type": "image",
+        "value": { "url": "https://x/a.png", "thumbnail_url": "https://x/t.png" } }] });
+    assert_eq!(
+        project(&safe, Media::Any),
+        Ok(State::Complete {
+            url: Some("https://x/a.png".into())
+        })
+    );
+}
+
+#[test]
 fn project_malformed_members_are_invalid() {
     for v in [
         json!({ "data": [{ "type": 1, "value": { "url": "https://x/a.png" } }] }),
-        json!({ "data": [{ "type": "image", "value": { "url": 5 } }] }),
         json!({ "data": [{ "type": "image", "value": { "url": "https://x/a", "contentType": 5 } }] }),
         json!({ "data": [], "tasks": {} }),
         json!({ "data": [], "tasks": ["completed"] }),
@@ -920,9 +948,25 @@ fn file_message_with_a_changed_record_changes_fingerprint() {
 }
 
 #[test]
+fn file_message_with_a_url_of_the_wrong_type_is_unsafe() {
+    for url in [json!(5), json!(["javascript:alert(1)"])] {
+        let v = json!({ "type": "file", "object": { "url": url } });
+        assert!(
+            matches!(
+                msg(&v, Media::Any),
+                StreamEvent::File {
+                    state: State::UnsafeUrl,
+                    ..
+                }
+            ),
+            "{url}"
+        );
+    }
+}
+
+#[test]
 fn file_message_with_a_malformed_record_is_garbage() {
     for object in [
-        json!({ "url": 5 }),
         json!({ "url": null, "tasks": {} }),
         json!({ "url": null, "tasks": ["x"] }),
         json!({ "url": null, "tasks": [{ "status": 1 }] }),
@@ -1036,6 +1080,7 @@ mod props {
             "https://x/a.png",
             "https://x/a.mp4",
             "https://x/blob?sig=1",
+            "javascript:alert(1)",
             "completed",
             "COMPLETED",
             "error",
@@ -1065,7 +1110,10 @@ mod props {
             "object",
             "progress",
             "file_url",
+            "thumbnail_url",
             "id",
+            "__proto__",
+            "constructor",
         ]);
         leaf.prop_recursive(4, 48, 6, move |inner| {
             prop_oneof![
@@ -1122,6 +1170,47 @@ mod props {
             prop_assert_eq!(ok(file(&v, Media::Any)), ok(file(&v, Media::Video)));
             prop_assert_eq!(ok(project(&v, Media::Any)), ok(project(&v, Media::Image)));
             prop_assert_eq!(ok(project(&v, Media::Any)), ok(project(&v, Media::Video)));
+        }
+
+        #[test]
+        fn a_record_read_as_safe_has_only_safe_string_urls(v in arb_json(), media in arb_media()) {
+            let safe = |u: Option<&Value>| match u {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => smart_polling::core::record::url_is_safe(s),
+                Some(_) => false,
+            };
+            if let Ok(state) = file(&v, media) {
+                let all_safe = safe(v.get("url")) && safe(v.get("thumbnail_url"));
+                prop_assert_eq!(state == State::UnsafeUrl, !all_safe, "{}", v);
+            }
+            if let Ok(state) = project(&v, media) {
+                let values = v.get("data").and_then(Value::as_array).into_iter().flatten()
+                    .filter_map(|e| e.get("value")).filter(|x| x.is_object());
+                let mut all_safe = safe(v.get("url")) && safe(v.get("thumbnail_url"));
+                for x in values {
+                    all_safe &= safe(x.get("url")) && safe(x.get("thumbnail_url"));
+                }
+                prop_assert_eq!(state == State::UnsafeUrl, !all_safe, "{}", v);
+            }
+        }
+
+        #[test]
+        fn proto_and_constructor_keys_are_plain_data(
+            v in arb_json(),
+            extra in arb_json(),
+            key in prop::sample::select(vec!["__proto__", "constructor"]),
+            media in arb_media(),
+        ) {
+            if let Value::Object(map) = &v {
+                let mut with = map.clone();
+                with.insert(key.to_owned(), extra);
+                let with = Value::Object(with);
+                let mut without = map.clone();
+                without.remove(key);
+                let without = Value::Object(without);
+                prop_assert_eq!(file(&with, media), file(&without, media));
+                prop_assert_eq!(project(&with, media), project(&without, media));
+            }
         }
 
         #[test]

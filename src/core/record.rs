@@ -93,14 +93,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for MaybeObj<T> {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct FileView {
-    pub url: Option<String>,
+    /// A url of any JSON type but string or null makes the record unsafe
+    /// (the page might turn an array into a string and use it).
+    pub url: Option<Lenient<String>>,
     #[serde(rename = "type")]
     pub type_hint: Option<String>,
     #[serde(rename = "contentType")]
     pub content_type: Option<String>,
     #[serde(rename = "content_type")]
     pub content_type_snake: Option<String>,
-    /// Only checked for safety; a non-string thumbnail is ignored.
+    /// Only checked for safety, as `url` is.
     pub thumbnail_url: Option<Lenient<String>>,
     pub tasks: Option<Vec<Obj<TaskView>>>,
 }
@@ -115,6 +117,9 @@ pub struct TaskView {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ProjectView {
+    /// Only checked for safety.
+    pub url: Option<Lenient<String>>,
+    pub thumbnail_url: Option<Lenient<String>>,
     pub data: Option<Vec<Obj<DataView>>>,
     pub tasks: Option<Vec<Obj<TaskView>>>,
 }
@@ -131,7 +136,9 @@ pub struct DataView {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ValueView {
-    pub url: Option<String>,
+    pub url: Option<Lenient<String>>,
+    /// Only checked for safety.
+    pub thumbnail_url: Option<Lenient<String>>,
     #[serde(rename = "contentType")]
     pub content_type: Option<String>,
     #[serde(rename = "content_type")]
@@ -180,38 +187,47 @@ pub enum State {
     UnsafeUrl,
 }
 
+/// A url field: absent or null is `Ok(None)`; a string is kept if safe;
+/// anything else (a number, an array, an object) or an unsafe string is
+/// `Err`: such a record never reaches the page.
+fn url_field(f: &Option<Lenient<String>>) -> Result<Option<&String>, ()> {
+    match f {
+        None => Ok(None),
+        Some(Lenient::Valid(u)) if !unsafe_url(u) => Ok(Some(u)),
+        Some(_) => Err(()),
+    }
+}
+
 /// Reads a file record (`GET /api/file/{id}`).
 pub fn read_file(v: &FileView, media: Media) -> State {
-    let thumbnail = match &v.thumbnail_url {
-        Some(Lenient::Valid(t)) => Some(t),
-        _ => None,
-    };
-    if v.url.iter().chain(thumbnail).any(|u| unsafe_url(u)) {
+    let (Ok(url), Ok(_)) = (url_field(&v.url), url_field(&v.thumbnail_url)) else {
         return State::UnsafeUrl;
-    }
+    };
     let content_type = v.content_type.as_ref().or(v.content_type_snake.as_ref());
     let hints = [v.type_hint.as_deref(), content_type.map(String::as_str)];
-    let url = v
-        .url
-        .clone()
-        .filter(|u| !u.is_empty() && matches_media(media, &hints, u));
+    let url = url
+        .filter(|u| !u.is_empty() && matches_media(media, &hints, u))
+        .cloned();
     decide(url, &statuses(&v.tasks))
 }
 
 /// Reads a project record: done when an entry's value has a url of the
 /// wanted media.
 pub fn read_project(v: &ProjectView, media: Media) -> State {
+    if url_field(&v.url).is_err() || url_field(&v.thumbnail_url).is_err() {
+        return State::UnsafeUrl;
+    }
     let mut found = None;
     for Obj(entry) in v.data.iter().flatten() {
         let Some(MaybeObj::Object(value)) = &entry.value else {
             continue;
         };
-        let Some(url) = &value.url else {
+        let (Ok(url), Ok(_)) = (url_field(&value.url), url_field(&value.thumbnail_url)) else {
+            return State::UnsafeUrl;
+        };
+        let Some(url) = url else {
             continue;
         };
-        if unsafe_url(url) {
-            return State::UnsafeUrl;
-        }
         let content_type = value
             .content_type
             .as_ref()

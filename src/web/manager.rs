@@ -1365,13 +1365,13 @@ fn read_state(kind: Kind, media: crate::core::config::Media, record: &JsValue) -
 /// `{ url, projectId, ...value }` of the project entry holding `url`, as the
 /// old module resolves `pollProjectCompletion`.
 fn project_result(id: &str, record: &JsValue, url: &str) -> JsValue {
-    let out = Object::new();
+    let mut out = Object::new();
     let entries = field(record, "data");
     if let Some(entries) = entries.dyn_ref::<js_sys::Array>() {
         for entry in entries.iter() {
             let value = field(&entry, "value");
             if value.is_object() && field(&value, "url").as_string().as_deref() == Some(url) {
-                Object::assign(&out, value.unchecked_ref());
+                out = own_copy(&value);
                 break;
             }
         }
@@ -1381,19 +1381,29 @@ fn project_result(id: &str, record: &JsValue, url: &str) -> JsValue {
     out.into()
 }
 
+/// A copy of a parsed record's own enumerable properties as plain data:
+/// `JSON.parse` keeps `"__proto__"` as an ordinary key, which
+/// `Object.assign` would turn into the copy's prototype (and so smuggle in
+/// fields the url check never read); `Object.fromEntries` defines it as a
+/// property like any other.
+fn own_copy(from: &JsValue) -> Object {
+    Object::from_entries(&Object::entries(from.unchecked_ref())).unwrap_or_default()
+}
+
 /// The record to hand `onComplete` when the stream sent only a url.
 fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
-    let record = Object::new();
-    if last.is_object() {
-        Object::assign(&record, last.unchecked_ref());
+    let record = if last.is_object() {
+        own_copy(last)
     } else {
+        let record = Object::new();
         let key = if kind == Kind::File {
             "id"
         } else {
             "projectId"
         };
         let _ = Reflect::set(&record, &key.into(), &id.into());
-    }
+        record
+    };
     if let Some(u) = url {
         let _ = Reflect::set(&record, &"url".into(), &u.into());
     }
