@@ -475,3 +475,33 @@ async fn url_fields_of_any_type_and_place_are_checked() {
     assert!(until(3000, || count(&r, "error") == 1).await);
     assert_eq!(count(&r, "complete"), 0);
 }
+
+#[wasm_bindgen_test]
+async fn a_checker_in_a_429_storm_holds_no_file_job() {
+    install();
+    let storm = js_sys::Function::new_no_args(
+        r#"throw { status: 429, headers: { "retry-after": "300" } };"#,
+    );
+    let checker = start_check_polling(
+        "storm",
+        storm,
+        Some(old_options(&recorder(JsValue::UNDEFINED), "").unchecked_into()),
+    )
+    .expect("started");
+    wait(50).await; // its first 429 is in
+    route("/api/file/gf1", responses(&[PENDING, PENDING, DONE]));
+    let t0 = now();
+    let opts = json(r#"{"intervals": [20], "jitter": 0}"#);
+    let result = settled(
+        poll_file_completion("gf1", Some(opts.unchecked_into()))
+            .expect("started")
+            .into(),
+    )
+    .await;
+    assert_eq!(field(&result, "success").as_bool(), Some(true));
+    assert_eq!(times("/api/file/gf1"), 3);
+    assert!(now() - t0 < 10_000.0, "not held for the checker's 300 s");
+    assert!(smart_polling::web::stop_poll_id("storm"));
+    let stopped = settled(checker.into()).await;
+    assert_eq!(text(field(&field(&stopped, "failure"), "kind")), "stopped");
+}

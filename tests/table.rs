@@ -14,7 +14,7 @@ use smart_polling::core::metrics::RetryBudgetReport;
 use smart_polling::core::record::State;
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
-use smart_polling::core::table::{Ended, JobId, Kind, RetryBudget, Step, Table, TURN};
+use smart_polling::core::table::{gate_key, Ended, JobId, Kind, RetryBudget, Step, Table, TURN};
 use smart_polling::{Channel, Config, PollError};
 
 type Sub = &'static str;
@@ -2433,4 +2433,57 @@ fn a_nudged_follower_that_takes_over_sends_nothing_into_a_cooldown() {
         .collect();
     assert!(early.is_empty(), "requests in the cooldown: {early:?}");
     assert!(b.requests(c).is_empty());
+}
+
+// A checker lives behind its own gate.
+
+#[test]
+fn a_checker_in_a_429_storm_holds_no_file_job() {
+    let mut b = Browser::new(0);
+    let key = |kind, id| gate_key(kind, id, "");
+    let check = b.start_at(
+        Kind::Check,
+        "poll-a",
+        &key(Kind::Check, "poll-a"),
+        polling(),
+        "c",
+    );
+    let file = b.start_at(Kind::File, "f", &key(Kind::File, "f"), polling(), "f");
+    b.script(check, [status(500), status(500)]);
+    b.script(check, std::iter::repeat_n(retry_after(300_000), 10));
+    b.script(
+        file,
+        [pending(), pending(), pending(), done("https://x/a.png")],
+    );
+    b.run_until(5000);
+    assert_eq!(
+        b.requests(file),
+        vec![0, 1000, 2000, 3000],
+        "on its own schedule"
+    );
+    assert!(b.ended.iter().any(|(_, e)| e.id == "f" && e.result.is_ok()));
+    // The checker's errors spent its own budget, not the page origin's.
+    assert!(b.table.retry_tokens("check:poll-a") < 10.0);
+    assert_eq!(b.table.retry_tokens(""), 10.0);
+    let has = |b: &Browser, origin: &str| {
+        let tokens = b.table.report().retry_budget.tokens;
+        tokens.iter().any(|(o, _)| o == origin)
+    };
+    assert!(has(&b, "check:poll-a"));
+    // Its gate goes with it.
+    assert!(b.table.stop(b.now, Kind::Check, "poll-a").is_some());
+    assert!(!has(&b, "check:poll-a"));
+    assert!(has(&b, ""), "a file origin stays");
+    let _ = check;
+}
+
+#[test]
+fn gate_keys() {
+    assert_eq!(gate_key(Kind::File, "a", "https://api"), "https://api");
+    assert_eq!(gate_key(Kind::Project, "a", ""), "");
+    assert_eq!(gate_key(Kind::Check, "a", ""), "check:a");
+    assert_ne!(
+        gate_key(Kind::Check, "a", ""),
+        gate_key(Kind::Check, "b", "")
+    );
 }

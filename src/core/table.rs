@@ -988,7 +988,24 @@ impl<S: Clone, R: Default> Table<S, R> {
                 self.wakes.extend(o.parked.drain(..).map(Reverse));
             }
         }
+        // A checker's gate is its own (see `gate_key`): it goes with its
+        // last job, so poll ids used once do not pile up.
+        if e.kind == Kind::Check && Rc::strong_count(&e.origin) == 2 {
+            self.origins.remove(&e.origin);
+        }
         Some(e)
+    }
+}
+
+/// The key of the gate a job passes (cooldown, probe, retry budget, cap on
+/// requests out): the origin of its url for file and project jobs (`origin`,
+/// "" for urls relative to the page), and its own poll id for a checker,
+/// which calls whatever API it likes: a checker's 429 or errors must never
+/// hold the file jobs, nor theirs a checker.
+pub fn gate_key(kind: Kind, id: &str, origin: &str) -> String {
+    match kind {
+        Kind::Check => ["check:", id].concat(),
+        Kind::File | Kind::Project => origin.to_owned(),
     }
 }
 

@@ -45,7 +45,7 @@ use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
 use crate::core::schedule::{Intervals, SplitMix64};
 use crate::core::stream::{garbage_reason, StreamEvent};
-use crate::core::table::{Ended, JobId, Kind, Step, Table};
+use crate::core::table::{gate_key, Ended, JobId, Kind, Step, Table};
 
 #[wasm_bindgen]
 extern "C" {
@@ -436,13 +436,13 @@ impl Manager {
         {
             self.learned_schedule(&mut cfg);
         }
-        let origin = &self.origins[kind as usize];
+        let origin = gate_key(kind, id, &self.origins[kind as usize]);
         let t = now();
         let shared = kind != Kind::Check && self.tabs.borrow().is_some();
         let (job, new) = {
             let mut table = self.table.borrow_mut();
             let before = table.len();
-            let job = table.start_at(t, kind, id, origin, cfg, sub);
+            let job = table.start_at(t, kind, id, &origin, cfg, sub);
             let new = table.len() > before;
             if let Some(r) = table.resources(job) {
                 r.checker = r.checker.take().or(checker);
