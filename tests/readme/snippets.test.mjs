@@ -13,6 +13,8 @@
 //   and nothing about building the package from the repository.
 //
 // Needs pkg/ (npm run build). Run: node --test tests/readme/
+// (KEEP_README_SNIPPETS=1 keeps the extracted files and their tsconfig.json
+// in target/readme-snippets-*/ for `tsc -p`.)
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +24,8 @@ import ts from "typescript";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const README = path.join(REPO, "npm/README.md");
-const PKG = path.join(REPO, "pkg");
+// README_PKG: another built package to check against (default: pkg/)
+const PKG = path.resolve(process.env.README_PKG ?? path.join(REPO, "pkg"));
 const SHIMS = fileURLToPath(new URL("./shims/", import.meta.url));
 const text = readFileSync(README, "utf8");
 const lines = text.split("\n");
