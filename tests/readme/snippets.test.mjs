@@ -24,7 +24,8 @@ import ts from "typescript";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const README = path.join(REPO, "npm/README.md");
-// README_PKG: another built package to check against (default: pkg/)
+// README_PKG: another built package to check against (default: pkg/); keep it
+// inside the repository, so that its react.d.ts finds `react`
 const PKG = path.resolve(process.env.README_PKG ?? path.join(REPO, "pkg"));
 const SHIMS = fileURLToPath(new URL("./shims/", import.meta.url));
 const text = readFileSync(README, "utf8");
