@@ -34,6 +34,10 @@ extern "C" {
     fn field(obj: &JsValue, key: &str) -> JsValue;
     #[wasm_bindgen(js_name = captureLogs)]
     fn capture_logs() -> JsValue;
+    #[wasm_bindgen(js_name = emitStream)]
+    fn emit_stream(url: &str, kind: &str, data: JsValue);
+    #[wasm_bindgen(js_name = openStreams)]
+    fn open_streams(url: &str) -> u32;
     fn joined(list: &JsValue) -> String;
 }
 
@@ -504,4 +508,62 @@ async fn a_checker_in_a_429_storm_holds_no_file_job() {
     assert!(smart_polling::web::stop_poll_id("storm"));
     let stopped = settled(checker.into()).await;
     assert_eq!(text(field(&field(&stopped, "failure"), "kind")), "stopped");
+}
+
+#[wasm_bindgen_test]
+async fn pings_cost_no_callback_and_no_tab_message() {
+    install();
+    route("/tp/p1", responses(&[PENDING]));
+    stream("/ts/p1", json(r#"{"mode": "open"}"#));
+    let tab = || {
+        let o = json(
+            r#"{"fileUrl": "/tp/{id}", "eventsUrl": "/ts/{id}", "intervals": [40],
+                "jitter": 0, "streamPollInterval": 0}"#,
+        );
+        PollingManager::new(Some(o.unchecked_into())).expect("valid options")
+    };
+    let (a, b) = (tab(), tab());
+    let (ra, rb) = (recorder(JsValue::UNDEFINED), recorder(JsValue::UNDEFINED));
+    a.start_polling("p1", Some(field(&ra, "callbacks").unchecked_into()), None)
+        .expect("started");
+    // The leader's stream is open and its catch-up poll answered.
+    assert!(until(3000, || open_streams("/ts/p1") == 1 && times("/tp/p1") == 1).await);
+    b.start_polling("p1", Some(field(&rb, "callbacks").unchecked_into()), None)
+        .expect("joined");
+    // The follower hears the leader's state over the channel.
+    assert!(until(3000, || count(&rb, "progress") >= 1).await);
+    wait(100).await;
+    let before = (count(&ra, "progress"), count(&rb, "progress"));
+    for _ in 0..3000 {
+        emit_stream("/ts/p1", "message", r#"{"type": "ping"}"#.into());
+    }
+    emit_stream(
+        "/ts/p1",
+        "message",
+        r#"{"type": "render_progress", "object": {"progress": 50}}"#.into(),
+    );
+    // The one visible change reaches both tabs; the pings reach neither.
+    assert!(until(3000, || count(&rb, "progress") > before.1).await);
+    wait(200).await;
+    let after = (count(&ra, "progress"), count(&rb, "progress"));
+    assert_eq!(after.0 - before.0, 1, "one report in the leader's tab");
+    assert!(
+        after.1 - before.1 <= 2,
+        "the follower: {before:?} -> {after:?}"
+    );
+    emit_stream(
+        "/ts/p1",
+        "message",
+        r#"{"type": "render_result", "object": {"url": "https://cdn/p1.png"}}"#.into(),
+    );
+    let both = until(3000, || {
+        count(&ra, "complete") + count(&rb, "complete") == 2
+    })
+    .await;
+    let events = |r: &JsValue| -> String {
+        let e: Array = field(r, "events").unchecked_into();
+        let kinds: Vec<String> = e.iter().map(|e| text(field(&e, "type"))).collect();
+        kinds.join(",")
+    };
+    assert!(both, "leader: {}; follower: {}", events(&ra), events(&rb));
 }

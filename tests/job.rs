@@ -860,6 +860,32 @@ fn a_follower_sends_nothing_and_mirrors_the_leader() {
 }
 
 #[test]
+fn a_followers_numbers_are_taken_only_within_its_own_limits() {
+    let mut h = follower(|c| {
+        c.max_attempts = 10;
+        c.timeout = 60_000;
+    });
+    h.advance(1000);
+    for forged in [
+        mirror(u32::MAX, 5000, 3, Some(9)),
+        mirror(11, 5000, 3, Some(9)),
+    ] {
+        assert!(h.feed(forged).is_empty(), "too many attempts: ignored");
+    }
+    assert!(
+        h.feed(mirror(3, 60_001, 3, Some(9))).is_empty(),
+        "past its deadline"
+    );
+    assert!(h.feed(mirror(3, u64::MAX, 3, Some(9))).is_empty());
+    assert_eq!(h.job.progress(h.now).attempt, 0);
+    // At the limits, it is heard.
+    assert!(h
+        .feed(mirror(10, 60_000, 3, Some(9)))
+        .contains(&Action::Update));
+    assert_eq!(h.job.progress(h.now).attempt, 10);
+}
+
+#[test]
 fn a_takeover_carries_on_from_the_mirrored_state() {
     let mut h = follower(|_| {});
     h.advance(30_000);
@@ -932,4 +958,38 @@ fn the_planned_wait_is_the_wait_after_the_request_in_flight() {
     let times = h.request_times();
     let taken: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     assert_eq!(&taken[..6], &planned[..6]);
+}
+
+#[test]
+fn progress_is_reported_only_when_something_visible_changed() {
+    let mut h = Harness::new(Config {
+        jitter: Jitter::None,
+        stream_poll_interval: 0,
+        ..Config::default()
+    });
+    h.feed(Input::Start);
+    h.feed(Input::StreamOpened);
+    h.fire(); // the catch-up poll
+    h.respond(pending());
+    let progress = |h: &Harness| h.count_matching(|a| matches!(a, Action::Progress(_)));
+    let before = progress(&h);
+    for _ in 0..3000 {
+        h.advance(10);
+        let out = h.message(StreamEvent::Ignored);
+        assert!(out.is_empty(), "a ping costs nothing: {out:?}");
+    }
+    assert_eq!(progress(&h), before);
+    // Progress the page can see is reported, once per change.
+    h.message(StreamEvent::Progress(40));
+    h.message(StreamEvent::Progress(40));
+    h.message(StreamEvent::Progress(41));
+    assert_eq!(progress(&h), before + 2);
+    let Some((_, Action::Progress(p))) = h.log.last() else {
+        panic!("the last action is the report")
+    };
+    assert_eq!(p.progress, Some(41));
+    assert_eq!(
+        p.elapsed_time, 30_000,
+        "reports carry the time they are made"
+    );
 }

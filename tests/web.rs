@@ -381,7 +381,7 @@ async fn network_failures_and_malformed_bodies_are_retried() {
         responses(&[
             r#"{"networkError": true}"#,
             r#"{"body": "<html>502 Bad Gateway</html>"}"#,
-            r#"{"body": {"url": 5}}"#,
+            r#"{"body": {"url": null, "tasks": {}}}"#,
             DONE,
         ]),
     );

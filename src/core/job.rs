@@ -181,6 +181,10 @@ pub struct Job {
     via: Channel,
     expected_duration: Option<u64>,
     outcome: Option<Outcome>,
+    /// What the page last heard in a progress report (see `visible`): an
+    /// input that changes none of it (a ping on the stream, a timer turn
+    /// with nothing due) reports nothing.
+    reported: u64,
     actions: Vec<Action>,
 }
 
@@ -228,6 +232,7 @@ impl Job {
             via: Channel::Polling,
             expected_duration: None,
             outcome: None,
+            reported: 0,
             actions: Vec::new(),
         }
     }
@@ -455,7 +460,12 @@ impl Job {
                 }
             }
             (Phase::Running, Input::Mirror(m)) => {
-                if !self.following {
+                // Another tab's numbers are taken only within this job's own
+                // limits: a forged `attempt` would end it with max_attempts
+                // at a takeover, a skewed `elapsed` would be learned.
+                let plausible = m.attempts <= self.cfg.max_attempts
+                    && m.elapsed <= self.deadline.saturating_sub(self.started);
+                if !self.following || !plausible {
                     return;
                 }
                 self.mirror(now, m);
@@ -533,8 +543,33 @@ impl Job {
             self.drive(now);
         }
         if self.phase == Phase::Running {
-            self.actions.push(Action::Progress(self.progress(now)));
+            let seen = self.visible();
+            if seen != self.reported {
+                self.reported = seen;
+                self.actions.push(Action::Progress(self.progress(now)));
+            }
         }
+    }
+
+    /// A digest of what a progress report shows that an input can change:
+    /// the attempt, the percentage, the channel, the role, whether a request
+    /// is out and when the next one is due (an instant: the countdown to it
+    /// is the page's to draw). Never 0, the "nothing reported" mark.
+    fn visible(&self) -> u64 {
+        let next = match self.following {
+            true => self.mirror_next,
+            false => self.next_poll.filter(|_| self.in_flight.is_none()),
+        };
+        let parts = [
+            u64::from(self.attempts),
+            self.percent.map_or(u64::MAX, u64::from),
+            self.channel() as u64,
+            u64::from(self.following) | u64::from(self.in_flight.is_some()) << 1,
+            next.map_or(u64::MAX, |t| self.cut(t)),
+        ];
+        parts.iter().fold(0x9E37_79B9_7F4A_7C15, |h, &p| {
+            (h ^ p).wrapping_mul(0x0100_0000_01B3).rotate_left(23)
+        }) | 1
     }
 
     fn start(&mut self, now: u64) {

@@ -1308,12 +1308,14 @@ impl Manager {
     ) {
         let (what, url, record) = match result {
             Ok(url) => {
+                // As `onComplete` gets it: a stream's bare url merged into
+                // the last record (the other tabs check that it is complete).
                 let record = if current.is_undefined() {
-                    last
+                    with_url(kind, id, last, url.as_deref())
                 } else {
-                    current
+                    current.clone()
                 };
-                ("complete", url.as_deref(), record.clone())
+                ("complete", url.as_deref(), record)
             }
             Err(e) if shared_error(e.kind()).is_some() => (e.kind(), None, JsValue::UNDEFINED),
             Err(_) => return,

@@ -132,6 +132,10 @@ impl Harness {
             .collect()
     }
 
+    pub fn count_matching(&self, f: impl Fn(&Action) -> bool) -> usize {
+        self.log.iter().filter(|(_, a)| f(a)).count()
+    }
+
     pub fn count(&self, want: &Action) -> usize {
         self.log.iter().filter(|(_, a)| a == want).count()
     }
