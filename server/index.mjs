@@ -2,7 +2,7 @@
 // proxy (generate, file/project records, SSE events, media), with fault
 // injection, request counting and an optional proxy mode. Node built-ins only.
 //
-//   node server/index.mjs            # PORT, HOST, SPEED, SEED, STATIC_DIR,
+//   node server/index.mjs            # PORT, HOST, ALLOWED_HOSTS, SPEED, SEED, STATIC_DIR,
 //                                    # UPSTREAM_URL, UPSTREAM_TOKEN, LOG=1
 //   const api = await createApiServer({ port: 0, speed: 20 }); ... await api.close();
 
@@ -25,6 +25,8 @@ const STATS_WINDOW_MS = 10 * 60 * 1000;
 const BUCKET_MS = 100; // per-100-ms request counts (GET /api/stats?buckets=1)
 const MAX_BUCKETS = STATS_WINDOW_MS / BUCKET_MS;
 const MAX_JOBS = 5000;
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
 const BODY_LIMIT = 1 << 20;
 
 const KINDS = {
@@ -89,6 +91,7 @@ export function optionsFromEnv(env = process.env) {
   return {
     port: num(env.PORT) ?? 8080,
     host: env.HOST || "127.0.0.1",
+    allowedHosts: parseHostList(env.ALLOWED_HOSTS),
     speed: num(env.SPEED) ?? 1,
     seed: env.SEED || undefined,
     staticDir: env.STATIC_DIR || undefined,
@@ -96,6 +99,19 @@ export function optionsFromEnv(env = process.env) {
     upstreamToken: env.UPSTREAM_TOKEN || undefined,
     log: env.LOG === "1",
   };
+}
+
+/** "a.example, b.example:8080" (commas or spaces) -> ["a.example", "b.example:8080"]. */
+function parseHostList(v) {
+  if (Array.isArray(v)) return v.flatMap(parseHostList);
+  if (v === undefined || v === null) return [];
+  return String(v).split(/[\s,]+/).map((h) => h.trim().toLowerCase()).filter(Boolean);
+}
+
+/** A Host header (or ALLOWED_HOSTS entry) as `{ name, port }`, port null when absent; null when malformed. */
+function parseHost(value) {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/.exec(String(value).trim().toLowerCase());
+  return m ? { name: m[1], port: m[2] === undefined ? null : Number(m[2]) } : null;
 }
 
 /** mulberry32, seeded from a number or (hashed) string. */
@@ -123,9 +139,11 @@ function progressMessage(kind, p) {
 
 /**
  * Starts the server. Resolves to `{ server, url, port, close(), state }` once listening.
- * Options: port (0 = ephemeral, default 8080), host, speed, seed, staticDir,
+ * Options: port (0 = ephemeral, default 8080), host, allowedHosts (extra names
+ * the Host header may carry: "name" for any port, "name:port"), speed, seed, staticDir,
  * upstreamUrl, upstreamToken, pingInterval (ms, default 15000), log,
- * faults (initial global faults), onRequest(req) (called for each request),
+ * faults (initial global faults), onRequest(req) (called for each request that
+ * passes the Host check),
  * mounts ({ "/prefix/": directory }: extra static folders, e.g. the package for
  * the browser benchmark).
  */
@@ -135,6 +153,11 @@ export async function createApiServer(options = {}) {
     throw new RangeError("speed must be a positive number");
   }
   const host = options.host ?? "127.0.0.1";
+  const extraHosts = parseHostList(options.allowedHosts).map((h) => {
+    const parsed = parseHost(h);
+    if (!parsed) throw new RangeError(`allowedHosts: "${h}" is not a host name (name or name:port)`);
+    return parsed;
+  });
   const staticDir = path.resolve(options.staticDir ?? path.join(REPO_ROOT, "www", "dist"));
   const upstreamUrl = options.upstreamUrl ? String(options.upstreamUrl).replace(/\/+$/, "") : null;
   const upstreamToken = options.upstreamToken || null;
@@ -172,6 +195,7 @@ export async function createApiServer(options = {}) {
   const agents = {};
   let closed = false;
   let webm = null;
+  let serverPort = 0; // known once listening
 
   // ---------- jobs ----------
 
@@ -802,6 +826,36 @@ export async function createApiServer(options = {}) {
     serveFile(req, res, target);
   }
 
+  // ---------- Host check ----------
+
+  // A page on another site can point its own name at 127.0.0.1 (DNS rebinding)
+  // and then read this server as same-origin; its requests still carry that
+  // name in Host. So only this server's own names are served: the loopback
+  // names on its port, the address it is bound to, and allowedHosts.
+  const bindName = host.includes(":") ? `[${host.toLowerCase()}]` : host.toLowerCase();
+  const ownNames = new Set(LOOPBACK_NAMES);
+  if (!WILDCARD_HOSTS.has(host) && !WILDCARD_HOSTS.has(bindName)) ownNames.add(bindName);
+
+  function hostAllowed(value) {
+    const h = value === undefined ? null : parseHost(value);
+    if (!h) return false;
+    const port = h.port ?? 80;
+    if (ownNames.has(h.name) && port === serverPort) return true;
+    return extraHosts.some((e) => e.name === h.name && (e.port === null || e.port === port));
+  }
+
+  function refuseHost(req, res) {
+    const h = parseHost(req.headers.host ?? "");
+    const shown = h ? `${h.name}${h.port === null ? "" : `:${h.port}`}` : null;
+    const text =
+      `smart-polling demo server: refused, ${shown ? `Host "${shown}"` : "this Host header"} is not one of this server's names ` +
+      `(${[...ownNames].join(", ")} on port ${serverPort}).\n` +
+      "If you reach the server under another name on purpose, list it in the ALLOWED_HOSTS environment variable " +
+      `(comma-separated, "name" or "name:port", e.g. ALLOWED_HOSTS=${shown ?? "demo.example.com"}) ` +
+      "or in the allowedHosts option of createApiServer.\n";
+    sendText(res, 421, "text/plain; charset=utf-8", text, { "X-Content-Type-Options": "nosniff" });
+  }
+
   // ---------- routing ----------
 
   async function route(req, res, url) {
@@ -880,6 +934,8 @@ export async function createApiServer(options = {}) {
         console.log(`${new Date().toISOString()} ${req.method} ${req.url} ${status} ${Date.now() - started}ms`);
       });
     }
+    // Before anything else: a refused request leaves no trace (not counted, no hook).
+    if (!hostAllowed(req.headers.host)) return refuseHost(req, res);
     let url;
     try {
       url = new URL(req.url, "http://localhost");
@@ -931,6 +987,7 @@ export async function createApiServer(options = {}) {
   });
   const address = server.address();
   const port = address.port;
+  serverPort = port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 
   async function close() {

@@ -1,0 +1,92 @@
+// Issue 18, items 4 and 5: the Host allowlist (DNS rebinding), JSON-only
+// state changes, per-id counters that cannot pollute prototypes or grow
+// without limit, and a proxy that forwards only what it must.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { startServer, getJson, sendJson } from "../test-support.mjs";
+import { optionsFromEnv } from "../index.mjs";
+
+/** One request with full control over the headers (fetch will not set Host). */
+function raw(port, { method = "GET", path = "/", headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+let api;
+before(async () => {
+  api = await startServer();
+});
+after(() => api.close());
+
+const stats = async (server = api) => (await getJson(`${server.url}/api/stats`)).body;
+
+// ---------- Host allowlist ----------
+
+test("a rebinding Host is refused with 421 and a message naming ALLOWED_HOSTS; nothing is counted", async () => {
+  await sendJson(`${api.url}/api/stats/reset`, "POST", {});
+  for (const host of [`evil.example:${api.port}`, "evil.example", `localhost.evil.example:${api.port}`, `127.0.0.1.nip.io:${api.port}`]) {
+    const r = await raw(api.port, { path: "/api/health", headers: { host } });
+    assert.equal(r.status, 421, host);
+    assert.match(r.headers["content-type"], /^text\/plain/);
+    assert.match(r.text, /ALLOWED_HOSTS/);
+  }
+  const evil = await raw(api.port, { path: "/api/jobs", headers: { host: `evil.example:${api.port}` } });
+  assert.match(evil.text, /Host "evil\.example:\d+"/, "says which name was refused");
+  assert.equal((await stats()).total, 0, "refused requests are not counted");
+});
+
+test("a rebinding Host cannot change state either", async () => {
+  const r = await raw(api.port, {
+    method: "POST",
+    path: "/api/storm",
+    headers: { host: `evil.example:${api.port}`, "content-type": "application/json" },
+    body: JSON.stringify({ ms: 60000 }),
+  });
+  assert.equal(r.status, 421);
+  assert.equal((await getJson(`${api.url}/api/storm`)).body.storm, null);
+});
+
+test("the loopback names on the server's own port are served; another port is not", async () => {
+  for (const host of [`127.0.0.1:${api.port}`, `localhost:${api.port}`, `LocalHost:${api.port}`, `[::1]:${api.port}`]) {
+    const r = await raw(api.port, { path: "/api/health", headers: { host } });
+    assert.equal(r.status, 200, host);
+    assert.deepEqual(JSON.parse(r.text), { ok: true });
+  }
+  const other = api.port === 1 ? 2 : api.port - 1;
+  assert.equal((await raw(api.port, { path: "/api/health", headers: { host: `localhost:${other}` } })).status, 421);
+  assert.equal((await raw(api.port, { path: "/api/health", headers: { host: "localhost" } })).status, 421, "no port means 80");
+  assert.equal((await raw(api.port, { path: "/api/health", headers: { host: "a b" } })).status, 421, "malformed");
+  // what the tests' fetch sends
+  assert.equal((await getJson(`${api.url}/api/health`)).status, 200);
+  assert.equal((await getJson(`http://localhost:${api.port}/api/health`)).status, 200);
+});
+
+test("allowedHosts adds names: 'name' for any port, 'name:port' for that port only", async (t) => {
+  const named = await startServer({ allowedHosts: ["Demo.Test", "lan.test:4321"] });
+  t.after(() => named.close());
+  const status = async (host) => (await raw(named.port, { path: "/api/health", headers: { host } })).status;
+  assert.equal(await status(`demo.test:${named.port}`), 200);
+  assert.equal(await status("demo.test"), 200);
+  assert.equal(await status("lan.test:4321"), 200);
+  assert.equal(await status(`lan.test:${named.port === 4321 ? 4322 : named.port}`), 421);
+  assert.equal(await status(`evil.example:${named.port}`), 421);
+  await assert.rejects(startServer({ allowedHosts: ["bad/host"] }), RangeError);
+});
+
+test("ALLOWED_HOSTS is read by optionsFromEnv (commas or spaces)", () => {
+  assert.deepEqual(optionsFromEnv({ ALLOWED_HOSTS: "demo.test, LAN.test:8080  other.test" }).allowedHosts, [
+    "demo.test",
+    "lan.test:8080",
+    "other.test",
+  ]);
+  assert.deepEqual(optionsFromEnv({}).allowedHosts, []);
+});
