@@ -25,6 +25,7 @@ const STATS_WINDOW_MS = 10 * 60 * 1000;
 const BUCKET_MS = 100; // per-100-ms request counts (GET /api/stats?buckets=1)
 const MAX_BUCKETS = STATS_WINDOW_MS / BUCKET_MS;
 const MAX_JOBS = 5000;
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
 const BODY_LIMIT = 1 << 20;
@@ -112,6 +113,16 @@ function parseHostList(v) {
 function parseHost(value) {
   const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/.exec(String(value).trim().toLowerCase());
   return m ? { name: m[1], port: m[2] === undefined ? null : Number(m[2]) } : null;
+}
+
+/**
+ * True when the request declares a JSON body (`application/json`, parameters
+ * allowed). A cross-site form or a `text/plain` fetch cannot declare it without
+ * a CORS preflight, which this server never grants.
+ */
+function declaresJson(req) {
+  const type = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  return type === "application/json";
 }
 
 /** mulberry32, seeded from a number or (hashed) string. */
@@ -868,27 +879,18 @@ export async function createApiServer(options = {}) {
       if (p === "/api/health") return get ? sendJson(res, 200, { ok: true }) : methodNotAllowed(res, "GET");
       if (p === "/api/stats") return get ? handleStats(res, url) : methodNotAllowed(res, "GET");
       if (p === "/api/stats/reset") {
-        if (method !== "POST") return methodNotAllowed(res, "POST");
+        if (!accepts(req, res, ["POST"])) return;
         resetStats();
         return sendJson(res, 200, { ok: true });
       }
-      if (p === "/api/faults") {
-        if (!["GET", "PUT", "DELETE"].includes(method)) return methodNotAllowed(res, "GET, PUT, DELETE");
-        return handleFaults(req, res);
-      }
-      if (p === "/api/storm") {
-        if (!["GET", "POST", "DELETE"].includes(method)) return methodNotAllowed(res, "GET, POST, DELETE");
-        return handleStorm(req, res);
-      }
+      if (p === "/api/faults") return accepts(req, res, ["GET", "PUT", "DELETE"]) && handleFaults(req, res);
+      if (p === "/api/storm") return accepts(req, res, ["GET", "POST", "DELETE"]) && handleStorm(req, res);
       if (p === "/api/jobs") {
         if (!get) return methodNotAllowed(res, "GET");
         const now = Date.now();
         return sendJson(res, 200, [...state.jobs.values()].map((j) => jobSummary(j, now)));
       }
-      if ((m = /^\/api\/generate\/(image|video)$/.exec(p))) {
-        if (method !== "POST") return methodNotAllowed(res, "POST");
-        return handleGenerate(req, res, m[1]);
-      }
+      if ((m = /^\/api\/generate\/(image|video)$/.exec(p))) return accepts(req, res, ["POST"]) && handleGenerate(req, res, m[1]);
       if ((m = /^\/api\/(file|project)\/([^/]+)$/.exec(p))) {
         if (method !== "GET") return methodNotAllowed(res, "GET");
         if (upstreamUrl) {
@@ -922,6 +924,23 @@ export async function createApiServer(options = {}) {
 
   function methodNotAllowed(res, allow) {
     sendJson(res, 405, { error: "method not allowed" }, { Allow: allow });
+  }
+
+  /**
+   * True when the method is one of `allowed` (else a 405) and, for a state change
+   * (anything but GET/HEAD), the request declares a JSON body (else a 415), with
+   * or without a body: a cross-site page cannot send that without a preflight.
+   */
+  function accepts(req, res, allowed) {
+    if (!allowed.includes(req.method)) {
+      methodNotAllowed(res, allowed.join(", "));
+      return false;
+    }
+    if (!SAFE_METHODS.has(req.method) && !declaresJson(req)) {
+      sendJson(res, 415, { error: "state-changing requests need Content-Type: application/json (even without a body)" });
+      return false;
+    }
+    return true;
   }
 
   async function handle(req, res) {

@@ -90,3 +90,51 @@ test("ALLOWED_HOSTS is read by optionsFromEnv (commas or spaces)", () => {
   ]);
   assert.deepEqual(optionsFromEnv({}).allowedHosts, []);
 });
+
+// ---------- JSON-only state changes ----------
+
+test("state changes without Content-Type: application/json are refused with 415, and change nothing", async () => {
+  await sendJson(`${api.url}/api/faults`, "PUT", { slow: 5 });
+  const { fileId } = (await sendJson(`${api.url}/api/generate/image`, "POST", { prompt: "before" })).body;
+  await getJson(`${api.url}/api/file/${fileId}`);
+  const before = await stats();
+  assert.ok(before.total > 0);
+  const jobs = (await getJson(`${api.url}/api/jobs`)).body.length;
+
+  // what a cross-site page can send without a preflight: text/plain, a form, or no type at all
+  const attempts = [
+    ["POST", "/api/storm", "text/plain", '{"ms":60000}'],
+    ["POST", "/api/storm", "text/plain;charset=UTF-8", '{"ms":60000}'],
+    ["POST", "/api/stats/reset", "text/plain", ""],
+    ["POST", "/api/stats/reset", undefined, undefined],
+    ["PUT", "/api/faults", "text/plain", '{"forbidden":true}'],
+    ["DELETE", "/api/faults", undefined, undefined],
+    ["DELETE", "/api/storm", "application/x-www-form-urlencoded", "a=1"],
+    ["POST", "/api/generate/image", "application/x-www-form-urlencoded", "prompt=x"],
+    ["POST", "/api/generate/video", "multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nx\r\n--x--\r\n'],
+    ["POST", "/api/generate/image", "application/jsonp", '{"prompt":"x"}'],
+  ];
+  for (const [method, path, type, body] of attempts) {
+    const r = await getJson(api.url + path, { method, headers: type ? { "content-type": type } : {}, body });
+    assert.equal(r.status, 415, `${method} ${path} ${type}`);
+    assert.match(r.body.error, /application\/json/);
+  }
+
+  assert.equal((await getJson(`${api.url}/api/storm`)).body.storm, null, "no storm started");
+  assert.deepEqual((await getJson(`${api.url}/api/faults`)).body, { slow: 5 }, "faults neither replaced nor cleared");
+  assert.equal((await getJson(`${api.url}/api/jobs`)).body.length, jobs, "no job created");
+  const after = await stats();
+  assert.equal(after.startedAt, before.startedAt, "stats not reset");
+  assert.ok(after.total >= before.total + attempts.length);
+  assert.deepEqual(after.byJob[fileId], before.byJob[fileId]);
+  await sendJson(`${api.url}/api/faults`, "DELETE");
+});
+
+test("with the JSON content type (parameters allowed, body optional) they work; a wrong method is still a 405", async () => {
+  const r = await getJson(`${api.url}/api/stats/reset`, { method: "POST", headers: { "content-type": "Application/JSON; charset=utf-8" } });
+  assert.equal(r.status, 200);
+  assert.equal((await sendJson(`${api.url}/api/storm`, "POST")).status, 200, "no body: the defaults");
+  assert.deepEqual((await sendJson(`${api.url}/api/storm`, "DELETE")).body, { storm: null });
+  assert.equal((await getJson(`${api.url}/api/storm`, { method: "PUT", headers: { "content-type": "text/plain" }, body: "{}" })).status, 405);
+  assert.equal((await getJson(`${api.url}/api/health`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" })).status, 405);
+});
