@@ -25,6 +25,7 @@ const STATS_WINDOW_MS = 10 * 60 * 1000;
 const BUCKET_MS = 100; // per-100-ms request counts (GET /api/stats?buckets=1)
 const MAX_BUCKETS = STATS_WINDOW_MS / BUCKET_MS;
 const MAX_JOBS = 5000;
+const MAX_COUNTED_IDS = 10000; // ids kept in the per-job counters (byJob, rateLimitedByJob)
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
@@ -153,7 +154,8 @@ function progressMessage(kind, p) {
  * Options: port (0 = ephemeral, default 8080), host, allowedHosts (extra names
  * the Host header may carry: "name" for any port, "name:port"), speed, seed, staticDir,
  * upstreamUrl, upstreamToken, pingInterval (ms, default 15000), log,
- * faults (initial global faults), onRequest(req) (called for each request that
+ * faults (initial global faults), statsMaxIds (ids kept in the per-job counters,
+ * default 10000; the oldest are dropped beyond it), onRequest(req) (called for each request that
  * passes the Host check),
  * mounts ({ "/prefix/": directory }: extra static folders, e.g. the package for
  * the browser benchmark).
@@ -180,6 +182,8 @@ export async function createApiServer(options = {}) {
     path.resolve(dir),
   ]);
   const rng = createRng(options.seed);
+  const statsMaxIds = options.statsMaxIds ?? MAX_COUNTED_IDS;
+  if (!Number.isInteger(statsMaxIds) || statsMaxIds < 1) throw new RangeError("statsMaxIds must be a positive integer");
 
   const state = {
     speed,
@@ -193,8 +197,10 @@ export async function createApiServer(options = {}) {
   };
   const resetStats = () => {
     state.stats = {
-      startedAt: Date.now(), total: 0, byJob: {}, byStatus: {}, timeline: [],
-      rateLimitedByJob: {}, // 429s answered per job
+      // Per-id counters are Maps (ids come from the URL: "__proto__" is a valid one),
+      // bounded to statsMaxIds ids, the first counted dropped first.
+      startedAt: Date.now(), total: 0, byJob: new Map(), byStatus: {}, timeline: [],
+      rateLimitedByJob: new Map(), // 429s answered per job
       buckets: [], // requests per 100 ms since startedAt
       buckets429: [], // 429s answered per 100 ms since startedAt
     };
@@ -361,7 +367,7 @@ export async function createApiServer(options = {}) {
   /** A 429 answered for this job (a rateLimit fault or the herd-mode storm). */
   function countLimited(id) {
     const s = state.stats;
-    s.rateLimitedByJob[id] = (s.rateLimitedByJob[id] ?? 0) + 1;
+    setBounded(s.rateLimitedByJob, id, (s.rateLimitedByJob.get(id) ?? 0) + 1);
     bump(s.buckets429, Date.now() - s.startedAt);
   }
 
@@ -381,8 +387,16 @@ export async function createApiServer(options = {}) {
     return true;
   }
 
+  /** Sets `key` in a per-id counter Map, then drops its oldest ids beyond statsMaxIds. */
+  function setBounded(map, key, value) {
+    map.set(key, value);
+    while (map.size > statsMaxIds) map.delete(map.keys().next().value);
+  }
+
   function countJob(id, what) {
-    const entry = (state.stats.byJob[id] ??= { file: 0, project: 0, events: 0, total: 0 });
+    const byJob = state.stats.byJob;
+    let entry = byJob.get(id);
+    if (!entry) setBounded(byJob, id, (entry = { file: 0, project: 0, events: 0, total: 0 }));
     entry[what]++;
     entry.total++;
   }
@@ -639,11 +653,11 @@ export async function createApiServer(options = {}) {
     const withBuckets = url.searchParams.has("buckets");
     sendJson(res, 200, {
       total: s.total,
-      byJob: s.byJob,
-      byStatus: s.byStatus,
+      byJob: Object.fromEntries(s.byJob), // own properties, "__proto__" included
+      byStatus: s.byStatus, // keyed by status codes the server (or upstream) answered, never by input
       timeline: s.timeline,
       startedAt: s.startedAt,
-      rateLimitedByJob: s.rateLimitedByJob,
+      rateLimitedByJob: Object.fromEntries(s.rateLimitedByJob),
       ...(withBuckets ? { bucketMs: BUCKET_MS, buckets: s.buckets, buckets429: s.buckets429 } : {}),
     });
   }
@@ -777,7 +791,8 @@ export async function createApiServer(options = {}) {
   }
 
   function serveFile(req, res, file) {
-    const type = MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream";
+    const ext = path.extname(file).toLowerCase();
+    const type = (Object.hasOwn(MIME, ext) && MIME[ext]) || "application/octet-stream";
     const size = statSync(file).size;
     res.writeHead(200, { "Content-Type": type, "Content-Length": size, "Cache-Control": "no-cache" });
     if (req.method === "HEAD") return res.end();

@@ -138,3 +138,55 @@ test("with the JSON content type (parameters allowed, body optional) they work; 
   assert.equal((await getJson(`${api.url}/api/storm`, { method: "PUT", headers: { "content-type": "text/plain" }, body: "{}" })).status, 405);
   assert.equal((await getJson(`${api.url}/api/health`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" })).status, 405);
 });
+
+// ---------- per-id counters ----------
+
+test("GET /api/file/__proto__ and friends leave Object.prototype untouched; the server still works", async () => {
+  const names = ["__proto__", "constructor", "prototype", "hasOwnProperty", "toString"];
+  const polluted = () => ["file", "project", "events", "total"].filter((k) => Object.hasOwn(Object.prototype, k));
+  const toString = Object.prototype.toString;
+  await sendJson(`${api.url}/api/stats/reset`, "POST");
+  for (const id of names) {
+    assert.equal((await getJson(`${api.url}/api/file/${id}`)).status, 404, id);
+    assert.equal((await getJson(`${api.url}/api/project/${id}`)).status, 404, id);
+    assert.equal((await getJson(`${api.url}/api/events/file.${id}`)).status, 404, id);
+  }
+  // and the 429 counter, during a storm
+  await sendJson(`${api.url}/api/storm`, "POST", { ms: 60000 });
+  for (const id of names) assert.equal((await getJson(`${api.url}/api/file/${id}`)).status, 429, id);
+  await sendJson(`${api.url}/api/storm`, "DELETE");
+
+  assert.deepEqual(polluted(), []);
+  assert.equal(({}).total, undefined);
+  assert.equal(Object.prototype.toString, toString);
+  const s = await stats();
+  assert.deepEqual(Object.keys(s.byJob).sort(), [...names].sort(), "each name counted as an id of its own");
+  assert.deepEqual(s.byJob.__proto__, { file: 2, project: 1, events: 1, total: 4 });
+  assert.equal(s.rateLimitedByJob.constructor, 1);
+
+  // the server still answers, counts and creates jobs
+  const { fileId } = (await sendJson(`${api.url}/api/generate/image`, "POST", { prompt: "after" })).body;
+  assert.equal((await getJson(`${api.url}/api/file/${fileId}`)).body.id, fileId);
+  assert.deepEqual((await stats()).byJob[fileId], { file: 1, project: 0, events: 0, total: 1 });
+});
+
+test("the per-id counters keep at most statsMaxIds ids, dropping the oldest", async (t) => {
+  const small = await startServer({ statsMaxIds: 3 });
+  t.after(() => small.close());
+  for (const id of ["a1", "a2", "a3"]) await getJson(`${small.url}/api/file/${id}`);
+  await getJson(`${small.url}/api/file/a1`); // counted again: still the oldest
+  for (const id of ["a4", "a5"]) await getJson(`${small.url}/api/file/${id}`);
+  const s = await stats(small);
+  assert.deepEqual(Object.keys(s.byJob), ["a3", "a4", "a5"]);
+  assert.equal(s.total, 6, "the total still counts every request");
+
+  await sendJson(`${small.url}/api/storm`, "POST", { ms: 60000 });
+  for (let i = 1; i <= 10; i++) assert.equal((await getJson(`${small.url}/api/project/b${i}`)).status, 429);
+  await sendJson(`${small.url}/api/storm`, "DELETE");
+  const after = await stats(small);
+  assert.deepEqual(after.rateLimitedByJob, { b8: 1, b9: 1, b10: 1 });
+  assert.deepEqual(Object.keys(after.byJob), ["b8", "b9", "b10"]);
+  assert.equal(small.state.stats.byJob.size, 3);
+
+  await assert.rejects(startServer({ statsMaxIds: 0 }), RangeError);
+});
