@@ -64,10 +64,16 @@ const MIME = {
   ".webmanifest": "application/manifest+json",
 };
 
-const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-  "proxy-authenticate", "proxy-authorization", "proxy-connection",
-]);
+// Proxy mode: the upstream response headers the client needs; nothing else comes
+// back (no Set-Cookie, no Access-Control-*, no Location, no WWW-Authenticate).
+const FORWARDED_RESPONSE_HEADERS = [
+  "content-type", "content-length", "content-encoding", "content-range", "accept-ranges",
+  "cache-control", "expires", "last-modified", "etag", "date", "vary", "retry-after",
+  "last-event-id", "x-accel-buffering",
+];
+// Media names forwarded to the upstream when not found here: an id and one or two extensions.
+const MEDIA_NAME_RE = /^[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9]{1,16}){1,2}$/;
+const QUERY_KEY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const FORWARDED_REQUEST_HEADERS = [
   "accept", "accept-encoding", "accept-language", "cache-control", "last-event-id",
   "if-none-match", "if-modified-since", "user-agent", "range",
@@ -99,16 +105,20 @@ export function optionsFromEnv(env = process.env) {
     staticDir: env.STATIC_DIR || undefined,
     upstreamUrl: env.UPSTREAM_URL || undefined,
     upstreamToken: env.UPSTREAM_TOKEN || undefined,
+    upstreamQueryKeys: parseList(env.UPSTREAM_QUERY_KEYS),
     log: env.LOG === "1",
   };
 }
 
-/** "a.example, b.example:8080" (commas or spaces) -> ["a.example", "b.example:8080"]. */
-function parseHostList(v) {
-  if (Array.isArray(v)) return v.flatMap(parseHostList);
+/** "a, b" (commas or spaces), or an array of such -> ["a", "b"]. */
+function parseList(v) {
+  if (Array.isArray(v)) return v.flatMap(parseList);
   if (v === undefined || v === null) return [];
-  return String(v).split(/[\s,]+/).map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return String(v).split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 }
+
+/** "a.example, b.example:8080" -> ["a.example", "b.example:8080"] (lower case). */
+const parseHostList = (v) => parseList(v).map((h) => h.toLowerCase());
 
 /** A Host header (or ALLOWED_HOSTS entry) as `{ name, port }`, port null when absent; null when malformed. */
 function parseHost(value) {
@@ -153,7 +163,8 @@ function progressMessage(kind, p) {
  * Starts the server. Resolves to `{ server, url, port, close(), state }` once listening.
  * Options: port (0 = ephemeral, default 8080), host, allowedHosts (extra names
  * the Host header may carry: "name" for any port, "name:port"), speed, seed, staticDir,
- * upstreamUrl, upstreamToken, pingInterval (ms, default 15000), log,
+ * upstreamUrl, upstreamToken, upstreamQueryKeys (query keys forwarded upstream;
+ * none by default), pingInterval (ms, default 15000), log,
  * faults (initial global faults), statsMaxIds (ids kept in the per-job counters,
  * default 10000; the oldest are dropped beyond it), onRequest(req) (called for each request that
  * passes the Host check),
@@ -174,6 +185,10 @@ export async function createApiServer(options = {}) {
   const staticDir = path.resolve(options.staticDir ?? path.join(REPO_ROOT, "www", "dist"));
   const upstreamUrl = options.upstreamUrl ? String(options.upstreamUrl).replace(/\/+$/, "") : null;
   const upstreamToken = options.upstreamToken || null;
+  const upstreamQueryKeys = new Set(parseList(options.upstreamQueryKeys));
+  for (const k of upstreamQueryKeys) {
+    if (!QUERY_KEY_RE.test(k)) throw new RangeError(`upstreamQueryKeys: "${k}" is not a query key ([A-Za-z0-9_.-]{1,64})`);
+  }
   const pingInterval = options.pingInterval ?? 15000;
   const log = options.log ?? process.env.LOG === "1";
   const onRequest = options.onRequest;
@@ -705,12 +720,30 @@ export async function createApiServer(options = {}) {
     return (agents[protocol] ??= new (protocol === "https:" ? https : http).Agent({ keepAlive: true }));
   }
 
-  function proxy(req, res, pathAndQuery) {
+  /** The query keys listed in upstreamQueryKeys, re-encoded; "" when none. */
+  function forwardedQuery(url) {
+    if (!upstreamQueryKeys.size) return "";
+    const out = new URLSearchParams();
+    for (const [k, v] of url.searchParams) if (upstreamQueryKeys.has(k)) out.append(k, v);
+    const q = out.toString();
+    return q ? `?${q}` : "";
+  }
+
+  /**
+   * Forwards one request, with the token. `upstreamPath` is built by the caller
+   * from validated parts only (never the client's raw path); the query keeps only
+   * the keys in upstreamQueryKeys; only FORWARDED_RESPONSE_HEADERS come back.
+   */
+  function proxy(req, res, upstreamPath, url) {
     let target;
     try {
-      target = new URL(upstreamUrl + pathAndQuery);
+      target = new URL(upstreamUrl + upstreamPath + forwardedQuery(url));
     } catch {
       return sendJson(res, 502, { error: "bad upstream url" });
+    }
+    const base = new URL(upstreamUrl + "/");
+    if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) {
+      return sendJson(res, 400, { error: "not forwarded" }); // cannot happen with validated parts; never send the token elsewhere
     }
     const headers = {};
     for (const h of FORWARDED_REQUEST_HEADERS) if (req.headers[h]) headers[h] = req.headers[h];
@@ -718,8 +751,8 @@ export async function createApiServer(options = {}) {
     const lib = target.protocol === "https:" ? https : http;
     let upstreamDone = false;
     const up = lib.request(target, { method: req.method, headers, agent: agentFor(target.protocol) }, (ur) => {
-      const out = {};
-      for (const [k, v] of Object.entries(ur.headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+      const out = { "X-Content-Type-Options": "nosniff" };
+      for (const h of FORWARDED_RESPONSE_HEADERS) if (ur.headers[h] !== undefined) out[h] = ur.headers[h];
       if (!alive(res)) return ur.destroy();
       res.writeHead(ur.statusCode ?? 502, out);
       res.flushHeaders(); // SSE: the client sees the headers at once
@@ -742,11 +775,12 @@ export async function createApiServer(options = {}) {
 
   // ---------- media and static files ----------
 
-  function handleMedia(req, res, name, pathAndQuery) {
+  function handleMedia(req, res, name, url) {
     const m = /^([A-Za-z0-9_-]{1,128})(\.thumb\.png|\.png|\.webm)$/.exec(name);
     const job = m && state.jobs.get(m[1]);
     if (!job || jobStatus(job) !== "completed") {
-      if (upstreamUrl) return proxy(req, res, pathAndQuery); // the upstream's relative media urls
+      // the upstream's relative media urls: a plain name only (no encoded slash, no dot segment)
+      if (upstreamUrl && MEDIA_NAME_RE.test(name)) return proxy(req, res, `/media/${name}`, url);
       return notFound(res);
     }
     const cache = { "Cache-Control": "public, max-age=3600" };
@@ -906,31 +940,32 @@ export async function createApiServer(options = {}) {
         return sendJson(res, 200, [...state.jobs.values()].map((j) => jobSummary(j, now)));
       }
       if ((m = /^\/api\/generate\/(image|video)$/.exec(p))) return accepts(req, res, ["POST"]) && handleGenerate(req, res, m[1]);
+      // Proxy mode forwards these three routes only, for a valid id, rebuilt from their parts.
       if ((m = /^\/api\/(file|project)\/([^/]+)$/.exec(p))) {
         if (method !== "GET") return methodNotAllowed(res, "GET");
+        if (!ID_RE.test(m[2])) return sendJson(res, 400, { error: "invalid id" });
         if (upstreamUrl) {
           countJob(m[2], m[1]);
-          return proxy(req, res, p + url.search);
+          return proxy(req, res, `/api/${m[1]}/${m[2]}`, url);
         }
-        if (!ID_RE.test(m[2])) return sendJson(res, 400, { error: "invalid id" });
         return handleRecord(req, res, m[1], m[2]);
       }
       if ((m = /^\/api\/events\/(.+)$/.exec(p))) {
         if (method !== "GET") return methodNotAllowed(res, "GET");
-        if (upstreamUrl) {
-          countJob(m[1].replace(/^file\./, ""), "events");
-          return proxy(req, res, p + url.search);
-        }
         const fm = /^file\.([^/]+)$/.exec(m[1]);
         if (!fm) return notFound(res);
         if (!ID_RE.test(fm[1])) return sendJson(res, 400, { error: "invalid id" });
+        if (upstreamUrl) {
+          countJob(fm[1], "events");
+          return proxy(req, res, `/api/events/file.${fm[1]}`, url);
+        }
         return handleEvents(req, res, fm[1]);
       }
       return notFound(res);
     }
 
     if (!get) return methodNotAllowed(res, "GET, HEAD");
-    if ((m = /^\/media\/([^/]+)$/.exec(p))) return handleMedia(req, res, m[1], p + url.search);
+    if ((m = /^\/media\/([^/]+)$/.exec(p))) return handleMedia(req, res, m[1], url);
     for (const [prefix, dir] of mounts) {
       if (p.startsWith(prefix)) return handleMount(req, res, dir, p.slice(prefix.length));
     }

@@ -7,16 +7,37 @@ import http from "node:http";
 import { startServer, getJson, sendJson } from "../test-support.mjs";
 import { optionsFromEnv } from "../index.mjs";
 
-/** One request with full control over the headers (fetch will not set Host). */
-function raw(port, { method = "GET", path = "/", headers = {}, body } = {}) {
+/**
+ * One request with full control over the path and headers (fetch normalises the
+ * one and will not set Host). With `firstChunk`, resolves on the first body chunk
+ * and drops the connection (for streams). Fails after `timeout` ms.
+ */
+function raw(port, { method = "GET", path = "/", headers = {}, body, firstChunk = false, timeout = 10000 } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, method, path, headers, agent: false }, (res) => {
       const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
+      const done = () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") });
+      };
+      res.on("data", (c) => {
+        chunks.push(c);
+        if (firstChunk) {
+          done();
+          req.destroy();
+        }
+      });
+      res.on("end", done);
+      res.on("error", () => {});
     });
-    req.on("error", reject);
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`${method} ${path}: no answer in ${timeout} ms`));
+    }, timeout);
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     req.end(body);
   });
 }
@@ -189,4 +210,168 @@ test("the per-id counters keep at most statsMaxIds ids, dropping the oldest", as
   assert.equal(small.state.stats.byJob.size, 3);
 
   await assert.rejects(startServer({ statsMaxIds: 0 }), RangeError);
+});
+
+// ---------- proxy mode ----------
+
+/**
+ * A fake upstream on 127.0.0.1 that records what it receives. Ids decide what it
+ * does: "hang*" never answers, "stall*" sends headers and part of a body, then
+ * nothing; anything else answers at once, with headers that must not come back.
+ */
+async function fakeUpstream() {
+  const seen = []; // { method, url, authorization, cookie }
+  const held = new Set();
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization, cookie: req.headers.cookie });
+    const leaky = {
+      "Set-Cookie": ["session=upstream-secret; Path=/; HttpOnly", "other=1"],
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Credentials": "true",
+      "Access-Control-Expose-Headers": "*",
+      "WWW-Authenticate": 'Bearer realm="upstream"',
+      Location: "https://upstream.example/elsewhere",
+      "X-Upstream-Internal": "secret",
+    };
+    if (req.url.includes("hang")) {
+      held.add(res);
+      return;
+    }
+    if (req.url.includes("stall")) {
+      held.add(res);
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write('{"id":"stall","tasks":[');
+      return;
+    }
+    if (req.url.startsWith("/api/events/")) {
+      held.add(res);
+      res.writeHead(200, { ...leaky, "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+      res.write(': ok\n\ndata: {"type":"task_status","object":{"status":"IN_PROGRESS"}}\n\n');
+      return;
+    }
+    if (req.url.startsWith("/media/")) {
+      const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+      res.writeHead(200, { ...leaky, "Content-Type": "image/png", "Content-Length": png.length, "Cache-Control": "public, max-age=60" });
+      return res.end(png);
+    }
+    const limited = req.url.includes("limited");
+    const body = JSON.stringify({ id: req.url.split("/").pop().split("?")[0], url: null, tasks: [{ status: "in_progress" }] });
+    res.writeHead(limited ? 429 : 200, {
+      ...leaky,
+      "Content-Type": "application/json; charset=utf-8",
+      "Cache-Control": "no-store",
+      ETag: '"v1"',
+      ...(limited ? { "Retry-After": "7" } : {}),
+    });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    held,
+    async close() {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let up;
+let proxy;
+before(async () => {
+  up = await fakeUpstream();
+  proxy = await startServer({ upstreamUrl: up.url, upstreamToken: "s3cret" });
+});
+after(async () => {
+  await proxy?.close();
+  await up?.close();
+});
+
+test("proxy: encoded slashes, dot segments, bad ids and other sub-paths are not forwarded (the token stays home)", async () => {
+  up.seen.length = 0;
+  const paths = [
+    "/api/file/..%2F..%2Fadmin",
+    "/api/file/..%2f..%2fadmin",
+    "/api/file/a%2Fb",
+    "/api/file/%2e%2e",
+    "/api/file/a%00b",
+    "/api/project/..%2Fadmin%3Fx=1",
+    "/api/project/a.b",
+    "/api/file/" + "a".repeat(129),
+    "/api/events/file.x%2F..%2F..%2Fadmin",
+    "/api/events/file.abc/extra",
+    "/api/events/project.abc",
+    "/api/events/..%2F..%2Fadmin",
+    "/api/events/file.",
+    "/api/file/abc/../../admin",
+    "/media/..%2F..%2Fadmin",
+    "/media/x%2F..%2F..%2Fadmin.png",
+    "/media/..png",
+    "/media/a.b.c.png",
+    "/media/abc",
+  ];
+  for (const path of paths) {
+    const r = await raw(proxy.port, { path });
+    assert.ok(r.status === 400 || r.status === 404, `${path}: ${r.status}`);
+  }
+  assert.deepEqual(up.seen, [], "the upstream received nothing");
+  // a rebinding Host does not reach it either
+  const r = await raw(proxy.port, { path: "/api/file/abc", headers: { host: `evil.example:${proxy.port}` } });
+  assert.equal(r.status, 421);
+  assert.deepEqual(up.seen, []);
+  // while a valid id is forwarded, with the token
+  assert.equal((await raw(proxy.port, { path: "/api/file/abc" })).status, 200);
+  assert.deepEqual(up.seen, [{ method: "GET", url: "/api/file/abc", authorization: "Bearer s3cret", cookie: undefined }]);
+});
+
+test("proxy: the query is dropped unless its key is in upstreamQueryKeys", async (t) => {
+  up.seen.length = 0;
+  await raw(proxy.port, { path: "/api/file/abc?admin=1&v=2" });
+  await raw(proxy.port, { path: "/api/project/p1?x=..%2Fadmin" });
+  await raw(proxy.port, { path: "/api/events/file.abc?token=1", firstChunk: true });
+  await raw(proxy.port, { path: "/media/up_1.png?sig=abc" });
+  assert.deepEqual(up.seen.map((s) => s.url), ["/api/file/abc", "/api/project/p1", "/api/events/file.abc", "/media/up_1.png"]);
+
+  const keyed = await startServer({ upstreamUrl: up.url, upstreamQueryKeys: ["v"] });
+  t.after(() => keyed.close());
+  up.seen.length = 0;
+  await raw(keyed.port, { path: "/api/file/abc?admin=1&v=2&v=a%26b%3Dc" });
+  assert.deepEqual(up.seen.map((s) => s.url), ["/api/file/abc?v=2&v=a%26b%3Dc"]);
+  assert.equal(up.seen[0].authorization, undefined, "no token configured, none sent");
+  assert.deepEqual(optionsFromEnv({ UPSTREAM_QUERY_KEYS: "v, page" }).upstreamQueryKeys, ["v", "page"]);
+  await assert.rejects(startServer({ upstreamUrl: up.url, upstreamQueryKeys: ["a&b"] }), RangeError);
+});
+
+test("proxy: only the headers the client needs come back (no Set-Cookie, no Access-Control-*)", async () => {
+  const leaked = (headers) =>
+    ["set-cookie", "access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers",
+      "www-authenticate", "location", "x-upstream-internal"].filter((h) => headers[h] !== undefined);
+
+  const ok = await raw(proxy.port, { path: "/api/file/abc" });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(leaked(ok.headers), []);
+  assert.equal(ok.headers["content-type"], "application/json; charset=utf-8");
+  assert.equal(ok.headers["cache-control"], "no-store");
+  assert.equal(ok.headers.etag, '"v1"');
+  assert.ok(ok.headers.date);
+  assert.equal(JSON.parse(ok.text).id, "abc");
+
+  const limited = await raw(proxy.port, { path: "/api/project/limited1" });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers["retry-after"], "7");
+  assert.deepEqual(leaked(limited.headers), []);
+
+  const media = await raw(proxy.port, { path: "/media/up_1.png" });
+  assert.equal(media.status, 200);
+  assert.equal(media.headers["content-type"], "image/png");
+  assert.equal(media.headers["content-length"], "4");
+  assert.deepEqual(leaked(media.headers), []);
+
+  const sse = await raw(proxy.port, { path: "/api/events/file.abc", firstChunk: true });
+  assert.equal(sse.status, 200);
+  assert.equal(sse.headers["content-type"], "text/event-stream");
+  assert.deepEqual(leaked(sse.headers), []);
+  assert.match(sse.text, /^: ok/);
 });
