@@ -3,7 +3,8 @@
 // injection, request counting and an optional proxy mode. Node built-ins only.
 //
 //   node server/index.mjs            # PORT, HOST, ALLOWED_HOSTS, SPEED, SEED, STATIC_DIR,
-//                                    # UPSTREAM_URL, UPSTREAM_TOKEN, LOG=1
+//                                    # UPSTREAM_URL, UPSTREAM_TOKEN, UPSTREAM_QUERY_KEYS,
+//                                    # UPSTREAM_TIMEOUT, LOG=1
 //   const api = await createApiServer({ port: 0, speed: 20 }); ... await api.close();
 
 import { readFileSync, existsSync, statSync, createReadStream } from "node:fs";
@@ -105,6 +106,7 @@ export function optionsFromEnv(env = process.env) {
     staticDir: env.STATIC_DIR || undefined,
     upstreamUrl: env.UPSTREAM_URL || undefined,
     upstreamToken: env.UPSTREAM_TOKEN || undefined,
+    upstreamTimeout: num(env.UPSTREAM_TIMEOUT),
     upstreamQueryKeys: parseList(env.UPSTREAM_QUERY_KEYS),
     log: env.LOG === "1",
   };
@@ -164,7 +166,8 @@ function progressMessage(kind, p) {
  * Options: port (0 = ephemeral, default 8080), host, allowedHosts (extra names
  * the Host header may carry: "name" for any port, "name:port"), speed, seed, staticDir,
  * upstreamUrl, upstreamToken, upstreamQueryKeys (query keys forwarded upstream;
- * none by default), pingInterval (ms, default 15000), log,
+ * none by default), upstreamTimeout (ms, default 30000: a record's whole
+ * response, a stream's or media file's headers), pingInterval (ms, default 15000), log,
  * faults (initial global faults), statsMaxIds (ids kept in the per-job counters,
  * default 10000; the oldest are dropped beyond it), onRequest(req) (called for each request that
  * passes the Host check),
@@ -186,6 +189,10 @@ export async function createApiServer(options = {}) {
   const upstreamUrl = options.upstreamUrl ? String(options.upstreamUrl).replace(/\/+$/, "") : null;
   const upstreamToken = options.upstreamToken || null;
   const upstreamQueryKeys = new Set(parseList(options.upstreamQueryKeys));
+  const upstreamTimeout = options.upstreamTimeout ?? 30000;
+  if (typeof upstreamTimeout !== "number" || !Number.isFinite(upstreamTimeout) || upstreamTimeout <= 0) {
+    throw new RangeError("upstreamTimeout must be a positive number of milliseconds");
+  }
   for (const k of upstreamQueryKeys) {
     if (!QUERY_KEY_RE.test(k)) throw new RangeError(`upstreamQueryKeys: "${k}" is not a query key ([A-Za-z0-9_.-]{1,64})`);
   }
@@ -733,8 +740,11 @@ export async function createApiServer(options = {}) {
    * Forwards one request, with the token. `upstreamPath` is built by the caller
    * from validated parts only (never the client's raw path); the query keeps only
    * the keys in upstreamQueryKeys; only FORWARDED_RESPONSE_HEADERS come back.
+   * Timeout (upstreamTimeout): a record must arrive whole in time; a `stream`
+   * (SSE, media) must only send its headers in time, then may last. A timeout
+   * before the headers answers 504; after them, the connection is dropped.
    */
-  function proxy(req, res, upstreamPath, url) {
+  function proxy(req, res, upstreamPath, url, { stream = false } = {}) {
     let target;
     try {
       target = new URL(upstreamUrl + upstreamPath + forwardedQuery(url));
@@ -750,13 +760,37 @@ export async function createApiServer(options = {}) {
     if (upstreamToken) headers.authorization = `Bearer ${upstreamToken}`;
     const lib = target.protocol === "https:" ? https : http;
     let upstreamDone = false;
+    let timedOut = false;
+    let timer = null;
+    const onTimeout = () => {
+      timer = null;
+      timedOut = true;
+      if (!res.headersSent) {
+        const what = stream ? "did not start answering" : "did not answer";
+        sendJson(res, 504, {
+          error: "gateway timeout",
+          detail: `the upstream ${what} within ${upstreamTimeout} ms (UPSTREAM_TIMEOUT / upstreamTimeout)`,
+        });
+      } else {
+        res.destroy(); // a record's body stalled mid-way: the client sees the connection drop
+      }
+      up.destroy();
+    };
+    const stopTimer = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
     const up = lib.request(target, { method: req.method, headers, agent: agentFor(target.protocol) }, (ur) => {
+      if (stream) stopTimer(); // the stream is open: it lasts as long as the client wants
       const out = { "X-Content-Type-Options": "nosniff" };
       for (const h of FORWARDED_RESPONSE_HEADERS) if (ur.headers[h] !== undefined) out[h] = ur.headers[h];
       if (!alive(res)) return ur.destroy();
       res.writeHead(ur.statusCode ?? 502, out);
       res.flushHeaders(); // SSE: the client sees the headers at once
-      ur.on("end", () => (upstreamDone = true));
+      ur.on("end", () => {
+        upstreamDone = true;
+        stopTimer();
+      });
       ur.on("error", () => res.destroy());
       ur.on("close", () => {
         if (!ur.complete) res.destroy(); // upstream died mid-body: so do we
@@ -764,10 +798,14 @@ export async function createApiServer(options = {}) {
       ur.pipe(res);
     });
     up.on("error", (err) => {
+      stopTimer();
+      if (timedOut) return; // answered above
       if (!res.headersSent) sendJson(res, 502, { error: "bad gateway", detail: err.code || err.message });
       else res.destroy();
     });
+    timer = setTimeout(onTimeout, upstreamTimeout);
     res.on("close", () => {
+      stopTimer();
       if (!upstreamDone) up.destroy();
     });
     up.end();
@@ -780,7 +818,7 @@ export async function createApiServer(options = {}) {
     const job = m && state.jobs.get(m[1]);
     if (!job || jobStatus(job) !== "completed") {
       // the upstream's relative media urls: a plain name only (no encoded slash, no dot segment)
-      if (upstreamUrl && MEDIA_NAME_RE.test(name)) return proxy(req, res, `/media/${name}`, url);
+      if (upstreamUrl && MEDIA_NAME_RE.test(name)) return proxy(req, res, `/media/${name}`, url, { stream: true });
       return notFound(res);
     }
     const cache = { "Cache-Control": "public, max-age=3600" };
@@ -957,7 +995,7 @@ export async function createApiServer(options = {}) {
         if (!ID_RE.test(fm[1])) return sendJson(res, 400, { error: "invalid id" });
         if (upstreamUrl) {
           countJob(fm[1], "events");
-          return proxy(req, res, `/api/events/file.${fm[1]}`, url);
+          return proxy(req, res, `/api/events/file.${fm[1]}`, url, { stream: true });
         }
         return handleEvents(req, res, fm[1]);
       }

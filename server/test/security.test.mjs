@@ -4,13 +4,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { startServer, getJson, sendJson } from "../test-support.mjs";
+import { startServer, getJson, sendJson, sleep, waitFor } from "../test-support.mjs";
 import { optionsFromEnv } from "../index.mjs";
 
 /**
  * One request with full control over the path and headers (fetch normalises the
  * one and will not set Host). With `firstChunk`, resolves on the first body chunk
- * and drops the connection (for streams). Fails after `timeout` ms.
+ * and drops the connection (for streams). `aborted`: the body never completed.
+ * Fails after `timeout` ms.
  */
 function raw(port, { method = "GET", path = "/", headers = {}, body, firstChunk = false, timeout = 10000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -18,7 +19,8 @@ function raw(port, { method = "GET", path = "/", headers = {}, body, firstChunk 
       const chunks = [];
       const done = () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") });
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode, headers: res.headers, text, aborted: !res.complete });
       };
       res.on("data", (c) => {
         chunks.push(c);
@@ -28,6 +30,7 @@ function raw(port, { method = "GET", path = "/", headers = {}, body, firstChunk 
         }
       });
       res.on("end", done);
+      res.on("close", done); // after "end", or the connection dropped mid-body
       res.on("error", () => {});
     });
     const timer = setTimeout(() => {
@@ -222,8 +225,11 @@ test("the per-id counters keep at most statsMaxIds ids, dropping the oldest", as
 async function fakeUpstream() {
   const seen = []; // { method, url, authorization, cookie }
   const held = new Set();
+  const closed = []; // urls whose request was closed (by the proxy or after the answer)
+  const streams = new Map(); // url -> the response of an open event stream
   const server = http.createServer((req, res) => {
     seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization, cookie: req.headers.cookie });
+    res.on("close", () => closed.push(req.url));
     const leaky = {
       "Set-Cookie": ["session=upstream-secret; Path=/; HttpOnly", "other=1"],
       "Access-Control-Allow-Origin": "*",
@@ -245,6 +251,7 @@ async function fakeUpstream() {
     }
     if (req.url.startsWith("/api/events/")) {
       held.add(res);
+      streams.set(req.url, res);
       res.writeHead(200, { ...leaky, "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
       res.write(': ok\n\ndata: {"type":"task_status","object":{"status":"IN_PROGRESS"}}\n\n');
       return;
@@ -270,6 +277,8 @@ async function fakeUpstream() {
     url: `http://127.0.0.1:${server.address().port}`,
     seen,
     held,
+    closed,
+    streams,
     async close() {
       for (const r of held) r.destroy();
       server.closeAllConnections();
@@ -374,4 +383,50 @@ test("proxy: only the headers the client needs come back (no Set-Cookie, no Acce
   assert.equal(sse.headers["content-type"], "text/event-stream");
   assert.deepEqual(leaked(sse.headers), []);
   assert.match(sse.text, /^: ok/);
+});
+
+test("proxy: a hung upstream is answered with a 504 after upstreamTimeout, and the upstream request is closed", async (t) => {
+  const quick = await startServer({ upstreamUrl: up.url, upstreamToken: "s3cret", upstreamTimeout: 300 });
+  t.after(() => quick.close());
+  for (const path of ["/api/file/hang1", "/api/project/hang2", "/api/events/file.hang3", "/media/hang4.png"]) {
+    const r = await raw(quick.port, { path }); // raw fails after 10 s: a generous deadline, not a timing window
+    assert.equal(r.status, 504, path);
+    assert.equal(JSON.parse(r.text).error, "gateway timeout");
+    assert.match(JSON.parse(r.text).detail, /300 ms.*UPSTREAM_TIMEOUT/);
+    assert.ok(up.seen.some((s) => s.url === path), `${path} reached the upstream`);
+    await waitFor(() => up.closed.includes(path));
+  }
+  assert.deepEqual(optionsFromEnv({ UPSTREAM_TIMEOUT: "5000" }).upstreamTimeout, 5000);
+  assert.equal(optionsFromEnv({}).upstreamTimeout, undefined, "the default (30 s) is createApiServer's");
+  await assert.rejects(startServer({ upstreamUrl: up.url, upstreamTimeout: 0 }), RangeError);
+});
+
+test("proxy: a record whose body stalls after the headers is cut off at upstreamTimeout", async (t) => {
+  const quick = await startServer({ upstreamUrl: up.url, upstreamTimeout: 300 });
+  t.after(() => quick.close());
+  const r = await raw(quick.port, { path: "/api/file/stall1" });
+  assert.equal(r.status, 200, "the headers had come");
+  assert.equal(r.aborted, true, "the body never completed");
+  await waitFor(() => up.closed.includes("/api/file/stall1"));
+});
+
+test("proxy: an open event stream is exempt from the timeout once its headers have come", async (t) => {
+  const quick = await startServer({ upstreamUrl: up.url, upstreamTimeout: 300 });
+  t.after(() => quick.close());
+  const path = "/api/events/file.long1";
+  const chunks = [];
+  let ended = false;
+  const req = http.get({ host: "127.0.0.1", port: quick.port, path, agent: false }, (res) => {
+    assert.equal(res.statusCode, 200);
+    res.on("data", (c) => chunks.push(String(c)));
+    res.on("close", () => (ended = true));
+  });
+  req.on("error", () => {});
+  t.after(() => req.destroy());
+  await waitFor(() => chunks.join("").includes("IN_PROGRESS"));
+  await sleep(1000); // over three times the timeout, which would have cut a record
+  up.streams.get(path).write('data: {"type":"render_progress","object":{"progress":50}}\n\n');
+  await waitFor(() => chunks.join("").includes("render_progress"));
+  assert.equal(ended, false);
+  assert.ok(!up.closed.includes(path));
 });
