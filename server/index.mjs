@@ -2,8 +2,9 @@
 // proxy (generate, file/project records, SSE events, media), with fault
 // injection, request counting and an optional proxy mode. Node built-ins only.
 //
-//   node server/index.mjs            # PORT, HOST, SPEED, SEED, STATIC_DIR,
-//                                    # UPSTREAM_URL, UPSTREAM_TOKEN, LOG=1
+//   node server/index.mjs            # PORT, HOST, ALLOWED_HOSTS, SPEED, SEED, STATIC_DIR,
+//                                    # UPSTREAM_URL, UPSTREAM_TOKEN, UPSTREAM_QUERY_KEYS,
+//                                    # UPSTREAM_TIMEOUT, LOG=1
 //   const api = await createApiServer({ port: 0, speed: 20 }); ... await api.close();
 
 import { readFileSync, existsSync, statSync, createReadStream } from "node:fs";
@@ -25,6 +26,10 @@ const STATS_WINDOW_MS = 10 * 60 * 1000;
 const BUCKET_MS = 100; // per-100-ms request counts (GET /api/stats?buckets=1)
 const MAX_BUCKETS = STATS_WINDOW_MS / BUCKET_MS;
 const MAX_JOBS = 5000;
+const MAX_COUNTED_IDS = 10000; // ids kept in the per-job counters (byJob, rateLimitedByJob)
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
 const BODY_LIMIT = 1 << 20;
 
 const KINDS = {
@@ -60,10 +65,16 @@ const MIME = {
   ".webmanifest": "application/manifest+json",
 };
 
-const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-  "proxy-authenticate", "proxy-authorization", "proxy-connection",
-]);
+// Proxy mode: the upstream response headers the client needs; nothing else comes
+// back (no Set-Cookie, no Access-Control-*, no Location, no WWW-Authenticate).
+const FORWARDED_RESPONSE_HEADERS = [
+  "content-type", "content-length", "content-encoding", "content-range", "accept-ranges",
+  "cache-control", "expires", "last-modified", "etag", "date", "vary", "retry-after",
+  "last-event-id", "x-accel-buffering",
+];
+// Media names forwarded to the upstream when not found here: an id and one or two extensions.
+const MEDIA_NAME_RE = /^[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9]{1,16}){1,2}$/;
+const QUERY_KEY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const FORWARDED_REQUEST_HEADERS = [
   "accept", "accept-encoding", "accept-language", "cache-control", "last-event-id",
   "if-none-match", "if-modified-since", "user-agent", "range",
@@ -89,13 +100,42 @@ export function optionsFromEnv(env = process.env) {
   return {
     port: num(env.PORT) ?? 8080,
     host: env.HOST || "127.0.0.1",
+    allowedHosts: parseHostList(env.ALLOWED_HOSTS),
     speed: num(env.SPEED) ?? 1,
     seed: env.SEED || undefined,
     staticDir: env.STATIC_DIR || undefined,
     upstreamUrl: env.UPSTREAM_URL || undefined,
     upstreamToken: env.UPSTREAM_TOKEN || undefined,
+    upstreamTimeout: num(env.UPSTREAM_TIMEOUT),
+    upstreamQueryKeys: parseList(env.UPSTREAM_QUERY_KEYS),
     log: env.LOG === "1",
   };
+}
+
+/** "a, b" (commas or spaces), or an array of such -> ["a", "b"]. */
+function parseList(v) {
+  if (Array.isArray(v)) return v.flatMap(parseList);
+  if (v === undefined || v === null) return [];
+  return String(v).split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+}
+
+/** "a.example, b.example:8080" -> ["a.example", "b.example:8080"] (lower case). */
+const parseHostList = (v) => parseList(v).map((h) => h.toLowerCase());
+
+/** A Host header (or ALLOWED_HOSTS entry) as `{ name, port }`, port null when absent; null when malformed. */
+function parseHost(value) {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/.exec(String(value).trim().toLowerCase());
+  return m ? { name: m[1], port: m[2] === undefined ? null : Number(m[2]) } : null;
+}
+
+/**
+ * True when the request declares a JSON body (`application/json`, parameters
+ * allowed). A cross-site form or a `text/plain` fetch cannot declare it without
+ * a CORS preflight, which this server never grants.
+ */
+function declaresJson(req) {
+  const type = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  return type === "application/json";
 }
 
 /** mulberry32, seeded from a number or (hashed) string. */
@@ -123,9 +163,14 @@ function progressMessage(kind, p) {
 
 /**
  * Starts the server. Resolves to `{ server, url, port, close(), state }` once listening.
- * Options: port (0 = ephemeral, default 8080), host, speed, seed, staticDir,
- * upstreamUrl, upstreamToken, pingInterval (ms, default 15000), log,
- * faults (initial global faults), onRequest(req) (called for each request),
+ * Options: port (0 = ephemeral, default 8080), host, allowedHosts (extra names
+ * the Host header may carry: "name" for any port, "name:port"), speed, seed, staticDir,
+ * upstreamUrl, upstreamToken, upstreamQueryKeys (query keys forwarded upstream;
+ * none by default), upstreamTimeout (ms, default 30000: a record's whole
+ * response, a stream's or media file's headers), pingInterval (ms, default 15000), log,
+ * faults (initial global faults), statsMaxIds (ids kept in the per-job counters,
+ * default 10000; the oldest are dropped beyond it), onRequest(req) (called for each request that
+ * passes the Host check),
  * mounts ({ "/prefix/": directory }: extra static folders, e.g. the package for
  * the browser benchmark).
  */
@@ -135,9 +180,22 @@ export async function createApiServer(options = {}) {
     throw new RangeError("speed must be a positive number");
   }
   const host = options.host ?? "127.0.0.1";
+  const extraHosts = parseHostList(options.allowedHosts).map((h) => {
+    const parsed = parseHost(h);
+    if (!parsed) throw new RangeError(`allowedHosts: "${h}" is not a host name (name or name:port)`);
+    return parsed;
+  });
   const staticDir = path.resolve(options.staticDir ?? path.join(REPO_ROOT, "www", "dist"));
   const upstreamUrl = options.upstreamUrl ? String(options.upstreamUrl).replace(/\/+$/, "") : null;
   const upstreamToken = options.upstreamToken || null;
+  const upstreamQueryKeys = new Set(parseList(options.upstreamQueryKeys));
+  const upstreamTimeout = options.upstreamTimeout ?? 30000;
+  if (typeof upstreamTimeout !== "number" || !Number.isFinite(upstreamTimeout) || upstreamTimeout <= 0) {
+    throw new RangeError("upstreamTimeout must be a positive number of milliseconds");
+  }
+  for (const k of upstreamQueryKeys) {
+    if (!QUERY_KEY_RE.test(k)) throw new RangeError(`upstreamQueryKeys: "${k}" is not a query key ([A-Za-z0-9_.-]{1,64})`);
+  }
   const pingInterval = options.pingInterval ?? 15000;
   const log = options.log ?? process.env.LOG === "1";
   const onRequest = options.onRequest;
@@ -146,6 +204,8 @@ export async function createApiServer(options = {}) {
     path.resolve(dir),
   ]);
   const rng = createRng(options.seed);
+  const statsMaxIds = options.statsMaxIds ?? MAX_COUNTED_IDS;
+  if (!Number.isInteger(statsMaxIds) || statsMaxIds < 1) throw new RangeError("statsMaxIds must be a positive integer");
 
   const state = {
     speed,
@@ -159,8 +219,10 @@ export async function createApiServer(options = {}) {
   };
   const resetStats = () => {
     state.stats = {
-      startedAt: Date.now(), total: 0, byJob: {}, byStatus: {}, timeline: [],
-      rateLimitedByJob: {}, // 429s answered per job
+      // Per-id counters are Maps (ids come from the URL: "__proto__" is a valid one),
+      // bounded to statsMaxIds ids, the first counted dropped first.
+      startedAt: Date.now(), total: 0, byJob: new Map(), byStatus: {}, timeline: [],
+      rateLimitedByJob: new Map(), // 429s answered per job
       buckets: [], // requests per 100 ms since startedAt
       buckets429: [], // 429s answered per 100 ms since startedAt
     };
@@ -172,6 +234,7 @@ export async function createApiServer(options = {}) {
   const agents = {};
   let closed = false;
   let webm = null;
+  let serverPort = 0; // known once listening
 
   // ---------- jobs ----------
 
@@ -326,7 +389,7 @@ export async function createApiServer(options = {}) {
   /** A 429 answered for this job (a rateLimit fault or the herd-mode storm). */
   function countLimited(id) {
     const s = state.stats;
-    s.rateLimitedByJob[id] = (s.rateLimitedByJob[id] ?? 0) + 1;
+    setBounded(s.rateLimitedByJob, id, (s.rateLimitedByJob.get(id) ?? 0) + 1);
     bump(s.buckets429, Date.now() - s.startedAt);
   }
 
@@ -346,8 +409,16 @@ export async function createApiServer(options = {}) {
     return true;
   }
 
+  /** Sets `key` in a per-id counter Map, then drops its oldest ids beyond statsMaxIds. */
+  function setBounded(map, key, value) {
+    map.set(key, value);
+    while (map.size > statsMaxIds) map.delete(map.keys().next().value);
+  }
+
   function countJob(id, what) {
-    const entry = (state.stats.byJob[id] ??= { file: 0, project: 0, events: 0, total: 0 });
+    const byJob = state.stats.byJob;
+    let entry = byJob.get(id);
+    if (!entry) setBounded(byJob, id, (entry = { file: 0, project: 0, events: 0, total: 0 }));
     entry[what]++;
     entry.total++;
   }
@@ -604,11 +675,11 @@ export async function createApiServer(options = {}) {
     const withBuckets = url.searchParams.has("buckets");
     sendJson(res, 200, {
       total: s.total,
-      byJob: s.byJob,
-      byStatus: s.byStatus,
+      byJob: Object.fromEntries(s.byJob), // own properties, "__proto__" included
+      byStatus: s.byStatus, // keyed by status codes the server (or upstream) answered, never by input
       timeline: s.timeline,
       startedAt: s.startedAt,
-      rateLimitedByJob: s.rateLimitedByJob,
+      rateLimitedByJob: Object.fromEntries(s.rateLimitedByJob),
       ...(withBuckets ? { bucketMs: BUCKET_MS, buckets: s.buckets, buckets429: s.buckets429 } : {}),
     });
   }
@@ -656,25 +727,70 @@ export async function createApiServer(options = {}) {
     return (agents[protocol] ??= new (protocol === "https:" ? https : http).Agent({ keepAlive: true }));
   }
 
-  function proxy(req, res, pathAndQuery) {
+  /** The query keys listed in upstreamQueryKeys, re-encoded; "" when none. */
+  function forwardedQuery(url) {
+    if (!upstreamQueryKeys.size) return "";
+    const out = new URLSearchParams();
+    for (const [k, v] of url.searchParams) if (upstreamQueryKeys.has(k)) out.append(k, v);
+    const q = out.toString();
+    return q ? `?${q}` : "";
+  }
+
+  /**
+   * Forwards one request, with the token. `upstreamPath` is built by the caller
+   * from validated parts only (never the client's raw path); the query keeps only
+   * the keys in upstreamQueryKeys; only FORWARDED_RESPONSE_HEADERS come back.
+   * Timeout (upstreamTimeout): a record must arrive whole in time; a `stream`
+   * (SSE, media) must only send its headers in time, then may last. A timeout
+   * before the headers answers 504; after them, the connection is dropped.
+   */
+  function proxy(req, res, upstreamPath, url, { stream = false } = {}) {
     let target;
     try {
-      target = new URL(upstreamUrl + pathAndQuery);
+      target = new URL(upstreamUrl + upstreamPath + forwardedQuery(url));
     } catch {
       return sendJson(res, 502, { error: "bad upstream url" });
+    }
+    const base = new URL(upstreamUrl + "/");
+    if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) {
+      return sendJson(res, 400, { error: "not forwarded" }); // cannot happen with validated parts; never send the token elsewhere
     }
     const headers = {};
     for (const h of FORWARDED_REQUEST_HEADERS) if (req.headers[h]) headers[h] = req.headers[h];
     if (upstreamToken) headers.authorization = `Bearer ${upstreamToken}`;
     const lib = target.protocol === "https:" ? https : http;
     let upstreamDone = false;
+    let timedOut = false;
+    let timer = null;
+    const onTimeout = () => {
+      timer = null;
+      timedOut = true;
+      if (!res.headersSent) {
+        const what = stream ? "did not start answering" : "did not answer";
+        sendJson(res, 504, {
+          error: "gateway timeout",
+          detail: `the upstream ${what} within ${upstreamTimeout} ms (UPSTREAM_TIMEOUT / upstreamTimeout)`,
+        });
+      } else {
+        res.destroy(); // a record's body stalled mid-way: the client sees the connection drop
+      }
+      up.destroy();
+    };
+    const stopTimer = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
     const up = lib.request(target, { method: req.method, headers, agent: agentFor(target.protocol) }, (ur) => {
-      const out = {};
-      for (const [k, v] of Object.entries(ur.headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+      if (stream) stopTimer(); // the stream is open: it lasts as long as the client wants
+      const out = { "X-Content-Type-Options": "nosniff" };
+      for (const h of FORWARDED_RESPONSE_HEADERS) if (ur.headers[h] !== undefined) out[h] = ur.headers[h];
       if (!alive(res)) return ur.destroy();
       res.writeHead(ur.statusCode ?? 502, out);
       res.flushHeaders(); // SSE: the client sees the headers at once
-      ur.on("end", () => (upstreamDone = true));
+      ur.on("end", () => {
+        upstreamDone = true;
+        stopTimer();
+      });
       ur.on("error", () => res.destroy());
       ur.on("close", () => {
         if (!ur.complete) res.destroy(); // upstream died mid-body: so do we
@@ -682,10 +798,14 @@ export async function createApiServer(options = {}) {
       ur.pipe(res);
     });
     up.on("error", (err) => {
+      stopTimer();
+      if (timedOut) return; // answered above
       if (!res.headersSent) sendJson(res, 502, { error: "bad gateway", detail: err.code || err.message });
       else res.destroy();
     });
+    timer = setTimeout(onTimeout, upstreamTimeout);
     res.on("close", () => {
+      stopTimer();
       if (!upstreamDone) up.destroy();
     });
     up.end();
@@ -693,11 +813,12 @@ export async function createApiServer(options = {}) {
 
   // ---------- media and static files ----------
 
-  function handleMedia(req, res, name, pathAndQuery) {
+  function handleMedia(req, res, name, url) {
     const m = /^([A-Za-z0-9_-]{1,128})(\.thumb\.png|\.png|\.webm)$/.exec(name);
     const job = m && state.jobs.get(m[1]);
     if (!job || jobStatus(job) !== "completed") {
-      if (upstreamUrl) return proxy(req, res, pathAndQuery); // the upstream's relative media urls
+      // the upstream's relative media urls: a plain name only (no encoded slash, no dot segment)
+      if (upstreamUrl && MEDIA_NAME_RE.test(name)) return proxy(req, res, `/media/${name}`, url, { stream: true });
       return notFound(res);
     }
     const cache = { "Cache-Control": "public, max-age=3600" };
@@ -742,7 +863,8 @@ export async function createApiServer(options = {}) {
   }
 
   function serveFile(req, res, file) {
-    const type = MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream";
+    const ext = path.extname(file).toLowerCase();
+    const type = (Object.hasOwn(MIME, ext) && MIME[ext]) || "application/octet-stream";
     const size = statSync(file).size;
     res.writeHead(200, { "Content-Type": type, "Content-Length": size, "Cache-Control": "no-cache" });
     if (req.method === "HEAD") return res.end();
@@ -802,6 +924,36 @@ export async function createApiServer(options = {}) {
     serveFile(req, res, target);
   }
 
+  // ---------- Host check ----------
+
+  // A page on another site can point its own name at 127.0.0.1 (DNS rebinding)
+  // and then read this server as same-origin; its requests still carry that
+  // name in Host. So only this server's own names are served: the loopback
+  // names on its port, the address it is bound to, and allowedHosts.
+  const bindName = host.includes(":") ? `[${host.toLowerCase()}]` : host.toLowerCase();
+  const ownNames = new Set(LOOPBACK_NAMES);
+  if (!WILDCARD_HOSTS.has(host) && !WILDCARD_HOSTS.has(bindName)) ownNames.add(bindName);
+
+  function hostAllowed(value) {
+    const h = value === undefined ? null : parseHost(value);
+    if (!h) return false;
+    const port = h.port ?? 80;
+    if (ownNames.has(h.name) && port === serverPort) return true;
+    return extraHosts.some((e) => e.name === h.name && (e.port === null || e.port === port));
+  }
+
+  function refuseHost(req, res) {
+    const h = parseHost(req.headers.host ?? "");
+    const shown = h ? `${h.name}${h.port === null ? "" : `:${h.port}`}` : null;
+    const text =
+      `smart-polling demo server: refused, ${shown ? `Host "${shown}"` : "this Host header"} is not one of this server's names ` +
+      `(${[...ownNames].join(", ")} on port ${serverPort}).\n` +
+      "If you reach the server under another name on purpose, list it in the ALLOWED_HOSTS environment variable " +
+      `(comma-separated, "name" or "name:port", e.g. ALLOWED_HOSTS=${shown ?? "demo.example.com"}) ` +
+      "or in the allowedHosts option of createApiServer.\n";
+    sendText(res, 421, "text/plain; charset=utf-8", text, { "X-Content-Type-Options": "nosniff" });
+  }
+
   // ---------- routing ----------
 
   async function route(req, res, url) {
@@ -814,52 +966,44 @@ export async function createApiServer(options = {}) {
       if (p === "/api/health") return get ? sendJson(res, 200, { ok: true }) : methodNotAllowed(res, "GET");
       if (p === "/api/stats") return get ? handleStats(res, url) : methodNotAllowed(res, "GET");
       if (p === "/api/stats/reset") {
-        if (method !== "POST") return methodNotAllowed(res, "POST");
+        if (!accepts(req, res, ["POST"])) return;
         resetStats();
         return sendJson(res, 200, { ok: true });
       }
-      if (p === "/api/faults") {
-        if (!["GET", "PUT", "DELETE"].includes(method)) return methodNotAllowed(res, "GET, PUT, DELETE");
-        return handleFaults(req, res);
-      }
-      if (p === "/api/storm") {
-        if (!["GET", "POST", "DELETE"].includes(method)) return methodNotAllowed(res, "GET, POST, DELETE");
-        return handleStorm(req, res);
-      }
+      if (p === "/api/faults") return accepts(req, res, ["GET", "PUT", "DELETE"]) && handleFaults(req, res);
+      if (p === "/api/storm") return accepts(req, res, ["GET", "POST", "DELETE"]) && handleStorm(req, res);
       if (p === "/api/jobs") {
         if (!get) return methodNotAllowed(res, "GET");
         const now = Date.now();
         return sendJson(res, 200, [...state.jobs.values()].map((j) => jobSummary(j, now)));
       }
-      if ((m = /^\/api\/generate\/(image|video)$/.exec(p))) {
-        if (method !== "POST") return methodNotAllowed(res, "POST");
-        return handleGenerate(req, res, m[1]);
-      }
+      if ((m = /^\/api\/generate\/(image|video)$/.exec(p))) return accepts(req, res, ["POST"]) && handleGenerate(req, res, m[1]);
+      // Proxy mode forwards these three routes only, for a valid id, rebuilt from their parts.
       if ((m = /^\/api\/(file|project)\/([^/]+)$/.exec(p))) {
         if (method !== "GET") return methodNotAllowed(res, "GET");
+        if (!ID_RE.test(m[2])) return sendJson(res, 400, { error: "invalid id" });
         if (upstreamUrl) {
           countJob(m[2], m[1]);
-          return proxy(req, res, p + url.search);
+          return proxy(req, res, `/api/${m[1]}/${m[2]}`, url);
         }
-        if (!ID_RE.test(m[2])) return sendJson(res, 400, { error: "invalid id" });
         return handleRecord(req, res, m[1], m[2]);
       }
       if ((m = /^\/api\/events\/(.+)$/.exec(p))) {
         if (method !== "GET") return methodNotAllowed(res, "GET");
-        if (upstreamUrl) {
-          countJob(m[1].replace(/^file\./, ""), "events");
-          return proxy(req, res, p + url.search);
-        }
         const fm = /^file\.([^/]+)$/.exec(m[1]);
         if (!fm) return notFound(res);
         if (!ID_RE.test(fm[1])) return sendJson(res, 400, { error: "invalid id" });
+        if (upstreamUrl) {
+          countJob(fm[1], "events");
+          return proxy(req, res, `/api/events/file.${fm[1]}`, url, { stream: true });
+        }
         return handleEvents(req, res, fm[1]);
       }
       return notFound(res);
     }
 
     if (!get) return methodNotAllowed(res, "GET, HEAD");
-    if ((m = /^\/media\/([^/]+)$/.exec(p))) return handleMedia(req, res, m[1], p + url.search);
+    if ((m = /^\/media\/([^/]+)$/.exec(p))) return handleMedia(req, res, m[1], url);
     for (const [prefix, dir] of mounts) {
       if (p.startsWith(prefix)) return handleMount(req, res, dir, p.slice(prefix.length));
     }
@@ -868,6 +1012,23 @@ export async function createApiServer(options = {}) {
 
   function methodNotAllowed(res, allow) {
     sendJson(res, 405, { error: "method not allowed" }, { Allow: allow });
+  }
+
+  /**
+   * True when the method is one of `allowed` (else a 405) and, for a state change
+   * (anything but GET/HEAD), the request declares a JSON body (else a 415), with
+   * or without a body: a cross-site page cannot send that without a preflight.
+   */
+  function accepts(req, res, allowed) {
+    if (!allowed.includes(req.method)) {
+      methodNotAllowed(res, allowed.join(", "));
+      return false;
+    }
+    if (!SAFE_METHODS.has(req.method) && !declaresJson(req)) {
+      sendJson(res, 415, { error: "state-changing requests need Content-Type: application/json (even without a body)" });
+      return false;
+    }
+    return true;
   }
 
   async function handle(req, res) {
@@ -880,6 +1041,8 @@ export async function createApiServer(options = {}) {
         console.log(`${new Date().toISOString()} ${req.method} ${req.url} ${status} ${Date.now() - started}ms`);
       });
     }
+    // Before anything else: a refused request leaves no trace (not counted, no hook).
+    if (!hostAllowed(req.headers.host)) return refuseHost(req, res);
     let url;
     try {
       url = new URL(req.url, "http://localhost");
@@ -931,6 +1094,7 @@ export async function createApiServer(options = {}) {
   });
   const address = server.address();
   const port = address.port;
+  serverPort = port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 
   async function close() {

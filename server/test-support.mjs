@@ -28,11 +28,16 @@ export async function getJson(url, init) {
   return { status: res.status, headers: res.headers, body, text };
 }
 
+/**
+ * A state-changing request: always declares `Content-Type: application/json`
+ * (the server answers 415 otherwise, with or without a body); no body when
+ * `body` is undefined.
+ */
 export async function sendJson(url, method, body) {
   return getJson(url, {
     method,
     headers: { "content-type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
 }
 

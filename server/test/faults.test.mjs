@@ -9,7 +9,7 @@ before(async () => {
 });
 after(() => api.close());
 beforeEach(async () => {
-  await fetch(`${api.url}/api/faults`, { method: "DELETE" });
+  await sendJson(`${api.url}/api/faults`, "DELETE");
 });
 
 const setFaults = (f) => sendJson(`${api.url}/api/faults`, "PUT", f);
@@ -55,7 +55,7 @@ test("PUT / GET / DELETE /api/faults, with defaults filled in and validation", a
   }
   assert.equal((await setFaults("{oops")).status, 400);
   assert.deepEqual((await getJson(`${api.url}/api/faults`)).body, expected, "a bad PUT changes nothing");
-  assert.deepEqual((await getJson(`${api.url}/api/faults`, { method: "DELETE" })).body, {});
+  assert.deepEqual((await sendJson(`${api.url}/api/faults`, "DELETE")).body, {});
   assert.deepEqual((await getJson(`${api.url}/api/faults`)).body, {});
 });
 

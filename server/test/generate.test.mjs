@@ -208,7 +208,10 @@ test("errors: unknown ids, bad bodies, unknown routes, wrong methods", async () 
 
 test("a client that disconnects mid-request does not crash the server", async () => {
   await new Promise((resolve) => {
-    const req = http.request(`${api.url}/api/generate/image`, { method: "POST", headers: { "content-length": "100" } });
+    const req = http.request(`${api.url}/api/generate/image`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": "100" },
+    });
     req.on("error", () => {});
     req.write('{"prompt":');
     setTimeout(() => {

@@ -28,7 +28,7 @@ test("counts requests per job and per status", async () => {
   await getJson(`${api.url}/api/health`);
   await sendJson(`${api.url}/api/faults`, "PUT", { rateLimit: {} });
   await getJson(`${api.url}/api/project/${other.projectId}`);
-  await getJson(`${api.url}/api/faults`, { method: "DELETE" });
+  await sendJson(`${api.url}/api/faults`, "DELETE");
 
   const s = await stats();
   assert.deepEqual(s.byJob[fileId], { file: 3, project: 2, events: 1, total: 6 });

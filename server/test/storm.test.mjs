@@ -62,7 +62,7 @@ test("DELETE ends a storm early; bad bodies are a 400", async () => {
   const { fileId } = await generate(api, "image", { duration: 60 });
   await sendJson(`${api.url}/api/storm`, "POST", {}); // defaults: 3 s, Retry-After 2
   assert.equal((await getJson(`${api.url}/api/file/${fileId}`)).status, 429);
-  assert.deepEqual((await getJson(`${api.url}/api/storm`, { method: "DELETE" })).body, { storm: null });
+  assert.deepEqual((await sendJson(`${api.url}/api/storm`, "DELETE")).body, { storm: null });
   assert.equal((await getJson(`${api.url}/api/file/${fileId}`)).status, 200);
   for (const body of [{ ms: -1 }, { ms: "3000" }, { retryAfter: 1.5 }, { retryAfter: -2 }]) {
     assert.equal((await sendJson(`${api.url}/api/storm`, "POST", body)).status, 400, JSON.stringify(body));
