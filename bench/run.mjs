@@ -239,7 +239,7 @@ class Bench {
 async function api(server, method, p, body) {
   const res = await fetch(server.url + p, {
     method,
-    headers: body ? { "Content-Type": "application/json" } : {},
+    headers: method === "GET" ? {} : { "Content-Type": "application/json" },
     body: body ? JSON.stringify(body) : undefined,
   });
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);

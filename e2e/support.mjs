@@ -17,7 +17,8 @@ export function launchChromium() {
 export async function callApi(server, method, path, body) {
   const res = await fetch(server.url + path, {
     method,
-    headers: body ? { "Content-Type": "application/json" } : {},
+    // the demo server takes state changes only as JSON, even without a body
+    headers: method === "GET" || method === "HEAD" ? {} : { "Content-Type": "application/json" },
     body: body ? JSON.stringify(body) : undefined,
   });
   assert.ok(res.ok, `${method} ${path}: ${res.status}`);

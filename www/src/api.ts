@@ -96,7 +96,8 @@ async function request<T>(method: string, url: string, body?: unknown, signal?: 
   try {
     res = await fetch(url, {
       method,
-      headers: body === undefined ? undefined : { "Content-Type": "application/json" },
+      // the server takes state changes only as JSON (no cross-site form posts)
+      headers: method === "GET" ? undefined : { "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
