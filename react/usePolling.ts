@@ -1,3 +1,4 @@
+"use client";
 /**
  * React bindings for `smart-polling`, shipped as `smart-polling/react`
  * (compiled by scripts/package.mjs into pkg/react.js and pkg/react.d.ts).
@@ -20,6 +21,11 @@
  * }
  * ```
  *
+ * The file starts with "use client": the provider may be placed in a React
+ * Server Component (e.g. a Next.js app-router layout); nothing here runs on
+ * the server but rendering (effects never do), and server rendering needs no
+ * window or document.
+ *
  * Lifetimes:
  *
  * - `initSmartPolling(wasm?)` loads the wasm once per page; every hook awaits
@@ -28,12 +34,18 @@
  *   as `<PollingProvider wasm={url}>` / `usePollingManager(options, url)`, or
  *   call `initSmartPolling(url)` before the first render: the first call
  *   decides which input is loaded, later inputs are ignored.
+ * - A load that fails is never thrown into React: `usePollingManager` (and so
+ *   the provider's manager) stays `null`, `usePollingLoadError()` returns the
+ *   failure (`kind: "load_failed"`), and `usePolling` reports it as its state
+ *   (status `error`; no callback runs, since no job started). A later mount
+ *   of `usePollingManager` / `PollingProvider` loads again, and every hook
+ *   that waits for a manager gets one once a load succeeds.
  * - `usePollingManager(options, wasm?)` creates one `PollingManager` per mounted
  *   component, lazily in an effect, so React StrictMode's mount → unmount →
  *   mount ends with exactly one live manager. On unmount it stops every job and
  *   frees the manager. The options are read once, when it is created. It
- *   returns `null` until the manager exists; a wasm load failure or invalid
- *   options (`RangeError`) is thrown during render, for an error boundary.
+ *   returns `null` until the manager exists. Invalid options (`RangeError`)
+ *   are a programming error: thrown during render, for an error boundary.
  * - `usePolling(manager, fileId, callbacks, overrides?)` watches one file while
  *   `fileId` is non-null. A new id stops the old job and starts the new one;
  *   unmounting stops it. The state returned always belongs to the current
@@ -64,6 +76,7 @@ import {
   useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
 } from "react";
 import type { ReactNode } from "react";
 import init, { PollingManager } from "smart-polling";
@@ -94,7 +107,41 @@ export { PollingManager };
 export type PollingOverrides = Partial<PollingConfig>;
 
 // ---------------------------------------------------------------------------
-// wasm initialisation
+// wasm initialisation, and its state for the hooks
+
+/**
+ * How the hooks report that the module could not load: `usePollingLoadError()`,
+ * and `usePolling`'s `error` (a `PollingError` of kind "load_failed").
+ */
+export interface LoadFailure {
+  kind: "load_failed";
+  /** What failed to load, from where, and why (the package's `init()` error). */
+  message: string;
+  attempt: 0;
+  /** A later mount of `usePollingManager` / `PollingProvider` loads again. */
+  retryable: true;
+  status?: undefined;
+}
+
+/** The page's load of the module: done, failed (until the next try) or neither. */
+let loadState: { loaded: boolean; failure: LoadFailure | null } = { loaded: false, failure: null };
+const loadListeners = new Set<() => void>();
+
+function setLoadState(loaded: boolean, failure: LoadFailure | null): void {
+  if (loadState.loaded === loaded && loadState.failure === failure) return;
+  loadState = { loaded, failure };
+  for (const listener of [...loadListeners]) listener();
+}
+
+function onLoadState(listener: () => void): () => void {
+  loadListeners.add(listener);
+  return () => {
+    loadListeners.delete(listener);
+  };
+}
+
+const loadFailure = (): LoadFailure | null => loadState.failure;
+const noFailure = (): LoadFailure | null => null; // rendering on the server loads nothing
 
 let initPromise: Promise<void> | null = null;
 
@@ -102,15 +149,20 @@ let initPromise: Promise<void> | null = null;
  * Loads the wasm module once; later calls return the same promise. Pass
  * `input` (a url of `smart_polling_bg.wasm`, bytes or a module) only when the
  * bundler cannot resolve the default `new URL("smart_polling_bg.wasm", import.meta.url)`.
- * A failed load is not cached, so a later call tries again.
+ * A failed load is not cached, so a later call tries again. It rejects with
+ * the package's `init()` error; the hooks report it instead (see
+ * `usePollingLoadError`).
  */
 export function initSmartPolling(input?: InitInput): Promise<void> {
   if (!initPromise) {
+    setLoadState(false, null);
     const loading = input === undefined ? init() : init({ module_or_path: input });
     initPromise = loading.then(
-      () => undefined,
+      () => setLoadState(true, null),
       (err: unknown) => {
         initPromise = null;
+        const message = err instanceof Error ? err.message : String(err);
+        setLoadState(false, { kind: "load_failed", message, attempt: 0, retryable: true });
         throw err;
       },
     );
@@ -226,43 +278,55 @@ const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : us
 
 /**
  * One `PollingManager` for the lifetime of the calling component (see the
- * file comment). `null` until the wasm is loaded and the manager created.
- * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot
- * resolve the default url of `smart_polling_bg.wasm`.
+ * file comment). `null` until the wasm is loaded and the manager created;
+ * stays `null` when the load fails (see `usePollingLoadError`), until a later
+ * load succeeds. `wasm` (read once) is passed to `initSmartPolling` when the
+ * bundler cannot resolve the default url of `smart_polling_bg.wasm`.
+ * Throws invalid options' `RangeError` during render.
  */
 export function usePollingManager(options?: ManagerOptions | null, wasm?: InitInput): PollingManager | null {
   const optionsRef = useRef(options);
   const wasmRef = useRef(wasm);
   const [manager, setManager] = useState<PollingManager | null>(null);
-  const [failure, setFailure] = useState<{ error: unknown } | null>(null);
+  const [invalid, setInvalid] = useState<{ error: unknown } | null>(null);
 
   useEffect(() => {
     let cancelled = false;
     let created: PollingManager | null = null;
-    initSmartPolling(wasmRef.current).then(
-      () => {
-        if (cancelled) return;
-        try {
-          created = new PollingManager(optionsRef.current ?? null);
-        } catch (error) {
-          setFailure({ error });
-          return;
-        }
-        setManager(created);
-      },
-      (error: unknown) => {
-        if (!cancelled) setFailure({ error });
-      },
-    );
+    const create = () => {
+      if (cancelled || created || !loadState.loaded) return;
+      try {
+        created = new PollingManager(optionsRef.current ?? null);
+      } catch (error) {
+        cancelled = true;
+        setInvalid({ error });
+        return;
+      }
+      setManager(created);
+    };
+    // This mount's load, or any later one that succeeds.
+    const unsubscribe = onLoadState(create);
+    initSmartPolling(wasmRef.current).then(create, () => {
+      // reported through the load state (usePollingLoadError, usePolling)
+    });
     return () => {
       cancelled = true;
+      unsubscribe();
       if (created) retireManager(created);
       setManager(null);
     };
   }, []);
 
-  if (failure) throw failure.error;
+  if (invalid) throw invalid.error;
   return manager;
+}
+
+/**
+ * Why the module could not load (`kind: "load_failed"`), while the last try
+ * failed; `null` while it loads, once it is loaded, and on the server.
+ */
+export function usePollingLoadError(): LoadFailure | null {
+  return useSyncExternalStore(onLoadState, loadFailure, noFailure);
 }
 
 const PollingContext = createContext<PollingManager | null>(null);
@@ -279,13 +343,19 @@ export interface PollingProviderProps {
   children?: ReactNode;
 }
 
-/** Shares one manager (from `usePollingManager`) with everything below it. */
+/**
+ * Shares one manager (from `usePollingManager`) with everything below it.
+ * Renders its children whether or not the module loads.
+ */
 export function PollingProvider({ options, wasm, children }: PollingProviderProps) {
   const manager = usePollingManager(options, wasm);
   return createElement(PollingContext.Provider, { value: manager }, children);
 }
 
-/** The manager of the nearest `PollingProvider`; `null` while it loads (or without a provider). */
+/**
+ * The manager of the nearest `PollingProvider`; `null` while it loads, when
+ * the load failed (see `usePollingLoadError`), or without a provider.
+ */
 export function usePollingContext(): PollingManager | null {
   return useContext(PollingContext);
 }
@@ -293,12 +363,17 @@ export function usePollingContext(): PollingManager | null {
 export type PollingStatus = "idle" | "active" | "completed" | "error";
 
 export interface PollingState {
-  /** `idle` without an id or manager, `active` while watched, then `completed` or `error`. */
+  /**
+   * `idle` without an id or manager, `active` while watched, then `completed`
+   * or `error`; also `error` when the manager is `null` because the module
+   * failed to load.
+   */
   status: PollingStatus;
   /** The last record seen (onUpdate / onComplete). */
   record: FileRecord | null;
   progress: PollingProgress | null;
-  error: PollingError | null;
+  /** The job's error, or the module's load failure (`kind: "load_failed"`). */
+  error: PollingError | LoadFailure | null;
   /** The last transient error and the wait before the next request. */
   retry: { error: PollingError; delayMs: number } | null;
 }
@@ -316,6 +391,8 @@ interface OwnedState {
 /**
  * Watches `fileId` on `manager` while both are set; see the file comment.
  * Returns the job's state for rendering; `callbacks` are for side effects.
+ * While `manager` is `null` because the module failed to load, the state is
+ * `error` with that failure (no callback runs: no job started).
  */
 export function usePolling(
   manager: PollingManager | null,
@@ -330,6 +407,8 @@ export function usePolling(
     overridesRef.current = overrides;
   });
   const [owned, setOwned] = useState<OwnedState>({ manager: null, fileId: null, state: IDLE });
+  const failure = usePollingLoadError();
+  const failed = useMemo<PollingState | null>(() => failure && { ...IDLE, status: "error", error: failure }, [failure]);
 
   useEffect(() => {
     if (!manager || !fileId) {
@@ -372,7 +451,8 @@ export function usePolling(
 
   // Until the effect has run for new arguments, the stored state is another
   // id's: report what the effect will start with instead.
-  if (!manager || !fileId) return IDLE;
+  if (!fileId) return IDLE;
+  if (!manager) return failed ?? IDLE;
   if (owned.manager !== manager || owned.fileId !== fileId) return ACTIVE;
   return owned.state;
 }
