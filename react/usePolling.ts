@@ -35,11 +35,12 @@
  *   call `initSmartPolling(url)` before the first render: the first call
  *   decides which input is loaded, later inputs are ignored.
  * - A load that fails is never thrown into React: `usePollingManager` (and so
- *   the provider's manager) stays `null`, `usePollingLoadError()` returns the
- *   failure (`kind: "load_failed"`), and `usePolling` reports it as its state
- *   (status `error`; no callback runs, since no job started). A later mount
- *   of `usePollingManager` / `PollingProvider` loads again, and every hook
- *   that waits for a manager gets one once a load succeeds.
+ *   the provider's manager) stays `null`. Below a `PollingProvider`,
+ *   `usePollingLoadError()` returns the failure (`kind: "load_failed"`) and
+ *   `usePolling(null, id)` reports it as its state (status `error`; no
+ *   callback runs, since no job started). A later mount of
+ *   `usePollingManager` / `PollingProvider` loads again, and a manager whose
+ *   load failed is created once a later load succeeds.
  * - `usePollingManager(options, wasm?)` creates one `PollingManager` per mounted
  *   component, lazily in an effect, so React StrictMode's mount → unmount →
  *   mount ends with exactly one live manager. On unmount it stops every job and
@@ -76,7 +77,6 @@ import {
   useMemo,
   useRef,
   useState,
-  useSyncExternalStore,
 } from "react";
 import type { ReactNode } from "react";
 import init, { PollingManager } from "smart-polling";
@@ -111,7 +111,7 @@ export type PollingOverrides = Partial<PollingConfig>;
 
 /**
  * How the hooks report that the module could not load: `usePollingLoadError()`,
- * and `usePolling`'s `error` (a `PollingError` of kind "load_failed").
+ * and `usePolling`'s `error` (the shape of a `PollingError`, kind "load_failed").
  */
 export interface LoadFailure {
   kind: "load_failed";
@@ -123,25 +123,23 @@ export interface LoadFailure {
   status?: undefined;
 }
 
-/** The page's load of the module: done, failed (until the next try) or neither. */
-let loadState: { loaded: boolean; failure: LoadFailure | null } = { loaded: false, failure: null };
+// Whether a load succeeded, and who waits for one: a manager whose own load
+// failed is created when a later load (another mount's) succeeds.
+let loaded = false;
 const loadListeners = new Set<() => void>();
 
-function setLoadState(loaded: boolean, failure: LoadFailure | null): void {
-  if (loadState.loaded === loaded && loadState.failure === failure) return;
-  loadState = { loaded, failure };
-  for (const listener of [...loadListeners]) listener();
-}
-
-function onLoadState(listener: () => void): () => void {
+function onLoaded(listener: () => void): () => void {
   loadListeners.add(listener);
   return () => {
     loadListeners.delete(listener);
   };
 }
 
-const loadFailure = (): LoadFailure | null => loadState.failure;
-const noFailure = (): LoadFailure | null => null; // rendering on the server loads nothing
+/** The hooks' form of a load error (the package's `init()` rejection). */
+function loadFailure(err: unknown): LoadFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: "load_failed", message, attempt: 0, retryable: true };
+}
 
 let initPromise: Promise<void> | null = null;
 
@@ -155,14 +153,14 @@ let initPromise: Promise<void> | null = null;
  */
 export function initSmartPolling(input?: InitInput): Promise<void> {
   if (!initPromise) {
-    setLoadState(false, null);
     const loading = input === undefined ? init() : init({ module_or_path: input });
     initPromise = loading.then(
-      () => setLoadState(true, null),
+      () => {
+        loaded = true;
+        for (const listener of [...loadListeners]) listener();
+      },
       (err: unknown) => {
         initPromise = null;
-        const message = err instanceof Error ? err.message : String(err);
-        setLoadState(false, { kind: "load_failed", message, attempt: 0, retryable: true });
         throw err;
       },
     );
@@ -276,25 +274,24 @@ export function subscribe(
 
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
-/**
- * One `PollingManager` for the lifetime of the calling component (see the
- * file comment). `null` until the wasm is loaded and the manager created;
- * stays `null` when the load fails (see `usePollingLoadError`), until a later
- * load succeeds. `wasm` (read once) is passed to `initSmartPolling` when the
- * bundler cannot resolve the default url of `smart_polling_bg.wasm`.
- * Throws invalid options' `RangeError` during render.
- */
-export function usePollingManager(options?: ManagerOptions | null, wasm?: InitInput): PollingManager | null {
+/** A manager and, while it is null because its load failed, the failure. */
+interface ManagerState {
+  manager: PollingManager | null;
+  failure: LoadFailure | null;
+}
+
+/** `usePollingManager`, with its load failure (for the provider's context). */
+function useManagerState(options: ManagerOptions | null | undefined, wasm: InitInput | undefined): ManagerState {
   const optionsRef = useRef(options);
   const wasmRef = useRef(wasm);
-  const [manager, setManager] = useState<PollingManager | null>(null);
+  const [state, setState] = useState<ManagerState>(NO_MANAGER);
   const [invalid, setInvalid] = useState<{ error: unknown } | null>(null);
 
   useEffect(() => {
     let cancelled = false;
     let created: PollingManager | null = null;
     const create = () => {
-      if (cancelled || created || !loadState.loaded) return;
+      if (cancelled || created || !loaded) return;
       try {
         created = new PollingManager(optionsRef.current ?? null);
       } catch (error) {
@@ -302,34 +299,41 @@ export function usePollingManager(options?: ManagerOptions | null, wasm?: InitIn
         setInvalid({ error });
         return;
       }
-      setManager(created);
+      setState({ manager: created, failure: null });
     };
-    // This mount's load, or any later one that succeeds.
-    const unsubscribe = onLoadState(create);
-    initSmartPolling(wasmRef.current).then(create, () => {
-      // reported through the load state (usePollingLoadError, usePolling)
+    // this mount's load, or a later one (another mount's) that succeeds
+    const unsubscribe = onLoaded(create);
+    initSmartPolling(wasmRef.current).then(create, (error: unknown) => {
+      if (!cancelled && !created) setState({ manager: null, failure: loadFailure(error) });
     });
     return () => {
       cancelled = true;
       unsubscribe();
       if (created) retireManager(created);
-      setManager(null);
+      setState(NO_MANAGER);
     };
   }, []);
 
   if (invalid) throw invalid.error;
-  return manager;
+  return state;
 }
+
+const NO_MANAGER: ManagerState = { manager: null, failure: null };
 
 /**
- * Why the module could not load (`kind: "load_failed"`), while the last try
- * failed; `null` while it loads, once it is loaded, and on the server.
+ * One `PollingManager` for the lifetime of the calling component (see the
+ * file comment). `null` until the wasm is loaded and the manager created;
+ * stays `null` when the load fails, until a later load succeeds (a
+ * `PollingProvider` reports the failure: `usePollingLoadError`).
+ * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot
+ * resolve the default url of `smart_polling_bg.wasm`. Throws invalid
+ * options' `RangeError` during render.
  */
-export function usePollingLoadError(): LoadFailure | null {
-  return useSyncExternalStore(onLoadState, loadFailure, noFailure);
+export function usePollingManager(options?: ManagerOptions | null, wasm?: InitInput): PollingManager | null {
+  return useManagerState(options, wasm).manager;
 }
 
-const PollingContext = createContext<PollingManager | null>(null);
+const PollingContext = createContext<ManagerState>(NO_MANAGER);
 
 export interface PollingProviderProps {
   /** Read once, when the manager is created. */
@@ -344,20 +348,29 @@ export interface PollingProviderProps {
 }
 
 /**
- * Shares one manager (from `usePollingManager`) with everything below it.
- * Renders its children whether or not the module loads.
+ * Shares one manager (from `usePollingManager`) and its load failure with
+ * everything below it. Renders its children whether or not the module loads.
  */
 export function PollingProvider({ options, wasm, children }: PollingProviderProps) {
-  const manager = usePollingManager(options, wasm);
-  return createElement(PollingContext.Provider, { value: manager }, children);
+  const value = useManagerState(options, wasm); // a new object only when it changes
+  return createElement(PollingContext.Provider, { value }, children);
 }
 
 /**
  * The manager of the nearest `PollingProvider`; `null` while it loads, when
- * the load failed (see `usePollingLoadError`), or without a provider.
+ * its load failed (see `usePollingLoadError`), or without a provider.
  */
 export function usePollingContext(): PollingManager | null {
-  return useContext(PollingContext);
+  return useContext(PollingContext).manager;
+}
+
+/**
+ * Why the nearest `PollingProvider` has no manager: its load of the module
+ * failed (`kind: "load_failed"`). `null` while it loads, once it has a
+ * manager, without a provider, and on the server.
+ */
+export function usePollingLoadError(): LoadFailure | null {
+  return useContext(PollingContext).failure;
 }
 
 export type PollingStatus = "idle" | "active" | "completed" | "error";
@@ -365,8 +378,8 @@ export type PollingStatus = "idle" | "active" | "completed" | "error";
 export interface PollingState {
   /**
    * `idle` without an id or manager, `active` while watched, then `completed`
-   * or `error`; also `error` when the manager is `null` because the module
-   * failed to load.
+   * or `error`; also `error` when the manager is `null` and the nearest
+   * `PollingProvider`'s load failed.
    */
   status: PollingStatus;
   /** The last record seen (onUpdate / onComplete). */
@@ -391,8 +404,8 @@ interface OwnedState {
 /**
  * Watches `fileId` on `manager` while both are set; see the file comment.
  * Returns the job's state for rendering; `callbacks` are for side effects.
- * While `manager` is `null` because the module failed to load, the state is
- * `error` with that failure (no callback runs: no job started).
+ * While `manager` is `null` and the nearest `PollingProvider`'s load failed,
+ * the state is `error` with that failure (no callback runs: no job started).
  */
 export function usePolling(
   manager: PollingManager | null,
