@@ -67,7 +67,8 @@ export function initSync(module: { module: SyncInitInput } | SyncInitInput): voi
  * `{ eventsUrl: "/api/events/file.{id}" }` opts into the event stream).
  * Callable before the module is loaded: the options are kept and applied on
  * load, before any helper starts (if they are invalid, the helpers resolve
- * with that error, `method: "error"`, until `configureDefaults` succeeds).
+ * with that error, `method: "error"` and `failure.kind` "load_failed" with
+ * `retryable: false`, until a `configureDefaults` call succeeds).
  * Once loaded, throws a RangeError for invalid options.
  */
 export function configureDefaults(options: ManagerOptions): void;

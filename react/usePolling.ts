@@ -14,6 +14,7 @@
  *
  * function Result({ fileId }: { fileId: string | null }) {
  *   const manager = usePollingContext();            // null until the wasm is loaded
+ *   // status "error" with error.kind "load_failed" if the wasm could not load
  *   const { status, record, progress, error } = usePolling(manager, fileId, {
  *     onComplete: (file) => toast(`ready: ${file.url}`),
  *   });
@@ -78,7 +79,7 @@ import {
   useRef,
   useState,
 } from "react";
-import type { ReactNode } from "react";
+import type { ReactElement, ReactNode } from "react";
 import init, { PollingManager } from "smart-polling";
 import type {
   FileRecord,
@@ -351,7 +352,7 @@ export interface PollingProviderProps {
  * Shares one manager (from `usePollingManager`) and its load failure with
  * everything below it. Renders its children whether or not the module loads.
  */
-export function PollingProvider({ options, wasm, children }: PollingProviderProps) {
+export function PollingProvider({ options, wasm, children }: PollingProviderProps): ReactElement {
   const value = useManagerState(options, wasm); // a new object only when it changes
   return createElement(PollingContext.Provider, { value }, children);
 }
