@@ -1,4 +1,9 @@
 // What the Node test files share (not a test file itself).
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,12 +15,6 @@ export async function until(cond, limit = 10000) {
     await sleep(5);
   }
 }
-
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 let tarball = null;
@@ -41,7 +40,7 @@ export function installPacked() {
   const dir = path.join(root, "node_modules/smart-polling");
   mkdirSync(dir, { recursive: true });
   execFileSync("tar", ["-xzf", tarball, "-C", dir, "--strip-components=1"]);
-  for (const name of ["react", "react-dom", "scheduler"]) {
+  for (const name of ["react", "react-dom"]) {
     symlinkSync(path.join(REPO, "node_modules", name), path.join(root, "node_modules", name), "dir");
   }
   const entry = path.join(root, "app.mjs");
