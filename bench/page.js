@@ -10,7 +10,10 @@ import { PlainMinimal } from "/bench/baselines/plain-minimal.js";
 import { TanStackPoller } from "/bench/baselines/tanstack.js";
 import { SeedPollingManager } from "/bench-build/seed-manager.js";
 
-const exportsOfWasm = await init();
+await init(); // the entry's init() resolves with nothing: the wasm exports come from the
+// glue beside it (its init returns them once loaded)
+const glue = await import(new URL("smart_polling.js", import.meta.resolve("smart-polling")).href);
+const exportsOfWasm = await glue.default();
 // the export names are minified: find the memory by type
 const wasmMemory = Object.values(exportsOfWasm).find((v) => v instanceof WebAssembly.Memory) ?? null;
 

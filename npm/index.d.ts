@@ -1,10 +1,11 @@
-// Types of the package's entry (npm/index.js). The types of options, records
-// and results are wasm-bindgen's generated declarations (from the Rust
-// crate's TypeScript section), re-exported unchanged.
+// Types of the package's entry (npm/index.js): its public API, listed name by
+// name. The types of options, records and results are wasm-bindgen's
+// generated declarations (from the Rust crate's TypeScript section),
+// re-exported unchanged; the raw exports the entry wraps are not part of it.
 import type {
   FileRecord,
   InitInput,
-  InitOutput,
+  ManagerOptions,
   PollOptions,
   PollingResult,
   ProjectRecord,
@@ -13,32 +14,85 @@ import type {
   SyncInitInput,
 } from "./smart_polling.js";
 
-export type * from "./smart_polling.js";
+export type {
+  Channel,
+  CheckResult,
+  Completed,
+  FileRecord,
+  InitInput,
+  ManagerOptions,
+  Media,
+  PollOptions,
+  PollStatus,
+  PollingCallbacks,
+  PollingConfig,
+  PollingError,
+  PollingErrorKind,
+  PollingMetrics,
+  PollingProgress,
+  PollingResult,
+  ProjectRecord,
+  ProjectResult,
+  SmartPollingManager,
+  SyncInitInput,
+  Task,
+  TaskStatus,
+} from "./smart_polling.js";
+
+/** Watches generation jobs (see the README). Needs `await init()` first.
+ *  `free()` and `[Symbol.dispose]()` (`using`) stop every job, then free it. */
 export { PollingManager } from "./smart_polling.js";
 
-/** Loads the .wasm once (later calls share the first load). Needed before
- *  `new PollingManager()`; the Promise helpers and `smartPollingManager` load
- *  it themselves. */
+/**
+ * Loads the .wasm once; later calls share the load under way or done. A
+ * failed load is not kept: the next call (or Promise helper, or hook) tries
+ * again. Rejects with an `Error` saying what failed to load, from where and
+ * why (the original error as its `cause`).
+ *
+ * Without an input it loads `smart_polling_bg.wasm` next to the package's
+ * entry: from the file system in Node, fetched in a browser (where a bundler
+ * rewrites that url). Needed before `new PollingManager()`; the Promise
+ * helpers and `smartPollingManager` load the module themselves.
+ */
 export default function init(
   module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,
-): Promise<InitOutput>;
+): Promise<void>;
 
 /** Loads the .wasm synchronously from its bytes or a compiled module. */
-export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): void;
 
-/** Waits for a file on the module's shared manager (poll id `file-{fileId}`);
- *  resolves, never rejects, except with a RangeError for invalid options. */
+/**
+ * Sets the options of the shared manager behind the Promise helpers and
+ * `smartPollingManager` (by default: the default urls, polling only; e.g.
+ * `{ eventsUrl: "/api/events/file.{id}" }` opts into the event stream).
+ * Callable before the module is loaded: the options are kept and applied on
+ * load, before any helper starts (if they are invalid, the helpers resolve
+ * with that error, `method: "error"` and `failure.kind` "load_failed" with
+ * `retryable: false`, until a `configureDefaults` call succeeds).
+ * Once loaded, throws a RangeError for invalid options.
+ */
+export function configureDefaults(options: ManagerOptions): void;
+
+/**
+ * Waits for a file on the module's shared manager (poll id `file-{fileId}`);
+ * resolves, never rejects, except with a RangeError for invalid options.
+ * When the module cannot load it resolves with `success: false`,
+ * `method: "error"` and `failure.kind` "load_failed" (`retryable`: a later
+ * call loads again).
+ */
 export function pollFileCompletion(
   fileId: string,
   options?: PollOptions<FileRecord>,
 ): Promise<PollingResult<FileRecord>>;
 
 /** Waits for a project (poll id `project-{projectId}`); resolves with the
- *  matching entry's value, its url and the project id. */
+ *  matching entry's value, its url and the project id. A load failure
+ *  resolves as for `pollFileCompletion`. */
 export function pollProjectCompletion(
   projectId: string,
   options?: PollOptions<ProjectRecord>,
 ): Promise<PollingResult<ProjectResult>>;
 
-/** The old module's singleton, usable right after import. */
+/** The old module's singleton, usable right after import (`startPolling`
+ *  resolves with a "load_failed" result when the module cannot load). */
 export const smartPollingManager: SmartPollingManager;

@@ -1,32 +1,129 @@
-// The package's entry: wasm-bindgen's generated module, re-exported as it
-// is, plus what only JS can provide:
+// The package's entry: it wraps wasm-bindgen's generated module (never
+// edited) with what only JS can provide:
+// - loading the .wasm: from the file system in Node (a `file:` url), and
+//   with errors that say what failed to load, from where, and why; a failed
+//   load is not kept, so the next call tries again;
 // - the Promise helpers and `smartPollingManager` work right after import:
-//   they load the module on first use (the old module needed no init());
+//   they load the module on first use (the old module needed no init()) and
+//   resolve (never reject) with a "load_failed" result when it cannot load;
+// - `configureDefaults` for the helpers' shared manager, callable before load;
 // - whether the module is loaded, so `new PollingManager()` before `init()`
 //   says what to do instead of failing inside the glue;
-// - an explicit `free()` that stops the manager's jobs first. (A manager the
-//   page merely drops is garbage-collected through the same Rust `Drop` and
-//   must finish its jobs, so the stop cannot live in `Drop`.)
+// - `free()` and `[Symbol.dispose]()` that stop the manager's jobs first. (A
+//   manager the page merely drops is garbage-collected through the same Rust
+//   `Drop` and must finish its jobs, so the stop cannot live in `Drop`.)
 import rawInit, * as raw from "./smart_polling.js";
 
-let loaded = false;
-let loading = null;
+const WASM = "smart_polling_bg.wasm";
 
-/** Loads the .wasm (once; later calls share the first); resolves with its exports. */
+let loaded = false;
+let loading = null; // the load under way or done; null again after a failure
+let defaults; // options of configureDefaults() made before the module loaded
+let defaultsError = null; // why the stored defaults could not be applied
+
+/** Loads the .wasm once (later calls share the load under way or done; a
+ *  failed load is not kept). With no input: next to this file, read from
+ *  the file system when that is a `file:` url (Node), fetched otherwise. */
 export default function init(input) {
-  loading ??= rawInit(input).then((exports) => {
-    loaded = true;
-    return exports;
-  });
+  loading ??= load(input).then(
+    () => {
+      loaded = true;
+      applyDefaults();
+    },
+    (error) => {
+      loading = null;
+      throw error;
+    },
+  );
   return loading;
 }
 
 /** Loads the .wasm synchronously from its bytes or a compiled module. */
 export function initSync(module) {
-  const exports = raw.initSync(module);
-  loaded = true;
-  loading ??= Promise.resolve(exports);
-  return exports;
+  raw.initSync(isPlain(module) ? module : { module });
+  if (!loaded) {
+    loaded = true;
+    applyDefaults();
+  }
+  loading ??= Promise.resolve();
+}
+
+async function load(input) {
+  let source = await (isPlain(input) ? input.module_or_path : input);
+  // a literal, for bundlers: they emit the .wasm and rewrite the url
+  source ??= new URL("smart_polling_bg.wasm", import.meta.url);
+  const url =
+    typeof source === "string" || source instanceof URL
+      ? String(source)
+      : typeof Request === "function" && source instanceof Request
+        ? source.url
+        : null;
+  const fail = (why, cause) =>
+    new Error(
+      `smart-polling: could not load its WebAssembly module (${WASM}) ` +
+        `${url ? `from ${url}` : "from the input given to init()"}: ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
+
+  if (url?.startsWith("file:")) {
+    // Node (and test runners on it): read the file. The specifier is a
+    // variable, so bundlers leave this import alone; browsers never get here.
+    const fs = "node:fs/promises";
+    try {
+      const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fs);
+      source = await readFile(new URL(url));
+    } catch (cause) {
+      throw fail(cause?.message ?? String(cause), cause);
+    }
+  } else if (url) {
+    try {
+      source = await fetch(source); // globalThis.fetch, as the glue's would be
+    } catch (cause) {
+      throw fail(`the request failed: ${cause?.message ?? cause}`, cause);
+    }
+    if (!source.ok) throw fail(`the server answered ${source.status} ${source.statusText}`.trim());
+    if (/html/i.test(source.headers.get("content-type") ?? "")) throw fail(HTML);
+  }
+  try {
+    await rawInit({ module_or_path: source });
+  } catch (cause) {
+    // bytes starting with "<" (3c) are markup: an HTML page under a .wasm url
+    const markup = /expected magic word 00 61 73 6d, found 3c/.test(cause?.message);
+    throw fail(markup ? HTML : (cause?.message ?? String(cause)), cause);
+  }
+}
+
+const isPlain = (v) => v != null && Object.getPrototypeOf(v) === Object.prototype;
+
+const HTML =
+  "the server answered with an HTML page, not WebAssembly. A dev server that pre-bundles " +
+  "dependencies does so (its fallback page): with Vite before 8, add " +
+  '`optimizeDeps: { exclude: ["smart-polling"] }` to the Vite config. Otherwise serve ' +
+  `${WASM} and pass its url to init() (or <PollingProvider wasm={url}>).`;
+
+/** Options of the shared manager behind the Promise helpers and
+ *  `smartPollingManager`. Before the module is loaded they are kept and
+ *  applied on load, before any helper starts; afterwards applied at once
+ *  (a RangeError for invalid options). */
+export function configureDefaults(options) {
+  if (!loaded) {
+    defaults = { options };
+    return;
+  }
+  raw.configureDefaults(options);
+  defaultsError = null;
+}
+
+function applyDefaults() {
+  if (!defaults) return;
+  const { options } = defaults;
+  defaults = undefined;
+  try {
+    raw.configureDefaults(options);
+  } catch (error) {
+    // Until configureDefaults() succeeds, the helpers resolve with this error.
+    defaultsError = error;
+  }
 }
 
 export class PollingManager extends raw.PollingManager {
@@ -40,11 +137,36 @@ export class PollingManager extends raw.PollingManager {
     super(options);
   }
 
-  /** Stops every job (promises resolve as "stopped"), then frees the manager. */
+  /** Stops every job (promises resolve as "stopped"), then frees the manager;
+   *  a second call does nothing. */
   free() {
+    if (this.__wbg_ptr === 0) return;
     this.stopAllPolling();
     super.free();
   }
+}
+
+// `using manager = new PollingManager()`: the glue's dispose is the raw free,
+// which would leave the jobs running; dispose as free() does.
+if (typeof Symbol.dispose === "symbol") {
+  PollingManager.prototype[Symbol.dispose] = function dispose() {
+    this.free();
+  };
+}
+
+/** A helper's result when it could not start: the module did not load, or the
+ *  stored defaults are invalid. */
+function failed(error, kind = "load_failed", retryable = true) {
+  const message = String(error?.message ?? error);
+  return {
+    success: false,
+    method: "error",
+    error: message,
+    failure: { kind, message, attempt: 0, retryable },
+    attempts: 0,
+    duration: 0,
+    channel: "polling",
+  };
 }
 
 // Starts asked for while the module loads, by poll id: a stop before the
@@ -56,8 +178,14 @@ async function whenLoaded(pollId, start) {
   pending.set(pollId, ticket);
   try {
     await init();
+  } catch (error) {
+    return failed(error);
   } finally {
     if (pending.get(pollId) === ticket) pending.delete(pollId);
+  }
+  if (defaultsError) {
+    const message = `smart-polling: the options given to configureDefaults() before the module loaded are invalid: ${defaultsError.message ?? defaultsError}`;
+    return failed(message, "load_failed", false);
   }
   const result = start();
   if (ticket.stopped) raw.stopPollId(pollId);

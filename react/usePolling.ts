@@ -1,3 +1,4 @@
+"use client";
 /**
  * React bindings for `smart-polling`, shipped as `smart-polling/react`
  * (compiled by scripts/package.mjs into pkg/react.js and pkg/react.d.ts).
@@ -13,12 +14,18 @@
  *
  * function Result({ fileId }: { fileId: string | null }) {
  *   const manager = usePollingContext();            // null until the wasm is loaded
+ *   // status "error" with error.kind "load_failed" if the wasm could not load
  *   const { status, record, progress, error } = usePolling(manager, fileId, {
  *     onComplete: (file) => toast(`ready: ${file.url}`),
  *   });
  *   ...
  * }
  * ```
+ *
+ * The file starts with "use client": the provider may be placed in a React
+ * Server Component (e.g. a Next.js app-router layout); nothing here runs on
+ * the server but rendering (effects never do), and server rendering needs no
+ * window or document.
  *
  * Lifetimes:
  *
@@ -28,12 +35,19 @@
  *   as `<PollingProvider wasm={url}>` / `usePollingManager(options, url)`, or
  *   call `initSmartPolling(url)` before the first render: the first call
  *   decides which input is loaded, later inputs are ignored.
+ * - A load that fails is never thrown into React: `usePollingManager` (and so
+ *   the provider's manager) stays `null`. Below a `PollingProvider`,
+ *   `usePollingLoadError()` returns the failure (`kind: "load_failed"`) and
+ *   `usePolling(null, id)` reports it as its state (status `error`; no
+ *   callback runs, since no job started). A later mount of
+ *   `usePollingManager` / `PollingProvider` loads again, and a manager whose
+ *   load failed is created once a later load succeeds.
  * - `usePollingManager(options, wasm?)` creates one `PollingManager` per mounted
  *   component, lazily in an effect, so React StrictMode's mount → unmount →
  *   mount ends with exactly one live manager. On unmount it stops every job and
  *   frees the manager. The options are read once, when it is created. It
- *   returns `null` until the manager exists; a wasm load failure or invalid
- *   options (`RangeError`) is thrown during render, for an error boundary.
+ *   returns `null` until the manager exists. Invalid options (`RangeError`)
+ *   are a programming error: thrown during render, for an error boundary.
  * - `usePolling(manager, fileId, callbacks, overrides?)` watches one file while
  *   `fileId` is non-null. A new id stops the old job and starts the new one;
  *   unmounting stops it. The state returned always belongs to the current
@@ -65,7 +79,7 @@ import {
   useRef,
   useState,
 } from "react";
-import type { ReactNode } from "react";
+import type { ReactElement, ReactNode } from "react";
 import init, { PollingManager } from "smart-polling";
 import type {
   FileRecord,
@@ -94,7 +108,39 @@ export { PollingManager };
 export type PollingOverrides = Partial<PollingConfig>;
 
 // ---------------------------------------------------------------------------
-// wasm initialisation
+// wasm initialisation, and its state for the hooks
+
+/**
+ * How the hooks report that the module could not load: `usePollingLoadError()`,
+ * and `usePolling`'s `error` (the shape of a `PollingError`, kind "load_failed").
+ */
+export interface LoadFailure {
+  kind: "load_failed";
+  /** What failed to load, from where, and why (the package's `init()` error). */
+  message: string;
+  attempt: 0;
+  /** A later mount of `usePollingManager` / `PollingProvider` loads again. */
+  retryable: true;
+  status?: undefined;
+}
+
+// Whether a load succeeded, and who waits for one: a manager whose own load
+// failed is created when a later load (another mount's) succeeds.
+let loaded = false;
+const loadListeners = new Set<() => void>();
+
+function onLoaded(listener: () => void): () => void {
+  loadListeners.add(listener);
+  return () => {
+    loadListeners.delete(listener);
+  };
+}
+
+/** The hooks' form of a load error (the package's `init()` rejection). */
+function loadFailure(err: unknown): LoadFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: "load_failed", message, attempt: 0, retryable: true };
+}
 
 let initPromise: Promise<void> | null = null;
 
@@ -102,13 +148,18 @@ let initPromise: Promise<void> | null = null;
  * Loads the wasm module once; later calls return the same promise. Pass
  * `input` (a url of `smart_polling_bg.wasm`, bytes or a module) only when the
  * bundler cannot resolve the default `new URL("smart_polling_bg.wasm", import.meta.url)`.
- * A failed load is not cached, so a later call tries again.
+ * A failed load is not cached, so a later call tries again. It rejects with
+ * the package's `init()` error; the hooks report it instead (see
+ * `usePollingLoadError`).
  */
 export function initSmartPolling(input?: InitInput): Promise<void> {
   if (!initPromise) {
     const loading = input === undefined ? init() : init({ module_or_path: input });
     initPromise = loading.then(
-      () => undefined,
+      () => {
+        loaded = true;
+        for (const listener of [...loadListeners]) listener();
+      },
       (err: unknown) => {
         initPromise = null;
         throw err;
@@ -224,48 +275,66 @@ export function subscribe(
 
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
-/**
- * One `PollingManager` for the lifetime of the calling component (see the
- * file comment). `null` until the wasm is loaded and the manager created.
- * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot
- * resolve the default url of `smart_polling_bg.wasm`.
- */
-export function usePollingManager(options?: ManagerOptions | null, wasm?: InitInput): PollingManager | null {
+/** A manager and, while it is null because its load failed, the failure. */
+interface ManagerState {
+  manager: PollingManager | null;
+  failure: LoadFailure | null;
+}
+
+/** `usePollingManager`, with its load failure (for the provider's context). */
+function useManagerState(options: ManagerOptions | null | undefined, wasm: InitInput | undefined): ManagerState {
   const optionsRef = useRef(options);
   const wasmRef = useRef(wasm);
-  const [manager, setManager] = useState<PollingManager | null>(null);
-  const [failure, setFailure] = useState<{ error: unknown } | null>(null);
+  const [state, setState] = useState<ManagerState>(NO_MANAGER);
+  const [invalid, setInvalid] = useState<{ error: unknown } | null>(null);
 
   useEffect(() => {
     let cancelled = false;
     let created: PollingManager | null = null;
-    initSmartPolling(wasmRef.current).then(
-      () => {
-        if (cancelled) return;
-        try {
-          created = new PollingManager(optionsRef.current ?? null);
-        } catch (error) {
-          setFailure({ error });
-          return;
-        }
-        setManager(created);
-      },
-      (error: unknown) => {
-        if (!cancelled) setFailure({ error });
-      },
-    );
+    const create = () => {
+      if (cancelled || created || !loaded) return;
+      try {
+        created = new PollingManager(optionsRef.current ?? null);
+      } catch (error) {
+        cancelled = true;
+        setInvalid({ error });
+        return;
+      }
+      setState({ manager: created, failure: null });
+    };
+    // this mount's load, or a later one (another mount's) that succeeds
+    const unsubscribe = onLoaded(create);
+    initSmartPolling(wasmRef.current).then(create, (error: unknown) => {
+      if (!cancelled && !created) setState({ manager: null, failure: loadFailure(error) });
+    });
     return () => {
       cancelled = true;
+      unsubscribe();
       if (created) retireManager(created);
-      setManager(null);
+      setState(NO_MANAGER);
     };
   }, []);
 
-  if (failure) throw failure.error;
-  return manager;
+  if (invalid) throw invalid.error;
+  return state;
 }
 
-const PollingContext = createContext<PollingManager | null>(null);
+const NO_MANAGER: ManagerState = { manager: null, failure: null };
+
+/**
+ * One `PollingManager` for the lifetime of the calling component (see the
+ * file comment). `null` until the wasm is loaded and the manager created;
+ * stays `null` when the load fails, until a later load succeeds (a
+ * `PollingProvider` reports the failure: `usePollingLoadError`).
+ * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot
+ * resolve the default url of `smart_polling_bg.wasm`. Throws invalid
+ * options' `RangeError` during render.
+ */
+export function usePollingManager(options?: ManagerOptions | null, wasm?: InitInput): PollingManager | null {
+  return useManagerState(options, wasm).manager;
+}
+
+const PollingContext = createContext<ManagerState>(NO_MANAGER);
 
 export interface PollingProviderProps {
   /** Read once, when the manager is created. */
@@ -279,26 +348,46 @@ export interface PollingProviderProps {
   children?: ReactNode;
 }
 
-/** Shares one manager (from `usePollingManager`) with everything below it. */
-export function PollingProvider({ options, wasm, children }: PollingProviderProps) {
-  const manager = usePollingManager(options, wasm);
-  return createElement(PollingContext.Provider, { value: manager }, children);
+/**
+ * Shares one manager (from `usePollingManager`) and its load failure with
+ * everything below it. Renders its children whether or not the module loads.
+ */
+export function PollingProvider({ options, wasm, children }: PollingProviderProps): ReactElement {
+  const value = useManagerState(options, wasm); // a new object only when it changes
+  return createElement(PollingContext.Provider, { value }, children);
 }
 
-/** The manager of the nearest `PollingProvider`; `null` while it loads (or without a provider). */
+/**
+ * The manager of the nearest `PollingProvider`; `null` while it loads, when
+ * its load failed (see `usePollingLoadError`), or without a provider.
+ */
 export function usePollingContext(): PollingManager | null {
-  return useContext(PollingContext);
+  return useContext(PollingContext).manager;
+}
+
+/**
+ * Why the nearest `PollingProvider` has no manager: its load of the module
+ * failed (`kind: "load_failed"`). `null` while it loads, once it has a
+ * manager, without a provider, and on the server.
+ */
+export function usePollingLoadError(): LoadFailure | null {
+  return useContext(PollingContext).failure;
 }
 
 export type PollingStatus = "idle" | "active" | "completed" | "error";
 
 export interface PollingState {
-  /** `idle` without an id or manager, `active` while watched, then `completed` or `error`. */
+  /**
+   * `idle` without an id or manager, `active` while watched, then `completed`
+   * or `error`; also `error` when the manager is `null` and the nearest
+   * `PollingProvider`'s load failed.
+   */
   status: PollingStatus;
   /** The last record seen (onUpdate / onComplete). */
   record: FileRecord | null;
   progress: PollingProgress | null;
-  error: PollingError | null;
+  /** The job's error, or the module's load failure (`kind: "load_failed"`). */
+  error: PollingError | LoadFailure | null;
   /** The last transient error and the wait before the next request. */
   retry: { error: PollingError; delayMs: number } | null;
 }
@@ -316,6 +405,8 @@ interface OwnedState {
 /**
  * Watches `fileId` on `manager` while both are set; see the file comment.
  * Returns the job's state for rendering; `callbacks` are for side effects.
+ * While `manager` is `null` and the nearest `PollingProvider`'s load failed,
+ * the state is `error` with that failure (no callback runs: no job started).
  */
 export function usePolling(
   manager: PollingManager | null,
@@ -330,6 +421,8 @@ export function usePolling(
     overridesRef.current = overrides;
   });
   const [owned, setOwned] = useState<OwnedState>({ manager: null, fileId: null, state: IDLE });
+  const failure = usePollingLoadError();
+  const failed = useMemo<PollingState | null>(() => failure && { ...IDLE, status: "error", error: failure }, [failure]);
 
   useEffect(() => {
     if (!manager || !fileId) {
@@ -372,7 +465,8 @@ export function usePolling(
 
   // Until the effect has run for new arguments, the stored state is another
   // id's: report what the effect will start with instead.
-  if (!manager || !fileId) return IDLE;
+  if (!fileId) return IDLE;
+  if (!manager) return failed ?? IDLE;
   if (owned.manager !== manager || owned.fileId !== fileId) return ACTIVE;
   return owned.state;
 }

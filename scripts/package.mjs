@@ -46,12 +46,63 @@ if (problems.length > 0 || result.emitSkipped) {
 }
 for (const [name, text] of Object.entries(emitted)) {
   if (text === null) throw new Error(`package: ${hooks} emitted no ${name}`);
+  // the hooks are client code: a React Server Component may render the provider
+  if (name === "react.js" && !text.startsWith('"use client";\n')) {
+    throw new Error(`package: react.js must start with the "use client" directive`);
+  }
   // the hooks must reach the package itself, by its name (never a path into the repository)
   if (!/^import .* from "smart-polling";$/m.test(text) || /^(import|export)\b[^;]* from "\.\.?\//m.test(text)) {
     throw new Error(`package: ${name} must import "smart-polling" by name and nothing by relative path`);
   }
   writeFileSync(`${dir}/${name}`, text);
   added.push(name);
+}
+
+// --- the public type surface has no `any`: every declaration exported by
+// index.d.ts and react.d.ts, and every type of this package they refer to
+// (the glue's raw exports, e.g. InitOutput, are not exported and not checked).
+{
+  const files = ["index.d.ts", "react.d.ts"].map((f) => path.resolve(dir, f));
+  const program = ts.createProgram(files, {
+    strict: true,
+    noEmit: true,
+    lib: ["lib.es2022.d.ts", "lib.esnext.disposable.d.ts", "lib.dom.d.ts"],
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    module: ts.ModuleKind.ESNext,
+    types: [],
+    baseUrl: ".",
+    paths: { "smart-polling": [files[0]], react: ["node_modules/@types/react/index.d.ts"] },
+  });
+  const checker = program.getTypeChecker();
+  const ours = (decl) => path.resolve(decl.getSourceFile().fileName).startsWith(path.resolve(dir) + path.sep);
+  const seen = new Set();
+  const found = [];
+  const visitSymbol = (symbol) => {
+    if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    for (const decl of symbol.declarations ?? []) {
+      if (!ours(decl) || seen.has(decl)) continue;
+      seen.add(decl);
+      visit(decl);
+    }
+  };
+  const visit = (node) => {
+    if (node.kind === ts.SyntaxKind.AnyKeyword) {
+      const sf = node.getSourceFile();
+      const { line } = sf.getLineAndCharacterOfPosition(node.getStart());
+      found.push(`${path.basename(sf.fileName)}:${line + 1}`);
+    }
+    if (ts.isTypeReferenceNode(node) || ts.isExpressionWithTypeArguments(node) || ts.isTypeQueryNode(node)) {
+      const name = ts.isTypeReferenceNode(node) ? node.typeName : ts.isTypeQueryNode(node) ? node.exprName : node.expression;
+      const symbol = checker.getSymbolAtLocation(name);
+      if (symbol) visitSymbol(symbol);
+    }
+    ts.forEachChild(node, visit);
+  };
+  for (const file of files) {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(file));
+    for (const symbol of checker.getExportsOfModule(module)) visitSymbol(symbol);
+  }
+  if (found.length > 0) throw new Error(`package: the public types declare \`any\` at ${found.join(", ")}`);
 }
 
 // --- README: npm shows it without the repository around it, so relative

@@ -1,0 +1,285 @@
+// The packed package (`npm pack` of pkg/, extracted into a temp
+// node_modules) imported by name in plain Node, as a test runner or a server
+// imports it (issue 17, items 1, 2 and 4):
+// - it loads its .wasm from the file system by itself: nothing here calls
+//   initSync or passes bytes;
+// - requests go to `globalThis.fetch` as it is when they are made (replaced
+//   after import), with the url as configured: a relative `/api/file/{id}`
+//   arrives unchanged;
+// - no EventSource means polling, without an error;
+// - configureDefaults, before and after the load;
+// - a load that fails (a missing .wasm, an HTML page in its place) makes the
+//   Promise helpers resolve with "load_failed", and is not kept: once the
+//   file is back, the next call loads and completes;
+// - `manager[Symbol.dispose]()` stops the manager's jobs.
+import assert from "node:assert/strict";
+import { renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+import { installPacked, mockFetch, sleep, until } from "./support.mjs";
+
+const installs = [];
+after(() => installs.forEach((i) => i.remove()));
+function install() {
+  const i = installPacked();
+  installs.push(i);
+  return i;
+}
+
+/** Fast waits for the helpers' shared manager. */
+const quick = { intervals: [20], initialDelay: 10, maxDelay: 50, jitter: 0 };
+
+test("importing the package needs no window or document, and no load happens before use", async () => {
+  assert.equal(typeof globalThis.window, "undefined");
+  assert.equal(typeof globalThis.document, "undefined");
+  const fetch = mockFetch();
+  try {
+    const { sp, react } = await install().load();
+    assert.equal(typeof sp.default, "function");
+    assert.equal(typeof react.PollingProvider, "function");
+    assert.deepEqual(fetch.calls, [], "no request at import");
+    assert.throws(() => new sp.PollingManager(), /await init\(\)/);
+  } finally {
+    fetch.restore();
+  }
+});
+
+test("init() reads the .wasm from the file system by itself and resolves with nothing", async (t) => {
+  const { sp } = await install().load();
+  const fetch = mockFetch(); // after import: the package must see this one
+  t.after(fetch.restore);
+  assert.equal(await sp.default(), undefined);
+  assert.deepEqual(fetch.calls, [], "the .wasm was not fetched");
+  assert.equal(await sp.default(), undefined, "a second init() shares the load");
+
+  // an absolute url: this part holds whether or not the request is built as a Request
+  const m = new sp.PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: null, ...quick });
+  t.after(() => m.free());
+  const result = await m.pollFileCompletion("abs-1");
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.equal(result.data.url, "https://cdn.example/abs-1.png");
+  assert.equal(fetch.count("abs-1"), 2);
+  assert.deepEqual(fetch.urls(), ["http://api.example/file/abs-1", "http://api.example/file/abs-1"]);
+});
+
+test("pollFileCompletion without init() or options: the mocked fetch gets the relative /api/file/{id}; callbacks fire", async (t) => {
+  const { sp } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const seen = { updates: [], progress: [], errors: [] };
+  const result = await sp.pollFileCompletion("rel-1", {
+    ...quick,
+    onUpdate: (r) => seen.updates.push(r.url),
+    onProgress: (attempt, elapsed, next, p) => seen.progress.push([attempt, p.channel]),
+    onError: (e) => seen.errors.push(e.message),
+  });
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.equal(result.method, "success");
+  assert.equal(result.data.id, "rel-1");
+  assert.equal(result.data.url, "https://cdn.example/rel-1.png");
+  assert.equal(result.attempts, 2);
+  assert.equal(result.channel, "polling");
+  assert.deepEqual(fetch.calls, ["/api/file/rel-1", "/api/file/rel-1"], "the url as configured, a string");
+  assert.deepEqual(seen.updates, [null, "https://cdn.example/rel-1.png"]);
+  assert.ok(seen.progress.length >= 1 && seen.progress.every(([, channel]) => channel === "polling"));
+  assert.deepEqual(seen.errors, []);
+});
+
+test("a PollingManager with relative urls and no EventSource polls, without an error; callbacks fire", async (t) => {
+  assert.equal(typeof globalThis.EventSource, "undefined", "this test needs a Node without EventSource");
+  const { sp } = await install().load();
+  await sp.default();
+  const fetch = mockFetch({ doneAfter: 3 });
+  t.after(fetch.restore);
+  // the stream is asked for (eventsUrl), but there is no EventSource: polling
+  const m = new sp.PollingManager({ fileUrl: "/api/file/{id}", eventsUrl: "/api/events/file.{id}", ...quick });
+  t.after(() => m.free());
+  const seen = { updates: 0, channels: [], complete: [], errors: [], retries: [] };
+  m.startPolling("rel-2", {
+    onUpdate: () => seen.updates++,
+    onProgress: (p) => seen.channels.push(p.channel),
+    onComplete: (r) => seen.complete.push(r),
+    onError: (e) => seen.errors.push(e),
+    onRetry: (e) => seen.retries.push(e),
+  });
+  await until(() => seen.complete.length + seen.errors.length > 0);
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.retries, [], "no transient error either");
+  assert.equal(seen.complete[0].url, "https://cdn.example/rel-2.png");
+  assert.equal(seen.updates, 2, "onUpdate for each new state: pending (twice the same), then done");
+  assert.equal(seen.channels.at(-1), "polling", "fell back from the stream it could not open");
+  assert.deepEqual(fetch.calls, ["/api/file/rel-2", "/api/file/rel-2", "/api/file/rel-2"]);
+});
+
+/** An EventSource stand-in that records its urls and fails at once (so polling takes over). */
+function fakeEventSource(t) {
+  const urls = [];
+  globalThis.EventSource = class {
+    constructor(url) {
+      urls.push(String(url));
+      setTimeout(() => this.onerror?.({ type: "error" }), 0);
+    }
+    close() {}
+  };
+  t.after(() => delete globalThis.EventSource);
+  return urls;
+}
+
+test("the helpers poll only by default; configureDefaults before the load is applied before the first start", async (t) => {
+  const { sp } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const streams = fakeEventSource(t);
+  const plain = await sp.pollFileCompletion("def-1", quick);
+  assert.equal(plain.success, true, JSON.stringify(plain));
+  assert.deepEqual(streams, [], "no stream by default, even with an EventSource");
+
+  // a second install: configured before anything loads it
+  const other = await install().load();
+  other.sp.configureDefaults({ fileUrl: "/v2/files/{id}", eventsUrl: "/api/events/file.{id}", sseConnectTimeout: 100 });
+  const configured = await other.sp.pollFileCompletion("def-2", quick);
+  assert.equal(configured.success, true, JSON.stringify(configured));
+  assert.deepEqual(streams, ["/api/events/file.def-2"], "opted into the stream");
+  assert.deepEqual(fetch.calls.slice(-2), ["/v2/files/def-2", "/v2/files/def-2"]);
+
+  // after the load: applied at once, and invalid options throw at once
+  other.sp.configureDefaults({ fileUrl: "/v3/files/{id}", eventsUrl: null });
+  assert.equal((await other.sp.pollFileCompletion("def-3", quick)).success, true);
+  assert.deepEqual(fetch.calls.slice(-2), ["/v3/files/def-3", "/v3/files/def-3"]);
+  assert.throws(() => other.sp.configureDefaults({ timeout: -1 }), RangeError);
+  assert.equal((await other.sp.pollFileCompletion("def-4", quick)).success, true, "the valid defaults stay");
+  assert.deepEqual(fetch.calls.slice(-2), ["/v3/files/def-4", "/v3/files/def-4"]);
+});
+
+test("invalid defaults given before the load: the pending helpers resolve with the error, until configureDefaults succeeds", async (t) => {
+  const { sp } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  sp.configureDefaults({ fileUrl: "/api/file/" }); // no {id}: invalid, unknown until the module loads
+  const results = await Promise.all([
+    sp.pollFileCompletion("bad-1", quick),
+    sp.smartPollingManager.startPolling("bad-2", () => ({ completed: true, data: 1 })),
+  ]);
+  for (const r of results) {
+    assert.equal(r.success, false);
+    assert.equal(r.method, "error");
+    assert.match(r.error, /configureDefaults.*fileUrl/s);
+    assert.equal(r.failure.retryable, false);
+  }
+  assert.deepEqual(fetch.calls, [], "nothing started");
+  sp.configureDefaults({ fileUrl: "/api/file/{id}" });
+  assert.equal((await sp.pollFileCompletion("bad-3", quick)).success, true);
+});
+
+test("a load that fails resolves the helpers with load_failed, and is not kept: the next call loads", async (t) => {
+  const pkg = install();
+  const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
+  const url = pathToFileURL(wasm).href;
+  renameSync(wasm, `${wasm}.away`);
+  const { sp } = await pkg.load();
+  let checks = 0;
+  const checker = () => {
+    checks++;
+    return { completed: true, data: 7 };
+  };
+
+  // 1. a missing file
+  const error = await sp.default().then(() => null, (e) => e);
+  assert.ok(error instanceof Error);
+  assert.match(error.message, /^smart-polling: could not load its WebAssembly module \(smart_polling_bg\.wasm\) from /);
+  assert.ok(error.message.includes(url), `names the url: ${error.message}`);
+  assert.match(error.message, /ENOENT/);
+  assert.equal(error.cause?.code, "ENOENT", "the original error is the cause");
+  const results = await Promise.all([
+    sp.pollFileCompletion("f-1"),
+    sp.pollProjectCompletion("p-1"),
+    sp.smartPollingManager.startPolling("c-1", checker),
+  ]);
+  for (const r of results) {
+    assert.equal(r.error, error.message, "the load's error, as a string");
+    assert.deepEqual(r, {
+      success: false,
+      method: "error",
+      error: r.error,
+      failure: { kind: "load_failed", message: r.error, attempt: 0, retryable: true },
+      attempts: 0,
+      duration: 0,
+      channel: "polling",
+    });
+    assert.ok(r.error.includes(url) && /ENOENT/.test(r.error), r.error);
+  }
+  assert.equal(checks, 0);
+  assert.equal(sp.smartPollingManager.isPolling("c-1"), false);
+  assert.throws(() => new sp.PollingManager(), /await init\(\)/);
+
+  // 2. an HTML page where the .wasm should be (a dev server's fallback)
+  writeFileSync(wasm, "<!doctype html><html><head><title>app</title></head><body></body></html>\n");
+  const html = await sp.pollFileCompletion("f-2");
+  assert.equal(html.failure.kind, "load_failed");
+  assert.ok(html.error.includes(url), html.error);
+  assert.match(html.error, /HTML page, not WebAssembly/);
+  assert.match(html.error, /optimizeDeps: \{ exclude: \["smart-polling"\] \}/);
+  const htmlError = await sp.default().then(() => null, (e) => e);
+  assert.ok(htmlError.cause instanceof WebAssembly.CompileError, "the glue's error is the cause");
+  assert.match(htmlError.cause.message, /expected magic word 00 61 73 6d, found 3c 21 64 6f/);
+
+  // 3. the file is back: the next call loads and completes
+  renameSync(`${wasm}.away`, wasm);
+  const ok = await sp.smartPollingManager.startPolling("c-2", checker);
+  assert.equal(ok.success, true, JSON.stringify(ok));
+  assert.equal(ok.data, 7);
+  assert.equal(checks, 1);
+  assert.equal(await sp.default(), undefined);
+  const m = new sp.PollingManager({ eventsUrl: null });
+  m.free();
+});
+
+test("after a failed load, a Promise helper loads and completes against the mocked fetch", async (t) => {
+  const pkg = install();
+  const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
+  renameSync(wasm, `${wasm}.away`);
+  const { sp } = await pkg.load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const failed = await sp.pollFileCompletion("again-1", quick);
+  assert.equal(failed.failure.kind, "load_failed");
+  assert.deepEqual(fetch.calls, []);
+  renameSync(`${wasm}.away`, wasm);
+  const result = await sp.pollFileCompletion("again-1", quick);
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.equal(result.data.url, "https://cdn.example/again-1.png");
+  assert.deepEqual(fetch.calls, ["/api/file/again-1", "/api/file/again-1"]);
+});
+
+test("manager[Symbol.dispose]() stops its jobs: no request and no callback afterwards", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const interval = 30;
+  const m = new sp.PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: null, ...quick, intervals: [interval] });
+  const heard = [];
+  m.startPolling("pending-d1", {
+    onUpdate: () => heard.push("update"),
+    onProgress: () => heard.push("progress"),
+    onComplete: () => heard.push("complete"),
+    onError: () => heard.push("error"),
+  });
+  const promise = m.pollFileCompletion("pending-d2");
+  await until(() => fetch.count("pending-d1") >= 2 && fetch.count("pending-d2") >= 2);
+  assert.equal(typeof m[Symbol.dispose], "function");
+  m[Symbol.dispose]();
+  const stopped = await promise;
+  assert.equal(stopped.failure.kind, "stopped", "the waiting promise resolves as stopped");
+  const requests = fetch.calls.length;
+  const callbacks = heard.length;
+  await sleep(10 * interval);
+  assert.equal(fetch.calls.length, requests, "no request after dispose");
+  assert.equal(heard.length, callbacks, "no callback after dispose");
+  assert.ok(!heard.includes("complete") && !heard.includes("error"));
+  assert.equal(m.__wbg_ptr, 0, "freed");
+  m[Symbol.dispose](); // a second dispose (or free) does nothing
+  m.free();
+});
