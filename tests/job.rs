@@ -54,6 +54,7 @@ fn update_fires_only_when_the_record_changes() {
     h.respond(Reply::Record {
         state: State::Pending,
         fingerprint: 7,
+        retry_after: None,
     });
     assert_eq!(h.count(&Action::Update), 2);
 }
@@ -64,6 +65,7 @@ fn generation_failure_ends_the_job() {
     let out = h.respond(Reply::Record {
         state: State::Failed,
         fingerprint: 3,
+        retry_after: None,
     });
     assert_eq!(out.last(), Some(&fail(PollError::GenerationFailed)));
 }
@@ -81,6 +83,7 @@ fn complete_without_url_when_all_tasks_completed() {
     h.respond(Reply::Record {
         state: State::Complete { url: None },
         fingerprint: 4,
+        retry_after: None,
     });
     assert_eq!(h.terminals(), vec![Action::Complete { url: None }]);
 }
@@ -681,6 +684,7 @@ fn a_record_with_an_unsafe_url_never_reaches_update() {
     let out = h.respond(Reply::Record {
         state: State::UnsafeUrl,
         fingerprint: 5,
+        retry_after: None,
     });
     assert_eq!(out, vec![fail(PollError::InvalidUrl)]);
 }
@@ -992,4 +996,75 @@ fn progress_is_reported_only_when_something_visible_changed() {
         p.elapsed_time, 30_000,
         "reports carry the time they are made"
     );
+}
+
+fn pending_after(ms: u64) -> Reply {
+    Reply::Record {
+        state: State::Pending,
+        fingerprint: 1,
+        retry_after: Some(ms),
+    }
+}
+
+#[test]
+fn a_pending_answers_retry_after_sets_the_next_wait() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.respond(pending_after(3000));
+    let Some(Action::Progress(p)) = out.last() else {
+        panic!("no progress: {out:?}")
+    };
+    assert_eq!(
+        p.next_poll_in,
+        Some(3000),
+        "progress reports the server's wait"
+    );
+    h.fire();
+    h.pending();
+    h.fire();
+    // The hint replaced one step of the schedule; the next step follows it.
+    assert_eq!(h.request_times(), vec![0, 3000, 4000]);
+    assert!(h.retries().is_empty(), "no error counted");
+    // A 202 is pending whatever its body said, with or without a hint.
+    h.status(202, Some(500));
+    h.fire();
+    h.status(202, None);
+    h.fire();
+    assert_eq!(
+        h.request_times(),
+        vec![0, 3000, 4000, 5000, 6000],
+        "floored at 1 s"
+    );
+    assert!(h.retries().is_empty());
+}
+
+#[test]
+fn a_pending_answers_retry_after_is_bounded() {
+    // Never past the deadline: a job asked to wait beyond it times out there.
+    let mut h = Harness::polling(|c| c.timeout = 10_000);
+    h.respond(pending_after(60_000));
+    let Some(Action::Progress(p)) = h.log.last().map(|(_, a)| a) else {
+        panic!("no progress")
+    };
+    assert_eq!(p.next_poll_in, Some(10_000), "reported up to the deadline");
+    h.fire();
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    assert_eq!(h.request_times(), vec![0]);
+
+    // An absurd header waits `maxRetryAfter` at most.
+    let mut h = Harness::polling(|c| {
+        c.timeout = 3_600_000;
+        c.max_retry_after = 300_000;
+    });
+    h.respond(pending_after(86_400_000));
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 300_000]);
+
+    // "Retry-After: 0" on every answer is no request loop: the planned
+    // wait, or `initialDelay` if that is shorter, is the floor.
+    let mut h = Harness::polling(|c| c.initial_delay = 400);
+    for _ in 0..3 {
+        h.respond(pending_after(0));
+        h.fire();
+    }
+    assert_eq!(h.request_times(), vec![0, 400, 800, 1200]);
 }

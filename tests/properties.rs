@@ -13,10 +13,10 @@ use smart_polling::{Config, PollError};
 
 fn reply() -> impl Strategy<Value = Reply> {
     prop_oneof![
-        4 => (0u64..4).prop_map(|f| Reply::Record { state: State::Pending, fingerprint: f }),
-        1 => Just(Reply::Record { state: State::Complete { url: Some("https://x/a.png".into()) }, fingerprint: 9 }),
-        1 => Just(Reply::Record { state: State::Complete { url: Some("javascript:x".into()) }, fingerprint: 9 }),
-        1 => Just(Reply::Record { state: State::Failed, fingerprint: 8 }),
+        4 => (0u64..4).prop_map(|f| Reply::Record { state: State::Pending, fingerprint: f, retry_after: None }),
+        1 => Just(Reply::Record { state: State::Complete { url: Some("https://x/a.png".into()) }, fingerprint: 9, retry_after: None }),
+        1 => Just(Reply::Record { state: State::Complete { url: Some("javascript:x".into()) }, fingerprint: 9, retry_after: None }),
+        1 => Just(Reply::Record { state: State::Failed, fingerprint: 8, retry_after: None }),
         1 => Just(Reply::Unreadable),
         3 => (prop::sample::select(vec![200u16, 301, 400, 401, 403, 404, 408, 429, 500, 503]),
               prop::option::of(0u64..200_000_000))

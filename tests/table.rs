@@ -76,6 +76,7 @@ fn pending() -> Reply {
     Reply::Record {
         state: State::Pending,
         fingerprint: 1,
+        retry_after: None,
     }
 }
 
@@ -85,6 +86,7 @@ fn done(url: &str) -> Reply {
             url: Some(url.into()),
         },
         fingerprint: 2,
+        retry_after: None,
     }
 }
 
@@ -501,6 +503,7 @@ fn the_same_id_as_file_and_as_project_is_two_jobs() {
         [Reply::Record {
             state: State::Complete { url: None },
             fingerprint: 5,
+            retry_after: None,
         }],
     );
     b.run_until(20_000);
@@ -2486,4 +2489,76 @@ fn gate_keys() {
         gate_key(Kind::Check, "a", ""),
         gate_key(Kind::Check, "b", "")
     );
+}
+
+// Offline pauses every job: nothing sent, no error counted, deadlines kept.
+
+#[test]
+fn offline_jobs_send_nothing_count_nothing_and_come_back_under_the_cap() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(2));
+    let jobs: Vec<JobId> = (0..6)
+        .map(|i| b.start_at(Kind::File, &format!("o{i}"), "api", every(1000), "s"))
+        .collect();
+    b.serve_until(500, 100, |_, _| pending());
+    // The network goes while two requests are out: they fail as offline.
+    b.table.set_online(b.now, false);
+    b.drain();
+    assert_eq!(b.table.report().offline_pauses, 1);
+    for j in b.in_flight.clone() {
+        b.in_flight.remove(&j);
+        b.feed(j, Input::RequestFailed(PollError::Network));
+    }
+    let late = b.start_at(Kind::File, "late", "api", every(1000), "s");
+    let sent = b.all_requests().len();
+    b.run_until(30_000);
+    assert_eq!(b.all_requests().len(), sent, "nothing sent while offline");
+    assert!(
+        jobs.iter().all(|j| b.retries(*j).is_empty()),
+        "no error counted"
+    );
+    assert_eq!(b.table.retry_tokens("api"), 10.0, "no retry charged");
+    let p = b.table.statuses(b.now);
+    assert!(
+        p.iter().all(|(_, _, p)| p.waiting_for_network),
+        "progress says so"
+    );
+    // Back online: every job polls at the next turn, two at a time.
+    b.table.set_online(b.now, true);
+    b.drain();
+    assert!(
+        b.in_flight.is_empty(),
+        "at the next turn, not inside the event"
+    );
+    b.fire();
+    assert_eq!(b.in_flight.len(), 2, "under the cap");
+    b.serve_until(30_400, 100, |_, _| pending());
+    let all: Vec<JobId> = jobs.iter().copied().chain([late]).collect();
+    for j in &all {
+        let last = *b.requests(*j).last().unwrap();
+        assert!(
+            (30_000..30_400).contains(&last),
+            "{j:?} polled on return: {last}"
+        );
+    }
+    assert_eq!(most_out(&b, &all), 2);
+    assert!(b
+        .table
+        .statuses(b.now)
+        .iter()
+        .all(|(_, _, p)| !p.waiting_for_network));
+}
+
+#[test]
+fn an_offline_job_still_times_out_at_its_deadline() {
+    let mut b = Browser::new(0);
+    let cfg = Config {
+        timeout: 5000,
+        ..polling()
+    };
+    let j = b.start_at(Kind::File, "t", "api", cfg, "s");
+    b.table.set_online(0, false);
+    b.run_until(10_000);
+    assert!(b.requests(j).is_empty());
+    let (at, ended) = b.ended.first().expect("ended");
+    assert_eq!((*at, ended.result.clone()), (5000, Err(PollError::Timeout)));
 }

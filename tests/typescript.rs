@@ -43,6 +43,7 @@ fn polling_config_declares_exactly_the_options_serde_reads() {
 #[test]
 fn progress_metrics_and_errors_have_the_declared_keys() {
     let p = Progress {
+        waiting_for_network: true,
         attempt: 1,
         max_attempts: 2,
         next_poll_in: Some(3),

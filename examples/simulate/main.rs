@@ -416,7 +416,11 @@ impl Server {
         };
         InFlight {
             arrives: sent + latency,
-            reply: Reply::Record { state, fingerprint },
+            reply: Reply::Record {
+                state,
+                fingerprint,
+                retry_after: None,
+            },
         }
     }
 }

@@ -22,8 +22,14 @@ use super::stream::StreamEvent;
 /// The outcome of one request, as the browser layer read it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
-    /// 2xx with a readable record; `fingerprint` tells whether it changed.
-    Record { state: State, fingerprint: u64 },
+    /// 2xx with a readable record; `fingerprint` tells whether it changed;
+    /// `retry_after` is the answer's Retry-After in ms: while the record is
+    /// pending, the server's word on when to ask again.
+    Record {
+        state: State,
+        fingerprint: u64,
+        retry_after: Option<u64>,
+    },
     /// 2xx whose body was not JSON or not a record.
     Unreadable,
     /// Any other status; `retry_after` is the parsed Retry-After in ms.
@@ -49,6 +55,12 @@ pub enum Input {
     /// off, so poll as soon as the server's limits allow (at the next timer
     /// turn: the job re-arms for it).
     Nudge,
+    /// The browser is offline: send nothing and count no error until
+    /// `Online`; the deadline still runs.
+    Offline,
+    /// Back online: a paused job polls at the next timer turn (under the
+    /// origin's cooldown and cap, as a nudge).
+    Online,
     /// No request before `until` (another job's 429 set a cooldown for the
     /// origin, or the retry budget is spent); never shortens a wait.
     Hold {
@@ -185,6 +197,8 @@ pub struct Job {
     /// input that changes none of it (a ping on the stream, a timer turn
     /// with nothing due) reports nothing.
     reported: u64,
+    /// Offline: nothing is sent and no failure counts (see `Input::Offline`).
+    paused: bool,
     actions: Vec<Action>,
 }
 
@@ -233,6 +247,7 @@ impl Job {
             expected_duration: None,
             outcome: None,
             reported: 0,
+            paused: false,
             actions: Vec::new(),
         }
     }
@@ -318,7 +333,7 @@ impl Job {
     /// Whether `Start` or `Timer` now would send a request (the table
     /// holds such a job back while its origin has its fill out).
     pub fn would_send(&self, now: u64) -> bool {
-        if self.following || self.rejected.is_some() {
+        if self.following || self.paused || self.rejected.is_some() {
             return false;
         }
         match self.phase {
@@ -409,6 +424,7 @@ impl Job {
             false => self.next_poll.filter(|_| self.in_flight.is_none()),
         };
         Progress {
+            waiting_for_network: self.paused && !self.following,
             attempt: self.attempts,
             max_attempts: self.cfg.max_attempts,
             next_poll_in: next.map(|t| self.cut(t).saturating_sub(now)),
@@ -427,6 +443,7 @@ impl Job {
             input,
             Input::Lead
                 | Input::Nudge
+                | Input::Online
                 | Input::StreamOpened
                 | Input::StreamMessage(_)
                 | Input::StreamFailed
@@ -480,6 +497,17 @@ impl Job {
                 }
             }
             (Phase::Running, Input::Follow) => return,
+            (_, Input::Offline) => self.paused = true,
+            (Phase::Idle, Input::Online) => {
+                self.paused = false;
+                return;
+            }
+            (Phase::Running, Input::Online) => {
+                let was = std::mem::replace(&mut self.paused, false);
+                if was && !self.following && !matches!(self.stream, Stream::Connecting { .. }) {
+                    self.poll_soon(now);
+                }
+            }
             (Phase::Idle, Input::Hold { until }) => {
                 self.not_before = self.not_before.max(until);
                 return;
@@ -564,7 +592,9 @@ impl Job {
             u64::from(self.attempts),
             self.percent.map_or(u64::MAX, u64::from),
             self.channel() as u64,
-            u64::from(self.following) | u64::from(self.in_flight.is_some()) << 1,
+            u64::from(self.following)
+                | u64::from(self.in_flight.is_some()) << 1
+                | u64::from(self.paused) << 2,
             next.map_or(u64::MAX, |t| self.cut(t)),
         ];
         parts.iter().fold(0x9E37_79B9_7F4A_7C15, |h, &p| {
@@ -629,7 +659,7 @@ impl Job {
                 return self.finish(now, Err(PollError::MaxAttempts));
             }
         }
-        if !defer && self.poll_due(now) {
+        if !defer && !self.paused && self.poll_due(now) {
             self.attempts += 1;
             self.in_flight = Some(now);
             self.next_poll = None;
@@ -637,7 +667,8 @@ impl Job {
         }
         let wake = [
             Some(self.deadline),
-            self.next_poll.filter(|_| self.in_flight.is_none()),
+            self.next_poll
+                .filter(|_| self.in_flight.is_none() && !self.paused),
             self.in_flight
                 .map(|s| s.saturating_add(self.cfg.request_timeout)),
             match self.stream {
@@ -663,12 +694,25 @@ impl Job {
             self.not_found = 0; // the bound is on 404s in a row
         }
         match reply {
-            Reply::Record { state, fingerprint } => {
+            Reply::Record {
+                state,
+                fingerprint,
+                retry_after,
+            } => {
                 self.backoff.reset();
                 self.consecutive_errors = 0;
                 if self.on_record(now, state, fingerprint) {
-                    self.schedule_next(now);
+                    self.schedule_next(now, retry_after);
                 }
+            }
+            // "Accepted": still running, whatever its body says.
+            Reply::Status {
+                status: 202,
+                retry_after,
+            } => {
+                self.backoff.reset();
+                self.consecutive_errors = 0;
+                self.schedule_next(now, retry_after);
             }
             Reply::Unreadable => self.on_transient(now, PollError::InvalidResponse),
             Reply::Status {
@@ -740,6 +784,12 @@ impl Job {
     }
 
     fn on_transient(&mut self, now: u64, e: PollError) {
+        if self.paused {
+            // Offline is not the server's fault: no error counted, no retry
+            // charged; the poll goes again when the browser is back.
+            self.next_poll = Some(now);
+            return;
+        }
         self.consecutive_errors += 1;
         self.last_error = Some(e);
         if self
@@ -784,12 +834,13 @@ impl Job {
             .min(self.cfg.max_delay)
     }
 
-    /// Schedules the next poll after a "not ready yet".
-    fn schedule_next(&mut self, now: u64) {
-        let wait = if self.stream == Stream::Open && !self.server_done {
+    /// Schedules the next poll after a "not ready yet"; `hint` is the
+    /// answer's Retry-After (see `hinted`).
+    fn schedule_next(&mut self, now: u64, hint: Option<u64>) {
+        let planned = if self.stream == Stream::Open && !self.server_done {
             match self.cfg.stream_poll_interval {
                 0 => {
-                    self.next_poll = None;
+                    self.next_poll = None; // the stream watches alone
                     return;
                 }
                 w => w,
@@ -797,7 +848,17 @@ impl Job {
         } else {
             self.progressive_wait()
         };
+        let wait = hint.map_or(planned, |h| self.hinted(h, planned));
         self.next_poll = Some(now.saturating_add(wait));
+    }
+
+    /// The wait a pending answer's Retry-After asks for, bounded as a 429's
+    /// is: at most `maxRetryAfter` (the deadline cuts it as any wait), and
+    /// at least the smaller of the planned wait and `initialDelay`, so a
+    /// "Retry-After: 0" on every answer never becomes a request loop.
+    fn hinted(&self, hint: u64, planned: u64) -> u64 {
+        hint.min(self.cfg.max_retry_after)
+            .max(planned.min(self.cfg.initial_delay))
     }
 
     /// Polls as soon as the rate limits allow.

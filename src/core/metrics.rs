@@ -28,6 +28,8 @@ impl Channel {
 /// A job's progress, as `onProgress` and `getPollingStatus` report it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress {
+    /// Paused while the browser is offline.
+    pub waiting_for_network: bool,
     /// Requests made so far.
     pub attempt: u32,
     pub max_attempts: u32,
@@ -62,6 +64,14 @@ pub struct ProgressReport<'a> {
     /// For a job shared across tabs: "leader" (this tab polls) or "follower".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tab: Option<&'static str>,
+    /// `true` while the browser is offline: the job sends nothing until it
+    /// is back (absent otherwise).
+    #[serde(skip_serializing_if = "is_false")]
+    pub waiting_for_network: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Progress {
@@ -82,6 +92,7 @@ impl Progress {
             channel: self.channel,
             progress: self.progress,
             tab: None,
+            waiting_for_network: self.waiting_for_network,
         }
     }
 }
@@ -104,6 +115,8 @@ pub struct MetricsReport {
     pub completed_jobs: u32,
     /// Jobs that ended with an error (a stop is neither).
     pub failed_jobs: u32,
+    /// Times the browser went offline while jobs ran (they paused).
+    pub offline_pauses: u32,
     pub retry_budget: RetryBudgetReport,
 }
 
@@ -145,6 +158,7 @@ pub struct Metrics {
     attempts: u64,
     requests: u64,
     errors: Vec<(&'static str, u32)>,
+    pauses: u32,
 }
 
 impl Metrics {
@@ -161,6 +175,11 @@ impl Metrics {
                 None => self.errors.push((e.kind(), 1)),
             },
         }
+    }
+
+    /// Counts one time the browser went offline while jobs ran.
+    pub fn count_pause(&mut self) {
+        self.pauses += 1;
     }
 
     /// Counts one request sent, finished job or not.
@@ -204,6 +223,7 @@ impl Metrics {
             total_requests: self.requests,
             completed_jobs: self.succeeded,
             failed_jobs: self.finished - self.succeeded,
+            offline_pauses: self.pauses,
             retry_budget: RetryBudgetReport::default(),
         }
     }
@@ -270,7 +290,7 @@ mod tests {
                 "averageCompletionTime": 15000, "successRate": 0.4,
                 "errorDistribution": { "timeout": 2, "forbidden": 1 },
                 "averageAttempts": 3.0, "totalRequests": 1,
-                "completedJobs": 2, "failedJobs": 3,
+                "completedJobs": 2, "failedJobs": 3, "offlinePauses": 0,
                 "retryBudget": { "size": 0.0, "refill": 0.0, "tokens": {} },
             })
         );
@@ -279,6 +299,7 @@ mod tests {
     #[test]
     fn progress_report_shape() {
         let p = Progress {
+            waiting_for_network: false,
             attempt: 2,
             max_attempts: 60,
             next_poll_in: None,

@@ -196,6 +196,8 @@ pub struct Table<S, R> {
     /// share one.
     configs: Vec<Rc<Config>>,
     schedules: Vec<Intervals>,
+    /// The browser is offline: every job is paused (see `set_online`).
+    offline: bool,
 }
 
 /// How many distinct configurations and schedules are shared at most (more
@@ -225,6 +227,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             burst: (u64::MAX, 0),
             configs: Vec::new(),
             schedules: Vec::new(),
+            offline: false,
         }
     }
 
@@ -338,6 +341,9 @@ impl<S: Clone, R: Default> Table<S, R> {
         let mut job = Job::with_seed(self.share_config(cfg), seed);
         if let Err(e) = valid {
             job.reject(e);
+        }
+        if self.offline {
+            job.handle(now, Input::Offline);
         }
         job.set_expected_duration(self.metrics.average_completion_time());
         self.next_id = self.next_id.wrapping_add(1);
@@ -586,6 +592,41 @@ impl<S: Clone, R: Default> Table<S, R> {
             }
         };
         job.into_iter().chain(sub).min()
+    }
+
+    /// The browser went offline or came back. Offline, every job (and every
+    /// job started meanwhile) sends nothing and counts no failure; its
+    /// deadline still runs. Back online, each paused job polls at the next
+    /// turn, under its origin's cooldown and cap (which spreads a crowd).
+    pub fn set_online(&mut self, now: u64, online: bool) {
+        if self.offline != online {
+            return; // no change
+        }
+        self.offline = !online;
+        let jobs = self.ids(|_| true);
+        if !online && !jobs.is_empty() {
+            self.metrics.count_pause();
+        }
+        for job in jobs {
+            if online {
+                let cooldown = self
+                    .entries
+                    .get(&job)
+                    .and_then(|e| self.origins.get(&e.origin))
+                    .map_or(0, |o| o.cooldown);
+                if cooldown > now {
+                    self.handle(now, job, Input::Hold { until: cooldown });
+                }
+                self.handle(now, job, Input::Online);
+            } else {
+                self.handle(now, job, Input::Offline);
+            }
+        }
+    }
+
+    /// Whether `set_online(false)` holds the jobs.
+    pub fn is_offline(&self) -> bool {
+        self.offline
     }
 
     /// Conditions improved for every job (see `Input::Nudge`); an origin's

@@ -152,6 +152,9 @@ export interface PollingProgress {
   /** For a job shared across tabs: "leader" (this tab polls) or "follower"
    *  (another tab polls and this one hears it). */
   tab?: "leader" | "follower";
+  /** `true` while the browser is offline: the job sends nothing, counts no
+   *  error, and polls at once when the network is back (its deadline runs). */
+  waitingForNetwork?: true;
 }
 
 export type PollingErrorKind =
@@ -205,6 +208,8 @@ export interface PollingMetrics {
   completedJobs: number;
   /** Jobs that ended with an error (stopped jobs are neither). */
   failedJobs: number;
+  /** Times the browser went offline while jobs ran (they paused). */
+  offlinePauses: number;
   /** The retry budget (options `retryBudget`, `retryRefill`) and the tokens
    *  each origin has left. */
   retryBudget: { size: number; refill: number; tokens: Record<string, number> };

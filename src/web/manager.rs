@@ -386,9 +386,17 @@ impl Manager {
             *me.tabs.borrow_mut() = tabs;
         }
         let weak = Rc::downgrade(&me);
-        let listeners = page::watch(Rc::new(move || {
+        let listeners = page::watch(Rc::new(move |signal| {
             if let Some(me) = weak.upgrade() {
-                me.table.borrow_mut().nudge_all(now());
+                let mut table = me.table.borrow_mut();
+                match signal {
+                    page::Signal::Offline => table.set_online(now(), false),
+                    // Back from a pause; or an `online` this manager had
+                    // not seen go (then it nudges like a visible tab).
+                    page::Signal::Online if table.is_offline() => table.set_online(now(), true),
+                    page::Signal::Online | page::Signal::Visible => table.nudge_all(now()),
+                }
+                drop(table);
                 me.settle();
             }
         }));
@@ -438,6 +446,12 @@ impl Manager {
         }
         let origin = gate_key(kind, id, &self.origins[kind as usize]);
         let t = now();
+        // navigator.onLine is the truth; its events may have come before
+        // this manager listened.
+        let online = page::online();
+        if online == self.table.borrow().is_offline() {
+            self.table.borrow_mut().set_online(t, online);
+        }
         let shared = kind != Kind::Check && self.tabs.borrow().is_some();
         let (job, new) = {
             let mut table = self.table.borrow_mut();
@@ -1105,6 +1119,15 @@ impl Manager {
         self.table.borrow().contains(job)
     }
 
+    /// A request failed: if the browser says it is offline, every job pauses
+    /// first (the failure then counts as no error). The `online` event
+    /// resumes them.
+    fn went_offline(&self) {
+        if !page::online() {
+            self.table.borrow_mut().set_online(now(), false);
+        }
+    }
+
     /// "leader" or "follower" for a job shared across tabs.
     fn role(&self, job: JobId) -> Option<&'static str> {
         let mut table = self.table.borrow_mut();
@@ -1420,10 +1443,10 @@ fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, (
         return;
     };
     let (input, record) = match r {
-        Err(()) => (Input::RequestFailed(PollError::Network), None),
-        Ok(Fetched {
-            body: Some(text), ..
-        }) => read_body(kind, media, &text),
+        Err(()) => {
+            me.went_offline();
+            (Input::RequestFailed(PollError::Network), None)
+        }
         Ok(f) => {
             let wall = f
                 .date
@@ -1434,11 +1457,20 @@ fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, (
                 .retry_after
                 .as_deref()
                 .and_then(|v| parse_retry_after(v, wall));
-            let reply = Reply::Status {
+            let status = Reply::Status {
                 status: f.status,
                 retry_after,
             };
-            (Input::Response(reply), None)
+            match f.body {
+                Some(text) => match read_body(kind, media, &text, retry_after) {
+                    // "202 Accepted" is pending, whatever its body holds.
+                    (Input::Response(Reply::Unreadable), _) if f.status == 202 => {
+                        (Input::Response(status), None)
+                    }
+                    read => read,
+                },
+                None => (Input::Response(status), None),
+            }
         }
     };
     me.deliver(job, input, record);
@@ -1470,7 +1502,10 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
                     };
                     (Input::Response(reply), None, message)
                 }
-                None => (Input::RequestFailed(PollError::Check), None, message),
+                None => {
+                    me.went_offline();
+                    (Input::RequestFailed(PollError::Check), None, message)
+                }
             }
         }
         Ok(answer) => {
@@ -1491,7 +1526,22 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
             } else {
                 State::Pending
             };
-            let reply = Reply::Record { state, fingerprint };
+            // The server's hint, passed on: `retryAfter` (seconds, or an
+            // HTTP date, as the header), or the header of a `response`.
+            let retry_after = match field(&answer, "retryAfter") {
+                v if v.as_f64().is_some() => {
+                    js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
+                }
+                v => v.as_string(),
+            }
+            .or_else(|| header(&answer, "retry-after"))
+            .or_else(|| header(&field(&answer, "response"), "retry-after"))
+            .and_then(|v| parse_retry_after(&v, js_sys::Date::now() as u64));
+            let reply = Reply::Record {
+                state,
+                fingerprint,
+                retry_after,
+            };
             (Input::Response(reply), Some(data), error)
         }
     };
@@ -1518,6 +1568,7 @@ fn read_body(
     kind: Kind,
     media: crate::core::config::Media,
     text: &str,
+    retry_after: Option<u64>,
 ) -> (Input, Option<JsValue>) {
     let unreadable = (Input::Response(Reply::Unreadable), None);
     let Ok(value) = js_sys::JSON::parse(text) else {
@@ -1528,6 +1579,7 @@ fn read_body(
             let reply = Reply::Record {
                 state,
                 fingerprint: fingerprint(text),
+                retry_after,
             };
             (Input::Response(reply), Some(value))
         }

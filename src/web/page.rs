@@ -31,25 +31,47 @@ pub fn hidden() -> bool {
         && field(&document, "visibilityState").as_string().as_deref() == Some("hidden")
 }
 
-/// Calls `nudge` when the page comes back online or becomes visible.
-pub fn watch(nudge: Rc<dyn Fn()>) -> Vec<Listener> {
+/// Whether the browser says it is online (`navigator.onLine`; true where
+/// there is no such flag, as in Node).
+pub fn online() -> bool {
+    let navigator = field(&js_sys::global().into(), "navigator");
+    field(&navigator, "onLine") != JsValue::FALSE
+}
+
+/// What a page event says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Online,
+    Offline,
+    /// The tab became visible again.
+    Visible,
+}
+
+/// Calls `on` when the browser goes offline or comes back online, and when
+/// the page becomes visible.
+pub fn watch(on: Rc<dyn Fn(Signal)>) -> Vec<Listener> {
     // `window` in a page, `self` in a worker (which has no `document`).
     let global: JsValue = js_sys::global().into();
     let document = field(&global, "document");
     let mut listeners = Vec::new();
-    for (target, kind) in [(global, "online"), (document, "visibilitychange")] {
+    for (target, kind) in [
+        (global.clone(), "online"),
+        (global, "offline"),
+        (document, "visibilitychange"),
+    ] {
         let Ok(target) = target.dyn_into::<EventTarget>() else {
             continue;
         };
-        let nudge = nudge.clone();
+        let on = on.clone();
         let doc = target.clone();
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            // Coming online always counts; a visibility change only to visible.
-            if kind == "online"
-                || field(&doc, "visibilityState").as_string().as_deref() == Some("visible")
-            {
-                nudge();
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| match kind {
+            "online" => on(Signal::Online),
+            "offline" => on(Signal::Offline),
+            // A visibility change counts only to visible.
+            _ if field(&doc, "visibilityState").as_string().as_deref() == Some("visible") => {
+                on(Signal::Visible)
             }
+            _ => {}
         });
         if target
             .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())

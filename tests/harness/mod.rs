@@ -156,6 +156,7 @@ pub fn pending() -> Reply {
     Reply::Record {
         state: State::Pending,
         fingerprint: 1,
+        retry_after: None,
     }
 }
 
@@ -165,6 +166,7 @@ pub fn done(url: &str) -> Reply {
             url: Some(url.into()),
         },
         fingerprint: 2,
+        retry_after: None,
     }
 }
 

@@ -128,7 +128,8 @@ function fakeFetch(input, init) {
     url = u.origin === location.origin ? u.pathname + u.search : input.url;
     init = { signal: input.signal, ...init };
   }
-  state.requests.push({ url, t: performance.now() });
+  state.requests.push({ url, t: performance.now(), offline: navigator.onLine === false });
+  if (navigator.onLine === false) return Promise.reject(new TypeError("Failed to fetch"));
   const list = state.routes.get(url) || [{ status: 404 }];
   const spec = list.length > 1 ? list.shift() : list[0];
   if (spec.syncThrow) throw new TypeError("fetch threw synchronously (expected by the test)");
@@ -231,7 +232,16 @@ export function joined(list) {
 }
 
 export function goOnline() {
+  delete navigator.onLine; // the instance's shadow, if goOffline set one
   globalThis.dispatchEvent(new Event("online"));
+}
+
+// Pretends the browser went offline: `navigator.onLine` reads false (a
+// getter of Navigator.prototype, shadowed on the instance) and requests
+// fail as fetch does offline; `goOnline` undoes both.
+export function goOffline() {
+  Object.defineProperty(navigator, "onLine", { get: () => false, configurable: true });
+  globalThis.dispatchEvent(new Event("offline"));
 }
 
 // Pretends the tab turned hidden or visible: `visibilityState` is a getter of
