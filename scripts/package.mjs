@@ -11,7 +11,7 @@ import path from "node:path";
 import ts from "typescript";
 
 const dir = process.argv[2] ?? "pkg";
-const added = ["index.js", "index.d.ts"];
+const added = ["index.js", "index.d.ts", "README.md"]; // npm/README.md: the users' manual
 for (const f of added) copyFileSync(`npm/${f}`, `${dir}/${f}`);
 
 // --- smart-polling/react: react/usePolling.ts, type-checked against this

@@ -19,12 +19,14 @@ step "native tests (core with a fake clock, property tests)"
 run cargo test
 step "release build of pkg/"
 npm run build
-step "the shipped package in Node (pkg/index.js: polling, lifecycle, GC, churn)"
+step "the shipped package in Node (the packed tarball by name, a mocked fetch, the hooks rendered on the server and in happy-dom; polling, lifecycle, GC, churn)"
 run node --expose-gc --test --test-reporter=tap tests/node/
 step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc)"
 tsc -p .
+step "the users' manual (npm/README.md): every snippet compiles against pkg/*.d.ts, no relative links"
+run node --test --test-reporter=tap tests/readme/
 step "browser tests (Chromium and Firefox, headless; the shipping crate and features, debug profile)"
-run wasm-pack test --headless --chrome --firefox -- --test web --test drop_in
+run wasm-pack test --headless --chrome --firefox -- --test web --test drop_in --test network
 if [ -d e2e ]; then
   step "demo build and end-to-end tests (demo server + Chromium)"
   npm run build:www

@@ -2,8 +2,8 @@
 //! it and guarantees that its callback never runs. A request is a GET of the
 //! job's url, or a call of the page's own checker function.
 //!
-//! The request is `fetch` on the global scope (`window`, a worker's `self`
-//! or Node's `globalThis`), looked up at each call so a page or a test that
+//! The request is `globalThis.fetch` (a page's `window`, a worker's `self`,
+//! Node's global), looked up at each call so a page or a test that
 //! replaced `fetch` is honoured, and awaited with `JsFuture` in a
 //! `spawn_local` task. Nothing checks `instanceof`: a replaced fetch may
 //! return its own Response class, read through its `status`, `headers` and
@@ -91,7 +91,7 @@ async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
 /// Starts the request; nothing but the returned promise outlives the call
 /// (a thousand jobs waiting for answers hold only their promises).
 ///
-/// `fetch` is looked up on the global object at each call and given the url
+/// `fetch` is looked up on `globalThis` at each call and given the url
 /// as configured (a string, never a `Request`: in Node a relative url only
 /// parses inside a test's mock, as the old module's `fetch(url)` did). A
 /// missing `fetch` or one that throws synchronously is a network error at
@@ -106,12 +106,17 @@ fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, ()> {
     }
     let signal: Option<AbortSignal> = abort.map(AbortController::signal);
     init.set_signal(signal.as_ref());
-    let global: JsValue = js_sys::global().into();
-    let fetch = super::boundary::field(&global, "fetch");
-    let fetch = fetch.dyn_ref::<Function>().ok_or(())?;
-    fetch
-        .call2(&global, &JsValue::from_str(&url), &init)
-        .map_err(drop)
+    global_fetch(&url, &init).map_err(drop)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `globalThis.fetch(url, init)`, looked up at each call. Literally
+    /// `globalThis`: under a test DOM (happy-dom, jsdom) `self` and `window`
+    /// are the DOM's window with a `fetch` of its own, while a test mocks
+    /// `globalThis.fetch`.
+    #[wasm_bindgen(catch, js_namespace = globalThis, js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Result<JsValue, JsValue>;
 }
 
 async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, ()> {
