@@ -239,3 +239,176 @@ async fn an_offline_job_times_out_at_its_deadline() {
     assert!(now() - t0 >= 790.0);
     assert!(times("/n/o3").is_empty(), "nothing sent");
 }
+
+// ---------------------------------------------------------------------------
+// The learned history: one key per endpoint template, merged by every writer,
+// a completion recorded once, `learn: false` keeps the presets.
+
+const HISTORY: &str = "smart-polling/learned//l/{id}";
+
+fn local_storage(key: &str) -> Option<String> {
+    js_sys::Function::new_with_args("k", "return localStorage.getItem(k)")
+        .call1(&JsValue::NULL, &key.into())
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+fn set_local_storage(key: &str, value: Option<&str>) {
+    let f = match value {
+        Some(_) => "k, v",
+        None => "k",
+    };
+    let body = match value {
+        Some(_) => "localStorage.setItem(k, v)",
+        None => "localStorage.removeItem(k)",
+    };
+    js_sys::Function::new_with_args(f, body)
+        .call2(
+            &JsValue::NULL,
+            &key.into(),
+            &value.unwrap_or_default().into(),
+        )
+        .expect("storage");
+}
+
+/// The stored image samples' durations, oldest first.
+fn stored_image() -> Vec<f64> {
+    let Some(text) = local_storage(HISTORY) else {
+        return Vec::new();
+    };
+    let saved = json(&text);
+    assert_eq!(field(&saved, "v").as_f64(), Some(2.0), "{text}");
+    let image: Array = field(&saved, "image").unchecked_into();
+    image
+        .iter()
+        .map(|s| Array::from(&s).get(1).as_f64().expect("a duration"))
+        .collect()
+}
+
+/// A manager whose image jobs may use the learned schedule (no waits given).
+fn learning(extra: &str) -> PollingManager {
+    let o = json(&format!(
+        r#"{{"fileUrl": "/l/{{id}}", "eventsUrl": null, "preset": "image", "shareAcrossTabs": false{extra}}}"#
+    ));
+    PollingManager::new(Some(o.unchecked_into())).expect("valid options")
+}
+
+const DONE_LATER: &str =
+    r#"{"delay": 60, "body": {"id": "x", "url": "https://cdn.example/x.png", "type": "image"}}"#;
+
+#[wasm_bindgen_test]
+async fn a_corrupt_history_is_ignored_and_replaced() {
+    install();
+    for bad in [
+        "not json",
+        r#"{"v": 99, "image": [[1, 5000], [2, 5000], [3, 5000]]}"#,
+        r#"{"v": 1, "image": [5000, 5000, 5000]}"#,
+        r#"{"v": 2, "image": [[1, -5], [2, 5000], [3, 5000]]}"#,
+        r#"{"v": 2, "image": [[1, 1e300], [2, 5000], [3, 5000]]}"#,
+        r#"{"v": 2, "image": [[-1, 5000], [2, 5000], [3, 5000]]}"#,
+    ] {
+        set_local_storage(HISTORY, Some(bad));
+        route("/l/c1", responses(&[DONE_LATER]));
+        let m = learning("");
+        let r = recorder(JsValue::UNDEFINED);
+        start(&m, "c1", &r);
+        assert!(until(10_000, || count(&r, "complete") == 1).await, "{bad}");
+        // Three trusted samples would have given an estimate: none came.
+        let events: Array = field(&r, "events").unchecked_into();
+        let eta = events.iter().any(|e| {
+            field(&e, "type").as_string().as_deref() == Some("progress")
+                && !field(&field(&e, "value"), "estimatedTimeRemaining").is_undefined()
+        });
+        assert!(!eta, "{bad}: the history was trusted");
+        assert_eq!(
+            stored_image().len(),
+            1,
+            "{bad}: only this completion is kept"
+        );
+    }
+    set_local_storage(HISTORY, None);
+}
+
+#[wasm_bindgen_test]
+async fn a_page_that_has_seen_three_jobs_polls_on_the_learned_schedule() {
+    install();
+    set_local_storage(
+        HISTORY,
+        Some(r#"{"v": 2, "image": [[1, 9000], [2, 10000], [3, 11000]]}"#),
+    );
+    route("/l/s1", responses(&[PENDING]));
+    let m = learning("");
+    let r = recorder(JsValue::UNDEFINED);
+    let t0 = now();
+    start(&m, "s1", &r);
+    assert!(until(5000, || times("/l/s1").len() == 1).await);
+    assert!(
+        times("/l/s1")[0] - t0 < 500.0,
+        "the first request still goes at once"
+    );
+    assert!(
+        until(5000, || {
+            field(&last(&r, "progress"), "estimatedTimeRemaining")
+                .as_f64()
+                .is_some()
+        })
+        .await
+    );
+    m.stop_all_polling();
+    // `learn: false`, on the manager or the job, keeps the preset: no
+    // estimate from the history, and nothing recorded.
+    for (manager_option, job_option) in [
+        (r#", "learn": false"#, None),
+        ("", Some(r#"{"learn": false}"#)),
+    ] {
+        route("/l/s2", responses(&[DONE_LATER]));
+        let m = learning(manager_option);
+        let r = recorder(JsValue::UNDEFINED);
+        m.start_polling(
+            "s2",
+            Some(field(&r, "callbacks").unchecked_into()),
+            job_option.map(|o| json(o).unchecked_into()),
+        )
+        .expect("started");
+        assert!(until(10_000, || count(&r, "complete") == 1).await);
+        let events: Array = field(&r, "events").unchecked_into();
+        assert!(events
+            .iter()
+            .all(|e| { field(&field(&e, "value"), "estimatedTimeRemaining").is_undefined() }));
+        assert_eq!(
+            stored_image(),
+            vec![9000.0, 10000.0, 11000.0],
+            "nothing recorded"
+        );
+    }
+    set_local_storage(HISTORY, None);
+}
+
+#[wasm_bindgen_test]
+async fn two_writers_merge_their_samples_and_other_endpoints_keep_theirs() {
+    install();
+    set_local_storage(HISTORY, None);
+    // Two managers stand for two tabs: each learns from its own completion.
+    let (a, b) = (learning(""), learning(""));
+    route("/l/w1", responses(&[DONE_LATER]));
+    route("/l/w2", responses(&[DONE_LATER]));
+    let (ra, rb) = (recorder(JsValue::UNDEFINED), recorder(JsValue::UNDEFINED));
+    start(&a, "w1", &ra);
+    assert!(until(10_000, || count(&ra, "complete") == 1).await);
+    start(&b, "w2", &rb);
+    assert!(until(10_000, || count(&rb, "complete") == 1).await);
+    assert_eq!(stored_image().len(), 2, "both writers' samples, once each");
+    // Another endpoint's history is its own.
+    let other = json(
+        r#"{"fileUrl": "/l2/{id}", "eventsUrl": null, "preset": "image", "shareAcrossTabs": false}"#,
+    );
+    let c = PollingManager::new(Some(other.unchecked_into())).expect("valid");
+    route("/l2/w3", responses(&[DONE_LATER]));
+    let rc = recorder(JsValue::UNDEFINED);
+    start(&c, "w3", &rc);
+    assert!(until(10_000, || count(&rc, "complete") == 1).await);
+    assert_eq!(stored_image().len(), 2);
+    assert!(local_storage("smart-polling/learned//l2/{id}").is_some());
+    set_local_storage(HISTORY, None);
+    set_local_storage("smart-polling/learned//l2/{id}", None);
+}

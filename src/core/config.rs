@@ -84,6 +84,10 @@ pub struct Config {
     /// The distribution of completion times learned for this kind of job
     /// (see `learn`): `estimatedTimeRemaining` comes from it.
     pub estimate: Option<super::learn::LogNormal>,
+    /// Whether the job polls on the schedule learned from this page's
+    /// completed jobs (after a few) and teaches it its own completion;
+    /// `false` keeps the presets.
+    pub learn: bool,
 }
 
 impl Default for Config {
@@ -108,6 +112,7 @@ impl Default for Config {
             media: Media::Any,
             max_consecutive_errors: None,
             estimate: None,
+            learn: true,
         }
     }
 }
@@ -246,6 +251,13 @@ impl Config {
             Some(Lenient::Valid(b)) => self.use_stream = b,
             Some(Lenient::Invalid) => {
                 return Err(PollError::InvalidConfig("useStream must be true or false"))
+            }
+        }
+        match o.learn {
+            None => {}
+            Some(Lenient::Valid(b)) => self.learn = b,
+            Some(Lenient::Invalid) => {
+                return Err(PollError::InvalidConfig("learn must be true or false"))
             }
         }
         match o.media {
@@ -397,6 +409,7 @@ pub struct Options {
     pub media: Option<Lenient<Media>>,
     #[serde(deserialize_with = "number")]
     pub max_consecutive_errors: Option<f64>,
+    pub learn: Option<Lenient<bool>>,
     /// The old polling module's names (`upstream-api.md`): `maxDuration` is
     /// `timeout`; `initialInterval` and `maxInterval` make its progression
     /// (first wait, then 2 s and 5 s, then the cap) and cap the backoff.
@@ -694,7 +707,7 @@ mod tests {
         let names = field_names::<Options>();
         assert!(names.contains(&"maxAttempts") && names.contains(&"preset"));
         assert!(!names.contains(&"max_attempts"));
-        assert_eq!(names.len(), 22);
+        assert_eq!(names.len(), 23);
     }
 
     #[test]

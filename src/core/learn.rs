@@ -12,16 +12,12 @@
 //! the job's request budget. The result is an [`Intervals`], so the job needs
 //! no change. [`Model::eta`] is the conditional median of what remains.
 //!
-//! [`Saved`] is the persisted form (localStorage): version plus raw samples.
-//! [`Learned::restore`] trusts it only if every part is valid.
-
-use serde::{Deserialize, Serialize};
+//! What is kept across reloads and tabs is `history::Saved`: timestamped
+//! samples, merged by every writer.
 
 use super::config::{Config, Media};
 use super::schedule::{default_intervals, Intervals};
 
-/// Version of [`Saved`]; anything else is ignored.
-pub const VERSION: u32 = 1;
 /// Samples kept per kind, small enough to persist. Fewer make the fitted
 /// spread noisy: from 32 it came out ±0.1 around the truth, and a fit too
 /// narrow leaves long gaps where a few % of the jobs finish, which is the
@@ -160,6 +156,19 @@ impl Goal {
     }
 }
 
+/// The completion time a job seen complete at `seen_ms` teaches: the
+/// midpoint since its last "not ready yet" (`pending_ms`) when polling saw
+/// it (see [`Model::observe_between`]), else `seen_ms` (a stream's word).
+pub fn completion_time(pending_ms: Option<u64>, seen_ms: u64) -> u64 {
+    match pending_ms {
+        Some(p) => {
+            let lower = p.min(seen_ms);
+            lower + (seen_ms - lower) / 2
+        }
+        None => seen_ms,
+    }
+}
+
 /// Completion times of one media kind: the last [`MAX_SAMPLES`] in a ring.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -203,8 +212,7 @@ impl Model {
     /// schedule's own gaps out of the estimate (else sparse polls would
     /// teach "later", which makes polls sparser still).
     pub fn observe_between(&mut self, pending_ms: u64, seen_ms: u64) -> bool {
-        let lower = pending_ms.min(seen_ms);
-        self.observe(lower + (seen_ms - lower) / 2)
+        self.observe(completion_time(Some(pending_ms), seen_ms))
     }
 
     pub fn len(&self) -> usize {
@@ -603,15 +611,6 @@ impl Default for Learned {
     }
 }
 
-/// Why a saved history was not trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rejected {
-    Version,
-    TooManySamples,
-    /// Negative, NaN, under [`MIN_DURATION_MS`], over a day or fractional.
-    Duration,
-}
-
 impl Learned {
     pub fn model(&self, media: Media) -> &Model {
         match media {
@@ -644,64 +643,6 @@ impl Learned {
     pub fn schedule(&self, media: Media, cfg: &Config) -> Intervals {
         self.model(media).schedule(&Goal::for_config(media, cfg))
     }
-
-    pub fn save(&self) -> Saved {
-        let list = |m: &Model| m.samples().map(f64::from).collect();
-        Saved {
-            v: VERSION,
-            image: list(&self.image),
-            video: list(&self.video),
-            any: list(&self.any),
-        }
-    }
-
-    /// The saved history if every part of it is valid, else the error: the
-    /// caller then starts from the priors (`Learned::default()`).
-    pub fn restore(saved: &Saved) -> Result<Self, Rejected> {
-        if saved.v != VERSION {
-            return Err(Rejected::Version);
-        }
-        let mut learned = Self::default();
-        for (media, list) in [
-            (Media::Image, &saved.image),
-            (Media::Video, &saved.video),
-            (Media::Any, &saved.any),
-        ] {
-            if list.len() > MAX_SAMPLES {
-                return Err(Rejected::TooManySamples);
-            }
-            for &d in list {
-                let valid = d.is_finite()
-                    && d.fract() == 0.0
-                    && (MIN_DURATION_MS as f64..=MAX_DURATION_MS as f64).contains(&d);
-                if !valid {
-                    return Err(Rejected::Duration);
-                }
-                learned.observe(media, d as u64);
-            }
-        }
-        Ok(learned)
-    }
-
-    /// [`Learned::restore`], or the priors when the history is not trusted.
-    pub fn restore_or_default(saved: Option<&Saved>) -> Self {
-        saved
-            .and_then(|s| Self::restore(s).ok())
-            .unwrap_or_default()
-    }
-}
-
-/// The persisted form: completion times in ms, oldest first, per kind.
-/// About 8 bytes of JSON per sample, so at most a few hundred bytes per kind.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Saved {
-    pub v: u32,
-    #[serde(default)]
-    pub image: Vec<f64>,
-    #[serde(default)]
-    pub video: Vec<f64>,
-    #[serde(default)]
-    pub any: Vec<f64>,
 }
 
 // ---------------------------------------------------------------------------
@@ -919,87 +860,6 @@ mod tests {
         let mut m = Model::new(prior(Media::Video));
         assert!(m.observe_between(100_000, 110_000));
         assert_eq!(m.samples().collect::<Vec<_>>(), [105_000]);
-    }
-
-    #[test]
-    fn saved_history_round_trips() {
-        let mut l = Learned::default();
-        l.observe(Media::Image, 9_000);
-        l.observe(Media::Image, 11_000);
-        l.observe(Media::Video, 130_000);
-        let json = serde_json::to_string(&l.save()).unwrap();
-        let saved: Saved = serde_json::from_str(&json).unwrap();
-        assert_eq!(Learned::restore(&saved), Ok(l.clone()));
-        assert_eq!(Learned::restore_or_default(Some(&saved)), l);
-    }
-
-    #[test]
-    fn corrupt_old_or_absurd_histories_are_ignored() {
-        let ok = Saved {
-            v: VERSION,
-            image: vec![9_000.0],
-            video: vec![],
-            any: vec![],
-        };
-        assert!(Learned::restore(&ok).is_ok());
-        let cases = [
-            (Saved { v: 0, ..ok.clone() }, Rejected::Version),
-            (Saved { v: 2, ..ok.clone() }, Rejected::Version),
-            (
-                Saved {
-                    video: vec![100_000.0; MAX_SAMPLES + 1],
-                    ..ok.clone()
-                },
-                Rejected::TooManySamples,
-            ),
-            (
-                Saved {
-                    image: vec![9_000.0, -5.0],
-                    ..ok.clone()
-                },
-                Rejected::Duration,
-            ),
-            (
-                Saved {
-                    any: vec![f64::NAN],
-                    ..ok.clone()
-                },
-                Rejected::Duration,
-            ),
-            (
-                Saved {
-                    video: vec![f64::INFINITY],
-                    ..ok.clone()
-                },
-                Rejected::Duration,
-            ),
-            (
-                Saved {
-                    video: vec![MAX_DURATION_MS as f64 + 1.0],
-                    ..ok.clone()
-                },
-                Rejected::Duration,
-            ),
-            (
-                Saved {
-                    image: vec![9_000.5],
-                    ..ok.clone()
-                },
-                Rejected::Duration,
-            ),
-        ];
-        for (saved, why) in cases {
-            assert_eq!(Learned::restore(&saved), Err(why), "{saved:?}");
-            assert_eq!(
-                Learned::restore_or_default(Some(&saved)),
-                Learned::default()
-            );
-        }
-        // Not a history at all: serde fails, the caller passes `None`.
-        for text in ["{", "null", r#"{"v":1,"image":"x"}"#, r#"{"image":[1]}"#] {
-            assert!(serde_json::from_str::<Saved>(text).is_err(), "{text}");
-        }
-        assert_eq!(Learned::restore_or_default(None), Learned::default());
     }
 
     #[test]

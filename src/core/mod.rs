@@ -10,11 +10,14 @@
 //!   generations, the stream cap, one timer for every job, metrics);
 //! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
 //!   one error enum; these are also the serde types of the JS boundary;
-//! - [`suggest`]: the known name nearest to a misspelt one.
+//! - [`suggest`]: the known name nearest to a misspelt one;
+//! - [`learn`], [`history`]: the schedule learned from completion times,
+//!   and those times as tabs and managers keep and merge them.
 
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod job;
 pub mod learn;
 pub mod metrics;

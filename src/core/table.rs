@@ -97,6 +97,8 @@ pub struct Ended<S, R> {
     /// What the job waited for, and when its last "not ready yet" came: what
     /// a learned schedule learns from a completion.
     pub media: Media,
+    /// Whether the job teaches the learned schedule (option `learn`).
+    pub learns: bool,
     pub last_pending: Option<u64>,
     pub subscribers: Vec<S>,
     pub resources: R,
@@ -706,6 +708,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             progress,
             outcome: None,
             media: e.job.config().media,
+            learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
             resources: e.resources,
@@ -934,6 +937,7 @@ impl<S: Clone, R: Default> Table<S, R> {
                 progress,
                 outcome: None,
                 media: e.job.config().media,
+                learns: e.job.config().learn,
                 last_pending: e.job.last_pending(),
                 subscribers: leaving,
                 resources: R::default(),
@@ -965,6 +969,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             },
             outcome: Some(outcome),
             media: e.job.config().media,
+            learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
             subscribers: leaving,
             resources: e.resources,
@@ -999,6 +1004,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             progress,
             outcome,
             media: e.job.config().media,
+            learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
             resources: e.resources,

@@ -100,6 +100,10 @@ export interface PollingConfig {
   /** Transient errors in a row (5xx, network, timeouts; not 429 or 404) before
    *  giving up; no limit by default (the Promise helpers: 5, as the old module). */
   maxConsecutiveErrors: number;
+  /** Poll image and video jobs on the schedule learned from this page's
+   *  completed jobs (after 3), and learn from this job (default true);
+   *  false keeps the presets and records nothing. */
+  learn: boolean;
   /** The old module's name for `timeout`. */
   maxDuration: number;
   /** The old module's first wait: with `maxInterval`, waits go first, 2 s, 5 s, then the cap. */

@@ -38,8 +38,9 @@ use super::storage;
 use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing, Tabs, VERSION};
 use crate::core::config::{Config, Lenient, Media, Options};
 use crate::core::error::{ErrorReport, PollError};
+use crate::core::history::Saved;
 use crate::core::job::{Action, Input, Mirror, Reply};
-use crate::core::learn::{Goal, Learned, LogNormal};
+use crate::core::learn::{completion_time, Goal, Learned, LogNormal};
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
@@ -291,9 +292,20 @@ pub fn progress_js(kind: Kind, id: &str, p: &Progress, tab: Option<&'static str>
 /// Completed jobs of a kind before its learned schedule replaces the preset's.
 const LEARNED_AFTER: usize = 3;
 
-/// A learned schedule depends on the media and the goal it is planned for
-/// (which holds every limit of the configuration it must fit).
-type ScheduleKey = (Media, Goal);
+/// A learned schedule depends on the endpoint's history (`slot`), the media
+/// and the goal it is planned for (which holds every limit of the
+/// configuration it must fit).
+type ScheduleKey = (usize, Media, Goal);
+
+/// The history a job of `kind` learns from and teaches: its endpoint's
+/// (file or project url template). Checkers learn nothing.
+fn slot(kind: Kind) -> Option<usize> {
+    match kind {
+        Kind::File => Some(0),
+        Kind::Project => Some(1),
+        Kind::Check => None,
+    }
+}
 
 pub struct Manager {
     table: RefCell<Table<Subscriber, Resources>>,
@@ -309,10 +321,13 @@ pub struct Manager {
     /// Whether another tab has spoken on the channel: until then a leader
     /// has nobody to tell (a follower's first word is its "hello").
     peers: Cell<bool>,
-    /// Completion times learned per media kind (kept in localStorage), and
-    /// the schedules and estimates derived from them, computed once per kind
+    /// Completion times per endpoint (file, project; see `slot`) and media
+    /// kind, as kept in localStorage and merged with the other tabs' and
+    /// managers' (`history`), the models they teach (`learned`), and the
+    /// schedules and estimates derived from those, computed once per kind
     /// and limits (a fit reads every sample).
-    learned: RefCell<Learned>,
+    history: RefCell<[Saved; 2]>,
+    learned: RefCell<[Learned; 2]>,
     schedules: RefCell<Vec<(ScheduleKey, Intervals, LogNormal)>>,
     /// New shared jobs whose lock is still to be asked for: a turn's worth
     /// per timer turn, so starting thousands of jobs stays cheap (they
@@ -356,7 +371,8 @@ impl Manager {
             page: RefCell::new(Vec::new()),
             tabs: RefCell::new(None),
             peers: Cell::new(false),
-            learned: RefCell::new(storage::load()),
+            history: RefCell::new(Default::default()),
+            learned: RefCell::new(Default::default()),
             schedules: RefCell::new(Vec::new()),
             claims: RefCell::new(VecDeque::new()),
             grants: RefCell::new(VecDeque::new()),
@@ -401,6 +417,7 @@ impl Manager {
             }
         }));
         *me.page.borrow_mut() = listeners;
+        me.load_history();
         me
     }
 
@@ -438,11 +455,13 @@ impl Manager {
             cfg.seed = self.seeds.borrow_mut().next_u64();
         }
         cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
-        if cfg.media != Media::Any
-            && !overrides.sets_waits()
-            && !self.settings.defaults.sets_waits()
-        {
-            self.learned_schedule(&mut cfg);
+        if let Some(slot) = slot(kind).filter(|_| {
+            cfg.learn
+                && cfg.media != Media::Any
+                && !overrides.sets_waits()
+                && !self.settings.defaults.sets_waits()
+        }) {
+            self.learned_schedule(slot, &mut cfg);
         }
         let origin = gate_key(kind, id, &self.origins[kind as usize]);
         let t = now();
@@ -476,13 +495,13 @@ impl Manager {
 
     /// An image or video job polls where this page's own jobs of that kind
     /// completed (`core::learn`), and estimates its time left from them.
-    fn learned_schedule(&self, cfg: &mut Config) {
+    fn learned_schedule(&self, slot: usize, cfg: &mut Config) {
         // A prior alone is a guess about this page's generator: the preset's
         // schedule serves until a few of its own jobs have been seen.
-        if self.learned.borrow().model(cfg.media).len() < LEARNED_AFTER {
+        if self.learned.borrow()[slot].model(cfg.media).len() < LEARNED_AFTER {
             return;
         }
-        let key = (cfg.media, Goal::for_config(cfg.media, cfg));
+        let key = (slot, cfg.media, Goal::for_config(cfg.media, cfg));
         let cached = self
             .schedules
             .borrow()
@@ -491,8 +510,8 @@ impl Manager {
             .map(|(_, s, e)| (s.clone(), *e));
         let (intervals, estimate) = cached.unwrap_or_else(|| {
             let learned = self.learned.borrow();
-            let model = learned.model(cfg.media);
-            let made = (model.schedule(&key.1), model.estimate());
+            let model = learned[slot].model(cfg.media);
+            let made = (model.schedule(&key.2), model.estimate());
             self.schedules
                 .borrow_mut()
                 .push((key, made.0.clone(), made.1));
@@ -502,23 +521,42 @@ impl Manager {
         cfg.estimate = Some(estimate);
     }
 
-    /// Learns from a completed job and keeps it across reloads.
-    fn learn(&self, media: Media, last_pending: Option<u64>, duration: u64, channel: Channel) {
-        let learned = {
-            let mut l = self.learned.borrow_mut();
-            let news = match (channel, last_pending) {
-                (Channel::Polling, Some(p)) => l.observe_between(media, p, duration),
-                _ => l.observe(media, duration),
-            };
-            if !news {
-                return;
-            }
-            l.clone()
-        };
+    /// The storage key of each slot's history: its url template's.
+    fn history_key(&self, slot: usize) -> String {
+        storage::key(match slot {
+            0 => &self.settings.file_url,
+            _ => &self.settings.project_url,
+        })
+    }
+
+    /// Reads the stored histories (what other tabs and managers of these
+    /// urls learned), merged with this manager's own.
+    fn load_history(&self) {
+        for slot in 0..2 {
+            let stored = storage::load(&self.history_key(slot));
+            let merged = stored.merge(&self.history.borrow()[slot]);
+            self.learned.borrow_mut()[slot] = merged.learned();
+            self.history.borrow_mut()[slot] = merged;
+        }
+        self.schedules.borrow_mut().clear();
+    }
+
+    /// Learns from a job this tab saw complete, and keeps it across reloads
+    /// and tabs: read what is stored, add the sample, keep the newest.
+    fn learn(&self, slot: usize, media: Media, pending: Option<u64>, duration: u64) {
+        let at = js_sys::Date::now();
+        let mut mine = self.history.borrow()[slot].clone();
+        if !mine.record(media, at, completion_time(pending, duration)) {
+            return;
+        }
+        let key = self.history_key(slot);
+        let merged = storage::load(&key).merge(&mine);
+        storage::save(&key, &merged);
+        self.learned.borrow_mut()[slot] = merged.learned();
+        self.history.borrow_mut()[slot] = merged;
         self.schedules
             .borrow_mut()
-            .retain(|((m, _), ..)| *m != media);
-        storage::save(&learned);
+            .retain(|((s, ..), ..)| *s != slot);
     }
 
     /// Asks to lead a new shared job, and asks the leader (if any) for its
@@ -1160,14 +1198,22 @@ impl Manager {
             progress,
             outcome,
             media,
+            learns,
             last_pending,
             subscribers,
             resources,
             ..
         } = ended;
-        if let (Ok(_), Some(o)) = (&result, &outcome) {
-            if kind != Kind::Check {
-                self.learn(media, last_pending, o.duration, o.channel);
+        // Learned once across tabs: by the tab that saw it (a follower only
+        // heard of it).
+        let heard = resources
+            .leadership
+            .as_ref()
+            .is_some_and(|l| !l.is_leader());
+        if let (Ok(_), Some(o), Some(slot), true) = (&result, &outcome, slot(kind), learns) {
+            if !heard {
+                let pending = last_pending.filter(|_| o.channel == Channel::Polling);
+                self.learn(slot, media, pending, o.duration);
             }
         }
         let Resources {

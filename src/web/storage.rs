@@ -1,14 +1,21 @@
-//! The learned completion times, kept across reloads in `localStorage`.
-//! Storage that is missing, blocked (private mode, sandboxed frames) or full
-//! changes nothing but the learning; what is read back is validated by the
-//! core (`Learned::restore`) and ignored when it does not check out.
+//! The learned completion times, kept across reloads in `localStorage`, one
+//! key per endpoint template (`smart-polling/learned/` + the url template),
+//! so managers of different APIs never mix their histories. Tabs and
+//! managers of one template share the key and merge on write (read, add,
+//! keep the newest: `core::history`). Storage that is missing, blocked
+//! (private mode, sandboxed frames) or full changes nothing but the
+//! learning; what is read back is checked whole by the core and ignored when
+//! it does not check out.
 
 use js_sys::{Function, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
-use crate::core::learn::{Learned, Saved};
+use crate::core::history::Saved;
 
-const KEY: &str = "smart-polling/learned";
+/// Where the history of jobs on `template` is kept.
+pub fn key(template: &str) -> String {
+    ["smart-polling/learned/", template].concat()
+}
 
 fn storage() -> Option<JsValue> {
     let global: JsValue = js_sys::global().into();
@@ -28,23 +35,24 @@ fn call(target: &JsValue, name: &str, args: &[&JsValue]) -> Option<JsValue> {
     }
 }
 
-/// The saved history, or the priors.
-pub fn load() -> Learned {
-    let saved = storage()
-        .and_then(|s| call(&s, "getItem", &[&KEY.into()]))
+/// The stored history under `key`, or an empty one.
+pub fn load(key: &str) -> Saved {
+    storage()
+        .and_then(|s| call(&s, "getItem", &[&key.into()]))
         .and_then(|v| v.as_string())
         .and_then(|text| JSON::parse(&text).ok())
-        .and_then(|v| serde_wasm_bindgen::from_value::<Saved>(v).ok());
-    Learned::restore_or_default(saved.as_ref())
+        .and_then(|v| serde_wasm_bindgen::from_value::<Saved>(v).ok())
+        .and_then(|saved| saved.check().ok())
+        .unwrap_or_default()
 }
 
-pub fn save(learned: &Learned) {
+pub fn save(key: &str, history: &Saved) {
     let Some(s) = storage() else {
         return;
     };
-    let value = super::boundary::to_js(&learned.save());
+    let value = super::boundary::to_js(history);
     if let Some(text) = JSON::stringify(&value).ok().and_then(|t| t.as_string()) {
         // Full storage throws: the learning is only kept in memory then.
-        let _ = call(&s, "setItem", &[&KEY.into(), &text.into()]);
+        let _ = call(&s, "setItem", &[&key.into(), &text.into()]);
     }
 }
