@@ -4,7 +4,8 @@
 // them leads (sends every request, holds the stream), the others follow and
 // hear every state; closing the leader hands the job over; a manager with
 // `shareAcrossTabs: false` polls on its own; forged channel messages are
-// ignored. The last test does the same with two tabs of the demo page.
+// ignored; tabs merge what they learn; a context gone offline pauses its
+// jobs (issue 21). The last test does the same with two tabs of the demo page.
 //
 // The harness page (written to a temp dir in `before`) loads pkg/index.js as
 // is: the demo server serves it under /tabs/ and the package under /pkg/
@@ -239,6 +240,53 @@ test("closing the leading tab mid-job hands over: a request within 2 s, the atte
   // attempt count the last leader ends with.
   const total = fileRequests(fileId).filter((r) => r.at <= end).length;
   assert.ok(total <= maxAttempt(recs[i]), `${total} requests, final attempt ${maxAttempt(recs[i])}`);
+  await context.close();
+});
+
+test("tabs learn together: the stored history holds each tab's completion once, and a shared job's once", async () => {
+  const context = await browser.newContext();
+  const KEY = "smart-polling/learned//api/file/{id}";
+  // Two tabs, each on its own generation: each records its own completion.
+  const [a, b] = [await generate(20), await generate(25)];
+  const own = [await watch(context, a.fileId), await watch(context, b.fileId)];
+  await completed(own);
+  // Two tabs on one generation: only the tab that polled it records it.
+  const shared = await generate(20);
+  const both = [await watch(context, shared.fileId), await watch(context, shared.fileId)];
+  await assertSameCompletion(both);
+  const stored = await own[0].evaluate((k) => JSON.parse(localStorage.getItem(k) ?? "null"), KEY);
+  assert.equal(stored?.v, 2, JSON.stringify(stored));
+  assert.equal(stored.any.length, 3, `three completions, each once: ${JSON.stringify(stored.any)}`);
+  assert.equal(new Set(stored.any.map(String)).size, 3, "no sample twice");
+  for (const [at, ms] of stored.any) {
+    assert.ok(at > Date.now() - 120_000 && at <= Date.now(), `learned now: ${at}`);
+    assert.ok(ms >= 1000 && ms < 60_000, `a plausible completion time: ${ms}`);
+  }
+  await context.close();
+});
+
+test("offline for seconds, past the Promise form's error limit: the job pauses, and polls within moments of online", async () => {
+  const { fileId } = await generate(40);
+  const context = await browser.newContext();
+  const page = await watch(context, fileId, { stream: false, overrides: { intervals: [200], maxConsecutiveErrors: 3 } });
+  await waitFor(() => fileRequests(fileId).length >= 1, 10_000, "a first request");
+  await context.setOffline(true);
+  const offlineAt = Date.now();
+  await waitFor(async () => (await page.evaluate(() => window.progress.at(-1)?.waitingForNetwork)) === true, 10_000, "progress says it waits for the network");
+  // At 200 ms a poll, 3 s offline is 15 polls' worth: five times the error limit.
+  await new Promise((r) => setTimeout(r, 3000));
+  const during = fileRequests(fileId, offlineAt + 100).length;
+  assert.equal(during, 0, "nothing reached the server while offline");
+  const onlineAt = Date.now();
+  await context.setOffline(false);
+  await waitFor(() => fileRequests(fileId, onlineAt).length >= 1, 5000, "a request after online");
+  const first = fileRequests(fileId, onlineAt)[0].at - onlineAt;
+  assert.ok(first < 1000, `the first request after online left ${first} ms later`);
+  await completed([page], 20_000);
+  const rec = await recorded(page);
+  assert.deepEqual(rec.errors, [], "the job survived");
+  assert.ok(rec.retries.every((r) => r.kind !== "network"), `no network error counted: ${JSON.stringify(rec.retries)}`);
+  assert.equal(await page.evaluate(() => window.manager.metrics().offlinePauses), 1);
   await context.close();
 });
 
