@@ -83,7 +83,7 @@ pub struct Config {
     pub max_consecutive_errors: Option<u32>,
     /// The distribution of completion times learned for this kind of job
     /// (see `learn`): `estimatedTimeRemaining` comes from it.
-    pub estimate: Option<super::learn::LogNormal>,
+    pub estimate: Option<super::lognormal::LogNormal>,
     /// Whether the job polls on the schedule learned from this page's
     /// completed jobs (after a few) and teaches it its own completion;
     /// `false` keeps the presets.

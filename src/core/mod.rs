@@ -4,6 +4,7 @@
 //! - [`schedule`]: progressive waits, exponential backoff, seeded jitter;
 //! - [`retry_after`]: the `Retry-After` header (seconds or HTTP date);
 //! - [`classify`]: what an HTTP status means for a job;
+//! - [`check`]: what a page's checker said, as a job's input;
 //! - [`record`], [`stream`]: reading file/project records and stream messages;
 //! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
 //! - [`table`]: the manager's job table (deduplication, joining,
@@ -11,15 +12,18 @@
 //! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
 //!   one error enum; these are also the serde types of the JS boundary;
 //! - [`suggest`]: the known name nearest to a misspelt one;
-//! - [`learn`], [`history`]: the schedule learned from completion times,
-//!   and those times as tabs and managers keep and merge them.
+//! - [`learn`], [`lognormal`], [`history`]: the schedule learned from
+//!   completion times, the distribution it fits, and those times as tabs and
+//!   managers keep and merge them.
 
+pub mod check;
 pub mod classify;
 pub mod config;
 pub mod error;
 pub mod history;
 pub mod job;
 pub mod learn;
+pub mod lognormal;
 pub mod metrics;
 pub mod record;
 pub mod retry_after;

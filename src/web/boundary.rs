@@ -366,7 +366,7 @@ pub fn read_options(o: &JsValue, extra: &[&str]) -> Result<Options, JsValue> {
 }
 
 /// A plain JSON object (not an array) read into a view.
-fn view<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
+pub fn view<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
     if !v.is_object() || Array::is_array(v) {
         return None;
     }
@@ -421,9 +421,4 @@ pub fn message_type(raw: &str) -> Option<String> {
         Some(Lenient::Valid(kind)) => Some(kind),
         _ => None,
     }
-}
-
-/// A message from another tab, read leniently (checked by the manager).
-pub fn tab_message(v: &JsValue) -> Option<super::tabs::Incoming> {
-    view(v)
 }

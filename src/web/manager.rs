@@ -36,15 +36,16 @@ use super::page;
 use super::sse::{EventStream, SseEvent};
 use super::storage;
 use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing, Tabs, VERSION};
+use crate::core::check::{checked_input, Checked};
 use crate::core::config::{Config, Lenient, Media, Options};
 use crate::core::error::{ErrorReport, PollError};
 use crate::core::history::Saved;
 use crate::core::job::{Action, Input, Mirror, Reply};
-use crate::core::learn::{completion_time, Goal, Learned, LogNormal};
+use crate::core::learn::{completion_time, Learned, Planned};
 use crate::core::metrics::{Channel, MetricsReport, Progress, ProgressReport};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
-use crate::core::schedule::{Intervals, SplitMix64};
+use crate::core::schedule::SplitMix64;
 use crate::core::stream::{garbage_reason, StreamEvent};
 use crate::core::table::{gate_key, Ended, JobId, Kind, Step, Table};
 
@@ -289,14 +290,6 @@ pub fn progress_js(kind: Kind, id: &str, p: &Progress, tab: Option<&'static str>
     to_js(&report)
 }
 
-/// Completed jobs of a kind before its learned schedule replaces the preset's.
-const LEARNED_AFTER: usize = 3;
-
-/// A learned schedule depends on the endpoint's history (`slot`), the media
-/// and the goal it is planned for (which holds every limit of the
-/// configuration it must fit).
-type ScheduleKey = (usize, Media, Goal);
-
 /// The history a job of `kind` learns from and teaches: its endpoint's
 /// (file or project url template). Checkers learn nothing.
 fn slot(kind: Kind) -> Option<usize> {
@@ -328,7 +321,7 @@ pub struct Manager {
     /// and limits (a fit reads every sample).
     history: RefCell<[Saved; 2]>,
     learned: RefCell<[Learned; 2]>,
-    schedules: RefCell<Vec<(ScheduleKey, Intervals, LogNormal)>>,
+    planned: RefCell<Planned>,
     /// New shared jobs whose lock is still to be asked for: a turn's worth
     /// per timer turn, so starting thousands of jobs stays cheap (they
     /// follow, sending nothing, until their claim is granted).
@@ -373,7 +366,7 @@ impl Manager {
             peers: Cell::new(false),
             history: RefCell::new(Default::default()),
             learned: RefCell::new(Default::default()),
-            schedules: RefCell::new(Vec::new()),
+            planned: RefCell::new(Planned::default()),
             claims: RefCell::new(VecDeque::new()),
             grants: RefCell::new(VecDeque::new()),
         });
@@ -496,29 +489,9 @@ impl Manager {
     /// An image or video job polls where this page's own jobs of that kind
     /// completed (`core::learn`), and estimates its time left from them.
     fn learned_schedule(&self, slot: usize, cfg: &mut Config) {
-        // A prior alone is a guess about this page's generator: the preset's
-        // schedule serves until a few of its own jobs have been seen.
-        if self.learned.borrow()[slot].model(cfg.media).len() < LEARNED_AFTER {
-            return;
-        }
-        let key = (slot, cfg.media, Goal::for_config(cfg.media, cfg));
-        let cached = self
-            .schedules
-            .borrow()
-            .iter()
-            .find(|(k, ..)| *k == key)
-            .map(|(_, s, e)| (s.clone(), *e));
-        let (intervals, estimate) = cached.unwrap_or_else(|| {
-            let learned = self.learned.borrow();
-            let model = learned[slot].model(cfg.media);
-            let made = (model.schedule(&key.2), model.estimate());
-            self.schedules
-                .borrow_mut()
-                .push((key, made.0.clone(), made.1));
-            made
-        });
-        cfg.intervals = intervals;
-        cfg.estimate = Some(estimate);
+        let learned = self.learned.borrow();
+        let model = learned[slot].model(cfg.media);
+        self.planned.borrow_mut().apply(slot, model, cfg);
     }
 
     /// The storage key of each slot's history: its url template's.
@@ -538,7 +511,8 @@ impl Manager {
             self.learned.borrow_mut()[slot] = merged.learned();
             self.history.borrow_mut()[slot] = merged;
         }
-        self.schedules.borrow_mut().clear();
+        self.planned.borrow_mut().forget(0);
+        self.planned.borrow_mut().forget(1);
     }
 
     /// Learns from a job this tab saw complete, and keeps it across reloads
@@ -554,9 +528,7 @@ impl Manager {
         storage::save(&key, &merged);
         self.learned.borrow_mut()[slot] = merged.learned();
         self.history.borrow_mut()[slot] = merged;
-        self.schedules
-            .borrow_mut()
-            .retain(|((s, ..), ..)| *s != slot);
+        self.planned.borrow_mut().forget(slot);
     }
 
     /// Asks to lead a new shared job, and asks the leader (if any) for its
@@ -690,7 +662,7 @@ impl Manager {
 
     /// A message from another tab: trusted only as far as it checks out.
     fn on_tab_message(self: &Rc<Self>, message: JsValue) {
-        let Some(m) = super::boundary::tab_message(&message) else {
+        let Some(m) = super::tabs::read_message(&message) else {
             return;
         };
         if m.v != Some(Lenient::Valid(VERSION)) {
@@ -1531,28 +1503,22 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
         return;
     };
     let text = |v: JsValue| v.as_string().filter(|s| !s.is_empty());
-    let (input, record, message) = match r {
+    let wall = || js_sys::Date::now() as u64;
+    let (checked, data, message) = match r {
         Err(thrown) => {
-            let status = field(&thrown, "status")
-                .as_f64()
-                .filter(|s| (100.0..600.0).contains(s));
+            let retry_after = header(&thrown, "retry-after")
+                .or_else(|| header(&field(&thrown, "response"), "retry-after"))
+                .and_then(|v| parse_retry_after(&v, wall()));
             let message = text(field(&thrown, "message")).or_else(|| text(thrown.clone()));
-            match status {
-                Some(status) => {
-                    let retry_after = header(&thrown, "retry-after")
-                        .or_else(|| header(&field(&thrown, "response"), "retry-after"))
-                        .and_then(|v| parse_retry_after(&v, js_sys::Date::now() as u64));
-                    let reply = Reply::Status {
-                        status: status as u16,
-                        retry_after,
-                    };
-                    (Input::Response(reply), None, message)
-                }
-                None => {
-                    me.went_offline();
-                    (Input::RequestFailed(PollError::Check), None, message)
-                }
-            }
+            let status = field(&thrown, "status").as_f64();
+            (
+                Checked::Threw {
+                    status,
+                    retry_after,
+                },
+                None,
+                message,
+            )
         }
         Ok(answer) => {
             let data = field(&answer, "data");
@@ -1561,17 +1527,6 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
                 .ok()
                 .and_then(|s| s.as_string())
                 .map_or(0, |s| fingerprint(&s));
-            let state = if field(&answer, "completed").is_truthy() {
-                State::Complete { url: None }
-            } else if field(&answer, "shouldContinue") == JsValue::FALSE {
-                State::Failed
-            } else if error.is_some() {
-                let input = Input::RequestFailed(PollError::Check);
-                me.deliver_checked(job, input, None, error);
-                return;
-            } else {
-                State::Pending
-            };
             // The server's hint, passed on: `retryAfter` (seconds, or an
             // HTTP date, as the header), or the header of a `response`.
             let retry_after = match field(&answer, "retryAfter") {
@@ -1582,15 +1537,22 @@ fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
             }
             .or_else(|| header(&answer, "retry-after"))
             .or_else(|| header(&field(&answer, "response"), "retry-after"))
-            .and_then(|v| parse_retry_after(&v, js_sys::Date::now() as u64));
-            let reply = Reply::Record {
-                state,
+            .and_then(|v| parse_retry_after(&v, wall()));
+            let checked = Checked::Answered {
+                completed: field(&answer, "completed").is_truthy(),
+                stop: field(&answer, "shouldContinue") == JsValue::FALSE,
+                error: error.is_some(),
                 fingerprint,
                 retry_after,
             };
-            (Input::Response(reply), Some(data), error)
+            (checked, Some(data), error)
         }
     };
+    let input = checked_input(checked);
+    if matches!(input, Input::RequestFailed(_)) {
+        me.went_offline();
+    }
+    let record = data.filter(|_| matches!(input, Input::Response(Reply::Record { .. })));
     me.deliver_checked(job, input, record, message);
 }
 

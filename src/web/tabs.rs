@@ -22,7 +22,7 @@ use crate::core::config::Lenient;
 use crate::core::metrics::Channel;
 use crate::core::table::Kind;
 
-use super::boundary::field;
+use super::boundary::{field, view};
 
 #[wasm_bindgen]
 extern "C" {
@@ -300,4 +300,9 @@ pub struct Incoming {
     pub record: JsValue,
     pub result: Option<Lenient<String>>,
     pub url: Option<Lenient<String>>,
+}
+
+/// A message from another tab, read leniently (checked by the manager).
+pub fn read_message(v: &JsValue) -> Option<Incoming> {
+    view(v)
 }

@@ -1,0 +1,150 @@
+//! What a page's checker said (`smartPollingManager.startPolling(pollId,
+//! checker)`), as the job's input: the old module's rules, decided here and
+//! read from JS by the browser layer.
+
+use super::error::PollError;
+use super::job::{Input, Reply};
+use super::record::State;
+
+/// A checker's outcome, as read from JS.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Checked {
+    /// It threw (or its promise rejected). `status`: the thrown object's
+    /// `status`, when it is a number; `retry_after`: its (or its
+    /// `response`'s) `retry-after` header, in ms.
+    Threw {
+        status: Option<f64>,
+        retry_after: Option<u64>,
+    },
+    /// It answered `{ completed, data, error, shouldContinue, retryAfter }`.
+    Answered {
+        completed: bool,
+        /// `shouldContinue: false`.
+        stop: bool,
+        /// A non-empty `error`.
+        error: bool,
+        /// Of `data`, so an unchanged answer does not fire `onUpdate`.
+        fingerprint: u64,
+        /// `retryAfter` (or a returned response's header), in ms.
+        retry_after: Option<u64>,
+    },
+}
+
+/// The job's input for a checker's outcome:
+/// - `completed: true` completes with `data`;
+/// - `shouldContinue: false` fails (its `error` is the message);
+/// - an `error` with polling going on is a transient `check_failed`;
+/// - otherwise not ready yet, with the server's hint if it passed one on;
+/// - a throw with an HTTP status is classified as that response (a 429
+///   waits as its `retry-after` says); any other throw is `check_failed`.
+pub fn checked_input(c: Checked) -> Input {
+    match c {
+        Checked::Threw {
+            status: Some(status),
+            retry_after,
+        } if (100.0..600.0).contains(&status) => Input::Response(Reply::Status {
+            status: status as u16,
+            retry_after,
+        }),
+        Checked::Threw { .. } => Input::RequestFailed(PollError::Check),
+        Checked::Answered {
+            completed,
+            stop,
+            error,
+            fingerprint,
+            retry_after,
+        } => {
+            let state = if completed {
+                State::Complete { url: None }
+            } else if stop {
+                State::Failed
+            } else if error {
+                return Input::RequestFailed(PollError::Check);
+            } else {
+                State::Pending
+            };
+            Input::Response(Reply::Record {
+                state,
+                fingerprint,
+                retry_after,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(completed: bool, stop: bool, error: bool) -> Input {
+        checked_input(Checked::Answered {
+            completed,
+            stop,
+            error,
+            fingerprint: 7,
+            retry_after: Some(1000),
+        })
+    }
+
+    fn record(state: State) -> Input {
+        Input::Response(Reply::Record {
+            state,
+            fingerprint: 7,
+            retry_after: Some(1000),
+        })
+    }
+
+    #[test]
+    fn answers() {
+        assert_eq!(
+            answered(true, true, true),
+            record(State::Complete { url: None }),
+            "completed wins"
+        );
+        assert_eq!(
+            answered(false, true, true),
+            record(State::Failed),
+            "then shouldContinue: false"
+        );
+        assert_eq!(
+            answered(false, false, true),
+            Input::RequestFailed(PollError::Check)
+        );
+        assert_eq!(
+            answered(false, false, false),
+            record(State::Pending),
+            "the hint goes along"
+        );
+    }
+
+    #[test]
+    fn throws() {
+        let threw = |status, retry_after| {
+            checked_input(Checked::Threw {
+                status,
+                retry_after,
+            })
+        };
+        assert_eq!(
+            threw(Some(429.0), Some(5000)),
+            Input::Response(Reply::Status {
+                status: 429,
+                retry_after: Some(5000)
+            })
+        );
+        assert_eq!(
+            threw(Some(503.0), None),
+            Input::Response(Reply::Status {
+                status: 503,
+                retry_after: None
+            })
+        );
+        for odd in [None, Some(42.0), Some(600.0), Some(f64::NAN), Some(-1.0)] {
+            assert_eq!(
+                threw(odd, None),
+                Input::RequestFailed(PollError::Check),
+                "{odd:?}"
+            );
+        }
+    }
+}
