@@ -594,6 +594,18 @@ impl Learned {
     }
 }
 
+/// The history a job of `kind` learns from and teaches: its endpoint's
+/// (0: the file url template, 1: the project url template). Checkers learn
+/// nothing: their durations say nothing about a generator.
+pub fn history_slot(kind: super::table::Kind) -> Option<usize> {
+    use super::table::Kind;
+    match kind {
+        Kind::File => Some(0),
+        Kind::Project => Some(1),
+        Kind::Check => None,
+    }
+}
+
 /// Completed jobs of a kind before its learned schedule replaces the
 /// preset's: a prior alone is a guess about the page's generator.
 pub const LEARNED_AFTER: usize = 3;

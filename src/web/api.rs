@@ -14,7 +14,8 @@ use super::boundary::{
     check_callbacks, config_error, read_options, read_settings, read_settings_with, to_js,
     Settings, CALLBACKS, POLL_CALLBACKS,
 };
-use super::manager::{parse_poll_id, Manager, Subscriber};
+use super::manager::Manager;
+use super::subscriber::{parse_poll_id, Subscriber};
 use crate::core::table::Kind;
 
 #[wasm_bindgen(typescript_custom_section)]

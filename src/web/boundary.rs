@@ -39,7 +39,7 @@ pub fn field(v: &JsValue, key: &str) -> JsValue {
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(prefix: &str, what: &JsValue);
+    pub(super) fn console_error(prefix: &str, what: &JsValue);
 }
 
 /// A value for the page. Our report types serialize; should one not (a

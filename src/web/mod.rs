@@ -5,22 +5,41 @@
 //!   TypeScript types;
 //! - `manager`: the executor: one [`Table`](crate::core::table::Table), one
 //!   gloo-timers `Timeout` for all its jobs, and the loop that runs steps
-//!   with no `RefCell` borrow held while JS runs;
+//!   with no `RefCell` borrow held while JS runs; its work is spread over
+//!   one file per concern, each an `impl Manager` block:
+//!   - `steps`: executing a job's actions (a request, a stream, an update,
+//!     progress, a retry);
+//!   - `answers`: a response, a checker's answer or a stream event read into
+//!     the job's input, and the records handed to the page;
+//!   - `ending`: a job's end, told to each subscriber once;
+//!   - `sharing`: claims, leads and the channel's messages across tabs;
+//!   - `learning`: the stored histories and the learned schedule;
+//!   - `reports`: statuses and metrics for the page;
+//! - `subscriber`: who hears about a job (callbacks or a Promise) and the
+//!   shapes they get;
 //! - `boundary`: serde at the boundary: options in (unknown keys refused),
 //!   progress, errors, results and metrics out, records read into views;
-//! - `fetch`, `sse`, `page`: RAII handles for a request (`fetch` via web-sys,
+//! - `fetch`, `sse`, `page`: RAII handles for a request (`globalThis.fetch`,
 //!   awaited with `JsFuture` in a `spawn_local` task), an `EventSource`, and
 //!   the page listeners; dropping a handle cancels what it owns;
 //! - `tabs`: one poller per job across tabs (a Web Lock per job, a
-//!   `BroadcastChannel` per manager), RAII handles too.
+//!   `BroadcastChannel` per manager), RAII handles too;
+//! - `storage`: the learned histories in `localStorage`.
 
+mod answers;
 mod api;
 mod boundary;
+mod ending;
 mod fetch;
+mod learning;
 mod manager;
 mod page;
+mod reports;
+mod sharing;
 mod sse;
+mod steps;
 mod storage;
+mod subscriber;
 mod tabs;
 
 pub use api::*;

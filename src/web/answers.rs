@@ -1,0 +1,259 @@
+//! From the network to a job: a response, a checker's answer or a stream
+//! event read into the job's input (what to decide is the core's), and the
+//! records handed to the page, copied as plain data.
+
+use std::rc::Weak;
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::manager::{now, Manager};
+
+use super::boundary::{field, file_view, project_view, stream_message};
+use super::fetch::Fetched;
+use super::page;
+use super::sse::SseEvent;
+use crate::core::check::{checked_input, Checked};
+use crate::core::error::PollError;
+use crate::core::job::{Input, Reply};
+use crate::core::record::{fingerprint, State};
+use crate::core::retry_after::{parse_http_date, parse_retry_after};
+use crate::core::stream::StreamEvent;
+use crate::core::table::{JobId, Kind};
+
+/// How this tab reads a record from another tab.
+pub(super) fn read_state(
+    kind: Kind,
+    media: crate::core::config::Media,
+    record: &JsValue,
+) -> Option<State> {
+    match kind {
+        Kind::File => file_view(record).map(|v| crate::core::record::read_file(&v, media)),
+        Kind::Project => project_view(record).map(|v| crate::core::record::read_project(&v, media)),
+        Kind::Check => None,
+    }
+}
+
+/// `{ url, projectId, ...value }` of the project entry holding `url`, as the
+/// old module resolves `pollProjectCompletion`.
+pub(super) fn project_result(id: &str, record: &JsValue, url: &str) -> JsValue {
+    let mut out = Object::new();
+    let entries = field(record, "data");
+    if let Some(entries) = entries.dyn_ref::<js_sys::Array>() {
+        for entry in entries.iter() {
+            let value = field(&entry, "value");
+            if value.is_object() && field(&value, "url").as_string().as_deref() == Some(url) {
+                out = own_copy(&value);
+                break;
+            }
+        }
+    }
+    let _ = Reflect::set(&out, &"url".into(), &url.into());
+    let _ = Reflect::set(&out, &"projectId".into(), &id.into());
+    out.into()
+}
+
+/// A copy of a parsed record's own enumerable properties as plain data:
+/// `JSON.parse` keeps `"__proto__"` as an ordinary key, which
+/// `Object.assign` would turn into the copy's prototype (and so smuggle in
+/// fields the url check never read); `Object.fromEntries` defines it as a
+/// property like any other.
+pub(super) fn own_copy(from: &JsValue) -> Object {
+    Object::from_entries(&Object::entries(from.unchecked_ref())).unwrap_or_default()
+}
+
+/// The record to hand `onComplete` when the stream sent only a url.
+pub(super) fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
+    let record = if last.is_object() {
+        own_copy(last)
+    } else {
+        let record = Object::new();
+        let key = if kind == Kind::File {
+            "id"
+        } else {
+            "projectId"
+        };
+        let _ = Reflect::set(&record, &key.into(), &id.into());
+        record
+    };
+    if let Some(u) = url {
+        let _ = Reflect::set(&record, &"url".into(), &u.into());
+    }
+    record.into()
+}
+
+pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, ()>) {
+    let Some(me) = weak.upgrade() else {
+        return;
+    };
+    let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
+        return;
+    };
+    let (input, record) = match r {
+        Err(()) => {
+            me.went_offline();
+            (Input::RequestFailed(PollError::Network), None)
+        }
+        Ok(f) => {
+            let wall = f
+                .date
+                .as_deref()
+                .and_then(parse_http_date)
+                .unwrap_or_else(|| js_sys::Date::now() as u64);
+            let retry_after = f
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, wall));
+            let status = Reply::Status {
+                status: f.status,
+                retry_after,
+            };
+            match f.body {
+                Some(text) => match read_body(kind, media, &text, retry_after) {
+                    // "202 Accepted" is pending, whatever its body holds.
+                    (Input::Response(Reply::Unreadable), _) if f.status == 202 => {
+                        (Input::Response(status), None)
+                    }
+                    read => read,
+                },
+                None => (Input::Response(status), None),
+            }
+        }
+    };
+    me.deliver(job, input, record);
+}
+
+/// What a checker said: `{ completed, data, error, shouldContinue }`, or a
+/// throw (an `Error`, a string, anything: never a crash). A thrown object
+/// with an HTTP `status` is classified like a response; a 429's
+/// `retry-after` header (on it or on its `response`) is honoured.
+pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
+    let Some(me) = weak.upgrade() else {
+        return;
+    };
+    let text = |v: JsValue| v.as_string().filter(|s| !s.is_empty());
+    let wall = || js_sys::Date::now() as u64;
+    let (checked, data, message) = match r {
+        Err(thrown) => {
+            let retry_after = header(&thrown, "retry-after")
+                .or_else(|| header(&field(&thrown, "response"), "retry-after"))
+                .and_then(|v| parse_retry_after(&v, wall()));
+            let message = text(field(&thrown, "message")).or_else(|| text(thrown.clone()));
+            let status = field(&thrown, "status").as_f64();
+            (
+                Checked::Threw {
+                    status,
+                    retry_after,
+                },
+                None,
+                message,
+            )
+        }
+        Ok(answer) => {
+            let data = field(&answer, "data");
+            let error = text(field(&answer, "error"));
+            let fingerprint = js_sys::JSON::stringify(&data)
+                .ok()
+                .and_then(|s| s.as_string())
+                .map_or(0, |s| fingerprint(&s));
+            // The server's hint, passed on: `retryAfter` (seconds, or an
+            // HTTP date, as the header), or the header of a `response`.
+            let retry_after = match field(&answer, "retryAfter") {
+                v if v.as_f64().is_some() => {
+                    js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
+                }
+                v => v.as_string(),
+            }
+            .or_else(|| header(&answer, "retry-after"))
+            .or_else(|| header(&field(&answer, "response"), "retry-after"))
+            .and_then(|v| parse_retry_after(&v, wall()));
+            let checked = Checked::Answered {
+                completed: field(&answer, "completed").is_truthy(),
+                stop: field(&answer, "shouldContinue") == JsValue::FALSE,
+                error: error.is_some(),
+                fingerprint,
+                retry_after,
+            };
+            (checked, Some(data), error)
+        }
+    };
+    let input = checked_input(checked);
+    if matches!(input, Input::RequestFailed(_)) {
+        me.went_offline();
+    }
+    let record = data.filter(|_| matches!(input, Input::Response(Reply::Record { .. })));
+    me.deliver_checked(job, input, record, message);
+}
+
+/// A header of a thrown error's `headers`: a `Headers` object or a plain one.
+pub(super) fn header(o: &JsValue, name: &str) -> Option<String> {
+    if !o.is_object() {
+        return None;
+    }
+    let headers = Reflect::get(o, &"headers".into())
+        .ok()
+        .filter(JsValue::is_object)?;
+    let get = Reflect::get(&headers, &"get".into()).ok();
+    let value = match get.as_ref().and_then(|g| g.dyn_ref::<Function>()) {
+        Some(f) => f.call1(&headers, &name.into()).ok()?,
+        None => Reflect::get(&headers, &name.into()).ok()?,
+    };
+    value.as_string()
+}
+
+pub(super) fn read_body(
+    kind: Kind,
+    media: crate::core::config::Media,
+    text: &str,
+    retry_after: Option<u64>,
+) -> (Input, Option<JsValue>) {
+    let unreadable = (Input::Response(Reply::Unreadable), None);
+    let Ok(value) = js_sys::JSON::parse(text) else {
+        return unreadable;
+    };
+    match read_state(kind, media, &value) {
+        Some(state) => {
+            let reply = Reply::Record {
+                state,
+                fingerprint: fingerprint(text),
+                retry_after,
+            };
+            (Input::Response(reply), Some(value))
+        }
+        None => unreadable,
+    }
+}
+
+pub(super) fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
+    let Some(me) = weak.upgrade() else {
+        return;
+    };
+    let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
+        return;
+    };
+    let (input, record) = match ev {
+        SseEvent::Open => (Input::StreamOpened, None),
+        SseEvent::Error => (Input::StreamFailed, None),
+        SseEvent::Message(raw) => {
+            let (event, record) = stream_message(&raw, media);
+            if me.settings.debug && event == StreamEvent::Garbage {
+                me.log_garbage(job, &raw);
+            }
+            (Input::StreamMessage(event), record)
+        }
+    };
+    me.deliver(job, input, record);
+    // A poll the event made due (the catch-up, the fallback) goes at the next
+    // timer turn; a hidden tab's next timer may be a second or a minute away:
+    // there, take that turn in this task (with whatever else is due by now).
+    // Visible tabs skip the check.
+    if page::hidden()
+        && me
+            .table
+            .borrow_mut()
+            .next_wake()
+            .is_some_and(|at| at <= now())
+    {
+        me.on_timer();
+    }
+}

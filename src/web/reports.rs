@@ -1,0 +1,70 @@
+//! What the page asks of a manager: the progress of every job, the old
+//! module's statuses, and the metrics.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::manager::{now, Manager};
+use super::subscriber::{poll_id, progress_js};
+
+use super::boundary::to_js;
+use crate::core::metrics::{MetricsReport, Progress};
+use crate::core::table::Kind;
+
+impl Manager {
+    /// Progress of every running job, as page objects (built after the
+    /// borrow, though building them runs no user code).
+    pub fn statuses(&self) -> Vec<JsValue> {
+        let t = now();
+        let list: Vec<(Kind, String, Progress)> = self
+            .table
+            .borrow()
+            .statuses(t)
+            .into_iter()
+            .map(|(kind, id, p)| (kind, id.to_owned(), p))
+            .collect();
+        list.iter()
+            .map(|(kind, id, p)| progress_js(*kind, id, p, None))
+            .collect()
+    }
+
+    /// The old module's `getPollingStatus()`: `{ pollId, attempts, elapsed,
+    /// lastError? }` for every job, under the poll ids `file-{id}`,
+    /// `project-{id}` or the checker's own.
+    pub fn poll_statuses(&self) -> Vec<JsValue> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct PollStatus<'a> {
+            poll_id: String,
+            attempts: u32,
+            elapsed: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            last_error: Option<&'a str>,
+        }
+        let t = now();
+        let table = self.table.borrow();
+        let list: Vec<PollStatus> = table
+            .statuses(t)
+            .into_iter()
+            .map(|(kind, id, p)| {
+                let last_error = table
+                    .find(kind, id)
+                    .and_then(|job| table.job(job))
+                    .and_then(|j| j.consecutive_errors().1)
+                    .filter(|_| p.attempt > 0)
+                    .map(|e| e.message());
+                PollStatus {
+                    poll_id: poll_id(kind, id),
+                    attempts: p.attempt,
+                    elapsed: p.elapsed_time,
+                    last_error,
+                }
+            })
+            .collect();
+        list.iter().map(to_js).collect()
+    }
+
+    pub fn metrics(&self) -> MetricsReport {
+        self.table.borrow().report()
+    }
+}

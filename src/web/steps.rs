@@ -1,0 +1,221 @@
+//! Executing a job's steps: a request, a stream, an update, progress, a
+//! retry, each for the subscribers; resources replaced after the borrow.
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use super::answers::{on_checked, on_fetched, on_stream};
+use super::manager::{now, Manager, Resources};
+use super::subscriber::{error_object, progress_js, Note};
+
+use super::boundary::{message_type, to_js};
+use super::fetch::InFlight;
+use super::page;
+use super::sse::EventStream;
+use crate::core::job::Action;
+use crate::core::stream::garbage_reason;
+use crate::core::table::{JobId, Kind};
+
+impl Manager {
+    /// `debug: true`: why a stream message was not understood, and its
+    /// start (after `maxStreamGarbage` in a row the stream is closed).
+    pub(super) fn log_garbage(&self, job: JobId, raw: &str) {
+        let id = self.table.borrow().key(job).map(|(_, id)| id.to_owned());
+        let kind = message_type(raw);
+        let start: String = raw.chars().take(200).collect();
+        let what = [
+            "stream message not understood: ",
+            garbage_reason(kind.as_deref()),
+            "; got: ",
+            &start,
+        ]
+        .concat();
+        self.log(&id.unwrap_or_default(), &what);
+    }
+
+    /// Puts a resource into the job's entry; the old one (or the new one, if
+    /// the job is gone) is dropped after the borrow.
+    pub(super) fn put<T>(&self, job: JobId, slot: fn(&mut Resources) -> &mut T, value: T) {
+        let old = match self.table.borrow_mut().resources(job) {
+            Some(r) => std::mem::replace(slot(r), value),
+            None => value,
+        };
+        drop(old);
+    }
+
+    pub(super) fn url(&self, job: JobId) -> Option<(Kind, String)> {
+        let table = self.table.borrow();
+        let (kind, id) = table.key(job)?;
+        Some((kind, self.settings.url(kind, id)))
+    }
+
+    pub(super) fn act(self: &Rc<Self>, job: JobId, action: Action) {
+        if self.settings.debug {
+            let id = self.table.borrow().key(job).map(|(_, id)| id.to_owned());
+            self.log(&id.unwrap_or_default(), action_name(&action));
+        }
+        match action {
+            Action::SendRequest => {
+                if !self.before_attempt(job) {
+                    return; // a callback stopped the job
+                }
+                let Some((kind, url)) = self.url(job) else {
+                    return;
+                };
+                let weak = Rc::downgrade(self);
+                let request = if kind == Kind::Check {
+                    let checker = self
+                        .table
+                        .borrow_mut()
+                        .resources(job)
+                        .and_then(|r| r.checker.clone());
+                    let Some(checker) = checker else {
+                        return;
+                    };
+                    InFlight::check(checker, move |r| on_checked(&weak, job, r))
+                } else {
+                    InFlight::send(&url, move |r| on_fetched(&weak, job, kind, r))
+                };
+                self.put(job, |r| &mut r.request, Some(request));
+            }
+            Action::CancelRequest => self.put(job, |r| &mut r.request, None),
+            Action::OpenStream => {
+                let url = {
+                    let table = self.table.borrow();
+                    let id = table.key(job).map(|(_, id)| id);
+                    self.settings
+                        .events_url
+                        .as_deref()
+                        .zip(id)
+                        .map(|(t, id)| t.replacen("{id}", id, 1))
+                };
+                let weak = Rc::downgrade(self);
+                let stream = EventStream::open(url.as_deref(), move |ev| on_stream(&weak, job, ev));
+                self.put(job, |r| &mut r.stream, Some(stream));
+            }
+            Action::CloseStream => self.put(job, |r| &mut r.stream, None),
+            Action::Update => {
+                let shared = self.tabs.borrow().is_some();
+                let record = {
+                    let mut table = self.table.borrow_mut();
+                    let keep = (shared && self.peers.get())
+                        || table.job(job).is_some_and(|j| j.config().use_stream);
+                    table.resources(job).map(|r| {
+                        // Kept only where it is read: a stream's bare url
+                        // completes it, a follower's "hello" is answered
+                        // with it (once another tab has been heard from;
+                        // before, a joining tab gets the next record, see
+                        // `resend`). A thousand polling jobs alone in
+                        // their tab keep no records.
+                        if keep {
+                            r.last = r.current.clone();
+                        }
+                        r.resend = false; // this record goes out below
+                        r.current.clone()
+                    })
+                };
+                if let Some(record) = record {
+                    if self.peers.get() && self.leads(job) {
+                        self.broadcast(job, "state", None, record.clone());
+                    }
+                    self.notify(job, &Note::Update(&record));
+                }
+            }
+            Action::Progress(p) => {
+                let role = self.role(job);
+                let report = match self.table.borrow().key(job) {
+                    Some((kind, id)) => progress_js(kind, id, &p, role),
+                    None => return,
+                };
+                if role == Some("leader") && self.peers.get() {
+                    self.broadcast(job, "state", None, JsValue::UNDEFINED);
+                }
+                self.notify(job, &Note::Progress(&report));
+            }
+            Action::Retry { error, delay } => {
+                let (attempt, message) = {
+                    let mut table = self.table.borrow_mut();
+                    let attempt = table.job(job).map_or(0, |j| j.progress(0).attempt);
+                    let message = table.resources(job).and_then(|r| r.message.clone());
+                    (attempt, message)
+                };
+                let mut report = error.report(attempt);
+                if let Some(m) = &message {
+                    report.message = m;
+                }
+                let object = to_js(&report);
+                let error = error_object(&report);
+                self.notify(job, &Note::Retry(&object, &error, attempt, delay));
+            }
+            // The table keeps the timer and turns terminal actions into
+            // `Finished`.
+            Action::ArmTimer { .. } | Action::Complete { .. } | Action::Fail(_) => {}
+        }
+    }
+
+    /// Tells the Promise form's subscribers that an attempt is about to go
+    /// (the old module's `onProgress`); false if a callback ended the job.
+    pub(super) fn before_attempt(&self, job: JobId) -> bool {
+        let note = {
+            let table = self.table.borrow();
+            let promised = table
+                .subscribers(job)
+                .is_some_and(|s| s.iter().any(|s| s.resolve.is_some()));
+            let (Some(j), Some((kind, id))) = (table.job(job).filter(|_| promised), table.key(job))
+            else {
+                return true;
+            };
+            let p = j.progress(now());
+            let report = progress_js(kind, id, &p, None);
+            (report, p.attempt, p.elapsed_time, j.planned_wait())
+        };
+        self.notify(job, &Note::Attempt(&note.0, note.1, note.2, note.3));
+        self.table.borrow().contains(job)
+    }
+
+    /// A request failed: if the browser says it is offline, every job pauses
+    /// first (the failure then counts as no error). The `online` event
+    /// resumes them.
+    pub(super) fn went_offline(&self) {
+        if !page::online() {
+            self.table.borrow_mut().set_online(now(), false);
+        }
+    }
+
+    /// "leader" or "follower" for a job shared across tabs.
+    pub(super) fn role(&self, job: JobId) -> Option<&'static str> {
+        let mut table = self.table.borrow_mut();
+        let l = table.resources(job)?.leadership.as_ref()?;
+        Some(if l.is_leader() { "leader" } else { "follower" })
+    }
+
+    /// Tells each subscriber, stopping as soon as a callback stopped the job.
+    pub(super) fn notify(&self, job: JobId, note: &Note) {
+        let subscribers = match self.table.borrow().subscribers(job) {
+            Some(s) => s.to_vec(),
+            None => return,
+        };
+        for s in &subscribers {
+            if !self.table.borrow().contains(job) {
+                return;
+            }
+            s.notify(note);
+        }
+    }
+}
+
+pub(super) fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::SendRequest => "request",
+        Action::CancelRequest => "cancel request",
+        Action::ArmTimer { .. } => "arm timer",
+        Action::OpenStream => "open stream",
+        Action::CloseStream => "close stream",
+        Action::Update => "update",
+        Action::Progress(_) => "progress",
+        Action::Retry { error, .. } => error.kind(),
+        Action::Complete { .. } => "complete",
+        Action::Fail(e) => e.kind(),
+    }
+}
