@@ -1,4 +1,4 @@
-//! The hand-written TypeScript types (the custom section in src/web/api.rs)
+//! The hand-written TypeScript types (the custom section in src/web/types.rs)
 //! against the serde types of the boundary, so the two cannot drift: every
 //! option serde reads is declared in `PollingConfig` and nothing else is,
 //! and the objects the page receives have exactly the declared keys.
@@ -9,13 +9,13 @@ use smart_polling::core::config::{field_names, Options};
 use smart_polling::core::error::PollError;
 use smart_polling::core::metrics::{Channel, Metrics, Outcome, Progress};
 
-const API: &str = include_str!("../src/web/api.rs");
+const API: &str = include_str!("../src/web/types.rs");
 
 /// The member names of `export interface NAME ... { ... }` (one per line).
 fn members(name: &str) -> BTreeSet<String> {
     let start = API
         .find(&format!("export interface {name}"))
-        .unwrap_or_else(|| panic!("interface {name} in api.rs"));
+        .unwrap_or_else(|| panic!("interface {name} in types.rs"));
     let body = &API[start..];
     let body = &body[body.find('{').unwrap() + 1..body.find("\n}").unwrap()];
     body.lines()

@@ -1,8 +1,8 @@
 //! The browser layer (wasm32 only). It decides nothing: the core's job table
 //! does, and this layer executes its steps.
 //!
-//! - `api`: the JS API (`PollingManager`, `pollFileCompletion`, ...) and its
-//!   TypeScript types;
+//! - `api`: the JS API (`PollingManager`, `pollFileCompletion`, ...);
+//!   `types`: its TypeScript declarations;
 //! - `manager`: the executor: one [`Table`](crate::core::table::Table), one
 //!   gloo-timers `Timeout` for all its jobs, and the loop that runs steps
 //!   with no `RefCell` borrow held while JS runs; its work is spread over
@@ -41,5 +41,7 @@ mod steps;
 mod storage;
 mod subscriber;
 mod tabs;
+mod types;
 
 pub use api::*;
+pub use types::*;
