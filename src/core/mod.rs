@@ -7,6 +7,8 @@
 //! - [`check`]: what a page's checker said, as a job's input;
 //! - [`record`], [`stream`]: reading file/project records and stream messages;
 //! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
+//! - [`gate`]: what the jobs to one origin share (cooldown, probe, retry
+//!   budget, cap on requests out);
 //! - [`table`]: the manager's job table (deduplication, joining,
 //!   generations, the stream cap, one timer for every job, metrics);
 //! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
@@ -20,6 +22,7 @@ pub mod check;
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod gate;
 pub mod history;
 pub mod job;
 pub mod learn;

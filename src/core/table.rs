@@ -14,15 +14,18 @@
 //! tests natively with a fake clock.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 
 use super::config::{Config, Media};
 use super::error::{validate_id, PollError};
+use super::gate::{Due, Gates, Pass};
 use super::job::{Action, Input, Job, Reply};
-use super::metrics::{Metrics, MetricsReport, Outcome, Progress, RetryBudgetReport};
+use super::metrics::{Metrics, MetricsReport, Outcome, Progress};
+
+pub use super::gate::RetryBudget;
 use super::schedule::Intervals;
 
 /// What a job watches.
@@ -37,7 +40,7 @@ pub enum Kind {
 
 /// A job's identity for its whole life; never reused within a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct JobId(u32);
+pub struct JobId(pub(crate) u32);
 
 /// A subscriber's own terms: a caller that joins a running job keeps its
 /// deadline and its limit on errors in a row, while the job goes on for
@@ -111,57 +114,6 @@ enum Queued<S, R> {
     Finished(Ended<S, R>),
 }
 
-/// The retry budget of each origin, in the style of gRPC's retry
-/// throttling: a retry after an error spends a token, a good response earns
-/// `refill` back; with no token left, a job waits for its next scheduled
-/// poll instead of retrying early, so an outage does not multiply the load.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RetryBudget {
-    pub size: f64,
-    pub refill: f64,
-}
-
-impl Default for RetryBudget {
-    fn default() -> Self {
-        Self {
-            size: 10.0,
-            refill: 0.1,
-        }
-    }
-}
-
-/// What the jobs to one origin share.
-#[derive(Clone, Debug)]
-struct Origin {
-    /// No request before this: a server's Retry-After seen by any job.
-    cooldown: u64,
-    /// After a cooldown one job probes first; the others wait for its
-    /// answer (then resume spread over their own wait), so that a server
-    /// still limiting sends one more 429, not one per job.
-    probing: bool,
-    probe: Option<JobId>,
-    /// Running jobs that have not had a 429: the preferred probes.
-    fresh: u32,
-    /// Tokens in thousandths, so that refills of 0.1 add up exactly.
-    milli_tokens: u64,
-    /// Requests out now.
-    in_flight: u32,
-    /// Jobs due while `in_flight` was at the cap, by when they fell due:
-    /// each goes when a request comes back. (A request beyond the cap
-    /// would only wait in the browser's own queue, where a 429 cannot hold
-    /// it back and its timeout already runs.)
-    parked: VecDeque<(u64, JobId)>,
-}
-
-/// How long the jobs of an origin wait for its probe's answer, at most,
-/// before looking again.
-const PROBE_WAIT: u64 = 250;
-
-/// A budget amount in thousandths of a token.
-fn milli(tokens: f64) -> u64 {
-    (tokens.max(0.0) * 1000.0).round() as u64
-}
-
 /// Jobs handled per timer turn, so that thousands of jobs falling due
 /// together never make one long task; the rest run on the next turn. (A
 /// `fetch` call costs the page up to a millisecond: 16 of them, with the
@@ -178,7 +130,8 @@ pub struct Table<S, R> {
     /// a start): a lookup and an insert per start, whatever the number of
     /// jobs (a tree compared strings a dozen times at 10 000).
     by_key: [FxHashMap<Rc<str>, JobId>; 3],
-    origins: BTreeMap<Rc<str>, Origin>,
+    /// What the jobs to each origin share (cooldown, probe, budget, cap).
+    gates: Gates,
     next_id: u32,
     next_sub: u32,
     wakes: BinaryHeap<Reverse<(u64, JobId)>>,
@@ -188,9 +141,6 @@ pub struct Table<S, R> {
     metrics: Metrics,
     max_streams: u32,
     streams: u32,
-    /// Requests out at once per origin, at most (see `Origin::parked`).
-    max_requests: u32,
-    budget: RetryBudget,
     /// Jobs started at one instant: (when, how many).
     burst: (u64, u32),
     /// The distinct configurations and schedules of running jobs: a new
@@ -215,7 +165,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         Self {
             entries: FxHashMap::default(),
             by_key: Default::default(),
-            origins: BTreeMap::new(),
+            gates: Gates::new(budget),
             next_id: 0,
             next_sub: 0,
             wakes: BinaryHeap::new(),
@@ -224,8 +174,6 @@ impl<S: Clone, R: Default> Table<S, R> {
             metrics: Metrics::default(),
             max_streams,
             streams: 0,
-            max_requests: u32::MAX,
-            budget,
             burst: (u64::MAX, 0),
             configs: Vec::new(),
             schedules: Vec::new(),
@@ -236,7 +184,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// At most `n` requests out at once per origin (at least one); a job
     /// due beyond that waits for one to come back. No cap by default.
     pub fn with_max_requests(mut self, n: u32) -> Self {
-        self.max_requests = n.max(1);
+        self.gates.set_max_requests(n);
         self
     }
 
@@ -350,27 +298,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         job.set_expected_duration(self.metrics.average_completion_time());
         self.next_id = self.next_id.wrapping_add(1);
         let handle = JobId(self.next_id);
-        let size = milli(self.budget.size);
-        let origin = match self.origins.get_key_value(origin) {
-            Some((held, _)) => held.clone(),
-            None => {
-                let origin: Rc<str> = origin.into();
-                let fresh = Origin {
-                    cooldown: 0,
-                    probing: false,
-                    probe: None,
-                    fresh: 0,
-                    milli_tokens: size,
-                    in_flight: 0,
-                    parked: VecDeque::new(),
-                };
-                self.origins.insert(origin.clone(), fresh);
-                origin
-            }
-        };
-        if let Some(o) = self.origins.get_mut(&origin) {
-            o.fresh += 1;
-        }
+        let origin = self.gates.join(origin);
         let id: Rc<str> = id.into();
         self.by_key[kind as usize].insert(id.clone(), handle);
         self.entries.insert(
@@ -422,20 +350,9 @@ impl<S: Clone, R: Default> Table<S, R> {
             !e.saw_429 && matches!(input, Input::Response(Reply::Status { status: 429, .. }));
         if first_429 {
             e.saw_429 = true;
-            if let Some(o) = self.origins.get_mut(&e.origin) {
-                o.fresh = o.fresh.saturating_sub(1);
-            }
+            self.gates.first_429(&e.origin);
         }
-        if let Some(o) = self.origins.get_mut(&e.origin) {
-            if good {
-                o.milli_tokens =
-                    (o.milli_tokens + milli(self.budget.refill)).min(milli(self.budget.size));
-            }
-            if answered && o.cooldown <= now {
-                o.probing = false;
-                o.probe = None;
-            }
-        }
+        self.gates.heard(&e.origin, now, good, answered);
         e.job.handle(now, input);
         self.collect(now, job);
     }
@@ -479,43 +396,27 @@ impl<S: Clone, R: Default> Table<S, R> {
             return false;
         }
         e.armed = None;
-        let spread = e.job.scheduled_wait().max(1);
-        let saw_429 = e.saw_429;
-        let capped = e.kind != Kind::Check && e.job.would_send(now);
-        let Some(o) = self.origins.get(&e.origin) else {
-            return false;
+        let due = Due {
+            job,
+            at,
+            spread: e.job.scheduled_wait().max(1),
+            had_429: e.saw_429,
+            sends: e.kind != Kind::Check && e.job.would_send(now),
         };
-        let probe_out = o.probe.is_some_and(|p| p != job && self.live_probe(p));
+        let origin = e.origin.clone();
+        let entries = &self.entries;
+        let live_probe = |p: JobId| entries.get(&p).is_some_and(|e| e.job.is_running());
+        let pass = self.gates.pass(&origin, now, due, live_probe);
         let Some(e) = self.entries.get_mut(&job) else {
             return false;
         };
-        let Some(o) = self.origins.get_mut(&e.origin) else {
-            return false;
-        };
-        // Another job's 429 holds every job to the same origin: until the
-        // cooldown (spread over the job's own wait, so they do not all come
-        // back at once), then until one probe has answered.
-        let until = if o.cooldown > now {
-            Some(o.cooldown + u64::from(job.0).wrapping_mul(2_654_435_761) % spread)
-        } else if capped && o.in_flight >= self.max_requests {
-            e.armed = Some(at);
-            o.parked.push_back((at, job));
-            return false;
-        } else if o.probing
-            && (probe_out
-                || (saw_429 && o.fresh > 0 && now < o.cooldown.saturating_add(2 * PROBE_WAIT)))
-        {
-            // A job that has had its 429 lets a fresh one probe, unless none
-            // has come forward for a while.
-            Some(now + PROBE_WAIT)
-        } else {
-            if o.probing {
-                o.probe = Some(job);
+        match pass {
+            Pass::Parked => {
+                e.armed = Some(at);
+                return false;
             }
-            None
-        };
-        if let Some(until) = until {
-            e.job.handle(now, Input::Hold { until });
+            Pass::Hold(until) => e.job.handle(now, Input::Hold { until }),
+            Pass::Go => {}
         }
         let input = if e.started {
             Input::Timer
@@ -534,20 +435,13 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// back to the timer, which takes them a turn at a time.
     fn unpark(&mut self, now: u64, origin: &str) {
         for _ in 0..TURN {
-            let next = match self.origins.get_mut(origin) {
-                Some(o) if o.in_flight < self.max_requests => o.parked.pop_front(),
-                _ => return,
-            };
-            let Some((at, job)) = next else {
+            let Some((at, job)) = self.gates.next_parked(origin) else {
                 return;
             };
             self.wake(now, job, at);
         }
-        if let Some(o) = self.origins.get_mut(origin) {
-            if o.in_flight < self.max_requests {
-                self.wakes.extend(o.parked.drain(..).map(Reverse));
-            }
-        }
+        let rest = self.gates.room(origin);
+        self.wakes.extend(rest.into_iter().map(Reverse));
     }
 
     /// Counts the job's request against its origin's cap while it is out;
@@ -559,14 +453,8 @@ impl<S: Clone, R: Default> Table<S, R> {
             return None;
         }
         e.request_slot = out;
-        let o = self.origins.get_mut(&e.origin)?;
-        if out {
-            o.in_flight += 1;
-            None
-        } else {
-            o.in_flight = o.in_flight.saturating_sub(1);
-            Some(e.origin.clone())
-        }
+        self.gates.count(&e.origin, out);
+        (!out).then(|| e.origin.clone())
     }
 
     /// When the table's timer must fire next.
@@ -614,8 +502,7 @@ impl<S: Clone, R: Default> Table<S, R> {
                 let cooldown = self
                     .entries
                     .get(&job)
-                    .and_then(|e| self.origins.get(&e.origin))
-                    .map_or(0, |o| o.cooldown);
+                    .map_or(0, |e| self.gates.cooldown(&e.origin));
                 if cooldown > now {
                     self.handle(now, job, Input::Hold { until: cooldown });
                 }
@@ -638,8 +525,7 @@ impl<S: Clone, R: Default> Table<S, R> {
             let cooldown = self
                 .entries
                 .get(&job)
-                .and_then(|e| self.origins.get(&e.origin))
-                .map_or(0, |o| o.cooldown);
+                .map_or(0, |e| self.gates.cooldown(&e.origin));
             if cooldown > now {
                 self.handle(now, job, Input::Hold { until: cooldown });
             }
@@ -659,11 +545,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         let ids = self.ids(|_| true);
         let mut entries = std::mem::take(&mut self.entries);
         self.by_key = Default::default();
-        for o in self.origins.values_mut() {
-            o.fresh = 0;
-            o.in_flight = 0;
-            o.parked = VecDeque::new();
-        }
+        self.gates.leave_all();
         self.streams = 0;
         // Ends already queued are taken back too: no callback after a stop.
         let mut all = self.unqueue(None);
@@ -803,28 +685,13 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// `metrics()` for the page, with the retry budget of each origin.
     pub fn report(&self) -> MetricsReport {
         let mut report = self.metrics.report();
-        report.retry_budget = RetryBudgetReport {
-            size: self.budget.size,
-            refill: self.budget.refill,
-            tokens: self
-                .origins
-                .iter()
-                .map(|(origin, o)| (origin.to_string(), o.milli_tokens as f64 / 1000.0))
-                .collect(),
-        };
+        report.retry_budget = self.gates.report();
         report
-    }
-
-    /// Whether a probe is still out: its job is still running.
-    fn live_probe(&self, job: JobId) -> bool {
-        self.entries.get(&job).is_some_and(|e| e.job.is_running())
     }
 
     /// The tokens an origin has left (a fresh origin has a full budget).
     pub fn retry_tokens(&self, origin: &str) -> f64 {
-        self.origins
-            .get(origin)
-            .map_or(self.budget.size, |o| o.milli_tokens as f64 / 1000.0)
+        self.gates.tokens(origin)
     }
 
     /// Moves the job's new actions into the queue: the table keeps the
@@ -850,26 +717,18 @@ impl<S: Clone, R: Default> Table<S, R> {
                     error: PollError::RateLimited,
                     delay,
                 } => {
-                    if let Some(o) = self.origins.get_mut(&e.origin) {
-                        // The server's whole wait: `delay` stops at this
-                        // job's deadline, the other jobs' go on.
-                        o.cooldown = o.cooldown.max(e.job.not_before());
-                        o.probing = true;
-                        o.probe = None;
-                    }
+                    // The server's whole wait: `delay` stops at this job's
+                    // deadline, the other jobs' go on.
+                    self.gates.rate_limited(&e.origin, e.job.not_before());
                     Action::Retry {
                         error: PollError::RateLimited,
                         delay,
                     }
                 }
                 Action::Retry { error, delay } if budgeted(error) => {
-                    let o = self.origins.get_mut(&e.origin);
-                    match o {
-                        Some(o) if o.milli_tokens >= 1000 => {
-                            o.milli_tokens -= 1000;
-                            Action::Retry { error, delay }
-                        }
-                        _ => {
+                    match self.gates.spend(&e.origin) {
+                        true => Action::Retry { error, delay },
+                        false => {
                             // No early retry: the next scheduled poll.
                             let wait = delay.max(e.job.scheduled_wait());
                             e.job.handle(
@@ -1018,28 +877,19 @@ impl<S: Clone, R: Default> Table<S, R> {
         // at the peak): the wasm memory never shrinks anyway, and giving it
         // back to the allocator would cost every page 0.7 KiB of code.
         self.by_key[e.kind as usize].remove(&e.id);
-        if !e.saw_429 {
-            if let Some(o) = self.origins.get_mut(&e.origin) {
-                o.fresh = o.fresh.saturating_sub(1);
-            }
-        }
         if e.stream_slot {
             self.streams -= 1;
         }
-        if e.request_slot {
-            if let Some(o) = self.origins.get_mut(&e.origin) {
-                o.in_flight = o.in_flight.saturating_sub(1);
-                // Its room goes to the parked jobs at the next turn, which
-                // takes them in the order they fell due and parks again
-                // what does not fit. (All of them: the oldest may be stale.)
-                self.wakes.extend(o.parked.drain(..).map(Reverse));
-            }
-        }
         // A checker's gate is its own (see `gate_key`): it goes with its
         // last job, so poll ids used once do not pile up.
-        if e.kind == Kind::Check && Rc::strong_count(&e.origin) == 2 {
-            self.origins.remove(&e.origin);
-        }
+        let forget = e.kind == Kind::Check && Rc::strong_count(&e.origin) == 2;
+        // Its request's room goes to the parked jobs at the next turn, which
+        // takes them in the order they fell due and parks again what does
+        // not fit.
+        let parked = self
+            .gates
+            .leave(&e.origin, e.saw_429, e.request_slot, forget);
+        self.wakes.extend(parked.into_iter().map(Reverse));
         Some(e)
     }
 }

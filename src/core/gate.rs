@@ -1,0 +1,415 @@
+//! What the jobs to one origin share, as a gate every request passes: the
+//! cooldown a 429 sets (its `Retry-After`, seen by any job), the probe that
+//! goes first after it, the retry budget an outage spends, and the cap on
+//! requests out at once. Sans-IO, like the table that keeps one `Gates` for
+//! all its jobs; the table asks it, per due job, whether the job may go.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use super::metrics::RetryBudgetReport;
+use super::table::JobId;
+
+/// The retry budget of each origin, in the style of gRPC's retry
+/// throttling: a retry after an error spends a token, a good response earns
+/// `refill` back; with no token left, a job waits for its next scheduled
+/// poll instead of retrying early, so an outage does not multiply the load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryBudget {
+    pub size: f64,
+    pub refill: f64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self {
+            size: 10.0,
+            refill: 0.1,
+        }
+    }
+}
+
+/// What the jobs to one origin share.
+#[derive(Clone, Debug)]
+struct Gate {
+    /// No request before this: a server's Retry-After seen by any job.
+    cooldown: u64,
+    /// After a cooldown one job probes first; the others wait for its
+    /// answer (then resume spread over their own wait), so that a server
+    /// still limiting sends one more 429, not one per job.
+    probing: bool,
+    probe: Option<JobId>,
+    /// Running jobs that have not had a 429: the preferred probes.
+    fresh: u32,
+    /// Tokens in thousandths, so that refills of 0.1 add up exactly.
+    milli_tokens: u64,
+    /// Requests out now.
+    in_flight: u32,
+    /// Jobs due while `in_flight` was at the cap, by when they fell due:
+    /// each goes when a request comes back. (A request beyond the cap
+    /// would only wait in the browser's own queue, where a 429 cannot hold
+    /// it back and its timeout already runs.)
+    parked: VecDeque<(u64, JobId)>,
+}
+
+/// How long the jobs of an origin wait for its probe's answer, at most,
+/// before looking again.
+const PROBE_WAIT: u64 = 250;
+
+/// A budget amount in thousandths of a token.
+fn milli(tokens: f64) -> u64 {
+    (tokens.max(0.0) * 1000.0).round() as u64
+}
+
+/// Whether a due job may send now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Go,
+    /// Not before this time (a cooldown, spread over the job's own wait, or
+    /// a probe's answer awaited).
+    Hold(u64),
+    /// The origin has its fill of requests out: the job waits in the gate
+    /// and goes when one comes back (see `Gates::room`).
+    Parked,
+}
+
+/// A due job at the gate: what `Gates::pass` needs to know of it.
+#[derive(Clone, Copy, Debug)]
+pub struct Due {
+    pub job: JobId,
+    /// When it fell due.
+    pub at: u64,
+    /// Its own wait, over which jobs coming back from a cooldown spread.
+    pub spread: u64,
+    pub had_429: bool,
+    /// It would send a request (the cap counts only those).
+    pub sends: bool,
+}
+
+/// Every origin's gate.
+#[derive(Clone, Debug)]
+pub struct Gates {
+    map: BTreeMap<Rc<str>, Gate>,
+    budget: RetryBudget,
+    max_requests: u32,
+}
+
+impl Gates {
+    pub fn new(budget: RetryBudget) -> Self {
+        Self {
+            map: BTreeMap::new(),
+            budget,
+            max_requests: u32::MAX,
+        }
+    }
+
+    /// At most `n` requests out at once per origin (at least one).
+    pub fn set_max_requests(&mut self, n: u32) {
+        self.max_requests = n.max(1);
+    }
+
+    pub fn budget(&self) -> RetryBudget {
+        self.budget
+    }
+
+    /// A new job to `origin`: the key it keeps (shared by its jobs).
+    pub fn join(&mut self, origin: &str) -> Rc<str> {
+        let key = match self.map.get_key_value(origin) {
+            Some((held, _)) => held.clone(),
+            None => {
+                let key: Rc<str> = origin.into();
+                let gate = Gate {
+                    cooldown: 0,
+                    probing: false,
+                    probe: None,
+                    fresh: 0,
+                    milli_tokens: milli(self.budget.size),
+                    in_flight: 0,
+                    parked: VecDeque::new(),
+                };
+                self.map.insert(key.clone(), gate);
+                key
+            }
+        };
+        if let Some(g) = self.map.get_mut(&key) {
+            g.fresh += 1;
+        }
+        key
+    }
+
+    /// A job left: it no longer counts as a fresh probe (unless it had its
+    /// 429 already), nor its request against the cap; the jobs parked
+    /// behind the cap are handed back (all of them: the oldest may be
+    /// stale) to go through the gate again. With `forget`, the gate goes
+    /// too (a checker's, whose last job this was).
+    pub fn leave(
+        &mut self,
+        origin: &Rc<str>,
+        had_429: bool,
+        request_out: bool,
+        forget: bool,
+    ) -> Vec<(u64, JobId)> {
+        let mut back = Vec::new();
+        if let Some(g) = self.map.get_mut(origin) {
+            if !had_429 {
+                g.fresh = g.fresh.saturating_sub(1);
+            }
+            if request_out {
+                g.in_flight = g.in_flight.saturating_sub(1);
+                back.extend(g.parked.drain(..));
+            }
+        }
+        if forget {
+            self.map.remove(origin);
+        }
+        back
+    }
+
+    /// Every job left at once (a stop of all): nothing is out or parked.
+    pub fn leave_all(&mut self) {
+        for g in self.map.values_mut() {
+            g.fresh = 0;
+            g.in_flight = 0;
+            g.parked = VecDeque::new();
+        }
+    }
+
+    /// A job's first 429: it is no longer a fresh probe.
+    pub fn first_429(&mut self, origin: &str) {
+        if let Some(g) = self.map.get_mut(origin) {
+            g.fresh = g.fresh.saturating_sub(1);
+        }
+    }
+
+    /// An answer reached a job of `origin`: a good record earns back part of
+    /// a token; any answer but a 429 (`answered`) ends the probing, once the
+    /// cooldown is over.
+    pub fn heard(&mut self, origin: &str, now: u64, good: bool, answered: bool) {
+        let refill = milli(self.budget.refill);
+        let size = milli(self.budget.size);
+        if let Some(g) = self.map.get_mut(origin) {
+            if good {
+                g.milli_tokens = (g.milli_tokens + refill).min(size);
+            }
+            if answered && g.cooldown <= now {
+                g.probing = false;
+                g.probe = None;
+            }
+        }
+    }
+
+    /// A 429 told a job of `origin` to wait until `until`: every job of the
+    /// origin waits as long, then one probes first.
+    pub fn rate_limited(&mut self, origin: &str, until: u64) {
+        if let Some(g) = self.map.get_mut(origin) {
+            g.cooldown = g.cooldown.max(until);
+            g.probing = true;
+            g.probe = None;
+        }
+    }
+
+    /// Spends a token for an early retry; false (no retry) when none is
+    /// left.
+    pub fn spend(&mut self, origin: &str) -> bool {
+        match self.map.get_mut(origin) {
+            Some(g) if g.milli_tokens >= 1000 => {
+                g.milli_tokens -= 1000;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A due job at the gate of `origin`; `live_probe` tells whether the
+    /// origin's probe is still out (its job still runs).
+    pub fn pass(
+        &mut self,
+        origin: &str,
+        now: u64,
+        due: Due,
+        live_probe: impl Fn(JobId) -> bool,
+    ) -> Pass {
+        let max_requests = self.max_requests;
+        let Some(g) = self.map.get_mut(origin) else {
+            return Pass::Go;
+        };
+        let probe_out = g.probe.is_some_and(|p| p != due.job && live_probe(p));
+        // Another job's 429 holds every job to the same origin: until the
+        // cooldown (spread over the job's own wait, so they do not all come
+        // back at once), then until one probe has answered.
+        if g.cooldown > now {
+            let spread = due.spread.max(1);
+            return Pass::Hold(
+                g.cooldown + u64::from(due.job.0).wrapping_mul(2_654_435_761) % spread,
+            );
+        }
+        if due.sends && g.in_flight >= max_requests {
+            g.parked.push_back((due.at, due.job));
+            return Pass::Parked;
+        }
+        if g.probing
+            && (probe_out
+                || (due.had_429 && g.fresh > 0 && now < g.cooldown.saturating_add(2 * PROBE_WAIT)))
+        {
+            // A job that has had its 429 lets a fresh one probe, unless none
+            // has come forward for a while.
+            return Pass::Hold(now + PROBE_WAIT);
+        }
+        if g.probing {
+            g.probe = Some(due.job);
+        }
+        Pass::Go
+    }
+
+    /// A request of `origin` went out (`true`) or came back (`false`).
+    pub fn count(&mut self, origin: &str, out: bool) {
+        if let Some(g) = self.map.get_mut(origin) {
+            if out {
+                g.in_flight += 1;
+            } else {
+                g.in_flight = g.in_flight.saturating_sub(1);
+            }
+        }
+    }
+
+    /// The oldest job parked at `origin`, if there is room for it now.
+    pub fn next_parked(&mut self, origin: &str) -> Option<(u64, JobId)> {
+        match self.map.get_mut(origin) {
+            Some(g) if g.in_flight < self.max_requests => g.parked.pop_front(),
+            _ => None,
+        }
+    }
+
+    /// Every job still parked at `origin` if there is room: they go back to
+    /// the timer, a turn at a time.
+    pub fn room(&mut self, origin: &str) -> Vec<(u64, JobId)> {
+        match self.map.get_mut(origin) {
+            Some(g) if g.in_flight < self.max_requests => g.parked.drain(..).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// No request to `origin` before this.
+    pub fn cooldown(&self, origin: &str) -> u64 {
+        self.map.get(origin).map_or(0, |g| g.cooldown)
+    }
+
+    /// The tokens an origin has left (a fresh origin has a full budget).
+    pub fn tokens(&self, origin: &str) -> f64 {
+        self.map
+            .get(origin)
+            .map_or(self.budget.size, |g| g.milli_tokens as f64 / 1000.0)
+    }
+
+    /// `metrics().retryBudget`: the budget and each origin's tokens.
+    pub fn report(&self) -> RetryBudgetReport {
+        RetryBudgetReport {
+            size: self.budget.size,
+            refill: self.budget.refill,
+            tokens: self
+                .map
+                .iter()
+                .map(|(origin, g)| (origin.to_string(), g.milli_tokens as f64 / 1000.0))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(job: u32, sends: bool) -> Due {
+        Due {
+            job: JobId(job),
+            at: 0,
+            spread: 1000,
+            had_429: false,
+            sends,
+        }
+    }
+
+    #[test]
+    fn a_cooldown_holds_every_job_then_one_probes() {
+        let mut g = Gates::new(RetryBudget::default());
+        let api = g.join("api");
+        g.join("api");
+        g.rate_limited(&api, 5000);
+        for j in [1, 2] {
+            let Pass::Hold(until) = g.pass("api", 100, due(j, true), |_| true) else {
+                panic!("held")
+            };
+            assert!(
+                (5000..6000).contains(&until),
+                "spread over the wait: {until}"
+            );
+        }
+        assert_eq!(g.pass("other", 100, due(3, true), |_| true), Pass::Go);
+        // After the cooldown the first job to come probes; the other waits
+        // for its answer.
+        assert_eq!(g.pass("api", 5000, due(1, true), |_| true), Pass::Go);
+        assert_eq!(
+            g.pass("api", 5001, due(2, true), |_| true),
+            Pass::Hold(5251)
+        );
+        g.heard("api", 5100, false, true);
+        assert_eq!(g.pass("api", 5101, due(2, true), |_| true), Pass::Go);
+    }
+
+    #[test]
+    fn the_cap_parks_jobs_oldest_first_until_a_request_comes_back() {
+        let mut g = Gates::new(RetryBudget::default());
+        g.set_max_requests(1);
+        let api = g.join("api");
+        assert_eq!(g.pass("api", 0, due(1, true), |_| true), Pass::Go);
+        g.count("api", true);
+        assert_eq!(g.pass("api", 0, due(2, true), |_| true), Pass::Parked);
+        assert_eq!(g.pass("api", 0, due(3, true), |_| true), Pass::Parked);
+        assert_eq!(
+            g.pass("api", 0, due(4, false), |_| true),
+            Pass::Go,
+            "no request, no cap"
+        );
+        assert_eq!(g.next_parked("api"), None, "no room yet");
+        g.count("api", false);
+        assert_eq!(g.next_parked("api"), Some((0, JobId(2))));
+        assert_eq!(g.leave(&api, false, false, false), vec![]);
+        g.count("api", true);
+        assert_eq!(
+            g.leave(&api, false, true, false),
+            vec![(0, JobId(3))],
+            "a leaving request frees its room"
+        );
+    }
+
+    #[test]
+    fn the_budget_is_spent_by_retries_and_earned_back_by_records() {
+        let mut g = Gates::new(RetryBudget {
+            size: 2.0,
+            refill: 0.5,
+        });
+        g.join("api");
+        assert!(g.spend("api") && g.spend("api"));
+        assert!(!g.spend("api"), "empty");
+        g.heard("api", 0, true, true);
+        assert_eq!(g.tokens("api"), 0.5);
+        g.heard("api", 0, true, true);
+        assert!(g.spend("api"));
+        for _ in 0..10 {
+            g.heard("api", 0, true, true);
+        }
+        assert_eq!(g.tokens("api"), 2.0, "never above the size");
+        assert_eq!(g.tokens("unknown"), 2.0, "a fresh origin has a full budget");
+        assert_eq!(g.report().tokens, vec![("api".to_owned(), 2.0)]);
+    }
+
+    #[test]
+    fn a_forgotten_gate_is_gone() {
+        let mut g = Gates::new(RetryBudget::default());
+        let key = g.join("check:a");
+        g.rate_limited(&key, 300_000);
+        g.leave(&key, false, false, true);
+        assert_eq!(g.cooldown("check:a"), 0);
+        assert!(g.report().tokens.is_empty());
+    }
+}
