@@ -7,6 +7,8 @@
 //! - [`check`]: what a page's checker said, as a job's input;
 //! - [`record`], [`stream`]: reading file/project records and stream messages;
 //! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
+//! - [`sharing`]: what a message from another tab means for a job here,
+//!   and which ends cross tabs;
 //! - [`gate`]: what the jobs to one origin share (cooldown, probe, retry
 //!   budget, cap on requests out);
 //! - [`table`]: the manager's job table (deduplication, joining,
@@ -31,6 +33,7 @@ pub mod metrics;
 pub mod record;
 pub mod retry_after;
 pub mod schedule;
+pub mod sharing;
 pub mod stream;
 pub mod suggest;
 pub mod table;

@@ -4,9 +4,10 @@
 use wasm_bindgen::prelude::*;
 
 use super::answers::{project_result, with_url};
-use super::manager::{now, Manager, Resources, END_GRACE_MS};
+use super::manager::{now, Manager, Resources};
 use super::subscriber::{call, result_report, Note, Subscriber};
 use crate::core::learn::history_slot;
+use crate::core::sharing::END_GRACE_MS;
 
 use super::boundary::to_js;
 use super::tabs::Leadership;

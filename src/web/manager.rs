@@ -54,9 +54,6 @@ extern "C" {
 /// Timer turns per task in a hidden tab.
 pub(super) const HIDDEN_TURNS: usize = 8;
 
-/// How long a leader keeps an ended job's lock after telling the others.
-pub(super) const END_GRACE_MS: u64 = 1000;
-
 /// Monotonic milliseconds: the jobs' clock.
 pub fn now() -> u64 {
     performance_now() as u64

@@ -11,12 +11,12 @@ use super::answers::{read_state, with_url};
 use super::manager::{now, Manager};
 
 use super::boundary::to_js;
-use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing, VERSION};
+use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing};
 use crate::core::config::Lenient;
 use crate::core::error::PollError;
-use crate::core::job::{Input, Mirror};
+use crate::core::job::Input;
 use crate::core::metrics::{Channel, Progress};
-use crate::core::record::State;
+use crate::core::sharing::{heard, shared_kind, Heard, Words, VERSION};
 use crate::core::table::{JobId, Kind};
 
 impl Manager {
@@ -154,21 +154,27 @@ impl Manager {
         let Some(m) = super::tabs::read_message(&message) else {
             return;
         };
-        if m.v != Some(Lenient::Valid(VERSION)) {
-            return; // another version: never trusted
+        let v = match m.v {
+            Some(Lenient::Valid(v)) => Some(v),
+            _ => None,
+        };
+        if v != Some(VERSION) {
+            return; // another version: never trusted, nor counted as a peer
         }
         self.peers.set(true);
-        let (Some(Lenient::Valid(what)), Some(Lenient::Valid(kind)), Some(Lenient::Valid(id))) =
-            (&m.kind_of_message, &m.kind, &m.id)
-        else {
+        let valid = |v: &Option<Lenient<String>>| match v {
+            Some(Lenient::Valid(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (Some(kind), Some(id)) = (valid(&m.kind), valid(&m.id)) else {
             return;
         };
-        let Some(kind) = kind_from_name(kind) else {
+        let Some(kind) = kind_from_name(&kind) else {
             return;
         };
         let (job, following, media) = {
             let table = self.table.borrow();
-            let Some(job) = table.find(kind, id) else {
+            let Some(job) = table.find(kind, &id) else {
                 return;
             };
             let Some(j) = table.job(job) else {
@@ -176,8 +182,40 @@ impl Manager {
             };
             (job, j.is_following(), j.config().media)
         };
-        match what.as_str() {
-            "hello" if self.leads(job) => {
+        let number = |v: &Option<Lenient<u64>>| match v {
+            Some(Lenient::Valid(n)) => Some(*n),
+            _ => None,
+        };
+        let what = valid(&m.kind_of_message);
+        let channel = valid(&m.channel);
+        let result = valid(&m.result);
+        let url = valid(&m.url);
+        let words = Words {
+            v,
+            what: what.as_deref(),
+            attempt: match m.attempt {
+                Some(Lenient::Valid(a)) => Some(a),
+                _ => None,
+            },
+            elapsed: number(&m.elapsed),
+            next_poll_in: number(&m.next_poll_in),
+            channel: channel.as_deref(),
+            progress: match m.progress {
+                Some(Lenient::Valid(p)) => Some(p),
+                _ => None,
+            },
+            position: match m.position {
+                Some(Lenient::Valid(p)) => Some(p),
+                _ => None,
+            },
+            fingerprint: number(&m.fingerprint),
+            record: (!m.record.is_undefined()).then(|| read_state(kind, media, &m.record)),
+            result: result.as_deref(),
+            url: url.as_deref(),
+        };
+        match heard(&words, self.leads(job), following) {
+            Heard::Nothing => {}
+            Heard::Hello => {
                 let last = self.table.borrow_mut().resources(job).map(|r| {
                     // None kept (nobody had asked): the next record goes out.
                     r.resend = r.last.is_undefined();
@@ -185,73 +223,17 @@ impl Manager {
                 });
                 self.broadcast(job, "state", None, last.unwrap_or(JsValue::UNDEFINED));
             }
-            "state" if following => {
-                // A record must read as this tab would read it: an unsafe
-                // url (or an unreadable record) drops the whole message.
-                let record = m.record.clone();
-                let fingerprint = match (&m.fingerprint, record.is_undefined()) {
-                    (_, true) => None,
-                    (Some(Lenient::Valid(fp)), false) => match read_state(kind, media, &record) {
-                        Some(State::UnsafeUrl) | None => return,
-                        Some(_) => Some(*fp),
-                    },
-                    _ => return,
-                };
-                let number = |v: &Option<Lenient<u64>>| match v {
-                    Some(Lenient::Valid(n)) => Some(*n),
-                    _ => None,
-                };
-                let (Some(Lenient::Valid(attempts)), Some(elapsed)) =
-                    (&m.attempt, number(&m.elapsed))
-                else {
-                    return;
-                };
-                let mirror = Mirror {
-                    attempts: *attempts,
-                    elapsed,
-                    next_poll_in: number(&m.next_poll_in),
-                    channel: match &m.channel {
-                        Some(Lenient::Valid(c)) if c == "sse" => Channel::Stream,
-                        _ => Channel::Polling,
-                    },
-                    percent: match m.progress {
-                        Some(Lenient::Valid(p)) if p <= 100 => Some(p),
-                        _ => None,
-                    },
-                    position: match m.position {
-                        Some(Lenient::Valid(p)) => p as usize,
-                        _ => 0,
-                    },
-                    fingerprint,
-                };
-                let record = fingerprint.map(|_| record);
+            Heard::State {
+                mirror,
+                with_record,
+            } => {
+                let record = with_record.then(|| m.record.clone());
                 self.deliver(job, Input::Mirror(mirror), record);
             }
-            "end" if following => {
-                let Some(Lenient::Valid(result)) = &m.result else {
-                    return;
-                };
-                let outcome = if result == "complete" {
-                    // Complete only with a record this tab reads as complete
-                    // with the same (so safe) url.
-                    let url = match &m.url {
-                        Some(Lenient::Valid(u)) => u.clone(),
-                        _ => return,
-                    };
-                    match read_state(kind, media, &m.record) {
-                        Some(State::Complete { url: Some(u) }) if u == url => Ok(Some(url)),
-                        _ => return,
-                    }
-                } else {
-                    match shared_error(result) {
-                        Some(e) => Err(e),
-                        None => return,
-                    }
-                };
+            Heard::End(outcome) => {
                 let record = outcome.is_ok().then(|| m.record.clone());
                 self.deliver(job, Input::MirrorEnd(outcome), record);
             }
-            _ => {}
         }
     }
 
@@ -277,8 +259,10 @@ impl Manager {
                 };
                 ("complete", url.as_deref(), record)
             }
-            Err(e) if shared_error(e.kind()).is_some() => (e.kind(), None, JsValue::UNDEFINED),
-            Err(_) => return,
+            Err(e) => match shared_kind(e) {
+                Some(kind) => (kind, None, JsValue::UNDEFINED),
+                None => return,
+            },
         };
         let message = to_js(&Outgoing {
             v: VERSION,
@@ -300,19 +284,6 @@ impl Manager {
             tabs.post(&message);
         }
     }
-}
-
-/// Errors that end a generation for every tab (what the server said of it);
-/// a tab's own limits (timeout, attempts, errors in a row) and stops are not.
-pub(super) fn shared_error(kind: &str) -> Option<PollError> {
-    Some(match kind {
-        "generation_failed" => PollError::GenerationFailed,
-        "invalid_url" => PollError::InvalidUrl,
-        "unauthorized" => PollError::Unauthorized,
-        "forbidden" => PollError::Forbidden,
-        "not_found" => PollError::NotFound,
-        _ => return None,
-    })
 }
 
 impl Manager {

@@ -33,9 +33,6 @@ extern "C" {
     fn catch_with(this: &Caught, on_rejected: &Function) -> JsValue;
 }
 
-/// Messages of another version are ignored.
-pub const VERSION: u32 = 1;
-
 /// `navigator.locks`, where the platform has it and `BroadcastChannel`.
 fn lock_manager() -> Option<JsValue> {
     let global: JsValue = js_sys::global().into();

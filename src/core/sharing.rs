@@ -1,0 +1,301 @@
+//! The protocol between tabs that share jobs, as decisions: what a message
+//! from another tab means for a job here, and which ends cross tabs. The
+//! browser layer reads a message leniently into [`Words`] (the record it
+//! carries read as this tab would read it), asks [`heard`], and executes
+//! the answer; it also asks [`shared_kind`] before it tells the others how a
+//! job ended. Nothing here trusts another tab: a message of another
+//! version, with numbers of the wrong type, or with a record this tab would
+//! refuse, means nothing.
+
+use super::error::PollError;
+use super::job::Mirror;
+use super::metrics::Channel;
+use super::record::State;
+
+/// Messages of another version are ignored.
+pub const VERSION: u32 = 1;
+
+/// How long a leader keeps an ended job's lock after telling the others, so
+/// that no follower takes over a job that has just ended (the channel and
+/// the lock manager do not deliver in a common order).
+pub const END_GRACE_MS: u64 = 1000;
+
+/// A message from another tab, each field `None` when it is missing or of
+/// the wrong type.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Words<'a> {
+    pub v: Option<u32>,
+    /// "hello", "state" or "end".
+    pub what: Option<&'a str>,
+    pub attempt: Option<u32>,
+    pub elapsed: Option<u64>,
+    pub next_poll_in: Option<u64>,
+    pub channel: Option<&'a str>,
+    pub progress: Option<u8>,
+    pub position: Option<u32>,
+    pub fingerprint: Option<u64>,
+    /// The record it carries: `None` without one, `Some(None)` when this
+    /// tab cannot read it, else what this tab reads in it.
+    pub record: Option<Option<State>>,
+    /// For "end": "complete" or an error's kind.
+    pub result: Option<&'a str>,
+    pub url: Option<&'a str>,
+}
+
+/// What a message means for the job it names, in this tab.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Heard {
+    /// Nothing (another version, not for this tab's role, or not trusted).
+    Nothing,
+    /// Another tab joined the job this tab leads: tell it the job's state
+    /// (and last record).
+    Hello,
+    /// The leader's state, to mirror; `with_record` when its record goes
+    /// along (`onUpdate`).
+    State { mirror: Mirror, with_record: bool },
+    /// How the job ended in the leading tab; a completion carries its
+    /// record.
+    End(Result<Option<String>, PollError>),
+}
+
+/// Whether a message is of this version: only then is another tab heard
+/// from at all.
+pub fn same_version(w: &Words) -> bool {
+    w.v == Some(VERSION)
+}
+
+/// What `w` means for a job this tab `leads` or is `following`.
+pub fn heard(w: &Words, leads: bool, following: bool) -> Heard {
+    if !same_version(w) {
+        return Heard::Nothing;
+    }
+    match w.what {
+        Some("hello") if leads => Heard::Hello,
+        Some("state") if following => state(w),
+        Some("end") if following => end(w),
+        _ => Heard::Nothing,
+    }
+}
+
+fn state(w: &Words) -> Heard {
+    // A record must read as this tab would read it: an unsafe url (or an
+    // unreadable record) drops the whole message.
+    let fingerprint = match (&w.record, w.fingerprint) {
+        (None, _) => None,
+        (Some(Some(State::UnsafeUrl) | None), _) | (Some(_), None) => return Heard::Nothing,
+        (Some(Some(_)), Some(fp)) => Some(fp),
+    };
+    let (Some(attempts), Some(elapsed)) = (w.attempt, w.elapsed) else {
+        return Heard::Nothing;
+    };
+    let mirror = Mirror {
+        attempts,
+        elapsed,
+        next_poll_in: w.next_poll_in,
+        channel: match w.channel {
+            Some("sse") => Channel::Stream,
+            _ => Channel::Polling,
+        },
+        percent: w.progress.filter(|p| *p <= 100),
+        position: w.position.map_or(0, |p| p as usize),
+        fingerprint,
+    };
+    Heard::State {
+        mirror,
+        with_record: fingerprint.is_some(),
+    }
+}
+
+fn end(w: &Words) -> Heard {
+    match w.result {
+        // Complete only with a record this tab reads as complete with the
+        // same (so safe) url.
+        Some("complete") => match (&w.record, w.url) {
+            (Some(Some(State::Complete { url: Some(read) })), Some(url)) if read == url => {
+                Heard::End(Ok(Some(url.to_owned())))
+            }
+            _ => Heard::Nothing,
+        },
+        Some(kind) => shared_error(kind).map_or(Heard::Nothing, |e| Heard::End(Err(e))),
+        None => Heard::Nothing,
+    }
+}
+
+/// Errors that end a generation for every tab (what the server said of it);
+/// a tab's own limits (timeout, attempts, errors in a row) and stops are not.
+pub fn shared_error(kind: &str) -> Option<PollError> {
+    Some(match kind {
+        "generation_failed" => PollError::GenerationFailed,
+        "invalid_url" => PollError::InvalidUrl,
+        "unauthorized" => PollError::Unauthorized,
+        "forbidden" => PollError::Forbidden,
+        "not_found" => PollError::NotFound,
+        _ => return None,
+    })
+}
+
+/// The kind a leader tells the others for an end with `e`, if it is one
+/// they share.
+pub fn shared_kind(e: &PollError) -> Option<&'static str> {
+    shared_error(e.kind()).map(|_| e.kind())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_words<'a>() -> Words<'a> {
+        Words {
+            v: Some(VERSION),
+            what: Some("state"),
+            attempt: Some(4),
+            elapsed: Some(9000),
+            next_poll_in: Some(2000),
+            channel: Some("sse"),
+            progress: Some(40),
+            position: Some(4),
+            fingerprint: Some(77),
+            record: Some(Some(State::Pending)),
+            ..Words::default()
+        }
+    }
+
+    #[test]
+    fn a_leaders_state_is_mirrored_with_its_record() {
+        let Heard::State {
+            mirror,
+            with_record,
+        } = heard(&state_words(), false, true)
+        else {
+            panic!("mirrored")
+        };
+        assert!(with_record);
+        assert_eq!(
+            mirror,
+            Mirror {
+                attempts: 4,
+                elapsed: 9000,
+                next_poll_in: Some(2000),
+                channel: Channel::Stream,
+                percent: Some(40),
+                position: 4,
+                fingerprint: Some(77),
+            }
+        );
+        // Without a record: the numbers alone.
+        let bare = Words {
+            record: None,
+            ..state_words()
+        };
+        assert!(matches!(
+            heard(&bare, false, true),
+            Heard::State {
+                with_record: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn forged_or_foreign_messages_mean_nothing() {
+        let forged = [
+            Words {
+                v: Some(2),
+                ..state_words()
+            },
+            Words {
+                v: None,
+                ..state_words()
+            },
+            Words {
+                attempt: None,
+                ..state_words()
+            },
+            Words {
+                elapsed: None,
+                ..state_words()
+            },
+            Words {
+                record: Some(Some(State::UnsafeUrl)),
+                ..state_words()
+            },
+            Words {
+                record: Some(None),
+                ..state_words()
+            },
+            Words {
+                fingerprint: None,
+                ..state_words()
+            },
+            Words {
+                what: Some("states"),
+                ..state_words()
+            },
+        ];
+        for w in forged {
+            assert_eq!(heard(&w, false, true), Heard::Nothing, "{w:?}");
+        }
+        // A state is for followers only; a hello for the leader only.
+        assert_eq!(heard(&state_words(), true, false), Heard::Nothing);
+        let hello = Words {
+            what: Some("hello"),
+            ..state_words()
+        };
+        assert_eq!(heard(&hello, true, false), Heard::Hello);
+        assert_eq!(heard(&hello, false, true), Heard::Nothing);
+    }
+
+    #[test]
+    fn an_end_is_heard_only_as_this_tab_would_read_it() {
+        let url = "https://cdn/x.png";
+        let done = |record: Option<Option<State>>, said: &'static str| Words {
+            v: Some(VERSION),
+            what: Some("end"),
+            result: Some("complete"),
+            url: Some(said),
+            record,
+            ..Words::default()
+        };
+        let read = Some(Some(State::Complete {
+            url: Some(url.to_owned()),
+        }));
+        assert_eq!(
+            heard(&done(read.clone(), url), false, true),
+            Heard::End(Ok(Some(url.to_owned())))
+        );
+        for w in [
+            done(read, "javascript:alert(1)"),
+            done(Some(Some(State::Pending)), url),
+            done(Some(Some(State::UnsafeUrl)), url),
+            done(None, url),
+        ] {
+            assert_eq!(heard(&w, false, true), Heard::Nothing, "{w:?}");
+        }
+        let failed = |kind: &'static str| Words {
+            v: Some(VERSION),
+            what: Some("end"),
+            result: Some(kind),
+            ..Words::default()
+        };
+        assert_eq!(
+            heard(&failed("generation_failed"), false, true),
+            Heard::End(Err(PollError::GenerationFailed))
+        );
+        for own in ["timeout", "max_attempts", "network", "stopped", "made_up"] {
+            assert_eq!(
+                heard(&failed(own), false, true),
+                Heard::Nothing,
+                "{own}: this tab's own business"
+            );
+        }
+    }
+
+    #[test]
+    fn which_ends_cross_tabs() {
+        assert_eq!(shared_kind(&PollError::NotFound), Some("not_found"));
+        assert_eq!(shared_kind(&PollError::Forbidden), Some("forbidden"));
+        assert_eq!(shared_kind(&PollError::Timeout), None);
+        assert_eq!(shared_kind(&PollError::Server(503)), None);
+        assert_eq!(shared_kind(&PollError::Stopped), None);
+    }
+}
