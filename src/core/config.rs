@@ -44,6 +44,18 @@ pub enum Media {
     Video,
 }
 
+impl Media {
+    /// The default `(lagTarget, tailLagTarget)` of a learned schedule for
+    /// jobs of this kind: image results are near, video ones far.
+    pub fn targets(self) -> (u64, u64) {
+        match self {
+            Media::Image => (1000, 4000),
+            Media::Video => (2000, 9500),
+            Media::Any => (2000, 9000),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Waits between polls while the result is not ready; the last one repeats.
@@ -84,6 +96,10 @@ pub struct Config {
     /// The distribution of completion times learned for this kind of job
     /// (see `learn`): `estimatedTimeRemaining` comes from it.
     pub estimate: Option<super::lognormal::LogNormal>,
+    /// What a learned schedule aims at: half the jobs seen within
+    /// `lag_target` ms of their completion, 95 % within `tail_lag_target`.
+    pub lag_target: u64,
+    pub tail_lag_target: u64,
     /// Whether the job polls on the schedule learned from this page's
     /// completed jobs (after a few) and teaches it its own completion;
     /// `false` keeps the presets.
@@ -112,6 +128,8 @@ impl Default for Config {
             media: Media::Any,
             max_consecutive_errors: None,
             estimate: None,
+            lag_target: Media::Any.targets().0,
+            tail_lag_target: Media::Any.targets().1,
             learn: true,
         }
     }
@@ -124,6 +142,8 @@ impl Config {
         Self {
             intervals: image_intervals(),
             media: Media::Image,
+            lag_target: Media::Image.targets().0,
+            tail_lag_target: Media::Image.targets().1,
             ..Self::default()
         }
     }
@@ -137,6 +157,8 @@ impl Config {
             // The learned schedule polls densely where videos finish: 150
             // attempts leave room for its slow tail (see BENCHMARKS.md).
             max_attempts: 150,
+            lag_target: Media::Video.targets().0,
+            tail_lag_target: Media::Video.targets().1,
             ..Self::default()
         }
     }
@@ -253,6 +275,21 @@ impl Config {
                 return Err(PollError::InvalidConfig("useStream must be true or false"))
             }
         }
+        set_ms(
+            &mut self.lag_target,
+            o.lag_target,
+            "lagTarget must be a finite number of milliseconds > 0",
+        )?;
+        set_ms(
+            &mut self.tail_lag_target,
+            o.tail_lag_target,
+            "tailLagTarget must be a finite number of milliseconds > 0",
+        )?;
+        if self.tail_lag_target < self.lag_target {
+            return Err(PollError::InvalidConfig(
+                "tailLagTarget must not be less than lagTarget",
+            ));
+        }
         match o.learn {
             None => {}
             Some(Lenient::Valid(b)) => self.learn = b,
@@ -262,7 +299,13 @@ impl Config {
         }
         match o.media {
             None => {}
-            Some(Lenient::Valid(m)) => self.media = m,
+            Some(Lenient::Valid(m)) => {
+                self.media = m;
+                // The kind's targets, unless the options name their own.
+                if o.lag_target.is_none() && o.tail_lag_target.is_none() {
+                    (self.lag_target, self.tail_lag_target) = m.targets();
+                }
+            }
             Some(Lenient::Invalid) => {
                 return Err(PollError::InvalidConfig(
                     "media must be \"any\", \"image\" or \"video\"",
@@ -410,6 +453,10 @@ pub struct Options {
     #[serde(deserialize_with = "number")]
     pub max_consecutive_errors: Option<f64>,
     pub learn: Option<Lenient<bool>>,
+    #[serde(deserialize_with = "number")]
+    pub lag_target: Option<f64>,
+    #[serde(deserialize_with = "number")]
+    pub tail_lag_target: Option<f64>,
     /// The old polling module's names (`upstream-api.md`): `maxDuration` is
     /// `timeout`; `initialInterval` and `maxInterval` make its progression
     /// (first wait, then 2 s and 5 s, then the cap) and cap the backoff.
@@ -707,7 +754,7 @@ mod tests {
         let names = field_names::<Options>();
         assert!(names.contains(&"maxAttempts") && names.contains(&"preset"));
         assert!(!names.contains(&"max_attempts"));
-        assert_eq!(names.len(), 23);
+        assert_eq!(names.len(), 25);
     }
 
     #[test]

@@ -85,13 +85,11 @@ pub struct Goal {
 }
 
 impl Goal {
-    /// The issue's targets per kind, within the budget of `cfg`.
-    pub fn for_config(media: Media, cfg: &Config) -> Self {
-        let (lag_ms, tail_lag_ms) = match media {
-            Media::Image => (1000, 4000),
-            Media::Video => (2000, 9500),
-            Media::Any => (2000, 9000),
-        };
+    /// What `cfg` aims at (`lagTarget`, `tailLagTarget`: by default the
+    /// targets of its preset), within its budget. `_media` is the kind the
+    /// plan is for (the targets are the configuration's own).
+    pub fn for_config(_media: Media, cfg: &Config) -> Self {
+        let (lag_ms, tail_lag_ms) = (cfg.lag_target, cfg.tail_lag_target);
         let max_wait_ms = cfg.max_delay.max(1);
         Self {
             lag_ms,
@@ -880,5 +878,37 @@ mod tests {
         assert_eq!(planned.len(), 3);
         planned.forget(0);
         assert_eq!(planned.len(), 1, "slot 1's plan stays");
+    }
+
+    #[test]
+    fn the_goal_is_the_configurations() {
+        use crate::core::config::Options;
+        let image = Goal::for_config(Media::Image, &Config::image());
+        assert_eq!((image.lag_ms, image.tail_lag_ms), (1000, 4000));
+        // `media` alone brings its kind's targets; options name their own.
+        let read = |json: &str| -> Config {
+            let o: Options = serde_json::from_str(json).unwrap();
+            o.config(&Options::default()).unwrap()
+        };
+        let c = read(r#"{"media": "video"}"#);
+        assert_eq!((c.lag_target, c.tail_lag_target), (2000, 9500));
+        let c = read(r#"{"preset": "image", "lagTarget": 500, "tailLagTarget": 2000}"#);
+        let goal = Goal::for_config(Media::Image, &c);
+        assert_eq!((goal.lag_ms, goal.tail_lag_ms), (500, 2000));
+        let o: Options =
+            serde_json::from_str(r#"{"lagTarget": 5000, "tailLagTarget": 1000}"#).unwrap();
+        assert!(
+            o.config(&Options::default()).is_err(),
+            "the tail is not before the median"
+        );
+        // A tighter goal plans denser polls.
+        let mut model = Model::new(prior(Media::Image));
+        for d in [8000, 10_000, 12_000] {
+            model.observe(d);
+        }
+        let loose = model.schedule(&Goal::for_config(Media::Image, &Config::image()));
+        let tight = model.schedule(&goal);
+        let densest = |s: &Intervals| (0..64).map(|n| s.wait(n)).min().unwrap_or(0);
+        assert!(densest(&tight) < densest(&loose), "{tight:?} vs {loose:?}");
     }
 }

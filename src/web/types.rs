@@ -88,6 +88,12 @@ export interface PollingConfig {
   /** Transient errors in a row (5xx, network, timeouts; not 429 or 404) before
    *  giving up; no limit by default (the Promise helpers: 5, as the old module). */
   maxConsecutiveErrors: number;
+  /** A learned schedule aims to see half the jobs within this many ms of
+   *  their completion (image: 1000; video: 2000; otherwise 2000). */
+  lagTarget: number;
+  /** ...and 95 % of them within this many (image: 4000; video: 9500;
+   *  otherwise 9000); not less than `lagTarget`. */
+  tailLagTarget: number;
   /** Poll image and video jobs on the schedule learned from this page's
    *  completed jobs (after 3), and learn from this job (default true);
    *  false keeps the presets and records nothing. */
