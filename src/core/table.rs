@@ -499,14 +499,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         }
         for job in jobs {
             if online {
-                let cooldown = self
-                    .entries
-                    .get(&job)
-                    .map_or(0, |e| self.gates.cooldown(&e.origin));
-                if cooldown > now {
-                    self.handle(now, job, Input::Hold { until: cooldown });
-                }
-                self.handle(now, job, Input::Online);
+                self.come_back(now, job, Input::Online);
             } else {
                 self.handle(now, job, Input::Offline);
             }
@@ -522,15 +515,21 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// cooldown still holds.
     pub fn nudge_all(&mut self, now: u64) {
         for job in self.ids(|e| e.started) {
-            let cooldown = self
-                .entries
-                .get(&job)
-                .map_or(0, |e| self.gates.cooldown(&e.origin));
-            if cooldown > now {
-                self.handle(now, job, Input::Hold { until: cooldown });
-            }
-            self.handle(now, job, Input::Nudge);
+            self.come_back(now, job, Input::Nudge);
         }
+    }
+
+    /// A job asked to poll soon (`input`: a nudge, or back online), held
+    /// first by its origin's cooldown.
+    fn come_back(&mut self, now: u64, job: JobId, input: Input) {
+        let cooldown = self
+            .entries
+            .get(&job)
+            .map_or(0, |e| self.gates.cooldown(&e.origin));
+        if cooldown > now {
+            self.handle(now, job, Input::Hold { until: cooldown });
+        }
+        self.handle(now, job, input);
     }
 
     /// Stops a job silently: its entry leaves the table at once, with what
