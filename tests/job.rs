@@ -4,7 +4,7 @@
 
 mod harness;
 
-use harness::{done, fail, pending, Harness};
+use harness::{done, fail, pending, pending_after, record, Harness};
 use smart_polling::core::job::{Action, Input, Reply};
 use smart_polling::core::record::{State, TaskStatus};
 use smart_polling::core::schedule::{Backoff, Jitter};
@@ -51,22 +51,14 @@ fn update_fires_only_when_the_record_changes() {
     h.fire();
     h.pending();
     h.fire();
-    h.respond(Reply::Record {
-        state: State::Pending,
-        fingerprint: 7,
-        retry_after: None,
-    });
+    h.respond(record(State::Pending, 7));
     assert_eq!(h.count(&Action::Update), 2);
 }
 
 #[test]
 fn generation_failure_ends_the_job() {
     let mut h = Harness::polling(|_| {});
-    let out = h.respond(Reply::Record {
-        state: State::Failed,
-        fingerprint: 3,
-        retry_after: None,
-    });
+    let out = h.respond(record(State::Failed, 3));
     assert_eq!(out.last(), Some(&fail(PollError::GenerationFailed)));
 }
 
@@ -80,11 +72,7 @@ fn a_javascript_url_is_refused() {
 #[test]
 fn complete_without_url_when_all_tasks_completed() {
     let mut h = Harness::polling(|_| {});
-    h.respond(Reply::Record {
-        state: State::Complete { url: None },
-        fingerprint: 4,
-        retry_after: None,
-    });
+    h.respond(record(State::Complete { url: None }, 4));
     assert_eq!(h.terminals(), vec![Action::Complete { url: None }]);
 }
 
@@ -681,11 +669,7 @@ fn out_of_attempts_the_open_stream_carries_on() {
 #[test]
 fn a_record_with_an_unsafe_url_never_reaches_update() {
     let mut h = Harness::polling(|_| {});
-    let out = h.respond(Reply::Record {
-        state: State::UnsafeUrl,
-        fingerprint: 5,
-        retry_after: None,
-    });
+    let out = h.respond(record(State::UnsafeUrl, 5));
     assert_eq!(out, vec![fail(PollError::InvalidUrl)]);
 }
 
@@ -996,14 +980,6 @@ fn progress_is_reported_only_when_something_visible_changed() {
         p.elapsed_time, 30_000,
         "reports carry the time they are made"
     );
-}
-
-fn pending_after(ms: u64) -> Reply {
-    Reply::Record {
-        state: State::Pending,
-        fingerprint: 1,
-        retry_after: Some(ms),
-    }
 }
 
 #[test]

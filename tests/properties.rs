@@ -4,8 +4,11 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod harness;
+
+use harness::{done, pending_after, record, status_after, Harness};
 use proptest::prelude::*;
-use smart_polling::core::job::{Action, Input, Job, Reply};
+use smart_polling::core::job::{Action, Input, Reply};
 use smart_polling::core::record::{State, TaskStatus};
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
@@ -13,14 +16,15 @@ use smart_polling::{Config, PollError};
 
 fn reply() -> impl Strategy<Value = Reply> {
     prop_oneof![
-        4 => (0u64..4).prop_map(|f| Reply::Record { state: State::Pending, fingerprint: f, retry_after: None }),
-        1 => Just(Reply::Record { state: State::Complete { url: Some("https://x/a.png".into()) }, fingerprint: 9, retry_after: None }),
-        1 => Just(Reply::Record { state: State::Complete { url: Some("javascript:x".into()) }, fingerprint: 9, retry_after: None }),
-        1 => Just(Reply::Record { state: State::Failed, fingerprint: 8, retry_after: None }),
+        4 => (0u64..4).prop_map(|f| record(State::Pending, f)),
+        1 => (0u64..200_000_000).prop_map(pending_after),
+        1 => Just(done("https://x/a.png")),
+        1 => Just(done("javascript:x")),
+        1 => Just(record(State::Failed, 8)),
         1 => Just(Reply::Unreadable),
-        3 => (prop::sample::select(vec![200u16, 301, 400, 401, 403, 404, 408, 429, 500, 503]),
+        3 => (prop::sample::select(vec![200u16, 202, 301, 400, 401, 403, 404, 408, 429, 500, 503]),
               prop::option::of(0u64..200_000_000))
-            .prop_map(|(status, retry_after)| Reply::Status { status, retry_after }),
+            .prop_map(|(status, retry_after)| status_after(status, retry_after)),
     ]
 }
 
@@ -99,30 +103,21 @@ proptest! {
         let max_delay = cfg.max_delay;
         // A 429 waits as asked, but at least the backoff (itself <= maxDelay).
         let rate_limit_cap = cfg.max_retry_after.max(cfg.rate_limit_delay).max(cfg.max_delay);
-        let mut job = Job::new(cfg.clone());
-        let mut now = start_at;
-        job.handle(now, Input::Start);
-        let deadline = job.deadline();
+        // The fake browser (one timer, one request, one stream) with a fake clock.
+        let mut h = Harness::new(cfg.clone());
+        h.now = start_at;
+        let first = h.feed(Input::Start);
+        let deadline = h.job.deadline();
         prop_assert_eq!(deadline, start_at + cfg.timeout);
-
-        let mut terminals = 0;
-        let mut stopped = false;
-        let mut in_flight = false;
-        // The browser's one-shot timer: spent when it fires.
-        let mut timer: Option<u64> = None;
-        let drain = |job: &mut Job, now: u64, in_flight: &mut bool, timer: &mut Option<u64>| -> Result<Vec<Action>, TestCaseError> {
-            let mut out = Vec::new();
-            while let Some(a) = job.poll_action() {
-                match &a {
+        // What no action may ever do, whatever came before.
+        let check = |out: &[Action], now: u64| -> Result<(), TestCaseError> {
+            for a in out {
+                match a {
                     Action::SendRequest => {
-                        prop_assert!(!*in_flight, "two requests in flight");
                         prop_assert!(now < deadline, "request at/after the deadline");
-                        *in_flight = true;
                     }
-                    Action::CancelRequest => *in_flight = false,
                     Action::ArmTimer { at } => {
                         prop_assert!(*at <= deadline, "timer past the deadline");
-                        *timer = Some(*at);
                     }
                     Action::Retry { error, delay } => {
                         let cap = if *error == PollError::RateLimited { rate_limit_cap } else { max_delay };
@@ -136,26 +131,27 @@ proptest! {
                     }
                     _ => {}
                 }
-                out.push(a);
             }
-            Ok(out)
+            Ok(())
         };
-        drain(&mut job, now, &mut in_flight, &mut timer)?;
+        check(&first, h.now)?;
 
+        let mut terminals = 0;
+        let mut stopped = false;
         for (dt, inp) in steps {
-            now += dt;
+            h.advance(dt);
             let is_stop = inp == Input::Stop;
-            let is_reply = matches!(inp, Input::Response(_) | Input::RequestFailed(_));
-            // Replies may arrive with no request in flight (stale after a
-            // cancel): the job must ignore them.
+            // The browser's one-shot timer is spent when it fires; replies
+            // may arrive with no request in flight (stale after a cancel):
+            // the job must ignore them.
             if inp == Input::Timer {
-                timer = None;
+                h.timer = None;
             }
-            job.handle(now, inp);
-            if is_reply {
-                in_flight = false;
+            if matches!(inp, Input::Response(_) | Input::RequestFailed(_)) {
+                h.in_flight = false;
             }
-            let out = drain(&mut job, now, &mut in_flight, &mut timer)?;
+            let out = h.feed(inp);
+            check(&out, h.now)?;
             if stopped || terminals > 0 {
                 prop_assert!(out.is_empty(), "output after the end: {:?}", out);
                 continue;
@@ -172,21 +168,22 @@ proptest! {
             if ends == 1 {
                 prop_assert!(matches!(out.last(), Some(Action::Complete { .. } | Action::Fail(_))),
                     "terminal action must be the last: {:?}", out);
-                prop_assert!(job.is_finished());
-                prop_assert!(job.outcome().is_some());
+                prop_assert!(h.job.is_finished());
+                prop_assert!(h.job.outcome().is_some());
             }
             terminals += ends;
-            if !job.is_finished() {
+            if !h.job.is_finished() {
                 // Liveness: a running job always has its timer armed (at
                 // least for the deadline), or it could hang forever.
-                prop_assert!(timer.is_some(), "running job with no timer");
+                prop_assert!(h.timer.is_some(), "running job with no timer");
             }
         }
         // If the job outlived its deadline it must have ended by now.
-        if now >= deadline && !stopped {
-            job.handle(now, Input::Timer);
-            drain(&mut job, now, &mut in_flight, &mut timer)?;
-            prop_assert!(job.is_finished());
+        if h.now >= deadline && !stopped {
+            h.timer = None;
+            let out = h.feed(Input::Timer);
+            check(&out, h.now)?;
+            prop_assert!(h.job.is_finished());
         }
     }
 }

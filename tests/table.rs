@@ -7,413 +7,19 @@
 //! a fake server with latency. Asserted as requests made, steps emitted and
 //! times waited.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+mod harness;
 
+use std::collections::BTreeSet;
+
+use harness::browser::{every, polling, streaming, Browser, Seen};
+use harness::{done, pending, rate_limited, record, status};
 use smart_polling::core::job::{Action, Input, Reply};
 use smart_polling::core::metrics::RetryBudgetReport;
 use smart_polling::core::record::State;
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
-use smart_polling::core::table::{gate_key, Ended, JobId, Kind, RetryBudget, Step, Table, TURN};
+use smart_polling::core::table::{gate_key, JobId, Kind, RetryBudget, Step, Table, TURN};
 use smart_polling::{Channel, Config, PollError};
-
-type Sub = &'static str;
-/// What the fake browser keeps per job: the name of every step it executed.
-type Res = Vec<&'static str>;
-
-/// One step as the browser saw it, for order assertions.
-#[derive(Clone, Debug, PartialEq)]
-enum Seen {
-    Act(JobId, &'static str),
-    Left(JobId),
-    Finished(JobId),
-}
-
-fn name(a: &Action) -> &'static str {
-    match a {
-        Action::SendRequest => "send",
-        Action::CancelRequest => "cancel",
-        Action::ArmTimer { .. } => "arm",
-        Action::OpenStream => "open",
-        Action::CloseStream => "close",
-        Action::Update => "update",
-        Action::Progress(_) => "progress",
-        Action::Retry { .. } => "retry",
-        Action::Complete { .. } => "complete",
-        Action::Fail(_) => "fail",
-    }
-}
-
-/// Polling only, no jitter, one wait of 1 s repeated: exact times.
-fn polling() -> Config {
-    Config {
-        intervals: Intervals::new(vec![1000]).unwrap(),
-        jitter: Jitter::None,
-        use_stream: false,
-        request_timeout: 5000,
-        timeout: 60_000,
-        ..Config::default()
-    }
-}
-
-fn every(ms: u64) -> Config {
-    Config {
-        intervals: Intervals::new(vec![ms]).unwrap(),
-        ..polling()
-    }
-}
-
-fn streaming() -> Config {
-    Config {
-        use_stream: true,
-        sse_connect_timeout: 2000,
-        stream_poll_interval: 0,
-        ..polling()
-    }
-}
-
-fn pending() -> Reply {
-    Reply::Record {
-        state: State::Pending,
-        fingerprint: 1,
-        retry_after: None,
-    }
-}
-
-fn done(url: &str) -> Reply {
-    Reply::Record {
-        state: State::Complete {
-            url: Some(url.into()),
-        },
-        fingerprint: 2,
-        retry_after: None,
-    }
-}
-
-fn status(status: u16) -> Reply {
-    Reply::Status {
-        status,
-        retry_after: None,
-    }
-}
-
-/// A fake browser: one timer for the table, a request and a stream per job,
-/// scripted replies, and a log of every step with its time.
-struct Browser {
-    table: Table<Sub, Res>,
-    now: u64,
-    log: Vec<(u64, JobId, Action)>,
-    seen: Vec<Seen>,
-    ended: Vec<(u64, Ended<Sub, Res>)>,
-    in_flight: BTreeSet<JobId>,
-    streams: BTreeSet<JobId>,
-    script: HashMap<JobId, VecDeque<Reply>>,
-    /// Times the table's timer fired.
-    turns: Vec<u64>,
-    /// When each job's request in flight was sent.
-    sent_at: HashMap<JobId, u64>,
-    /// Every reply the fake server gave, with its time.
-    replies: Vec<(u64, JobId, Reply)>,
-}
-
-impl Browser {
-    fn new(max_streams: u32) -> Self {
-        Self::with_table(Table::new(max_streams))
-    }
-
-    fn with_budget(max_streams: u32, budget: RetryBudget) -> Self {
-        Self::with_table(Table::with_budget(max_streams, budget))
-    }
-
-    fn with_table(table: Table<Sub, Res>) -> Self {
-        Self {
-            table,
-            now: 0,
-            log: Vec::new(),
-            seen: Vec::new(),
-            ended: Vec::new(),
-            in_flight: BTreeSet::new(),
-            streams: BTreeSet::new(),
-            script: HashMap::new(),
-            turns: Vec::new(),
-            sent_at: HashMap::new(),
-            replies: Vec::new(),
-        }
-    }
-
-    fn start_at(&mut self, kind: Kind, id: &str, origin: &str, cfg: Config, sub: Sub) -> JobId {
-        self.table.start_at(self.now, kind, id, origin, cfg, sub)
-    }
-
-    fn start(&mut self, kind: Kind, id: &str, sub: Sub) -> JobId {
-        self.start_with(kind, id, polling(), sub)
-    }
-
-    fn start_with(&mut self, kind: Kind, id: &str, cfg: Config, sub: Sub) -> JobId {
-        self.table.start(self.now, kind, id, cfg, sub)
-    }
-
-    fn script(&mut self, job: JobId, replies: impl IntoIterator<Item = Reply>) {
-        self.script.entry(job).or_default().extend(replies);
-    }
-
-    /// Executes one step the way the browser layer does.
-    fn execute(&mut self, step: Step<Sub, Res>) -> Seen {
-        let seen = match step {
-            Step::Act { job, action } => {
-                match &action {
-                    Action::SendRequest => {
-                        assert!(self.in_flight.insert(job), "two requests in flight");
-                        self.sent_at.insert(job, self.now);
-                    }
-                    Action::CancelRequest => {
-                        self.in_flight.remove(&job);
-                    }
-                    Action::OpenStream => assert!(self.streams.insert(job), "two streams"),
-                    Action::CloseStream => {
-                        self.streams.remove(&job);
-                    }
-                    Action::ArmTimer { .. } => panic!("the table keeps the timers"),
-                    Action::Complete { .. } | Action::Fail(_) => {
-                        panic!("terminal actions come as Finished")
-                    }
-                    _ => {}
-                }
-                let res = self
-                    .table
-                    .resources(job)
-                    .expect("a step for a job that is not in the table");
-                res.push(name(&action));
-                self.log.push((self.now, job, action.clone()));
-                Seen::Act(job, name(&action))
-            }
-            Step::Left(e) => {
-                assert!(
-                    self.table.contains(e.job),
-                    "subscribers left a job that goes on"
-                );
-                let job = e.job;
-                self.ended.push((self.now, e));
-                Seen::Left(job)
-            }
-            Step::Finished(e) => {
-                assert!(!self.table.contains(e.job), "a finished job left the table");
-                // A job that ends by its own rules releases what it holds
-                // first; one whose last subscriber left on its own terms
-                // is released with its resources, as a stop is.
-                let by_terms = e.outcome.is_some()
-                    && matches!(
-                        e.result,
-                        Err(PollError::Timeout)
-                            | Err(PollError::Server(_))
-                            | Err(PollError::Network)
-                    );
-                if !by_terms {
-                    assert!(
-                        !self.in_flight.contains(&e.job) && !self.streams.contains(&e.job),
-                        "a job ended holding a request or a stream"
-                    );
-                }
-                self.in_flight.remove(&e.job);
-                self.streams.remove(&e.job);
-                let job = e.job;
-                self.ended.push((self.now, e));
-                Seen::Finished(job)
-            }
-        };
-        self.seen.push(seen.clone());
-        seen
-    }
-
-    /// Polls and executes one step.
-    fn step(&mut self) -> Option<Seen> {
-        let step = self.table.poll()?;
-        Some(self.execute(step))
-    }
-
-    /// Executes every queued step.
-    fn drain(&mut self) -> Vec<Seen> {
-        let mut out = Vec::new();
-        while let Some(s) = self.step() {
-            out.push(s);
-        }
-        out
-    }
-
-    /// The table's timer fires at `now`: turns until nothing more is due.
-    fn fire(&mut self) -> Vec<Seen> {
-        self.turns.push(self.now);
-        let mut out = Vec::new();
-        loop {
-            let more = self.table.on_timer(self.now);
-            out.extend(self.drain());
-            if !more {
-                return out;
-            }
-        }
-    }
-
-    fn respond(&mut self, job: JobId, reply: Reply) -> Vec<Seen> {
-        assert!(self.in_flight.remove(&job), "no request to answer");
-        self.replies.push((self.now, job, reply.clone()));
-        self.table.handle(self.now, job, Input::Response(reply));
-        self.drain()
-    }
-
-    fn feed(&mut self, job: JobId, input: Input) -> Vec<Seen> {
-        self.table.handle(self.now, job, input);
-        self.drain()
-    }
-
-    /// Answers the requests in flight that have a scripted reply; true if any.
-    fn answer(&mut self) -> bool {
-        let due: Vec<JobId> = self
-            .in_flight
-            .iter()
-            .copied()
-            .filter(|j| self.script.get(j).is_some_and(|s| !s.is_empty()))
-            .collect();
-        for job in &due {
-            let reply = self.script.get_mut(job).unwrap().pop_front().unwrap();
-            self.respond(*job, reply);
-        }
-        !due.is_empty()
-    }
-
-    /// Runs the fake clock: answers what is scripted, fires the table's
-    /// timer whenever it is due, up to `limit`; the clock then reads `limit`.
-    fn run_until(&mut self, limit: u64) {
-        loop {
-            while self.answer() {}
-            match self.table.next_wake() {
-                Some(at) if at <= limit => {
-                    self.now = self.now.max(at);
-                    self.fire();
-                }
-                _ => break,
-            }
-        }
-        self.now = self.now.max(limit);
-    }
-
-    /// Runs the fake clock against a fake server: every request is answered
-    /// `latency` ms after it was sent, with `server(job, now)`; the table's
-    /// timer fires whenever it is due (answers first at equal times).
-    fn serve_until(
-        &mut self,
-        limit: u64,
-        latency: u64,
-        mut server: impl FnMut(JobId, u64) -> Reply,
-    ) {
-        let mut guard = 0u64;
-        loop {
-            guard += 1;
-            assert!(guard < 10_000_000, "the fake clock does not advance");
-            loop {
-                let mut due: Vec<(u64, JobId)> = self
-                    .in_flight
-                    .iter()
-                    .map(|j| (self.sent_at[j] + latency, *j))
-                    .filter(|(t, _)| *t <= self.now)
-                    .collect();
-                if due.is_empty() {
-                    break;
-                }
-                due.sort();
-                for (_, job) in due {
-                    if self.in_flight.contains(&job) {
-                        let reply = server(job, self.now);
-                        self.respond(job, reply);
-                    }
-                }
-            }
-            let answer = self
-                .in_flight
-                .iter()
-                .map(|j| self.sent_at[j] + latency)
-                .min();
-            let wake = self.table.next_wake();
-            match wake.into_iter().chain(answer).min() {
-                Some(at) if at <= limit => {
-                    self.now = self.now.max(at);
-                    if wake.is_some_and(|w| w <= self.now) {
-                        self.fire();
-                    }
-                }
-                _ => break,
-            }
-        }
-        self.now = self.now.max(limit);
-    }
-
-    /// Replies `job` received with that status.
-    fn replies_with(&self, job: JobId, status: u16) -> usize {
-        self.replies
-            .iter()
-            .filter(|(_, j, r)| {
-                *j == job && matches!(r, Reply::Status { status: s, .. } if *s == status)
-            })
-            .count()
-    }
-
-    /// Every request sent, by any job, with its time.
-    fn all_requests(&self) -> Vec<(u64, JobId)> {
-        self.log
-            .iter()
-            .filter(|(_, _, a)| *a == Action::SendRequest)
-            .map(|(t, j, _)| (*t, *j))
-            .collect()
-    }
-
-    /// The `Retry` actions executed for `job`: (time, error, delay).
-    fn retries(&self, job: JobId) -> Vec<(u64, PollError, u64)> {
-        self.log
-            .iter()
-            .filter(|(_, j, _)| *j == job)
-            .filter_map(|(t, _, a)| match a {
-                Action::Retry { error, delay } => Some((*t, *error, *delay)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Times at which `job` sent requests.
-    fn requests(&self, job: JobId) -> Vec<u64> {
-        self.log
-            .iter()
-            .filter(|(_, j, a)| *j == job && *a == Action::SendRequest)
-            .map(|(t, _, _)| *t)
-            .collect()
-    }
-
-    /// Names of the steps executed for `job`.
-    fn acts(&self, job: JobId) -> Vec<&'static str> {
-        self.log
-            .iter()
-            .filter(|(_, j, _)| *j == job)
-            .map(|(_, _, a)| name(a))
-            .collect()
-    }
-
-    fn count(&self, job: JobId, what: &str) -> usize {
-        self.acts(job).iter().filter(|a| **a == what).count()
-    }
-
-    fn ended(&self, job: JobId) -> &Ended<Sub, Res> {
-        let mut it = self.ended.iter().filter(|(_, e)| e.job == job);
-        let (_, e) = it.next().expect("the job ended");
-        assert!(it.next().is_none(), "a job ended twice");
-        e
-    }
-
-    fn ended_at(&self, job: JobId) -> u64 {
-        self.ended.iter().find(|(_, e)| e.job == job).unwrap().0
-    }
-
-    fn has_ended(&self, job: JobId) -> bool {
-        self.ended.iter().any(|(_, e)| e.job == job)
-    }
-}
 
 // 1. Deduplication and joining.
 
@@ -498,14 +104,7 @@ fn the_same_id_as_file_and_as_project_is_two_jobs() {
     assert_eq!(b.table.find(Kind::Project, "abc"), Some(p));
 
     b.script(f, [pending(), done("https://cdn/f.png")]);
-    b.script(
-        p,
-        [Reply::Record {
-            state: State::Complete { url: None },
-            fingerprint: 5,
-            retry_after: None,
-        }],
-    );
+    b.script(p, [record(State::Complete { url: None }, 5)]);
     b.run_until(20_000);
     assert_eq!(b.requests(f), vec![0, 1000]);
     assert_eq!(b.requests(p), vec![0]);
@@ -1432,13 +1031,6 @@ fn limit(errors: u32) -> Config {
     }
 }
 
-fn retry_after(ms: u64) -> Reply {
-    Reply::Status {
-        status: 429,
-        retry_after: Some(ms),
-    }
-}
-
 #[test]
 fn a_joiner_with_a_shorter_timeout_leaves_alone_at_its_deadline() {
     let script = || std::iter::repeat_n(pending(), 8).chain([done("https://cdn/x.png")]);
@@ -1587,7 +1179,7 @@ fn a_429_or_a_404_does_not_count_as_an_error_in_a_row_and_a_record_resets() {
         a,
         [
             status(503),
-            retry_after(500),
+            rate_limited(500),
             status(404),
             status(503),
             pending(),
@@ -1653,7 +1245,7 @@ fn a_429_holds_the_other_jobs_of_its_origin_only() {
     let a = b.start_at(Kind::File, "a", "api.one", polling(), "a");
     let c = b.start_at(Kind::File, "c", "api.one", polling(), "c");
     let d = b.start_at(Kind::File, "d", "api.two", polling(), "d");
-    b.script(a, [retry_after(4000)]);
+    b.script(a, [rate_limited(4000)]);
     b.script(a, std::iter::repeat_n(pending(), 100));
     b.script(c, std::iter::repeat_n(pending(), 100));
     b.script(d, std::iter::repeat_n(pending(), 100));
@@ -1693,8 +1285,8 @@ fn a_cooldown_never_shortens_a_longer_wait() {
     let slow = b.start_at(Kind::File, "slow", "api", every(10_000), "s");
     let f = b.start_at(Kind::File, "f", "api", polling(), "f");
     // a's 429 asks for 2 s, then f's (in flight meanwhile) for 8 s.
-    b.script(a, [retry_after(2000)]);
-    b.script(f, [retry_after(8000)]);
+    b.script(a, [rate_limited(2000)]);
+    b.script(f, [rate_limited(8000)]);
     for j in [a, slow, f] {
         b.script(j, std::iter::repeat_n(pending(), 100));
     }
@@ -1714,7 +1306,7 @@ fn a_429_to_a_job_about_to_time_out_still_cools_its_origin_for_the_whole_wait() 
     let short = b.start_at(Kind::File, "s", "api", timeout(3000), "s");
     let c = b.start_at(Kind::File, "c", "api", polling(), "c");
     // The server asks for 8 s; the short job times out at 3 s.
-    b.script(short, [retry_after(8000)]);
+    b.script(short, [rate_limited(8000)]);
     b.script(c, std::iter::repeat_n(pending(), 100));
     b.run_until(10_000);
     assert_eq!(b.retries(short), vec![(0, PollError::RateLimited, 3000)]);
@@ -1732,7 +1324,7 @@ fn a_nudge_does_not_break_the_cooldown_of_the_origin() {
     let mut b = Browser::new(0);
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");
     let c = b.start_at(Kind::File, "c", "api", polling(), "c");
-    b.script(a, [retry_after(5000)]);
+    b.script(a, [rate_limited(5000)]);
     b.script(c, [pending()]); // c's next poll at 1000
     b.run_until(500);
     b.table.nudge_all(500);
@@ -1759,7 +1351,7 @@ fn a_herd_of_200_jobs_hears_at_most_one_429_each() {
     // afterwards.
     let server = |_: JobId, now: u64| {
         if now < 3000 {
-            retry_after(2000)
+            rate_limited(2000)
         } else {
             pending()
         }
@@ -2034,7 +1626,7 @@ fn every_transient_error_spends_a_token_and_429_or_404_never_do() {
     let j = b.start_at(Kind::File, "j", "api", outage_cfg(), "s");
     let tokens = |b: &Browser| b.table.retry_tokens("api");
     b.fire();
-    b.respond(j, retry_after(100));
+    b.respond(j, rate_limited(100));
     assert_eq!(tokens(&b), 4.0, "429");
     b.run_until(1000);
     b.respond(j, status(404));
@@ -2062,7 +1654,7 @@ fn every_transient_error_spends_a_token_and_429_or_404_never_do() {
     // With no token left, a 429 still waits what the server asked and a 404
     // the progressive wait, and neither touches the budget.
     b.run_until(17_000);
-    b.respond(j, retry_after(3000));
+    b.respond(j, rate_limited(3000));
     assert_eq!(
         b.retries(j).last(),
         Some(&(17_000, PollError::RateLimited, 3000))
@@ -2156,7 +1748,7 @@ fn after_a_cooldown_a_job_without_a_429_probes_first() {
     let mut b = Browser::new(0);
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");
     let c = b.start_at(Kind::File, "c", "api", polling(), "c");
-    b.script(a, [retry_after(1000)]);
+    b.script(a, [rate_limited(1000)]);
     for j in [a, c] {
         b.script(j, std::iter::repeat_n(pending(), 10));
     }
@@ -2308,7 +1900,7 @@ fn parked_jobs_hold_while_a_429_cools_their_origin() {
     let (mut b, jobs) = capped(2, 8, "p");
     b.fire();
     b.now = 100;
-    b.respond(jobs[0], retry_after(2000));
+    b.respond(jobs[0], rate_limited(2000));
     b.now = 120;
     b.respond(jobs[1], pending());
     // Neither answer let a parked job out into the cooldown.
@@ -2424,7 +2016,7 @@ fn a_nudged_follower_that_takes_over_sends_nothing_into_a_cooldown() {
     b.table.nudge_all(b.now); // the tab is visible again
     b.drain();
     b.now = 100;
-    b.respond(a, retry_after(5000));
+    b.respond(a, rate_limited(5000));
     b.now = 300;
     let out = b.feed(s, Input::Lead); // the leading tab closed
     assert!(out.contains(&Seen::Act(s, "open")), "{out:?}");
@@ -2453,7 +2045,7 @@ fn a_checker_in_a_429_storm_holds_no_file_job() {
     );
     let file = b.start_at(Kind::File, "f", &key(Kind::File, "f"), polling(), "f");
     b.script(check, [status(500), status(500)]);
-    b.script(check, std::iter::repeat_n(retry_after(300_000), 10));
+    b.script(check, std::iter::repeat_n(rate_limited(300_000), 10));
     b.script(
         file,
         [pending(), pending(), pending(), done("https://x/a.png")],

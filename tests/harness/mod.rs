@@ -1,7 +1,13 @@
-//! A fake clock and a fake browser for driving a `Job`: it executes the
-//! actions the way the web layer does (one timer, one request, one stream)
-//! and records everything with the time it happened.
+//! The native tests' fake browser and replies, shared by tests/job.rs,
+//! tests/table.rs and tests/properties.rs:
+//! - the replies a fake server gives (`pending`, `done`, `status`, ...);
+//! - [`Harness`]: a fake clock and browser for one `Job`, executing its
+//!   actions the way the web layer does (one timer, one request, one
+//!   stream) and recording everything with the time it happened;
+//! - [`browser::Browser`]: the same for the manager's job table.
 #![allow(dead_code)]
+
+pub mod browser;
 
 use smart_polling::core::job::{Action, Input, Job, Reply};
 use smart_polling::core::record::State;
@@ -89,10 +95,7 @@ impl Harness {
     }
 
     pub fn status(&mut self, status: u16, retry_after: Option<u64>) -> Vec<Action> {
-        self.respond(Reply::Status {
-            status,
-            retry_after,
-        })
+        self.respond(status_after(status, retry_after))
     }
 
     pub fn network_error(&mut self) -> Vec<Action> {
@@ -152,22 +155,58 @@ impl Harness {
     }
 }
 
-pub fn pending() -> Reply {
+// ---------------------------------------------------------------------------
+// Replies
+
+/// A record answer in `state`; the fingerprint tells records apart.
+pub fn record(state: State, fingerprint: u64) -> Reply {
     Reply::Record {
-        state: State::Pending,
-        fingerprint: 1,
+        state,
+        fingerprint,
         retry_after: None,
     }
 }
 
-pub fn done(url: &str) -> Reply {
+/// "Not ready yet" (always the same record).
+pub fn pending() -> Reply {
+    record(State::Pending, 1)
+}
+
+/// "Not ready yet", with the server's `Retry-After` of `ms`.
+pub fn pending_after(ms: u64) -> Reply {
     Reply::Record {
-        state: State::Complete {
+        state: State::Pending,
+        fingerprint: 1,
+        retry_after: Some(ms),
+    }
+}
+
+/// The completed record with its result `url`.
+pub fn done(url: &str) -> Reply {
+    record(
+        State::Complete {
             url: Some(url.into()),
         },
-        fingerprint: 2,
-        retry_after: None,
+        2,
+    )
+}
+
+/// An answer of that HTTP status, with no `Retry-After`.
+pub fn status(status: u16) -> Reply {
+    status_after(status, None)
+}
+
+/// An answer of that HTTP status, with a `Retry-After` of `ms` if given.
+pub fn status_after(status: u16, retry_after: Option<u64>) -> Reply {
+    Reply::Status {
+        status,
+        retry_after,
     }
+}
+
+/// A 429 asking to wait `ms`.
+pub fn rate_limited(ms: u64) -> Reply {
+    status_after(429, Some(ms))
 }
 
 pub fn fail(e: PollError) -> Action {
