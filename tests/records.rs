@@ -1,16 +1,18 @@
 //! Reading file records, project records and stream messages from
 //! serde_json values into the core's view structs, as the browser layer
-//! reads `JSON.parse` results with serde-wasm-bindgen.
+//! reads `JSON.parse` results with serde-wasm-bindgen. The stream messages
+//! are the table of tests/cases, which tests/web.rs also sends through the
+//! real manager (the shipped reader).
 
+mod cases;
 mod common;
 
+use cases::{file_with, real_file_record, stream_cases, ALL_MEDIA};
 use common::{file, message, project};
 use serde_json::{json, Value};
-use smart_polling::core::record::{fingerprint, State, TaskStatus};
+use smart_polling::core::record::{fingerprint, State};
 use smart_polling::core::stream::StreamEvent;
 use smart_polling::{Media, PollError};
-
-const ALL_MEDIA: [Media; 3] = [Media::Any, Media::Image, Media::Video];
 
 fn complete(url: &str) -> State {
     State::Complete {
@@ -23,35 +25,6 @@ fn complete(url: &str) -> State {
 fn done_without_url() -> State {
     State::Pending
 }
-
-/// A file record with the given `url` and task statuses, no type hints.
-fn file_with(url: Value, statuses: &[&str]) -> Value {
-    let tasks: Vec<Value> = statuses
-        .iter()
-        .enumerate()
-        .map(|(i, s)| json!({ "id": format!("t{i}"), "status": s, "project_id": "p1" }))
-        .collect();
-    json!({ "id": "f1", "url": url, "tasks": tasks })
-}
-
-/// The shape `GET /api/file/{id}` really returns, with an unknown member.
-fn real_file_record(url: Value) -> Value {
-    json!({
-        "id": "file_01HZX",
-        "url": url,
-        "thumbnail_url": "https://cdn.example.com/thumbs/file_01HZX.webp",
-        "type": "image",
-        "image_generation_id": "gen_42",
-        "video_generation_id": null,
-        "duration": null,
-        "tasks": [
-            { "id": "task_1", "status": "in_progress", "project_id": "proj_7" }
-        ],
-        "extra_unknown_field": { "nested": [1, 2, { "deep": true }], "flag": "x" }
-    })
-}
-
-// ---------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------
 // File records: the real shape
@@ -739,162 +712,21 @@ fn msg(v: &Value, media: Media) -> StreamEvent {
     message(Some(v), &raw, media)
 }
 
-fn progress(p: Value) -> StreamEvent {
-    msg(
-        &json!({ "type": "render_progress", "object": { "progress": p } }),
-        Media::Any,
-    )
-}
-
 #[test]
-fn text_that_is_not_json_is_garbage() {
-    for media in ALL_MEDIA {
-        assert_eq!(message(None, "not json", media), StreamEvent::Garbage);
-        assert_eq!(message(None, "", media), StreamEvent::Garbage);
-    }
-}
-
-#[test]
-fn render_progress_numbers() {
-    assert_eq!(progress(json!(0)), StreamEvent::Progress(0));
-    assert_eq!(progress(json!(1)), StreamEvent::Progress(1));
-    assert_eq!(progress(json!(50)), StreamEvent::Progress(50));
-    assert_eq!(progress(json!(100)), StreamEvent::Progress(100));
-    assert_eq!(progress(json!(42.7)), StreamEvent::Progress(42));
-    assert_eq!(progress(json!(99.99)), StreamEvent::Progress(99));
-    assert_eq!(progress(json!(0.5)), StreamEvent::Progress(0));
-}
-
-#[test]
-fn render_progress_is_clamped() {
-    assert_eq!(progress(json!(-5)), StreamEvent::Progress(0));
-    assert_eq!(progress(json!(-0.1)), StreamEvent::Progress(0));
-    assert_eq!(progress(json!(100.5)), StreamEvent::Progress(100));
-    assert_eq!(progress(json!(250)), StreamEvent::Progress(100));
-    assert_eq!(progress(json!(1e300)), StreamEvent::Progress(100));
-    assert_eq!(progress(json!(-1e300)), StreamEvent::Progress(0));
-    assert_eq!(progress(json!(u64::MAX)), StreamEvent::Progress(100));
-    assert_eq!(progress(json!(i64::MIN)), StreamEvent::Progress(0));
-}
-
-#[test]
-fn render_progress_without_a_number_is_garbage() {
-    for p in [
-        json!("42"),
-        json!(null),
-        json!(true),
-        json!([42]),
-        json!({}),
-    ] {
-        assert_eq!(progress(p.clone()), StreamEvent::Garbage, "{p}");
-    }
-    let v = json!({ "type": "render_progress", "object": {} });
-    assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage);
-    let v = json!({ "type": "render_progress", "object": 42 });
-    assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage);
-}
-
-#[test]
-fn render_result_with_url_or_file_url() {
-    let v = json!({ "type": "render_result", "object": { "url": "https://x/a.png" } });
-    assert_eq!(
-        msg(&v, Media::Image),
-        StreamEvent::Result("https://x/a.png".into())
-    );
-    let v = json!({ "type": "render_result", "object": { "file_url": "https://x/b.mp4" } });
-    assert_eq!(
-        msg(&v, Media::Video),
-        StreamEvent::Result("https://x/b.mp4".into())
-    );
-}
-
-#[test]
-fn render_result_prefers_url_over_file_url() {
-    let v = json!({
-        "type": "render_result",
-        "object": { "url": "https://x/a.png", "file_url": "https://x/b.png" }
-    });
-    assert_eq!(
-        msg(&v, Media::Any),
-        StreamEvent::Result("https://x/a.png".into())
-    );
-}
-
-#[test]
-fn render_result_falls_back_to_file_url_when_url_is_empty_or_null() {
-    for url in [json!(""), json!(null)] {
-        let v = json!({
-            "type": "render_result",
-            "object": { "url": url, "file_url": "https://x/b.png" }
-        });
+fn every_stream_case_reads_as_listed() {
+    let cases = stream_cases();
+    assert!(cases.len() > 80, "the whole table: {}", cases.len());
+    for c in cases {
+        let parsed: Option<Value> = serde_json::from_str(&c.raw).ok();
         assert_eq!(
-            msg(&v, Media::Any),
-            StreamEvent::Result("https://x/b.png".into()),
-            "{url}"
+            message(parsed.as_ref(), &c.raw, c.media),
+            c.want,
+            "{}: {} ({:?})",
+            c.rule,
+            c.raw,
+            c.media
         );
     }
-}
-
-#[test]
-fn render_result_without_a_url_is_garbage() {
-    for object in [
-        json!({}),
-        json!({ "url": null }),
-        json!({ "url": "" }),
-        json!({ "file_url": "" }),
-        json!({ "url": 5 }),
-        json!({ "href": "https://x/a.png" }),
-        json!("https://x/a.png"),
-        json!(null),
-    ] {
-        let v = json!({ "type": "render_result", "object": object });
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{object}");
-    }
-}
-
-#[test]
-fn file_message_carries_the_record_state_and_raw_fingerprint() {
-    let record = real_file_record(json!("https://x/a.png"));
-    let v = json!({ "type": "file", "object": record });
-    let raw = v.to_string();
-    assert_eq!(
-        message(Some(&v), &raw, Media::Image),
-        StreamEvent::File {
-            state: complete("https://x/a.png"),
-            fingerprint: fingerprint(&raw),
-        }
-    );
-
-    let record = real_file_record(Value::Null);
-    let v = json!({ "type": "file", "object": record });
-    let raw = v.to_string();
-    assert_eq!(
-        message(Some(&v), &raw, Media::Image),
-        StreamEvent::File {
-            state: State::Pending,
-            fingerprint: fingerprint(&raw),
-        }
-    );
-}
-
-#[test]
-fn file_message_applies_media_and_task_rules() {
-    let v = json!({ "type": "file", "object": file_with(json!("https://x/a.mp4"), &["ERROR"]) });
-    let raw = v.to_string();
-    assert_eq!(
-        message(Some(&v), &raw, Media::Image),
-        StreamEvent::File {
-            state: State::Failed,
-            fingerprint: fingerprint(&raw),
-        }
-    );
-    assert_eq!(
-        message(Some(&v), &raw, Media::Video),
-        StreamEvent::File {
-            state: complete("https://x/a.mp4"),
-            fingerprint: fingerprint(&raw),
-        }
-    );
 }
 
 #[test]
@@ -947,117 +779,6 @@ fn file_message_with_a_changed_record_changes_fingerprint() {
     assert_eq!(fa, fa2);
 }
 
-#[test]
-fn file_message_with_a_url_of_the_wrong_type_is_unsafe() {
-    for url in [json!(5), json!(["javascript:alert(1)"])] {
-        let v = json!({ "type": "file", "object": { "url": url } });
-        assert!(
-            matches!(
-                msg(&v, Media::Any),
-                StreamEvent::File {
-                    state: State::UnsafeUrl,
-                    ..
-                }
-            ),
-            "{url}"
-        );
-    }
-}
-
-#[test]
-fn file_message_with_a_malformed_record_is_garbage() {
-    for object in [
-        json!({ "url": null, "tasks": {} }),
-        json!({ "url": null, "tasks": ["x"] }),
-        json!({ "url": null, "tasks": [{ "status": 1 }] }),
-        json!({ "url": "https://x/a.png", "type": 3 }),
-        json!([]),
-        json!("https://x/a.png"),
-        json!(null),
-    ] {
-        let v = json!({ "type": "file", "object": object });
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{object}");
-    }
-}
-
-#[test]
-fn task_status_messages() {
-    for (s, want) in [
-        ("COMPLETED", TaskStatus::Completed),
-        ("completed", TaskStatus::Completed),
-        ("ERROR", TaskStatus::Error),
-        ("error", TaskStatus::Error),
-        ("in_progress", TaskStatus::InProgress),
-        ("IN_PROGRESS", TaskStatus::InProgress),
-        ("pending", TaskStatus::Pending),
-        ("brand_new_status", TaskStatus::Other),
-    ] {
-        let v = json!({ "type": "task_status", "object": { "id": "t1", "status": s } });
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Task(want), "{s}");
-    }
-}
-
-#[test]
-fn task_status_without_a_status_string_is_garbage() {
-    for object in [
-        json!({}),
-        json!({ "status": "" }),
-        json!({ "status": null }),
-        json!({ "status": 1 }),
-        json!("COMPLETED"),
-    ] {
-        let v = json!({ "type": "task_status", "object": object });
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{object}");
-    }
-}
-
-#[test]
-fn unknown_message_types_are_ignored() {
-    for ty in ["ping", "heartbeat", "RENDER_PROGRESS", "File", ""] {
-        let v = json!({ "type": ty, "object": {} });
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Ignored, "{ty:?}");
-        let v = json!({ "type": ty, "object": null });
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Ignored, "{ty:?}");
-    }
-}
-
-#[test]
-fn a_bare_ping_without_object_is_ignored_not_garbage() {
-    // Heartbeats must not count towards dropping the stream.
-    assert_eq!(
-        msg(&json!({ "type": "ping" }), Media::Any),
-        StreamEvent::Ignored
-    );
-}
-
-#[test]
-fn messages_without_type_or_object_are_garbage() {
-    for v in [
-        json!({}),
-        json!({ "object": { "progress": 5 } }),
-        json!({ "type": "render_progress" }),
-        json!({ "type": 5, "object": {} }),
-        json!({ "type": null, "object": {} }),
-        json!({ "type": ["render_progress"], "object": { "progress": 5 } }),
-    ] {
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{v}");
-    }
-}
-
-#[test]
-fn messages_that_are_not_objects_are_garbage() {
-    for v in [
-        json!([]),
-        json!([{ "type": "render_progress", "object": { "progress": 5 } }]),
-        json!("render_progress"),
-        json!(5),
-        json!(true),
-        json!(null),
-    ] {
-        assert_eq!(msg(&v, Media::Any), StreamEvent::Garbage, "{v}");
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Properties over generated JSON
 // ---------------------------------------------------------------------------
@@ -1066,6 +787,13 @@ fn messages_that_are_not_objects_are_garbage() {
 mod props {
     use super::*;
     use proptest::prelude::*;
+
+    fn progress(p: Value) -> StreamEvent {
+        msg(
+            &json!({ "type": "render_progress", "object": { "progress": p } }),
+            Media::Any,
+        )
+    }
 
     /// JSON built from the words the readers look for, so generated values
     /// reach deep into the code instead of failing at the first member.

@@ -3,8 +3,13 @@
 //! are real: waits are measured with `performance.now()`.
 #![cfg(target_arch = "wasm32")]
 
+mod cases;
+
 use js_sys::{Array, Promise, JSON};
+use smart_polling::core::record::{State, TaskStatus};
+use smart_polling::core::stream::StreamEvent;
 use smart_polling::web::PollingManager;
+use smart_polling::Media;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -1441,4 +1446,172 @@ async fn share_across_tabs_false_polls_alone() {
     );
     assert!(times("/t/s4").len() >= 3, "each manager polled on its own");
     assert!(field(&last(&rb, "progress"), "tab").is_undefined());
+}
+
+// ---------------------------------------------------------------------------
+// The shipped reader: every stream message of tests/cases (the table
+// tests/records.rs reads natively) sent through the real manager and a fake
+// EventSource, and judged by what the page then hears.
+
+/// What a job does with one stream message, as the page and the server see it.
+#[derive(Clone, Debug, PartialEq)]
+enum Heard {
+    /// Garbage: the stream is closed (`maxStreamGarbage: 1`), polling takes over.
+    FellBack,
+    /// Ignored, or a task status that changes nothing.
+    Nothing,
+    /// A progress report with this percentage.
+    Percent(f64),
+    /// onUpdate with the message's record.
+    Update,
+    /// A poll soon after (a `task_status` of completed).
+    PollSoon,
+    Complete(String),
+    Error(String),
+}
+
+fn expected(want: &StreamEvent) -> Heard {
+    match want {
+        StreamEvent::Garbage => Heard::FellBack,
+        StreamEvent::Ignored => Heard::Nothing,
+        StreamEvent::Progress(p) => Heard::Percent(f64::from(*p)),
+        StreamEvent::Result(url) => Heard::Complete(url.clone()),
+        StreamEvent::Task(TaskStatus::Completed) => Heard::PollSoon,
+        StreamEvent::Task(TaskStatus::Error) => Heard::Error("generation_failed".into()),
+        StreamEvent::Task(_) => Heard::Nothing,
+        StreamEvent::File { state, .. } => match state {
+            State::Pending => Heard::Update,
+            State::Complete { url } => Heard::Complete(url.clone().unwrap_or_default()),
+            State::Failed => Heard::Error("generation_failed".into()),
+            State::UnsafeUrl => Heard::Error("invalid_url".into()),
+        },
+    }
+}
+
+/// The `progress` field of every progress report from the `from`th event on.
+fn percents_since(rec: &JsValue, from: u32) -> Vec<Option<f64>> {
+    let events: Array = field(rec, "events").unchecked_into();
+    (from..events.length())
+        .map(|i| events.get(i))
+        .filter(|e| text(field(e, "type")) == "progress")
+        .map(|e| field(&field(&e, "value"), "progress").as_f64())
+        .collect()
+}
+
+fn events_len(rec: &JsValue) -> u32 {
+    Array::from(&field(rec, "events")).length()
+}
+
+const SENTINEL_PERCENT: f64 = 77.0;
+
+#[wasm_bindgen_test]
+async fn every_stream_case_reads_as_listed_through_the_shipped_reader() {
+    install();
+    let cases = cases::stream_cases();
+    let file = |i: usize| format!("/sc/sc{i}");
+    let events = |i: usize| format!("/sce/sc{i}");
+    let jobs: Vec<(PollingManager, JsValue)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            route(&file(i), responses(&[PENDING]));
+            stream(&events(i), json(r#"{"mode": "open"}"#));
+            let media = match c.media {
+                Media::Any => "any",
+                Media::Image => "image",
+                Media::Video => "video",
+            };
+            let o = json(&format!(
+                r#"{{"fileUrl": "/sc/{{id}}", "eventsUrl": "/sce/{{id}}", "media": "{media}",
+                    "intervals": [50], "jitter": 0, "streamPollInterval": 0, "maxStreamGarbage": 1,
+                    "sseConnectTimeout": 10000, "learn": false, "shareAcrossTabs": false}}"#
+            ));
+            let m = PollingManager::new(Some(o.unchecked_into())).expect("valid options");
+            let r = rec();
+            start(&m, &format!("sc{i}"), &r);
+            (m, r)
+        })
+        .collect();
+    let n = cases.len();
+    // Every stream open, and its catch-up poll answered (the route's record).
+    let ready = until(10_000, || {
+        (0..n).all(|i| open_streams(&events(i)) == 1 && count(&jobs[i].1, "update") == 1)
+    })
+    .await;
+    assert!(ready, "every job streams");
+    let before: Vec<u32> = jobs.iter().map(|(_, r)| events_len(r)).collect();
+    // The case, then a progress report every job would show.
+    let sentinel = r#"{"type": "render_progress", "object": {"progress": 77}}"#;
+    for (i, c) in cases.iter().enumerate() {
+        emit_stream(&events(i), "message", c.raw.as_str().into());
+        emit_stream(&events(i), "message", sentinel.into());
+    }
+    let answered = |i: usize| {
+        let r = &jobs[i].1;
+        count(r, "complete") + count(r, "error") > 0
+            || open_streams(&events(i)) == 0
+            || percents_since(r, before[i]).contains(&Some(SENTINEL_PERCENT))
+    };
+    assert!(
+        until(10_000, || (0..n).all(answered)).await,
+        "every job answered"
+    );
+    let soon = |i: usize| expected(&cases[i].want) == Heard::PollSoon;
+    assert!(
+        until(10_000, || (0..n).filter(|&i| soon(i)).all(|i| times(
+            &file(i)
+        )
+        .len()
+            >= 2))
+        .await,
+        "a completed task status polls"
+    );
+    // Proving absences: no poll, update or end where none is due, over
+    // eight times the 50 ms a completed task status waits before its poll.
+    wait(400).await;
+    let heard = |i: usize| {
+        let r = &jobs[i].1;
+        let percents = percents_since(r, before[i]);
+        if count(r, "error") > 0 {
+            Heard::Error(text(field(&last(r, "error"), "kind")))
+        } else if count(r, "complete") > 0 {
+            Heard::Complete(text(field(&last(r, "complete"), "url")))
+        } else if open_streams(&events(i)) == 0 {
+            Heard::FellBack
+        } else if count(r, "update") > 1 {
+            Heard::Update
+        } else if times(&file(i)).len() > 1 {
+            Heard::PollSoon
+        } else if percents.len() > 1 {
+            Heard::Percent(percents[0].unwrap_or(f64::NAN))
+        } else {
+            Heard::Nothing
+        }
+    };
+    let mut wrong = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let (want, got) = (expected(&c.want), heard(i));
+        // What follows the case: the sentinel, unless the stream is gone.
+        let sentinel_heard =
+            percents_since(&jobs[i].1, before[i]).last() == Some(&Some(SENTINEL_PERCENT));
+        let stream_goes_on = matches!(
+            want,
+            Heard::Nothing | Heard::Percent(_) | Heard::Update | Heard::PollSoon
+        );
+        if want != got || sentinel_heard != stream_goes_on {
+            wrong.push(format!(
+                "{} {:?} {}: want {want:?}, got {got:?} (sentinel heard: {sentinel_heard})",
+                c.rule, c.media, c.raw
+            ));
+        }
+    }
+    for (m, _) in &jobs {
+        m.stop_all_polling();
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} cases:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

@@ -1,0 +1,290 @@
+//! The stream messages the readers are tested on, with what each must read
+//! as: one table for two paths. tests/records.rs reads them natively
+//! through a serde_json copy of the boundary (fast, and shrinkable by the
+//! property tests); tests/web.rs sends every one through the real
+//! `PollingManager` and a fake `EventSource`, so the shipped reader
+//! (`JSON.parse`, serde-wasm-bindgen) is held to the same table.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use smart_polling::core::record::{fingerprint, State, TaskStatus};
+use smart_polling::core::stream::StreamEvent;
+use smart_polling::Media;
+
+pub const ALL_MEDIA: [Media; 3] = [Media::Any, Media::Image, Media::Video];
+
+/// One stream message: the text as it arrives, the job's media, and the
+/// event it must read as.
+#[derive(Clone, Debug)]
+pub struct StreamCase {
+    /// The rule it shows, for failure messages.
+    pub rule: &'static str,
+    pub raw: String,
+    pub media: Media,
+    pub want: StreamEvent,
+}
+
+fn complete(url: &str) -> State {
+    State::Complete {
+        url: Some(url.to_owned()),
+    }
+}
+
+/// A file record with the given `url` and task statuses, no type hints.
+pub fn file_with(url: Value, statuses: &[&str]) -> Value {
+    let tasks: Vec<Value> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({ "id": format!("t{i}"), "status": s, "project_id": "p1" }))
+        .collect();
+    json!({ "id": "f1", "url": url, "tasks": tasks })
+}
+
+/// The shape `GET /api/file/{id}` really returns, with an unknown member.
+pub fn real_file_record(url: Value) -> Value {
+    json!({
+        "id": "file_01HZX",
+        "url": url,
+        "thumbnail_url": "https://cdn.example.com/thumbs/file_01HZX.webp",
+        "type": "image",
+        "image_generation_id": "gen_42",
+        "video_generation_id": null,
+        "duration": null,
+        "tasks": [
+            { "id": "task_1", "status": "in_progress", "project_id": "proj_7" }
+        ],
+        "extra_unknown_field": { "nested": [1, 2, { "deep": true }], "flag": "x" }
+    })
+}
+
+/// Every stream case.
+pub fn stream_cases() -> Vec<StreamCase> {
+    let mut out = Vec::new();
+    let mut add = |rule, raw: String, media, want| {
+        out.push(StreamCase {
+            rule,
+            raw,
+            media,
+            want,
+        })
+    };
+    let any = Media::Any;
+
+    let rule = "text that is not JSON is garbage";
+    for raw in ["not json", "", "{]", "<html>"] {
+        for media in ALL_MEDIA {
+            add(rule, raw.into(), media, StreamEvent::Garbage);
+        }
+    }
+
+    let progress = |p: Value| json!({ "type": "render_progress", "object": { "progress": p } });
+    let rule = "render_progress: the number, truncated";
+    for (p, want) in [
+        (json!(0), 0),
+        (json!(1), 1),
+        (json!(50), 50),
+        (json!(100), 100),
+        (json!(42.7), 42),
+        (json!(99.99), 99),
+        (json!(0.5), 0),
+    ] {
+        add(
+            rule,
+            progress(p).to_string(),
+            any,
+            StreamEvent::Progress(want),
+        );
+    }
+    let rule = "render_progress is clamped to 0-100";
+    for (p, want) in [
+        (json!(-5), 0),
+        (json!(-0.1), 0),
+        (json!(100.5), 100),
+        (json!(250), 100),
+        (json!(1e300), 100),
+        (json!(-1e300), 0),
+        (json!(u64::MAX), 100),
+        (json!(i64::MIN), 0),
+    ] {
+        add(
+            rule,
+            progress(p).to_string(),
+            any,
+            StreamEvent::Progress(want),
+        );
+    }
+    let rule = "render_progress without a number is garbage";
+    for p in [
+        json!("42"),
+        json!(null),
+        json!(true),
+        json!([42]),
+        json!({}),
+    ] {
+        add(rule, progress(p).to_string(), any, StreamEvent::Garbage);
+    }
+    for object in [json!({}), json!(42)] {
+        let v = json!({ "type": "render_progress", "object": object });
+        add(rule, v.to_string(), any, StreamEvent::Garbage);
+    }
+
+    let result = |object: Value| json!({ "type": "render_result", "object": object }).to_string();
+    let rule = "render_result: url or file_url, url first";
+    for (object, media, url) in [
+        (
+            json!({ "url": "https://x/a.png" }),
+            Media::Image,
+            "https://x/a.png",
+        ),
+        (
+            json!({ "file_url": "https://x/b.mp4" }),
+            Media::Video,
+            "https://x/b.mp4",
+        ),
+        (
+            json!({ "url": "https://x/a.png", "file_url": "https://x/b.png" }),
+            any,
+            "https://x/a.png",
+        ),
+        (
+            json!({ "url": "", "file_url": "https://x/b.png" }),
+            any,
+            "https://x/b.png",
+        ),
+        (
+            json!({ "url": null, "file_url": "https://x/b.png" }),
+            any,
+            "https://x/b.png",
+        ),
+    ] {
+        add(rule, result(object), media, StreamEvent::Result(url.into()));
+    }
+    let rule = "render_result without a url is garbage";
+    for object in [
+        json!({}),
+        json!({ "url": null }),
+        json!({ "url": "" }),
+        json!({ "file_url": "" }),
+        json!({ "url": 5 }),
+        json!({ "href": "https://x/a.png" }),
+        json!("https://x/a.png"),
+        json!(null),
+    ] {
+        add(rule, result(object), any, StreamEvent::Garbage);
+    }
+
+    // `file` messages: the record read like a poll's, fingerprinted by the
+    // raw text (so the same record sent twice is no news, and a record
+    // sent in other whitespace is).
+    let file = |raw: &str, state| StreamEvent::File {
+        state,
+        fingerprint: fingerprint(raw),
+    };
+    let message = |object: Value| json!({ "type": "file", "object": object });
+    let rule = "file: the record's state";
+    let raw = message(real_file_record(json!("https://x/a.png"))).to_string();
+    let want = file(&raw, complete("https://x/a.png"));
+    add(rule, raw, Media::Image, want);
+    let v = message(real_file_record(Value::Null));
+    let raw = v.to_string();
+    add(rule, raw.clone(), Media::Image, file(&raw, State::Pending));
+    let raw = serde_json::to_string_pretty(&v).expect("JSON");
+    let want = file(&raw, State::Pending);
+    add(
+        "file: fingerprinted by the raw text",
+        raw,
+        Media::Image,
+        want,
+    );
+    let rule = "file: media and task rules apply";
+    let raw = message(file_with(json!("https://x/a.mp4"), &["ERROR"])).to_string();
+    add(rule, raw.clone(), Media::Image, file(&raw, State::Failed));
+    let want = file(&raw, complete("https://x/a.mp4"));
+    add(rule, raw, Media::Video, want);
+    let rule = "file: a url of the wrong type is unsafe";
+    for url in [json!(5), json!(["javascript:alert(1)"])] {
+        let raw = message(json!({ "url": url })).to_string();
+        let want = file(&raw, State::UnsafeUrl);
+        add(rule, raw, any, want);
+    }
+    let rule = "file: a malformed record is garbage";
+    for object in [
+        json!({ "url": null, "tasks": {} }),
+        json!({ "url": null, "tasks": ["x"] }),
+        json!({ "url": null, "tasks": [{ "status": 1 }] }),
+        json!({ "url": "https://x/a.png", "type": 3 }),
+        json!([]),
+        json!("https://x/a.png"),
+        json!(null),
+    ] {
+        add(rule, message(object).to_string(), any, StreamEvent::Garbage);
+    }
+
+    let task = |object: Value| json!({ "type": "task_status", "object": object }).to_string();
+    let rule = "task_status: the status, in either case";
+    for (s, want) in [
+        ("COMPLETED", TaskStatus::Completed),
+        ("completed", TaskStatus::Completed),
+        ("ERROR", TaskStatus::Error),
+        ("error", TaskStatus::Error),
+        ("in_progress", TaskStatus::InProgress),
+        ("IN_PROGRESS", TaskStatus::InProgress),
+        ("pending", TaskStatus::Pending),
+        ("brand_new_status", TaskStatus::Other),
+    ] {
+        add(
+            rule,
+            task(json!({ "id": "t1", "status": s })),
+            any,
+            StreamEvent::Task(want),
+        );
+    }
+    let rule = "task_status without a status string is garbage";
+    for object in [
+        json!({}),
+        json!({ "status": "" }),
+        json!({ "status": null }),
+        json!({ "status": 1 }),
+        json!("COMPLETED"),
+    ] {
+        add(rule, task(object), any, StreamEvent::Garbage);
+    }
+
+    let rule = "a type this version does not read is ignored";
+    for ty in ["ping", "heartbeat", "RENDER_PROGRESS", "File", ""] {
+        for object in [json!({}), json!(null)] {
+            let v = json!({ "type": ty, "object": object });
+            add(rule, v.to_string(), any, StreamEvent::Ignored);
+        }
+    }
+    add(
+        "a bare ping without object is ignored, not garbage",
+        json!({ "type": "ping" }).to_string(),
+        any,
+        StreamEvent::Ignored,
+    );
+
+    let rule = "a message without a string type, or without an object, is garbage";
+    for v in [
+        json!({}),
+        json!({ "object": { "progress": 5 } }),
+        json!({ "type": "render_progress" }),
+        json!({ "type": 5, "object": {} }),
+        json!({ "type": null, "object": {} }),
+        json!({ "type": ["render_progress"], "object": { "progress": 5 } }),
+    ] {
+        add(rule, v.to_string(), any, StreamEvent::Garbage);
+    }
+    let rule = "a message that is not an object is garbage";
+    for v in [
+        json!([]),
+        json!([{ "type": "render_progress", "object": { "progress": 5 } }]),
+        json!("render_progress"),
+        json!(5),
+        json!(true),
+        json!(null),
+    ] {
+        add(rule, v.to_string(), any, StreamEvent::Garbage);
+    }
+    out
+}
