@@ -1136,11 +1136,14 @@ async fn a_joining_caller_keeps_its_own_deadline() {
 /// Managers that share jobs across tabs: two of them in one page stand for
 /// two tabs (same origin, same urls, one BroadcastChannel name, one lock per id).
 fn tab(extra: &str) -> PollingManager {
+    PollingManager::new(Some(tab_options(extra).unchecked_into())).expect("valid options")
+}
+
+fn tab_options(extra: &str) -> JsValue {
     let base = r#""fileUrl": "/t/{id}", "eventsUrl": null, "intervals": [40], "jitter": 0,
         "requestTimeout": 1000"#;
     let sep = if extra.is_empty() { "" } else { "," };
-    let opts = json(&format!("{{{base}{sep}{extra}}}"));
-    PollingManager::new(Some(opts.unchecked_into())).expect("valid options")
+    json(&format!("{{{base}{sep}{extra}}}"))
 }
 
 #[wasm_bindgen_test]
@@ -1227,33 +1230,95 @@ async fn a_tab_that_joins_later_gets_the_record_though_it_has_not_changed() {
     assert!(until(3000, || count(&rb, "complete") == 1).await);
 }
 
+/// Posts `messages` in order, as another tab would, on the channel of
+/// managers made with `options` (the name the package builds, not a copy).
+fn post_as_a_tab(options: &JsValue, messages: &[JsValue]) {
+    let name = smart_polling::web::tabs_channel(options).expect("valid options");
+    let post = js_sys::Function::new_with_args(
+        "name, list",
+        "const c = new BroadcastChannel(name); for (const m of list) c.postMessage(m); c.close();",
+    );
+    let list: Array = messages.iter().collect();
+    post.call2(&JsValue::NULL, &name.into(), &list)
+        .expect("posted");
+}
+
+/// The records a recorder's `onUpdate` got, as JSON text.
+fn updates(rec: &JsValue) -> Vec<String> {
+    let events: Array = field(rec, "events").unchecked_into();
+    events
+        .iter()
+        .filter(|e| text(field(e, "type")) == "update")
+        .map(|e| text(JSON::stringify(&field(&e, "value")).expect("JSON").into()))
+        .collect()
+}
+
 #[wasm_bindgen_test]
 async fn forged_or_foreign_messages_are_ignored() {
     install();
     route("/t/s3", responses(&[PENDING]));
-    let a = tab("");
-    let r = rec();
-    start(&a, "s3", &r);
-    assert!(until(1000, || !times("/t/s3").is_empty()).await);
-    let post = js_sys::Function::new_with_args(
-        "m",
-        r#"const c = new BroadcastChannel("smart-polling/1//t/{id}|/api/project/{id}|-"); c.postMessage(m); c.close();"#,
+    let (a, b) = (tab(""), tab(""));
+    let (ra, rb) = (rec(), rec());
+    start(&a, "s3", &ra);
+    assert!(until(2000, || !times("/t/s3").is_empty()).await, "a leads");
+    start(&b, "s3", &rb);
+    let follows = || text(field(&last(&rb, "progress"), "tab")) == "follower";
+    assert!(until(2000, follows).await, "b follows");
+    // First, a valid state on that channel is heard: the name is right.
+    // (Valid: its numbers within the job's own limits, its record safe.)
+    let probe = json(
+        r#"{"v": 1, "type": "state", "kind": "file", "id": "s3", "attempt": 42, "elapsed": 1000,
+            "channel": "polling", "position": 0, "fingerprint": 424242,
+            "record": {"id": "probe", "url": null, "tasks": [{"id": "t", "status": "in_progress"}]}}"#,
     );
-    for forged in [
-        // Another version, then garbage, then a "completed" with a javascript: url.
+    post_as_a_tab(&tab_options(""), &[probe]);
+    let heard = || updates(&rb).iter().any(|u| u.contains(r#""id":"probe""#));
+    assert!(until(2000, heard).await, "the follower hears a valid state");
+    // Then forged messages, and last a valid end: when it is heard, every
+    // message before it has been (one sender's messages arrive in order).
+    let mut messages: Vec<JsValue> = [
+        // Another version, then garbage, then completions whose url is a
+        // script, then a timeout (each tab keeps its own), then a state
+        // whose record carries a script url.
         r#"{"v": 2, "type": "end", "kind": "file", "id": "s3", "result": "complete", "url": "https://x/a.png", "record": {"url": "https://x/a.png"}}"#,
         r#"{"v": 1, "type": 7}"#,
         r#"{"v": 1, "type": "end", "kind": "file", "id": "s3", "result": "complete", "url": "javascript:alert(1)", "record": {"url": "javascript:alert(1)"}}"#,
+        r#"{"v": 1, "type": "end", "kind": "file", "id": "s3", "result": "complete", "url": "https://x/b.png", "record": {"url": "javascript:alert(1)"}}"#,
         r#"{"v": 1, "type": "end", "kind": "file", "id": "s3", "result": "timeout"}"#,
-    ] {
-        post.call1(&JsValue::NULL, &json(forged)).expect("posted");
-    }
-    wait(150).await;
-    assert_eq!(
-        count(&r, "complete") + count(&r, "error"),
-        0,
-        "nothing trusted"
+        r#"{"v": 1, "type": "state", "kind": "file", "id": "s3", "attempt": 777, "elapsed": 1, "channel": "polling", "position": 0, "fingerprint": 7, "record": {"id": "forged", "url": "javascript:alert(1)"}}"#,
+    ]
+    .iter()
+    .map(|m| json(m))
+    .collect();
+    messages.push(json(
+        r#"{"v": 1, "type": "end", "kind": "file", "id": "s3", "result": "complete",
+            "url": "https://cdn.example/valid.png", "record": {"id": "valid", "url": "https://cdn.example/valid.png"}}"#,
+    ));
+    post_as_a_tab(&tab_options(""), &messages);
+    assert!(
+        until(2000, || count(&rb, "complete") == 1).await,
+        "the valid end"
     );
+    assert_eq!(
+        text(field(&last(&rb, "complete"), "url")),
+        "https://cdn.example/valid.png",
+        "nothing forged was trusted before it"
+    );
+    assert_eq!(count(&rb, "error"), 0, "no forged end");
+    assert!(
+        updates(&rb).iter().all(|u| !u.contains("javascript:")),
+        "{:?}",
+        updates(&rb)
+    );
+    let events: Array = field(&rb, "events").unchecked_into();
+    assert!(
+        events
+            .iter()
+            .all(|e| field(&field(&e, "value"), "attempt").as_f64() != Some(777.0)),
+        "no forged progress"
+    );
+    // The leader trusts none of it either.
+    assert_eq!(count(&ra, "complete") + count(&ra, "error"), 0);
     assert!(a.is_polling("s3"));
     a.stop_all_polling();
 }

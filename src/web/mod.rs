@@ -45,3 +45,11 @@ mod types;
 
 pub use api::*;
 pub use types::*;
+
+/// The `BroadcastChannel` on which managers made with `options` share
+/// their jobs across tabs. Not part of the package's JS API (nothing
+/// exports it to JS): the browser tests post on it.
+#[doc(hidden)]
+pub fn tabs_channel(options: &wasm_bindgen::JsValue) -> Result<String, wasm_bindgen::JsValue> {
+    boundary::read_settings(options).map(|s| s.tabs_key())
+}
