@@ -26,6 +26,9 @@ tsc -p .
 step "the users' manual (npm/README.md): every snippet compiles against pkg/*.d.ts, no relative links"
 run node --test --test-reporter=tap tests/readme/
 step "browser tests (Chromium and Firefox, headless; the shipping crate and features, debug profile)"
+# wasm-bindgen-test-runner gives a whole test file 20 s by default; web.rs
+# alone takes about 20 s of real waits, more on a loaded machine.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 run wasm-pack test --headless --chrome --firefox -- --test web --test drop_in --test network
 if [ -d e2e ]; then
   step "demo build and end-to-end tests (demo server + Chromium)"

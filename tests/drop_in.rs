@@ -486,13 +486,17 @@ async fn a_checker_in_a_429_storm_holds_no_file_job() {
     let storm = js_sys::Function::new_no_args(
         r#"throw { status: 429, headers: { "retry-after": "300" } };"#,
     );
-    let checker = start_check_polling(
-        "storm",
-        storm,
-        Some(old_options(&recorder(JsValue::UNDEFINED), "").unchecked_into()),
-    )
-    .expect("started");
-    wait(50).await; // its first 429 is in
+    // The Promise form's onError(error, attempt) hears each transient error.
+    let heard = recorder(JsValue::UNDEFINED);
+    let options = old_options(&heard, "");
+    let on_error = field(&field(&heard, "callbacks"), "onError");
+    js_sys::Reflect::set(&options, &"onError".into(), &on_error).expect("set");
+    let checker =
+        start_check_polling("storm", storm, Some(options.unchecked_into())).expect("started");
+    assert!(
+        until(5000, || count(&heard, "error") >= 1).await,
+        "its first 429 is in"
+    );
     route("/api/file/gf1", responses(&[PENDING, PENDING, DONE]));
     let t0 = now();
     let opts = json(r#"{"intervals": [20], "jitter": 0}"#);

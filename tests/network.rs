@@ -181,8 +181,10 @@ async fn offline_pauses_the_job_and_online_resumes_it_at_once() {
     go_online();
     assert!(until(5000, || times(url).len() > paused).await);
     let first = times(url)[paused];
+    // At once, not after a wait of the schedule (nothing is due while
+    // offline: without the online nudge it would never poll): loose above.
     assert!(
-        first - back < 500.0,
+        first - back < 2000.0,
         "the first request after online left {} ms later",
         first - back
     );
@@ -342,8 +344,9 @@ async fn a_page_that_has_seen_three_jobs_polls_on_the_learned_schedule() {
     let t0 = now();
     start(&m, "s1", &r);
     assert!(until(5000, || times("/l/s1").len() == 1).await);
+    // At once, not after the learned first wait (about 6 s): loose above.
     assert!(
-        times("/l/s1")[0] - t0 < 500.0,
+        times("/l/s1")[0] - t0 < 2000.0,
         "the first request still goes at once"
     );
     assert!(
