@@ -29,6 +29,12 @@ extern "C" {
     fn go_online();
     #[wasm_bindgen(js_name = goOffline)]
     fn go_offline();
+    #[wasm_bindgen(js_name = allRequests)]
+    fn all_requests() -> Array;
+    #[wasm_bindgen(js_name = allAnswers)]
+    fn all_answers() -> Array;
+    #[wasm_bindgen(js_name = limitAll)]
+    fn limit_all(ms: u32, retry_after: &str, delay: u32);
 }
 
 const PENDING: &str =
@@ -240,6 +246,216 @@ async fn an_offline_job_times_out_at_its_deadline() {
     );
     assert!(now() - t0 >= 790.0);
     assert!(times("/n/o3").is_empty(), "nothing sent");
+}
+
+// ---------------------------------------------------------------------------
+// What the jobs of one origin share: a 429's cooldown, and the retry budget.
+
+/// A request or an answer of the fake server's log.
+#[derive(Debug)]
+struct Seen {
+    url: String,
+    t: f64,
+    status: u32,
+    sent_at: f64,
+}
+
+fn log(list: Array) -> Vec<Seen> {
+    let number = |v: &JsValue, k: &str| field(v, k).as_f64().unwrap_or(f64::NAN);
+    list.iter()
+        .map(|v| Seen {
+            url: field(&v, "url").as_string().unwrap_or_default(),
+            t: number(&v, "t"),
+            status: number(&v, "status") as u32,
+            sent_at: number(&v, "sentAt"),
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_429_holds_every_job_of_the_origin_then_one_probes_first() {
+    install();
+    let ids: Vec<String> = (0..4).map(|i| format!("herd{i}")).collect();
+    let url = |id: &str| format!("/n/{id}");
+    for id in &ids {
+        route(&url(id), responses(&[PENDING]));
+    }
+    let m = manager("");
+    let r = recorder(JsValue::UNDEFINED);
+    for id in &ids {
+        start(&m, id, &r);
+    }
+    let all_poll = until(5000, || ids.iter().all(|id| times(&url(id)).len() >= 2)).await;
+    assert!(all_poll, "every job polls every 20 ms");
+    // The server limits every request for 1.5 s: a 429 with Retry-After:
+    // 1, each answered 100 ms after it was sent.
+    limit_all(1500, "1", 100);
+    let over = now() + 1500.0;
+    // Until every job has polled twice after the limit (the herd is back).
+    let back = until(20_000, || {
+        ids.iter()
+            .all(|id| times(&url(id)).iter().filter(|t| **t > over).count() >= 2)
+    })
+    .await;
+    assert!(back, "every job polls again after the limit");
+    let (sent, answers) = (log(all_requests()), log(all_answers()));
+    let limited: Vec<&Seen> = answers.iter().filter(|a| a.status == 429).collect();
+    let first = limited.first().expect("a 429").t;
+    // Nothing at all is sent in the second the server asked for (tight
+    // below: the Retry-After of the first 429 answered).
+    let during: Vec<&Seen> = sent
+        .iter()
+        .filter(|s| s.t > first && s.t < first + 990.0)
+        .collect();
+    assert!(during.is_empty(), "sent during the cooldown: {during:?}");
+    // What was sent after it and met the limit was a lone probe: nothing
+    // else went out until its answer came back.
+    let probes: Vec<&&Seen> = limited.iter().filter(|a| a.sent_at > first).collect();
+    assert!(
+        probes.len() <= 2,
+        "one 429 per wait, not one per job: {probes:?}"
+    );
+    for p in &probes {
+        let beside: Vec<&Seen> = sent
+            .iter()
+            .filter(|s| s.t > p.sent_at && s.t < p.t)
+            .collect();
+        assert!(beside.is_empty(), "sent beside the probe {p:?}: {beside:?}");
+    }
+    assert_eq!(count(&r, "error"), 0);
+    m.stop_all_polling();
+}
+
+#[wasm_bindgen_test]
+async fn the_retry_budget_is_spent_by_errors_and_reported_in_metrics() {
+    install();
+    // A poll a second, early retries after 20, 40, 80 ms: three tokens.
+    let budget = r#", "intervals": [1000], "retryBudget": 3, "retryRefill": 0"#;
+    route("/n/b1", responses(&[r#"{"status": 503}"#]));
+    let m = manager(budget);
+    let r = recorder(JsValue::UNDEFINED);
+    start(&m, "b1", &r);
+    assert!(until(10_000, || count(&r, "retry") >= 4).await);
+    let first: Vec<String> = retries(&r).split(',').take(4).map(String::from).collect();
+    assert_eq!(
+        first,
+        ["server:20", "server:40", "server:80", "server:1000"],
+        "three early retries, then the scheduled poll"
+    );
+    assert!(until(10_000, || times("/n/b1").len() >= 5).await);
+    let t = times("/n/b1");
+    assert!(t[4] - t[3] >= 990.0, "no early retry left: {t:?}");
+    let report = field(&m.metrics(), "retryBudget");
+    assert_eq!(field(&report, "size").as_f64(), Some(3.0));
+    assert_eq!(field(&report, "refill").as_f64(), Some(0.0));
+    let tokens = field(&report, "tokens");
+    assert_eq!(
+        field(&tokens, "").as_f64(),
+        Some(0.0),
+        "the page's origin spent all"
+    );
+    // Another job of the origin has none left either.
+    route("/n/b2", responses(&[r#"{"status": 503}"#]));
+    let r2 = recorder(JsValue::UNDEFINED);
+    start(&m, "b2", &r2);
+    assert!(until(10_000, || count(&r2, "retry") >= 1).await);
+    assert_eq!(retries(&r2), "server:1000");
+    m.stop_all_polling();
+    // A good answer earns `retryRefill` back: two of 0.5 make one retry.
+    route(
+        "/n/b3",
+        responses(&[
+            r#"{"status": 503}"#,
+            PENDING,
+            PENDING,
+            r#"{"status": 503}"#,
+            r#"{"status": 503}"#,
+        ]),
+    );
+    let m = manager(r#", "intervals": [100], "retryBudget": 1, "retryRefill": 0.5"#);
+    let r3 = recorder(JsValue::UNDEFINED);
+    start(&m, "b3", &r3);
+    assert!(until(10_000, || count(&r3, "retry") >= 3).await);
+    let spent: Vec<String> = retries(&r3).split(',').take(3).map(String::from).collect();
+    assert_eq!(
+        spent,
+        ["server:20", "server:20", "server:100"],
+        "{}",
+        retries(&r3)
+    );
+    m.stop_all_polling();
+}
+
+/// The body of a project record that is not ready.
+const PROJECT_PENDING: &str = r#"{"body": {"data": [], "tasks": []}}"#;
+
+#[wasm_bindgen_test]
+async fn a_cooldown_holds_the_urls_of_one_origin_only() {
+    install();
+    // (fileUrl, projectUrl, one origin?): scheme and host, in any case,
+    // whatever the path or query; a relative url is the page's own.
+    let cases = [
+        (
+            "https://API.Example/f/{id}",
+            "https://api.example/p/{id}?v=1",
+            true,
+        ),
+        ("/n/{id}", "https://api.example/p/{id}", false),
+        (
+            "http://api.example/f/{id}",
+            "https://api.example/p/{id}",
+            false,
+        ),
+    ];
+    for (i, (file_url, project_url, shared)) in cases.into_iter().enumerate() {
+        let id = format!("o{i}");
+        // The fake fetch sees the url as the manager passes it.
+        let at = |template: &str| template.replacen("{id}", &id, 1);
+        let (file, project) = (at(file_url), at(project_url));
+        route(
+            &file,
+            responses(&[
+                PENDING,
+                r#"{"status": 429, "headers": {"Retry-After": "1"}}"#,
+                PENDING,
+            ]),
+        );
+        route(&project, responses(&[PROJECT_PENDING]));
+        let o = json(&format!(
+            r#"{{"fileUrl": "{file_url}", "projectUrl": "{project_url}", "eventsUrl": null,
+                "intervals": [20], "jitter": 0, "initialDelay": 20, "shareAcrossTabs": false}}"#
+        ));
+        let m = PollingManager::new(Some(o.unchecked_into())).expect("valid options");
+        let r = recorder(JsValue::UNDEFINED);
+        m.start_project_polling(&id, Some(field(&r, "callbacks").unchecked_into()), None)
+            .expect("started");
+        assert!(
+            until(5000, || times(&project).len() >= 2).await,
+            "{project} polls"
+        );
+        start(&m, &id, &r);
+        // The file job's 429, then its request after the server's second.
+        assert!(until(10_000, || times(&file).len() >= 3).await, "{file}");
+        let answered = log(all_answers());
+        let limited = answered
+            .iter()
+            .find(|a| a.url == file && a.status == 429)
+            .expect("the 429")
+            .t;
+        let held = times(&project)
+            .into_iter()
+            .filter(|t| *t > limited && *t < limited + 990.0)
+            .count();
+        if shared {
+            assert_eq!(held, 0, "{file} and {project} share a cooldown");
+        } else {
+            assert!(
+                held >= 3,
+                "{file} and {project}: {held} polls in the second"
+            );
+        }
+        m.stop_all_polling();
+    }
 }
 
 // ---------------------------------------------------------------------------

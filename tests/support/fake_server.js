@@ -5,16 +5,20 @@
 const state = {
   routes: new Map(),
   requests: [],
+  answers: [],
   aborted: [],
   streams: [],
   scripts: new Map(),
+  limit: null,
 };
 
 export function install() {
   state.routes.clear();
   state.scripts.clear();
   state.requests.length = 0;
+  state.answers.length = 0;
   state.aborted.length = 0;
+  state.limit = null;
   for (const s of state.streams) s.close();
   state.streams.length = 0;
   globalThis.fetch = fakeFetch;
@@ -40,6 +44,22 @@ export function stream(url, script) {
 
 export function requestTimes(url) {
   return state.requests.filter((r) => r.url === url).map((r) => r.t);
+}
+
+// Every request sent, of any url: [{ url, t }], in order.
+export function allRequests() {
+  return state.requests.map(({ url, t }) => ({ url, t }));
+}
+
+// Every answer given (resolved, not failed): [{ url, t, status, sentAt }], in order.
+export function allAnswers() {
+  return state.answers.slice();
+}
+
+// A server-wide rate limit: for `ms` from now, every request is answered
+// 429 with this Retry-After, `delay` ms after it is sent.
+export function limitAll(ms, retryAfter, delay = 0) {
+  state.limit = { until: performance.now() + ms, retryAfter: String(retryAfter), delay };
 }
 
 export function abortedCount(url) {
@@ -128,10 +148,16 @@ function fakeFetch(input, init) {
     url = u.origin === location.origin ? u.pathname + u.search : input.url;
     init = { signal: input.signal, ...init };
   }
-  state.requests.push({ url, t: performance.now(), offline: navigator.onLine === false });
+  const sentAt = performance.now();
+  state.requests.push({ url, t: sentAt, offline: navigator.onLine === false });
   if (navigator.onLine === false) return Promise.reject(new TypeError("Failed to fetch"));
+  const limited = state.limit && sentAt < state.limit.until;
   const list = state.routes.get(url) || [{ status: 404 }];
-  const spec = list.length > 1 ? list.shift() : list[0];
+  const spec = limited
+    ? { status: 429, headers: { "Retry-After": state.limit.retryAfter }, delay: state.limit.delay }
+    : list.length > 1
+      ? list.shift()
+      : list[0];
   if (spec.syncThrow) throw new TypeError("fetch threw synchronously (expected by the test)");
   return new Promise((resolve, reject) => {
     const signal = init && init.signal;
@@ -146,6 +172,7 @@ function fakeFetch(input, init) {
       if (spec.networkError) return reject(new TypeError("Failed to fetch"));
       const body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body ?? {});
       const status = spec.status ?? 200;
+      state.answers.push({ url, t: performance.now(), status, sentAt });
       if (spec.foreign) {
         return resolve({ status, headers: new Headers(spec.headers ?? {}), text: async () => body });
       }
