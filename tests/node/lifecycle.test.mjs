@@ -72,10 +72,26 @@ test("free() stops every job first", async () => {
   assert.equal((await result).failure.kind, "stopped");
   const n = requests.get("pending-free-2");
   const h = heard;
-  await sleep(50);
+  await sleep(10 * options.intervals[0]); // proving an absence: ten intervals
   assert.equal(requests.get("pending-free-2"), n, "no request after free()");
   assert.equal(heard, h, "no callback after free()");
 });
+
+/** The JS heap after garbage collections, once two in a row agree within 256 KiB. */
+async function settledHeap() {
+  let last = null;
+  return until(
+    async () => {
+      await sleep(10);
+      globalThis.gc();
+      const now = process.memoryUsage().heapUsed;
+      const settled = last !== null && Math.abs(now - last) < 262144;
+      last = now;
+      return settled && now;
+    },
+    { timeout: 30000, what: "the heap to settle" },
+  );
+}
 
 test("churn: wasm memory and the JS heap stop growing", async () => {
   const rounds = Number(process.env.CHURN_ROUNDS ?? 10);
@@ -91,15 +107,15 @@ test("churn: wasm memory and the JS heap stop growing", async () => {
       m.startPolling(`fail-${round}-${i}`, cb);
       m.startPolling(`pending-${round}-${i}`, cb);
     }
-    await until(() => done === 2 * perKind, 30000);
+    await until(() => done === 2 * perKind, { timeout: 120000, what: `round ${round}'s jobs to end` });
     for (let i = 0; i < perKind; i += 2) assert.equal(m.stopPolling(`pending-${round}-${i}`), true);
     m.free(); // stops the other half
     assert.equal(m.__wbg_ptr, 0);
     requests.clear();
-    await sleep(20);
-    globalThis.gc();
+    // Measured once settled (collections no longer free anything), not
+    // after a fixed pause that a slow machine may not have finished in.
+    heap.push(await settledHeap());
     wasm.push(exports.memory.buffer.byteLength);
-    heap.push(process.memoryUsage().heapUsed);
   }
   const settled = 2; // rounds to warm up allocator and JIT
   const mb = (n) => (n / 1048576).toFixed(1);

@@ -10,7 +10,9 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { Window } from "happy-dom";
 
-import { installPacked, mockFetch, until } from "./support.mjs";
+import { pathToFileURL } from "node:url";
+
+import { installPacked, mockFetch, sleep, until } from "./support.mjs";
 
 // The DOM first: react-dom decides at import whether it has one.
 const window = new Window({ url: "http://localhost:5173/" });
@@ -34,7 +36,7 @@ function install() {
 const options = { fileUrl: "http://api.example/file/{id}", eventsUrl: null, intervals: [20], initialDelay: 10, maxDelay: 50, jitter: 0 };
 
 /** Mounts `<StrictMode><PollingProvider><Status/></PollingProvider></StrictMode>`; records every state rendered. */
-function mount(react, fileId, completed = []) {
+function mount(react, fileId, completed = [], provider = {}) {
   const states = [];
   function Status() {
     const manager = react.usePollingContext();
@@ -54,7 +56,7 @@ function mount(react, fileId, completed = []) {
   const container = document.createElement("div");
   document.body.appendChild(container);
   const root = createRoot(container);
-  root.render(h(StrictMode, null, h("span", { id: "sibling" }, "rendered"), h(react.PollingProvider, { options }, h(Status))));
+  root.render(h(StrictMode, null, h("span", { id: "sibling" }, "rendered"), h(react.PollingProvider, { options, ...provider }, h(Status))));
   const data = () => {
     const attributes = [...(container.querySelector("#status")?.attributes ?? [])];
     return Object.fromEntries(attributes.filter((a) => a.name.startsWith("data-")).map((a) => [a.name.slice(5), a.value]));
@@ -113,4 +115,159 @@ test("a failed load in a DOM: the app renders, usePolling is in error with kind 
   assert.equal(second.data().failure, "", "the failure is gone once loaded");
   assert.equal(second.data().url, "https://cdn.example/dom-2.png");
   assert.ok(!second.states.includes("error"), `the new mount never showed the old failure: ${second.states}`);
+});
+
+// ---------------------------------------------------------------------------
+// The hooks' own API: what they free and stop, and where they load from.
+
+/** Renders `element` (wrapped in StrictMode) into a fresh container; `render` again re-renders. */
+function renderRoot(element) {
+  const container = document.createElement("div");
+  document.body.appendChild(container);
+  const root = createRoot(container);
+  const render = (el) => root.render(h(StrictMode, null, el));
+  render(element);
+  return {
+    render,
+    unmount: () => {
+      root.unmount();
+      container.remove();
+    },
+  };
+}
+
+/** Proving an absence: no new request for `id` over ten of the mocked schedule's intervals. */
+async function assertNoMoreRequests(fetch, id, message) {
+  const before = fetch.count(id);
+  await sleep(10 * options.intervals[0]);
+  assert.equal(fetch.count(id), before, message);
+}
+
+test("usePollingManager: one manager for the component, its jobs stopped and the manager freed on unmount", async (t) => {
+  const { react } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const seen = { managers: new Set(), status: null };
+  function Own() {
+    const manager = react.usePollingManager(options);
+    if (manager) seen.managers.add(manager);
+    seen.status = react.usePolling(manager, "pending-own").status;
+    return null;
+  }
+  const app = renderRoot(h(Own));
+  await until(() => fetch.count("pending-own") >= 2, { what: "the job's requests" });
+  assert.equal(seen.managers.size, 1, "StrictMode's mount, unmount, mount ends with one manager");
+  const [manager] = seen.managers;
+  assert.equal(seen.status, "active");
+  assert.equal(manager.isPolling("pending-own"), true);
+  app.unmount();
+  assert.equal(react.isRetired(manager), true);
+  assert.equal(manager.__wbg_ptr, 0, "freed");
+  await assertNoMoreRequests(fetch, "pending-own", "no request after the unmount");
+});
+
+test("usePolling: a new id stops the old job and starts the new one, never showing the old id's state; unmounting the watcher stops it", async (t) => {
+  const { react } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const seen = { manager: null, states: [] };
+  function Watch({ fileId }) {
+    const manager = react.usePollingContext();
+    seen.manager = manager;
+    const state = react.usePolling(manager, fileId);
+    seen.states.push([fileId, state.status]);
+    return null;
+  }
+  const tree = (fileId, watching = true) => h(react.PollingProvider, { options }, watching ? h(Watch, { fileId }) : null);
+  const app = renderRoot(tree("done-a"));
+  t.after(app.unmount);
+  await until(() => seen.states.some(([id, status]) => id === "done-a" && status === "completed"), { what: "the first id's completion" });
+  app.render(tree("pending-b"));
+  await until(() => fetch.count("pending-b") >= 2, { what: "the new id's requests" });
+  const forB = seen.states.filter(([id]) => id === "pending-b").map(([, status]) => status);
+  assert.ok(forB.length > 0 && forB.every((s) => s === "active"), `the new id never shows the old one's state: ${forB}`);
+  app.render(tree("pending-c"));
+  await until(() => fetch.count("pending-c") >= 2, { what: "the third id's requests" });
+  const { manager } = seen;
+  assert.equal(manager.isPolling("pending-b"), false, "the old id's job is stopped");
+  assert.equal(manager.isPolling("pending-c"), true);
+  await assertNoMoreRequests(fetch, "pending-b", "no request for the old id");
+  // The watcher goes, the provider stays: its job stops, the manager lives on.
+  app.render(tree("pending-c", false));
+  await until(() => !manager.isPolling("pending-c"), { what: "the job to stop" });
+  await assertNoMoreRequests(fetch, "pending-c", "no request once the watcher unmounted");
+  assert.equal(react.isRetired(manager), false);
+});
+
+test("usePollingGroup: start, has, stop and stopAll, and whatever it still runs stops on unmount", async (t) => {
+  const { react } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const seen = { group: null, manager: null };
+  function Group() {
+    seen.manager = react.usePollingContext();
+    seen.group = react.usePollingGroup(seen.manager);
+    return null;
+  }
+  const app = renderRoot(h(react.PollingProvider, { options }, h(Group)));
+  await until(() => seen.group?.ready, { what: "the group's manager" });
+  const { group, manager } = seen;
+  const completed = [];
+  group.start("pending-g1", {});
+  group.start("done-g2", { onComplete: (r) => completed.push(r.id) });
+  assert.equal(group.has("pending-g1"), true);
+  await until(() => completed.length === 1, { what: "the second job's completion" });
+  assert.deepEqual(completed, ["done-g2"]);
+  assert.equal(group.has("done-g2"), false, "a completed job leaves the group");
+  assert.equal(group.stop("pending-g1"), true);
+  assert.equal(group.stop("pending-g1"), false, "already stopped");
+  assert.equal(manager.isPolling("pending-g1"), false);
+  group.start("pending-g3", {});
+  group.start("pending-g4", {});
+  group.stopAll();
+  assert.equal(manager.isPolling("pending-g3") || manager.isPolling("pending-g4"), false);
+  group.start("pending-g5", {});
+  await until(() => fetch.count("pending-g5") >= 1, { what: "the last job's request" });
+  app.unmount();
+  assert.equal(react.isRetired(manager), true, "the provider's manager is freed with it");
+  for (const id of ["pending-g1", "pending-g3", "pending-g4", "pending-g5"]) {
+    await assertNoMoreRequests(fetch, id, `no request for ${id}`);
+  }
+});
+
+test("the wasm prop and initSmartPolling(url) load the module from where they say; the first call decides", async (t) => {
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  /** An install whose .wasm is only where the test puts it. */
+  const moved = () => {
+    const pkg = install();
+    const from = path.join(pkg.dir, "smart_polling_bg.wasm");
+    const to = path.join(pkg.dir, "elsewhere.wasm");
+    renameSync(from, to);
+    return { pkg, url: pathToFileURL(to).href };
+  };
+  // The provider's `wasm` prop.
+  const one = moved();
+  const { react } = await one.pkg.load();
+  const app = mount(react, "done-wasm", [], { wasm: one.url });
+  t.after(app.unmount);
+  await until(() => app.data().status === "completed", { what: "the completion" });
+  assert.equal(app.data().failure, "");
+
+  // initSmartPolling(url) before the first render, and a later input ignored.
+  const two = moved();
+  const second = await two.pkg.load();
+  await second.react.initSmartPolling(two.url);
+  await second.react.initSmartPolling("file:///nowhere/smart_polling_bg.wasm");
+  const app2 = mount(second.react, "done-init");
+  t.after(app2.unmount);
+  await until(() => app2.data().status === "completed", { what: "the completion" });
+
+  // Without either, that install cannot load: the default place is empty.
+  const three = moved();
+  const third = await three.pkg.load();
+  const app3 = mount(third.react, "done-none");
+  t.after(app3.unmount);
+  await until(() => app3.data().status === "error", { what: "the load failure" });
+  assert.equal(app3.data().kind, "load_failed");
 });

@@ -5,16 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `cond` every 5 ms until it holds; throws after `limit` ms. */
-export async function until(cond, limit = 10000) {
-  const end = performance.now() + limit;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error("until: timed out");
-    await sleep(5);
-  }
-}
+export { sleep, until } from "../support/wait.mjs";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 let tarball = null;
@@ -55,7 +46,8 @@ export function installPacked() {
 /**
  * Replaces `globalThis.fetch` with an in-process API until `restore()`:
  * `/file/{id}` (any prefix) answers the file record, completed from the
- * `doneAfter`th request of that id on (never for ids starting "pending").
+ * `doneAfter`th request of that id on (never for ids starting "pending";
+ * ids starting "down" get a 503 every time).
  * `calls` holds every call's first argument as it came (a url string or a
  * Request).
  */
@@ -69,6 +61,7 @@ export function mockFetch({ doneAfter = 2 } = {}) {
     const id = url.split("?")[0].split("/").pop();
     const n = (perId.get(id) ?? 0) + 1;
     perId.set(id, n);
+    if (id.startsWith("down")) return new Response("{}", { status: 503 });
     const done = !id.startsWith("pending") && n >= doneAfter;
     const record = { id, type: "image", url: done ? `https://cdn.example/${id}.png` : null };
     return new Response(JSON.stringify(record), { status: 200, headers: { "content-type": "application/json" } });

@@ -1,0 +1,163 @@
+// What the manual (npm/README.md) promises at the JS level, on the shipped
+// entry (pkg/index.js) against an in-process fetch:
+// - configuration mistakes are a RangeError at the call: the manager's
+//   methods and configureDefaults throw it, the module's helpers (which may
+//   load the module first) reject with it;
+// - the Promise form: `maxAttempts` ends a job as method "timeout"; by
+//   default it gives up after 5 errors in a row (a manager's job does not);
+// - callbacks: none runs inside startPolling, each is looked up on its
+//   object when it is due, and one that throws is reported with
+//   console.error("smart-polling: a callback threw", error) and changes
+//   nothing else.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { before, test } from "node:test";
+
+import {
+  configureDefaults,
+  initSync,
+  PollingManager,
+  pollFileCompletion,
+  pollProjectCompletion,
+  smartPollingManager,
+} from "../../pkg/index.js";
+import { mockFetch, sleep, until } from "./support.mjs";
+
+before(() => {
+  initSync({ module: readFileSync(new URL("../../pkg/smart_polling_bg.wasm", import.meta.url)) });
+});
+
+/** Fast, exact waits. */
+const quick = { intervals: [20], initialDelay: 10, maxDelay: 50, jitter: 0 };
+
+function manager(t, extra = {}) {
+  const m = new PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: null, ...quick, ...extra });
+  t.after(() => m.free());
+  return m;
+}
+
+function fetchFor(t, options) {
+  const fetch = mockFetch(options);
+  t.after(fetch.restore);
+  return fetch;
+}
+
+const rangeError = (name) => (e) => e instanceof RangeError && e.message.includes(name);
+
+test("an invalid or unknown option is a RangeError at the call: thrown by the manager's methods, a rejection of the helpers", async (t) => {
+  const fetch = fetchFor(t);
+  assert.throws(() => new PollingManager({ timeout: -1 }), rangeError("timeout"));
+  assert.throws(() => new PollingManager({ timeOut: 1 }), rangeError('did you mean "timeout"'));
+  const m = manager(t);
+  assert.throws(() => m.startPolling("ok-1", {}, { maxAttempts: 0 }), rangeError("maxAttempts"));
+  assert.throws(() => m.startProjectPolling("ok-1", {}, { intervall: [5] }), rangeError('did you mean "intervals"'));
+  assert.throws(() => m.pollFileCompletion("ok-1", { timeout: -1 }), rangeError("timeout"));
+  assert.throws(() => m.pollProjectCompletion("ok-1", { timeOut: 1 }), rangeError('did you mean "timeout"'));
+  assert.throws(() => configureDefaults({ maxStreams: 99 }), rangeError("maxStreams"));
+  await assert.rejects(pollFileCompletion("ok-2", { timeout: -1 }), rangeError("timeout"));
+  await assert.rejects(pollProjectCompletion("ok-2", { maxDurration: 5 }), rangeError('did you mean "maxDuration"'));
+  await assert.rejects(
+    smartPollingManager.startPolling("ok-3", () => ({ completed: true }), { jitter: 2 }),
+    rangeError("jitter"),
+  );
+  assert.equal(m.activeCount, 0, "nothing started");
+  assert.equal(smartPollingManager.isPolling("file-ok-2"), false);
+  assert.deepEqual(fetch.calls, [], "nothing requested");
+});
+
+test("the Promise form: maxAttempts ends the job as method timeout (failure max_attempts)", async (t) => {
+  const fetch = fetchFor(t);
+  const result = await pollFileCompletion("pending-ma", { ...quick, maxAttempts: 3 });
+  assert.equal(result.success, false);
+  assert.equal(result.method, "timeout");
+  assert.equal(result.failure.kind, "max_attempts");
+  assert.equal(result.attempts, 3);
+  assert.equal(fetch.count("pending-ma"), 3);
+});
+
+test("the Promise form gives up after 5 errors in a row by default; a manager's job has no such limit", async (t) => {
+  const fetch = fetchFor(t);
+  const result = await pollFileCompletion("down-1", quick);
+  assert.equal(result.success, false);
+  assert.equal(result.method, "error");
+  assert.equal(result.failure.kind, "server");
+  assert.equal(result.failure.retryable, true, "the last of the errors in a row, transient");
+  assert.equal(result.attempts, 5);
+  assert.equal(fetch.count("down-1"), 5);
+
+  const m = manager(t);
+  const ended = [];
+  m.startPolling("down-2", { onComplete: () => ended.push("complete"), onError: (e) => ended.push(e.kind) });
+  await until(() => fetch.count("down-2") >= 8, { what: "eight failed requests" });
+  assert.deepEqual(ended, [], "still polling after 8 errors in a row");
+  assert.equal(m.stopPolling("down-2"), true);
+});
+
+test("no callback runs inside startPolling, not even for an invalid id or a joined job", async (t) => {
+  fetchFor(t);
+  const m = manager(t);
+  let inside = false;
+  const heard = [];
+  const callbacks = Object.fromEntries(
+    ["onUpdate", "onProgress", "onRetry", "onComplete", "onError"].map((name) => [name, () => heard.push([name, inside])]),
+  );
+  inside = true;
+  m.startPolling("done-in", callbacks);
+  m.startPolling("done-in", callbacks); // joins the job just started
+  m.startPolling("../bad", callbacks); // reported to onError: later
+  inside = false;
+  await until(() => heard.filter(([n]) => n === "onComplete" || n === "onError").length === 3, { what: "three outcomes" });
+  assert.deepEqual(heard.filter(([, during]) => during), [], "called inside startPolling");
+  assert.deepEqual(
+    heard.filter(([n]) => n === "onComplete" || n === "onError").map(([n]) => n).sort(),
+    ["onComplete", "onComplete", "onError"],
+  );
+});
+
+test("callbacks are looked up on their object when due: one added or replaced after the start is heard", async (t) => {
+  fetchFor(t, { doneAfter: 3 });
+  const m = manager(t);
+  const heard = [];
+  const card = { onProgress: () => heard.push("old progress") };
+  m.startPolling("done-late", card);
+  // No callback ran yet (none runs inside startPolling): these are the ones
+  // the job finds when its callbacks are due.
+  card.onProgress = function () {
+    heard.push(this === card ? "progress" : "progress, not as a method of its object");
+  };
+  card.onComplete = (record) => heard.push(`complete ${record.url}`);
+  await until(() => heard.some((h) => h.startsWith("complete")), { what: "the completion" });
+  assert.ok(heard.includes("progress"));
+  assert.ok(!heard.includes("old progress"), "the replaced method is never called");
+  assert.deepEqual(heard.filter((h) => h.startsWith("complete")), ["complete https://cdn.example/done-late.png"]);
+});
+
+test("a callback that throws is reported on the console and changes nothing else", async (t) => {
+  fetchFor(t, { doneAfter: 3 });
+  const m = manager(t);
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args);
+  t.after(() => {
+    console.error = original;
+  });
+  const boom = new Error("a bug in the page (expected by the test)");
+  const seen = { updates: 0, complete: [], errors: [] };
+  m.startPolling("done-throw", {
+    onUpdate: () => {
+      seen.updates++;
+      throw boom;
+    },
+    onComplete: (r) => seen.complete.push(r.url),
+    onError: (e) => seen.errors.push(e.kind),
+  });
+  await until(() => seen.complete.length === 1, { what: "the completion" });
+  await sleep(10 * quick.intervals[0]); // proving an absence: a second outcome
+  console.error = original;
+  assert.equal(seen.updates, 2, "pending, then done");
+  assert.deepEqual(seen.complete, ["https://cdn.example/done-throw.png"]);
+  assert.deepEqual(seen.errors, []);
+  const reports = logged.filter(([first]) => first === "smart-polling: a callback threw");
+  assert.equal(reports.length, 2, `one report per throw: ${JSON.stringify(logged)}`);
+  for (const args of reports) assert.equal(args[1], boom, "with the error thrown");
+});
