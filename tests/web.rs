@@ -121,19 +121,18 @@ fn responses(list: &[&str]) -> JsValue {
 async fn completes_over_the_stream() {
     install();
     route("/f/s1", responses(&[PENDING]));
-    stream(
-        "/e/s1",
-        json(
-            // The catch-up poll's answer (the record to merge into) comes
-            // first: the messages wait well past it, even on a busy machine.
-            r#"{"mode": "open", "messages": [
-            {"after": 400, "data": {"type": "render_progress", "object": {"progress": 40}}},
-            {"after": 20, "data": {"type": "render_result", "object": {"url": "https://cdn.example/s1.png"}}}]}"#,
-        ),
-    );
+    stream("/e/s1", json(r#"{"mode": "open"}"#));
     let m = manager(r#""useStream": true"#);
     let r = rec();
     start(&m, "s1", &r);
+    // The catch-up poll's answer (the record to merge into) comes first.
+    assert!(until(5000, || count(&r, "update") == 1).await, "caught up");
+    for message in [
+        r#"{"type": "render_progress", "object": {"progress": 40}}"#,
+        r#"{"type": "render_result", "object": {"url": "https://cdn.example/s1.png"}}"#,
+    ] {
+        emit_stream("/e/s1", "message", message.into());
+    }
     assert!(until(5000, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),
@@ -187,18 +186,18 @@ async fn reads_a_polyfilled_stream() {
     install();
     route("/f/s9", responses(&[PENDING]));
     // A polyfill's handlers get plain `{ type, data }` objects, not MessageEvents.
-    stream(
-        "/e/s9",
-        json(
-            r#"{"mode": "open", "plainEvents": true, "messages": [
-            {"after": 20, "data": {"type": "render_progress", "object": {"progress": 40}}},
-            {"after": 20, "data": {"type": "render_result", "object": {"url": "https://cdn.example/s9.png"}}}]}"#,
-        ),
-    );
+    stream("/e/s9", json(r#"{"mode": "open", "plainEvents": true}"#));
     let m = manager(r#""useStream": true"#);
     let r = rec();
     start(&m, "s9", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(5000, || count(&r, "update") == 1).await, "caught up");
+    for message in [
+        r#"{"type": "render_progress", "object": {"progress": 40}}"#,
+        r#"{"type": "render_result", "object": {"url": "https://cdn.example/s9.png"}}"#,
+    ] {
+        emit_stream("/e/s9", "message", message.into());
+    }
+    assert!(until(5000, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),
         "https://cdn.example/s9.png"
