@@ -4,12 +4,14 @@
 import zlib, { inflateSync } from "node:zlib";
 import { createApiServer } from "./index.mjs";
 import { crc32 as ownCrc32 } from "./png.mjs";
+import { until } from "../tests/support/wait.mjs";
 
 // An independent CRC-32 when this Node has one (20.15+).
 const crc32 = zlib.crc32 ?? ownCrc32;
 
 export const ID_RE = /^[A-Za-z0-9_-]+$/;
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Waiting, as every Node-side test tier waits (for events, not durations).
+export { sleep, until } from "../tests/support/wait.mjs";
 
 /** A server on an ephemeral port; fast and deterministic by default. */
 export function startServer(options = {}) {
@@ -48,19 +50,9 @@ export async function generate(api, kind, body = {}) {
   return r.body;
 }
 
-export async function waitFor(fn, { timeout = 5000, interval = 20 } = {}) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("waitFor: timed out");
-    await sleep(interval);
-  }
-}
-
 /** Polls the file record until its task is no longer running. */
 export function waitDone(api, fileId) {
-  return waitFor(async () => {
+  return until(async () => {
     const r = await getJson(`${api.url}/api/file/${fileId}`);
     const s = r.body?.tasks?.[0]?.status?.toLowerCase();
     return s === "completed" || s === "error" ? r.body : null;

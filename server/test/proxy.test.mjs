@@ -1,7 +1,7 @@
 // Proxy mode: records and events forwarded to an upstream with a bearer token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, getJson, sendJson, generate, readSse, hasType, waitFor, waitDone, parsePng } from "../test-support.mjs";
+import { startServer, getJson, sendJson, generate, readSse, hasType, until, waitDone, parsePng } from "../test-support.mjs";
 
 let upstream;
 let proxy;
@@ -63,7 +63,7 @@ test("the event stream is streamed through", async () => {
   assert.equal(seen[0].url, `/api/events/file.${fileId}`);
   assert.equal(seen[0].authorization, "Bearer s3cret");
   // the client went away: so does the upstream stream
-  await waitFor(() => upstream.state.openStreams === 0);
+  await until(() => upstream.state.openStreams === 0);
 });
 
 test("everything else stays local", async () => {

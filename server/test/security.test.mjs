@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { startServer, getJson, sendJson, sleep, waitFor } from "../test-support.mjs";
+import { startServer, getJson, sendJson, sleep, until } from "../test-support.mjs";
 import { optionsFromEnv } from "../index.mjs";
 
 /**
@@ -394,7 +394,7 @@ test("proxy: a hung upstream is answered with a 504 after upstreamTimeout, and t
     assert.equal(JSON.parse(r.text).error, "gateway timeout");
     assert.match(JSON.parse(r.text).detail, /300 ms.*UPSTREAM_TIMEOUT/);
     assert.ok(up.seen.some((s) => s.url === path), `${path} reached the upstream`);
-    await waitFor(() => up.closed.includes(path));
+    await until(() => up.closed.includes(path));
   }
   assert.deepEqual(optionsFromEnv({ UPSTREAM_TIMEOUT: "5000" }).upstreamTimeout, 5000);
   assert.equal(optionsFromEnv({}).upstreamTimeout, undefined, "the default (30 s) is createApiServer's");
@@ -407,7 +407,7 @@ test("proxy: a record whose body stalls after the headers is cut off at upstream
   const r = await raw(quick.port, { path: "/api/file/stall1" });
   assert.equal(r.status, 200, "the headers had come");
   assert.equal(r.aborted, true, "the body never completed");
-  await waitFor(() => up.closed.includes("/api/file/stall1"));
+  await until(() => up.closed.includes("/api/file/stall1"));
 });
 
 test("proxy: an open event stream is exempt from the timeout once its headers have come", async (t) => {
@@ -423,10 +423,10 @@ test("proxy: an open event stream is exempt from the timeout once its headers ha
   });
   req.on("error", () => {});
   t.after(() => req.destroy());
-  await waitFor(() => chunks.join("").includes("IN_PROGRESS"));
+  await until(() => chunks.join("").includes("IN_PROGRESS"));
   await sleep(1000); // over three times the timeout, which would have cut a record
   up.streams.get(path).write('data: {"type":"render_progress","object":{"progress":50}}\n\n');
-  await waitFor(() => chunks.join("").includes("render_progress"));
+  await until(() => chunks.join("").includes("render_progress"));
   assert.equal(ended, false);
   assert.ok(!up.closed.includes(path));
 });
