@@ -28,7 +28,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { callApi, launchChromium, waitFor } from "../e2e/support.mjs";
+import { callApi, launchChromium, until } from "../e2e/support.mjs";
+import { directives, exportedNames, importSpecifiers } from "../tests/support/source.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -136,10 +137,10 @@ function run(cmd, args, { cwd, env, timeout = 5 * MINUTE } = {}) {
 async function serve(cmd, args, { cwd, env, url, timeout = MINUTE }) {
   const child = launch(cmd, args, { cwd, env });
   try {
-    await waitFor(async () => {
+    await until(async () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode})`);
       return fetch(url).then(() => true, () => false);
-    }, timeout, `${url} to answer`);
+    }, { timeout, what: `${url} to answer` });
   } catch (e) {
     await stop(child);
     throw new Error(`${path.basename(cmd)} ${args.join(" ")}: ${e.message}\n${plain(child.out)}`);
@@ -291,10 +292,15 @@ test("the tarball holds the package as npm users receive it", async () => {
   const manifest = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8"));
   assert.deepEqual(manifest.exports["./react"], { types: "./react.d.ts", default: "./react.js" });
   assert.deepEqual(manifest.peerDependenciesMeta, { react: { optional: true } });
+  // What the hooks' module says, as a bundler parses it (not how it is formatted).
   const react = readFileSync(path.join(pkg, "react.js"), "utf8");
-  assert.match(react, /^"use client";\n/, "the hooks are a client module (Next.js server components may render the provider)");
-  assert.match(react, /^import init, \{ PollingManager \} from "smart-polling";$/m, "the hooks import the package by name");
-  assert.match(react, /^export function initSmartPolling\(/m);
+  assert.ok(directives(react).includes("use client"), "the hooks are a client module (Next.js server components may render the provider)");
+  const imported = importSpecifiers(react);
+  assert.ok(imported.includes("smart-polling"), `the hooks import the package by name: ${imported}`);
+  assert.deepEqual(imported.filter((s) => s.startsWith(".")), [], "and none of its files by path (one module instance, whatever the bundler)");
+  for (const name of ["initSmartPolling", "PollingProvider", "usePolling", "usePollingGroup", "usePollingManager"]) {
+    assert.ok(exportedNames(react).includes(name), `smart-polling/react exports ${name}`);
+  }
   const readme = readFileSync(path.join(pkg, "README.md"), "utf8");
   assert.doesNotMatch(readme, /\]\((?![a-z][a-z0-9+.-]*:|#)[^)]+\)/i, "no link relative to the repository in the README npm shows");
 });

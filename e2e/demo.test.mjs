@@ -4,18 +4,13 @@
 // Screenshots of each state go to screenshots/ (git-ignored).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { callApi, launchChromium, waitFor } from "./support.mjs";
+import { assertNoPageErrors, assertSilent, callApi, generate, launchChromium, openPage as open, shot, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
-
-const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
 
 let api;
 let browser;
-const pageErrors = [];
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   // speed 10: an image takes about 0.6 s, a video about 2.5 s.
   api = await createApiServer({ port: 0, speed: 10, seed: 7 });
   browser = await launchChromium();
@@ -24,7 +19,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await api?.close();
-  assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+  assertNoPageErrors();
 });
 
 beforeEach(async () => {
@@ -36,19 +31,8 @@ const call = (method, path, body) => callApi(api, method, path, body);
 
 const stats = () => call("GET", "/api/stats");
 
-async function openPage() {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
-  const page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto(api.url + "/");
-  return page;
-}
-
-async function generate(page, kind, prompt) {
-  await page.fill('[data-testid="prompt"]', prompt);
-  await page.waitForSelector(`[data-testid="generate-${kind}"]:enabled`);
-  await page.click(`[data-testid="generate-${kind}"]`);
-}
+/** The demo page, in a context of its own. */
+const openPage = () => open(browser, api.url + "/");
 
 /** Waits until `n` cards have `status`; returns their attributes. */
 async function cards(page, status, n, timeout = 20000) {
@@ -78,19 +62,6 @@ async function requestsFor(ids) {
   return ids.reduce((n, id) => n + (s.byJob[id]?.total ?? 0), 0);
 }
 
-/** Asserts that no request for `ids` reaches the server any more. */
-async function assertSilent(page, ids, message) {
-  await page.waitForTimeout(300); // requests already on the wire may land
-  const before = await requestsFor(ids);
-  await page.waitForTimeout(2500);
-  assert.equal(await requestsFor(ids), before, message);
-}
-
-/** A settled screenshot: bar transitions and the 1 s metrics refresh done. */
-async function shot(page, name) {
-  await page.waitForTimeout(1100);
-  await page.screenshot({ path: SHOTS + name, fullPage: true });
-}
 
 test("an image completes over the stream", async () => {
   const page = await openPage();
@@ -210,7 +181,7 @@ test("reloading the page while jobs run leaves no poller behind", async () => {
   await generate(page, "video", "another one");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="job"][data-file-id]:not([data-file-id=""])').length === 2);
   const ids = await page.$$eval('[data-testid="job"]', (els) => els.map((e) => e.dataset.fileId));
-  await waitFor(async () => (await requestsFor(ids)) >= 4, 10000);
+  await until(async () => (await requestsFor(ids)) >= 4, { what: "four requests" });
   await shot(page, "6-before-reload.png");
   await page.reload();
   // The reloaded page picks both running jobs up again (e2e/recovery.test.mjs);
@@ -218,7 +189,7 @@ test("reloading the page while jobs run leaves no poller behind", async () => {
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="job"][data-resumed="true"]').length === 2);
   await page.click('[data-testid="clear"]');
   await page.waitForSelector('[data-testid="job"]', { state: "detached" });
-  await assertSilent(page, ids, "request count stopped growing after the reload and Clear all");
+  await assertSilent(() => requestsFor(ids), "request count stopped growing after the reload and Clear all");
   await page.context().close();
 });
 
@@ -228,23 +199,23 @@ test("removing a running job from the page stops its poller", async () => {
   await generate(page, "image", "a job removed while it runs");
   await page.waitForSelector('[data-testid="job"][data-file-id]:not([data-file-id=""])');
   const id = await page.getAttribute('[data-testid="job"]', "data-file-id");
-  await waitFor(async () => (await requestsFor([id])) >= 2, 10000);
+  await until(async () => (await requestsFor([id])) >= 2, { what: "two requests" });
   await page.click('[data-testid="job"] [aria-label="Stop and remove"]');
   await page.waitForSelector('[data-testid="job"]', { state: "detached" });
-  await assertSilent(page, [id], "no request after the card was removed");
+  await assertSilent(() => requestsFor([id]), "no request after the card was removed");
   await page.context().close();
 });
 
 test("the fault panel drives the server: a stream that never opens falls back to polling", async () => {
   const page = await openPage();
   await page.selectOption('[data-testid="fault-stream"]', "never");
-  await waitFor(async () => (await call("GET", "/api/faults")).stream === "never", 5000);
+  await until(async () => (await call("GET", "/api/faults")).stream === "never", { what: "the fault" });
   await generate(page, "image", "a lantern in the fog");
   // The manager waits sseConnectTimeout (10 s) for the stream, then polls.
   const [card] = await cards(page, "completed", 1, 30000);
   assert.equal(card.channel, "polling");
   await page.click('[data-testid="fault-reset"]');
-  await waitFor(async () => (await call("GET", "/api/faults")).stream !== "never", 5000);
+  await until(async () => (await call("GET", "/api/faults")).stream !== "never", { what: "the reset" });
   await page.context().close();
 });
 
@@ -258,17 +229,14 @@ test("React StrictMode's double mounting starts no duplicate poller", async () =
     staticDir: new URL("../www/dist-strict/", import.meta.url).pathname,
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
-    const page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(String(e)));
-    await page.goto(strict.url + "/");
+    const page = await open(browser, strict.url + "/");
     await generate(page, "image", "a quiet harbour");
     const [card] = await cards(page, "completed", 1);
     assert.equal(card.terminals, 1);
     const job = (await (await fetch(strict.url + "/api/stats")).json()).byJob[card.fileId];
     assert.equal(job.events, 1, "one event stream, not two");
     assert.ok(job.file <= 3, `no duplicate polling (${job.file} file requests)`);
-    await context.close();
+    await page.context().close();
   } finally {
     await strict.close();
   }

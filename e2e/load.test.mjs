@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
-import { callApi, launchChromium, waitFor } from "./support.mjs";
+import { assertNoPageErrors, createGeneration, launchChromium, openPage as open, sleep, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -60,7 +60,6 @@ window.ready = true;
 let tmp;
 let api;
 let browser;
-const pageErrors = [];
 /** Every request for a file record: [ms, path]. */
 let fileRequests = [];
 
@@ -112,26 +111,25 @@ after(async () => {
   await browser?.close();
   await api?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], "no uncaught errors in the pages");
+  assertNoPageErrors();
 });
 
-const call = (method, p, body) => callApi(api, method, p, body);
-const generate = (body = {}) => call("POST", "/api/generate/image", { prompt: "load test", duration: 20, ...body });
+const generate = (body = {}) => createGeneration(api, "image", { duration: 20, ...body });
 const requestsFor = (id) => fileRequests.filter(([, p]) => p === `/api/file/${id}`).length;
 
 /** A fresh page whose .wasm requests go through `answer(route, n)` (n counts from 1). */
 async function openPage(answer) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
   const wasm = [];
-  await page.route(/\.wasm$/, (route) => {
-    wasm.push(route.request().url());
-    return answer(route, wasm.length);
+  const page = await open(browser, null, {
+    setup: (context) =>
+      context.route(/\.wasm$/, (route) => {
+        wasm.push(route.request().url());
+        return answer(route, wasm.length);
+      }),
   });
   await page.goto(api.url + "/");
   await page.waitForFunction(() => window.ready === true);
-  return { page, wasm, close: () => context.close() };
+  return { page, wasm, close: () => page.context().close() };
 }
 
 test("a .wasm that fails to load (503, HTML) resolves the helpers with load_failed; the next call loads and completes", async () => {
@@ -245,13 +243,13 @@ test("manager[Symbol.dispose]() (and `using`) stops its jobs in the browser: no 
         onError: () => window.heard.push("error"),
       });
     }, [fileId, interval]);
-    await waitFor(() => requestsFor(fileId) >= 3, 10000, "three requests");
+    await until(() => requestsFor(fileId) >= 3, { timeout: 10000, what: "three requests" });
     const heardBefore = await page.evaluate(() => {
       window.manager[Symbol.dispose]();
       return window.heard.length;
     });
     const count = requestsFor(fileId);
-    await new Promise((r) => setTimeout(r, 5 * interval)); // proving an absence: 5 intervals
+    await sleep(5 * interval); // proving an absence: 5 intervals
     assert.equal(requestsFor(fileId), count, "no request after dispose");
     assert.equal(await page.evaluate(() => window.heard.length), heardBefore, "no callback after dispose");
 
@@ -269,7 +267,7 @@ test("manager[Symbol.dispose]() (and `using`) stops its jobs in the browser: no 
     })()`);
     const usingCount = requestsFor(other);
     assert.ok(usingCount >= 2);
-    await new Promise((r) => setTimeout(r, 5 * interval));
+    await sleep(5 * interval);
     assert.equal(requestsFor(other), usingCount, "no request after the using block");
     assert.equal(await page.evaluate(() => window.usingHeard.length), heard, "no callback after the using block");
   } finally {

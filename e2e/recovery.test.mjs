@@ -11,20 +11,26 @@
 // Needs www/dist and www/dist-strict (npm run build:www).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { callApi, launchChromium, waitFor } from "./support.mjs";
+import {
+  assertNoPageErrors,
+  assertSilent as silent,
+  callApi,
+  generate,
+  jobStats,
+  launchChromium,
+  openPage as open,
+  shot as screenshot,
+  until,
+} from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
-const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
 const SPEED = 10;
 const KEY = { image: "smart-polling-demo:images:v1", video: "smart-polling-demo:videos:v1" };
 
 let api;
 let browser;
-const pageErrors = [];
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   api = await createApiServer({ port: 0, speed: SPEED, seed: 21 });
   browser = await launchChromium();
 });
@@ -32,7 +38,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await api?.close();
-  assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+  assertNoPageErrors();
 });
 
 beforeEach(async () => {
@@ -42,8 +48,6 @@ beforeEach(async () => {
 
 const call = (server, method, path, body) => callApi(server, method, path, body);
 
-const jobStats = async (server, id) => (await call(server, "GET", "/api/stats")).byJob[id] ?? { file: 0, project: 0, events: 0, total: 0 };
-
 /**
  * A page in its own context (its own localStorage). `seconds`: how long the
  * server takes over each generation (before SPEED), added to the generate
@@ -51,8 +55,7 @@ const jobStats = async (server, id) => (await call(server, "GET", "/api/stats"))
  * before the page's own (e.g. to break localStorage).
  */
 async function openPage({ server = api, seconds = null, init = null } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
-  await context.addInitScript(() => {
+  const logToasts = () => {
     const seen = new WeakSet();
     const record = () => {
       for (const el of document.querySelectorAll('[data-testid="toast"]')) {
@@ -64,25 +67,19 @@ async function openPage({ server = api, seconds = null, init = null } = {}) {
       }
     };
     new MutationObserver(record).observe(document, { childList: true, subtree: true });
+  };
+  const page = await open(browser, server.url + "/", {
+    init: init ? [logToasts, init] : [logToasts],
+    setup: async (context) => {
+      if (seconds == null) return;
+      await context.route("**/api/generate/*", (route) => {
+        const body = JSON.parse(route.request().postData() || "{}");
+        return route.continue({ postData: JSON.stringify({ ...body, duration: seconds }) });
+      });
+    },
   });
-  if (init) await context.addInitScript(init);
-  if (seconds != null) {
-    await context.route("**/api/generate/*", (route) => {
-      const body = JSON.parse(route.request().postData() || "{}");
-      return route.continue({ postData: JSON.stringify({ ...body, duration: seconds }) });
-    });
-  }
-  const page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto(server.url + "/");
   await page.waitForSelector('[data-testid="generate-image"]');
   return page;
-}
-
-async function generate(page, kind, prompt) {
-  await page.fill('[data-testid="prompt"]', prompt);
-  await page.waitForSelector(`[data-testid="generate-${kind}"]:enabled`);
-  await page.click(`[data-testid="generate-${kind}"]`);
 }
 
 /** The file id of the first card, once the server has answered the POST. */
@@ -109,17 +106,9 @@ const announcements = (page) => page.evaluate(() => JSON.parse(sessionStorage.ge
 const stored = (page, kind) => page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? "null"), KEY[kind]);
 
 /** Asserts that the server sees no request for `fileId` for a while. */
-async function assertSilent(page, server, fileId, message) {
-  await page.waitForTimeout(300);
-  const before = (await jobStats(server, fileId)).total;
-  await page.waitForTimeout(2000);
-  assert.equal((await jobStats(server, fileId)).total, before, message);
-}
+const assertSilent = (server, fileId, message) => silent(async () => (await jobStats(server, fileId)).total, message);
 
-async function shot(page, name) {
-  await page.waitForTimeout(600);
-  await page.screenshot({ path: SHOTS + name, fullPage: true });
-}
+const shot = (page, name) => screenshot(page, name, { settle: 600 });
 
 /** No src or href in the app (the head's data: favicon aside) that is not http(s) or relative. */
 const unsafeLinks = (page) =>
@@ -134,7 +123,7 @@ test("a video running when the page reloads is picked up again and finishes, ann
   await generate(page, "video", "a comet over a winter sea");
   const id = await firstFileId(page);
   // the job streams: the server has its event stream
-  await waitFor(async () => (await jobStats(api, id)).events === 1, 10000, "the event stream");
+  await until(async () => (await jobStats(api, id)).events === 1, { timeout: 10000, what: "the event stream" });
   await page.waitForSelector(`[data-testid="status-video"][data-connection="connected"]`);
   const saved = await stored(page, "video");
   assert.equal(saved.version, 1);
@@ -155,7 +144,7 @@ test("a video running when the page reloads is picked up again and finishes, ann
   const afterReload = await jobStats(api, id);
   assert.equal(afterReload.events - beforeReload.events, 1, "exactly one new event stream after the reload");
   assert.ok(afterReload.file - beforeReload.file <= 2, `one schedule: ${afterReload.file - beforeReload.file} file requests after the reload`);
-  await waitFor(async () => (await announcements(page)).length >= 1, 5000, "the announcement");
+  await until(async () => (await announcements(page)).length >= 1, { timeout: 5000, what: "the announcement" });
   await page.waitForTimeout(500);
   assert.deepEqual(await announcements(page), [{ fileId: id, tone: "ok", kind: "video" }], "announced exactly once");
   assert.equal(await page.getAttribute('[data-testid="current-video"]', "data-file-id"), id, "currentGeneration is the video");
@@ -169,7 +158,7 @@ test("a video running when the page reloads is picked up again and finishes, ann
   assert.equal(restored.resumed, false);
   assert.match(restored.media, /\/media\/.+\.webm$/);
   assert.equal(await page.getAttribute('[data-testid="current-video"]', "data-file-id"), id);
-  await assertSilent(page, api, id, "a finished generation is not polled after a reload");
+  await assertSilent(api, id, "a finished generation is not polled after a reload");
   assert.equal((await announcements(page)).length, 1, "not announced again after the reload");
   await page.context().close();
 });
@@ -179,7 +168,7 @@ test("a polling-only image keeps polling only after the reload and finishes once
   await page.check('[data-testid="disable-stream"]');
   await generate(page, "image", "a kite over dunes");
   const id = await firstFileId(page);
-  await waitFor(async () => (await jobStats(api, id)).file >= 1, 10000, "the first poll");
+  await until(async () => (await jobStats(api, id)).file >= 1, { timeout: 10000, what: "the first poll" });
   await page.reload();
   // the switch is not persisted (it is off after the reload), the job's own setting is
   assert.equal(await page.isChecked('[data-testid="disable-stream"]'), false);
@@ -197,12 +186,11 @@ test("a generation that finished while the page was away is announced once when 
   const page = await openPage({ seconds: 40 });
   await generate(page, "image", "a lighthouse keeper's cat");
   const id = await firstFileId(page);
-  await waitFor(async () => (await jobStats(api, id)).total >= 1, 10000, "the first request");
+  await until(async () => (await jobStats(api, id)).total >= 1, { timeout: 10000, what: "the first request" });
   await page.goto("about:blank");
-  await waitFor(
+  await until(
     async () => (await call(api, "GET", "/api/jobs")).find((j) => j.fileId === id)?.status === "completed",
-    15000,
-    "the job to finish on the server",
+    { timeout: 15000, what: "the job to finish on the server" },
   );
   await page.goto(api.url + "/");
   const done = await card(page, id, "completed");
@@ -224,7 +212,7 @@ test("under StrictMode a reload also resumes the job on one event stream", async
     const page = await openPage({ server: strict, seconds: 50 });
     await generate(page, "image", "a tram in the rain");
     const id = await firstFileId(page);
-    await waitFor(async () => (await jobStats(strict, id)).events === 1, 10000, "the event stream");
+    await until(async () => (await jobStats(strict, id)).events === 1, { timeout: 10000, what: "the event stream" });
     const beforeReload = await jobStats(strict, id);
     await page.reload();
     const done = await card(page, id, "completed", 30000);
@@ -244,19 +232,18 @@ test("stopGeneration stops the poller for good; forceCheckResults then finds the
   const page = await openPage({ seconds: 40 });
   await generate(page, "image", "a clock tower at noon");
   const id = await firstFileId(page);
-  await waitFor(async () => (await jobStats(api, id)).events === 1, 10000, "the event stream");
+  await until(async () => (await jobStats(api, id)).events === 1, { timeout: 10000, what: "the event stream" });
   await page.click('[data-testid="stop-image"]');
   await card(page, id, "stopped");
-  await assertSilent(page, api, id, "no request after stopGeneration");
+  await assertSilent(api, id, "no request after stopGeneration");
   assert.equal((await stored(page, "image")).items[0].status, "stopped");
   // a stopped generation stays stopped across a reload (not picked up again)
   await page.reload();
   await card(page, id, "stopped");
-  await assertSilent(page, api, id, "a stopped generation is not resumed by a reload");
-  await waitFor(
+  await assertSilent(api, id, "a stopped generation is not resumed by a reload");
+  await until(
     async () => (await call(api, "GET", "/api/jobs")).find((j) => j.fileId === id)?.status === "completed",
-    15000,
-    "the job to finish on the server",
+    { timeout: 15000, what: "the job to finish on the server" },
   );
   assert.deepEqual(await announcements(page), [], "nothing announced yet");
   const before = await jobStats(api, id);
@@ -286,9 +273,9 @@ test("forceCheckResults on a running job asks the server again at once (here: pa
   const page = await openPage();
   await generate(page, "image", "a patient heron");
   const id = await firstFileId(page);
-  await waitFor(async () => (await jobStats(api, id)).file === 1, 10000, "the first (hanging) poll");
+  await until(async () => (await jobStats(api, id)).file === 1, { timeout: 10000, what: "the first (hanging) poll" });
   await page.click('[data-testid="check-image"]');
-  await waitFor(async () => (await jobStats(api, id)).file === 2, 8000, "the check's request, before the request timeout");
+  await until(async () => (await jobStats(api, id)).file === 2, { timeout: 8000, what: "the check's request, before the request timeout" });
   await page.click('[data-testid="stop-image"]');
   await card(page, id, "stopped");
   await page.context().close();

@@ -20,13 +20,22 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { callApi, launchChromium, waitFor } from "./support.mjs";
+import {
+  assertNoPageErrors,
+  callApi,
+  createGeneration,
+  jobStats as statsOf,
+  launchChromium,
+  openPage,
+  postAsATab,
+  sleep,
+  tabsChannel,
+  until,
+} from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SPEED = 10;
-/** The manager's channel with the default urls and `eventsUrl: null` (`stream=0`). */
-const CHANNEL_POLLING = "smart-polling/1//api/file/{id}|/api/project/{id}|-";
 
 const HARNESS = `<!doctype html><meta charset="utf-8"><title>smart-polling tabs</title>
 <script type="module">
@@ -55,7 +64,6 @@ window.ready = true;
 let tmp;
 let api;
 let browser;
-const pageErrors = [];
 /** Every file, project and events request the server saw: { at, url }. */
 let requests = [];
 /** Event streams open on the server now, and at most so far. */
@@ -87,7 +95,7 @@ after(async () => {
   await browser?.close();
   await api?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], "no uncaught errors in the pages");
+  assertNoPageErrors();
 });
 
 beforeEach(async () => {
@@ -100,9 +108,9 @@ beforeEach(async () => {
 const call = (method, path, body) => callApi(api, method, path, body);
 
 /** A job on the demo server lasting `seconds` (before SPEED divides it). */
-const generate = (seconds, kind = "image") => call("POST", `/api/generate/${kind}`, { prompt: `tabs ${kind}`, duration: seconds });
+const generate = (seconds, kind = "image") => createGeneration(api, kind, { duration: seconds });
 
-const jobStats = async (id) => (await call("GET", "/api/stats")).byJob[id] ?? { file: 0, project: 0, events: 0, total: 0 };
+const jobStats = (id) => statsOf(api, id);
 
 /** Requests the server saw for file `id` (GET /api/file/{id}), after `since`. */
 const fileRequests = (id, since = 0) => requests.filter((r) => r.url.split("?")[0] === `/api/file/${id}` && r.at > since);
@@ -115,9 +123,7 @@ async function watch(context, id, { share = true, stream = true, overrides = nul
   if (!share) q.set("share", "0");
   if (!stream) q.set("stream", "0");
   if (overrides) q.set("overrides", JSON.stringify(overrides));
-  const page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto(`${api.url}/tabs/index.html?${q}`);
+  const page = await openPage(browser, `${api.url}/tabs/index.html?${q}`, { context });
   await page.waitForFunction(() => window.ready === true);
   return page;
 }
@@ -155,7 +161,9 @@ const completed = (pages, timeout = 20000) =>
 /** Every page completed exactly once, with no error, all with the same record; returns it. */
 async function assertSameCompletion(pages) {
   await completed(pages);
-  await new Promise((r) => setTimeout(r, 500)); // a second outcome would land by now
+  // Proving an absence: a second outcome (a follower taking an ended job
+  // over after the leader's lock lets go, a second of grace) would land by now.
+  await sleep(1500);
   const recs = await Promise.all(pages.map(recorded));
   for (const [i, rec] of recs.entries()) {
     assert.deepEqual(rec.errors, [], `page ${i}: no error`);
@@ -215,7 +223,7 @@ test("closing the leading tab mid-job hands over: a request within 2 s, the atte
   const first = await watch(context, fileId, { stream: false, overrides });
   await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
   const others = [await watch(context, fileId, { stream: false, overrides }), await watch(context, fileId, { stream: false, overrides })];
-  await waitFor(async () => fileRequests(fileId).length >= 3, 5000, "three requests");
+  await until(async () => fileRequests(fileId).length >= 3, { timeout: 10000, what: "three requests" });
   for (const p of others) await p.waitForFunction(() => window.progress.some((x) => x.tab === "follower" && x.attempt >= 2));
   assert.equal(await lastTab(first), "leader");
 
@@ -225,7 +233,7 @@ test("closing the leading tab mid-job hands over: a request within 2 s, the atte
   const closed = Date.now();
 
   // A request after the leader's page is gone comes from the new leader.
-  await waitFor(async () => fileRequests(fileId, closed).length >= 1, 4000, "a request after the close");
+  await until(async () => fileRequests(fileId, closed).length >= 1, { timeout: 10000, what: "a request after the close" });
   const takeover = fileRequests(fileId, closed)[0].at;
   assert.ok(takeover - closing <= 2000, `a request ${takeover - closing} ms after the close`);
 
@@ -269,19 +277,20 @@ test("offline for seconds, past the Promise form's error limit: the job pauses, 
   const { fileId } = await generate(40);
   const context = await browser.newContext();
   const page = await watch(context, fileId, { stream: false, overrides: { intervals: [200], maxConsecutiveErrors: 3 } });
-  await waitFor(() => fileRequests(fileId).length >= 1, 10_000, "a first request");
+  await until(() => fileRequests(fileId).length >= 1, { timeout: 10_000, what: "a first request" });
   await context.setOffline(true);
   const offlineAt = Date.now();
-  await waitFor(async () => (await page.evaluate(() => window.progress.at(-1)?.waitingForNetwork)) === true, 10_000, "progress says it waits for the network");
+  await until(async () => (await page.evaluate(() => window.progress.at(-1)?.waitingForNetwork)) === true, { timeout: 10_000, what: "progress says it waits for the network" });
   // At 200 ms a poll, 3 s offline is 15 polls' worth: five times the error limit.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000);
   const during = fileRequests(fileId, offlineAt + 100).length;
   assert.equal(during, 0, "nothing reached the server while offline");
   const onlineAt = Date.now();
   await context.setOffline(false);
-  await waitFor(() => fileRequests(fileId, onlineAt).length >= 1, 5000, "a request after online");
+  await until(() => fileRequests(fileId, onlineAt).length >= 1, { timeout: 10000, what: "a request after online" });
   const first = fileRequests(fileId, onlineAt)[0].at - onlineAt;
-  assert.ok(first < 1000, `the first request after online left ${first} ms later`);
+  // At once (a paused job polls at the next turn), not when some wait is up: loose above.
+  assert.ok(first < 2000, `the first request after online left ${first} ms later`);
   await completed([page], 20_000);
   const rec = await recorded(page);
   assert.deepEqual(rec.errors, [], "the job survived");
@@ -317,6 +326,17 @@ test("forged channel messages (another version, malformed, a completion with a j
   const pages = [await watch(context, fileId, { stream: false, overrides }), await watch(context, fileId, { stream: false, overrides })];
   await pages[1].waitForFunction(() => window.progress.some((p) => p.tab === "follower" && p.attempt >= 1));
   const forger = await watch(context, null);
+  const channel = await tabsChannel(forger, "file", fileId);
+  // A valid state on that channel is heard by the follower (within the
+  // job's limits, a safe record): the name is right. Heard again later, it
+  // marks that every message posted before it has been handled.
+  const heard = (page, n) => page.evaluate((n) => window.updates.some((u) => u.probe === n), n);
+  const probe = (n) => ({
+    v: 1, type: "state", kind: "file", id: fileId, attempt: 1, elapsed: 100, channel: "polling", position: 0,
+    fingerprint: 9_000_000 + n, record: { id: fileId, url: null, type: "image", tasks: [{ id: "t", status: "in_progress" }], probe: n },
+  });
+  await postAsATab(forger, channel, [probe(1)]);
+  await until(() => heard(pages[1], 1), { what: "the follower to hear a valid state" });
   // The server's record changes as the job runs (progress, updated_at): the
   // pages hear real updates meanwhile; a forged record carries `forged`.
   const counts = async () => Promise.all(pages.map(async (p) => {
@@ -346,24 +366,20 @@ test("forged channel messages (another version, malformed, a completion with a j
     { ...base, type: "state", record: good, fingerprint: "x" },
     { ...base, type: "state", record: { id: fileId, url: 5, tasks: "no" }, fingerprint: 3 },
     { ...base, type: "promote", record: good },
+    // numbers beyond the job's own limits (attempts past maxAttempts, an elapsed time past its deadline)
+    { ...base, type: "state", record: good, fingerprint: 8 },
     // a completion whose url is a script, or whose url the record does not carry
     { ...base, type: "end", result: "complete", url: evil, record, fingerprint: 4 },
     { ...base, type: "end", result: "complete", url: good.url, record, fingerprint: 5 },
     { ...base, type: "end", result: "complete", url: evil, record: good, fingerprint: 6 },
     { ...base, type: "state", record, fingerprint: 7 },
   ];
-  await forger.evaluate(([name, list]) => {
-    const channel = new BroadcastChannel(name);
-    for (const m of list) channel.postMessage(m);
-    channel.close();
-  }, [CHANNEL_POLLING, messages]);
+  await postAsATab(forger, channel, [...messages, probe(2)]);
   // and from inside a watching page too (another channel object of the same name)
-  await pages[1].evaluate(([name, list]) => {
-    const channel = new BroadcastChannel(name);
-    for (const m of list) channel.postMessage(m);
-    channel.close();
-  }, [CHANNEL_POLLING, messages]);
-  await new Promise((r) => setTimeout(r, 1000));
+  await postAsATab(pages[1], channel, [...messages, probe(3)]);
+  // Each sender's messages arrive in order: once its last probe is heard,
+  // everything it posted before has been handled.
+  await until(async () => (await heard(pages[1], 2)) && (await heard(pages[1], 3)), { what: "the closing probes" });
   assert.deepEqual(await counts(), start, "no onUpdate, onComplete or onError from a forged message");
 
   // The job goes on and ends with the server's record, once in each page.
@@ -408,19 +424,25 @@ test(
 test(
   "a job that ends in the leading tab is not taken over by a follower",
   async () => {
-    // 12 generations ending 0.3 s apart, three pages watching them all
+    // 12 generations ending 0.3 s apart, from 4 s on: three pages watching
+    // them all before the first ends (checked below).
     const ids = [];
-    for (let i = 0; i < 12; i++) ids.push((await generate(15 + i * 3)).fileId);
+    for (let i = 0; i < 12; i++) ids.push((await generate(40 + i * 3)).fileId);
     const context = await browser.newContext();
     const overrides = { intervals: [300] };
     const pages = [];
     for (let i = 0; i < 3; i++) pages.push(await watch(context, ids.join(","), { stream: false, overrides }));
-    await Promise.all(pages.map((p) => p.waitForFunction((n) => window.completes.length >= n, ids.length, { timeout: 20000 })));
-    await new Promise((r) => setTimeout(r, 1000));
+    await Promise.all(pages.map((p) => p.waitForFunction((n) => window.completes.length >= n, ids.length, { timeout: 30000 })));
+    // Proving an absence: a takeover comes after the ended job's lock lets
+    // go (a second of grace), then at the next 300 ms poll.
+    await sleep(2500);
     const recs = await Promise.all(pages.map(recorded));
     const problems = [];
     for (const id of ids) {
       const ended = Math.min(...recs.map((r) => r.completedAt[r.completes.findIndex((c) => c.id === id)]));
+      // A page that started watching after the end would rightly poll once.
+      const joined = Math.max(...recs.map((r) => r.progress.find((p) => p.fileId === id)?.at ?? Infinity));
+      assert.ok(joined < ended, `${id}: every page watched it before it ended`);
       const late = fileRequests(id, ended).length;
       const leaders = recs.filter((r) => r.progress.some((p) => p.fileId === id && p.tab === "leader")).length;
       if (late || leaders !== 1) problems.push(`${id}: ${late} request(s) after the end, ${leaders} leaders`);
@@ -438,9 +460,7 @@ test("the demo in two tabs: one tab polls the generation, the other follows it",
     return route.continue({ postData: JSON.stringify({ ...body, duration: 60 }) });
   });
   const open = async () => {
-    const page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(String(e)));
-    await page.goto(api.url + "/");
+    const page = await openPage(browser, api.url + "/", { context });
     await page.waitForSelector('[data-testid="generate-image"]:enabled');
     return page;
   };

@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { build } from "vite";
-import { callApi, launchChromium, waitFor } from "./support.mjs";
+import { assertNoPageErrors, callApi, createGeneration, launchChromium, openPage, sleep, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -25,7 +25,6 @@ let tmp;
 let api;
 let browser;
 let page;
-const pageErrors = [];
 /** Every API request the server saw: [ms, method, path]. */
 let requests = [];
 
@@ -67,10 +66,7 @@ before(async () => {
     },
   });
   browser = await launchChromium();
-  const context = await browser.newContext();
-  page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto(api.url + "/");
+  page = await openPage(browser, api.url + "/");
   await page.waitForFunction(() => window.fixtureReady === true);
 });
 
@@ -78,7 +74,7 @@ after(async () => {
   await browser?.close();
   await api?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+  assertNoPageErrors();
 });
 
 beforeEach(async () => {
@@ -90,7 +86,7 @@ beforeEach(async () => {
 const call = (method, path, body) => callApi(api, method, path, body);
 
 /** A job on the demo server; `duration` in seconds before `SPEED` divides it. */
-const generate = (kind, body = {}) => call("POST", `/api/generate/${kind}`, { prompt: `upstream ${kind}`, ...body });
+const generate = (kind, body = {}) => createGeneration(api, kind, body);
 
 /** Runs a fixture function in the page with a fresh hook state; returns the state. */
 const run = (name, ...args) =>
@@ -126,7 +122,7 @@ test("a short check of a running id times out at its own deadline while the long
   // 6 s of generation: the long poll needs several polls, the 2-s check gives up first.
   const { fileId } = await generate("image", { duration: 6 * SPEED });
   await start("long", "pollAsFallback", fileId, 60000);
-  await waitFor(() => fileRequests(fileId).length >= 1, 5000);
+  await until(() => fileRequests(fileId).length >= 1, { timeout: 10000, what: "the first request" });
   const joinedAt = Date.now();
   const short = await run("checkNow", fileId, 2000);
   const shortEnded = Date.now();
@@ -169,7 +165,7 @@ test("a failed generation resolves with a non-empty string error the hook can re
 test("stopGeneration through the singleton resolves the pending pollFileCompletion as stopped", async () => {
   const { fileId } = await generate("image", { duration: 600 });
   await start("stopped", "pollAsFallback", fileId, 60000);
-  await waitFor(() => fileRequests(fileId).length >= 1, 5000);
+  await until(() => fileRequests(fileId).length >= 1, { timeout: 10000, what: "the first request" });
   const view = await page.evaluate((id) => window.fixture.singletonView(id), `file-${fileId}`);
   assert.equal(view.polling, true, "isPolling('file-' + id)");
   assert.equal(view.status.length, 1, JSON.stringify(view));
@@ -184,9 +180,12 @@ test("stopGeneration through the singleton resolves the pending pollFileCompleti
   assert.equal(typeof state.errors[0], "string");
   const after = await page.evaluate((id) => window.fixture.singletonView(id), `file-${fileId}`);
   assert.deepEqual(after, { polling: false, status: [] });
-  const count = fileRequests(fileId).length;
-  await new Promise((r) => setTimeout(r, 2500));
-  assert.equal(fileRequests(fileId).length, count, "no request after the stop");
+  // Proving an absence: half again the wait that followed the last request
+  // (the old module's waits: 1 s, 2 s, 5 s, then 10 s, jittered).
+  const times = fileRequests(fileId);
+  const next = [1000, 2000, 5000, 10000][Math.min(times.length - 1, 3)];
+  await sleep(Math.max(0, times.at(-1) + 1.5 * next - Date.now()));
+  assert.equal(fileRequests(fileId).length, times.length, "no request after the stop");
   assert.equal(await page.evaluate((id) => window.fixture.stopGeneration(window.fixture.newState(), id), fileId), false, "a second stop finds nothing");
 });
 
@@ -194,7 +193,7 @@ test("the singleton drives the hook's own checker to completion, visible in isPo
   const { fileId, projectId } = await generate("image", { duration: 2 * SPEED });
   const pollId = `image-gen-${fileId}`;
   await start("checker", "pollWithChecker", fileId, pollId);
-  await waitFor(() => fileRequests(fileId).length >= 1, 5000);
+  await until(() => fileRequests(fileId).length >= 1, { timeout: 10000, what: "the first request" });
   const view = await page.evaluate((id) => window.fixture.singletonView(id), pollId);
   assert.equal(view.polling, true);
   assert.equal(view.status[0]?.pollId, pollId);
@@ -222,7 +221,7 @@ test("a checker that throws the server's 429 waits as Retry-After says, beyond m
   const { fileId } = await generate("image", { duration: 10 });
   const pollId = `image-gen-${fileId}`;
   await start("limited", "pollWithChecker", fileId, pollId);
-  await waitFor(() => fileRequests(fileId).length >= 1, 5000);
+  await until(() => fileRequests(fileId).length >= 1, { timeout: 10000, what: "the first request" });
   assert.equal(await page.evaluate((id) => window.fixture.singletonView(id).then((v) => v.polling), pollId), true);
   await call("DELETE", "/api/faults");
   const state = await settle("limited");
