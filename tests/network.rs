@@ -326,6 +326,11 @@ async fn a_429_holds_every_job_of_the_origin_then_one_probes_first() {
     m.stop_all_polling();
 }
 
+/** The first `n` of a recorder's onRetry calls, as "kind:delay". */
+fn first_retries(rec: &JsValue, n: usize) -> Vec<String> {
+    retries(rec).split(',').take(n).map(String::from).collect()
+}
+
 #[wasm_bindgen_test]
 async fn the_retry_budget_is_spent_by_errors_and_reported_in_metrics() {
     install();
@@ -336,9 +341,8 @@ async fn the_retry_budget_is_spent_by_errors_and_reported_in_metrics() {
     let r = recorder(JsValue::UNDEFINED);
     start(&m, "b1", &r);
     assert!(until(10_000, || count(&r, "retry") >= 4).await);
-    let first: Vec<String> = retries(&r).split(',').take(4).map(String::from).collect();
     assert_eq!(
-        first,
+        first_retries(&r, 4),
         ["server:20", "server:40", "server:80", "server:1000"],
         "three early retries, then the scheduled poll"
     );
@@ -376,9 +380,8 @@ async fn the_retry_budget_is_spent_by_errors_and_reported_in_metrics() {
     let r3 = recorder(JsValue::UNDEFINED);
     start(&m, "b3", &r3);
     assert!(until(10_000, || count(&r3, "retry") >= 3).await);
-    let spent: Vec<String> = retries(&r3).split(',').take(3).map(String::from).collect();
     assert_eq!(
-        spent,
+        first_retries(&r3, 3),
         ["server:20", "server:20", "server:100"],
         "{}",
         retries(&r3)

@@ -117,6 +117,16 @@ fn responses(list: &[&str]) -> JsValue {
     json(&format!("[{}]", list.join(",")))
 }
 
+/// Once the catch-up poll's record is in (the record a result merges
+/// into), the stream at `events` sends 40 %, then the result `url`.
+async fn progress_then_result(r: &JsValue, events: &str, url: &str) {
+    assert!(until(5000, || count(r, "update") == 1).await, "caught up");
+    let progress = r#"{"type": "render_progress", "object": {"progress": 40}}"#;
+    emit_stream(events, "message", progress.into());
+    let result = format!(r#"{{"type": "render_result", "object": {{"url": "{url}"}}}}"#);
+    emit_stream(events, "message", result.into());
+}
+
 #[wasm_bindgen_test]
 async fn completes_over_the_stream() {
     install();
@@ -126,13 +136,7 @@ async fn completes_over_the_stream() {
     let r = rec();
     start(&m, "s1", &r);
     // The catch-up poll's answer (the record to merge into) comes first.
-    assert!(until(5000, || count(&r, "update") == 1).await, "caught up");
-    for message in [
-        r#"{"type": "render_progress", "object": {"progress": 40}}"#,
-        r#"{"type": "render_result", "object": {"url": "https://cdn.example/s1.png"}}"#,
-    ] {
-        emit_stream("/e/s1", "message", message.into());
-    }
+    progress_then_result(&r, "/e/s1", "https://cdn.example/s1.png").await;
     assert!(until(5000, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),
@@ -190,13 +194,7 @@ async fn reads_a_polyfilled_stream() {
     let m = manager(r#""useStream": true"#);
     let r = rec();
     start(&m, "s9", &r);
-    assert!(until(5000, || count(&r, "update") == 1).await, "caught up");
-    for message in [
-        r#"{"type": "render_progress", "object": {"progress": 40}}"#,
-        r#"{"type": "render_result", "object": {"url": "https://cdn.example/s9.png"}}"#,
-    ] {
-        emit_stream("/e/s9", "message", message.into());
-    }
+    progress_then_result(&r, "/e/s9", "https://cdn.example/s9.png").await;
     assert!(until(5000, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),

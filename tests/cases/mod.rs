@@ -78,8 +78,7 @@ pub fn stream_cases() -> Vec<StreamCase> {
     }
 
     let progress = |p: Value| json!({ "type": "render_progress", "object": { "progress": p } });
-    let rule = "render_progress: the number, truncated";
-    for (p, want) in [
+    let numbers = [
         (json!(0), 0),
         (json!(1), 1),
         (json!(50), 50),
@@ -87,16 +86,8 @@ pub fn stream_cases() -> Vec<StreamCase> {
         (json!(42.7), 42),
         (json!(99.99), 99),
         (json!(0.5), 0),
-    ] {
-        add(
-            rule,
-            progress(p).to_string(),
-            any,
-            StreamEvent::Progress(want),
-        );
-    }
-    let rule = "render_progress is clamped to 0-100";
-    for (p, want) in [
+    ];
+    let clamped = [
         (json!(-5), 0),
         (json!(-0.1), 0),
         (json!(100.5), 100),
@@ -105,13 +96,15 @@ pub fn stream_cases() -> Vec<StreamCase> {
         (json!(-1e300), 0),
         (json!(u64::MAX), 100),
         (json!(i64::MIN), 0),
+    ];
+    for (rule, list) in [
+        ("render_progress: the number, truncated", &numbers[..]),
+        ("render_progress is clamped to 0-100", &clamped[..]),
     ] {
-        add(
-            rule,
-            progress(p).to_string(),
-            any,
-            StreamEvent::Progress(want),
-        );
+        for (p, want) in list {
+            let raw = progress(p.clone()).to_string();
+            add(rule, raw, any, StreamEvent::Progress(*want));
+        }
     }
     let rule = "render_progress without a number is garbage";
     for p in [
