@@ -54,6 +54,8 @@ extern "C" {
     fn force_gc() -> bool;
     fn hold(v: JsValue);
     fn release();
+    #[wasm_bindgen(js_name = settleInto)]
+    fn settle_into(promise: &JsValue, callbacks: &JsValue);
 }
 
 fn json(text: &str) -> JsValue {
@@ -1712,6 +1714,129 @@ async fn every_stream_case_reads_as_listed_through_the_shipped_reader() {
             wrong.push(format!(
                 "{} {:?} {}: want {want:?}, got {got:?} (sentinel heard: {sentinel_heard})",
                 c.rule, c.media, c.raw
+            ));
+        }
+    }
+    for (m, _) in &jobs {
+        m.stop_all_polling();
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} cases:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// What a job does with one answer of the server, as the page sees it.
+#[derive(Clone, Debug, PartialEq)]
+enum Answered {
+    /// onUpdate with the record, and the job polls on.
+    Pending,
+    Complete(String),
+    Error(String),
+    /// An unreadable answer: a transient `invalid_response`, the record
+    /// never reaching the page.
+    Invalid,
+}
+
+fn answered_as(want: &Result<State, smart_polling::PollError>) -> Answered {
+    match want {
+        Ok(State::Pending) => Answered::Pending,
+        Ok(State::Complete { url }) => Answered::Complete(url.clone().unwrap_or_default()),
+        Ok(State::Failed) => Answered::Error("generation_failed".into()),
+        Ok(State::UnsafeUrl) => Answered::Error("invalid_url".into()),
+        Err(_) => Answered::Invalid,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn every_record_case_reads_as_listed_through_the_shipped_reader() {
+    install();
+    let cases = cases::record_cases();
+    let url = |i: usize, record: cases::Record| match record {
+        cases::Record::File => format!("/rc/rc{i}"),
+        cases::Record::Project => format!("/rp/rc{i}"),
+    };
+    let jobs: Vec<(PollingManager, JsValue)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // The body exactly as the table has it.
+            let answer = js_sys::Object::new();
+            js_sys::Reflect::set(&answer, &"body".into(), &c.body.as_str().into()).expect("set");
+            route(&url(i, c.record), Array::of1(&answer).into());
+            let media = match c.media {
+                Media::Any => "any",
+                Media::Image => "image",
+                Media::Video => "video",
+            };
+            let o = json(&format!(
+                r#"{{"fileUrl": "/rc/{{id}}", "projectUrl": "/rp/{{id}}", "eventsUrl": null,
+                    "media": "{media}", "intervals": [50], "jitter": 0, "initialDelay": 50,
+                    "learn": false, "shareAcrossTabs": false}}"#
+            ));
+            let m = PollingManager::new(Some(o.unchecked_into())).expect("valid options");
+            let r = rec();
+            let callbacks = field(&r, "callbacks");
+            let id = format!("rc{i}");
+            match c.record {
+                cases::Record::File => m
+                    .start_polling(&id, Some(callbacks.unchecked_into()), None)
+                    .expect("started"),
+                cases::Record::Project => {
+                    // The Promise form, whose result carries the url the
+                    // reader found (onComplete gets the whole record).
+                    let o = json(r#"{"maxConsecutiveErrors": 100}"#);
+                    let set = |k: &str, v: &str| {
+                        js_sys::Reflect::set(&o, &k.into(), &field(&callbacks, v)).expect("set")
+                    };
+                    set("onUpdate", "onUpdate");
+                    set("onError", "onRetry");
+                    let p = m.poll_project_completion(&id, Some(o.unchecked_into()));
+                    settle_into(&p.expect("started").into(), &callbacks);
+                }
+            }
+            (m, r)
+        })
+        .collect();
+    let n = cases.len();
+    // Each job has answered: it ended, retried, or heard the record and
+    // polled again.
+    let answered = |i: usize| {
+        let r = &jobs[i].1;
+        count(r, "complete") + count(r, "error") + count(r, "retry") > 0
+            || (count(r, "update") > 0 && times(&url(i, cases[i].record)).len() >= 2)
+    };
+    assert!(
+        until(10_000, || (0..n).all(answered)).await,
+        "every job answered"
+    );
+    let heard = |i: usize| {
+        let r = &jobs[i].1;
+        if count(r, "error") > 0 {
+            Answered::Error(text(field(&last(r, "error"), "kind")))
+        } else if count(r, "complete") > 0 {
+            Answered::Complete(text(field(&last(r, "complete"), "url")))
+        } else if count(r, "update") == 0 && retries(r).starts_with("invalid_response:") {
+            Answered::Invalid
+        } else if count(r, "update") > 0 && count(r, "retry") == 0 {
+            Answered::Pending
+        } else {
+            Answered::Error(format!(
+                "updates {}, retries {}",
+                count(r, "update"),
+                retries(r)
+            ))
+        }
+    };
+    let mut wrong = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let (want, got) = (answered_as(&c.want), heard(i));
+        if want != got {
+            wrong.push(format!(
+                "{} {:?} {}: want {want:?}, got {got:?}",
+                c.rule, c.media, c.body
             ));
         }
     }

@@ -1,15 +1,17 @@
-//! The stream messages the readers are tested on, with what each must read
-//! as: one table for two paths. tests/records.rs reads them natively
-//! through a serde_json copy of the boundary (fast, and shrinkable by the
-//! property tests); tests/web.rs sends every one through the real
-//! `PollingManager` and a fake `EventSource`, so the shipped reader
-//! (`JSON.parse`, serde-wasm-bindgen) is held to the same table.
+//! The stream messages and the records (their well-formed and malformed
+//! shapes) the readers are tested on, with what each must read as: one
+//! table for two paths. tests/records.rs reads them natively through a
+//! serde_json copy of the boundary (fast, and shrinkable by the property
+//! tests); tests/web.rs sends every one through the real `PollingManager`,
+//! as a fake `EventSource`'s message or a fake server's answer, so the
+//! shipped reader (`JSON.parse`, serde-wasm-bindgen) is held to the same
+//! table.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
 use smart_polling::core::record::{fingerprint, State, TaskStatus};
 use smart_polling::core::stream::StreamEvent;
-use smart_polling::Media;
+use smart_polling::{Media, PollError};
 
 pub const ALL_MEDIA: [Media; 3] = [Media::Any, Media::Image, Media::Video];
 
@@ -278,6 +280,193 @@ pub fn stream_cases() -> Vec<StreamCase> {
         json!(null),
     ] {
         add(rule, v.to_string(), any, StreamEvent::Garbage);
+    }
+    out
+}
+
+/// Which reader a record goes to: a file job's or a project job's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Record {
+    File,
+    Project,
+}
+
+/// One answer of the server: the body as it arrives, the job's media, and
+/// what the reader must make of it.
+#[derive(Clone, Debug)]
+pub struct RecordCase {
+    pub rule: &'static str,
+    pub record: Record,
+    pub body: String,
+    pub media: Media,
+    pub want: Result<State, PollError>,
+}
+
+/// A project record's `data[]` entry.
+pub fn project_entry(ty: &str, url: Value) -> Value {
+    json!({
+        "type": ty,
+        "value": { "url": url, "contentType": Value::Null, "file_id": "file_1" }
+    })
+}
+
+/// The records whose shapes the two paths could read differently: the
+/// well-formed ones, every malformed shape, and every url field.
+pub fn record_cases() -> Vec<RecordCase> {
+    let mut out = Vec::new();
+    let mut add = |rule, record, v: Value, media, want| {
+        out.push(RecordCase {
+            rule,
+            record,
+            body: v.to_string(),
+            media,
+            want,
+        })
+    };
+    let (any, invalid, unsafe_url) = (
+        Media::Any,
+        Err(PollError::InvalidResponse),
+        Ok(State::UnsafeUrl),
+    );
+    let a_png = "https://x/a.png";
+
+    let rule = "file: the real shape, pending, complete or failed";
+    add(
+        rule,
+        Record::File,
+        real_file_record(Value::Null),
+        Media::Image,
+        Ok(State::Pending),
+    );
+    add(
+        rule,
+        Record::File,
+        real_file_record(json!(a_png)),
+        Media::Image,
+        Ok(complete(a_png)),
+    );
+    let failed = file_with(Value::Null, &["completed", "ERROR"]);
+    add(rule, Record::File, failed, any, Ok(State::Failed));
+
+    let rule = "file: a record that is not an object is invalid";
+    for v in [
+        json!([]),
+        json!([{ "url": a_png }]),
+        json!(a_png),
+        json!(""),
+        json!(42),
+        json!(0),
+        json!(true),
+        json!(null),
+    ] {
+        for media in ALL_MEDIA {
+            add(rule, Record::File, v.clone(), media, invalid.clone());
+        }
+    }
+    // The page may turn `["javascript:alert(1)"]` into its string and use
+    // it: a url field that is neither a string nor null never reaches it.
+    let rule = "file: a url field of the wrong type is unsafe";
+    for url in [
+        json!(42),
+        json!(true),
+        json!([]),
+        json!(["javascript:alert(1)"]),
+        json!({ "href": "x" }),
+    ] {
+        for field in ["url", "thumbnail_url"] {
+            let v = json!({ field: url, "tasks": [] });
+            add(rule, Record::File, v, any, unsafe_url.clone());
+        }
+    }
+    let rule = "file: tasks of the wrong type are invalid";
+    for tasks in [
+        json!({ "0": { "status": "completed" } }),
+        json!("completed"),
+        json!(1),
+        json!(true),
+    ] {
+        let v = json!({ "url": null, "tasks": tasks });
+        add(rule, Record::File, v, any, invalid.clone());
+    }
+    let rule = "file: a task that is not an object is invalid";
+    for task in [json!("completed"), json!(1), json!(null), json!([])] {
+        let v = json!({ "url": null, "tasks": [{ "status": "completed" }, task] });
+        add(rule, Record::File, v, any, invalid.clone());
+    }
+    let rule = "file: a status that is not a string is invalid";
+    for status in [json!(2), json!(true), json!({}), json!(["completed"])] {
+        let v = json!({ "url": null, "tasks": [{ "status": status }] });
+        add(rule, Record::File, v, any, invalid.clone());
+    }
+    let rule = "file: a type or content type that is not a string is invalid";
+    for v in [
+        json!({ "url": a_png, "type": 1 }),
+        json!({ "url": a_png, "type": ["image"] }),
+        json!({ "url": a_png, "contentType": 1 }),
+        json!({ "url": a_png, "content_type": {} }),
+    ] {
+        add(rule, Record::File, v, any, invalid.clone());
+    }
+    let rule = "file: a malformed record is never half-read, a url does not rescue it";
+    for v in [
+        json!({ "url": a_png, "tasks": [7] }),
+        json!({ "url": a_png, "tasks": { "status": "completed" } }),
+    ] {
+        add(rule, Record::File, v, any, invalid.clone());
+    }
+
+    let rule = "project: pending, complete or failed";
+    let v = json!({ "data": [], "tasks": [{ "status": "in_progress" }] });
+    add(rule, Record::Project, v, any, Ok(State::Pending));
+    let v = json!({ "data": [project_entry("image", json!(a_png))], "tasks": [] });
+    add(rule, Record::Project, v, Media::Image, Ok(complete(a_png)));
+    let v = json!({ "data": [], "tasks": [{ "status": "error" }] });
+    add(rule, Record::Project, v, any, Ok(State::Failed));
+    let rule = "project: a record that is not an object is invalid";
+    for v in [json!([]), json!("x"), json!(1), json!(null)] {
+        add(rule, Record::Project, v, any, invalid.clone());
+    }
+    let rule = "project: data that is not an array is invalid";
+    for data in [
+        json!({ "0": project_entry("image", json!(a_png)) }),
+        json!(a_png),
+        json!(3),
+        json!(true),
+    ] {
+        let v = json!({ "data": data, "tasks": [] });
+        add(rule, Record::Project, v, any, invalid.clone());
+    }
+    let rule = "project: an entry that is not an object is invalid, even after a good one";
+    for entry in [json!(a_png), json!(null), json!(1), json!([])] {
+        let v = json!({ "data": [entry.clone()] });
+        add(rule, Record::Project, v, any, invalid.clone());
+        let v = json!({ "data": [project_entry("image", json!(a_png)), entry] });
+        add(rule, Record::Project, v, any, invalid.clone());
+    }
+    let rule = "project: every url field is checked";
+    for v in [
+        json!({ "data": [{ "type": "image", "value": { "url": 5 } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": ["javascript:x"] } }] }),
+        json!({ "url": "javascript:alert(1)", "data": [] }),
+        json!({ "url": ["x"], "data": [] }),
+        json!({ "thumbnail_url": "javascript:alert(1)", "data": [] }),
+        json!({ "data": [{ "type": "image", "value": { "url": a_png, "thumbnail_url": "javascript:alert(1)" } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": null, "thumbnail_url": {} } }] }),
+    ] {
+        add(rule, Record::Project, v, any, unsafe_url.clone());
+    }
+    let safe = json!({ "url": "/p/1", "data": [{ "type": "image",
+        "value": { "url": a_png, "thumbnail_url": "https://x/t.png" } }] });
+    add(rule, Record::Project, safe, any, Ok(complete(a_png)));
+    let rule = "project: malformed members are invalid";
+    for v in [
+        json!({ "data": [{ "type": 1, "value": { "url": a_png } }] }),
+        json!({ "data": [{ "type": "image", "value": { "url": "https://x/a", "contentType": 5 } }] }),
+        json!({ "data": [], "tasks": {} }),
+        json!({ "data": [], "tasks": ["completed"] }),
+        json!({ "data": [], "tasks": [{ "status": 1 }] }),
+    ] {
+        add(rule, Record::Project, v, any, invalid.clone());
     }
     out
 }

@@ -296,3 +296,9 @@ export function hold(v) {
 export function release() {
   held = null;
 }
+
+// Hands a Promise form's result to recorder callbacks: its data to
+// onComplete, or its failure to onError.
+export function settleInto(promise, callbacks) {
+  promise.then((r) => (r.success ? callbacks.onComplete(r.data) : callbacks.onError(r.failure)));
+}
