@@ -40,3 +40,22 @@ export function exportedNames(source) {
   }
   return names;
 }
+
+/**
+ * Whether the read of global `name` that a stack trace places at
+ * `line`:`column` (1-based) is a `typeof name` guard: it reads the global
+ * without needing it. (V8 places such a read at the `typeof`, others at the
+ * identifier: either is accepted.)
+ */
+export function isTypeofGuard(source, line, column, name) {
+  const file = parse(source);
+  const pos = file.getPositionOfLineAndCharacter(line - 1, column - 1);
+  let guard = false;
+  const visit = (node) => {
+    if (node.getStart(file) > pos || pos >= node.getEnd()) return;
+    if (ts.isTypeOfExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === name) guard = true;
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return guard;
+}
