@@ -64,7 +64,7 @@ export function waitDone(api, fileId) {
  * or `timeout` ms pass; then cancels it. `out.messages` holds `{ data, json }`
  * (json undefined when not JSON), `out.comments` the comment lines.
  */
-export async function readSse(url, { until = () => false, timeout = 5000, headers } = {}) {
+export async function readSse(url, { until = () => false, timeout = 15000, headers } = {}) {
   const ac = new AbortController();
   const out = { status: 0, headers: null, comments: [], messages: [], first: null, ended: false, error: null, timedOut: false };
   const timer = setTimeout(() => {

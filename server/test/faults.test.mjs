@@ -228,7 +228,9 @@ test("stream die: one progress message, then the socket is destroyed", async () 
 });
 
 test("stream garbage: data lines that are not JSON messages", async () => {
-  const { fileId } = await generate(api, "image", { duration: 10 });
+  // 3 s: the stream connects while the job runs (its progress marks are
+  // then still to come), however slow the machine.
+  const { fileId } = await generate(api, "image", { duration: 150 });
   await setFaults({ stream: "garbage" });
   const sse = await readSse(`${api.url}/api/events/file.${fileId}`, { until: (o) => o.messages.length >= 5, timeout: 10000 });
   assert.equal(sse.status, 200);

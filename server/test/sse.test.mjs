@@ -10,7 +10,9 @@ before(async () => {
 after(() => api.close());
 
 test("image stream: ok comment, rising progress, then task_status, file, render_result; stays open", async () => {
-  const { fileId } = await generate(api, "image", { prompt: "stream me", duration: 20 }); // 400 ms
+  // 3 s: the stream connects early in the job (its progress marks still to
+  // come), however slow the machine.
+  const { fileId } = await generate(api, "image", { prompt: "stream me", duration: 150 });
   let sawResultAt = 0;
   const sse = await readSse(`${api.url}/api/events/file.${fileId}`, {
     until: (o) => {
@@ -57,7 +59,7 @@ test("image stream: ok comment, rising progress, then task_status, file, render_
 });
 
 test("video stream: upper-case task statuses", async () => {
-  const { fileId } = await generate(api, "video", { duration: 10 });
+  const { fileId } = await generate(api, "video", { duration: 100 }); // 2 s: connected while it runs
   const sse = await readSse(`${api.url}/api/events/file.${fileId}`, { until: hasType("render_result") });
   const statuses = sse.messages.filter((m) => m.json.type === "task_status").map((m) => m.json.object.status);
   assert.deepEqual(statuses, ["IN_PROGRESS", "COMPLETED"]);
@@ -77,8 +79,8 @@ test("connecting after completion delivers the outcome at once", async () => {
 });
 
 test("a failed job streams task_status ERROR and the file, no result", async () => {
-  const { fileId } = await generate(api, "video", { duration: 5, faults: { fail: true } });
-  const sse = await readSse(`${api.url}/api/events/file.${fileId}`, { until: hasType("file"), timeout: 3000 });
+  const { fileId } = await generate(api, "video", { duration: 100, faults: { fail: true } }); // 2 s: connected while it runs
+  const sse = await readSse(`${api.url}/api/events/file.${fileId}`, { until: hasType("file"), timeout: 10000 });
   const t = types(sse);
   assert.ok(!t.includes("render_result"));
   const status = sse.messages.filter((m) => m.json.type === "task_status").map((m) => m.json.object.status);
@@ -89,7 +91,7 @@ test("a failed job streams task_status ERROR and the file, no result", async () 
 });
 
 test("many clients on one job, closing early, leave nothing running", async () => {
-  const { fileId } = await generate(api, "image", { duration: 30 });
+  const { fileId } = await generate(api, "image", { duration: 150 }); // 3 s: connected while it runs
   const reads = [];
   for (let i = 0; i < 5; i++) {
     reads.push(readSse(`${api.url}/api/events/file.${fileId}`, { until: (o) => o.messages.length >= 2 }));
