@@ -56,6 +56,8 @@ extern "C" {
     fn release();
     #[wasm_bindgen(js_name = settleInto)]
     fn settle_into(promise: &JsValue, callbacks: &JsValue);
+    #[wasm_bindgen(js_name = urlsRequested)]
+    fn urls_requested(prefix: &str) -> u32;
 }
 
 fn json(text: &str) -> JsValue {
@@ -65,6 +67,10 @@ fn json(text: &str) -> JsValue {
 async fn wait(ms: u32) {
     JsFuture::from(sleep(ms)).await.expect("sleep");
 }
+
+/// How long a wait for an event may take before the test fails: generous
+/// (a loaded machine is slow), and free when the event comes.
+const DEADLINE: u32 = 20_000;
 
 /// Waits until `cond` holds, up to `limit` ms.
 async fn until(limit: u32, cond: impl Fn() -> bool) -> bool {
@@ -122,7 +128,10 @@ fn responses(list: &[&str]) -> JsValue {
 /// Once the catch-up poll's record is in (the record a result merges
 /// into), the stream at `events` sends 40 %, then the result `url`.
 async fn progress_then_result(r: &JsValue, events: &str, url: &str) {
-    assert!(until(5000, || count(r, "update") == 1).await, "caught up");
+    assert!(
+        until(DEADLINE, || count(r, "update") == 1).await,
+        "caught up"
+    );
     let progress = r#"{"type": "render_progress", "object": {"progress": 40}}"#;
     emit_stream(events, "message", progress.into());
     let result = format!(r#"{{"type": "render_result", "object": {{"url": "{url}"}}}}"#);
@@ -139,7 +148,7 @@ async fn completes_over_the_stream() {
     start(&m, "s1", &r);
     // The catch-up poll's answer (the record to merge into) comes first.
     progress_then_result(&r, "/e/s1", "https://cdn.example/s1.png").await;
-    assert!(until(5000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),
         "https://cdn.example/s1.png"
@@ -168,7 +177,7 @@ async fn a_hidden_tab_sends_a_stream_s_fallback_poll_in_the_event_s_own_task() {
     set_visibility(false);
     start(&m, "hs1", &r);
     // The catch-up poll is sent and its answer (the record) is in.
-    let caught_up = until(5000, || {
+    let caught_up = until(DEADLINE, || {
         times("/f/hs1").len() == 1 && count(&r, "update") == 1
     })
     .await;
@@ -197,7 +206,7 @@ async fn reads_a_polyfilled_stream() {
     let r = rec();
     start(&m, "s9", &r);
     progress_then_result(&r, "/e/s9", "https://cdn.example/s9.png").await;
-    assert!(until(5000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),
         "https://cdn.example/s9.png"
@@ -218,7 +227,7 @@ async fn a_replaced_fetch_may_return_its_own_response_class() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "r1", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(
         text(field(&last(&r, "complete"), "url")),
         "https://cdn.example/x.png"
@@ -240,7 +249,7 @@ async fn a_page_event_inside_a_callback_does_not_nest() {
     // its actions, and the nudge must not run the rest of them out of order.
     let r = recorder(json(r#"{"onlineIn": "update"}"#));
     start(&m, "n1", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     wait(50).await;
     assert_eq!(count(&r, "complete"), 1);
     assert!(
@@ -258,7 +267,7 @@ async fn falls_back_to_polling_when_the_stream_fails() {
     let m = manager("");
     let r = rec();
     start(&m, "s2", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(times("/f/s2").len(), 3);
     assert_eq!(open_streams("/e/s2"), 0);
     assert!(progress_channels(&r).contains("polling"));
@@ -273,7 +282,7 @@ async fn falls_back_when_the_stream_never_opens() {
     let r = rec();
     let t0 = now();
     start(&m, "s3", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     let first = times("/f/s3")[0] - t0;
     assert!(
         first >= 140.0,
@@ -295,7 +304,7 @@ async fn garbage_on_the_stream_switches_to_polling() {
     let m = manager(r#""streamPollInterval": 0"#);
     let r = rec();
     start(&m, "s4", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(open_streams("/e/s4"), 0);
     assert!(times("/f/s4").len() >= 3);
 }
@@ -310,7 +319,7 @@ async fn rate_limit_waits_for_retry_after_seconds() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "r1", &r);
-    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     let g = gaps("/f/r1");
     assert_eq!(g.len(), 1);
     // Tight below (the server's second), loose above (3 times it).
@@ -331,7 +340,7 @@ async fn rate_limit_waits_for_retry_after_http_date() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "r2", &r);
-    assert!(until(10_000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     // The fake server's clock (performance.now) on the wall clock.
     let wall = js_sys::Date::now() - now();
     let t = times("/f/r2");
@@ -361,7 +370,7 @@ async fn not_found_then_ready() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "n1", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(retries(&r), "not_found:20,not_found:20");
     assert_eq!(times("/f/n1").len(), 3);
 }
@@ -373,7 +382,7 @@ async fn forbidden_stops_at_once() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "a1", &r);
-    assert!(until(1000, || count(&r, "error") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "error") == 1).await);
     let e = last(&r, "error");
     assert_eq!(text(field(&e, "kind")), "forbidden");
     assert_eq!(field(&e, "status").as_f64(), Some(403.0));
@@ -391,7 +400,7 @@ async fn server_errors_back_off_exponentially() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "b1", &r);
-    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(retries(&r), "server:50,server:100,server:200");
     let g = gaps("/f/b1");
     for (gap, want) in g.iter().zip([50.0, 100.0, 200.0]) {
@@ -414,7 +423,7 @@ async fn network_failures_and_malformed_bodies_are_retried() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "m1", &r);
-    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(
         retries(&r),
         "network:50,invalid_response:100,invalid_response:200"
@@ -429,7 +438,7 @@ async fn the_overall_timeout_is_strict() {
     let r = rec();
     let t0 = now();
     start(&m, "t1", &r);
-    assert!(until(2000, || count(&r, "error") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "error") == 1).await);
     let took = last_event_time(&r) - t0;
     // Tight below (the 300 ms asked for), loose above.
     assert!((290.0..1500.0).contains(&took), "timed out after {took} ms");
@@ -446,7 +455,7 @@ async fn a_hanging_request_times_out() {
     let m = manager(r#""eventsUrl": null, "requestTimeout": 100"#);
     let r = rec();
     start(&m, "h1", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(retries(&r), "request_timeout:50");
     assert_eq!(aborted_count("/f/h1"), 1);
 }
@@ -466,7 +475,7 @@ async fn at_most_max_concurrent_requests_are_out_per_origin() {
         start(&m, &format!("cap{i}"), &r);
     }
     let sent = |i: usize| times(&format!("/f/cap{i}"));
-    assert!(until(2000, || !sent(0).is_empty() && !sent(1).is_empty()).await);
+    assert!(until(DEADLINE, || !sent(0).is_empty() && !sent(1).is_empty()).await);
     // Proving an absence: all four were due at once (and every 20 ms
     // after), so 300 ms is room for many turns that send nothing.
     wait(300).await;
@@ -477,7 +486,7 @@ async fn at_most_max_concurrent_requests_are_out_per_origin() {
     );
     assert_eq!((sent(0).len(), sent(1).len()), (1, 1));
     assert!(sent(2).is_empty() && sent(3).is_empty(), "waiting for room");
-    assert!(until(10_000, || count(&r, "complete") == 4).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 4).await);
     // The two waiting went when the hanging ones timed out and let go.
     for i in 2..4 {
         assert!(sent(i)[0] >= first + 2990.0, "{:?}", sent(i));
@@ -496,7 +505,7 @@ async fn stop_during_a_request_aborts_it_and_silences_the_job() {
     start(&m, "x1", &r);
     stream("/e/x1", json(r#"{"mode": "never"}"#));
     // Polling only after the stream gives up; wait for the request to be in flight.
-    assert!(until(1000, || times("/f/x1").len() == 1).await);
+    assert!(until(DEADLINE, || times("/f/x1").len() == 1).await);
     let seen = count(&r, "progress") + count(&r, "update");
     assert!(m.stop_polling("x1"));
     assert!(!m.stop_polling("x1"), "already stopped");
@@ -523,7 +532,7 @@ async fn two_starts_of_one_id_share_one_poller() {
     start(&m, "d1", &b);
     assert_eq!(m.active_count(), 1);
     assert!(
-        until(2000, || count(&a, "complete") == 1
+        until(DEADLINE, || count(&a, "complete") == 1
             && count(&b, "complete") == 1)
         .await
     );
@@ -539,7 +548,7 @@ async fn a_throwing_callback_changes_nothing() {
     let m = manager(r#""eventsUrl": null"#);
     let r = recorder(json(r#"{"throwIn": "update"}"#));
     start(&m, "c1", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(count(&r, "update"), 2);
     assert_eq!(count(&r, "error"), 0);
 }
@@ -566,7 +575,7 @@ async fn callbacks_may_restart_the_job_re_entrantly() {
     js_sys::Reflect::set(&opts, &"onComplete".into(), restart.as_ref()).unwrap();
     let r = recorder(opts.into());
     start(&m, "c2", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     wait(100).await;
     assert_eq!(m.active_count(), 0);
     assert_eq!(
@@ -582,7 +591,7 @@ async fn an_invalid_id_makes_no_request() {
     let m = manager("");
     let r = rec();
     start(&m, "../admin", &r);
-    assert!(until(1000, || count(&r, "error") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "error") == 1).await);
     assert_eq!(text(field(&last(&r, "error"), "kind")), "invalid_id");
     assert_eq!(times("/f/../admin").len(), 0);
     assert_eq!(streams_created("/e/../admin"), 0);
@@ -599,7 +608,7 @@ async fn a_javascript_url_is_refused() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "u1", &r);
-    assert!(until(1000, || count(&r, "error") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "error") == 1).await);
     assert_eq!(text(field(&last(&r, "error"), "kind")), "invalid_url");
     assert_eq!(count(&r, "complete"), 0);
     assert_eq!(count(&r, "update"), 0, "the record never reaches the page");
@@ -618,7 +627,7 @@ async fn streams_are_capped_per_manager() {
         start(&m, id, r);
     }
     assert!(
-        until(1000, || times("/f/k3").len() >= 2).await,
+        until(DEADLINE, || times("/f/k3").len() >= 2).await,
         "the third job polls"
     );
     assert_eq!(streams_created("/e/k1") + streams_created("/e/k2"), 2);
@@ -718,7 +727,7 @@ async fn a_callback_that_stops_everything_silences_the_other_callers() {
     let (first, second) = (recorder(options.into()), rec());
     start(&m, "sa1", &first);
     start(&m, "sa1", &second);
-    assert!(until(3000, || count(&first, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&first, "complete") == 1).await);
     wait(200).await; // proving an absence: many turns of the 20 ms schedule
     assert_eq!(
         count(&second, "complete"),
@@ -749,7 +758,7 @@ async fn stop_all_then_drop_is_what_free_does() {
     let m = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&m, "g1", &r);
-    assert!(until(1000, || times("/f/g1").len() >= 2).await);
+    assert!(until(DEADLINE, || times("/f/g1").len() >= 2).await);
     // The package's free(): stopAllPolling, then the wasm-bindgen free.
     m.stop_all_polling();
     drop(m);
@@ -778,7 +787,7 @@ async fn a_manager_the_page_dropped_finishes_its_jobs() {
         force_gc();
         wait(20).await;
     }
-    assert!(until(3000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(times("/f/g2").len(), 4, "the job ran to its end");
     assert_eq!(count(&r, "error"), 0);
 }
@@ -848,7 +857,7 @@ async fn project_jobs_are_polling_and_report_a_project_id() {
     m.start_project_polling("pp1", Some(field(&r, "callbacks").unchecked_into()), None)
         .expect("started");
     assert!(m.is_polling("pp1"));
-    assert!(until(1000, || count(&r, "progress") >= 1).await);
+    assert!(until(DEADLINE, || count(&r, "progress") >= 1).await);
     let p = last(&r, "progress");
     assert_eq!(text(field(&p, "projectId")), "pp1");
     assert!(field(&p, "fileId").is_undefined());
@@ -887,11 +896,11 @@ async fn debug_logs_every_state_change_and_is_quiet_otherwise() {
     let quiet = manager(r#""eventsUrl": null"#);
     let r = rec();
     start(&quiet, "l1", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     let loud = manager(r#""eventsUrl": null, "debug": true"#);
     let r2 = rec();
     start(&loud, "l2", &r2);
-    assert!(until(2000, || count(&r2, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r2, "complete") == 1).await);
     let restore = field(&logs, "restore");
     js_sys::Function::from(restore)
         .call0(&logs)
@@ -921,7 +930,11 @@ async fn status_metrics_and_project_polling() {
     start(&m, "s8", &b);
     m.start_project_polling("s9", Some(field(&c, "callbacks").unchecked_into()), None)
         .expect("started");
-    assert!(until(2000, || count(&b, "error") == 1 && count(&c, "error") == 1).await);
+    assert!(
+        until(DEADLINE, || count(&b, "error") == 1
+            && count(&c, "error") == 1)
+        .await
+    );
     assert_eq!(text(field(&last(&b, "error"), "kind")), "client");
     assert_eq!(text(field(&last(&c, "error"), "kind")), "generation_failed");
     let statuses: Array = JsValue::from(m.get_polling_status()).into();
@@ -948,13 +961,13 @@ async fn tab_visible_again_polls_at_once() {
     let m = manager(r#""eventsUrl": null, "intervals": [10000]"#);
     let r = rec();
     start(&m, "v1", &r);
-    assert!(until(1000, || count(&r, "update") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "update") == 1).await);
     // Turning hidden is no reason to poll.
     set_visibility(false);
     wait(50).await;
     assert_eq!(times("/f/v1").len(), 1);
     set_visibility(true);
-    assert!(until(1000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(times("/f/v1").len(), 2);
 }
 
@@ -966,9 +979,9 @@ async fn coming_back_online_polls_at_once() {
     let m = manager(r#""eventsUrl": null, "intervals": [10000]"#);
     let r = rec();
     start(&m, "o1", &r);
-    assert!(until(1000, || count(&r, "update") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "update") == 1).await);
     go_online();
-    assert!(until(1000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     assert_eq!(times("/f/o1").len(), 2);
     m.stop_all_polling();
     drop(m);
@@ -1135,7 +1148,7 @@ async fn a_joining_caller_keeps_its_own_deadline() {
     )
     .expect("started");
     assert!(
-        until(5000, || !times("/api/file/jd1").is_empty()).await,
+        until(DEADLINE, || !times("/api/file/jd1").is_empty()).await,
         "it polls"
     );
     let t0 = now();
@@ -1198,7 +1211,7 @@ async fn two_tabs_watching_one_id_share_one_poller() {
     wait(30).await;
     start(&b, "s1", &rb);
     assert!(
-        until(3000, || count(&ra, "complete") == 1
+        until(DEADLINE, || count(&ra, "complete") == 1
             && count(&rb, "complete") == 1)
         .await
     );
@@ -1234,12 +1247,12 @@ async fn when_the_leader_stops_another_tab_takes_over_without_restarting() {
     let (a, b) = (tab(""), tab(""));
     let (ra, rb) = (rec(), rec());
     start(&a, "s2", &ra);
-    assert!(until(1000, || times("/t/s2").len() >= 3).await);
+    assert!(until(DEADLINE, || times("/t/s2").len() >= 3).await);
     start(&b, "s2", &rb);
-    assert!(until(1000, || count(&rb, "progress") >= 1).await);
+    assert!(until(DEADLINE, || count(&rb, "progress") >= 1).await);
     let before = times("/t/s2").len();
     assert!(a.stop_polling("s2"), "the leader's tab lets go");
-    assert!(until(3000, || count(&rb, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&rb, "complete") == 1).await);
     assert_eq!(count(&ra, "complete"), 0);
     assert_eq!(times("/t/s2").len(), 7, "the schedule went on, not over");
     let p = last(&rb, "progress");
@@ -1258,15 +1271,15 @@ async fn a_tab_that_joins_later_gets_the_record_though_it_has_not_changed() {
     let (a, b) = (tab(""), tab(""));
     let (ra, rb) = (rec(), rec());
     start(&a, "s4", &ra);
-    assert!(until(1000, || times("/t/s4").len() >= 3).await);
+    assert!(until(DEADLINE, || times("/t/s4").len() >= 3).await);
     start(&b, "s4", &rb);
     assert!(
-        until(1000, || count(&rb, "update") == 1).await,
+        until(DEADLINE, || count(&rb, "update") == 1).await,
         "the record, unchanged"
     );
     assert_eq!(count(&rb, "complete"), 0);
     assert_eq!(count(&ra, "update"), 1, "not news to the leader");
-    assert!(until(3000, || count(&rb, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&rb, "complete") == 1).await);
 }
 
 /// Posts `messages` in order, as another tab would, on the channel of
@@ -1299,10 +1312,13 @@ async fn forged_or_foreign_messages_are_ignored() {
     let (a, b) = (tab(""), tab(""));
     let (ra, rb) = (rec(), rec());
     start(&a, "s3", &ra);
-    assert!(until(2000, || !times("/t/s3").is_empty()).await, "a leads");
+    assert!(
+        until(DEADLINE, || !times("/t/s3").is_empty()).await,
+        "a leads"
+    );
     start(&b, "s3", &rb);
     let follows = || text(field(&last(&rb, "progress"), "tab")) == "follower";
-    assert!(until(2000, follows).await, "b follows");
+    assert!(until(DEADLINE, follows).await, "b follows");
     // First, a valid state on that channel is heard: the name is right.
     // (Valid: its numbers within the job's own limits, its record safe.)
     let probe = json(
@@ -1312,7 +1328,10 @@ async fn forged_or_foreign_messages_are_ignored() {
     );
     post_as_a_tab(&tab_options(""), &[probe]);
     let heard = || updates(&rb).iter().any(|u| u.contains(r#""id":"probe""#));
-    assert!(until(2000, heard).await, "the follower hears a valid state");
+    assert!(
+        until(DEADLINE, heard).await,
+        "the follower hears a valid state"
+    );
     // Then forged messages, and last a valid end: when it is heard, every
     // message before it has been (one sender's messages arrive in order).
     let mut messages: Vec<JsValue> = [
@@ -1335,7 +1354,7 @@ async fn forged_or_foreign_messages_are_ignored() {
     ));
     post_as_a_tab(&tab_options(""), &messages);
     assert!(
-        until(2000, || count(&rb, "complete") == 1).await,
+        until(DEADLINE, || count(&rb, "complete") == 1).await,
         "the valid end"
     );
     assert_eq!(
@@ -1446,7 +1465,7 @@ async fn a_stopped_job_leaves_no_lock_behind() {
         wait(delay).await;
         assert!(a.stop_polling(&id));
     }
-    let left = locks_of("/file/s5-", 0, 5000).await;
+    let left = locks_of("/file/s5-", 0, DEADLINE).await;
     assert!(left.is_empty(), "{left:?}");
     // Stopped right after its lock is granted, before it takes the lead:
     // the lock manager's request is wrapped to stop the job then.
@@ -1471,11 +1490,11 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     route("/t/s5-7", responses(&[PENDING]));
     start(&a, "s5-7", &r);
     assert!(
-        until(1000, || !a.is_polling("s5-7")).await,
+        until(DEADLINE, || !a.is_polling("s5-7")).await,
         "stopped when granted"
     );
     unpatch.call0(&JsValue::NULL).expect("unpatched");
-    let left = locks_of("/file/s5-7", 0, 5000).await;
+    let left = locks_of("/file/s5-7", 0, DEADLINE).await;
     assert!(left.is_empty(), "{left:?}");
     assert!(times("/t/s5-7").is_empty());
     // Stopped while its request waits behind another tab's lock: granted
@@ -1483,31 +1502,32 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     route("/t/s5-8", responses(&[PENDING]));
     let (lead, queued) = (tab(""), tab(""));
     start(&lead, "s5-8", &r);
-    assert!(until(1000, || !times("/t/s5-8").is_empty()).await);
+    assert!(until(DEADLINE, || !times("/t/s5-8").is_empty()).await);
     start(&queued, "s5-8", &r);
-    let both = locks_of("/file/s5-8", 2, 5000).await;
+    let both = locks_of("/file/s5-8", 2, DEADLINE).await;
     assert_eq!(both.len(), 2, "held and asked for: {both:?}");
     assert!(queued.stop_polling("s5-8"));
     assert!(lead.stop_polling("s5-8"));
-    let left = locks_of("/file/s5-8", 0, 5000).await;
+    let left = locks_of("/file/s5-8", 0, DEADLINE).await;
     assert!(left.is_empty(), "{left:?}");
     // Many at once (their locks are let go of a batch per task): every one.
-    let many = tab("");
+    // (A poll a second each: leading is the point, not the load.)
+    let many = tab(r#""intervals": [1000]"#);
     for i in 0..600 {
         let id = format!("s5-m{i}");
         route(&format!("/t/{id}"), responses(&[PENDING]));
         start(&many, &id, &r);
     }
-    let polled = || (0..600).all(|i| !times(&format!("/t/s5-m{i}")).is_empty());
-    assert!(until(5000, polled).await, "all lead");
+    let polled = || urls_requested("/t/s5-m") == 600;
+    assert!(until(DEADLINE, polled).await, "all lead");
     many.stop_all_polling();
-    let left = locks_of("/file/s5-m", 0, 10_000).await;
-    assert_eq!(left.len(), 0, "locks still held after 10 s");
+    let left = locks_of("/file/s5-m", 0, DEADLINE).await;
+    assert_eq!(left.len(), 0, "locks still held after the deadline");
     // And the ids can be led again: a new job of one of them polls.
     route("/t/s5-6", responses(&[PENDING, DONE]));
     let b = tab("");
     start(&b, "s5-6", &r);
-    assert!(until(2000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
 }
 
 #[wasm_bindgen_test]
@@ -1517,7 +1537,7 @@ async fn a_leader_keeps_an_ended_jobs_lock_a_moment_then_lets_go() {
     let a = tab("");
     let r = rec();
     start(&a, "s6", &r);
-    assert!(until(5000, || count(&r, "complete") == 1).await);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
     let ended = last_event_time(&r);
     // Watch the lock: the last time it was seen held (it was, at some
     // moment after the query was asked), the first time seen let go.
@@ -1552,7 +1572,7 @@ async fn share_across_tabs_false_polls_alone() {
     start(&a, "s4", &ra);
     start(&b, "s4", &rb);
     assert!(
-        until(2000, || count(&ra, "complete") == 1
+        until(DEADLINE, || count(&ra, "complete") == 1
             && count(&rb, "complete") == 1)
         .await
     );
@@ -1646,7 +1666,7 @@ async fn every_stream_case_reads_as_listed_through_the_shipped_reader() {
         .collect();
     let n = cases.len();
     // Every stream open, and its catch-up poll answered (the route's record).
-    let ready = until(10_000, || {
+    let ready = until(DEADLINE, || {
         (0..n).all(|i| open_streams(&events(i)) == 1 && count(&jobs[i].1, "update") == 1)
     })
     .await;
@@ -1665,12 +1685,12 @@ async fn every_stream_case_reads_as_listed_through_the_shipped_reader() {
             || percents_since(r, before[i]).contains(&Some(SENTINEL_PERCENT))
     };
     assert!(
-        until(10_000, || (0..n).all(answered)).await,
+        until(DEADLINE, || (0..n).all(answered)).await,
         "every job answered"
     );
     let soon = |i: usize| expected(&cases[i].want) == Heard::PollSoon;
     assert!(
-        until(10_000, || (0..n).filter(|&i| soon(i)).all(|i| times(
+        until(DEADLINE, || (0..n).filter(|&i| soon(i)).all(|i| times(
             &file(i)
         )
         .len()
@@ -1809,7 +1829,7 @@ async fn every_record_case_reads_as_listed_through_the_shipped_reader() {
             || (count(r, "update") > 0 && times(&url(i, cases[i].record)).len() >= 2)
     };
     assert!(
-        until(10_000, || (0..n).all(answered)).await,
+        until(DEADLINE, || (0..n).all(answered)).await,
         "every job answered"
     );
     let heard = |i: usize| {

@@ -46,6 +46,11 @@ export function requestTimes(url) {
   return state.requests.filter((r) => r.url === url).map((r) => r.t);
 }
 
+// How many distinct urls starting with `prefix` were requested.
+export function urlsRequested(prefix) {
+  return new Set(state.requests.filter((r) => r.url.startsWith(prefix)).map((r) => r.url)).size;
+}
+
 // Every request sent, of any url: [{ url, t }], in order.
 export function allRequests() {
   return state.requests.map(({ url, t }) => ({ url, t }));
