@@ -176,7 +176,7 @@ async function assertSameCompletion(pages) {
 }
 
 test("three tabs on one generation: one event stream, one schedule, each completes once with the same record", async () => {
-  const { fileId } = await generate(30);
+  const { fileId } = await generate(80);
   const context = await browser.newContext();
   const pages = [];
   for (let i = 0; i < 3; i++) pages.push(await watch(context, fileId));
@@ -197,7 +197,7 @@ test("three tabs on one generation: one event stream, one schedule, each complet
 });
 
 test("three tabs polling one generation: the server sees one schedule", async () => {
-  const { fileId } = await generate(30);
+  const { fileId } = await generate(80);
   const context = await browser.newContext();
   const overrides = { intervals: [400] };
   const pages = [];
@@ -217,7 +217,7 @@ test("three tabs polling one generation: the server sees one schedule", async ()
 });
 
 test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {
-  const { fileId } = await generate(60); // 6 s
+  const { fileId } = await generate(150); // 15 s: running still when its leader closes, however slow the machine
   const context = await browser.newContext();
   const overrides = { intervals: [500] };
   const first = await watch(context, fileId, { stream: false, overrides });
@@ -228,6 +228,8 @@ test("closing the leading tab mid-job hands over: a request within 2 s, the atte
   assert.equal(await lastTab(first), "leader");
 
   const before = await Promise.all(others.map(async (p) => maxAttempt(await recorded(p))));
+  const job = (await call("GET", "/api/jobs")).find((j) => j.fileId === fileId);
+  assert.notEqual(job?.status, "completed", "the premise: the job still runs when its leader closes");
   const closing = Date.now();
   await first.close();
   const closed = Date.now();
@@ -255,12 +257,14 @@ test("tabs learn together: the stored history holds each tab's completion once, 
   const context = await browser.newContext();
   const KEY = "smart-polling/learned//api/file/{id}";
   // Two tabs, each on its own generation: each records its own completion.
-  const [a, b] = [await generate(20), await generate(25)];
+  const [a, b] = [await generate(60), await generate(70)];
   const own = [await watch(context, a.fileId), await watch(context, b.fileId)];
   await completed(own);
   // Two tabs on one generation: only the tab that polled it records it.
-  const shared = await generate(20);
+  const shared = await generate(60);
   const both = [await watch(context, shared.fileId), await watch(context, shared.fileId)];
+  // The premise: the second tab joined the running job (it follows).
+  await both[1].waitForFunction(() => window.progress.some((p) => p.tab === "follower"));
   await assertSameCompletion(both);
   const stored = await own[0].evaluate((k) => JSON.parse(localStorage.getItem(k) ?? "null"), KEY);
   assert.equal(stored?.v, 2, JSON.stringify(stored));
@@ -274,7 +278,7 @@ test("tabs learn together: the stored history holds each tab's completion once, 
 });
 
 test("offline for seconds, past the Promise form's error limit: the job pauses, and polls within moments of online", async () => {
-  const { fileId } = await generate(40);
+  const { fileId } = await generate(80);
   const context = await browser.newContext();
   const page = await watch(context, fileId, { stream: false, overrides: { intervals: [200], maxConsecutiveErrors: 3 } });
   await until(() => fileRequests(fileId).length >= 1, { timeout: 10_000, what: "a first request" });
@@ -300,7 +304,7 @@ test("offline for seconds, past the Promise form's error limit: the job pauses, 
 });
 
 test("a tab with shareAcrossTabs: false polls on its own", async () => {
-  const { fileId } = await generate(30);
+  const { fileId } = await generate(100);
   const context = await browser.newContext();
   const overrides = { intervals: [400] };
   // One sharing page (it leads: no other tab shares the job) and one that
@@ -320,7 +324,7 @@ test("a tab with shareAcrossTabs: false polls on its own", async () => {
 });
 
 test("forged channel messages (another version, malformed, a completion with a javascript: url) reach no callback", async () => {
-  const { fileId } = await generate(50); // 5 s
+  const { fileId } = await generate(100); // 10 s
   const context = await browser.newContext();
   const overrides = { intervals: [500] };
   const pages = [await watch(context, fileId, { stream: false, overrides }), await watch(context, fileId, { stream: false, overrides })];
@@ -394,12 +398,12 @@ test("forged channel messages (another version, malformed, a completion with a j
 });
 
 /**
- * Three generations ending 1, 2 and 3 s from now, watched by one page with
+ * Three generations ending 4, 5 and 6 s from now, watched by one page with
  * `maxStreams: 2`; returns the most event streams the server saw open at once.
  */
 async function threeStreams(share) {
   const ids = [];
-  for (const seconds of [10, 20, 30]) ids.push((await generate(seconds)).fileId);
+  for (const seconds of [40, 50, 60]) ids.push((await generate(seconds)).fileId);
   const context = await browser.newContext();
   const page = await watch(context, ids.join(","), { share, maxStreams: 2 });
   await page.waitForFunction(() => window.completes.length + window.errors.length >= 3, null, { timeout: 20000 });
@@ -457,7 +461,7 @@ test("the demo in two tabs: one tab polls the generation, the other follows it",
   // 6 s per generation, so the second tab opens while it runs
   await context.route("**/api/generate/*", (route) => {
     const body = JSON.parse(route.request().postData() || "{}");
-    return route.continue({ postData: JSON.stringify({ ...body, duration: 60 }) });
+    return route.continue({ postData: JSON.stringify({ ...body, duration: 150 }) });
   });
   const open = async () => {
     const page = await openPage(browser, api.url + "/", { context });
