@@ -707,6 +707,8 @@ async function firstPollPhase(b) {
         ref: p.ref ?? null,
         delta: p.ref && samples[p.ref] ? m - median(samples[p.ref].map((x) => x.firstPoll)) : null,
         wasmSent: median(s.map((x) => x.wasmSent)), wasmDone: median(s.map((x) => x.wasmDone)),
+        // after the .wasm's last byte: compile, instantiate, the job's start
+        afterWasm: s[0].wasmDone === null ? null : median(s.map((x) => x.firstPoll - x.wasmDone)),
         lastRequests: s.at(-1).requests,
       };
       log(`  ${p.label}: first request ${fmtMs(m)} after the document's (${fmtMs(row.min)}-${fmtMs(row.max)})${row.delta === null ? "" : `, ${row.delta >= 0 ? "+" : "-"}${fmtMs(Math.abs(row.delta))} over ${p.ref}`}`);
