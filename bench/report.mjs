@@ -291,7 +291,8 @@ export function renderFirstPoll(r, { fmtMs }) {
   const p = (...lines) => L.push(...lines);
   const ms = (v) => (v == null ? "-" : `${Math.round(v)} ms`);
   const signed = (v) => (v == null ? "" : `${v >= 0 ? "+" : "−"}${Math.round(Math.abs(v))} ms`);
-  const load = r.meta.load ? `, load average ${r.meta.load.join(" / ")} at the start (1 / 5 / 15 min)` : "";
+  const la = (v) => v.map((x) => x.toFixed(1)).join(" / ");
+  const load = r.meta.load?.start ? `, load average (1 / 5 / 15 min) ${la(r.meta.load.start)} at the start and ${la(r.meta.load.end)} at the end` : "";
   p(
     "## Time to the first poll (issue 20)",
     "",

@@ -164,6 +164,7 @@ export function quantile(values, q) {
 const mean = (values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
 const median = (values) => quantile(values, 0.5);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round2 = (v) => Math.round(v * 100) / 100;
 
 // ---------- the page ----------
 
@@ -772,6 +773,7 @@ export const fmtBytes = (v) => (v === null || v === undefined || !Number.isFinit
 export async function runBench(config = FULL, { log = console.log } = {}) {
   const b = new Bench(config, log);
   const t0 = Date.now();
+  const loadAtStart = loadavg();
   try {
     await b.launch();
     log(`Chromium ${b.chromiumVersion}; package ${PKG_ENTRY}; ${config.smoke ? "smoke run" : "full run"}`);
@@ -796,7 +798,8 @@ export async function runBench(config = FULL, { log = console.log } = {}) {
         chromium: b.chromiumVersion,
         node: process.version,
         cpus: cpus().length,
-        load: loadavg().map((l) => Math.round(l * 100) / 100),
+        // the machine's load average (1, 5, 15 min) when the run started and ended
+        load: { start: loadAtStart.map(round2), end: loadavg().map(round2) },
         pkgEntry: PKG_ENTRY,
         pkg: pkgIdentity(),
         seconds: Math.round((Date.now() - t0) / 1000),
