@@ -555,7 +555,7 @@ async function prepareFirstPoll(dir) {
     await build({
       root: src, configFile: false, logLevel: "warn", base: `/${name}/`,
       // no warning about slow plugins: this machine may be busy
-      build: { outDir: out, emptyOutDir: true, rolldownOptions: { checks: { bundlerTimings: false } } },
+      build: { outDir: out, emptyOutDir: true, reportCompressedSize: false, rolldownOptions: { checks: { bundlerTimings: false } } },
     });
     return readdirSync(path.join(out, "assets"));
   };
@@ -693,9 +693,16 @@ async function firstPollPhase(b) {
     log(`first poll: ${pages.length} pages x ${runs} runs (CPU ${profile.cpuSlowdown}x, ${profile.downKbps / 1000} Mbit/s down, ${profile.latencyMs} ms round trip, gzip)`);
     const ids = await makeJobs(api, "image", pages.length * runs, 600);
     const samples = Object.fromEntries(pages.map((p) => [p.key, []]));
-    // interleaved (each round every page once), so that a busy moment of the machine touches every page alike
-    for (let r = 0; r < runs; r++) {
-      for (const p of pages) samples[p.key].push(await firstPollRun(b, web.url, p, ids.shift(), config.firstPoll));
+    if (config.parallel) {
+      // the smoke run: every load at once (its numbers mean nothing)
+      const loads = Array.from({ length: runs }, () => pages.map((p) => ({ p, id: ids.shift() }))).flat();
+      const done = await Promise.all(loads.map(({ p, id }) => firstPollRun(b, web.url, p, id, config.firstPoll)));
+      done.forEach((x, i) => samples[loads[i].p.key].push(x));
+    } else {
+      // interleaved (each round every page once), so that a busy moment of the machine touches every page alike
+      for (let r = 0; r < runs; r++) {
+        for (const p of pages) samples[p.key].push(await firstPollRun(b, web.url, p, ids.shift(), config.firstPoll));
+      }
     }
     const out = pages.map((p) => {
       const s = samples[p.key];
