@@ -1,20 +1,25 @@
 // The browser benchmark (issue 10): smart-polling against the fixed 2-s loop,
 // a plain-TypeScript manager from the seed, TanStack Query's refetchInterval
-// and a minimal plain-JS poller, in headless Chromium, against the demo server.
+// and a minimal plain-JS poller, in headless Chromium, against the demo server;
+// and the time to the first poll on a throttled phone (issue 20, phase firstPoll).
 //
-//   node bench/run.mjs            # full run (about 6 minutes): BENCHMARKS.md section + docs/bench/*.svg
+//   node bench/run.mjs            # full run (about 8 minutes): BENCHMARKS.md sections + docs/bench/*
 //   node bench/run.mjs --smoke    # small and fast (< 1 minute), writes nothing; bench/smoke.test.mjs runs it
 //   node bench/run.mjs --json out.json   # also the raw results
 //   node bench/run.mjs --from out.json   # the report again from raw results, without running
 //   node bench/run.mjs --only startStop,running,herd,matrix   # some phases, writes nothing
+//   node bench/run.mjs --only firstPoll   # the time to the first poll (about 2 minutes): writes its section alone
+//   BENCH_FIRSTPOLL=plain,vite node bench/run.mjs --only firstPoll   # some of its pages, writes nothing
 //   BENCH_POLICY=smart BENCH_SMART='{"shareAcrossTabs":false}' node bench/run.mjs --only running
 //       # the "running" phase for one policy, smart-polling with extra options
 //
 // Benchmarks report numbers; nothing here is a timed test.
 
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { tmpdir, cpus } from "node:os";
+import { tmpdir, cpus, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { execFileSync } from "node:child_process";
@@ -22,7 +27,7 @@ import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 import { createApiServer } from "../server/index.mjs";
 import { CHROMIUM_ARGS as BASE_ARGS } from "../e2e/support.mjs";
-import { renderMarkdown, scatterSvg, herdSvg } from "./report.mjs";
+import { renderMarkdown, renderFirstPoll, scatterSvg, herdSvg } from "./report.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -84,6 +89,9 @@ const STRESS_POLICIES = [
   { key: "tanstack", label: "TanStack Query", policy: "tanstack", options: {} },
 ];
 
+/** The first poll's profile, a throttled mid-range phone (DevTools protocol): CPU 4x slower, 1.6 Mbit/s down, 750 kbit/s up, 150 ms round trip. */
+export const PHONE = { cpuSlowdown: 4, latencyMs: 150, downKbps: 1600, upKbps: 750 };
+
 export const FULL = {
   smoke: false,
   jobs: { image: 12, video: 8 },
@@ -92,6 +100,7 @@ export const FULL = {
   startStop: { n: 10000, reps: 5, otherReps: 1, waitMs: 100, maxWaitMs: 15000 },
   running: { n: 1000, windowMs: 10000 },
   herd: { n: 1000, warmMs: 5000, stormMs: 3000, retryAfter: 2, observeMs: 10000 },
+  firstPoll: { runs: 7, timeoutMs: 30000, profile: PHONE },
   parallel: false,
 };
 
@@ -104,6 +113,8 @@ export const SMOKE = {
   startStop: { n: 500, reps: 1, otherReps: 1, waitMs: 50, maxWaitMs: 5000 },
   running: { n: 100, windowMs: 1500 },
   herd: { n: 100, warmMs: 1500, stormMs: 3000, retryAfter: 2, observeMs: 4500 },
+  // every page once, through the same DevTools calls, with a light profile (the numbers mean nothing here)
+  firstPoll: { runs: 1, timeoutMs: 30000, profile: { cpuSlowdown: 1, latencyMs: 20, downKbps: 20000, upKbps: 20000 } },
   parallel: true,
 };
 
@@ -153,6 +164,7 @@ export function quantile(values, q) {
 const mean = (values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
 const median = (values) => quantile(values, 0.5);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round2 = (v) => Math.round(v * 100) / 100;
 
 // ---------- the page ----------
 
@@ -466,6 +478,268 @@ async function herdPhase(b) {
   return config.parallel ? Promise.all(policies.map(run)) : serially(policies, run);
 }
 
+// ---------- phase 5: time to the first poll (issue 20, item 3) ----------
+
+/**
+ * The pages of the phase, each measured from its document's request to the
+ * first request for /api/file/{id}:
+ * - "plain": a module script that starts with a plain `fetch("/api/file/{id}")` (the reference);
+ * - "unbundled": a module script that starts with `pollFileCompletion(id)`,
+ *   the package's own files as they are (an import map names the entry);
+ * - "vite": the same page built by `vite build` (defaults; the package
+ *   installed in node_modules, as a link to pkg/);
+ * - "react-plain" / "react": a React app built by Vite whose component calls
+ *   `fetch` / `pollFileCompletion` in an effect, as the product's hooks do;
+ * - "+ preload": the pages with the links the README recommends
+ *   (`<link rel="preload" as="fetch" crossorigin>` of the .wasm; unbundled
+ *   also `modulepreload` of the entry and the glue).
+ * `ref` names the reference each is compared with.
+ */
+export const FIRST_POLL_PAGES = [
+  { key: "plain", label: "plain fetch at module start (reference)", url: "/fp/plain.html" },
+  { key: "unbundled", label: "unbundled", url: "/fp/unbundled.html", ref: "plain" },
+  { key: "unbundled-wasm-preload", label: "unbundled + .wasm preload", url: "/fp/unbundled-wasm-preload.html", ref: "plain" },
+  { key: "unbundled-preload", label: "unbundled + .wasm preload + modulepreload", url: "/fp/unbundled-preload.html", ref: "plain" },
+  { key: "vite", label: "Vite build", url: "/vite/index.html", ref: "plain" },
+  { key: "vite-preload", label: "Vite build + .wasm preload", url: "/vite-preload/index.html", ref: "plain" },
+  { key: "react-plain", label: "React app (Vite), plain fetch in an effect (reference)", url: "/react-plain/index.html" },
+  { key: "react", label: "React app (Vite), pollFileCompletion in an effect", url: "/react/index.html", ref: "react-plain" },
+  { key: "react-preload", label: "React app (Vite), pollFileCompletion in an effect + .wasm preload", url: "/react-preload/index.html", ref: "react-plain" },
+];
+
+const FP_ID = `const id = new URLSearchParams(location.search).get("id");\n`;
+const FP_SMART = `import { pollFileCompletion } from "smart-polling";\n${FP_ID}pollFileCompletion(id);\n`;
+const FP_PLAIN = `${FP_ID}fetch("/api/file/" + id);\n`;
+const fpReact = (imports, call) => `import { createElement as h, useEffect } from "react";
+import { createRoot } from "react-dom/client";
+${imports}${FP_ID}
+function App() {
+  useEffect(() => {
+    ${call};
+  }, []);
+  return h("p", null, "a job is running");
+}
+createRoot(document.getElementById("root")).render(h(App));
+`;
+const fpHtml = (title, head) =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">\n${head}</head><body><div id="root"></div></body></html>\n`;
+const wasmPreload = (href) => `<link rel="preload" href="${href}" as="fetch" type="application/wasm" crossorigin>\n`;
+
+/** Writes the pages into dir/fp (served at /fp/) and the Vite builds into dir/<name> (served at /<name>/). */
+async function prepareFirstPoll(dir) {
+  const fp = path.join(dir, "fp");
+  mkdirSync(fp, { recursive: true });
+  writeFileSync(path.join(fp, "plain.js"), FP_PLAIN);
+  writeFileSync(path.join(fp, "smart.js"), FP_SMART);
+  writeFileSync(path.join(fp, "plain.html"), fpHtml("plain fetch", `<script type="module" src="/fp/plain.js"></script>\n`));
+  const importMap = `<script type="importmap">${JSON.stringify({ imports: { "smart-polling": "/pkg/index.js" } })}</script>\n`;
+  const modulePreload = `<link rel="modulepreload" href="/pkg/index.js">\n<link rel="modulepreload" href="/pkg/smart_polling.js">\n`;
+  const entry = `<script type="module" src="/fp/smart.js"></script>\n`;
+  writeFileSync(path.join(fp, "unbundled.html"), fpHtml("unbundled", importMap + entry));
+  writeFileSync(path.join(fp, "unbundled-wasm-preload.html"), fpHtml("unbundled + wasm preload", importMap + wasmPreload("/pkg/smart_polling_bg.wasm") + entry));
+  writeFileSync(path.join(fp, "unbundled-preload.html"), fpHtml("unbundled + preload", importMap + modulePreload + wasmPreload("/pkg/smart_polling_bg.wasm") + entry));
+
+  // Vite builds, as apps have them: index.html + main.js, the package
+  // installed in node_modules (a link to pkg/), production defaults
+  const { build } = await import("vite");
+  const modules = { "smart-polling": path.join(ROOT, "pkg"), react: null, "react-dom": null };
+  const vite = async (name, main, head = "") => {
+    const src = path.join(dir, `${name}-src`);
+    mkdirSync(path.join(src, "node_modules"), { recursive: true });
+    for (const [m, target] of Object.entries(modules)) {
+      symlinkSync(target ?? path.dirname(require.resolve(`${m}/package.json`)), path.join(src, "node_modules", m), "dir");
+    }
+    writeFileSync(path.join(src, "main.js"), main);
+    writeFileSync(path.join(src, "index.html"), fpHtml(name, head + `<script type="module" src="./main.js"></script>\n`));
+    const out = path.join(dir, name);
+    await build({
+      root: src, configFile: false, logLevel: "warn", base: `/${name}/`,
+      // no warning about slow plugins: this machine may be busy
+      build: { outDir: out, emptyOutDir: true, reportCompressedSize: false, rolldownOptions: { checks: { bundlerTimings: false } } },
+    });
+    return readdirSync(path.join(out, "assets"));
+  };
+  const nodeModulesPreload = wasmPreload("./node_modules/smart-polling/smart_polling_bg.wasm");
+  const reactSmart = fpReact(`import { pollFileCompletion } from "smart-polling";\n`, "pollFileCompletion(id)");
+  const files = {
+    vite: await vite("vite", FP_SMART),
+    // the README's line: the link names the file in node_modules; Vite emits it and rewrites the href
+    "vite-preload": await vite("vite-preload", FP_SMART, nodeModulesPreload),
+    react: await vite("react", reactSmart),
+    "react-preload": await vite("react-preload", reactSmart, nodeModulesPreload),
+    "react-plain": await vite("react-plain", fpReact("", `fetch("/api/file/" + id)`)),
+  };
+  for (const [name, list] of Object.entries(files)) {
+    const wasm = list.filter((f) => f.endsWith(".wasm"));
+    if (wasm.length !== (name === "react-plain" ? 0 : 1)) throw new Error(`first poll: the Vite build ${name} emitted ${wasm.length} .wasm files`);
+  }
+  for (const name of ["vite-preload", "react-preload"]) {
+    const html = readFileSync(path.join(dir, name, "index.html"), "utf8");
+    if (!new RegExp(`<link rel="preload" href="/${name}/assets/smart_polling_bg-[\\w-]+\\.wasm"`).test(html)) {
+      throw new Error(`first poll: Vite did not rewrite the .wasm preload link:\n${html}`);
+    }
+  }
+  return { vite: files };
+}
+
+/**
+ * A static server for the phase, 127.0.0.1 only: files gzipped (level 9, as
+ * a server or CDN serves precompressed assets), everything under /api/
+ * forwarded to the demo server, so the pages and the API share an origin.
+ */
+async function gzipServer(mounts, api) {
+  const cache = new Map();
+  const upstream = new URL(api.url);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    if (url.pathname.startsWith("/api/")) {
+      const headers = { ...req.headers, host: upstream.host };
+      const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      });
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+      return;
+    }
+    const mount = Object.entries(mounts).find(([prefix]) => url.pathname.startsWith(prefix));
+    const file = mount && path.join(mount[1], path.normalize("/" + url.pathname.slice(mount[0].length)));
+    if (!file || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+      return;
+    }
+    let body = cache.get(file);
+    if (!body) cache.set(file, (body = gzipSync(readFileSync(file), { level: 9 })));
+    const type = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm" }[path.extname(file)] ?? "application/octet-stream";
+    res.writeHead(200, { "Content-Type": type, "Content-Encoding": "gzip", "Content-Length": body.length, "Cache-Control": "no-cache", Vary: "Accept-Encoding" });
+    res.end(req.method === "HEAD" ? undefined : body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    gzipBytes: (file) => cache.get(file)?.length ?? null,
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
+  };
+}
+
+/**
+ * One load of a page in a fresh context (cold caches) under the phone
+ * profile: the times, from the document's request, at which requests were
+ * sent and finished (DevTools protocol, so every request counts, whoever
+ * sent it), until the first request for /api/file/{id}.
+ */
+async function firstPollRun(b, origin, page0, id, { timeoutMs, profile }) {
+  const key = page0.key;
+  const context = await b.browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.on("pageerror", (e) => b.pageErrors.push(`first poll ${key}: ${e}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") b.pageErrors.push(`first poll ${key}: ${m.text()}`);
+    });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: profile.latencyMs,
+      downloadThroughput: (profile.downKbps * 1000) / 8,
+      uploadThroughput: (profile.upKbps * 1000) / 8,
+    });
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: profile.cpuSlowdown });
+    const requests = new Map(); // requestId -> { path, sent, done, bytes }
+    let doc = null;
+    let resolvePoll;
+    const polled = new Promise((r) => (resolvePoll = r));
+    cdp.on("Network.requestWillBeSent", (e) => {
+      const p = new URL(e.request.url).pathname;
+      if (!requests.has(e.requestId)) requests.set(e.requestId, { path: p, sent: e.timestamp * 1000, done: null, bytes: null });
+      if (e.type === "Document" && doc === null) doc = e.timestamp * 1000;
+      if (p === `/api/file/${id}`) resolvePoll(e.timestamp * 1000);
+    });
+    cdp.on("Network.loadingFinished", (e) => {
+      const r = requests.get(e.requestId);
+      if (r) [r.done, r.bytes] = [e.timestamp * 1000, e.encodedDataLength];
+    });
+    await page.goto(`${origin}${page0.url}?id=${id}`, { waitUntil: "commit" });
+    let timer;
+    const at = await Promise.race([polled, new Promise((r) => (timer = setTimeout(r, timeoutMs, null)))]);
+    clearTimeout(timer);
+    if (at === null || doc === null) throw new Error(`first poll ${key}: no request for /api/file/${id} within ${timeoutMs} ms`);
+    const rel = (t) => (t === null ? null : Math.round((t - doc) * 10) / 10);
+    const wasm = [...requests.values()].find((r) => r.path.endsWith(".wasm"));
+    return {
+      firstPoll: rel(at),
+      wasmSent: wasm ? rel(wasm.sent) : null,
+      wasmDone: wasm ? rel(wasm.done) : null,
+      requests: [...requests.values()].filter((r) => r.sent <= at).map((r) => ({ path: r.path, sent: rel(r.sent), done: rel(r.done), bytes: r.bytes })),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+async function firstPollPhase(b) {
+  const { config, log } = b;
+  const { runs, profile } = config.firstPoll;
+  const dir = mkdtempSync(path.join(tmpdir(), "smart-polling-firstpoll-"));
+  const api = await b.server();
+  let web = null;
+  try {
+    const built = await prepareFirstPoll(dir);
+    const mounts = { "/fp/": path.join(dir, "fp"), "/pkg/": path.join(ROOT, "pkg") };
+    for (const name of Object.keys(built.vite)) mounts[`/${name}/`] = path.join(dir, name);
+    web = await gzipServer(mounts, api);
+    const pages = FIRST_POLL_PAGES.filter((p) => !process.env.BENCH_FIRSTPOLL || process.env.BENCH_FIRSTPOLL.split(",").includes(p.key));
+    log(`first poll: ${pages.length} pages x ${runs} runs (CPU ${profile.cpuSlowdown}x, ${profile.downKbps / 1000} Mbit/s down, ${profile.latencyMs} ms round trip, gzip)`);
+    const ids = await makeJobs(api, "image", pages.length * runs, 600);
+    const samples = Object.fromEntries(pages.map((p) => [p.key, []]));
+    if (config.parallel) {
+      // the smoke run: every load at once (its numbers mean nothing)
+      const loads = Array.from({ length: runs }, () => pages.map((p) => ({ p, id: ids.shift() }))).flat();
+      const done = await Promise.all(loads.map(({ p, id }) => firstPollRun(b, web.url, p, id, config.firstPoll)));
+      done.forEach((x, i) => samples[loads[i].p.key].push(x));
+    } else {
+      // interleaved (each round every page once), so that a busy moment of the machine touches every page alike
+      for (let r = 0; r < runs; r++) {
+        for (const p of pages) samples[p.key].push(await firstPollRun(b, web.url, p, ids.shift(), config.firstPoll));
+      }
+    }
+    const out = pages.map((p) => {
+      const s = samples[p.key];
+      const t = s.map((x) => x.firstPoll);
+      const m = median(t);
+      const row = {
+        page: p.key, label: p.label, runs: t,
+        median: m, min: Math.min(...t), max: Math.max(...t),
+        p25: quantile(t, 0.25), p75: quantile(t, 0.75),
+        ref: p.ref ?? null,
+        delta: p.ref && samples[p.ref] ? m - median(samples[p.ref].map((x) => x.firstPoll)) : null,
+        wasmSent: median(s.map((x) => x.wasmSent)), wasmDone: median(s.map((x) => x.wasmDone)),
+        // after the .wasm's last byte: compile, instantiate, the job's start
+        afterWasm: s[0].wasmDone === null ? null : median(s.map((x) => x.firstPoll - x.wasmDone)),
+        lastRequests: s.at(-1).requests,
+      };
+      log(`  ${p.label}: first request ${fmtMs(m)} after the document's (${fmtMs(row.min)}-${fmtMs(row.max)})${row.delta === null ? "" : `, ${row.delta >= 0 ? "+" : "-"}${fmtMs(Math.abs(row.delta))} over ${p.ref}`}`);
+      return row;
+    });
+    const gz = (f) => web.gzipBytes(f);
+    return {
+      profile,
+      pages: out,
+      bytes: {
+        wasm: statSync(path.join(ROOT, "pkg", "smart_polling_bg.wasm")).size,
+        wasmGzip: gz(path.join(ROOT, "pkg", "smart_polling_bg.wasm")),
+        glueGzip: gz(path.join(ROOT, "pkg", "smart_polling.js")),
+        entryGzip: gz(path.join(ROOT, "pkg", "index.js")),
+        viteFiles: built.vite,
+      },
+    };
+  } finally {
+    await web?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------- targets ----------
 
 export function targets(results) {
@@ -506,18 +780,20 @@ export const fmtBytes = (v) => (v === null || v === undefined || !Number.isFinit
 export async function runBench(config = FULL, { log = console.log } = {}) {
   const b = new Bench(config, log);
   const t0 = Date.now();
+  const loadAtStart = loadavg();
   try {
     await b.launch();
     log(`Chromium ${b.chromiumVersion}; package ${PKG_ENTRY}; ${config.smoke ? "smoke run" : "full run"}`);
-    const only = config.only ?? ["startStop", "running", "herd", "matrix"];
-    const phase = (name, fn) => (only.includes(name) ? fn(b) : Promise.resolve([]));
-    let matrix, startStop, running, herd;
+    const only = config.only ?? ["firstPoll", "startStop", "running", "herd", "matrix"];
+    const phase = (name, fn, none = []) => (only.includes(name) ? fn(b) : Promise.resolve(none));
+    let matrix, startStop, running, herd, firstPoll;
     if (config.parallel) {
-      [matrix, startStop, running, herd] = await Promise.all([
-        phase("matrix", matrixPhase), phase("startStop", startStopPhase), phase("running", runningPhase), phase("herd", herdPhase),
+      [firstPoll, matrix, startStop, running, herd] = await Promise.all([
+        phase("firstPoll", firstPollPhase, null), phase("matrix", matrixPhase), phase("startStop", startStopPhase), phase("running", runningPhase), phase("herd", herdPhase),
       ]);
     } else {
       // the CPU-bound measurements first, alone on the machine; the matrix (mostly waiting) last
+      firstPoll = await phase("firstPoll", firstPollPhase, null);
       startStop = await phase("startStop", startStopPhase);
       running = await phase("running", runningPhase);
       herd = await phase("herd", herdPhase);
@@ -529,12 +805,14 @@ export async function runBench(config = FULL, { log = console.log } = {}) {
         chromium: b.chromiumVersion,
         node: process.version,
         cpus: cpus().length,
+        // the machine's load average (1, 5, 15 min) when the run started and ended
+        load: { start: loadAtStart.map(round2), end: loadavg().map(round2) },
         pkgEntry: PKG_ENTRY,
         pkg: pkgIdentity(),
         seconds: Math.round((Date.now() - t0) / 1000),
         config,
       },
-      matrix, startStop, running, herd,
+      matrix, startStop, running, herd, firstPoll,
       pageErrors: b.pageErrors,
     };
     results.targets = config.only ? [] : targets(results);
@@ -565,21 +843,39 @@ function pkgIdentity() {
 
 const BEGIN = "<!-- bench:browser:begin (generated by node bench/run.mjs; edits here are replaced) -->";
 const END = "<!-- bench:browser:end -->";
+const FP_BEGIN = "<!-- bench:firstpoll:begin (generated by node bench/run.mjs --only firstPoll; edits here are replaced) -->";
+const FP_END = "<!-- bench:firstpoll:end -->";
 
-/** Replaces the generated section of BENCHMARKS.md (appends it the first time) and writes the charts. */
+/** BENCHMARKS.md with the section between `begin` and `end` replaced (appended the first time). */
+function replaceSection(md, begin, end, body) {
+  const section = `${begin}\n${body}\n${end}`;
+  const a = md.indexOf(begin.slice(0, 30));
+  const z = md.indexOf(end);
+  return a >= 0 && z > a ? md.slice(0, a) + section + md.slice(z + end.length) : md.replace(/\s*$/, "\n\n") + section + "\n";
+}
+
+/**
+ * Replaces the generated sections of BENCHMARKS.md and writes the charts: the
+ * browser section from a full run, the first-poll section from any run with
+ * the firstPoll phase.
+ */
 export function writeReport(results) {
   const chartDir = path.join(ROOT, "docs", "bench");
   mkdirSync(chartDir, { recursive: true });
-  for (const w of results.matrix) writeFileSync(path.join(chartDir, `${w.key}.svg`), scatterSvg(w));
-  writeFileSync(path.join(chartDir, "herd.svg"), herdSvg(results.herd));
-  writeFileSync(path.join(chartDir, "results.json"), JSON.stringify(stripPerJob(results), null, 1) + "\n");
   const file = path.join(ROOT, "BENCHMARKS.md");
-  const md = readFileSync(file, "utf8");
-  const section = `${BEGIN}\n${renderMarkdown(results, { FAULTS, fmtMs, fmtX, fmtBytes })}\n${END}`;
-  const a = md.indexOf(BEGIN.slice(0, 30));
-  const z = md.indexOf(END);
-  const next = a >= 0 && z > a ? md.slice(0, a) + section + md.slice(z + END.length) : md.replace(/\s*$/, "\n\n") + section + "\n";
-  writeFileSync(file, next);
+  let md = readFileSync(file, "utf8");
+  if (results.matrix?.length) {
+    for (const w of results.matrix) writeFileSync(path.join(chartDir, `${w.key}.svg`), scatterSvg(w));
+    writeFileSync(path.join(chartDir, "herd.svg"), herdSvg(results.herd));
+    writeFileSync(path.join(chartDir, "results.json"), JSON.stringify(stripPerJob({ ...results, firstPoll: undefined }), null, 1) + "\n");
+    md = replaceSection(md, BEGIN, END, renderMarkdown(results, { FAULTS, fmtMs, fmtX, fmtBytes }));
+  }
+  if (results.firstPoll) {
+    const { meta } = results;
+    writeFileSync(path.join(chartDir, "first-poll.json"), JSON.stringify({ meta, firstPoll: results.firstPoll }, null, 1) + "\n");
+    md = replaceSection(md, FP_BEGIN, FP_END, renderFirstPoll(results, { fmtMs }));
+  }
+  writeFileSync(file, md);
 }
 
 function stripPerJob(results) {
@@ -599,17 +895,20 @@ if (isMain) {
   const fromAt = args.indexOf("--from"); // --from results.json (of --json): write the report again without running
   if (fromAt >= 0) {
     writeReport(JSON.parse(readFileSync(args[fromAt + 1], "utf8")));
-    console.log("Wrote the browser section of BENCHMARKS.md and docs/bench/*.svg from", args[fromAt + 1]);
+    console.log("Wrote the generated sections of BENCHMARKS.md and docs/bench/* from", args[fromAt + 1]);
     process.exit(0);
   }
   const results = await runBench({ ...(smoke ? SMOKE : FULL), only });
   if (jsonAt >= 0 && args[jsonAt + 1]) writeFileSync(args[jsonAt + 1], JSON.stringify(results, null, 1));
-  console.log("\nTargets (issue 10, item 2):");
+  if (!only) console.log("\nTargets (issue 10, item 2):");
   if (!only) for (const t of results.targets) console.log(`  ${t.met ? "MET   " : "MISSED"} ${t.name}: ${t.measured}`);
   if (results.pageErrors.length) console.log(`page errors:\n  ${results.pageErrors.slice(0, 10).join("\n  ")}`);
   if (!smoke && !only) {
     writeReport(results);
-    console.log(`\nWrote the browser section of BENCHMARKS.md and docs/bench/*.svg (${results.meta.seconds} s).`);
+    console.log(`\nWrote the browser and first-poll sections of BENCHMARKS.md and docs/bench/* (${results.meta.seconds} s).`);
+  } else if (!smoke && only.length === 1 && only[0] === "firstPoll" && !process.env.BENCH_FIRSTPOLL) {
+    writeReport(results);
+    console.log(`\nWrote the first-poll section of BENCHMARKS.md and docs/bench/first-poll.json (${results.meta.seconds} s).`);
   } else {
     console.log(`\n${smoke ? "smoke run" : "partial run"}: ${results.meta.seconds} s, nothing written`);
   }

@@ -2,7 +2,8 @@
 // edited) with what only JS can provide:
 // - loading the .wasm: from the file system in Node (a `file:` url), and
 //   with errors that say what failed to load, from where, and why; a failed
-//   load is not kept, so the next call tries again;
+//   load is not kept, so the next call tries again; in a page, the download
+//   starts right after import, before the first use;
 // - the Promise helpers and `smartPollingManager` work right after import:
 //   they load the module on first use (the old module needed no init()) and
 //   resolve (never reject) with a "load_failed" result when it cannot load;
@@ -20,6 +21,34 @@ let loaded = false;
 let loading = null; // the load under way or done; null again after a failure
 let defaults; // options of configureDefaults() made before the module loaded
 let defaultsError = null; // why the stored defaults could not be applied
+
+// In a page, the .wasm download starts once the modules importing this one
+// have run, not when the first helper or init() runs (the product's hooks
+// poll from an effect, after the app's first render): the first init()
+// without input takes this response instead of fetching. Not when a load
+// began first (a top-level init(url) or initSync()), nor in Node, SSR or a
+// worker (no window or document), nor for a `file:` url. A failed request is
+// left to that init() to report (no unhandled rejection), and is never
+// reused: init() takes the prefetch once, so the next call after a failure
+// fetches again.
+let prefetched = null;
+queueMicrotask(() => {
+  if (loading === null && !loaded) prefetched = prefetch();
+});
+
+function prefetch() {
+  if (typeof window === "undefined" || typeof document === "undefined" || typeof fetch !== "function") return null;
+  try {
+    // a literal, for bundlers: they emit the .wasm and rewrite the url
+    const url = new URL("smart_polling_bg.wasm", import.meta.url);
+    if (url.protocol === "file:") return null;
+    const response = fetch(url); // globalThis.fetch, as the glue's would be
+    response.catch(() => {});
+    return response;
+  } catch {
+    return null; // no prefetch: init() fetches
+  }
+}
 
 /** Loads the .wasm once (later calls share the load under way or done; a
  *  failed load is not kept). With no input: next to this file, read from
@@ -41,6 +70,7 @@ export default function init(input) {
 /** Loads the .wasm synchronously from its bytes or a compiled module. */
 export function initSync(module) {
   raw.initSync(isPlain(module) ? module : { module });
+  prefetched = null;
   if (!loaded) {
     loaded = true;
     applyDefaults();
@@ -49,7 +79,10 @@ export function initSync(module) {
 }
 
 async function load(input) {
+  const early = prefetched; // taken by this load only, whatever its outcome
+  prefetched = null;
   let source = await (isPlain(input) ? input.module_or_path : input);
+  const given = source != null;
   // a literal, for bundlers: they emit the .wasm and rewrite the url
   source ??= new URL("smart_polling_bg.wasm", import.meta.url);
   const url =
@@ -77,7 +110,8 @@ async function load(input) {
     }
   } else if (url) {
     try {
-      source = await fetch(source); // globalThis.fetch, as the glue's would be
+      // globalThis.fetch, as the glue's would be; the prefetch when init() was given no source
+      source = await (early && !given ? early : fetch(source));
     } catch (cause) {
       throw fail(`the request failed: ${cause?.message ?? cause}`, cause);
     }
