@@ -57,5 +57,17 @@ export function isTypeofGuard(source, line, column, name) {
     ts.forEachChild(node, visit);
   };
   visit(file);
-  return guard;
+  if (guard) return true;
+  // V8 may place the read at the start of the statement that holds the
+  // guard (`if (typeof window === ...)`): a `typeof name` in a node that
+  // starts there counts.
+  const within = (node) =>
+    (ts.isTypeOfExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === name) ||
+    (ts.forEachChild(node, within) ?? false);
+  const starting = (node) => {
+    if (node.getStart(file) === pos && within(node)) return true;
+    if (node.getStart(file) > pos || pos >= node.getEnd()) return false;
+    return ts.forEachChild(node, starting) ?? false;
+  };
+  return starting(file);
 }
