@@ -14,7 +14,7 @@ before(async () => {
 after(() => api.close());
 
 test("image job: pending record, then completed with a real PNG", async () => {
-  const { fileId, projectId } = await generate(api, "image", { prompt: "a red fox", duration: 10 }); // 200 ms
+  const { fileId, projectId } = await generate(api, "image", { prompt: "a red fox", duration: 150 }); // 3 s: pending when first read, however slow the machine
   assert.match(fileId, ID_RE);
   assert.match(projectId, ID_RE);
   assert.match(fileId, /^img_/);
@@ -68,7 +68,7 @@ test("the picture derives from the prompt and is cached per job", async () => {
 });
 
 test("video job: upper-case statuses, completed with a real WebM", async () => {
-  const { fileId } = await generate(api, "video", { duration: 10 });
+  const { fileId } = await generate(api, "video", { duration: 150 }); // 3 s: pending when first read
   assert.match(fileId, /^vid_/);
   const pending = (await getJson(`${api.url}/api/file/${fileId}`)).body;
   assert.equal(pending.url, null);
@@ -103,7 +103,7 @@ test("video job: upper-case statuses, completed with a real WebM", async () => {
 });
 
 test("media is 404 until the job is done, and for the wrong kind", async () => {
-  const { fileId } = await generate(api, "image", { duration: 60 });
+  const { fileId } = await generate(api, "image", { duration: 150 }); // 3 s: not done when first asked
   assert.equal((await fetch(`${api.url}/media/${fileId}.png`)).status, 404);
   assert.equal((await fetch(`${api.url}/media/nope.png`)).status, 404);
   const v = await generate(api, "video", { duration: 1 });
@@ -112,7 +112,7 @@ test("media is 404 until the job is done, and for the wrong kind", async () => {
 });
 
 test("project record: empty data until done, then the result", async () => {
-  const { fileId, projectId } = await generate(api, "image", { duration: 10 });
+  const { fileId, projectId } = await generate(api, "image", { duration: 150 }); // 3 s: pending when first read
   const pending = await getJson(`${api.url}/api/project/${projectId}`);
   assert.equal(pending.status, 200);
   assert.equal(pending.body.id, projectId);
