@@ -248,12 +248,23 @@ class Bench {
   }
 }
 
-async function api(server, method, p, body) {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: method === "GET" ? {} : { "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+async function api(server, method, p, body, tries = 3) {
+  let res;
+  try {
+    res = await fetch(server.url + p, {
+      method,
+      headers: method === "GET" ? {} : { "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    // no answer at all (on a busy machine, a kept-alive connection the server
+    // closed as it was reused): again, a few times; a job made twice is harmless here
+    if (tries > 1) {
+      await sleep(200);
+      return api(server, method, p, body, tries - 1);
+    }
+    throw new Error(`${method} ${p}: ${e.message} (${e.cause?.code ?? e.cause?.message ?? e.cause ?? "no cause"})`, { cause: e });
+  }
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -664,7 +675,11 @@ async function firstPollRun(b, origin, page0, id, { timeoutMs, profile }) {
     let timer;
     const at = await Promise.race([polled, new Promise((r) => (timer = setTimeout(r, timeoutMs, null)))]);
     clearTimeout(timer);
-    if (at === null || doc === null) throw new Error(`first poll ${key}: no request for /api/file/${id} within ${timeoutMs} ms`);
+    if (at === null || doc === null) {
+      const seen = [...requests.values()].map((r) => `${r.path} sent ${Math.round(r.sent - (doc ?? r.sent))} ms${r.done === null ? ", not done" : `, done ${Math.round(r.done - (doc ?? r.done))} ms`}`);
+      const state = await page.evaluate(() => document.readyState).catch((e) => `unknown (${e.message})`);
+      throw new Error(`first poll ${key}: no request for /api/file/${id} within ${timeoutMs} ms (document ${state}; requests: ${seen.join("; ") || "none"}; page errors: ${b.pageErrors.filter((e) => e.startsWith(`first poll ${key}:`)).join("; ") || "none"})`);
+    }
     const rel = (t) => (t === null ? null : Math.round((t - doc) * 10) / 10);
     const wasm = [...requests.values()].find((r) => r.path.endsWith(".wasm"));
     return {
@@ -693,16 +708,11 @@ async function firstPollPhase(b) {
     log(`first poll: ${pages.length} pages x ${runs} runs (CPU ${profile.cpuSlowdown}x, ${profile.downKbps / 1000} Mbit/s down, ${profile.latencyMs} ms round trip, gzip)`);
     const ids = await makeJobs(api, "image", pages.length * runs, 600);
     const samples = Object.fromEntries(pages.map((p) => [p.key, []]));
-    if (config.parallel) {
-      // the smoke run: every load at once (its numbers mean nothing)
-      const loads = Array.from({ length: runs }, () => pages.map((p) => ({ p, id: ids.shift() }))).flat();
-      const done = await Promise.all(loads.map(({ p, id }) => firstPollRun(b, web.url, p, id, config.firstPoll)));
-      done.forEach((x, i) => samples[loads[i].p.key].push(x));
-    } else {
-      // interleaved (each round every page once), so that a busy moment of the machine touches every page alike
-      for (let r = 0; r < runs; r++) {
-        for (const p of pages) samples[p.key].push(await firstPollRun(b, web.url, p, ids.shift(), config.firstPoll));
-      }
+    // one load at a time (in the smoke run too: beside the other phases, fewer pages fight for
+    // the CPU), the pages interleaved (each round every page once), so that a busy moment of the
+    // machine touches every page alike
+    for (let r = 0; r < runs; r++) {
+      for (const p of pages) samples[p.key].push(await firstPollRun(b, web.url, p, ids.shift(), config.firstPoll));
     }
     const out = pages.map((p) => {
       const s = samples[p.key];
