@@ -35,7 +35,7 @@ const stats = () => call("GET", "/api/stats");
 const openPage = () => open(browser, api.url + "/");
 
 /** Waits until `n` cards have `status`; returns their attributes. */
-async function cards(page, status, n, timeout = 20000) {
+async function cards(page, status, n, timeout = 60000) {
   await page.waitForFunction(
     ([s, k]) => document.querySelectorAll(`[data-testid="job"][data-status="${s}"]`).length >= k,
     [status, n],
@@ -127,15 +127,16 @@ test("a 403 ends the job with a visible error", async () => {
   await page.context().close();
 });
 
-// With the 3-s jobs the three surely overlap, and the page's stream limit shows.
+// With 10-s jobs the three surely overlap, and the page's stream limit shows.
 
 test("three concurrent jobs all complete exactly once", async () => {
   const page = await openPage();
-  // 3 s per image (instead of 0.3-0.6 s), so that the three jobs surely run
-  // at the same time and the stream limit (2) applies to them
+  // 10 s per image (instead of 0.3-0.6 s), so that the three jobs surely run
+  // at the same time, however slow the machine, and the stream limit (2)
+  // applies to them
   await page.context().route("**/api/generate/*", (route) => {
     const body = JSON.parse(route.request().postData() || "{}");
-    return route.continue({ postData: JSON.stringify({ ...body, duration: 30 }) });
+    return route.continue({ postData: JSON.stringify({ ...body, duration: 100 }) });
   });
   // Every change of the cards: how many running jobs the manager reports on
   // the stream (a card with an attempt count has had a progress report; before
