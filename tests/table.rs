@@ -154,7 +154,7 @@ fn a_restarted_id_is_a_new_generation_and_late_events_are_ignored() {
     b.run_until(0);
     assert_eq!(b.ended(old).result, Ok(Some("https://cdn/1.png".into())));
     assert!(!b.table.contains(old));
-    assert!(b.table.resources(old).is_none());
+    assert!(!b.res.contains_key(&old), "released");
     assert!(b.table.subscribers(old).is_none());
     assert!(b.table.key(old).is_none());
     assert!(b.table.job(old).is_none());
@@ -163,11 +163,7 @@ fn a_restarted_id_is_a_new_generation_and_late_events_are_ignored() {
     b.now = 100;
     let new = b.start(Kind::File, "gen", "s2");
     assert_ne!(new, old);
-    assert_eq!(
-        b.table.resources(new),
-        Some(&mut Vec::new()),
-        "fresh resources"
-    );
+    assert!(!b.res.contains_key(&new), "fresh resources");
     b.fire();
     assert_eq!(b.requests(new), vec![100]);
 
@@ -183,7 +179,7 @@ fn a_restarted_id_is_a_new_generation_and_late_events_are_ignored() {
         b.table.handle(100, old, input);
         assert!(b.table.poll().is_none());
     }
-    assert!(b.table.resources(old).is_none());
+    assert!(!b.res.contains_key(&old), "released");
     assert!(b.table.contains(new));
     assert_eq!(b.table.job(new).unwrap().progress(100).attempt, 1);
     assert!(!b.table.job(new).unwrap().is_finished());
@@ -197,7 +193,7 @@ fn a_restarted_id_is_a_new_generation_and_late_events_are_ignored() {
     assert_eq!(e.result, Ok(Some("https://cdn/2.png".into())));
     assert_eq!(e.subscribers, vec!["s2"]);
     assert_eq!(
-        e.resources,
+        b.released[&new],
         vec!["send", "progress", "update", "progress", "send", "progress", "update"]
     );
 }
@@ -452,7 +448,7 @@ fn stop_removes_the_job_at_once_and_drops_its_queued_steps() {
     let a = b.start(Kind::File, "a", "a1");
     assert_eq!(b.start(Kind::File, "a", "a2"), a);
     let c = b.start(Kind::File, "c", "c");
-    b.table.resources(a).unwrap().push("mine");
+    b.res.entry(a).or_default().push("mine");
 
     // A turn queues both jobs' steps; a is stopped before any is executed.
     assert!(!b.table.on_timer(0));
@@ -463,7 +459,8 @@ fn stop_removes_the_job_at_once_and_drops_its_queued_steps() {
     assert_eq!(e.result, Err(PollError::Stopped));
     assert_eq!(e.outcome, None);
     assert_eq!(e.subscribers, vec!["a1", "a2"]);
-    assert_eq!(e.resources, vec!["mine"]);
+    // The table hands back the job's key: the executor drops what it holds.
+    assert_eq!(b.res.remove(&e.job), Some(vec!["mine"]));
     assert_eq!(e.progress.attempt, 1);
     assert_eq!(e.progress.elapsed_time, 10);
     assert_eq!(e.progress.next_poll_in, None);
@@ -499,7 +496,10 @@ fn a_stopped_job_hears_nothing_more() {
     b.fire();
     b.respond(a, pending());
     let e = b.table.stop(500, Kind::File, "a").unwrap();
-    assert_eq!(e.resources, vec!["send", "progress", "update", "progress"]);
+    assert_eq!(
+        b.res.remove(&e.job),
+        Some(vec!["send", "progress", "update", "progress"])
+    );
     // Its timer at 1000 and a late response find nothing.
     b.run_until(10_000);
     b.table.handle(10_000, a, Input::Response(pending()));
@@ -983,8 +983,8 @@ fn nudge_all_polls_started_idle_jobs_now() {
 }
 
 #[test]
-fn the_table_is_generic_over_subscribers_and_resources() {
-    let mut t: Table<u32, ()> = Table::new(0);
+fn the_table_is_generic_over_subscribers() {
+    let mut t: Table<u32> = Table::new(0);
     let a = t.start(0, Kind::File, "x", polling(), 7);
     assert_eq!(t.start(0, Kind::File, "x", polling(), 8), a);
     t.on_timer(0);
@@ -1056,7 +1056,7 @@ fn a_joiner_with_a_shorter_timeout_leaves_alone_at_its_deadline() {
     assert_eq!(e.result, Err(PollError::Timeout));
     assert_eq!(e.subscribers, vec!["short"]);
     assert_eq!(e.outcome, None, "the job goes on");
-    assert!(e.resources.is_empty());
+    assert!(!b.released.contains_key(&a), "the job keeps what it holds");
     assert_eq!(b.table.subscribers(a), Some(&["first"][..]));
     assert_eq!(b.table.find(Kind::File, "x"), Some(a), "same job id");
     assert_eq!(b.table.metrics().finished(), 0);

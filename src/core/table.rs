@@ -9,8 +9,9 @@
 //! The browser layer feeds it events (`start`, `handle`, `on_timer`,
 //! `nudge_all`, `stop`) and executes the [`Step`]s that `poll` hands out,
 //! one at a time, calling no JS while it borrows the table. It is generic
-//! over what a subscriber is (`S`: the page's callbacks) and what a job owns
-//! (`R`: its request, stream and last record), so it holds no web types and
+//! over what a subscriber is (`S`: the page's callbacks) and owns none of
+//! the executor's handles (a job's request, stream, lock and records are
+//! the browser layer's, keyed by [`JobId`]), so it holds no web types and
 //! tests natively with a fake clock.
 
 use std::cmp::Reverse;
@@ -52,7 +53,7 @@ struct Terms {
     max_consecutive_errors: Option<u32>,
 }
 
-struct Entry<S, R> {
+struct Entry<S> {
     kind: Kind,
     /// Shared with the key in `by_key`, and the origin with `origins`.
     id: Rc<str>,
@@ -61,7 +62,6 @@ struct Entry<S, R> {
     subscribers: Vec<S>,
     /// `terms[i]` belongs to `subscribers[i]`.
     terms: Vec<Terms>,
-    resources: R,
     /// The wake time armed for this job; heap items that differ are stale.
     armed: Option<u64>,
     started: bool,
@@ -74,21 +74,21 @@ struct Entry<S, R> {
 }
 
 /// What the browser layer must do next.
-pub enum Step<S, R> {
+pub enum Step<S> {
     /// An action of a running job (never `ArmTimer`, which the table keeps,
     /// nor a terminal one, which comes as `Finished`).
     Act { job: JobId, action: Action },
     /// Subscribers leave a job that goes on, on their own terms (their
     /// deadline passed, or too many errors in a row for them); each hears
-    /// `result` once. `resources` is empty.
-    Left(Ended<S, R>),
+    /// `result` once; the job keeps what the executor holds for it.
+    Left(Ended<S>),
     /// A job ended: its entry is gone, its subscribers hear the result once,
-    /// and its resources are to be dropped.
-    Finished(Ended<S, R>),
+    /// and what the executor holds for it is to be dropped.
+    Finished(Ended<S>),
 }
 
 /// Subscribers that left a job, or a job that left the table.
-pub struct Ended<S, R> {
+pub struct Ended<S> {
     pub job: JobId,
     pub kind: Kind,
     pub id: String,
@@ -104,14 +104,13 @@ pub struct Ended<S, R> {
     pub learns: bool,
     pub last_pending: Option<u64>,
     pub subscribers: Vec<S>,
-    pub resources: R,
 }
 
-enum Queued<S, R> {
+enum Queued<S> {
     Act(Action),
     /// Already out of the table (or out of the job): hand it out as is.
-    Left(Ended<S, R>),
-    Finished(Ended<S, R>),
+    Left(Ended<S>),
+    Finished(Ended<S>),
 }
 
 /// Jobs handled per timer turn, so that thousands of jobs falling due
@@ -120,11 +119,11 @@ enum Queued<S, R> {
 /// rest of a turn, stay well under the 50 ms of a long task.)
 pub const TURN: usize = 16;
 
-pub struct Table<S, R> {
+pub struct Table<S> {
     /// Hashed by id (every input looks its job up); what lists them goes
     /// through `ids`, oldest first. Boxed: a slot is a pointer, not a
     /// whole entry, in a table kept at most 7/8 full.
-    entries: FxHashMap<JobId, Box<Entry<S, R>>>,
+    entries: FxHashMap<JobId, Box<Entry<S>>>,
     /// Running jobs by id, one map per kind.
     /// Hashed (Fx: the ids are the page's own, and SipHash was a third of
     /// a start): a lookup and an insert per start, whatever the number of
@@ -137,7 +136,7 @@ pub struct Table<S, R> {
     wakes: BinaryHeap<Reverse<(u64, JobId)>>,
     /// Subscribers' own deadlines.
     deadlines: BinaryHeap<Reverse<(u64, JobId, u32)>>,
-    queue: VecDeque<(JobId, Queued<S, R>)>,
+    queue: VecDeque<(JobId, Queued<S>)>,
     metrics: Metrics,
     max_streams: u32,
     streams: u32,
@@ -156,7 +155,7 @@ pub struct Table<S, R> {
 /// are kept per job).
 const SHARED: usize = 16;
 
-impl<S: Clone, R: Default> Table<S, R> {
+impl<S: Clone> Table<S> {
     pub fn new(max_streams: u32) -> Self {
         Self::with_budget(max_streams, RetryBudget::default())
     }
@@ -311,7 +310,6 @@ impl<S: Clone, R: Default> Table<S, R> {
                 // Most jobs have one subscriber: no room for four.
                 subscribers: Vec::with_capacity(1),
                 terms: Vec::with_capacity(1),
-                resources: R::default(),
                 armed: Some(first),
                 started: false,
                 stream_slot,
@@ -534,12 +532,12 @@ impl<S: Clone, R: Default> Table<S, R> {
 
     /// Stops a job silently: its entry leaves the table at once, with what
     /// the caller must release.
-    pub fn stop(&mut self, now: u64, kind: Kind, id: &str) -> Option<Ended<S, R>> {
+    pub fn stop(&mut self, now: u64, kind: Kind, id: &str) -> Option<Ended<S>> {
         let job = self.find(kind, id)?;
         self.stop_job(now, job)
     }
 
-    pub fn stop_all(&mut self, now: u64) -> Vec<Ended<S, R>> {
+    pub fn stop_all(&mut self, now: u64) -> Vec<Ended<S>> {
         // Every entry goes, oldest first; the maps are emptied at once.
         let ids = self.ids(|_| true);
         let mut entries = std::mem::take(&mut self.entries);
@@ -555,7 +553,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         all
     }
 
-    fn stop_job(&mut self, now: u64, job: JobId) -> Option<Ended<S, R>> {
+    fn stop_job(&mut self, now: u64, job: JobId) -> Option<Ended<S>> {
         let e = self.take(job)?;
         let mut ended = Self::stopped(now, job, *e);
         // Subscribers that left but have not heard yet hear nothing either.
@@ -566,7 +564,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     /// Takes the queued ends (`Left`, `Finished`) of `job`, or of every job.
-    fn unqueue(&mut self, job: Option<JobId>) -> Vec<Ended<S, R>> {
+    fn unqueue(&mut self, job: Option<JobId>) -> Vec<Ended<S>> {
         let mut ends = Vec::new();
         for (j, queued) in std::mem::take(&mut self.queue) {
             match queued {
@@ -578,7 +576,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     }
 
     /// A job out of the table, stopped.
-    fn stopped(now: u64, job: JobId, mut e: Entry<S, R>) -> Ended<S, R> {
+    fn stopped(now: u64, job: JobId, mut e: Entry<S>) -> Ended<S> {
         e.job.handle(now, Input::Stop);
         let progress = e.job.progress(now);
         Ended {
@@ -592,12 +590,11 @@ impl<S: Clone, R: Default> Table<S, R> {
             learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
-            resources: e.resources,
         }
     }
 
     /// The next step to execute, in order.
-    pub fn poll(&mut self) -> Option<Step<S, R>> {
+    pub fn poll(&mut self) -> Option<Step<S>> {
         while let Some((job, queued)) = self.queue.pop_front() {
             let action = match queued {
                 Queued::Left(ended) => return Some(Step::Left(ended)),
@@ -620,11 +617,6 @@ impl<S: Clone, R: Default> Table<S, R> {
             return self.finish(job, result).map(Step::Finished);
         }
         None
-    }
-
-    /// Where the browser layer keeps a job's request, stream and record.
-    pub fn resources(&mut self, job: JobId) -> Option<&mut R> {
-        self.entries.get_mut(&job).map(|e| &mut e.resources)
     }
 
     pub fn subscribers(&self, job: JobId) -> Option<&[S]> {
@@ -663,7 +655,7 @@ impl<S: Clone, R: Default> Table<S, R> {
     /// The jobs that `keep`, oldest first. Ordered through a heap of the
     /// timer's own type: its code is in the wasm already, where a sort
     /// would add 2 KiB gzipped.
-    fn ids(&self, keep: impl Fn(&Entry<S, R>) -> bool) -> Vec<JobId> {
+    fn ids(&self, keep: impl Fn(&Entry<S>) -> bool) -> Vec<JobId> {
         let mut heap: BinaryHeap<Reverse<(u64, JobId)>> = self
             .entries
             .iter()
@@ -798,7 +790,6 @@ impl<S: Clone, R: Default> Table<S, R> {
                 learns: e.job.config().learn,
                 last_pending: e.job.last_pending(),
                 subscribers: leaving,
-                resources: R::default(),
             };
             self.queue.push_back((job, Queued::Left(ended)));
             return;
@@ -830,7 +821,6 @@ impl<S: Clone, R: Default> Table<S, R> {
             learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
             subscribers: leaving,
-            resources: e.resources,
         };
         self.queue.push_back((job, Queued::Finished(ended)));
     }
@@ -839,7 +829,7 @@ impl<S: Clone, R: Default> Table<S, R> {
         &mut self,
         job: JobId,
         result: Result<Option<String>, PollError>,
-    ) -> Option<Ended<S, R>> {
+    ) -> Option<Ended<S>> {
         let e = self.take(job)?;
         let outcome = e.job.outcome();
         if let Some(o) = &outcome {
@@ -865,12 +855,11 @@ impl<S: Clone, R: Default> Table<S, R> {
             learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
             subscribers: e.subscribers,
-            resources: e.resources,
         })
     }
 
     /// Takes the entry out of the table, releasing its key and stream slot.
-    fn take(&mut self, job: JobId) -> Option<Box<Entry<S, R>>> {
+    fn take(&mut self, job: JobId) -> Option<Box<Entry<S>>> {
         let e = self.entries.remove(&job)?;
         // The maps keep the room of a past burst of jobs (about 36 B per job
         // at the peak): the wasm memory never shrinks anyway, and giving it

@@ -19,7 +19,7 @@ impl Manager {
     /// A finished job (already out of the table, metrics recorded), or
     /// subscribers leaving a job that goes on: resources go (a leaving
     /// subscriber's are empty), then each subscriber hears the outcome once.
-    pub(super) fn finish(&self, ended: Ended<Subscriber, Resources>) {
+    pub(super) fn finish(&self, ended: Ended<Subscriber>, owned: bool) {
         let Ended {
             kind,
             id,
@@ -30,9 +30,15 @@ impl Manager {
             learns,
             last_pending,
             subscribers,
-            resources,
+            job,
             ..
         } = ended;
+        // A finished job's resources go; leaving subscribers own none.
+        let resources = if owned {
+            self.jobs.borrow_mut().remove(&job).unwrap_or_default()
+        } else {
+            Resources::default()
+        };
         // Learned once across tabs: by the tab that saw it (a follower only
         // heard of it).
         let heard = resources
@@ -121,13 +127,14 @@ impl Manager {
     /// A stopped job: its resources are released (after the table's borrow:
     /// `Drop` runs JS), callbacks hear nothing more, and promises resolve as
     /// "stopped" so no `await` hangs forever.
-    pub(super) fn settle_stopped(ended: Ended<Subscriber, Resources>) {
+    pub(super) fn settle_stopped(&self, ended: Ended<Subscriber>) {
         let Ended {
+            job,
             progress,
             subscribers,
-            resources,
             ..
         } = ended;
+        let resources = self.jobs.borrow_mut().remove(&job);
         drop(resources);
         // Only promises hear of a stop: most jobs need no result object.
         let mut result = None;

@@ -25,6 +25,7 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
+use rustc_hash::FxHashMap;
 use wasm_bindgen::prelude::*;
 
 use super::subscriber::Subscriber;
@@ -81,7 +82,10 @@ pub struct Resources {
 }
 
 pub struct Manager {
-    pub(super) table: RefCell<Table<Subscriber, Resources>>,
+    pub(super) table: RefCell<Table<Subscriber>>,
+    /// What each running job owns here (the table holds none of it): added
+    /// when a job starts, dropped when it ends or stops.
+    pub(super) jobs: RefCell<FxHashMap<JobId, Resources>>,
     pub(super) settings: Settings,
     /// The configuration of a job started without overrides.
     pub(super) base: Option<Config>,
@@ -131,6 +135,7 @@ impl Manager {
                 Table::with_budget(settings.max_streams, settings.budget)
                     .with_max_requests(settings.max_requests),
             ),
+            jobs: RefCell::new(FxHashMap::default()),
             settings,
             base,
             origins,
@@ -250,15 +255,18 @@ impl Manager {
             let before = table.len();
             let job = table.start_at(t, kind, id, &origin, cfg, sub);
             let new = table.len() > before;
-            if let Some(r) = table.resources(job) {
-                r.checker = r.checker.take().or(checker);
-            }
             if new && shared {
                 // Another tab may lead it: follow until this tab's lock.
                 table.handle(t, job, Input::Follow);
             }
             (job, new)
         };
+        {
+            // The first caller's checker is kept.
+            let mut jobs = self.jobs.borrow_mut();
+            let r = jobs.entry(job).or_default();
+            r.checker = r.checker.take().or(checker);
+        }
         if new && shared {
             self.claims.borrow_mut().push_back(job);
         }
@@ -272,7 +280,7 @@ impl Manager {
         match ended {
             Some(e) => {
                 self.log(&e.id, "stopped");
-                Manager::settle_stopped(e);
+                self.settle_stopped(e);
                 // Its request's room may go to a job waiting for it now.
                 self.rearm();
                 true
@@ -291,8 +299,10 @@ impl Manager {
         let all = self.table.borrow_mut().stop_all(now());
         let timer = self.timer.borrow_mut().take();
         drop(timer);
+        let owned = std::mem::take(&mut *self.jobs.borrow_mut());
+        drop(owned);
         for e in all {
-            Manager::settle_stopped(e);
+            self.settle_stopped(e);
         }
     }
 
@@ -408,8 +418,8 @@ impl Manager {
             let step = self.table.borrow_mut().poll();
             match step {
                 Some(Step::Act { job, action }) => self.act(job, action),
-                Some(Step::Left(ended)) => self.finish(ended),
-                Some(Step::Finished(ended)) => self.finish(ended),
+                Some(Step::Left(ended)) => self.finish(ended, false),
+                Some(Step::Finished(ended)) => self.finish(ended, true),
                 None => break,
             }
         }
@@ -430,20 +440,17 @@ impl Manager {
         record: Option<JsValue>,
         message: Option<String>,
     ) {
-        {
-            let mut table = self.table.borrow_mut();
-            if let Some(r) = table.resources(job) {
-                r.current = record.unwrap_or(JsValue::UNDEFINED);
-                r.message = message;
-            }
-            table.handle(now(), job, input);
+        if let Some(r) = self.jobs.borrow_mut().get_mut(&job) {
+            r.current = record.unwrap_or(JsValue::UNDEFINED);
+            r.message = message;
         }
+        self.table.borrow_mut().handle(now(), job, input);
         self.settle();
         if !self.draining.get() {
             // Its steps have run: the record is not needed any more, unless
             // a tab that joined waits for one (a record that was news went
             // out with its `Update` already).
-            let resend = self.table.borrow_mut().resources(job).and_then(|r| {
+            let resend = self.jobs.borrow_mut().get_mut(&job).and_then(|r| {
                 let record = std::mem::take(&mut r.current);
                 (std::mem::take(&mut r.resend) && record.is_object()).then_some(record)
             });

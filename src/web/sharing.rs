@@ -62,12 +62,12 @@ impl Manager {
     pub(super) fn lead(&self, t: u64, lock: &str, release: Function) {
         let job = {
             let tabs = self.tabs.borrow();
-            let mut table = self.table.borrow_mut();
             let job = tabs
                 .as_ref()
                 .and_then(|tabs| tabs.job_of(lock))
-                .and_then(|(kind, id)| table.find(kind, id));
-            let claim = job.and_then(|job| table.resources(job)?.leadership.as_mut());
+                .and_then(|(kind, id)| self.table.borrow().find(kind, id));
+            let mut jobs = self.jobs.borrow_mut();
+            let claim = job.and_then(|job| jobs.get_mut(&job)?.leadership.as_mut());
             let granted = claim.is_some_and(|claim| claim.grant(release.clone()));
             job.filter(|_| granted)
         };
@@ -82,8 +82,11 @@ impl Manager {
     /// Whether a job here waits for this lock. (A lock callback runs in a
     /// task of its own: nothing is borrowed; if it were, `lead` decides.)
     pub(super) fn wants(&self, lock: &str) -> bool {
-        let (Ok(tabs), Ok(mut table)) = (self.tabs.try_borrow(), self.table.try_borrow_mut())
-        else {
+        let (Ok(tabs), Ok(table), Ok(jobs)) = (
+            self.tabs.try_borrow(),
+            self.table.try_borrow(),
+            self.jobs.try_borrow(),
+        ) else {
             return true;
         };
         let Some((kind, id)) = tabs.as_ref().and_then(|t| t.job_of(lock)) else {
@@ -93,16 +96,15 @@ impl Manager {
             return false;
         };
         // No claim yet (it is being made): `lead` decides.
-        table
-            .resources(job)
+        jobs.get(&job)
             .is_some_and(|r| r.leadership.as_ref().is_none_or(|l| !l.is_leader()))
     }
 
     /// Whether this tab leads a shared job.
     pub(super) fn leads(&self, job: JobId) -> bool {
-        self.table
-            .borrow_mut()
-            .resources(job)
+        self.jobs
+            .borrow()
+            .get(&job)
             .and_then(|r| r.leadership.as_ref())
             .is_some_and(Leadership::is_leader)
     }
@@ -216,7 +218,7 @@ impl Manager {
         match heard(&words, self.leads(job), following) {
             Heard::Nothing => {}
             Heard::Hello => {
-                let last = self.table.borrow_mut().resources(job).map(|r| {
+                let last = self.jobs.borrow_mut().get_mut(&job).map(|r| {
                     // None kept (nobody had asked): the next record goes out.
                     r.resend = r.last.is_undefined();
                     r.last.clone()

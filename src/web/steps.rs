@@ -37,7 +37,7 @@ impl Manager {
     /// Puts a resource into the job's entry; the old one (or the new one, if
     /// the job is gone) is dropped after the borrow.
     pub(super) fn put<T>(&self, job: JobId, slot: fn(&mut Resources) -> &mut T, value: T) {
-        let old = match self.table.borrow_mut().resources(job) {
+        let old = match self.jobs.borrow_mut().get_mut(&job) {
             Some(r) => std::mem::replace(slot(r), value),
             None => value,
         };
@@ -65,11 +65,7 @@ impl Manager {
                 };
                 let weak = Rc::downgrade(self);
                 let request = if kind == Kind::Check {
-                    let checker = self
-                        .table
-                        .borrow_mut()
-                        .resources(job)
-                        .and_then(|r| r.checker.clone());
+                    let checker = self.jobs.borrow().get(&job).and_then(|r| r.checker.clone());
                     let Some(checker) = checker else {
                         return;
                     };
@@ -98,10 +94,9 @@ impl Manager {
             Action::Update => {
                 let shared = self.tabs.borrow().is_some();
                 let record = {
-                    let mut table = self.table.borrow_mut();
                     let keep = (shared && self.peers.get())
-                        || table.job(job).is_some_and(|j| j.config().use_stream);
-                    table.resources(job).map(|r| {
+                        || (self.table.borrow().job(job)).is_some_and(|j| j.config().use_stream);
+                    self.jobs.borrow_mut().get_mut(&job).map(|r| {
                         // Kept only where it is read: a stream's bare url
                         // completes it, a follower's "hello" is answered
                         // with it (once another tab has been heard from;
@@ -134,12 +129,8 @@ impl Manager {
                 self.notify(job, &Note::Progress(&report));
             }
             Action::Retry { error, delay } => {
-                let (attempt, message) = {
-                    let mut table = self.table.borrow_mut();
-                    let attempt = table.job(job).map_or(0, |j| j.progress(0).attempt);
-                    let message = table.resources(job).and_then(|r| r.message.clone());
-                    (attempt, message)
-                };
+                let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
+                let message = self.jobs.borrow().get(&job).and_then(|r| r.message.clone());
                 let mut report = error.report(attempt);
                 if let Some(m) = &message {
                     report.message = m;
@@ -185,8 +176,8 @@ impl Manager {
 
     /// "leader" or "follower" for a job shared across tabs.
     pub(super) fn role(&self, job: JobId) -> Option<&'static str> {
-        let mut table = self.table.borrow_mut();
-        let l = table.resources(job)?.leadership.as_ref()?;
+        let jobs = self.jobs.borrow();
+        let l = jobs.get(&job)?.leadership.as_ref()?;
         Some(if l.is_leader() { "leader" } else { "follower" })
     }
 

@@ -67,11 +67,16 @@ pub fn streaming() -> Config {
 /// A fake browser: one timer for the table, a request and a stream per job,
 /// scripted replies, and a log of every step with its time.
 pub struct Browser {
-    pub table: Table<Sub, Res>,
+    pub table: Table<Sub>,
     pub now: u64,
     pub log: Vec<(u64, JobId, Action)>,
     pub seen: Vec<Seen>,
-    pub ended: Vec<(u64, Ended<Sub, Res>)>,
+    pub ended: Vec<(u64, Ended<Sub>)>,
+    /// What the executor holds per running job (the table holds none of
+    /// it): here, the name of every step executed for it.
+    pub res: HashMap<JobId, Res>,
+    /// What a finished job held when it ended.
+    pub released: HashMap<JobId, Res>,
     pub in_flight: BTreeSet<JobId>,
     pub streams: BTreeSet<JobId>,
     pub script: HashMap<JobId, VecDeque<Reply>>,
@@ -92,13 +97,15 @@ impl Browser {
         Self::with_table(Table::with_budget(max_streams, budget))
     }
 
-    pub fn with_table(table: Table<Sub, Res>) -> Self {
+    pub fn with_table(table: Table<Sub>) -> Self {
         Self {
             table,
             now: 0,
             log: Vec::new(),
             seen: Vec::new(),
             ended: Vec::new(),
+            res: HashMap::new(),
+            released: HashMap::new(),
             in_flight: BTreeSet::new(),
             streams: BTreeSet::new(),
             script: HashMap::new(),
@@ -125,7 +132,7 @@ impl Browser {
     }
 
     /// Executes one step the way the browser layer does.
-    pub fn execute(&mut self, step: Step<Sub, Res>) -> Seen {
+    pub fn execute(&mut self, step: Step<Sub>) -> Seen {
         let seen = match step {
             Step::Act { job, action } => {
                 match &action {
@@ -146,11 +153,11 @@ impl Browser {
                     }
                     _ => {}
                 }
-                let res = self
-                    .table
-                    .resources(job)
-                    .expect("a step for a job that is not in the table");
-                res.push(name(&action));
+                assert!(
+                    self.table.contains(job),
+                    "a step for a job that is not in the table"
+                );
+                self.res.entry(job).or_default().push(name(&action));
                 self.log.push((self.now, job, action.clone()));
                 Seen::Act(job, name(&action))
             }
@@ -183,6 +190,8 @@ impl Browser {
                 }
                 self.in_flight.remove(&e.job);
                 self.streams.remove(&e.job);
+                let held = self.res.remove(&e.job).unwrap_or_default();
+                self.released.insert(e.job, held);
                 let job = e.job;
                 self.ended.push((self.now, e));
                 Seen::Finished(job)
@@ -366,7 +375,7 @@ impl Browser {
         self.acts(job).iter().filter(|a| **a == what).count()
     }
 
-    pub fn ended(&self, job: JobId) -> &Ended<Sub, Res> {
+    pub fn ended(&self, job: JobId) -> &Ended<Sub> {
         let mut it = self.ended.iter().filter(|(_, e)| e.job == job);
         let (_, e) = it.next().expect("the job ended");
         assert!(it.next().is_none(), "a job ended twice");
