@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
+use super::job_id::JobId;
 use super::metrics::RetryBudgetReport;
-use super::table::JobId;
 
 /// The retry budget of each origin, in the style of gRPC's retry
 /// throttling: a retry after an error spends a token, a good response earns

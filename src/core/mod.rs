@@ -7,8 +7,9 @@
 //! - [`check`]: what a page's checker said, as a job's input;
 //! - [`record`], [`stream`]: reading file/project records and stream messages;
 //! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
-//! - [`sharing`]: what a message from another tab means for a job here,
-//!   and which ends cross tabs;
+//! - [`job_id`]: a job's identity in a table;
+//! - [`sharing`]: jobs shared across tabs: what messages say and mean, and
+//!   who leads each job (claims, grants, a leader's lock held past an end);
 //! - [`gate`]: what the jobs to one origin share (cooldown, probe, retry
 //!   budget, cap on requests out);
 //! - [`table`]: the manager's job table (deduplication, joining,
@@ -27,6 +28,7 @@ pub mod error;
 pub mod gate;
 pub mod history;
 pub mod job;
+pub mod job_id;
 pub mod learn;
 pub mod lognormal;
 pub mod metrics;

@@ -27,6 +27,7 @@ use super::job::{Action, Input, Job, Reply};
 use super::metrics::{Metrics, MetricsReport, Outcome, Progress};
 
 pub use super::gate::RetryBudget;
+pub use super::job_id::JobId;
 use super::schedule::Intervals;
 
 /// What a job watches.
@@ -38,10 +39,6 @@ pub enum Kind {
     /// url is built from its id, which is only a name.
     Check,
 }
-
-/// A job's identity for its whole life; never reused within a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct JobId(pub(crate) u32);
 
 /// A subscriber's own terms: a caller that joins a running job keeps its
 /// deadline and its limit on errors in a row, while the job goes on for
@@ -118,6 +115,16 @@ enum Queued<S> {
 /// `fetch` call costs the page up to a millisecond: 16 of them, with the
 /// rest of a turn, stay well under the 50 ms of a long task.)
 pub const TURN: usize = 16;
+
+/// Timer turns per task: one; in a hidden tab, whose timers fire about once
+/// a second (or minute) and where no user waits on the page, eight.
+pub fn turns_per_task(hidden: bool) -> usize {
+    if hidden {
+        8
+    } else {
+        1
+    }
+}
 
 pub struct Table<S> {
     /// Hashed by id (every input looks its job up); what lists them goes

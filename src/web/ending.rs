@@ -7,10 +7,9 @@ use super::answers::{project_result, with_url};
 use super::manager::{now, Manager, Resources};
 use super::subscriber::{call, result_report, Note, Subscriber};
 use crate::core::learn::history_slot;
-use crate::core::sharing::END_GRACE_MS;
+use crate::core::sharing::End;
 
 use super::boundary::to_js;
-use super::tabs::Leadership;
 use crate::core::error::PollError;
 use crate::core::metrics::Channel;
 use crate::core::table::{Ended, Kind};
@@ -39,15 +38,20 @@ impl Manager {
         } else {
             Resources::default()
         };
+        let end = if owned {
+            self.roles.borrow_mut().ended(now(), job, outcome.is_some())
+        } else {
+            End {
+                tell: false,
+                hold: false,
+                seen_here: true,
+            }
+        };
         // Learned once across tabs: by the tab that saw it (a follower only
         // heard of it).
-        let heard = resources
-            .leadership
-            .as_ref()
-            .is_some_and(|l| !l.is_leader());
         if let (Ok(_), Some(o), Some(slot), true) = (&result, &outcome, history_slot(kind), learns)
         {
-            if !heard {
+            if end.seen_here {
                 let pending = last_pending.filter(|_| o.channel == Channel::Polling);
                 self.learn(slot, media, pending, o.duration);
             }
@@ -62,22 +66,15 @@ impl Manager {
             ..
         } = resources;
         drop((request, stream));
-        if leadership.as_ref().is_some_and(Leadership::is_leader) && outcome.is_some() {
-            if self.peers.get() {
-                self.broadcast_end(kind, &id, &result, &current, &last, &progress);
-            }
-            // The lock outlives the news a moment, so that no follower takes
-            // over a job that has just ended (the channel and the lock
-            // manager do not deliver in a common order). The settle loop
-            // that called this re-arms the timer for it.
-            if let Some(l) = leadership {
-                self.ending
-                    .borrow_mut()
-                    .push_back((now() + END_GRACE_MS, l));
-            }
-        } else {
+        if end.tell {
+            self.broadcast_end(kind, &id, &result, &current, &last, &progress);
+        }
+        match leadership {
+            // The lock outlives the news a moment (`Roles` says when it
+            // goes); the settle loop that called this re-arms the timer.
+            Some(l) if end.hold => self.held.borrow_mut().push((job, l)),
             // Releases the lock (a queued request lets go when granted).
-            drop(leadership);
+            other => drop(other),
         }
         self.log(
             &id,
@@ -134,6 +131,7 @@ impl Manager {
             subscribers,
             ..
         } = ended;
+        self.roles.borrow_mut().stopped(job);
         let resources = self.jobs.borrow_mut().remove(&job);
         drop(resources);
         // Only promises hear of a stop: most jobs need no result object.

@@ -20,7 +20,6 @@
 //! it weakly.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -42,7 +41,8 @@ use crate::core::job::Input;
 use crate::core::learn::history_slot;
 use crate::core::learn::{Learned, Planned};
 use crate::core::schedule::SplitMix64;
-use crate::core::table::{gate_key, JobId, Kind, Step, Table};
+use crate::core::sharing::Roles;
+use crate::core::table::{gate_key, turns_per_task, JobId, Kind, Step, Table};
 
 #[wasm_bindgen]
 extern "C" {
@@ -51,9 +51,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     fn console_log(prefix: &str, id: &str, what: &str);
 }
-
-/// Timer turns per task in a hidden tab.
-pub(super) const HIDDEN_TURNS: usize = 8;
 
 /// Monotonic milliseconds: the jobs' clock.
 pub fn now() -> u64 {
@@ -76,9 +73,6 @@ pub struct Resources {
     /// What a checker said of its last error, used instead of the error's
     /// own message.
     pub(super) message: Option<String>,
-    /// A tab joined before this job kept its record: the next record goes
-    /// to the other tabs even if it is not new.
-    pub(super) resend: bool,
 }
 
 pub struct Manager {
@@ -95,9 +89,10 @@ pub struct Manager {
     pub(super) seeds: RefCell<SplitMix64>,
     /// Sharing jobs with the other tabs (`None`: off, or not supported).
     pub(super) tabs: RefCell<Option<Tabs>>,
-    /// Whether another tab has spoken on the channel: until then a leader
-    /// has nobody to tell (a follower's first word is its "hello").
-    pub(super) peers: Cell<bool>,
+    /// Who leads each shared job here, and when this tab speaks.
+    pub(super) roles: RefCell<Roles>,
+    /// Locks of jobs that ended here, held until `roles` lets go of them.
+    pub(super) held: RefCell<Vec<(JobId, Leadership)>>,
     /// Completion times per endpoint (file, project; see `slot`) and media
     /// kind, as kept in localStorage and merged with the other tabs' and
     /// managers' (`history`), the models they teach (`learned`), and the
@@ -106,19 +101,9 @@ pub struct Manager {
     pub(super) history: RefCell<[Saved; 2]>,
     pub(super) learned: RefCell<[Learned; 2]>,
     pub(super) planned: RefCell<Planned>,
-    /// New shared jobs whose lock is still to be asked for: a turn's worth
-    /// per timer turn, so starting thousands of jobs stays cheap (they
-    /// follow, sending nothing, until their claim is granted).
-    pub(super) claims: RefCell<VecDeque<JobId>>,
-    /// Locks granted (name, release), to lead from the next turn on: the
-    /// lock manager may grant hundreds at once, and each then sends a request.
-    pub(super) grants: RefCell<VecDeque<(String, Function)>>,
     /// The table's one timer and the time it is armed for.
     pub(super) timer: RefCell<Option<(u64, Timeout)>>,
     pub(super) draining: Cell<bool>,
-    /// Locks of jobs that ended here, held until the time given (oldest
-    /// first; dropping one releases it).
-    pub(super) ending: RefCell<VecDeque<(u64, Leadership)>>,
     /// `stopAllPolling` calls so far: an end being announced when one comes
     /// (from one of its own callbacks) tells the remaining callbacks nothing.
     pub(super) stops: Cell<u32>,
@@ -145,15 +130,13 @@ impl Manager {
             timer: RefCell::new(None),
             draining: Cell::new(false),
             stops: Cell::new(0),
-            ending: RefCell::new(VecDeque::new()),
             page: RefCell::new(Vec::new()),
             tabs: RefCell::new(None),
-            peers: Cell::new(false),
+            roles: RefCell::new(Roles::default()),
+            held: RefCell::new(Vec::new()),
             history: RefCell::new(Default::default()),
             learned: RefCell::new(Default::default()),
             planned: RefCell::new(Planned::default()),
-            claims: RefCell::new(VecDeque::new()),
-            grants: RefCell::new(VecDeque::new()),
         });
         if me.settings.share_across_tabs {
             let weak = Rc::downgrade(&me);
@@ -166,13 +149,8 @@ impl Manager {
                     }
                 },
                 move |lock, release| match granted.upgrade() {
-                    Some(me) if me.wants(&lock) => {
-                        me.grants.borrow_mut().push_back((lock, release));
-                        me.rearm();
-                    }
-                    // Not wanted (its job was stopped): let go at once,
-                    // not after the queue of wanted ones.
-                    _ => {
+                    Some(me) => me.on_grant(lock, release),
+                    None => {
                         let _ = release.call0(&JsValue::UNDEFINED);
                     }
                 },
@@ -255,10 +233,6 @@ impl Manager {
             let before = table.len();
             let job = table.start_at(t, kind, id, &origin, cfg, sub);
             let new = table.len() > before;
-            if new && shared {
-                // Another tab may lead it: follow until this tab's lock.
-                table.handle(t, job, Input::Follow);
-            }
             (job, new)
         };
         {
@@ -268,7 +242,9 @@ impl Manager {
             r.checker = r.checker.take().or(checker);
         }
         if new && shared {
-            self.claims.borrow_mut().push_back(job);
+            // Another tab may lead it: it follows until this tab's lock.
+            self.roles.borrow_mut().start(job);
+            self.run_roles(t);
         }
         self.rearm_at(t);
         Ok(())
@@ -291,11 +267,8 @@ impl Manager {
 
     pub fn stop_all(&self) {
         self.stops.set(self.stops.get().wrapping_add(1));
-        let ending = std::mem::take(&mut *self.ending.borrow_mut());
-        drop(ending);
-        self.claims.borrow_mut().clear();
-        let grants = std::mem::take(&mut *self.grants.borrow_mut());
-        Manager::release(grants);
+        self.roles.borrow_mut().stop_all();
+        self.run_roles(now());
         let all = self.table.borrow_mut().stop_all(now());
         let timer = self.timer.borrow_mut().take();
         drop(timer);
@@ -329,11 +302,9 @@ impl Manager {
     /// `rearm` at `t`, the time the caller read already (a start reads it
     /// once: `performance.now()` from wasm is a call into JS).
     pub(super) fn rearm_at(self: &Rc<Self>, t: u64) {
-        let claims =
-            (!self.claims.borrow().is_empty() || !self.grants.borrow().is_empty()).then_some(t);
-        let ending = self.ending.borrow().front().map(|(at, _)| *at);
+        let sharing = self.roles.borrow().next_wake(t);
         let next = self.table.borrow_mut().next_wake();
-        let next = [next, claims, ending].into_iter().flatten().min();
+        let next = [next, sharing].into_iter().flatten().min();
         let Some(at) = next else {
             let old = self.timer.borrow_mut().take();
             drop(old);
@@ -354,59 +325,23 @@ impl Manager {
     pub(super) fn on_timer(self: &Rc<Self>) {
         // This timeout has fired: forget it (dropped after this turn).
         let fired = self.timer.borrow_mut().take();
-        let t = now();
-        let ended: Vec<_> = {
-            let mut ending = self.ending.borrow_mut();
-            let due = ending.iter().take_while(|(at, _)| *at <= t).count();
-            ending.drain(..due).collect()
-        };
-        drop(ended);
         // A hidden tab's timers fire about once a second (or minute): there,
         // with no user to freeze, one task takes several turns.
-        let turns = if page::hidden() { HIDDEN_TURNS } else { 1 };
+        let turns = turns_per_task(page::hidden());
         for _ in 0..turns {
             let t = now();
             let more = self.table.borrow_mut().on_timer(t);
-            self.claim_some();
-            // A granted lock's poll is due at once (the next turn sends it):
-            // half a turn's worth, as the timer's jobs may have sent a
-            // turn's worth already.
-            let mut led = false;
-            for _ in 0..crate::core::table::TURN / 2 {
-                let Some((lock, release)) = self.grants.borrow_mut().pop_front() else {
-                    break;
-                };
-                self.lead(t, &lock, release);
-                led = true;
-            }
+            let sharing = self.roles.borrow_mut().on_timer(t);
+            self.run_roles(t);
             self.settle();
-            let queued = !self.claims.borrow().is_empty() || !self.grants.borrow().is_empty();
             // A hidden tab's next timer may be a second (or a minute) away:
             // the polls just made due go in this task's next turn.
-            if !more && !queued && !led {
+            if !more && !sharing {
                 break;
             }
         }
         self.rearm();
         drop(fired);
-    }
-
-    /// Asks for the locks of up to a turn's worth of new shared jobs.
-    pub(super) fn claim_some(self: &Rc<Self>) {
-        for _ in 0..crate::core::table::TURN {
-            let next = self.claims.borrow_mut().pop_front();
-            let Some(job) = next else {
-                return;
-            };
-            let key = self
-                .table
-                .borrow()
-                .key(job)
-                .map(|(k, id)| (k, id.to_owned()));
-            if let Some((kind, id)) = key {
-                self.claim(job, kind, &id);
-            }
-        }
     }
 
     /// Executes every queued step, then re-arms the timer.
@@ -450,14 +385,11 @@ impl Manager {
             // Its steps have run: the record is not needed any more, unless
             // a tab that joined waits for one (a record that was news went
             // out with its `Update` already).
-            let resend = self.jobs.borrow_mut().get_mut(&job).and_then(|r| {
-                let record = std::mem::take(&mut r.current);
-                (std::mem::take(&mut r.resend) && record.is_object()).then_some(record)
-            });
-            if let Some(record) = resend {
-                if self.leads(job) {
-                    self.broadcast(job, "state", None, record);
-                }
+            let record = (self.jobs.borrow_mut().get_mut(&job))
+                .map(|r| std::mem::take(&mut r.current))
+                .filter(JsValue::is_object);
+            if let Some(record) = record.filter(|_| self.roles.borrow_mut().resend(job)) {
+                self.broadcast(job, record);
             }
         }
     }

@@ -1,5 +1,7 @@
 //! The browser layer (wasm32 only). It decides nothing: the core's job table
-//! does, and this layer executes its steps.
+//! and sharing roles do, and this layer executes their steps. It owns every
+//! JS resource (the table holds none): each running job's request, stream,
+//! lock and records sit in the manager's map by job id, dropped with it.
 //!
 //! - `api`: the JS API (`PollingManager`, `pollFileCompletion`, ...);
 //!   `types`: its TypeScript declarations;
@@ -12,7 +14,8 @@
 //!   - `answers`: a response, a checker's answer or a stream event read into
 //!     the job's input, and the records handed to the page;
 //!   - `ending`: a job's end, told to each subscriber once;
-//!   - `sharing`: claims, leads and the channel's messages across tabs;
+//!   - `sharing`: executing `core::sharing::Roles` (lock requests and
+//!     grants, the channel's messages out and in, locks held past an end);
 //!   - `learning`: the stored histories and the learned schedule;
 //!   - `reports`: statuses and metrics for the page;
 //! - `subscriber`: who hears about a job (callbacks or a Promise) and the

@@ -1,9 +1,10 @@
-//! Executing the sharing of jobs across tabs: claims (a Web Lock per job),
-//! leads, the channel's messages out and in, and the end a leader tells.
+//! Executing the sharing of jobs across tabs, as `core::sharing::Roles`
+//! decides it: lock requests (a Web Lock per job) and grants, the channel's
+//! messages out and in, and the locks held a moment after an end.
 
-use std::collections::VecDeque;
 use std::rc::Rc;
 
+use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
@@ -14,141 +15,112 @@ use super::boundary::to_js;
 use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing};
 use crate::core::config::Lenient;
 use crate::core::error::PollError;
-use crate::core::job::Input;
-use crate::core::metrics::{Channel, Progress};
-use crate::core::sharing::{heard, shared_kind, Heard, Words, VERSION};
+use crate::core::metrics::Progress;
+use crate::core::sharing::{Do, Heard, Said, Words};
 use crate::core::table::{JobId, Kind};
 
 impl Manager {
-    /// Asks to lead a new shared job, and asks the leader (if any) for its
-    /// state.
-    pub(super) fn claim(self: &Rc<Self>, job: JobId, kind: Kind, id: &str) {
-        let name = match &*self.tabs.borrow() {
-            Some(tabs) => tabs.lock_name(kind, id),
-            None => return,
-        };
-        let lead = match &*self.tabs.borrow() {
-            Some(tabs) => Leadership::request(tabs, &name),
-            None => None,
-        };
-        match lead {
-            Some(lead) => self.put(job, |r| &mut r.leadership, Some(lead)),
-            // No lock after all: lead at once, alone.
-            None => self.table.borrow_mut().handle(now(), job, Input::Lead),
-        }
-        let hello = to_js(&Outgoing {
-            v: VERSION,
-            kind_of_message: "hello",
-            kind: kind_name(kind),
-            id,
-            attempt: 0,
-            elapsed: 0,
-            next_poll_in: None,
-            channel: Channel::Polling,
-            progress: None,
-            position: 0,
-            fingerprint: None,
-            record: JsValue::UNDEFINED,
-            result: None,
-            url: None,
-        });
-        if let Some(tabs) = &*self.tabs.borrow() {
-            tabs.post(&hello);
-        }
-    }
-
-    /// This tab holds a job's lock: it leads the job from now on, or lets
-    /// go of the lock at once if it no longer wants it.
-    pub(super) fn lead(&self, t: u64, lock: &str, release: Function) {
-        let job = {
-            let tabs = self.tabs.borrow();
-            let job = tabs
-                .as_ref()
-                .and_then(|tabs| tabs.job_of(lock))
-                .and_then(|(kind, id)| self.table.borrow().find(kind, id));
-            let mut jobs = self.jobs.borrow_mut();
-            let claim = job.and_then(|job| jobs.get_mut(&job)?.leadership.as_mut());
-            let granted = claim.is_some_and(|claim| claim.grant(release.clone()));
-            job.filter(|_| granted)
-        };
-        match job {
-            Some(job) => self.table.borrow_mut().handle(t, job, Input::Lead),
-            None => {
-                let _ = release.call0(&JsValue::UNDEFINED);
+    /// Executes what the roles decided.
+    pub(super) fn run_roles(&self, t: u64) {
+        loop {
+            let next = self.roles.borrow_mut().poll();
+            match next {
+                Some(Do::Claim(job)) => self.claim(job),
+                Some(Do::Feed(job, input)) => self.table.borrow_mut().handle(t, job, input),
+                Some(Do::Release(job)) => {
+                    let lock = {
+                        let mut held = self.held.borrow_mut();
+                        let i = held.iter().position(|(j, _)| *j == job);
+                        i.map(|i| held.swap_remove(i))
+                    };
+                    drop(lock);
+                }
+                None => return,
             }
         }
     }
 
-    /// Whether a job here waits for this lock. (A lock callback runs in a
-    /// task of its own: nothing is borrowed; if it were, `lead` decides.)
-    pub(super) fn wants(&self, lock: &str) -> bool {
-        let (Ok(tabs), Ok(table), Ok(jobs)) = (
+    /// Asks for a shared job's lock, and asks the leader (if any) for its
+    /// state.
+    fn claim(&self, job: JobId) {
+        let Some((kind, id)) = self
+            .table
+            .borrow()
+            .key(job)
+            .map(|(k, id)| (k, id.to_owned()))
+        else {
+            return;
+        };
+        let lead = match &*self.tabs.borrow() {
+            Some(tabs) => Leadership::request(tabs, &tabs.lock_name(kind, &id)),
+            None => None,
+        };
+        self.roles.borrow_mut().asked(job, lead.is_some());
+        if lead.is_some() {
+            self.put(job, |r| &mut r.leadership, lead);
+            self.say(kind, &id, &Said::hello(), JsValue::UNDEFINED);
+        }
+    }
+
+    /// This tab holds the lock named `lock`: the job waiting for it takes it
+    /// (and leads from a coming turn), or it is let go of at once.
+    pub(super) fn on_grant(self: &Rc<Self>, lock: String, release: Function) {
+        // A lock callback runs in a task of its own, so nothing is borrowed;
+        // if something were, the grant waits for the next task.
+        let (Ok(tabs), Ok(table), Ok(mut jobs), Ok(mut roles)) = (
             self.tabs.try_borrow(),
             self.table.try_borrow(),
-            self.jobs.try_borrow(),
+            self.jobs.try_borrow_mut(),
+            self.roles.try_borrow_mut(),
         ) else {
-            return true;
+            let me = self.clone();
+            Timeout::new(0, move || me.on_grant(lock, release)).forget();
+            return;
         };
-        let Some((kind, id)) = tabs.as_ref().and_then(|t| t.job_of(lock)) else {
-            return false;
+        let job = (tabs.as_ref())
+            .and_then(|tabs| tabs.job_of(&lock))
+            .and_then(|(kind, id)| table.find(kind, id));
+        let taken = roles.granted(job) && {
+            let r = job.and_then(|job| jobs.get_mut(&job));
+            match r.map(|r| &mut r.leadership) {
+                Some(Some(claim)) => claim.grant(release.clone()),
+                Some(slot @ None) => {
+                    // Granted before its own claim went (an earlier job's
+                    // request): held from now on.
+                    *slot = tabs.as_ref().map(|t| Leadership::held(t, release.clone()));
+                    slot.is_some()
+                }
+                None => false,
+            }
         };
-        let Some(job) = table.find(kind, id) else {
-            return false;
-        };
-        // No claim yet (it is being made): `lead` decides.
-        jobs.get(&job)
-            .is_some_and(|r| r.leadership.as_ref().is_none_or(|l| !l.is_leader()))
+        drop((tabs, table, jobs, roles));
+        if taken {
+            self.rearm();
+        } else {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
     }
 
-    /// Whether this tab leads a shared job.
-    pub(super) fn leads(&self, job: JobId) -> bool {
-        self.jobs
-            .borrow()
-            .get(&job)
-            .and_then(|r| r.leadership.as_ref())
-            .is_some_and(Leadership::is_leader)
-    }
-
-    /// The leader tells the other tabs a job's state (or its end).
-    pub(super) fn broadcast(
-        &self,
-        job: JobId,
-        what: &'static str,
-        result: Option<(&'static str, Option<&str>)>,
-        record: JsValue,
-    ) {
-        let message = {
-            let table = self.table.borrow();
-            let Some((kind, id)) = table.key(job).map(|(k, id)| (k, id.to_owned())) else {
-                return;
-            };
-            let Some(j) = table.job(job) else {
-                return;
-            };
-            let p = j.progress(now());
-            let position = j.position();
-            // A 53-bit fingerprint: it travels as a JS number.
-            let fingerprint = (!record.is_undefined()).then(|| j.fingerprint() & ((1 << 53) - 1));
-            to_js(&Outgoing {
-                v: VERSION,
-                kind_of_message: what,
-                kind: kind_name(kind),
-                id: &id,
-                attempt: p.attempt,
-                elapsed: p.elapsed_time,
-                next_poll_in: p.next_poll_in,
-                channel: p.channel,
-                progress: p.progress,
-                position,
-                fingerprint,
-                record,
-                result: result.map(|(r, _)| r),
-                url: result.and_then(|(_, u)| u),
-            })
-        };
+    /// Tells the other tabs what `said` says of a job, with `record`.
+    fn say(&self, kind: Kind, id: &str, said: &Said, record: JsValue) {
+        let message = to_js(&Outgoing::new(kind_name(kind), id, said, record));
         if let Some(tabs) = &*self.tabs.borrow() {
             tabs.post(&message);
         }
+    }
+
+    /// The leader tells the other tabs a job's state, with its record if
+    /// there is one.
+    pub(super) fn broadcast(&self, job: JobId, record: JsValue) {
+        let (kind, id, said) = {
+            let table = self.table.borrow();
+            let (Some((kind, id)), Some(j)) = (table.key(job), table.job(job)) else {
+                return;
+            };
+            let said = Said::state(j, now(), !record.is_undefined());
+            (kind, id.to_owned(), said)
+        };
+        self.say(kind, &id, &said, record);
     }
 
     /// A message from another tab: trusted only as far as it checks out.
@@ -156,44 +128,32 @@ impl Manager {
         let Some(m) = super::tabs::read_message(&message) else {
             return;
         };
-        let v = match m.v {
-            Some(Lenient::Valid(v)) => Some(v),
-            _ => None,
-        };
-        if v != Some(VERSION) {
-            return; // another version: never trusted, nor counted as a peer
-        }
-        self.peers.set(true);
         let valid = |v: &Option<Lenient<String>>| match v {
             Some(Lenient::Valid(s)) => Some(s.clone()),
             _ => None,
         };
-        let (Some(kind), Some(id)) = (valid(&m.kind), valid(&m.id)) else {
-            return;
-        };
-        let Some(kind) = kind_from_name(&kind) else {
-            return;
-        };
-        let (job, following, media) = {
-            let table = self.table.borrow();
-            let Some(job) = table.find(kind, &id) else {
-                return;
-            };
-            let Some(j) = table.job(job) else {
-                return;
-            };
-            (job, j.is_following(), j.config().media)
-        };
         let number = |v: &Option<Lenient<u64>>| match v {
             Some(Lenient::Valid(n)) => Some(*n),
             _ => None,
+        };
+        let kind = valid(&m.kind).as_deref().and_then(kind_from_name);
+        let id = valid(&m.id);
+        let job = {
+            let table = self.table.borrow();
+            kind.zip(id.as_deref())
+                .and_then(|(kind, id)| table.find(kind, id))
+                .and_then(|job| Some((job, table.job(job)?)))
+                .map(|(job, j)| (job, j.is_following(), j.config().media))
         };
         let what = valid(&m.kind_of_message);
         let channel = valid(&m.channel);
         let result = valid(&m.result);
         let url = valid(&m.url);
         let words = Words {
-            v,
+            v: match m.v {
+                Some(Lenient::Valid(v)) => Some(v),
+                _ => None,
+            },
             what: what.as_deref(),
             attempt: match m.attempt {
                 Some(Lenient::Valid(a)) => Some(a),
@@ -211,30 +171,37 @@ impl Manager {
                 _ => None,
             },
             fingerprint: number(&m.fingerprint),
-            record: (!m.record.is_undefined()).then(|| read_state(kind, media, &m.record)),
+            record: match (kind, job) {
+                (Some(kind), Some((_, _, media))) if !m.record.is_undefined() => {
+                    Some(read_state(kind, media, &m.record))
+                }
+                _ => None,
+            },
             result: result.as_deref(),
             url: url.as_deref(),
         };
-        match heard(&words, self.leads(job), following) {
+        let heard = (self.roles.borrow_mut()).hear(&words, job.map(|(job, f, _)| (job, f)));
+        let Some((job, _, _)) = job else {
+            return;
+        };
+        match heard {
             Heard::Nothing => {}
             Heard::Hello => {
-                let last = self.jobs.borrow_mut().get_mut(&job).map(|r| {
-                    // None kept (nobody had asked): the next record goes out.
-                    r.resend = r.last.is_undefined();
-                    r.last.clone()
-                });
-                self.broadcast(job, "state", None, last.unwrap_or(JsValue::UNDEFINED));
+                let last = self.jobs.borrow().get(&job).map(|r| r.last.clone());
+                let last = last.unwrap_or(JsValue::UNDEFINED);
+                self.roles.borrow_mut().answered(job, !last.is_undefined());
+                self.broadcast(job, last);
             }
             Heard::State {
                 mirror,
                 with_record,
             } => {
                 let record = with_record.then(|| m.record.clone());
-                self.deliver(job, Input::Mirror(mirror), record);
+                self.deliver(job, crate::core::job::Input::Mirror(mirror), record);
             }
             Heard::End(outcome) => {
                 let record = outcome.is_ok().then(|| m.record.clone());
-                self.deliver(job, Input::MirrorEnd(outcome), record);
+                self.deliver(job, crate::core::job::Input::MirrorEnd(outcome), record);
             }
         }
     }
@@ -250,49 +217,16 @@ impl Manager {
         last: &JsValue,
         progress: &Progress,
     ) {
-        let (what, url, record) = match result {
-            Ok(url) => {
-                // As `onComplete` gets it: a stream's bare url merged into
-                // the last record (the other tabs check that it is complete).
-                let record = if current.is_undefined() {
-                    with_url(kind, id, last, url.as_deref())
-                } else {
-                    current.clone()
-                };
-                ("complete", url.as_deref(), record)
-            }
-            Err(e) => match shared_kind(e) {
-                Some(kind) => (kind, None, JsValue::UNDEFINED),
-                None => return,
-            },
+        let Some(said) = Said::end(result, progress) else {
+            return;
         };
-        let message = to_js(&Outgoing {
-            v: VERSION,
-            kind_of_message: "end",
-            kind: kind_name(kind),
-            id,
-            attempt: progress.attempt,
-            elapsed: progress.elapsed_time,
-            next_poll_in: None,
-            channel: progress.channel,
-            progress: progress.progress,
-            position: 0,
-            fingerprint: None,
-            record,
-            result: Some(what),
-            url,
-        });
-        if let Some(tabs) = &*self.tabs.borrow() {
-            tabs.post(&message);
-        }
-    }
-}
-
-impl Manager {
-    /// Lets go of locks granted to jobs that are gone.
-    pub(super) fn release(grants: VecDeque<(String, Function)>) {
-        for (_, release) in grants {
-            let _ = release.call0(&JsValue::UNDEFINED);
-        }
+        // As `onComplete` gets it: a stream's bare url merged into the last
+        // record (the other tabs check that it is complete).
+        let record = match result {
+            Ok(url) if current.is_undefined() => with_url(kind, id, last, url.as_deref()),
+            Ok(_) => current.clone(),
+            Err(_) => JsValue::UNDEFINED,
+        };
+        self.say(kind, id, &said, record);
     }
 }

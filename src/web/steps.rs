@@ -92,9 +92,8 @@ impl Manager {
             }
             Action::CloseStream => self.put(job, |r| &mut r.stream, None),
             Action::Update => {
-                let shared = self.tabs.borrow().is_some();
                 let record = {
-                    let keep = (shared && self.peers.get())
+                    let keep = self.roles.borrow().keeps_records()
                         || (self.table.borrow().job(job)).is_some_and(|j| j.config().use_stream);
                     self.jobs.borrow_mut().get_mut(&job).map(|r| {
                         // Kept only where it is read: a stream's bare url
@@ -106,25 +105,24 @@ impl Manager {
                         if keep {
                             r.last = r.current.clone();
                         }
-                        r.resend = false; // this record goes out below
                         r.current.clone()
                     })
                 };
                 if let Some(record) = record {
-                    if self.peers.get() && self.leads(job) {
-                        self.broadcast(job, "state", None, record.clone());
+                    if self.roles.borrow_mut().updated(job) {
+                        self.broadcast(job, record.clone());
                     }
                     self.notify(job, &Note::Update(&record));
                 }
             }
             Action::Progress(p) => {
-                let role = self.role(job);
+                let role = self.roles.borrow().role_name(job);
                 let report = match self.table.borrow().key(job) {
                     Some((kind, id)) => progress_js(kind, id, &p, role),
                     None => return,
                 };
-                if role == Some("leader") && self.peers.get() {
-                    self.broadcast(job, "state", None, JsValue::UNDEFINED);
+                if self.roles.borrow().tells(job) {
+                    self.broadcast(job, JsValue::UNDEFINED);
                 }
                 self.notify(job, &Note::Progress(&report));
             }
@@ -172,13 +170,6 @@ impl Manager {
         if !page::online() {
             self.table.borrow_mut().set_online(now(), false);
         }
-    }
-
-    /// "leader" or "follower" for a job shared across tabs.
-    pub(super) fn role(&self, job: JobId) -> Option<&'static str> {
-        let jobs = self.jobs.borrow();
-        let l = jobs.get(&job)?.leadership.as_ref()?;
-        Some(if l.is_leader() { "leader" } else { "follower" })
     }
 
     /// Tells each subscriber, stopping as soon as a callback stopped the job.

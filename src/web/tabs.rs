@@ -20,6 +20,7 @@ use web_sys::BroadcastChannel;
 
 use crate::core::config::Lenient;
 use crate::core::metrics::Channel;
+use crate::core::sharing::{Said, VERSION};
 use crate::core::table::Kind;
 
 use super::boundary::{field, view};
@@ -168,6 +169,14 @@ impl Leadership {
         })
     }
 
+    /// A lock granted already (to an earlier claim of the same name).
+    pub fn held(tabs: &Tabs, release: Function) -> Self {
+        Self {
+            release: Some(release),
+            releases: tabs.releases.clone(),
+        }
+    }
+
     /// Takes a granted lock; `false` if this claim already holds one.
     pub fn grant(&mut self, release: Function) -> bool {
         if self.release.is_some() {
@@ -175,10 +184,6 @@ impl Leadership {
         }
         self.release = Some(release);
         true
-    }
-
-    pub fn is_leader(&self) -> bool {
-        self.release.is_some()
     }
 }
 
@@ -274,6 +279,27 @@ pub struct Outgoing<'a> {
     pub result: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<&'a str>,
+}
+
+impl<'a> Outgoing<'a> {
+    pub fn new(kind: &'static str, id: &'a str, said: &Said<'a>, record: JsValue) -> Self {
+        Outgoing {
+            v: VERSION,
+            kind_of_message: said.what,
+            kind,
+            id,
+            attempt: said.attempt,
+            elapsed: said.elapsed,
+            next_poll_in: said.next_poll_in,
+            channel: said.channel,
+            progress: said.progress,
+            position: said.position,
+            fingerprint: said.fingerprint,
+            record,
+            result: said.result,
+            url: said.url,
+        }
+    }
 }
 
 /// A message between tabs, as received: every field read leniently, and

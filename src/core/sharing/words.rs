@@ -1,16 +1,16 @@
-//! The protocol between tabs that share jobs, as decisions: what a message
-//! from another tab means for a job here, and which ends cross tabs. The
-//! browser layer reads a message leniently into [`Words`] (the record it
-//! carries read as this tab would read it), asks [`heard`], and executes
-//! the answer; it also asks [`shared_kind`] before it tells the others how a
-//! job ended. Nothing here trusts another tab: a message of another
-//! version, with numbers of the wrong type, or with a record this tab would
-//! refuse, means nothing.
+//! The words of the protocol between tabs that share jobs: what a leader
+//! says of a job ([`Said`]), what a message from another tab means for a
+//! job here ([`heard`]), and which ends cross tabs. The browser layer reads
+//! a message leniently into [`Words`] (the record it carries read as this
+//! tab would read it), asks [`heard`], and executes the answer; it sends
+//! what [`Said`] holds, with the job's kind, id and record. Nothing here
+//! trusts another tab: a message of another version, with numbers of the
+//! wrong type, or with a record this tab would refuse, means nothing.
 
-use super::error::PollError;
-use super::job::Mirror;
-use super::metrics::Channel;
-use super::record::State;
+use crate::core::error::PollError;
+use crate::core::job::{Job, Mirror};
+use crate::core::metrics::{Channel, Progress};
+use crate::core::record::State;
 
 /// Messages of another version are ignored.
 pub const VERSION: u32 = 1;
@@ -40,6 +40,102 @@ pub struct Words<'a> {
     /// For "end": "complete" or an error's kind.
     pub result: Option<&'a str>,
     pub url: Option<&'a str>,
+}
+
+/// What this tab tells the others of a job (the browser layer adds the
+/// version, the job's kind and id, and the record).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Said<'a> {
+    /// "hello", "state" or "end".
+    pub what: &'static str,
+    pub attempt: u32,
+    pub elapsed: u64,
+    pub next_poll_in: Option<u64>,
+    pub channel: Channel,
+    pub progress: Option<u8>,
+    pub position: usize,
+    /// The fingerprint of the record sent along (53 bits: it travels as a
+    /// JS number); `None` without a record.
+    pub fingerprint: Option<u64>,
+    /// For "end": "complete" or an error's kind.
+    pub result: Option<&'static str>,
+    pub url: Option<&'a str>,
+}
+
+impl<'a> Said<'a> {
+    /// A tab that starts following a job asks its leader for its state.
+    pub fn hello() -> Self {
+        Said {
+            what: "hello",
+            attempt: 0,
+            elapsed: 0,
+            next_poll_in: None,
+            channel: Channel::Polling,
+            progress: None,
+            position: 0,
+            fingerprint: None,
+            result: None,
+            url: None,
+        }
+    }
+
+    /// The leader's state of `job` at `now`, `with_record` when its last
+    /// record goes along.
+    pub fn state(job: &Job, now: u64, with_record: bool) -> Self {
+        let p = job.progress(now);
+        Said {
+            what: "state",
+            attempt: p.attempt,
+            elapsed: p.elapsed_time,
+            next_poll_in: p.next_poll_in,
+            channel: p.channel,
+            progress: p.progress,
+            position: job.position(),
+            fingerprint: with_record.then(|| job.fingerprint() & ((1 << 53) - 1)),
+            result: None,
+            url: None,
+        }
+    }
+
+    /// How a job ended, if the others share that end (a completion, or what
+    /// the server said of the generation; not this tab's own limits).
+    pub fn end(result: &'a Result<Option<String>, PollError>, p: &Progress) -> Option<Self> {
+        let (what, url) = match result {
+            Ok(url) => ("complete", url.as_deref()),
+            Err(e) => (shared_kind(e)?, None),
+        };
+        Some(Said {
+            what: "end",
+            attempt: p.attempt,
+            elapsed: p.elapsed_time,
+            next_poll_in: None,
+            channel: p.channel,
+            progress: p.progress,
+            position: 0,
+            fingerprint: None,
+            result: Some(what),
+            url,
+        })
+    }
+
+    /// What another tab of this version reads in it, given what it reads in
+    /// the record sent along (`None`: no record).
+    pub fn words(&self, record: Option<Option<State>>) -> Words<'a> {
+        Words {
+            v: Some(VERSION),
+            what: Some(self.what),
+            attempt: Some(self.attempt),
+            elapsed: Some(self.elapsed),
+            next_poll_in: self.next_poll_in,
+            channel: Some(self.channel.as_str()),
+            progress: self.progress,
+            position: u32::try_from(self.position).ok(),
+            fingerprint: self.fingerprint,
+            record,
+            result: self.result,
+            url: self.url,
+        }
+    }
 }
 
 /// What a message means for the job it names, in this tab.
