@@ -16,6 +16,7 @@
 //! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
 //!   one error enum; these are also the serde types of the JS boundary;
 //! - [`suggest`]: the known name nearest to a misspelt one;
+//! - [`template`]: url templates (`{id}`), searched and filled as bytes;
 //! - [`learn`], [`lognormal`], [`history`]: the schedule learned from
 //!   completion times, the distribution it fits, and those times as tabs and
 //!   managers keep and merge them.
@@ -37,3 +38,4 @@ pub mod sharing;
 pub mod stream;
 pub mod suggest;
 pub mod table;
+pub mod template;
