@@ -8,7 +8,9 @@ mod harness;
 
 use harness::{done, pending_after, record, status_after, Harness};
 use proptest::prelude::*;
+use smart_polling::core::history::Saved;
 use smart_polling::core::job::{Action, Input, Reply};
+use smart_polling::core::learn::MAX_SAMPLES;
 use smart_polling::core::record::{State, TaskStatus};
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
@@ -185,5 +187,41 @@ proptest! {
             check(&out, h.now)?;
             prop_assert!(h.job.is_finished());
         }
+    }
+}
+
+// The learned history's merge, against its definition: every sample of both
+// (stored lists may come in any order: another writer's, a clock that went
+// back), sorted by time then duration, each once, the newest MAX_SAMPLES.
+fn samples() -> impl Strategy<Value = Vec<(f64, f64)>> {
+    prop::collection::vec(
+        (
+            prop_oneof![3 => (0u32..40).prop_map(f64::from), 1 => Just(-0.0), 1 => Just(1e12)],
+            (1u32..4).prop_map(|d| f64::from(d) * 1000.0),
+        ),
+        0..=MAX_SAMPLES,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn history_merge_is_a_sorted_union(a in samples(), b in samples(), sorted_a in any::<bool>()) {
+        let mut a = a;
+        if sorted_a {
+            a.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
+        }
+        let saved = |list: &Vec<(f64, f64)>| Saved { image: list.clone(), any: list.clone(), ..Saved::default() };
+        let merged = saved(&a).merge(&saved(&b));
+        let mut want: Vec<(f64, f64)> = a.iter().chain(&b).copied().collect();
+        want.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
+        want.dedup();
+        let keep = want.len().saturating_sub(MAX_SAMPLES);
+        let want = want.split_off(keep);
+        let bits = |l: &[(f64, f64)]| l.iter().map(|s| (s.0.to_bits(), s.1.to_bits())).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&merged.image), bits(&want));
+        prop_assert_eq!(bits(&merged.any), bits(&want));
+        prop_assert!(merged.video.is_empty());
     }
 }

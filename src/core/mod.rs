@@ -17,6 +17,7 @@
 //! - [`config`], [`metrics`], [`error`]: options, progress and metrics, the
 //!   one error enum; these are also the serde types of the JS boundary;
 //! - [`suggest`]: the known name nearest to a misspelt one;
+//! - [`template`]: url templates (`{id}`), searched and filled as bytes;
 //! - [`learn`], [`lognormal`], [`history`]: the schedule learned from
 //!   completion times, the distribution it fits, and those times as tabs and
 //!   managers keep and merge them.
@@ -39,3 +40,4 @@ pub mod sharing;
 pub mod stream;
 pub mod suggest;
 pub mod table;
+pub mod template;

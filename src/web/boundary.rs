@@ -23,6 +23,7 @@ use crate::core::record::{FileView, ProjectView};
 use crate::core::stream::{EventView, MessageKind, MessageObject, StreamEvent};
 use crate::core::suggest::nearest;
 use crate::core::table::{Kind, RetryBudget};
+use crate::core::template;
 
 /// Plain objects for maps, `null` for unit: what `JSON.parse` would give.
 const JSON: Serializer = Serializer::json_compatible();
@@ -119,8 +120,8 @@ impl Settings {
     /// The url of a job.
     pub fn url(&self, kind: Kind, id: &str) -> String {
         match kind {
-            Kind::File => self.file_url.replacen("{id}", id, 1),
-            Kind::Project => self.project_url.replacen("{id}", id, 1),
+            Kind::File => template::fill(&self.file_url, id),
+            Kind::Project => template::fill(&self.project_url, id),
             // A checker fetches what it likes.
             Kind::Check => String::new(),
         }
@@ -274,7 +275,7 @@ pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings,
     defaults.config(&Options::default()).map_err(config_error)?;
     let url = |v: Option<Lenient<String>>, default: &str, why: &str| match v {
         None => Ok(default.to_owned()),
-        Some(Lenient::Valid(u)) if u.contains("{id}") => Ok(u),
+        Some(Lenient::Valid(u)) if template::has_id(&u) => Ok(u),
         Some(_) => Err(range_error(why)),
     };
     let events_url = if s.events_url.is_null() {
@@ -282,7 +283,7 @@ pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings,
     } else if s.events_url.is_undefined() {
         events.map(str::to_owned)
     } else {
-        let u = s.events_url.as_string().filter(|u| u.contains("{id}"));
+        let u = s.events_url.as_string().filter(|u| template::has_id(u));
         Some(u.ok_or_else(|| range_error("eventsUrl must be null or a string containing {id}"))?)
     };
     let whole =

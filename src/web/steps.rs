@@ -16,6 +16,7 @@ use super::sse::EventStream;
 use crate::core::job::Action;
 use crate::core::stream::garbage_reason;
 use crate::core::table::{JobId, Kind};
+use crate::core::template;
 
 impl Manager {
     /// `debug: true`: why a stream message was not understood, and its
@@ -84,7 +85,7 @@ impl Manager {
                         .events_url
                         .as_deref()
                         .zip(id)
-                        .map(|(t, id)| t.replacen("{id}", id, 1))
+                        .map(|(t, id)| template::fill(t, id))
                 };
                 let weak = Rc::downgrade(self);
                 let stream = EventStream::open(url.as_deref(), move |ev| on_stream(&weak, job, ev));
