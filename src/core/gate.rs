@@ -115,30 +115,37 @@ impl Gates {
         self.budget
     }
 
+    /// Where `origin`'s gate is, or would go (the list is in the origins'
+    /// order, so a page with a thousand checkers searches ten keys).
+    fn at(&self, origin: &str) -> (usize, bool) {
+        let at = self.gates.partition_point(|(key, _)| **key < *origin);
+        let found = self.gates.get(at).is_some_and(|(key, _)| **key == *origin);
+        (at, found)
+    }
+
     fn get(&self, origin: &str) -> Option<&Gate> {
-        self.gates
-            .iter()
-            .find(|(key, _)| **key == *origin)
-            .map(|(_, g)| g)
+        match self.at(origin) {
+            (at, true) => Some(&self.gates[at].1),
+            _ => None,
+        }
     }
 
     fn get_mut(&mut self, origin: &str) -> Option<&mut Gate> {
-        self.gates
-            .iter_mut()
-            .find(|(key, _)| **key == *origin)
-            .map(|(_, g)| g)
+        match self.at(origin) {
+            (at, true) => Some(&mut self.gates[at].1),
+            _ => None,
+        }
     }
 
     /// A new job to `origin`: the key it keeps (shared by its jobs).
     pub fn join(&mut self, origin: &str) -> Rc<str> {
-        // Where `origin` is, or goes: the list stays in the origins' order.
-        let at = self.gates.partition_point(|(key, _)| **key < *origin);
-        match self.gates.get_mut(at) {
-            Some((key, g)) if **key == *origin => {
+        match self.at(origin) {
+            (at, true) => {
+                let (key, g) = &mut self.gates[at];
                 g.fresh += 1;
                 key.clone()
             }
-            _ => {
+            (at, false) => {
                 let key: Rc<str> = origin.into();
                 let gate = Gate {
                     cooldown: 0,
@@ -178,7 +185,7 @@ impl Gates {
             }
         }
         if forget {
-            if let Some(at) = self.gates.iter().position(|(key, _)| key == origin) {
+            if let (at, true) = self.at(origin) {
                 self.gates.remove(at);
             }
         }
