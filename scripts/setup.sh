@@ -7,7 +7,7 @@ set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-say() { printf 'setup: %s\n' "$*"; }
+say() { printf 'setup: %s (at %d s)\n' "$*" "$SECONDS"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # `cargo install --locked` can fail when the registry lacks a locked version;
@@ -15,6 +15,23 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 cargo_install() {
   cargo install --locked "$@" || cargo install "$@"
 }
+
+# The browsers come from apt (network and disk) while cargo compiles the
+# tools below (CPU): on a bare machine they install side by side.
+apt_pid=
+apt_log=$(mktemp)
+if [ "$mode" = test ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v firefox >/dev/null || missing+=(firefox-esr)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (in the background)"
+    (as_root apt-get update -qq &&
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >"$apt_log" 2>&1 &
+    apt_pid=$!
+  fi
+fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32 target"
@@ -48,18 +65,18 @@ npm_ci .
 [ -f www/package-lock.json ] && npm_ci www
 
 if [ "$mode" = test ]; then
-  missing=()
-  command -v chromium >/dev/null || missing+=(chromium)
-  command -v chromedriver >/dev/null || missing+=(chromium-driver)
-  command -v firefox >/dev/null || missing+=(firefox-esr)
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
   if ! command -v geckodriver >/dev/null; then
     say "installing geckodriver"
     cargo_install geckodriver
   fi
 fi
+if [ -n "$apt_pid" ]; then
+  say "waiting for the browsers' install"
+  if ! wait "$apt_pid"; then
+    cat "$apt_log"
+    say "installing the browsers failed (apt-get output above)"
+    exit 1
+  fi
+fi
+rm -f "$apt_log"
 say "ready ($mode)"

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-step() { printf '\n== %s\n' "$*"; }
+t0=$SECONDS
+# Each step says how long the run has taken so far.
+step() { printf '\n== %s (at %d s)\n' "$*" "$((SECONDS - t0))"; }
 run() { "$@" 2>&1 | tee -a "$log"; }
 
 step "format"
@@ -49,4 +51,4 @@ sum() { { grep -oE "$1" "$log" || true; } | { grep -oE '[0-9]+' || true; } | awk
 passed=$(sum '(test result: ok\. [0-9]+ passed|^# pass [0-9]+)')
 failed=$(sum '(; [0-9]+ failed|^# fail [0-9]+)')
 step "all tiers passed"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, in $((SECONDS - t0)) s"
