@@ -47,14 +47,11 @@ fn code(text: &str) -> String {
 }
 
 /// Every module a file names through `crate::` or `super::` paths.
-fn deps(me: &str, is_folder: bool, text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
-    let parent: Vec<&str> = if is_folder {
-        me.split("::").filter(|s| !s.is_empty()).collect()
-    } else {
-        let mut p: Vec<&str> = me.split("::").collect();
-        p.pop();
-        p
-    };
+fn deps(me: &str, text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    // `super::` is the module's parent, whether the module is a file or a
+    // folder's `mod.rs`.
+    let mut parent: Vec<&str> = me.split("::").collect();
+    parent.pop();
     let mut out = BTreeSet::new();
     let bytes = text.as_bytes();
     for (root, len) in [("crate::", 7), ("super::", 7)] {
@@ -121,10 +118,7 @@ fn no_module_imports_one_that_imports_it_back() {
     let graph: BTreeMap<&str, BTreeSet<String>> = c
         .files
         .iter()
-        .map(|(m, (f, text))| {
-            let folder = f.ends_with("mod.rs") || f.ends_with("lib.rs");
-            (m.as_str(), deps(m, folder, &code(text), &modules))
-        })
+        .map(|(m, (_, text))| (m.as_str(), deps(m, &code(text), &modules)))
         .collect();
     // A folder's `mod.rs` re-exports its children: that edge is the
     // folder's, not a circle.

@@ -1,0 +1,182 @@
+//! When the table's jobs wake: the one timer (due jobs a turn's worth at a
+//! time, each through its origin's gate, parked behind the cap on requests
+//! out), offline pauses, and nudges when the page comes back.
+
+use super::*;
+
+impl<S: Clone> Table<S> {
+    /// The table's timer fired: every job due by `now` (at most [`TURN`] of
+    /// them) hears `Start` or `Timer`, and subscribers whose own deadline
+    /// passed leave. True if more are due already.
+    pub fn on_timer(&mut self, now: u64) -> bool {
+        while let Some(&Reverse((at, job, sub))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            self.leave(now, job, |t| t.id == sub, PollError::Timeout);
+        }
+        let mut handled = 0;
+        while let Some(&Reverse((at, job))) = self.wakes.peek() {
+            if at > now {
+                break;
+            }
+            if handled == TURN {
+                return true;
+            }
+            self.wakes.pop();
+            if self.wake(now, job, at) {
+                handled += 1;
+            }
+        }
+        false
+    }
+
+    /// A due job hears `Start` or `Timer`, unless its origin holds it:
+    /// another job's 429 set a cooldown, a probe is out, or the origin has
+    /// its fill of requests out (then it waits for one to come back). True
+    /// if it heard its input.
+    pub(super) fn wake(&mut self, now: u64, job: JobId, at: u64) -> bool {
+        let Some(e) = self.entries.get_mut(&job) else {
+            return false;
+        };
+        if e.armed != Some(at) {
+            return false;
+        }
+        e.armed = None;
+        let due = Due {
+            job,
+            at,
+            spread: e.job.scheduled_wait().max(1),
+            had_429: e.saw_429,
+            sends: e.kind != Kind::Check && e.job.would_send(now),
+        };
+        let origin = e.origin.clone();
+        let entries = &self.entries;
+        let live_probe = |p: JobId| entries.get(&p).is_some_and(|e| e.job.is_running());
+        let pass = self.gates.pass(&origin, now, due, live_probe);
+        let Some(e) = self.entries.get_mut(&job) else {
+            return false;
+        };
+        match pass {
+            Pass::Parked => {
+                e.armed = Some(at);
+                return false;
+            }
+            Pass::Hold(until) => e.job.handle(now, Input::Hold { until }),
+            Pass::Go => {}
+        }
+        let input = if e.started {
+            Input::Timer
+        } else {
+            Input::Start
+        };
+        e.started = true;
+        e.job.handle(now, input);
+        self.collect(now, job);
+        true
+    }
+
+    /// A request to `origin` came back (or was let go of): the jobs parked
+    /// behind the cap go, oldest first, as far as there is room. Those a
+    /// cooldown holds instead leave room: beyond a turn of them, the rest go
+    /// back to the timer, which takes them a turn at a time.
+    pub(super) fn unpark(&mut self, now: u64, origin: &str) {
+        for _ in 0..TURN {
+            let Some((at, job)) = self.gates.next_parked(origin) else {
+                return;
+            };
+            self.wake(now, job, at);
+        }
+        let rest = self.gates.room(origin);
+        self.wakes.extend(rest.into_iter().map(Reverse));
+    }
+
+    /// Counts the job's request against its origin's cap while it is out;
+    /// the origin's name if one came back.
+    pub(super) fn count_request(&mut self, job: JobId) -> Option<Rc<str>> {
+        let e = self.entries.get_mut(&job)?;
+        let out = e.kind != Kind::Check && e.job.awaiting_reply();
+        if out == e.request_slot {
+            return None;
+        }
+        e.request_slot = out;
+        self.gates.count(&e.origin, out);
+        (!out).then(|| e.origin.clone())
+    }
+
+    /// When the table's timer must fire next.
+    pub fn next_wake(&mut self) -> Option<u64> {
+        let job = loop {
+            match self.wakes.peek() {
+                Some(&Reverse((at, job))) => match self.entries.get(&job) {
+                    Some(e) if e.armed == Some(at) => break Some(at),
+                    _ => {
+                        self.wakes.pop();
+                    }
+                },
+                None => break None,
+            }
+        };
+        let sub = loop {
+            match self.deadlines.peek() {
+                Some(&Reverse((at, job, sub))) => match self.entries.get(&job) {
+                    Some(e) if e.terms.iter().any(|t| t.id == sub) => break Some(at),
+                    _ => {
+                        self.deadlines.pop();
+                    }
+                },
+                None => break None,
+            }
+        };
+        job.into_iter().chain(sub).min()
+    }
+
+    /// The browser went offline or came back. Offline, every job (and every
+    /// job started meanwhile) sends nothing and counts no failure; its
+    /// deadline still runs. Back online, each paused job polls at the next
+    /// turn, under its origin's cooldown and cap (which spreads a crowd).
+    pub fn set_online(&mut self, now: u64, online: bool) {
+        if self.offline != online {
+            return; // no change
+        }
+        self.offline = !online;
+        let jobs = self.ids(|_| true);
+        if !online && !jobs.is_empty() {
+            self.metrics.count_pause();
+        }
+        for job in jobs {
+            if online {
+                self.come_back(now, job, Input::Online);
+            } else {
+                self.handle(now, job, Input::Offline);
+            }
+        }
+    }
+
+    /// Whether `set_online(false)` holds the jobs.
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// Conditions improved for every job (see `Input::Nudge`); an origin's
+    /// cooldown still holds.
+    pub fn nudge_all(&mut self, now: u64) {
+        for job in self.ids(|e| e.started) {
+            self.come_back(now, job, Input::Nudge);
+        }
+    }
+
+    /// A job asked to poll soon (`input`: a nudge, or back online), held
+    /// first by its origin's cooldown.
+    pub(super) fn come_back(&mut self, now: u64, job: JobId, input: Input) {
+        let cooldown = self
+            .entries
+            .get(&job)
+            .map_or(0, |e| self.gates.cooldown(&e.origin));
+        if cooldown > now {
+            self.handle(now, job, Input::Hold { until: cooldown });
+        }
+        self.handle(now, job, input);
+    }
+}
