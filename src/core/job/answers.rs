@@ -1,0 +1,169 @@
+//! What a job does with an answer: a record, a status, a failure; retries
+//! and the end.
+
+use super::*;
+
+impl Job {
+    pub(super) fn on_reply(&mut self, now: u64, reply: Reply) {
+        if !matches!(reply, Reply::Status { status: 404, .. }) {
+            self.not_found = 0; // the bound is on 404s in a row
+        }
+        match reply {
+            Reply::Record {
+                state,
+                fingerprint,
+                retry_after,
+            } => {
+                self.backoff.reset();
+                self.consecutive_errors = 0;
+                if self.on_record(now, state, fingerprint) {
+                    self.schedule_next(now, retry_after);
+                }
+            }
+            // "Accepted": still running, whatever its body says.
+            Reply::Status {
+                status: 202,
+                retry_after,
+            } => {
+                self.backoff.reset();
+                self.consecutive_errors = 0;
+                self.schedule_next(now, retry_after);
+            }
+            Reply::Unreadable => self.on_transient(now, PollError::InvalidResponse),
+            Reply::Status {
+                status,
+                retry_after,
+            } => match classify_status(status) {
+                Class::Success => self.on_transient(now, PollError::InvalidResponse),
+                Class::RateLimited => {
+                    let asked = retry_after.map_or(self.cfg.rate_limit_delay, |d| {
+                        d.min(self.cfg.max_retry_after)
+                    });
+                    // A server that names a real wait is taken at its word;
+                    // below the first backoff step ("Retry-After: 0" on
+                    // every answer, or none) the backoff is a floor, so a
+                    // 429 never becomes a request loop.
+                    let wait = match retry_after {
+                        Some(d) if d >= self.cfg.initial_delay => asked,
+                        _ => asked.max(self.backoff.next().unwrap_or(self.cfg.max_delay)),
+                    };
+                    self.retry(now, PollError::RateLimited, wait);
+                }
+                Class::NotFound => {
+                    self.not_found += 1;
+                    if self.not_found >= self.cfg.max_not_found {
+                        return self.finish(now, Err(PollError::NotFound));
+                    }
+                    let wait = self.progressive_wait();
+                    self.retry(now, PollError::NotFound, wait);
+                }
+                Class::Retry(e) => self.on_transient(now, e),
+                Class::Stop(e) => self.finish(now, Err(e)),
+            },
+        }
+    }
+
+    /// Reports a record; true while the job is still pending.
+    pub(super) fn on_record(&mut self, now: u64, state: State, fingerprint: u64) -> bool {
+        if state == State::UnsafeUrl {
+            // Before `Update`: such a record never reaches the page.
+            self.finish(now, Err(PollError::InvalidUrl));
+            return false;
+        }
+        if self.last_fingerprint != Some(fingerprint) {
+            self.last_fingerprint = Some(fingerprint);
+            self.actions.push(Action::Update);
+        }
+        match state {
+            State::Pending => {
+                self.last_pending = Some(self.elapsed(now));
+                true
+            }
+            State::Complete { url } => {
+                self.complete(now, url);
+                false
+            }
+            State::Failed => {
+                self.finish(now, Err(PollError::GenerationFailed));
+                false
+            }
+            State::UnsafeUrl => false,
+        }
+    }
+
+    pub(super) fn complete(&mut self, now: u64, url: Option<String>) {
+        match url {
+            Some(u) if !url_is_safe(&u) => self.finish(now, Err(PollError::InvalidUrl)),
+            url => self.finish(now, Ok(url)),
+        }
+    }
+
+    pub(super) fn on_transient(&mut self, now: u64, e: PollError) {
+        if self.paused {
+            // Offline is not the server's fault: no error counted, no retry
+            // charged; the poll goes again when the browser is back.
+            self.next_poll = Some(now);
+            return;
+        }
+        self.consecutive_errors += 1;
+        self.last_error = Some(e);
+        if self
+            .cfg
+            .max_consecutive_errors
+            .is_some_and(|max| self.consecutive_errors >= max)
+        {
+            return self.finish(now, Err(e));
+        }
+        let wait = self.backoff.next().unwrap_or(self.cfg.max_delay);
+        self.retry(now, e, wait);
+    }
+
+    pub(super) fn retry(&mut self, now: u64, error: PollError, wait: u64) {
+        if self.attempts >= self.cfg.max_attempts {
+            // No retry will happen: the stream carries on alone, or `drive`
+            // reports max_attempts.
+            self.next_poll = (self.stream != Stream::Open).then_some(now);
+            return;
+        }
+        if now >= self.deadline {
+            return; // `drive` reports the timeout
+        }
+        // Kept whole: a joiner may extend the deadline, and the origin's
+        // cooldown is the server's wait, not this job's remaining time.
+        let at = now.saturating_add(wait);
+        self.not_before = at;
+        self.next_poll = Some(at);
+        self.actions.push(Action::Retry {
+            error,
+            delay: self.cut(at) - now,
+        });
+    }
+
+    pub(super) fn finish(&mut self, now: u64, result: Result<Option<String>, PollError>) {
+        self.release();
+        self.outcome = Some(Outcome {
+            error: result.as_ref().err().copied(),
+            duration: self.elapsed(now),
+            attempts: self.attempts,
+            channel: self.via,
+        });
+        self.actions.push(match result {
+            Ok(url) => Action::Complete { url },
+            Err(e) => Action::Fail(e),
+        });
+    }
+
+    /// Ends the job and releases its resources.
+    pub(super) fn release(&mut self) {
+        self.phase = Phase::Done;
+        if self.in_flight.take().is_some() {
+            self.actions.push(Action::CancelRequest);
+        }
+        if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+            self.actions.push(Action::CloseStream);
+        }
+        self.stream = Stream::Closed;
+        self.next_poll = None;
+        self.armed = None;
+    }
+}

@@ -1,0 +1,429 @@
+//! One polling job as a sans-IO state machine: inputs (start, timer fired,
+//! response, stream events, stop) arrive with the current time; the job
+//! answers with actions (send a request, arm the timer, open or close the
+//! stream, report to the page). It owns no timer, request or stream: the
+//! browser layer executes the actions, the tests and the simulator fake them.
+//!
+//! This file holds the interface (inputs, replies, actions) and the
+//! dispatch of each input; `view` what a job tells the table and the page
+//! (and the few settings the table makes), `waits` when it polls next,
+//! `answers` what it does with an answer, `sources` the stream and the
+//! leading tab.
+//!
+//! Invariants, checked by the property tests: at most one terminal action
+//! (`Complete` or `Fail`), nothing at all after it or after `Stop`, no wait
+//! past the deadline, and the only wait longer than `maxDelay` is one a
+//! server's Retry-After asked for (bounded by `maxRetryAfter`).
+
+mod answers;
+mod sources;
+mod view;
+mod waits;
+
+use std::rc::Rc;
+
+use super::classify::{classify_status, Class};
+use super::config::Config;
+use super::error::PollError;
+use super::metrics::{Channel, Outcome, Progress};
+use super::record::{url_is_safe, State, TaskStatus};
+use super::schedule::{Backoff, SplitMix64};
+use super::stream::StreamEvent;
+
+/// The outcome of one request, as the browser layer read it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// 2xx with a readable record; `fingerprint` tells whether it changed;
+    /// `retry_after` is the answer's Retry-After in ms: while the record is
+    /// pending, the server's word on when to ask again.
+    Record {
+        state: State,
+        fingerprint: u64,
+        retry_after: Option<u64>,
+    },
+    /// 2xx whose body was not JSON or not a record.
+    Unreadable,
+    /// Any other status; `retry_after` is the parsed Retry-After in ms.
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    Start,
+    /// The timer armed by the last `ArmTimer` fired (early or spurious is fine).
+    Timer,
+    Response(Reply),
+    /// `fetch` rejected (`Network`); timeouts are the job's own business.
+    RequestFailed(PollError),
+    StreamOpened,
+    StreamMessage(StreamEvent),
+    StreamFailed,
+    /// Conditions changed for the better (the tab is visible again, the
+    /// browser is back online): a throttled or backed-off timer may be far
+    /// off, so poll as soon as the server's limits allow (at the next timer
+    /// turn: the job re-arms for it).
+    Nudge,
+    /// The browser is offline: send nothing and count no error until
+    /// `Online`; the deadline still runs.
+    Offline,
+    /// Back online: a paused job polls at the next timer turn (under the
+    /// origin's cooldown and cap, as a nudge).
+    Online,
+    /// No request before `until` (another job's 429 set a cooldown for the
+    /// origin, or the retry budget is spent); never shortens a wait.
+    Hold {
+        until: u64,
+    },
+    /// Another tab leads this job: send nothing, mirror what it reports
+    /// (given before `Start`).
+    Follow,
+    /// This tab leads now (the leader left): carry on from the mirrored
+    /// state (attempts, schedule position, elapsed time), polling at once.
+    Lead,
+    /// What the leading tab reported.
+    Mirror(Mirror),
+    /// How the job ended in the leading tab (a fact about the generation,
+    /// not a local limit): end the same way.
+    MirrorEnd(Result<Option<String>, PollError>),
+    Stop,
+}
+
+/// A job's state as the leading tab reports it to the tabs that follow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mirror {
+    pub attempts: u32,
+    pub elapsed: u64,
+    pub next_poll_in: Option<u64>,
+    pub channel: Channel,
+    pub percent: Option<u8>,
+    /// Position in the progressive schedule, so a takeover does not start
+    /// over at the fastest rate.
+    pub position: usize,
+    /// The fingerprint of the leader's record when it is new (the input
+    /// carries the record: `Update`).
+    pub fingerprint: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Fetch the record. At most one request is in flight.
+    SendRequest,
+    /// Abort the request in flight.
+    CancelRequest,
+    /// (Re)arm the job's single timer for time `at`; replaces the previous one.
+    ArmTimer {
+        at: u64,
+    },
+    OpenStream,
+    CloseStream,
+    /// The record of the current input is new: call `onUpdate` with it.
+    Update,
+    Progress(Progress),
+    /// A transient error; the next request goes out in `delay` ms.
+    Retry {
+        error: PollError,
+        delay: u64,
+    },
+    /// Terminal: success, with the result url when there is one.
+    Complete {
+        url: Option<String>,
+    },
+    /// Terminal: failure.
+    Fail(PollError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Running,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Off,
+    Connecting { since: u64 },
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Shared by the jobs of one configuration (see `Table`).
+    cfg: Rc<Config>,
+    phase: Phase,
+    started: u64,
+    deadline: u64,
+    /// Requests sent.
+    attempts: u32,
+    /// Position in the progressive schedule.
+    position: usize,
+    backoff: Backoff,
+    not_found: u32,
+    /// Transient errors in a row (5xx, network, timeouts, unreadable
+    /// bodies; not 429 or 404), and the last of them.
+    consecutive_errors: u32,
+    last_error: Option<PollError>,
+    /// Jitter of the progressive waits, seeded apart from the backoff's.
+    rng: SplitMix64,
+    /// A later deadline asked for before the job started (a joining caller).
+    deadline_floor: u64,
+    /// When the last "not ready yet" record arrived (elapsed ms): completion
+    /// happened between it and the next answer.
+    last_pending: Option<u64>,
+    /// Another tab leads: nothing is sent, its reports are mirrored.
+    following: bool,
+    /// How much longer the job has run in the leading tab than here.
+    elapsed_bias: u64,
+    mirror_next: Option<u64>,
+    mirror_channel: Channel,
+    /// When the request in flight was sent.
+    in_flight: Option<u64>,
+    next_poll: Option<u64>,
+    /// No request before this (Retry-After, backoff), whatever else happens.
+    not_before: u64,
+    stream: Stream,
+    garbage: u32,
+    /// The input being handled is not a timer or an answer (a takeover, a
+    /// nudge, a stream event): the poll it makes due goes at the next timer
+    /// turn, through the table's turn bound, cooldown and cap on requests
+    /// out, not at once (every job of a tab that becomes visible, or
+    /// thousands of locks granted, would send together).
+    defer: bool,
+    percent: Option<u8>,
+    /// The stream said the task completed: fetch the record quickly.
+    server_done: bool,
+    last_fingerprint: Option<u64>,
+    armed: Option<u64>,
+    /// Set by `reject`: the job fails with it as soon as it starts.
+    rejected: Option<PollError>,
+    /// Where the input being handled came from.
+    via: Channel,
+    expected_duration: Option<u64>,
+    outcome: Option<Outcome>,
+    /// What the page last heard in a progress report (see `visible`): an
+    /// input that changes none of it (a ping on the stream, a timer turn
+    /// with nothing due) reports nothing.
+    reported: u64,
+    /// Offline: nothing is sent and no failure counts (see `Input::Offline`).
+    paused: bool,
+    actions: Vec<Action>,
+}
+
+impl Job {
+    pub fn new(cfg: Config) -> Self {
+        let seed = cfg.seed;
+        Self::with_seed(Rc::new(cfg), seed)
+    }
+
+    /// A job of a shared configuration, with its own jitter seed (the
+    /// configuration's is not read).
+    pub fn with_seed(cfg: Rc<Config>, seed: u64) -> Self {
+        let backoff = Backoff::new(cfg.initial_delay, cfg.backoff_multiplier, cfg.max_delay)
+            .with_jitter(cfg.jitter)
+            .with_seed(seed);
+        Self {
+            cfg,
+            phase: Phase::Idle,
+            started: 0,
+            deadline: 0,
+            attempts: 0,
+            position: 0,
+            backoff,
+            not_found: 0,
+            consecutive_errors: 0,
+            last_error: None,
+            rng: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_4E5B),
+            deadline_floor: 0,
+            last_pending: None,
+            following: false,
+            elapsed_bias: 0,
+            mirror_next: None,
+            mirror_channel: Channel::Polling,
+            in_flight: None,
+            next_poll: None,
+            not_before: 0,
+            stream: Stream::Off,
+            garbage: 0,
+            defer: false,
+            percent: None,
+            server_done: false,
+            last_fingerprint: None,
+            armed: None,
+            rejected: None,
+            via: Channel::Polling,
+            expected_duration: None,
+            outcome: None,
+            reported: 0,
+            paused: false,
+            actions: Vec::new(),
+        }
+    }
+
+    pub fn handle(&mut self, now: u64, input: Input) {
+        // A takeover, a nudge or a stream event makes a poll due; the next
+        // timer turn (the table's, which holds a job back for a cooldown or
+        // the cap on requests out) sends it.
+        self.defer = matches!(
+            input,
+            Input::Lead
+                | Input::Nudge
+                | Input::Online
+                | Input::StreamOpened
+                | Input::StreamMessage(_)
+                | Input::StreamFailed
+        );
+        self.via = match input {
+            Input::Response(_) | Input::RequestFailed(_) => Channel::Polling,
+            Input::StreamOpened | Input::StreamMessage(_) | Input::StreamFailed => Channel::Stream,
+            _ => self.channel(),
+        };
+        match (self.phase, input) {
+            (Phase::Done, _) => return,
+            (Phase::Idle, Input::Start) => self.start(now),
+            (Phase::Idle, Input::Follow) => {
+                self.following = true;
+                return;
+            }
+            (Phase::Idle, Input::Lead) => {
+                self.following = false;
+                return;
+            }
+            (Phase::Running, Input::Lead) => {
+                if !self.following {
+                    return;
+                }
+                self.following = false;
+                if self.cfg.use_stream && self.stream == Stream::Off {
+                    self.stream = Stream::Connecting { since: now };
+                    self.actions.push(Action::OpenStream);
+                } else {
+                    self.poll_soon(now);
+                }
+            }
+            (Phase::Running, Input::Mirror(m)) => {
+                // Another tab's numbers are taken only within this job's own
+                // limits: a forged `attempt` would end it with max_attempts
+                // at a takeover, a skewed `elapsed` would be learned.
+                let plausible = m.attempts <= self.cfg.max_attempts
+                    && m.elapsed <= self.deadline.saturating_sub(self.started);
+                if !self.following || !plausible {
+                    return;
+                }
+                self.mirror(now, m);
+            }
+            (Phase::Running, Input::MirrorEnd(r)) => {
+                if !self.following {
+                    return;
+                }
+                match r {
+                    Ok(url) => self.complete(now, url),
+                    Err(e) => self.finish(now, Err(e)),
+                }
+            }
+            (Phase::Running, Input::Follow) => return,
+            (_, Input::Offline) => self.paused = true,
+            (Phase::Idle, Input::Online) => {
+                self.paused = false;
+                return;
+            }
+            (Phase::Running, Input::Online) => {
+                let was = std::mem::replace(&mut self.paused, false);
+                if was && !self.following && !matches!(self.stream, Stream::Connecting { .. }) {
+                    self.poll_soon(now);
+                }
+            }
+            (Phase::Idle, Input::Hold { until }) => {
+                self.not_before = self.not_before.max(until);
+                return;
+            }
+            (Phase::Idle, _) | (Phase::Running, Input::Start) => return,
+            (Phase::Running, Input::Stop) => {
+                // Silent: the page asked for it, so no callback.
+                self.release();
+                return;
+            }
+            // The browser's timer is spent once it fires, even early: re-arm.
+            (Phase::Running, Input::Timer) => self.armed = None,
+            (Phase::Running, Input::Response(reply)) => {
+                if self.in_flight.take().is_none() {
+                    return; // stale: cancelled or timed out already
+                }
+                self.on_reply(now, reply);
+            }
+            (Phase::Running, Input::RequestFailed(e)) => {
+                if self.in_flight.take().is_none() {
+                    return;
+                }
+                self.on_transient(now, e);
+            }
+            (Phase::Running, Input::StreamOpened) => {
+                if !matches!(self.stream, Stream::Connecting { .. }) {
+                    return;
+                }
+                self.on_stream_open(now);
+            }
+            (Phase::Running, Input::StreamMessage(ev)) => match self.stream {
+                Stream::Connecting { .. } => {
+                    self.on_stream_open(now);
+                    self.on_stream(now, ev);
+                }
+                Stream::Open => self.on_stream(now, ev),
+                Stream::Off | Stream::Closed => return,
+            },
+            (Phase::Running, Input::StreamFailed) => {
+                if !matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+                    return;
+                }
+                self.fall_back(now);
+            }
+            (Phase::Running, Input::Hold { until }) => {
+                self.not_before = self.not_before.max(until);
+                if self.in_flight.is_none() {
+                    self.next_poll = self.next_poll.map(|t| t.max(until));
+                }
+                // It may stand in for the timer's input: always re-arm.
+                self.armed = None;
+            }
+            (Phase::Running, Input::Nudge) => {
+                if self.following || matches!(self.stream, Stream::Connecting { .. }) {
+                    return; // the leading tab's, or the stream's timeout, decides
+                }
+                self.poll_soon(now);
+            }
+        }
+        if self.phase == Phase::Running {
+            self.drive(now);
+        }
+        if self.phase == Phase::Running {
+            let seen = self.visible();
+            if seen != self.reported {
+                self.reported = seen;
+                self.actions.push(Action::Progress(self.progress(now)));
+            }
+        }
+    }
+
+    fn start(&mut self, now: u64) {
+        self.phase = Phase::Running;
+        self.started = now;
+        self.deadline = now
+            .saturating_add(self.cfg.timeout)
+            .max(self.deadline_floor);
+        if let Some(e) = self.rejected {
+            return self.finish(now, Err(e));
+        }
+        if self.following {
+            return;
+        }
+        if self.cfg.use_stream {
+            self.stream = Stream::Connecting { since: now };
+            self.actions.push(Action::OpenStream);
+        } else {
+            self.next_poll = Some(now.max(self.not_before));
+        }
+    }
+}

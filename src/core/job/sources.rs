@@ -1,0 +1,70 @@
+//! A job's other sources of news: the event stream, and the tab that leads
+//! it.
+
+use super::*;
+
+impl Job {
+    pub(super) fn mirror(&mut self, now: u64, m: Mirror) {
+        self.attempts = m.attempts;
+        self.elapsed_bias = 0;
+        self.elapsed_bias = m.elapsed.saturating_sub(self.elapsed(now));
+        self.position = m.position;
+        self.percent = m.percent;
+        self.mirror_next = m.next_poll_in.map(|d| now.saturating_add(d));
+        self.mirror_channel = m.channel;
+        if let Some(fp) = m.fingerprint {
+            if self.last_fingerprint != Some(fp) {
+                self.last_fingerprint = Some(fp);
+                self.actions.push(Action::Update);
+            }
+        }
+    }
+
+    pub(super) fn on_stream_open(&mut self, now: u64) {
+        self.stream = Stream::Open;
+        self.garbage = 0;
+        // Catch up on anything that happened before we subscribed.
+        self.poll_soon(now);
+    }
+
+    pub(super) fn on_stream(&mut self, now: u64, ev: StreamEvent) {
+        if ev != StreamEvent::Garbage {
+            self.garbage = 0;
+        }
+        match ev {
+            StreamEvent::Progress(p) => self.percent = Some(p),
+            StreamEvent::Result(url) => self.complete(now, Some(url)),
+            StreamEvent::File { state, fingerprint } => {
+                self.on_record(now, state, fingerprint);
+            }
+            StreamEvent::Task(TaskStatus::Completed) => {
+                // The stream usually sends the result right after: give it a
+                // moment (the first interval, at most 1 s), then fetch the
+                // record, and quickly after that.
+                self.server_done = true;
+                let grace = self.cfg.intervals.wait(0).min(1000);
+                self.poll_soon(now.saturating_add(grace));
+            }
+            StreamEvent::Task(TaskStatus::Error) => {
+                self.finish(now, Err(PollError::GenerationFailed))
+            }
+            StreamEvent::Task(_) | StreamEvent::Ignored => {}
+            StreamEvent::Garbage => {
+                self.garbage += 1;
+                if self.garbage >= self.cfg.max_stream_garbage {
+                    self.fall_back(now);
+                }
+            }
+        }
+    }
+
+    /// The stream is gone for good: poll instead, resuming the schedule where
+    /// the elapsed time puts it rather than at its fastest.
+    pub(super) fn fall_back(&mut self, now: u64) {
+        self.actions.push(Action::CloseStream);
+        self.stream = Stream::Closed;
+        let by_time = self.cfg.intervals.position_for_elapsed(self.elapsed(now));
+        self.position = self.position.max(by_time);
+        self.poll_soon(now);
+    }
+}
