@@ -1,0 +1,303 @@
+//! Options read, checked and applied.
+
+use super::*;
+
+fn apply(o: Options) -> Result<Config, PollError> {
+    let mut c = Config::default();
+    c.apply(&o).map(|_| c)
+}
+
+#[test]
+fn seed_names_and_defaults() {
+    let c = Config::default();
+    assert_eq!(c.initial_delay, 1000);
+    assert_eq!(c.max_delay, 30_000);
+    assert_eq!(c.backoff_multiplier, 2.0);
+    assert_eq!(c.request_timeout, 15_000);
+    assert_eq!(c.sse_connect_timeout, 10_000);
+}
+
+#[test]
+fn valid_options_apply() {
+    let c = apply(Options {
+        intervals: Some(vec![10.0, 20.0]),
+        timeout: Some(5000.0),
+        max_attempts: Some(3.0),
+        jitter: Some(0.0),
+        backoff_multiplier: Some(1.5),
+        use_stream: Some(Lenient::Valid(false)),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(c.intervals.as_slice(), &[10, 20]);
+    assert_eq!(c.timeout, 5000);
+    assert_eq!(c.max_attempts, 3);
+    assert_eq!(c.jitter, Jitter::None);
+    assert_eq!(c.backoff_multiplier, 1.5);
+    assert!(!c.use_stream);
+}
+
+#[test]
+fn invalid_options_say_what_is_wrong() {
+    let cases = [
+        (
+            Options {
+                timeout: Some(-1.0),
+                ..Default::default()
+            },
+            "timeout",
+        ),
+        (
+            Options {
+                timeout: Some(f64::NAN),
+                ..Default::default()
+            },
+            "timeout",
+        ),
+        (
+            Options {
+                timeout: Some(0.0),
+                ..Default::default()
+            },
+            "timeout",
+        ),
+        (
+            Options {
+                max_delay: Some(f64::INFINITY),
+                ..Default::default()
+            },
+            "maxDelay",
+        ),
+        (
+            Options {
+                backoff_multiplier: Some(0.0),
+                ..Default::default()
+            },
+            "backoffMultiplier",
+        ),
+        (
+            Options {
+                backoff_multiplier: Some(0.5),
+                ..Default::default()
+            },
+            "backoffMultiplier",
+        ),
+        (
+            Options {
+                intervals: Some(vec![]),
+                ..Default::default()
+            },
+            "intervals",
+        ),
+        (
+            Options {
+                intervals: Some(vec![100.0, -5.0]),
+                ..Default::default()
+            },
+            "intervals",
+        ),
+        (
+            Options {
+                max_attempts: Some(0.0),
+                ..Default::default()
+            },
+            "maxAttempts",
+        ),
+        (
+            Options {
+                max_attempts: Some(2.5),
+                ..Default::default()
+            },
+            "maxAttempts",
+        ),
+        (
+            Options {
+                jitter: Some(1.5),
+                ..Default::default()
+            },
+            "jitter",
+        ),
+        (
+            Options {
+                initial_delay: Some(5000.0),
+                max_delay: Some(100.0),
+                ..Default::default()
+            },
+            "maxDelay must not",
+        ),
+    ];
+    for (o, field) in cases {
+        match apply(o) {
+            Err(PollError::InvalidConfig(msg)) => assert!(msg.starts_with(field), "{msg}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn options_read_from_json_by_their_js_names() {
+    let o: Options = serde_json::from_value(serde_json::json!({
+        "preset": "video", "intervals": [10, 20], "maxAttempts": 3,
+        "useStream": false, "media": "image", "timeout": "5s", "jitter": [1],
+        "seed": null,
+    }))
+    .unwrap();
+    assert_eq!(o.preset, Some(Lenient::Valid(Preset::Video)));
+    assert_eq!(o.intervals, Some(vec![10.0, 20.0]));
+    assert_eq!(o.max_attempts, Some(3.0));
+    assert_eq!(o.use_stream, Some(Lenient::Valid(false)));
+    assert_eq!(o.media, Some(Lenient::Valid(Media::Image)));
+    assert!(
+        o.timeout.is_some_and(f64::is_nan),
+        "wrong type: NaN, named later"
+    );
+    assert!(o.jitter.is_some_and(f64::is_nan));
+    assert_eq!(o.initial_delay, None);
+    assert_eq!(o.seed, None, "null is not given");
+    let err = o.config(&Options::default()).unwrap_err();
+    assert!(err.message().starts_with("timeout"), "{}", err.message());
+    let bad: Options = serde_json::from_value(serde_json::json!({ "preset": "audio" })).unwrap();
+    let err = bad.config(&Options::default()).unwrap_err();
+    assert!(err.message().starts_with("preset"));
+}
+
+#[test]
+fn field_names_come_from_serde() {
+    let names = field_names::<Options>();
+    assert!(names.contains(&"maxAttempts") && names.contains(&"preset"));
+    assert!(!names.contains(&"max_attempts"));
+    assert_eq!(names.len(), 25);
+}
+
+#[test]
+fn the_old_modules_names() {
+    let c = apply(Options {
+        max_duration: Some(10_000.0),
+        initial_interval: Some(500.0),
+        max_interval: Some(4000.0),
+        max_consecutive_errors: Some(5.0),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(c.timeout, 10_000);
+    assert_eq!(c.intervals.as_slice(), &[500, 2000, 4000]);
+    assert_eq!((c.max_delay, c.initial_delay), (4000, 1000));
+    assert_eq!(c.max_consecutive_errors, Some(5));
+    assert_eq!(
+        c.max_attempts,
+        u32::MAX,
+        "polls until maxDuration, as the old module"
+    );
+    // Defaults of the old module: 1 s -> 2 s -> 5 s -> 10 s.
+    let c = apply(Options {
+        max_interval: Some(10_000.0),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(c.intervals.as_slice(), &[1000, 2000, 5000, 10_000]);
+    // This package's names win over the old ones.
+    let c = apply(Options {
+        max_duration: Some(10_000.0),
+        timeout: Some(3000.0),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(c.timeout, 3000);
+    // A manager's `maxAttempts` holds for a call in the old names.
+    let manager = Options {
+        max_attempts: Some(10.0),
+        ..Options::default()
+    };
+    let call = Options {
+        max_duration: Some(10_000.0),
+        ..Options::default()
+    };
+    assert_eq!(call.config(&manager).unwrap().max_attempts, 10);
+    assert_eq!(
+        call.config(&Options::default()).unwrap().max_attempts,
+        u32::MAX
+    );
+    for (o, name) in [
+        (
+            Options {
+                max_duration: Some(-1.0),
+                ..Options::default()
+            },
+            "maxDuration",
+        ),
+        (
+            Options {
+                max_interval: Some(f64::NAN),
+                ..Options::default()
+            },
+            "maxInterval",
+        ),
+        (
+            Options {
+                max_consecutive_errors: Some(0.0),
+                ..Options::default()
+            },
+            "maxConsecutiveErrors",
+        ),
+    ] {
+        let e = apply(o).unwrap_err();
+        assert!(e.message().starts_with(name), "{}", e.message());
+    }
+}
+
+#[test]
+fn presets() {
+    let i = Config::image();
+    assert_eq!(i.media, Media::Image);
+    assert_eq!((i.intervals.wait(0), i.intervals.wait(14)), (2000, 2000));
+    assert_eq!(
+        (i.intervals.wait(15), i.intervals.wait(100)),
+        (3000, 10_000)
+    );
+    let v = Config::video();
+    assert_eq!(v.media, Media::Video);
+    assert_eq!(v.intervals.wait(0), 3000);
+}
+
+#[test]
+fn old_module_limits_only() {
+    let none = Options::default();
+    let mut c = none.config(&none).unwrap();
+    c.old_module_limits(&none, &none);
+    assert_eq!(c.max_consecutive_errors, Some(OLD_MAX_CONSECUTIVE_ERRORS));
+    assert_eq!(
+        c.max_attempts,
+        u32::MAX,
+        "the old module had no attempt limit"
+    );
+    assert_eq!(c.max_not_found, u32::MAX, "nor a limit of 404s");
+    assert_eq!(c.timeout, 420_000, "its maxDuration stays");
+
+    // A call's own limits hold.
+    let call = Options {
+        max_attempts: Some(4.0),
+        max_not_found: Some(2.0),
+        max_consecutive_errors: Some(9.0),
+        ..Options::default()
+    };
+    let mut c = call.config(&none).unwrap();
+    c.old_module_limits(&call, &none);
+    assert_eq!(
+        (c.max_attempts, c.max_not_found, c.max_consecutive_errors),
+        (4, 2, Some(9))
+    );
+
+    // So do a manager's, under a call that sets none.
+    let manager = Options {
+        max_attempts: Some(7.0),
+        max_not_found: Some(3.0),
+        max_consecutive_errors: Some(2.0),
+        ..Options::default()
+    };
+    let mut c = none.config(&manager).unwrap();
+    c.old_module_limits(&none, &manager);
+    assert_eq!(
+        (c.max_attempts, c.max_not_found, c.max_consecutive_errors),
+        (7, 3, Some(2))
+    );
+}
