@@ -1,6 +1,6 @@
 //! The crate's layout, as issue 20 asks it to stay: no import circle
-//! between modules, a core that holds no web types, and no file of the
-//! browser layer over 500 lines. Read from the sources, so a change that
+//! between modules, a core that holds no web types, and no file over 500
+//! lines. Read from the sources, so a change that
 //! breaks one of these fails here, not in a review.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -178,15 +178,13 @@ fn the_core_holds_no_web_types() {
 }
 
 #[test]
-fn no_file_of_the_browser_layer_is_over_500_lines() {
+fn no_file_is_over_500_lines() {
+    // Issue 20 asks it of the browser layer; the core keeps to it too (a
+    // file past it is usually two things).
     let c = read();
-    let web: Vec<_> = c
-        .files
-        .iter()
-        .filter(|(m, _)| m.starts_with("web"))
-        .collect();
-    assert!(web.len() > 10, "the browser layer's files are found");
-    for (_, (f, text)) in web {
+    let web = c.files.keys().filter(|m| m.starts_with("web")).count();
+    assert!(web > 10, "the browser layer's files are found");
+    for (f, text) in c.files.values() {
         let lines = text.lines().count();
         assert!(lines <= 500, "{} has {lines} lines", f.display());
     }
