@@ -3,8 +3,9 @@
 # N times (default 5) pinned to one core (`taskset -c 0`) while other work
 # runs on the rest, so every wait in them meets a slow machine. Prints one
 # line per run (tier, pass/FAIL, seconds, load) and keeps each log in
-# target/saturated/. Not part of `npm test`: it takes about 10 minutes a round.
-#   bash scripts/saturated.sh [N] [CORE]
+# target/saturated/. Not part of `npm test`: it takes about 8 minutes a round.
+# With BUSY=1 a busy loop shares that core, so the tests get half of it.
+#   [BUSY=1] bash scripts/saturated.sh [N] [CORE]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -24,6 +25,11 @@ declare -A cmd=(
   [e2e]="node --test e2e/"
   [server]="node --test server/test/"
 )
+if [ "${BUSY:-0}" = 1 ]; then
+  taskset -c "$core" bash -c 'while :; do :; done' &
+  busy=$!
+  trap 'kill "$busy"' EXIT
+fi
 failed=0
 for i in $(seq 1 "$n"); do
   for tier in node browser e2e server; do
