@@ -66,7 +66,9 @@ impl Manager {
     /// (and leads from a coming turn), or it is let go of at once.
     pub(super) fn on_grant(self: &Rc<Self>, lock: String, release: Function) {
         // A lock callback runs in a task of its own, so nothing is borrowed;
-        // if something were, the grant waits for the next task.
+        // if something were, the grant waits for the next task (a timer
+        // without a handle: it fires at once and lets the lock go, or gives
+        // it to its job, so nothing outlives that task).
         let (Ok(tabs), Ok(table), Ok(mut jobs), Ok(mut roles)) = (
             self.tabs.try_borrow(),
             self.table.try_borrow(),
