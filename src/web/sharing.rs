@@ -51,15 +51,24 @@ impl Manager {
         else {
             return;
         };
+        // Asked before the request goes: a lock manager that grants inside
+        // the request (a polyfill may) then finds the job waiting for it.
+        self.roles.borrow_mut().asked(job, true);
         let lead = match &*self.tabs.borrow() {
             Some(tabs) => Leadership::request(tabs, &tabs.lock_name(kind, &id)),
             None => None,
         };
-        self.roles.borrow_mut().asked(job, lead.is_some());
-        if lead.is_some() {
-            self.put(job, |r| &mut r.leadership, lead);
-            self.say(kind, &id, &Said::hello(), JsValue::UNDEFINED);
+        let Some(lead) = lead else {
+            self.roles.borrow_mut().asked(job, false);
+            return;
+        };
+        // Granted already (at once, or an earlier claim's request): that
+        // lock stays; this request is let go of when granted.
+        let held = (self.jobs.borrow().get(&job)).is_some_and(|r| r.leadership.is_some());
+        if !held {
+            self.put(job, |r| &mut r.leadership, Some(lead));
         }
+        self.say(kind, &id, &Said::hello(), JsValue::UNDEFINED);
     }
 
     /// This tab holds the lock named `lock`: the job waiting for it takes it

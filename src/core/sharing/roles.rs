@@ -89,8 +89,10 @@ impl Roles {
         self.out.push_back(Do::Feed(job, Input::Follow));
     }
 
-    /// The job's lock is asked for; `false`: it cannot be (no lock manager
-    /// after all), so this tab leads the job alone, and shares nothing.
+    /// The job's lock is being asked for (told before the request goes, so
+    /// a grant inside the request finds the job waiting); `false`: it could
+    /// not be (no lock manager after all), so this tab leads the job alone,
+    /// and shares nothing.
     pub fn asked(&mut self, job: JobId, asked: bool) {
         if !asked {
             if self.jobs.remove(&job).is_some() {
