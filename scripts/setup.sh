@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh machine that reaches only the package
 # registries. `setup.sh build` installs what building pkg/ and the demo needs;
-# `setup.sh test` adds the browsers and their drivers. Installed pieces are
-# skipped, so a warm run takes seconds.
+# `setup.sh test` adds the browsers and their drivers; `setup.sh geckodriver`
+# installs that driver alone. Installed pieces are skipped, so a warm run
+# takes seconds.
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -15,6 +16,48 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 cargo_install() {
   cargo install --locked "$@" || cargo install "$@"
 }
+
+# The tools are compiled once, at opt-level 1 and without LTO: that compiles
+# about a fifth faster than their release profiles, and what they do here
+# (drive cargo, rewrite a few .wasm files, relay WebDriver) takes about as
+# long (BENCHMARKS.md, "Test time"). Cargo's own config and the environment
+# still win over these defaults.
+tool_profile=(
+  CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-1}"
+  CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-16}"
+  CARGO_PROFILE_RELEASE_DEBUG="${CARGO_PROFILE_RELEASE_DEBUG:-0}"
+)
+# A tool compiles in the background, its output in target/setup/NAME.log;
+# `finish NAME` waits for it and shows the log if it failed.
+logs=target/setup
+mkdir -p "$logs"
+declare -A pids=()
+compile() { # NAME cargo-install-arguments...
+  local name=$1
+  shift
+  say "compiling $name (a few minutes, once; log: $logs/$name.log)"
+  (export "${tool_profile[@]}" && cargo_install "$@") >"$logs/$name.log" 2>&1 &
+  pids[$name]=$!
+}
+finish() { # NAME
+  local name=$1
+  [ -n "${pids[$name]:-}" ] || return 0
+  if ! wait "${pids[$name]}"; then
+    tail -n 40 "$logs/$name.log"
+    say "compiling $name failed (the end of its log above)"
+    exit 1
+  fi
+  say "$name compiled"
+}
+
+# `setup.sh geckodriver`: only the Firefox tier's driver (scripts/test.sh runs
+# this in the background while the first tiers run).
+if [ "$mode" = geckodriver ]; then
+  command -v geckodriver >/dev/null || compile geckodriver geckodriver
+  finish geckodriver
+  exit 0
+fi
 
 # The browsers come from apt (network and disk) while cargo compiles the
 # tools below (CPU): on a bare machine they install side by side.
@@ -38,19 +81,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! command -v wasm-pack >/dev/null; then
-  say "installing wasm-pack (a few minutes, once)"
-  cargo_install wasm-pack
-fi
-
 # wasm-pack cannot download wasm-bindgen here: install the CLI at exactly the
-# version of the wasm-bindgen crate in Cargo.lock.
+# version of the wasm-bindgen crate in Cargo.lock. The two compile side by side.
+command -v wasm-pack >/dev/null || compile wasm-pack wasm-pack
 want=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
-if [ "$have" != "$want" ]; then
-  say "installing wasm-bindgen-cli $want (a few minutes, once)"
-  cargo_install wasm-bindgen-cli --version "=$want" --force
-fi
+[ "$have" = "$want" ] || compile wasm-bindgen-cli wasm-bindgen-cli --version "=$want" --force
 
 # npm dependencies (wasm-opt comes from the npm package binaryen: Debian's is too old).
 npm_ci() { # $1 = folder
@@ -64,11 +100,15 @@ npm_ci() { # $1 = folder
 npm_ci .
 [ -f www/package-lock.json ] && npm_ci www
 
-if [ "$mode" = test ]; then
-  if ! command -v geckodriver >/dev/null; then
-    say "installing geckodriver"
-    cargo_install geckodriver
-  fi
+finish wasm-pack
+finish wasm-bindgen-cli
+
+# geckodriver is needed by the Firefox tier only, which `npm test` runs last:
+# with GECKODRIVER=later (set by `npm test`) it is left to scripts/test.sh,
+# which compiles it while the first tiers run (`setup.sh geckodriver`).
+if [ "$mode" = test ] && [ "${GECKODRIVER:-now}" != later ]; then
+  command -v geckodriver >/dev/null || compile geckodriver geckodriver
+  finish geckodriver
 fi
 if [ -n "$apt_pid" ]; then
   say "waiting for the browsers' install"

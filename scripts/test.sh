@@ -4,12 +4,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+log=$(mktemp) e2e_out=$(mktemp) gecko_log=$(mktemp)
+gecko_pid= e2e_pid=
+# On the way out (a failed tier), stop what still runs in the background.
+kill_tree() { local c; for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
+cleanup() {
+  for p in $gecko_pid $e2e_pid; do kill_tree "$p"; done
+  rm -f "$log" "$e2e_out" "$gecko_log"
+}
+trap cleanup EXIT
 t0=$SECONDS
 # Each step says how long the run has taken so far.
 step() { printf '\n== %s (at %d s)\n' "$*" "$((SECONDS - t0))"; }
 run() { "$@" 2>&1 | tee -a "$log"; }
+
+# geckodriver serves the Firefox tier only, which runs last: a machine
+# without it compiles it (`setup.sh geckodriver`) while the tiers before run.
+if ! command -v geckodriver >/dev/null; then
+  echo "geckodriver: compiling in the background (for the Firefox tier)"
+  bash scripts/setup.sh geckodriver >"$gecko_log" 2>&1 &
+  gecko_pid=$!
+fi
 
 step "format"
 cargo fmt --check
@@ -19,31 +34,52 @@ step "clippy: browser layer and browser tests (wasm32)"
 cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
 step "native tests (core with a fake clock, property tests)"
 run cargo test
-step "release build of pkg/"
+step "release build of pkg/ and of the demo"
 npm run build
+npm run build:www
+
+# The end-to-end tests mostly wait (on the demo server's clock, on pages):
+# they run in the background, beside the tiers below, and print when done.
+step "end-to-end tests (demo server + Chromium), in the background; their output follows the other tiers"
+node --test --test-reporter=tap e2e/ >"$e2e_out" 2>&1 &
+e2e_pid=$!
+
 step "the shipped package in Node (the packed tarball by name, a mocked fetch, the hooks rendered on the server and in happy-dom; polling, lifecycle, GC, churn)"
 run node --expose-gc --test --test-reporter=tap tests/node/
 step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc)"
 tsc -p .
 step "the users' manual (npm/README.md): every snippet compiles against pkg/*.d.ts, no relative links"
 run node --test --test-reporter=tap tests/readme/
-step "browser tests (Chromium and Firefox, headless; the shipping crate and features, debug profile)"
 # wasm-bindgen-test-runner gives a whole test file 20 s by default; web.rs
 # alone takes about 20 s of real waits, more on a loaded machine.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
-run wasm-pack test --headless --chrome --firefox -- --test web --test drop_in --test network
-if [ -d e2e ]; then
-  step "demo build and end-to-end tests (demo server + Chromium)"
-  npm run build:www
-  run node --test --test-reporter=tap e2e/
+browser_tests=(-- --test web --test drop_in --test network)
+step "browser tests in Chromium (headless; the shipping crate and features, debug profile)"
+run wasm-pack test --headless --chrome "${browser_tests[@]}"
+step "browser benchmark, smoke run (every workload and phase produces numbers)"
+run node --test --test-reporter=tap bench/
+step "demo server tests"
+run node --test --test-reporter=tap server/test/
+if [ -n "$gecko_pid" ]; then
+  step "waiting for geckodriver to compile"
+  if ! wait "$gecko_pid"; then
+    cat "$gecko_log"
+    echo "geckodriver could not be installed (setup's output above)"
+    exit 1
+  fi
+  gecko_pid=
 fi
-if [ -d bench ]; then
-  step "browser benchmark, smoke run (every workload and phase produces numbers)"
-  run node --test --test-reporter=tap bench/
-fi
-if [ -d server/test ]; then
-  step "demo server tests"
-  run node --test --test-reporter=tap server/test/
+step "browser tests in Firefox (headless; the same tests)"
+run wasm-pack test --headless --firefox "${browser_tests[@]}"
+
+step "end-to-end tests: waiting for them to finish"
+e2e_ok=true
+wait "$e2e_pid" || e2e_ok=false
+e2e_pid=
+tee -a "$log" <"$e2e_out"
+if ! $e2e_ok; then
+  echo "the end-to-end tests failed (their output above)"
+  exit 1
 fi
 
 # One closing line over every tier.
