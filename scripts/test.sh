@@ -28,22 +28,23 @@ fi
 
 step "format"
 cargo fmt --check
+step "release build of pkg/ and of the demo"
+npm run build
+npm run build:www
+
+# The end-to-end tests mostly wait (on the demo server's clock, on pages):
+# they run in the background, beside every tier below (compiles included),
+# and print when done. So the release build comes before clippy.
+step "end-to-end tests (demo server + Chromium), in the background; their output follows the other tiers"
+node --test --test-reporter=tap e2e/ >"$e2e_out" 2>&1 &
+e2e_pid=$!
+
 step "clippy: core, tests, examples (native)"
 cargo clippy --all-targets -- -D warnings
 step "clippy: browser layer and browser tests (wasm32)"
 cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
 step "native tests (core with a fake clock, property tests)"
 run cargo test
-step "release build of pkg/ and of the demo"
-npm run build
-npm run build:www
-
-# The end-to-end tests mostly wait (on the demo server's clock, on pages):
-# they run in the background, beside the tiers below, and print when done.
-step "end-to-end tests (demo server + Chromium), in the background; their output follows the other tiers"
-node --test --test-reporter=tap e2e/ >"$e2e_out" 2>&1 &
-e2e_pid=$!
-
 step "the shipped package in Node (the packed tarball by name, a mocked fetch, the hooks rendered on the server and in happy-dom; polling, lifecycle, GC, churn)"
 run node --expose-gc --test --test-reporter=tap tests/node/
 step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc)"
