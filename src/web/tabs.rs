@@ -76,6 +76,13 @@ impl Tabs {
         let handler =
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_message(field(&e, "data")));
         channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        // Node's channel (where Node has Web Locks too) keeps the process
+        // alive while it is open: a test that never frees its manager would
+        // never exit. Running jobs keep it alive by their timers; an idle
+        // channel must not. Browsers have no `unref`.
+        if let Some(unref) = field(&channel, "unref").dyn_ref::<Function>() {
+            let _ = unref.call0(&channel);
+        }
         let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |lock: JsValue| {
             let mut release = None;
             let held = Promise::new(&mut |resolve, _| release = Some(resolve));

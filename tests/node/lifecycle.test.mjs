@@ -131,3 +131,35 @@ test("churn: wasm memory and the JS heap stop growing", async () => {
   const base = Math.max(...heap.slice(settled, settled + 2));
   assert.ok(heap.at(-1) <= base * 1.25 + 4 * 1048576, `JS heap grew: ${heap.map(mb).join(" ")}`);
 });
+
+test("an idle manager sharing across tabs lets Node exit (its BroadcastChannel is unref'd)", async () => {
+  // Node 20 has BroadcastChannel but no Web Locks: the child process gets a
+  // minimal `navigator.locks`, as newer Node versions and polyfills provide,
+  // so the manager really shares (it asks for a lock). Its job completes and
+  // the manager is never freed: the process must still exit by itself.
+  const { spawn } = await import("node:child_process");
+  const child = `
+    import { readFileSync } from "node:fs";
+    const locks = [];
+    const request = (name, granted) => { locks.push(name); return Promise.resolve({ name }).then(granted); };
+    Object.defineProperty(globalThis, "navigator", { value: { locks: { request } }, configurable: true });
+    globalThis.fetch = async () => new Response(JSON.stringify({ id: "a", url: "https://cdn.example/a.png", type: "image" }));
+    const { initSync, PollingManager } = await import(${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)});
+    initSync({ module: readFileSync(new URL(${JSON.stringify(new URL("../../pkg/smart_polling_bg.wasm", import.meta.url).href)})) });
+    const m = new PollingManager(${JSON.stringify({ ...options, shareAcrossTabs: true })});
+    const ended = await new Promise((resolve) => m.startPolling("a", { onComplete: () => resolve("complete"), onError: (e) => resolve(e.kind) }));
+    console.log(JSON.stringify({ ended, locks }));
+  `;
+  const proc = spawn(process.execPath, ["--input-type=module", "-e", child], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  const limit = 30000; // a bound for a hang, not a timing: the process exits within a second here
+  const timer = setTimeout(() => proc.kill(), limit);
+  const [code, signal] = await new Promise((resolve) => proc.on("exit", (c, s) => resolve([c, s])));
+  clearTimeout(timer);
+  assert.equal(signal, null, `the process did not exit within ${limit} ms: something keeps Node alive (output: ${out})`);
+  assert.equal(code, 0);
+  const { ended, locks } = JSON.parse(out);
+  assert.equal(ended, "complete");
+  assert.ok(locks.some((name) => name.endsWith("/a")), `the job asked for its lock: ${locks}`);
+});
