@@ -13,6 +13,34 @@ const COLORS = {
 
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const n1 = (v) => (v === null || v === undefined ? "-" : v.toFixed(1));
+const n2 = (v) => (v === null || v === undefined ? "-" : v.toFixed(2));
+const avg = (xs) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
+
+/**
+ * A herd row's buckets (requests per `bucketMs` from the run's start), seen
+ * beside the target's peak/mean over the window from the storm's start:
+ * - `silent`: the window's slots with no request;
+ * - `peakOverSteady`: the window's peak over the mean of the 2 s before the storm;
+ * - `recoveryPeakOverMean`: peak/mean from the storm's end (or the first
+ *   request after it) to the window's end.
+ */
+export function herdViews(s, herd) {
+  const first = Math.floor(s.stormAt / s.bucketMs);
+  const slots = Math.floor(herd.observeMs / s.bucketMs);
+  const at = (i) => s.buckets[i] ?? 0;
+  const window = Array.from({ length: slots }, (_, i) => at(first + i));
+  const steady = avg(s.buckets.slice(Math.max(0, first - Math.floor(2000 / s.bucketMs)), first));
+  let from = Math.min(slots, Math.floor(herd.stormMs / s.bucketMs));
+  while (from < slots && window[from] === 0) from++;
+  const recovery = window.slice(from);
+  const recoveryMean = avg(recovery);
+  return {
+    slots,
+    silent: window.filter((x) => x === 0).length,
+    peakOverSteady: steady ? Math.max(...window) / steady : null,
+    recoveryPeakOverMean: recoveryMean ? Math.max(...recovery) / recoveryMean : null,
+  };
+}
 
 function niceStep(range, ticks) {
   const raw = range / ticks;
@@ -259,6 +287,21 @@ export function renderMarkdown(r, { FAULTS, fmtMs, fmtX, fmtBytes }) {
   );
   for (const s of r.herd) {
     p(`| ${s.label} | ${s.requestsInWindow} | ${s.peak} | ${n1(s.mean)} | ${n1(s.peakOverMean)} | ${s.r429PerJob.toFixed(2)} | ${s.r429Max} | ${s.jobsOver1} | ${n1(s.startPeakOverMean)} |`);
+  }
+  p(
+    "",
+    "The window's mean counts the 100 ms slots in which a policy sends nothing: a policy that holds off",
+    "through the cooldown lowers its own mean, and so raises its peak/mean, without any burst. The same",
+    "buckets, seen two more ways (`herdViews` in `bench/report.mjs`): the window's peak over the mean of",
+    "the 2 s before the storm (the steady rate), and peak/mean over the recovery alone (from the storm's",
+    "end, or from the first request after it, to the window's end).",
+    "",
+    "| Policy | Silent slots in the window | Peak / steady mean before the storm | Recovery: peak / mean |",
+    "|---|---:|---:|---:|",
+  );
+  for (const s of r.herd) {
+    const v = herdViews(s, h);
+    p(`| ${s.label} | ${v.silent} of ${v.slots} | ${n2(v.peakOverSteady)} | ${n2(v.recoveryPeakOverMean)} |`);
   }
   p(
     "",
