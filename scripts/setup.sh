@@ -13,15 +13,20 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # `cargo install --locked` can fail when the registry lacks a locked version;
 # then resolve afresh (same crate version, newer compatible dependencies).
+# (Not after a signal: a killed or interrupted install stays stopped.)
 cargo_install() {
-  cargo install --locked "$@" || cargo install "$@"
+  cargo install --locked "$@" || {
+    local status=$?
+    [ "$status" -gt 128 ] && return "$status"
+    cargo install "$@"
+  }
 }
 
 # The tools are compiled once, at opt-level 1 and without LTO: that compiles
 # about a fifth faster than their release profiles, and what they do here
 # (drive cargo, rewrite a few .wasm files, relay WebDriver) takes about as
-# long (BENCHMARKS.md, "Test time"). Cargo's own config and the environment
-# still win over these defaults.
+# long (BENCHMARKS.md, "Test time"). Set in the environment, the same
+# variables replace these defaults.
 tool_profile=(
   CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-1}"
   CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
@@ -29,27 +34,49 @@ tool_profile=(
   CARGO_PROFILE_RELEASE_DEBUG="${CARGO_PROFILE_RELEASE_DEBUG:-0}"
 )
 # A tool compiles in the background, its output in target/setup/NAME.log;
-# `finish NAME` waits for it and shows the log if it failed.
+# `finish NAME` waits for it and shows the log if it failed. If set-up stops
+# early (a failure, Ctrl-C), the compiles still running are stopped.
 logs=target/setup
 mkdir -p "$logs"
-declare -A pids=()
+compiling=() # pids
+pid_var() { printf 'pid_%s' "${1//-/_}"; }
 compile() { # NAME cargo-install-arguments...
   local name=$1
   shift
   say "compiling $name (a few minutes, once; log: $logs/$name.log)"
   (export "${tool_profile[@]}" && cargo_install "$@") >"$logs/$name.log" 2>&1 &
-  pids[$name]=$!
+  printf -v "$(pid_var "$name")" %s $!
+  compiling+=($!)
 }
 finish() { # NAME
-  local name=$1
-  [ -n "${pids[$name]:-}" ] || return 0
-  if ! wait "${pids[$name]}"; then
-    tail -n 40 "$logs/$name.log"
-    say "compiling $name failed (the end of its log above)"
+  local name=$1 var
+  var=$(pid_var "$name")
+  local pid=${!var:-}
+  [ -n "$pid" ] || return 0
+  printf -v "$var" %s ""
+  if ! wait "$pid"; then
+    tail -n 80 "$logs/$name.log"
+    say "compiling $name failed (the end of its log above; the whole log: $logs/$name.log). Run the command again: what was installed is kept"
     exit 1
   fi
   say "$name compiled"
 }
+# Stops a process and everything under it: frozen first, so a parent cannot
+# react to its children's end (cargo_install's retry) before it is killed.
+kill_tree() {
+  local c
+  kill -STOP "$1" 2>/dev/null || return 0
+  for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done
+  kill -TERM "$1" 2>/dev/null
+  kill -CONT "$1" 2>/dev/null || true
+}
+stop_compiles() {
+  local p
+  for p in $(jobs -rp); do
+    case " ${compiling[*]-} " in *" $p "*) kill_tree "$p" ;; esac
+  done
+}
+trap stop_compiles EXIT
 
 # `setup.sh geckodriver`: only the Firefox tier's driver (scripts/test.sh runs
 # this in the background while the first tiers run).
@@ -104,9 +131,10 @@ finish wasm-pack
 finish wasm-bindgen-cli
 
 # geckodriver is needed by the Firefox tier only, which `npm test` runs last:
-# with GECKODRIVER=later (set by `npm test`) it is left to scripts/test.sh,
-# which compiles it while the first tiers run (`setup.sh geckodriver`).
-if [ "$mode" = test ] && [ "${GECKODRIVER:-now}" != later ]; then
+# with SETUP_GECKODRIVER=later (set by `npm test`) it is left to
+# scripts/test.sh, which compiles it while the first tiers run
+# (`setup.sh geckodriver`).
+if [ "$mode" = test ] && [ "${SETUP_GECKODRIVER:-now}" != later ]; then
   command -v geckodriver >/dev/null || compile geckodriver geckodriver
   finish geckodriver
 fi

@@ -6,10 +6,28 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 log=$(mktemp) e2e_out=$(mktemp) gecko_log=$(mktemp)
 gecko_pid= e2e_pid=
-# On the way out (a failed tier), stop what still runs in the background.
-kill_tree() { local c; for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
+# Stops a process and everything under it: frozen first, so a parent cannot
+# react to its children's end (a retry, a next test file) before it is killed.
+kill_tree() {
+  local c
+  kill -STOP "$1" 2>/dev/null || return 0
+  for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done
+  kill -TERM "$1" 2>/dev/null
+  kill -CONT "$1" 2>/dev/null || true
+}
+# On the way out after a failed tier: stop what still runs in the background
+# (the end-to-end tests, geckodriver's compile), and show the end-to-end
+# tests' output if they had finished unseen.
 cleanup() {
-  for p in $gecko_pid $e2e_pid; do kill_tree "$p"; done
+  local status=$? p e2e_running=false
+  for p in $(jobs -rp); do
+    [ "$p" = "$e2e_pid" ] && e2e_running=true
+    kill_tree "$p"
+  done
+  if [ "$status" != 0 ] && [ -n "$e2e_pid" ] && ! $e2e_running && [ -s "$e2e_out" ]; then
+    echo "== the end-to-end tests had finished; their output:"
+    cat "$e2e_out"
+  fi
   rm -f "$log" "$e2e_out" "$gecko_log"
 }
 trap cleanup EXIT
