@@ -13,6 +13,28 @@ pub fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
         .map(|(_, k)| k)
 }
 
+/// Whether an own property of a callbacks object names a callback that is
+/// not one of `known`: `on` and a capital (`onCompleted`), or a known
+/// callback in another case or with `_` (`onerror`, as on XHR and
+/// EventSource; `OnComplete`; `on_complete`). Other properties are left alone.
+pub fn misnamed_callback(key: &str, known: &[&str]) -> bool {
+    if known.contains(&key) {
+        return false;
+    }
+    let b = key.as_bytes();
+    if b.len() > 2 && key.starts_with("on") && b[2].is_ascii_uppercase() {
+        return true;
+    }
+    let plain = |s: &'_ str| {
+        s.bytes()
+            .filter(|c| *c != b'_')
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<Vec<u8>>()
+    };
+    let key = plain(key);
+    known.iter().any(|k| plain(k) == key)
+}
+
 /// Optimal string alignment distance over ASCII-lowercased bytes.
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<u8> = a.bytes().map(|c| c.to_ascii_lowercase()).collect();
@@ -46,6 +68,36 @@ mod tests {
         "intervals",
         "maxAttempts",
     ];
+
+    const CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onComplete", "onError", "onRetry"];
+
+    #[test]
+    fn callbacks_in_another_case_or_with_underscores_are_misnamed() {
+        for key in [
+            "onerror",
+            "oncomplete",
+            "OnComplete",
+            "on_complete",
+            "ONERROR",
+            "onCompleted",
+        ] {
+            assert!(misnamed_callback(key, CALLBACKS), "{key}");
+        }
+        // the suggestion then names the callback
+        assert_eq!(nearest("onerror", CALLBACKS), Some("onError"));
+        assert_eq!(nearest("on_complete", CALLBACKS), Some("onComplete"));
+        for key in [
+            "onError",
+            "onComplete",
+            "complete",
+            "data",
+            "one",
+            "on",
+            "signal",
+        ] {
+            assert!(!misnamed_callback(key, CALLBACKS), "{key}");
+        }
+    }
 
     #[test]
     fn typos_find_their_option() {

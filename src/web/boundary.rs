@@ -21,7 +21,7 @@ use crate::core::config::{field_names, Lenient, Options};
 use crate::core::error::PollError;
 use crate::core::record::{FileView, ProjectView};
 use crate::core::stream::{EventView, MessageKind, MessageObject, StreamEvent};
-use crate::core::suggest::nearest;
+use crate::core::suggest::{misnamed_callback, nearest};
 use crate::core::table::{Kind, RetryBudget};
 use crate::core::template;
 
@@ -229,9 +229,7 @@ pub fn check_callbacks(o: &JsValue, known: &[&str]) -> Result<(), JsValue> {
     }
     for key in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let key = key.as_string().unwrap_or_default();
-        let looks =
-            key.len() > 2 && key.starts_with("on") && key.as_bytes()[2].is_ascii_uppercase();
-        if looks && !known.contains(&key.as_str()) {
+        if misnamed_callback(&key, known) {
             return Err(unknown("callback", &key, known));
         }
     }

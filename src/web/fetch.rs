@@ -121,10 +121,14 @@ extern "C" {
 
 async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, ()> {
     let abort = abort.as_ref();
-    let response: Response = settle(&send(url, abort)?)
-        .await
-        .map_err(drop)?
-        .unchecked_into();
+    let response = settle(&send(url, abort)?).await.map_err(drop)?;
+    // A replaced fetch that resolves with no object (a mock that forgot to
+    // return, `vi.fn()`) failed to fetch: reading its status would throw
+    // through the task and leave the job waiting.
+    if !response.is_object() {
+        return Err(());
+    }
+    let response: Response = response.unchecked_into();
     let status = response.status();
     let headers = response.headers();
     let header = |name: &str| headers.get(name).ok().flatten();

@@ -11,13 +11,16 @@ import { initSync as rawInitSync } from "../../pkg/smart_polling.js";
 import { sleep, until } from "./support.mjs";
 
 // An in-process fetch: ids starting with "done" complete, "fail" get a 403,
-// anything else stays pending. Counts requests per id.
+// "undef" get `undefined` twice and then complete; anything else stays
+// pending. Counts requests per id.
 const requests = new Map();
 globalThis.fetch = async (input) => {
   const id = new URL(typeof input === "string" ? input : input.url).pathname.split("/").pop();
   requests.set(id, (requests.get(id) ?? 0) + 1);
   if (id.startsWith("fail")) return new Response("", { status: 403 });
-  const url = id.startsWith("done") && requests.get(id) >= 2 ? `https://cdn.example/${id}.png` : null;
+  // a mock that forgot to return, twice, then answers
+  if (id.startsWith("undef") && requests.get(id) <= 2) return undefined;
+  const url = (id.startsWith("done") && requests.get(id) >= 2) || id.startsWith("undef") ? `https://cdn.example/${id}.png` : null;
   return new Response(JSON.stringify({ id, url, type: "image" }), { status: 200 });
 };
 
@@ -75,6 +78,44 @@ test("free() stops every job first", async () => {
   await sleep(10 * options.intervals[0]); // proving an absence: ten intervals
   assert.equal(requests.get("pending-free-2"), n, "no request after free()");
   assert.equal(heard, h, "no callback after free()");
+});
+
+test("a mocked fetch that resolves with nothing is a network error, and polling goes on", async () => {
+  const uncaught = [];
+  const onUncaught = (e) => uncaught.push(e);
+  process.on("uncaughtException", onUncaught);
+  const m = new PollingManager(options);
+  try {
+    const seen = { errors: [], retries: [] };
+    await new Promise((resolve, reject) => {
+      m.startPolling("undef-1", {
+        onError: (e) => seen.errors.push(e.kind),
+        onRetry: (e) => seen.retries.push(e.kind),
+        onComplete: resolve,
+      });
+      setTimeout(() => reject(new Error(`no completion: ${JSON.stringify(seen)}, uncaught: ${uncaught}`)), 10000);
+    });
+    assert.equal(requests.get("undef-1"), 3);
+    assert.deepEqual(seen, { errors: [], retries: ["network", "network"] }, "each failed request is a retry of kind network");
+    assert.deepEqual(uncaught, []);
+  } finally {
+    process.off("uncaughtException", onUncaught);
+    m.free();
+  }
+});
+
+test("a callback spelt in another case, or with an underscore, is refused with the right name", () => {
+  const m = new PollingManager(options);
+  try {
+    assert.throws(() => m.startPolling("named-1", { onerror: () => {} }), /unknown callback "onerror"; did you mean "onError"\?/);
+    assert.throws(() => m.startPolling("named-2", { on_complete: () => {} }), /did you mean "onComplete"\?/);
+    assert.throws(() => m.startPolling("named-3", { OnProgress: () => {} }), /did you mean "onProgress"\?/);
+    assert.equal(requests.get("named-1"), undefined, "no request for a refused job");
+    m.startPolling("named-4", { complete: true }); // not a callback's name: left alone, as documented
+    assert.equal(m.stopPolling("named-4"), true);
+  } finally {
+    m.free();
+  }
 });
 
 /** The JS heap after garbage collections, once two in a row agree within 256 KiB. */
