@@ -7,9 +7,13 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/** Read case-insensitively; the names listed are the API's, and the other
+ *  spellings the manual lists (`failed`, `processing`, `done`, …) are read
+ *  too, so any string is accepted. */
 export type TaskStatus =
   | "pending" | "in_progress" | "completed" | "error"
-  | "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";
+  | "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR"
+  | (string & {});
 
 export interface Task {
   id?: string;

@@ -91,3 +91,6 @@ export async function usesTheApi(): Promise<unknown[]> {
 
   return [seen, stopped, active, statuses, rate, method, firstUrl, teapot, socket, notAnObject, unchecked];
 }
+
+/** A typed mock of the API: any task status the manual says is read (here `failed`) type-checks. */
+export const failedRecord: FileRecord = { id: "a", url: null, tasks: [{ status: "failed" }, { status: "ERROR" }] };
