@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::manager::{now, Manager};
 
 use super::boundary::{field, file_view, project_view, stream_message};
-use super::fetch::Fetched;
+use super::fetch::{Failed, Fetched};
 use super::page;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, Checked};
@@ -82,7 +82,7 @@ pub(super) fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) 
     record.into()
 }
 
-pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, ()>) {
+pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, Failed>) {
     let Some(me) = weak.upgrade() else {
         return;
     };
@@ -90,9 +90,14 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
         return;
     };
     let (input, record) = match r {
-        Err(()) => {
+        Err(why) => {
             me.went_offline();
-            (Input::RequestFailed(PollError::Network), None)
+            // "Network error: Failed to parse URL from /api/file/1" (Node's
+            // fetch of a relative url), "…: fetch resolved with undefined,
+            // not a Response" (a mock): what fetch said, for the page.
+            let message = why.map(|why| [PollError::Network.message(), ": ", &why].concat());
+            me.deliver_checked(job, Input::RequestFailed(PollError::Network), None, message);
+            return;
         }
         Ok(f) => {
             let wall = f

@@ -105,9 +105,14 @@ impl Manager {
                 }
             }
             Err(e) => {
-                // A checker's own words, for its failure or its last error.
-                let message =
-                    message.filter(|_| matches!(e, PollError::GenerationFailed | PollError::Check));
+                // A checker's own words, for its failure or its last error;
+                // what fetch said of a network failure.
+                let message = message.filter(|_| {
+                    matches!(
+                        e,
+                        PollError::GenerationFailed | PollError::Check | PollError::Network
+                    )
+                });
                 let mut report = e.report(attempts);
                 if let Some(m) = &message {
                     report.message = m;

@@ -19,6 +19,19 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, AbortSignal, Headers, RequestCache, RequestInit, Response};
 
+/// Why a request failed before a status came back, in the words of what
+/// fetch threw or rejected with (`None`: it said nothing).
+pub type Failed = Option<String>;
+
+/// The message of a thrown or rejected value: its `message`, or itself
+/// when it is a string.
+fn reason(v: JsValue) -> Failed {
+    let message = js_sys::Reflect::get(&v, &"message".into()).ok();
+    (message.and_then(|m| m.as_string()))
+        .or_else(|| v.as_string())
+        .filter(|m| !m.is_empty())
+}
+
 /// What came back; `body` is read for 2xx only.
 pub struct Fetched {
     pub status: u16,
@@ -33,10 +46,11 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// Sends the request; `done` hears the outcome once, with `Err(())`
-    /// when fetch rejects (network) or the body breaks off, unless the
-    /// handle was dropped first.
-    pub fn send(url: &str, done: impl FnOnce(Result<Fetched, ()>) + 'static) -> Self {
+    /// Sends the request; `done` hears the outcome once, with `Err(why)`
+    /// when fetch rejects (network) or the body breaks off (`why`: the
+    /// message of what it threw or rejected with), unless the handle was
+    /// dropped first.
+    pub fn send(url: &str, done: impl FnOnce(Result<Fetched, Failed>) + 'static) -> Self {
         let abort = AbortController::new().ok();
         let url = url.to_owned();
         let task_abort = abort.clone();
@@ -96,7 +110,7 @@ async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
 /// parses inside a test's mock, as the old module's `fetch(url)` did). A
 /// missing `fetch` or one that throws synchronously is a network error at
 /// once, not an exception through the job table.
-fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, ()> {
+fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, Failed> {
     let init = RequestInit::new();
     init.set_method("GET");
     init.set_cache(RequestCache::NoStore);
@@ -106,7 +120,7 @@ fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, ()> {
     }
     let signal: Option<AbortSignal> = abort.map(AbortController::signal);
     init.set_signal(signal.as_ref());
-    global_fetch(&url, &init).map_err(drop)
+    global_fetch(&url, &init).map_err(reason)
 }
 
 #[wasm_bindgen]
@@ -119,14 +133,17 @@ extern "C" {
     fn global_fetch(url: &str, init: &RequestInit) -> Result<JsValue, JsValue>;
 }
 
-async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, ()> {
+async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Failed> {
     let abort = abort.as_ref();
-    let response = settle(&send(url, abort)?).await.map_err(drop)?;
+    let response = settle(&send(url, abort)?).await.map_err(reason)?;
     // A replaced fetch that resolves with no object (a mock that forgot to
     // return, `vi.fn()`) failed to fetch: reading its status would throw
     // through the task and leave the job waiting.
     if !response.is_object() {
-        return Err(());
+        let got = response.js_typeof().as_string().unwrap_or_default();
+        return Err(Some(
+            ["fetch resolved with ", &got, ", not a Response"].concat(),
+        ));
     }
     let response: Response = response.unchecked_into();
     let status = response.status();
@@ -145,9 +162,9 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, ()>
         }
         return Ok(fetched);
     }
-    let text = response.text().map_err(drop)?;
+    let text = response.text().map_err(reason)?;
     // A body cut off mid-way is a network failure, not a bad record.
-    let body = settle(&text).await.map_err(drop)?;
-    fetched.body = Some(body.as_string().ok_or(())?);
+    let body = settle(&text).await.map_err(reason)?;
+    fetched.body = Some(body.as_string().ok_or(None)?);
     Ok(fetched)
 }

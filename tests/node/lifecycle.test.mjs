@@ -11,8 +11,8 @@ import { initSync as rawInitSync } from "../../pkg/smart_polling.js";
 import { sleep, until } from "./support.mjs";
 
 // An in-process fetch: ids starting with "done" complete, "fail" get a 403,
-// "undef" get `undefined` twice and then complete; anything else stays
-// pending. Counts requests per id.
+// "undef" get `undefined` twice and "reject" a rejection once, and then
+// complete; anything else stays pending. Counts requests per id.
 const requests = new Map();
 globalThis.fetch = async (input) => {
   const id = new URL(typeof input === "string" ? input : input.url).pathname.split("/").pop();
@@ -20,7 +20,9 @@ globalThis.fetch = async (input) => {
   if (id.startsWith("fail")) return new Response("", { status: 403 });
   // a mock that forgot to return, twice, then answers
   if (id.startsWith("undef") && requests.get(id) <= 2) return undefined;
-  const url = (id.startsWith("done") && requests.get(id) >= 2) || id.startsWith("undef") ? `https://cdn.example/${id}.png` : null;
+  // a fetch that rejects once (as Node's does for a relative url), then answers
+  if (id.startsWith("reject") && requests.get(id) === 1) throw new TypeError(`Failed to parse URL from /api/file/${id}`);
+  const url = (id.startsWith("done") && requests.get(id) >= 2) || id.startsWith("undef") || id.startsWith("reject") ? `https://cdn.example/${id}.png` : null;
   return new Response(JSON.stringify({ id, url, type: "image" }), { status: 200 });
 };
 
@@ -90,16 +92,37 @@ test("a mocked fetch that resolves with nothing is a network error, and polling 
     await new Promise((resolve, reject) => {
       m.startPolling("undef-1", {
         onError: (e) => seen.errors.push(e.kind),
-        onRetry: (e) => seen.retries.push(e.kind),
+        onRetry: (e) => seen.retries.push(`${e.kind}: ${e.message}`),
         onComplete: resolve,
       });
       setTimeout(() => reject(new Error(`no completion: ${JSON.stringify(seen)}, uncaught: ${uncaught}`)), 10000);
     });
     assert.equal(requests.get("undef-1"), 3);
-    assert.deepEqual(seen, { errors: [], retries: ["network", "network"] }, "each failed request is a retry of kind network");
+    const retry = "network: Network error: fetch resolved with undefined, not a Response";
+    assert.deepEqual(seen, { errors: [], retries: [retry, retry] }, "each failed request is a retry of kind network, saying why");
     assert.deepEqual(uncaught, []);
   } finally {
     process.off("uncaughtException", onUncaught);
+    m.free();
+  }
+});
+
+test("a network error says what fetch rejected with, in retries and in a Promise's failure", async () => {
+  const m = new PollingManager(options);
+  try {
+    const retried = new Promise((resolve) =>
+      m.startPolling("reject-1", { onRetry: (e) => resolve(e), onComplete: () => {} }),
+    );
+    const e = await retried;
+    assert.equal(e.kind, "network");
+    assert.equal(e.message, "Network error: Failed to parse URL from /api/file/reject-1");
+    assert.equal(e.retryable, true);
+    // the Promise form, with no retry allowed: its failure and error keep the words
+    const r = await m.pollFileCompletion("reject-2", { maxConsecutiveErrors: 1 });
+    assert.equal(r.failure?.kind, "network");
+    assert.equal(r.failure?.message, "Network error: Failed to parse URL from /api/file/reject-2");
+    assert.equal(r.error, "Network error: Failed to parse URL from /api/file/reject-2");
+  } finally {
     m.free();
   }
 });
