@@ -119,7 +119,9 @@ const unsafeLinks = (page) =>
   );
 
 test("a video running when the page reloads is picked up again and finishes, announced once", async () => {
-  const page = await openPage({ seconds: 70 }); // 7 s at SPEED 10
+  // 14 s at SPEED 10: still running at the reload, on a loaded machine too
+  // (npm test runs this file beside the other tiers)
+  const page = await openPage({ seconds: 140 });
   await generate(page, "video", "a comet over a winter sea");
   const id = await firstFileId(page);
   // the job streams: the server has its event stream
@@ -164,7 +166,7 @@ test("a video running when the page reloads is picked up again and finishes, ann
 });
 
 test("a polling-only image keeps polling only after the reload and finishes once", async () => {
-  const page = await openPage({ seconds: 50 });
+  const page = await openPage({ seconds: 100 }); // still running at the reload
   await page.check('[data-testid="disable-stream"]');
   await generate(page, "image", "a kite over dunes");
   const id = await firstFileId(page);
@@ -209,7 +211,7 @@ test("under StrictMode a reload also resumes the job on one event stream", async
     staticDir: new URL("../www/dist-strict/", import.meta.url).pathname,
   });
   try {
-    const page = await openPage({ server: strict, seconds: 50 });
+    const page = await openPage({ server: strict, seconds: 100 }); // still running at the reload
     await generate(page, "image", "a tram in the rain");
     const id = await firstFileId(page);
     await until(async () => (await jobStats(strict, id)).events === 1, { timeout: 10000, what: "the event stream" });
