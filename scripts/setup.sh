@@ -7,6 +7,7 @@
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
+. scripts/lib.sh # kill_tree
 export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf 'setup: %s (at %d s)\n' "$*" "$SECONDS"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -60,15 +61,6 @@ finish() { # NAME
     exit 1
   fi
   say "$name compiled"
-}
-# Stops a process and everything under it: frozen first, so a parent cannot
-# react to its children's end (cargo_install's retry) before it is killed.
-kill_tree() {
-  local c
-  kill -STOP "$1" 2>/dev/null || return 0
-  for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done
-  kill -TERM "$1" 2>/dev/null
-  kill -CONT "$1" 2>/dev/null || true
 }
 stop_compiles() {
   local p

@@ -3,18 +3,10 @@
 # which sets the machine up first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh # kill_tree
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 log=$(mktemp) e2e_out=$(mktemp) gecko_log=$(mktemp)
 gecko_pid= e2e_pid=
-# Stops a process and everything under it: frozen first, so a parent cannot
-# react to its children's end (a retry, a next test file) before it is killed.
-kill_tree() {
-  local c
-  kill -STOP "$1" 2>/dev/null || return 0
-  for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done
-  kill -TERM "$1" 2>/dev/null
-  kill -CONT "$1" 2>/dev/null || true
-}
 # On the way out after a failed tier: stop what still runs in the background
 # (the end-to-end tests, geckodriver's compile), and show the end-to-end
 # tests' output if they had finished unseen.
