@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::manager::{now, Manager};
 
-use super::boundary::{field, file_view, project_view, stream_message};
+use super::boundary::{field, file_view, project_view, stream_message, thrown_message};
 use super::fetch::{Failed, Fetched};
 use super::page;
 use super::sse::SseEvent;
@@ -143,7 +143,7 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
             let retry_after = header(&thrown, "retry-after")
                 .or_else(|| header(&field(&thrown, "response"), "retry-after"))
                 .and_then(|v| parse_retry_after(&v, wall()));
-            let message = text(field(&thrown, "message")).or_else(|| text(thrown.clone()));
+            let message = thrown_message(&thrown);
             let status = field(&thrown, "status").as_f64();
             (
                 Checked::Threw {

@@ -37,6 +37,13 @@ pub fn field(v: &JsValue, key: &str) -> JsValue {
     }
 }
 
+/// What a thrown or rejected value says: its `message`, or itself when it is
+/// a string (`None` when empty or neither).
+pub fn thrown_message(v: &JsValue) -> Option<String> {
+    let text = |v: JsValue| v.as_string().filter(|s| !s.is_empty());
+    text(field(v, "message")).or_else(|| text(v.clone()))
+}
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]

@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use std::future::Future;
 
+use super::boundary::thrown_message;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -23,13 +24,9 @@ use web_sys::{AbortController, AbortSignal, Headers, RequestCache, RequestInit, 
 /// fetch threw or rejected with (`None`: it said nothing).
 pub type Failed = Option<String>;
 
-/// The message of a thrown or rejected value: its `message`, or itself
-/// when it is a string.
+/// What fetch threw or rejected with, in its own words.
 fn reason(v: JsValue) -> Failed {
-    let message = js_sys::Reflect::get(&v, &"message".into()).ok();
-    (message.and_then(|m| m.as_string()))
-        .or_else(|| v.as_string())
-        .filter(|m| !m.is_empty())
+    thrown_message(&v)
 }
 
 /// What came back; `body` is read for 2xx only.
