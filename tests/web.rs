@@ -1122,6 +1122,13 @@ async fn a_checker_that_throws_anything_is_an_error_not_a_crash() {
     // The checker's own words when it gave some.
     assert_eq!(errors[0], "boom");
     assert_eq!(errors[1], "a string");
+    // An answer that is no object is an error of the attempt, not "pending"
+    // until maxDuration.
+    let no_object = |what: &str| {
+        format!("The check failed: the checker resolved with {what}, not {{ completed, data?, error?, shouldContinue? }}")
+    };
+    assert_eq!(errors[3], no_object("null"));
+    assert_eq!(errors[4], no_object("42"));
     assert!(errors.iter().all(|e| !e.is_empty()), "{errors:?}");
 }
 

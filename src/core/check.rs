@@ -28,6 +28,10 @@ pub enum Checked {
         /// `retryAfter` (or a returned response's header), in ms.
         retry_after: Option<u64>,
     },
+    /// It answered something that is not an object (`undefined` from a
+    /// checker that forgot to `return`, `true`, a string): the old module
+    /// threw reading `.completed` of `undefined`, an error of the attempt.
+    NotAnObject,
 }
 
 /// The job's input for a checker's outcome:
@@ -35,6 +39,8 @@ pub enum Checked {
 /// - `shouldContinue: false` fails (its `error` is the message);
 /// - an `error` with polling going on is a transient `check_failed`;
 /// - otherwise not ready yet, with the server's hint if it passed one on;
+/// - an answer that is not an object is a transient `check_failed`: not
+///   "not ready yet", which would wait silently until the job's timeout;
 /// - a throw with an HTTP status is classified as that response (a 429
 ///   waits as its `retry-after` says); any other throw is `check_failed`.
 pub fn checked_input(c: Checked) -> Input {
@@ -46,7 +52,7 @@ pub fn checked_input(c: Checked) -> Input {
             status: status as u16,
             retry_after,
         }),
-        Checked::Threw { .. } => Input::RequestFailed(PollError::Check),
+        Checked::Threw { .. } | Checked::NotAnObject => Input::RequestFailed(PollError::Check),
         Checked::Answered {
             completed,
             stop,
@@ -114,6 +120,14 @@ mod tests {
             answered(false, false, false),
             record(State::Pending),
             "the hint goes along"
+        );
+    }
+
+    #[test]
+    fn an_answer_that_is_no_object_is_an_error_not_a_wait() {
+        assert_eq!(
+            checked_input(Checked::NotAnObject),
+            Input::RequestFailed(PollError::Check)
         );
     }
 

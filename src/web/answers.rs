@@ -154,6 +154,23 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
                 message,
             )
         }
+        // "The check failed: the checker resolved with undefined, not
+        // { completed, data?, error?, shouldContinue? }" (a checker that
+        // forgot to `return`): each attempt an error, as in the old module.
+        Ok(answer) if !answer.is_object() => {
+            let said = js_sys::JSON::stringify(&answer)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| answer.js_typeof().as_string().unwrap_or_default());
+            let message = [
+                PollError::Check.message(),
+                ": the checker resolved with ",
+                &said,
+                ", not { completed, data?, error?, shouldContinue? }",
+            ]
+            .concat();
+            (Checked::NotAnObject, None, Some(message))
+        }
         Ok(answer) => {
             let data = field(&answer, "data");
             let error = text(field(&answer, "error"));

@@ -93,6 +93,36 @@ test("the Promise form gives up after 5 errors in a row by default; a manager's 
   assert.equal(m.stopPolling("down-2"), true);
 });
 
+test("a checker that answers no object (it forgot to return) is an error of each attempt, not a silent wait", async () => {
+  const said = [];
+  let checks = 0;
+  const forgot = async () => {
+    checks++;
+  };
+  const result = await smartPollingManager.startPolling("forgot-1", forgot, {
+    ...quick,
+    maxConsecutiveErrors: 3,
+    onError: (e, attempt) => said.push([e.message, attempt]),
+  });
+  const message = "The check failed: the checker resolved with undefined, not { completed, data?, error?, shouldContinue? }";
+  assert.equal(result.success, false);
+  assert.equal(result.method, "error", "given up after maxConsecutiveErrors, as the old module did");
+  assert.equal(result.error, message);
+  assert.equal(result.failure.kind, "check_failed");
+  assert.equal(result.attempts, 3);
+  assert.equal(checks, 3);
+  assert.deepEqual(
+    said.map(([m]) => m),
+    [message, message],
+    "onError hears the attempts before the last",
+  );
+  // what it did answer is named: a boolean, a string
+  const yes = await smartPollingManager.startPolling("forgot-2", () => true, { ...quick, maxConsecutiveErrors: 1 });
+  assert.equal(yes.error, "The check failed: the checker resolved with true, not { completed, data?, error?, shouldContinue? }");
+  const text = await smartPollingManager.startPolling("forgot-3", () => "done", { ...quick, maxConsecutiveErrors: 1 });
+  assert.match(text.error, /resolved with "done", not \{ completed/);
+});
+
 test("no callback runs inside startPolling, not even for an invalid id or a joined job", async (t) => {
   fetchFor(t);
   const m = manager(t);
