@@ -96,3 +96,13 @@ export function pollProjectCompletion(
 /** The old module's singleton, usable right after import (`startPolling`
  *  resolves with a "load_failed" result when the module cannot load). */
 export const smartPollingManager: SmartPollingManager;
+
+// `PollingManager` has `[Symbol.dispose]()` (for `using`). Projects whose
+// `lib` predates `ESNext.Disposable` (ES2020, ES2022) would otherwise fail on
+// it with skipLibCheck off. The same declaration as TypeScript's own lib
+// and @types/node, with which it merges.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}

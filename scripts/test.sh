@@ -57,8 +57,9 @@ step "native tests (core with a fake clock, property tests)"
 run cargo test
 step "the shipped package in Node (the packed tarball by name, a mocked fetch, the hooks rendered on the server and in happy-dom; polling, lifecycle, GC, churn)"
 run node --expose-gc --test --test-reporter=tap tests/node/
-step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc)"
+step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc); the types again with an ES2020 lib"
 tsc -p .
+tsc -p tsconfig.es2020.json
 step "the users' manual (npm/README.md): every snippet compiles against pkg/*.d.ts, no relative links"
 run node --test --test-reporter=tap tests/readme/
 # wasm-bindgen-test-runner gives a whole test file 20 s by default; web.rs
