@@ -180,6 +180,28 @@ export class PollingManager extends raw.PollingManager {
   }
 }
 
+// A freed manager's methods say so, instead of the glue's "null pointer
+// passed to rust": each method and getter of the generated class, checked
+// before it runs.
+for (const name of Object.getOwnPropertyNames(raw.PollingManager.prototype)) {
+  if (name === "constructor" || name === "free") continue;
+  const d = Object.getOwnPropertyDescriptor(raw.PollingManager.prototype, name);
+  for (const key of ["value", "get"]) {
+    const f = d[key];
+    if (typeof f !== "function") continue;
+    d[key] = function () {
+      if (this.__wbg_ptr === 0) {
+        throw new Error(
+          `smart-polling: ${name} on a PollingManager that was freed (by free(), [Symbol.dispose]() or the end of its \`using\` block). ` +
+            "Create a new one (in React: in the effect whose cleanup frees it, or use PollingProvider from smart-polling/react).",
+        );
+      }
+      return f.apply(this, arguments);
+    };
+  }
+  Object.defineProperty(PollingManager.prototype, name, d);
+}
+
 // `using manager = new PollingManager()`: the glue's dispose is the raw free,
 // which would leave the jobs running; dispose as free() does.
 if (typeof Symbol.dispose === "symbol") {

@@ -127,6 +127,31 @@ test("a network error says what fetch rejected with, in retries and in a Promise
   }
 });
 
+test("a freed manager's methods and getters say it was freed and what to do; a second free() does nothing", () => {
+  const m = new PollingManager(options);
+  m.startPolling("freed-1", { onComplete: () => {} });
+  assert.equal(m.activeCount, 1);
+  m.free();
+  const freed = (name) => (e) =>
+    e instanceof Error &&
+    e.message.startsWith(`smart-polling: ${name} on a PollingManager that was freed`) &&
+    e.message.includes("Create a new one");
+  assert.throws(() => m.startPolling("freed-2", { onComplete: () => {} }), freed("startPolling"));
+  assert.throws(() => m.isPolling("freed-1"), freed("isPolling"));
+  assert.throws(() => m.activeCount, freed("activeCount"));
+  assert.throws(() => m.metrics(), freed("metrics"));
+  assert.doesNotThrow(() => m.free());
+  assert.equal(requests.get("freed-2"), undefined, "no request for the refused job");
+  // a live manager's methods are unchanged
+  const live = new PollingManager(options);
+  try {
+    assert.equal(live.isPolling("freed-1"), false);
+    assert.equal(live.activeCount, 0);
+  } finally {
+    live.free();
+  }
+});
+
 test("a callback spelt in another case, or with an underscore, is refused with the right name", () => {
   const m = new PollingManager(options);
   try {
