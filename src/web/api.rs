@@ -15,6 +15,7 @@ use super::boundary::{
 use super::manager::Manager;
 use super::subscriber::{parse_poll_id, Subscriber};
 use super::types::*;
+use crate::core::config::{field_names, Options};
 use crate::core::table::Kind;
 
 fn opt(v: Option<&JsValue>) -> JsValue {
@@ -153,7 +154,7 @@ fn start(
     callbacks: JsValue,
     overrides: Option<&JsValue>,
 ) -> Result<(), JsValue> {
-    check_callbacks(&callbacks, CALLBACKS)?;
+    check_callbacks(&callbacks, CALLBACKS, field_names::<Options>)?;
     let sub = Subscriber::callbacks(callbacks);
     let options = read_options(&opt(overrides), &[])?;
     shared.start(kind, id, sub, &options).map_err(config_error)

@@ -223,8 +223,14 @@ pub const CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onComplete", "onErro
 /// function (a TypeError names it), and an own key that looks like a
 /// callback (`on` and a capital) but is none of them is refused as an
 /// unknown option is. Other own keys (a class instance's fields) are left
-/// alone.
-pub fn check_callbacks(o: &JsValue, known: &[&str]) -> Result<(), JsValue> {
+/// alone, except a job option's name among `options` (`timeout` beside
+/// `onComplete`): the job would run without it, so it is refused with where
+/// it goes.
+pub fn check_callbacks(
+    o: &JsValue,
+    known: &[&str],
+    options: fn() -> &'static [&'static str],
+) -> Result<(), JsValue> {
     if o.is_undefined() || o.is_null() {
         return Ok(());
     }
@@ -238,6 +244,19 @@ pub fn check_callbacks(o: &JsValue, known: &[&str]) -> Result<(), JsValue> {
         let key = key.as_string().unwrap_or_default();
         if misnamed_callback(&key, known) {
             return Err(unknown("callback", &key, known));
+        }
+        // (listed only for a key that is no callback: most calls have none)
+        if !known.contains(&key.as_str()) && options().contains(&key.as_str()) {
+            return Err(range_error(
+                &[
+                    "\"",
+                    &key,
+                    "\" is a job option, not a callback: pass it in the third argument, (id, callbacks, { ",
+                    &key,
+                    " })",
+                ]
+                .concat(),
+            ));
         }
     }
     for name in known {
@@ -367,7 +386,7 @@ pub fn read_options(o: &JsValue, extra: &[&str]) -> Result<Options, JsValue> {
         return Ok(Options::default()); // the common case: no serde probe
     }
     let options = read(o, &[field_names::<Options>(), extra])?;
-    check_callbacks(o, extra)?;
+    check_callbacks(o, extra, || &[])?;
     Ok(options)
 }
 

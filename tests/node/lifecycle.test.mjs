@@ -160,6 +160,13 @@ test("a callback spelt in another case, or with an underscore, is refused with t
     assert.throws(() => m.startPolling("named-3", { OnProgress: () => {} }), /did you mean "onProgress"\?/);
     assert.equal(requests.get("named-1"), undefined, "no request for a refused job");
     m.startPolling("named-4", { complete: true }); // not a callback's name: left alone, as documented
+    // a job option among the callbacks would be ignored: refused, saying where it goes
+    assert.throws(
+      () => m.startPolling("named-5", { onComplete: () => {}, timeout: 5000 }),
+      (e) => e instanceof RangeError && e.message === '"timeout" is a job option, not a callback: pass it in the third argument, (id, callbacks, { timeout })',
+    );
+    assert.throws(() => m.startProjectPolling("named-6", { intervals: [5] }), /"intervals" is a job option/);
+    assert.equal(m.isPolling("named-5") || m.isPolling("named-6"), false, "neither started");
     assert.equal(m.stopPolling("named-4"), true);
   } finally {
     m.free();
