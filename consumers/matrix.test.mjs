@@ -14,6 +14,9 @@
 //           server component), `usePolling` in a client component of the page;
 //           `next build` (webpack), `next start`, /api and /media rewritten to
 //           the demo server
+//   webpack5 webpack 5 + ts-loader + html-webpack-plugin, the Vite app's
+//           source: no setting for smart-polling; production build, served
+//           by the demo server
 //
 // Nothing is skipped: if npm cannot install, the test fails with npm's
 // output. Every child process runs in its own process group, killed at the
@@ -53,6 +56,10 @@ const VERSIONS = {
     next: "15.5.29",
     react: "19.3.1", "react-dom": "19.3.1", typescript: "5.9.3", "@types/react": "19.3.3", "@types/react-dom": "19.3.0",
     "@types/node": "20.19.43",
+  },
+  webpack5: {
+    webpack: "5.113.0", "webpack-cli": "6.0.1", "html-webpack-plugin": "5.6.8", "ts-loader": "9.6.2",
+    react: "19.3.1", "react-dom": "19.3.1", typescript: "5.9.3", "@types/react": "19.3.3", "@types/react-dom": "19.3.0",
   },
 };
 
@@ -394,5 +401,41 @@ describe("Next.js 15 (app router) + TypeScript, PollingProvider in the root layo
     } finally {
       await stop(server);
     }
+  });
+});
+
+describe("webpack 5 + React + TypeScript, no setting for smart-polling", () => {
+  const name = "webpack5";
+  let dir;
+  let api;
+  before(async () => {
+    dir = scaffold(name, { templates: ["vite", name], sourceDir: "src", packageJson: {} });
+    await install(name, dir);
+    api = await demoServer(path.join(dir, "dist"));
+  }, { timeout: 6 * MINUTE });
+
+  test("tsc --strict type-checks the app against the shipped .d.ts", { timeout: 2 * MINUTE }, async () => {
+    await timed(name, "tsc", () => run(bin(dir, "tsc"), ["-p", "."], { cwd: dir }));
+  });
+
+  test("webpack emits the page and the .wasm as an asset; its only warnings are the .wasm's size, as the README says", { timeout: 5 * MINUTE }, async () => {
+    const { output } = await timed(name, "webpack", () => run(bin(dir, "webpack"), ["--config", "webpack.config.mjs"], { cwd: dir }));
+    assert.doesNotMatch(output, /ERROR/);
+    const wasm = readdirSync(path.join(dir, "dist")).filter((f) => f.endsWith(".wasm"));
+    assert.equal(wasm.length, 1, `one .wasm in dist: ${wasm}`);
+    // webpack's performance hints count raw bytes (244 KiB): the .wasm is over, and nothing else of ours
+    const warnings = output.split(/\n(?=WARNING in )/).filter((w) => w.startsWith("WARNING in "));
+    const titles = warnings.map((w) => w.split("\n")[0].trim());
+    assert.deepEqual(titles.filter((t) => !/^WARNING in (asset size limit|webpack performance recommendations)/.test(t)), [], output);
+    const sizeWarning = warnings.find((w) => w.startsWith("WARNING in asset size limit"));
+    if (sizeWarning) {
+      const listed = [...sizeWarning.matchAll(/^\s+(\S+) \(/gm)].map((m) => m[1]);
+      assert.deepEqual(listed, wasm, `only the .wasm is over the hint: ${sizeWarning}`);
+    }
+  });
+
+  test("the built app, served with its API, completes a generation in Chromium", { timeout: 2 * MINUTE }, async () => {
+    const wasm = await timed(name, "built app in Chromium", () => completeAGeneration(api.url + "/", api));
+    assert.match(wasm, /^\/[0-9a-f]+\.wasm$/, "webpack emitted the .wasm of the glue's new URL(…, import.meta.url) at the output's root");
   });
 });

@@ -110,6 +110,7 @@ before(() => {
         "smart-polling": [path.join(PKG, "index.d.ts")],
         "smart-polling/react": [path.join(PKG, "react.d.ts")],
         vite: shim("vite.d.ts"),
+        webpack: shim("webpack.d.ts"),
         "@vitejs/plugin-react": shim("plugin-react.d.ts"),
         vitest: shim("vitest.d.ts"),
         "@testing-library/react": shim("testing-library-react.d.ts"),
