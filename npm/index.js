@@ -230,21 +230,26 @@ function failed(error, kind = "load_failed", retryable = true) {
 const pending = new Map();
 
 async function whenLoaded(pollId, start) {
-  const ticket = { stopped: false };
-  pending.set(pollId, ticket);
-  try {
-    await init();
-  } catch (error) {
-    return failed(error);
-  } finally {
-    if (pending.get(pollId) === ticket) pending.delete(pollId);
+  // Loaded: the job starts in this call, as the old module's did (nothing
+  // is awaited before it), so getPollingStatus() lists it at once.
+  let ticket = null;
+  if (!loaded) {
+    ticket = { stopped: false, since: Date.now() };
+    pending.set(pollId, ticket);
+    try {
+      await init();
+    } catch (error) {
+      return failed(error);
+    } finally {
+      if (pending.get(pollId) === ticket) pending.delete(pollId);
+    }
   }
   if (defaultsError) {
     const message = `smart-polling: the options given to configureDefaults() before the module loaded are invalid: ${defaultsError.message ?? defaultsError}`;
     return failed(message, "load_failed", false);
   }
   const result = start();
-  if (ticket.stopped) raw.stopPollId(pollId);
+  if (ticket?.stopped) raw.stopPollId(pollId);
   return result;
 }
 
@@ -280,6 +285,12 @@ export const smartPollingManager = {
     return pending.has(pollId) || (loaded && raw.isPollIdActive(pollId));
   },
   getPollingStatus() {
-    return loaded ? raw.pollIdStatuses() : [];
+    const statuses = loaded ? raw.pollIdStatuses() : [];
+    // starts waiting for the module: listed as isPolling() says they run
+    const now = Date.now();
+    for (const [pollId, ticket] of pending) {
+      if (!statuses.some((s) => s.pollId === pollId)) statuses.push({ pollId, attempts: 0, elapsed: now - ticket.since });
+    }
+    return statuses;
   },
 };

@@ -123,6 +123,21 @@ test("a checker that answers no object (it forgot to return) is an error of each
   assert.match(text.error, /resolved with "done", not \{ completed/);
 });
 
+test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {
+  const fetch = fetchFor(t);
+  const file = pollFileCompletion("pending-now", quick);
+  const check = smartPollingManager.startPolling("check-now", () => ({ completed: false }), quick);
+  const listed = smartPollingManager.getPollingStatus().map((s) => [s.pollId, s.attempts]);
+  assert.deepEqual(listed.sort(), [["check-now", 0], ["file-pending-now", 0]]);
+  assert.equal(smartPollingManager.isPolling("file-pending-now"), true);
+  assert.equal(smartPollingManager.stopPolling("file-pending-now"), true);
+  assert.equal(smartPollingManager.stopPolling("check-now"), true);
+  assert.equal((await file).failure.kind, "stopped");
+  assert.equal((await check).failure.kind, "stopped");
+  assert.deepEqual(smartPollingManager.getPollingStatus(), []);
+  assert.equal(fetch.count("pending-now"), 0, "stopped before its first request");
+});
+
 test("no callback runs inside startPolling, not even for an invalid id or a joined job", async (t) => {
   fetchFor(t);
   const m = manager(t);

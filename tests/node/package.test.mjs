@@ -69,12 +69,20 @@ test("pollFileCompletion without init() or options: the mocked fetch gets the re
   const fetch = mockFetch();
   t.after(fetch.restore);
   const seen = { updates: [], progress: [], errors: [] };
-  const result = await sp.pollFileCompletion("rel-1", {
+  const started = sp.pollFileCompletion("rel-1", {
     ...quick,
     onUpdate: (r) => seen.updates.push(r.url),
     onProgress: (attempt, elapsed, next, p) => seen.progress.push([attempt, p.channel]),
     onError: (e) => seen.errors.push(e.message),
   });
+  // waiting for the module: running, as both the old module's queries say
+  assert.equal(sp.smartPollingManager.isPolling("file-rel-1"), true);
+  const [status, ...others] = sp.smartPollingManager.getPollingStatus();
+  assert.deepEqual(others, []);
+  assert.equal(status.pollId, "file-rel-1");
+  assert.equal(status.attempts, 0);
+  assert.ok(status.elapsed >= 0 && status.elapsed < 1000, `elapsed since the call: ${status.elapsed}`);
+  const result = await started;
   assert.equal(result.success, true, JSON.stringify(result));
   assert.equal(result.method, "success");
   assert.equal(result.data.id, "rel-1");
