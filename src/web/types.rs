@@ -243,8 +243,10 @@ export type PollingResult<R = FileRecord, D = Completed<R>> =
       error: string;
       failure: PollingError;
       /** "timeout": `timeout`/`maxDuration` or `maxAttempts` ran out;
-       *  "rate_limited": gave up rate-limited; "error": anything else, a stop included
-       *  (`failure.kind` "stopped"). */
+       *  "error": anything else, a stop included (`failure.kind` "stopped").
+       *  "rate_limited" is never produced (a poll held back by 429s ends at
+       *  its deadline as "timeout"): it stays in the type so that the old
+       *  module's comparisons with it still compile. */
       method: "timeout" | "error" | "rate_limited";
     });
 
