@@ -57,6 +57,8 @@ step "native tests (core with a fake clock, property tests)"
 run cargo test
 step "the shipped package in Node (the packed tarball by name, a mocked fetch, the hooks rendered on the server and in happy-dom; polling, lifecycle, GC, churn)"
 run node --expose-gc --test --test-reporter=tap tests/node/
+step "the package under vitest's fake timers (with and without a faked performance)"
+NO_COLOR=1 run vitest run --root tests/vitest
 step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc); the types again with an ES2020 lib"
 tsc -p .
 tsc -p tsconfig.es2020.json
@@ -96,7 +98,7 @@ fi
 
 # One closing line over every tier.
 sum() { { grep -oE "$1" "$log" || true; } | { grep -oE '[0-9]+' || true; } | awk '{ s += $1 } END { print s + 0 }'; }
-passed=$(sum '(test result: ok\. [0-9]+ passed|^# pass [0-9]+)')
+passed=$(sum '(test result: ok\. [0-9]+ passed|^# pass [0-9]+|^ +Tests +[0-9]+ passed)')
 failed=$(sum '(; [0-9]+ failed|^# fail [0-9]+)')
 step "all tiers passed"
 echo "$passed passed, $failed failed, in $((SECONDS - t0)) s"

@@ -34,6 +34,7 @@ use super::fetch::InFlight;
 use super::page;
 use super::sse::EventStream;
 use super::tabs::{Leadership, Tabs};
+use crate::core::clock::Clock;
 use crate::core::config::{Config, Media, Options};
 use crate::core::error::PollError;
 use crate::core::history::Saved;
@@ -52,9 +53,28 @@ extern "C" {
     fn console_log(prefix: &str, id: &str, what: &str);
 }
 
-/// Monotonic milliseconds: the jobs' clock.
+thread_local! {
+    static CLOCK: Cell<Clock> = Cell::new(Clock::default());
+}
+
+/// Monotonic milliseconds: the jobs' clock (`performance.now()`, never
+/// behind a timer that has fired: [`Clock`]).
 pub fn now() -> u64 {
-    performance_now() as u64
+    clock(|c, raw| c.read(raw))
+}
+
+/// The table's timer, armed for `due`, has fired.
+fn timer_fired(due: u64) {
+    clock(|c, raw| c.timer_fired(raw, due));
+}
+
+fn clock(f: impl FnOnce(&mut Clock, u64) -> u64) -> u64 {
+    CLOCK.with(|cell| {
+        let mut c = cell.get();
+        let t = f(&mut c, performance_now() as u64);
+        cell.set(c);
+        t
+    })
 }
 
 /// What a job owns in the browser; dropping it cancels everything.
@@ -317,7 +337,11 @@ impl Manager {
         // let the table re-arm when it wakes early.
         let delay = at.saturating_sub(t).min(i32::MAX as u64) as u32;
         let me = self.clone();
-        let timeout = Timeout::new(delay, move || me.on_timer());
+        let due = t + u64::from(delay);
+        let timeout = Timeout::new(delay, move || {
+            timer_fired(due);
+            me.on_timer();
+        });
         let old = self.timer.borrow_mut().replace((at, timeout));
         drop(old);
     }
