@@ -58,7 +58,7 @@ run cargo test
 step "the shipped package in Node (the packed tarball by name, a mocked fetch, the hooks rendered on the server and in happy-dom; polling, lifecycle, GC, churn)"
 run node --expose-gc --test --test-reporter=tap tests/node/
 step "the package under vitest's fake timers (with and without a faked performance)"
-NO_COLOR=1 run vitest run --root tests/vitest
+NO_COLOR=1 run vitest run tests/vitest
 step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc); the types again with an ES2020 lib"
 tsc -p .
 tsc -p tsconfig.es2020.json

@@ -2,7 +2,7 @@
 // tests and server rendering"): vitest's fake timers drive the jobs whether
 // or not they fake `performance` (vitest 3 and later fake it by default;
 // vitest 1 and 2, and a `toFake` list without it, do not). Run by
-// scripts/test.sh: npx vitest run --root tests/vitest.
+// scripts/test.sh: npx vitest run tests/vitest.
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { configureDefaults, initSync, PollingManager, pollFileCompletion } from "../../pkg/index.js";
