@@ -41,7 +41,7 @@ const HARNESS = `<!doctype html><meta charset="utf-8"><title>smart-polling tabs<
 <script type="module">
 import init, { PollingManager } from "/pkg/index.js";
 const q = new URLSearchParams(location.search);
-Object.assign(window, { progress: [], updates: [], completes: [], completedAt: [], errors: [], retries: [] });
+Object.assign(window, { progress: [], updates: [], completes: [], completedAt: [], errors: [], retries: [], attempts: [], results: [] });
 await init();
 const options = { shareAcrossTabs: q.get("share") !== "0" };
 if (q.get("stream") === "0") options.eventsUrl = null;
@@ -49,6 +49,13 @@ if (q.get("maxStreams")) options.maxStreams = Number(q.get("maxStreams"));
 window.manager = new PollingManager(options);
 for (const id of (q.get("id") || "").split(",").filter(Boolean)) {
   const overrides = q.get("overrides") ? JSON.parse(q.get("overrides")) : {};
+  if (q.get("form") === "promise") {
+    // the old module's form: onProgress(attempt, elapsed, nextInterval) before each attempt
+    window.manager
+      .pollFileCompletion(id, { ...overrides, onProgress: (attempt) => window.attempts.push(attempt) })
+      .then((r) => window.results.push(r));
+    continue;
+  }
   window.manager.startPolling(id, {
     onProgress: (p) => window.progress.push({ ...p, at: Date.now() }),
     onUpdate: (r) => window.updates.push(r),
@@ -116,9 +123,10 @@ const jobStats = (id) => statsOf(api, id);
 const fileRequests = (id, since = 0) => requests.filter((r) => r.url.split("?")[0] === `/api/file/${id}` && r.at > since);
 
 /** A harness page in `context` watching file `id` (or nothing). */
-async function watch(context, id, { share = true, stream = true, overrides = null, maxStreams = null } = {}) {
+async function watch(context, id, { share = true, stream = true, overrides = null, maxStreams = null, form = null } = {}) {
   const q = new URLSearchParams();
   if (id) q.set("id", id);
+  if (form) q.set("form", form);
   if (maxStreams != null) q.set("maxStreams", String(maxStreams));
   if (!share) q.set("share", "0");
   if (!stream) q.set("stream", "0");
@@ -250,6 +258,33 @@ test("closing the leading tab mid-job hands over: a request within 2 s, the atte
   // attempt count the last leader ends with.
   const total = fileRequests(fileId).filter((r) => r.at <= end).length;
   assert.ok(total <= maxAttempt(recs[i]), `${total} requests, final attempt ${maxAttempt(recs[i])}`);
+  await context.close();
+});
+
+test("the Promise form in a following tab: its onProgress hears each of the leader's attempts, once, in order", async () => {
+  const { fileId } = await generate(60);
+  const context = await browser.newContext();
+  const overrides = { intervals: [400] };
+  const leader = await watch(context, fileId, { stream: false, overrides, form: "promise" });
+  await until(() => fileRequests(fileId).length >= 1, { what: "the leader's first request" });
+  const follower = await watch(context, fileId, { stream: false, overrides, form: "promise" });
+  const done = (page) => page.waitForFunction(() => window.results.length > 0, null, { timeout: 20000 });
+  await Promise.all([done(leader), done(follower)]);
+  const [lead, follow] = await Promise.all(
+    [leader, follower].map((p) => p.evaluate(() => ({ attempts: window.attempts, result: window.results[0] }))),
+  );
+  assert.equal(lead.result.success, true, JSON.stringify(lead.result));
+  assert.equal(follow.result.success, true, JSON.stringify(follow.result));
+  assert.ok(lead.attempts.length >= 4, `the leader polled: ${lead.attempts}`);
+  assert.deepEqual(lead.attempts, lead.attempts.map((_, i) => i + 1), "the leader's own, from 1");
+  // The follower made no request: it heard the leader's, from the one it
+  // joined at, each once and in order (before, it heard none: a frozen
+  // progress bar in the second tab).
+  assert.ok(follow.attempts.length >= 3, `the follower heard attempts: ${follow.attempts}`);
+  const first = follow.attempts[0];
+  assert.deepEqual(follow.attempts, follow.attempts.map((_, i) => first + i), `in order, once each: ${follow.attempts}`);
+  assert.ok(follow.attempts.at(-1) <= lead.attempts.at(-1), `never ahead of the leader: ${follow.attempts} / ${lead.attempts}`);
+  assert.ok(lead.attempts.at(-1) - follow.attempts.at(-1) <= 1, `up to the leader's last: ${follow.attempts} / ${lead.attempts}`);
   await context.close();
 });
 

@@ -52,6 +52,9 @@ struct Tab {
     requests: Vec<(u64, JobId, u32)>,
     /// `onUpdate` calls: (time, job).
     updates: Vec<(u64, JobId)>,
+    /// Another tab's requests heard as attempts (the old module's
+    /// `onProgress`): (time, job, the attempt).
+    attempted: Vec<(u64, JobId, u32)>,
     ended: Vec<(u64, Ended<&'static str>)>,
     /// Completions this tab learned from (it polled them itself).
     learned: Vec<JobId>,
@@ -71,6 +74,7 @@ impl Tab {
             last: HashMap::new(),
             requests: Vec::new(),
             updates: Vec::new(),
+            attempted: Vec::new(),
             ended: Vec::new(),
             learned: Vec::new(),
             asked: 0,
@@ -279,6 +283,13 @@ impl World {
                         if t.roles.updated(job) {
                             self.broadcast(tab, job, record);
                         }
+                    }
+                    Action::Attempted => {
+                        let attempt = self.tabs[tab]
+                            .table
+                            .job(job)
+                            .map_or(0, |j| j.progress(now).attempt);
+                        self.tabs[tab].attempted.push((now, job, attempt));
                     }
                     Action::Progress(_) if self.tabs[tab].roles.tells(job) => {
                         self.broadcast(tab, job, None);
@@ -522,6 +533,26 @@ fn the_follower_mirrors_the_leaders_state() {
     assert!(progress(0).attempt >= 4);
     assert_eq!(progress(1).attempt, progress(0).attempt, "mirrored");
     assert!(w.requests_by(1).is_empty());
+}
+
+#[test]
+fn a_follower_hears_each_of_the_leaders_requests_as_an_attempt() {
+    let mut w = World::new(2, 60_000);
+    w.start(0, "a");
+    w.run_until(100);
+    w.start(1, "a");
+    w.run_until(6_500);
+    let leader: Vec<u32> = w.tabs[0].requests.iter().map(|r| r.2).collect();
+    let heard: Vec<u32> = w.tabs[1].attempted.iter().map(|a| a.2).collect();
+    assert!(leader.len() >= 5, "{leader:?}");
+    // Each once, in order (the first as the follower joins, after it was
+    // made: its first attempt, as a job of its own would call it).
+    assert_eq!(heard, leader, "follower heard {heard:?}");
+    // A channel's latency after each of the leader's requests goes.
+    for (a, r) in w.tabs[1].attempted.iter().zip(&w.tabs[0].requests).skip(1) {
+        assert_eq!(a.0, r.0 + w.latency, "{a:?} after {r:?}");
+    }
+    assert!(w.tabs[0].attempted.is_empty(), "the leader makes its own");
 }
 
 #[test]

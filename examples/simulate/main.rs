@@ -489,6 +489,7 @@ impl Runner {
                 Action::OpenStream
                 | Action::CloseStream
                 | Action::Update
+                | Action::Attempted
                 | Action::Progress(_)
                 | Action::Retry { .. } => {}
             }

@@ -77,6 +77,10 @@ impl Manager {
                 self.put(job, |r| &mut r.request, Some(request));
             }
             Action::CancelRequest => self.put(job, |r| &mut r.request, None),
+            // The leading tab's request, for this tab's Promise form.
+            Action::Attempted => {
+                self.before_attempt(job);
+            }
             Action::OpenStream => {
                 let url = {
                     let table = self.table.borrow();
@@ -196,6 +200,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::OpenStream => "open stream",
         Action::CloseStream => "close stream",
         Action::Update => "update",
+        Action::Attempted => "attempted (another tab)",
         Action::Progress(_) => "progress",
         Action::Retry { error, .. } => error.kind(),
         Action::Complete { .. } => "complete",

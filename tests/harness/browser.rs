@@ -29,6 +29,7 @@ pub fn name(a: &Action) -> &'static str {
         Action::OpenStream => "open",
         Action::CloseStream => "close",
         Action::Update => "update",
+        Action::Attempted => "attempted",
         Action::Progress(_) => "progress",
         Action::Retry { .. } => "retry",
         Action::Complete { .. } => "complete",

@@ -121,6 +121,10 @@ pub enum Action {
     CloseStream,
     /// The record of the current input is new: call `onUpdate` with it.
     Update,
+    /// A follower heard that the leading tab made its next request: the old
+    /// module's `onProgress(attempt, elapsed, nextInterval)` runs here as
+    /// before an attempt of this tab's own.
+    Attempted,
     Progress(Progress),
     /// A transient error; the next request goes out in `delay` ms.
     Retry {

@@ -5,6 +5,9 @@ use super::*;
 
 impl Job {
     pub(super) fn mirror(&mut self, now: u64, m: Mirror) {
+        if m.attempts > self.attempts {
+            self.actions.push(Action::Attempted);
+        }
         self.attempts = m.attempts;
         self.elapsed_bias = 0;
         self.elapsed_bias = m.elapsed.saturating_sub(self.elapsed(now));
