@@ -184,7 +184,7 @@ export class PollingManager extends raw.PollingManager {
 // passed to rust": each method and getter of the generated class, checked
 // before it runs.
 for (const name of Object.getOwnPropertyNames(raw.PollingManager.prototype)) {
-  if (name === "constructor" || name === "free") continue;
+  if (name === "constructor" || name === "free" || name.startsWith("__")) continue; // the glue's own
   const d = Object.getOwnPropertyDescriptor(raw.PollingManager.prototype, name);
   for (const key of ["value", "get"]) {
     const f = d[key];

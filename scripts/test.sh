@@ -99,6 +99,6 @@ fi
 # One closing line over every tier.
 sum() { { grep -oE "$1" "$log" || true; } | { grep -oE '[0-9]+' || true; } | awk '{ s += $1 } END { print s + 0 }'; }
 passed=$(sum '(test result: ok\. [0-9]+ passed|^# pass [0-9]+|^ +Tests +[0-9]+ passed)')
-failed=$(sum '(; [0-9]+ failed|^# fail [0-9]+)')
+failed=$(sum '(; [0-9]+ failed|^# fail [0-9]+|^ +Tests +[0-9]+ failed)')
 step "all tiers passed"
 echo "$passed passed, $failed failed, in $((SECONDS - t0)) s"

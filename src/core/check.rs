@@ -29,8 +29,9 @@ pub enum Checked {
         retry_after: Option<u64>,
     },
     /// It answered something that is not an object (`undefined` from a
-    /// checker that forgot to `return`, `true`, a string): the old module
-    /// threw reading `.completed` of `undefined`, an error of the attempt.
+    /// checker that forgot to `return`, `true`, a string, an array): the old
+    /// module threw reading `.completed` of `undefined`, an error of the
+    /// attempt.
     NotAnObject,
 }
 

@@ -10,13 +10,12 @@
 //! that goes back (a fake `performance` installed, or restored) is carried
 //! on from where it was, not followed back; a jump forward is time passed.
 //!
-//! In a browser, timers fire at or after their delay, give or take the
-//! millisecond of reading `performance.now()` as whole milliseconds: a timer
-//! early by up to [`TOLERANCE`] moves nothing (so rounding never adds up to
-//! a clock that runs fast), and the clock is `performance.now()`.
-
-/// How early a fired timer may seem without moving the clock.
-pub const TOLERANCE: u64 = 2;
+//! Only a clock that stalled is corrected: one that moved less than half of
+//! the timer's delay between arming and firing. A real clock, even one
+//! coarsened to 100 ms and jittered (Firefox's resistFingerprinting, Tor
+//! Browser), moves by about the delay and is read as it is: correcting it on
+//! every seemingly early timer would add its rounding up into a clock that
+//! runs fast.
 
 /// Milliseconds for the jobs, from raw readings and fired timers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,12 +39,14 @@ impl Clock {
         t
     }
 
-    /// A timer armed to fire at `due` (this clock's time) has fired at the
-    /// raw reading `raw`: the time is at least `due` from now on, unless it
-    /// is within [`TOLERANCE`] of it. Returns the time.
-    pub fn timer_fired(&mut self, raw: u64, due: u64) -> u64 {
+    /// A timer armed at `armed` (this clock's time) for `delay` ms has fired
+    /// at the raw reading `raw`. If the clock stalled meanwhile, the time is
+    /// `armed + delay` from now on. Returns the time.
+    pub fn timer_fired(&mut self, raw: u64, armed: u64, delay: u64) -> u64 {
         let t = self.read(raw);
-        if due > t + TOLERANCE {
+        let due = armed.saturating_add(delay);
+        let stalled = t.saturating_sub(armed) < delay / 2;
+        if stalled && t < due {
             self.ahead += due - t;
             self.last = due;
             return due;
@@ -58,13 +59,24 @@ impl Clock {
 mod tests {
     use super::*;
 
+    /// Arms a timer at raw `armed` for `delay`, and fires it at raw `raw`.
+    fn fire(c: &mut Clock, armed: u64, delay: u64, raw: u64) -> u64 {
+        let at = c.read(armed);
+        c.timer_fired(raw, at, delay)
+    }
+
     #[test]
     fn a_real_clock_is_read_as_it_is() {
         let mut c = Clock::default();
         assert_eq!(c.read(5), 5);
-        assert_eq!(c.timer_fired(1005, 1005), 1005, "fired on time");
-        assert_eq!(c.timer_fired(2010, 2005), 2010, "fired late");
-        assert_eq!(c.read(2500), 2500);
+        assert_eq!(fire(&mut c, 5, 1000, 1005), 1005, "fired on time");
+        assert_eq!(fire(&mut c, 1005, 1000, 2010), 2010, "fired late");
+        assert_eq!(
+            fire(&mut c, 2010, 1000, 3008),
+            3008,
+            "2 ms early: read as it is"
+        );
+        assert_eq!(c.read(3500), 3500);
     }
 
     #[test]
@@ -73,10 +85,12 @@ mod tests {
         // while the test advances the timers by seconds.
         let mut c = Clock::default();
         assert_eq!(c.read(100), 100);
-        assert_eq!(c.timer_fired(101, 1100), 1100);
+        assert_eq!(fire(&mut c, 100, 1000, 101), 1100);
         assert_eq!(c.read(101), 1100, "not behind the fired timer");
-        assert_eq!(c.timer_fired(102, 3100), 3100);
-        assert_eq!(c.read(110), 3108, "and it runs on with the raw clock");
+        assert_eq!(fire(&mut c, 101, 2000, 103), 3100);
+        assert_eq!(c.read(110), 3107, "and it runs on with the raw clock");
+        // a short wait, with a few ms of real work between arming and firing
+        assert_eq!(fire(&mut c, 110, 10, 113), 3117);
     }
 
     #[test]
@@ -86,7 +100,7 @@ mod tests {
         assert_eq!(c.read(40_000), 40_000);
         assert_eq!(c.read(0), 40_000);
         assert_eq!(c.read(1_000), 41_000);
-        assert_eq!(c.timer_fired(2_000, 42_000), 42_000);
+        assert_eq!(fire(&mut c, 1_000, 1_000, 2_000), 42_000);
         assert_eq!(c.read(1_500), 42_000, "back again: carried on");
         assert_eq!(c.read(2_000), 42_500);
         // Forward is time passing, whatever the reason: a restored clock
@@ -94,20 +108,47 @@ mod tests {
         assert_eq!(c.read(40_000), 80_500);
     }
 
-    #[test]
-    fn rounding_moves_nothing() {
-        // performance.now() read as whole ms: a timer may seem a ms early,
-        // thousands of times; the clock must not gain on real time.
+    /// A raw clock coarsened to `grain` ms and jittered as Firefox's
+    /// resistFingerprinting does (each grain rounds up past a midpoint drawn
+    /// from its own value: still monotonic), timers firing exactly on time
+    /// in real time: after an hour the clock is within a grain of it.
+    fn coarse(grain: u64, delays: &[u64]) -> i64 {
+        let coarse = |real: u64| {
+            let down = real / grain * grain;
+            let mid = down.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17) % grain;
+            if real - down >= mid {
+                down + grain
+            } else {
+                down
+            }
+        };
         let mut c = Clock::default();
-        for k in 1..=10_000 {
-            c.timer_fired(k * 1000 - 1, k * 1000);
+        let mut real = 1_000;
+        let mut k = 0;
+        while real < 3_600_000 {
+            let delay = delays[k % delays.len()];
+            k += 1;
+            let at = c.read(coarse(real));
+            real += delay;
+            c.timer_fired(coarse(real), at, delay);
         }
-        assert_eq!(c.read(10_000_500), 10_000_500);
-        assert_eq!(
-            c.timer_fired(10_000_998, 10_001_000),
-            10_000_998,
-            "2 ms early"
-        );
-        assert_eq!(c.read(10_001_000), 10_001_000);
+        c.read(coarse(real)) as i64 - real as i64
+    }
+
+    #[test]
+    fn a_coarse_jittered_clock_does_not_run_fast() {
+        for (grain, delays) in [
+            (1, &[1000][..]),
+            (100, &[1000]),
+            (100, &[2000, 5000, 10_000]),
+            (100, &[500, 1000]),
+            (20, &[100, 250, 1000]),
+        ] {
+            let off = coarse(grain, delays);
+            assert!(
+                off.unsigned_abs() <= grain,
+                "grain {grain}, delays {delays:?}: {off} ms off after an hour"
+            );
+        }
     }
 }

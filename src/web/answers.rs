@@ -157,15 +157,21 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
         // "The check failed: the checker resolved with undefined, not
         // { completed, data?, error?, shouldContinue? }" (a checker that
         // forgot to `return`): each attempt an error, as in the old module.
-        Ok(answer) if !answer.is_object() => {
+        // An array too: it has no `completed`. What it was is cut to 60
+        // characters: a page's text would otherwise fill the UI's message.
+        Ok(answer) if !answer.is_object() || js_sys::Array::is_array(&answer) => {
             let said = js_sys::JSON::stringify(&answer)
                 .ok()
                 .and_then(|s| s.as_string())
                 .unwrap_or_else(|| answer.js_typeof().as_string().unwrap_or_default());
+            let mut cut: String = said.chars().take(60).collect();
+            if cut.len() < said.len() {
+                cut.push('…');
+            }
             let message = [
                 PollError::Check.message(),
                 ": the checker resolved with ",
-                &said,
+                &cut,
                 ", not { completed, data?, error?, shouldContinue? }",
             ]
             .concat();

@@ -223,9 +223,9 @@ pub const CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onComplete", "onErro
 /// function (a TypeError names it), and an own key that looks like a
 /// callback (`on` and a capital) but is none of them is refused as an
 /// unknown option is. Other own keys (a class instance's fields) are left
-/// alone, except a job option's name among `options` (`timeout` beside
-/// `onComplete`): the job would run without it, so it is refused with where
-/// it goes.
+/// alone, except, on a plain object literal, a job option's name among
+/// `options` with a value (`timeout: 5000` beside `onComplete`): the job
+/// would run without it, so it is refused with where it goes.
 pub fn check_callbacks(
     o: &JsValue,
     known: &[&str],
@@ -240,13 +240,21 @@ pub fn check_callbacks(
         )
         .into());
     }
+    // A plain object: its prototype is `Object.prototype` (whose own is
+    // null), or null. A class instance's fields are its own business.
+    let proto = Object::get_prototype_of(o);
+    let plain = proto.is_null() || Object::get_prototype_of(&proto).is_null();
     for key in Object::keys(o.unchecked_ref::<Object>()).iter() {
         let key = key.as_string().unwrap_or_default();
         if misnamed_callback(&key, known) {
             return Err(unknown("callback", &key, known));
         }
         // (listed only for a key that is no callback: most calls have none)
-        if !known.contains(&key.as_str()) && options().contains(&key.as_str()) {
+        if plain
+            && !known.contains(&key.as_str())
+            && options().contains(&key.as_str())
+            && !field(o, &key).is_undefined()
+        {
             return Err(range_error(
                 &[
                     "\"",

@@ -63,9 +63,9 @@ pub fn now() -> u64 {
     clock(|c, raw| c.read(raw))
 }
 
-/// The table's timer, armed for `due`, has fired.
-fn timer_fired(due: u64) {
-    clock(|c, raw| c.timer_fired(raw, due));
+/// The table's timer, armed at `armed` for `delay` ms, has fired.
+fn timer_fired(armed: u64, delay: u64) {
+    clock(|c, raw| c.timer_fired(raw, armed, delay));
 }
 
 fn clock(f: impl FnOnce(&mut Clock, u64) -> u64) -> u64 {
@@ -337,9 +337,8 @@ impl Manager {
         // let the table re-arm when it wakes early.
         let delay = at.saturating_sub(t).min(i32::MAX as u64) as u32;
         let me = self.clone();
-        let due = t + u64::from(delay);
         let timeout = Timeout::new(delay, move || {
-            timer_fired(due);
+            timer_fired(t, u64::from(delay));
             me.on_timer();
         });
         let old = self.timer.borrow_mut().replace((at, timeout));

@@ -121,6 +121,15 @@ test("a checker that answers no object (it forgot to return) is an error of each
   assert.equal(yes.error, "The check failed: the checker resolved with true, not { completed, data?, error?, shouldContinue? }");
   const text = await smartPollingManager.startPolling("forgot-3", () => "done", { ...quick, maxConsecutiveErrors: 1 });
   assert.match(text.error, /resolved with "done", not \{ completed/);
+  // an array has no `completed` either; a page's text is cut for the UI
+  const list = await smartPollingManager.startPolling("forgot-4", () => [1, 2], { ...quick, maxConsecutiveErrors: 1 });
+  assert.match(list.error, /resolved with \[1,2\], not \{ completed/);
+  const page = "<!doctype html>" + "x".repeat(5000);
+  const html = await smartPollingManager.startPolling("forgot-5", () => page, { ...quick, maxConsecutiveErrors: 1 });
+  assert.equal(
+    html.error,
+    `The check failed: the checker resolved with ${JSON.stringify(page).slice(0, 60)}…, not { completed, data?, error?, shouldContinue? }`,
+  );
 });
 
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {

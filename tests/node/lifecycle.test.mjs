@@ -167,6 +167,18 @@ test("a callback spelt in another case, or with an underscore, is refused with t
     );
     assert.throws(() => m.startProjectPolling("named-6", { intervals: [5] }), /"intervals" is a job option/);
     assert.equal(m.isPolling("named-5") || m.isPolling("named-6"), false, "neither started");
+    // an option name with no value (a forwarded optional prop), or a class
+    // instance's own field, is left alone
+    m.startPolling("named-7", { onComplete: () => {}, timeout: undefined });
+    class Card {
+      constructor() {
+        this.timeout = 30000;
+        this.media = "video";
+      }
+      onComplete() {}
+    }
+    m.startPolling("named-8", new Card());
+    assert.equal(m.stopPolling("named-7") && m.stopPolling("named-8"), true, "both started");
     assert.equal(m.stopPolling("named-4"), true);
   } finally {
     m.free();
