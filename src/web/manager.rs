@@ -57,8 +57,8 @@ thread_local! {
     static CLOCK: Cell<Clock> = Cell::new(Clock::default());
 }
 
-/// Monotonic milliseconds: the jobs' clock (`performance.now()`, never
-/// behind a timer that has fired: [`Clock`]).
+/// Monotonic milliseconds: the jobs' clock (`performance.now()`, moved on
+/// by timers that fire while it stands still: [`Clock`]).
 pub fn now() -> u64 {
     clock(|c, raw| c.read(raw))
 }
