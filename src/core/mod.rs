@@ -5,7 +5,8 @@
 //! - [`retry_after`]: the `Retry-After` header (seconds or HTTP date);
 //! - [`classify`]: what an HTTP status means for a job;
 //! - [`check`]: what a page's checker said, as a job's input;
-//! - [`clock`]: the jobs' clock, monotonic and never behind a fired timer;
+//! - [`clock`]: the jobs' clock, monotonic, moved on by timers that fire
+//!   while `performance.now()` stands still (fake timers);
 //! - [`record`], [`stream`]: reading file/project records and stream messages;
 //! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
 //! - [`job_id`]: a job's identity in a table;
