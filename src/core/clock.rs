@@ -9,18 +9,27 @@
 //! every wake would find nothing due: a job would never poll again.
 //!
 //! The clock is the latest of the raw readings and of what fired timers
-//! prove: it never goes back (a fake `performance` installed or restored
-//! holds it until the raw clock catches up, while timers still move it),
-//! and a jump forward is time passed. A fired timer moves it only if it
+//! prove: it never goes back. A raw clock replaced by one far behind (a fake
+//! `performance` installed: it starts at 0) is carried on from where the
+//! clock was ([`REBASE_MS`]); a small step back is held. A jump forward is
+//! time passed. A fired timer moves it only if it
 //! stalled: it moved less than half of the timer's delay since arming. A
 //! real clock, even one coarsened to 100 ms (Firefox's resistFingerprinting,
 //! Tor Browser), moves by about the delay and is read as it is; and what a
 //! timer proves is a floor the raw clock then passes, never an offset added
 //! to it, so no rounding adds up into a clock that runs fast.
 
+/// A raw clock further back than this has been replaced (a fake
+/// `performance` installed, which starts at 0, or restored): the clock
+/// carries on from where it was at the raw clock's pace. A smaller step
+/// back (a jittered clock's rounding, at most a grain) is held.
+pub const REBASE_MS: u64 = 250;
+
 /// Milliseconds for the jobs, from raw readings and fired timers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Clock {
+    /// Added to raw readings since the raw clock was last replaced.
+    ahead: u64,
     /// The latest time handed out or proven by a timer.
     last: u64,
 }
@@ -28,7 +37,11 @@ pub struct Clock {
 impl Clock {
     /// The time at a raw reading `raw`.
     pub fn read(&mut self, raw: u64) -> u64 {
-        self.last = self.last.max(raw);
+        let t = raw.saturating_add(self.ahead);
+        if t.saturating_add(REBASE_MS) < self.last {
+            self.ahead += self.last - t;
+        }
+        self.last = self.last.max(t);
         self.last
     }
 
@@ -83,21 +96,34 @@ mod tests {
     }
 
     #[test]
-    fn a_raw_clock_that_goes_back_holds_the_time_and_timers_move_it() {
+    fn a_raw_clock_that_is_replaced_is_carried_on_from_where_it_was() {
         // A fake performance installed (it starts at 0), then restored.
         let mut c = Clock::default();
         assert_eq!(c.read(40_000), 40_000);
-        assert_eq!(c.read(0), 40_000, "held");
-        assert_eq!(c.read(1_000), 40_000);
-        assert_eq!(
-            fire(&mut c, 1_000, 1_000, 2_000),
-            41_000,
-            "a timer moves it"
-        );
-        assert_eq!(fire(&mut c, 2_000, 1_000, 3_000), 42_000);
-        assert_eq!(c.read(41_000), 42_000, "restored: held again");
-        // Forward is time passing, whatever the reason.
-        assert_eq!(c.read(45_000), 45_000);
+        assert_eq!(c.read(0), 40_000, "rebased");
+        assert_eq!(c.read(1_000), 41_000, "at the new clock's pace");
+        assert_eq!(fire(&mut c, 1_000, 1_000, 2_000), 42_000);
+        assert_eq!(c.read(1_900), 42_000, "a small step back is held");
+        assert_eq!(c.read(2_100), 42_100);
+        // Restored: the real clock (45 s) is far ahead of the fake one,
+        // which cannot be told from time passing. A job that spans the
+        // restore sees it; the jobs started after it do not.
+        assert_eq!(c.read(45_000), 85_000);
+        assert_eq!(c.read(45_500), 85_500);
+    }
+
+    #[test]
+    fn a_small_step_back_is_held() {
+        // A fake performance a little behind the real one (a test file that
+        // started 200 ms ago): held until the new clock catches up.
+        let mut c = Clock::default();
+        assert_eq!(c.read(200), 200);
+        assert_eq!(c.read(0), 200);
+        // The timer armed at 200 for 1 s fires at raw 1000: the clock moved
+        // 800 ms, so it did not stall, and the wait ends 200 ms later (a
+        // one-time cost of at most REBASE_MS).
+        assert_eq!(fire(&mut c, 0, 1_000, 1_000), 1_000);
+        assert_eq!(c.read(1_300), 1_300);
     }
 
     #[test]
