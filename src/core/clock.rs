@@ -9,27 +9,27 @@
 //! every wake would find nothing due: a job would never poll again.
 //!
 //! The clock is the latest of the raw readings and of what fired timers
-//! prove: it never goes back. A raw clock replaced by one far behind (a fake
-//! `performance` installed: it starts at 0) is carried on from where the
-//! clock was ([`REBASE_MS`]); a small step back is held. A jump forward is
-//! time passed. A fired timer moves it only if it
-//! stalled: it moved less than half of the timer's delay since arming. A
-//! real clock, even one coarsened to 100 ms (Firefox's resistFingerprinting,
-//! Tor Browser), moves by about the delay and is read as it is; and what a
-//! timer proves is a floor the raw clock then passes, never an offset added
-//! to it, so no rounding adds up into a clock that runs fast.
-
-/// A raw clock further back than this has been replaced (a fake
-/// `performance` installed, which starts at 0, or restored): the clock
-/// carries on from where it was at the raw clock's pace. A smaller step
-/// back (a jittered clock's rounding, at most a grain) is held.
-pub const REBASE_MS: u64 = 250;
+//! prove: it never goes back. `performance.now()` is monotonic (browsers'
+//! coarsened and jittered clocks included), so a raw reading that goes back
+//! means the clock was replaced (a fake `performance` installed or
+//! restored): the clock carries on from where it was, at the new one's
+//! pace, so each test that installs fake timers gets exact waits. A jump
+//! forward is time passed.
+//!
+//! A fired timer moves the clock only if it stalled: it moved less than half
+//! of the timer's delay since arming. A real clock, even one coarsened to
+//! 100 ms (Firefox's resistFingerprinting, Tor Browser), moves by about the
+//! delay and is read as it is; and what a timer proves is a floor the raw
+//! clock then passes, never an offset added to it, so no rounding adds up
+//! into a clock that runs fast.
 
 /// Milliseconds for the jobs, from raw readings and fired timers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Clock {
-    /// Added to raw readings since the raw clock was last replaced.
+    /// Added to raw readings since the raw clock last went back.
     ahead: u64,
+    /// The last raw reading.
+    raw: u64,
     /// The latest time handed out or proven by a timer.
     last: u64,
 }
@@ -37,11 +37,13 @@ pub struct Clock {
 impl Clock {
     /// The time at a raw reading `raw`.
     pub fn read(&mut self, raw: u64) -> u64 {
-        let t = raw.saturating_add(self.ahead);
-        if t.saturating_add(REBASE_MS) < self.last {
-            self.ahead += self.last - t;
+        if raw < self.raw {
+            // `performance.now()` never goes back: it was replaced. Carry on
+            // from where the clock was.
+            self.ahead = self.last.saturating_sub(raw);
         }
-        self.last = self.last.max(t);
+        self.raw = raw;
+        self.last = self.last.max(raw.saturating_add(self.ahead));
         self.last
     }
 
@@ -100,48 +102,31 @@ mod tests {
         // A fake performance installed (it starts at 0), then restored.
         let mut c = Clock::default();
         assert_eq!(c.read(40_000), 40_000);
-        assert_eq!(c.read(0), 40_000, "rebased");
+        assert_eq!(c.read(0), 40_000, "replaced");
         assert_eq!(c.read(1_000), 41_000, "at the new clock's pace");
         assert_eq!(fire(&mut c, 1_000, 1_000, 2_000), 42_000);
-        assert_eq!(c.read(1_900), 42_000, "a small step back is held");
-        assert_eq!(c.read(2_100), 42_100);
-        // Restored: the real clock (45 s) is far ahead of the fake one,
-        // which cannot be told from time passing. A job that spans the
-        // restore sees it; the jobs started after it do not.
-        assert_eq!(c.read(45_000), 85_000);
-        assert_eq!(c.read(45_500), 85_500);
+        // Installed again where the last fake started (the next test), even
+        // a little back: exact waits again, from where the clock was.
+        assert_eq!(c.read(1_800), 42_000);
+        assert_eq!(fire(&mut c, 1_800, 10_000, 11_800), 52_000);
+        // Restored: the real clock (45 s) is ahead of the fake one's last
+        // reading, which cannot be told from time passing: a job that spans
+        // the restore sees the jump; the jobs started after it do not.
+        assert_eq!(c.read(45_000), 85_200);
+        // Faked again from 0: carried on.
+        assert_eq!(c.read(0), 85_200);
+        assert_eq!(c.read(500), 85_700);
     }
 
     #[test]
-    fn a_small_step_back_is_held() {
-        // A fake performance a little behind the real one (a test file that
-        // started 200 ms ago): held until the new clock catches up.
+    fn a_timer_proof_ahead_of_the_raw_clock_is_no_step_back() {
+        // A stalled clock moved by a timer: the raw clock has not gone back,
+        // so the floor stays a floor (it is not turned into an offset).
         let mut c = Clock::default();
-        assert_eq!(c.read(200), 200);
-        assert_eq!(c.read(0), 200);
-        // The timer armed at 200 for 1 s fires at raw 1000: the clock moved
-        // 800 ms, so it did not stall, and the wait ends 200 ms later (a
-        // one-time cost of at most REBASE_MS).
-        assert_eq!(fire(&mut c, 0, 1_000, 1_000), 1_000);
-        assert_eq!(c.read(1_300), 1_300);
-    }
-
-    #[test]
-    fn a_jittered_clock_that_steps_back_does_not_run_fast() {
-        // Rounded up or down at random at each reading (not monotonic): at
-        // most a grain ahead, never more.
-        let mut c = Clock::default();
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut real = 0;
-        while real < 3_600_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let raw = real / 100 * 100 + if seed & 1 == 0 { 0 } else { 100 };
-            let at = c.read(raw);
-            assert!(at <= real + 100, "{at} at {real}");
-            real += 37;
-        }
+        assert_eq!(c.read(1_000), 1_000);
+        assert_eq!(fire(&mut c, 1_000, 1_000, 1_001), 2_000);
+        assert_eq!(c.read(1_500), 2_000);
+        assert_eq!(c.read(2_500), 2_500, "the raw clock passes the floor");
     }
 
     /// A raw clock coarsened to `grain` ms and jittered as Firefox's
@@ -178,6 +163,7 @@ mod tests {
             (100, &[1000]),
             (100, &[2000, 5000, 10_000]),
             (100, &[500, 1000]),
+            (100, &[37, 250, 1000]),
             (20, &[100, 250, 1000]),
         ] {
             let off = coarse(grain, delays);

@@ -68,3 +68,4 @@ describe.each(fakes)("fake timers: %s", (_, config) => {
     }
   });
 });
+
