@@ -211,73 +211,92 @@ if (typeof Symbol.dispose === "symbol") {
 }
 
 /** A helper's result when it could not start: the module did not load, or the
- *  stored defaults are invalid. */
-function failed(error, kind = "load_failed", retryable = true) {
+ *  stored defaults are invalid (or, from `whenLoaded`, it was stopped or timed
+ *  out while the module loaded). */
+function failed(error, kind = "load_failed", retryable = true, method = "error", duration = 0) {
   const message = String(error?.message ?? error);
   return {
     success: false,
-    method: "error",
+    method,
     error: message,
     failure: { kind, message, attempt: 0, retryable },
     attempts: 0,
-    duration: 0,
+    duration,
     channel: "polling",
   };
+}
+
+/** The longest a job may take by its options (the load counts against it):
+ *  `timeout` wins over `maxDuration`, as for the job; else the defaults given
+ *  before the load; else the longest preset's (video, 10 min). */
+function limit(options) {
+  const given = [options?.timeout, options?.maxDuration, defaults?.options?.timeout, defaults?.options?.maxDuration];
+  return given.find((v) => typeof v === "number" && v > 0 && v < 2 ** 31) ?? 600000;
 }
 
 // Starts asked for while the module loads, by poll id: a stop before the
 // module is there must still win.
 const pending = new Map();
 
-async function whenLoaded(pollId, start) {
+async function whenLoaded(pollId, start, options) {
   // Loaded: the job starts in this call, as the old module's did (nothing
   // is awaited before it), so getPollingStatus() lists it at once.
-  let ticket = null;
   if (!loaded) {
-    ticket = { stopped: false, since: Date.now() };
+    // Until the module is there, a stop ends the wait at once, and the job's
+    // timeout bounds it (a load that hangs must not hang the caller).
+    const since = Date.now();
+    const ticket = { since };
+    const stopped = new Promise((resolve) => (ticket.stop = () => resolve("stopped")));
+    let timer;
+    const late = new Promise((resolve) => (timer = setTimeout(resolve, limit(options), "timeout")));
     pending.set(pollId, ticket);
+    let outcome;
     try {
-      await init();
+      outcome = await Promise.race([init(), stopped, late]);
     } catch (error) {
       return failed(error);
     } finally {
+      clearTimeout(timer);
       if (pending.get(pollId) === ticket) pending.delete(pollId);
+    }
+    if (outcome === "stopped") return failed("Polling was stopped", "stopped", false, "error", Date.now() - since);
+    if (outcome === "timeout") {
+      const message = "Polling timed out (the WebAssembly module was still loading)";
+      return failed(message, "timeout", false, "timeout", Date.now() - since);
     }
   }
   if (defaultsError) {
     const message = `smart-polling: the options given to configureDefaults() before the module loaded are invalid: ${defaultsError.message ?? defaultsError}`;
     return failed(message, "load_failed", false);
   }
-  const result = start();
-  if (ticket?.stopped) raw.stopPollId(pollId);
-  return result;
+  return start();
 }
 
 /** Waits for a file on the module's shared manager (poll id `file-{fileId}`). */
 export function pollFileCompletion(fileId, options) {
-  return whenLoaded(`file-${fileId}`, () => raw.pollFileCompletion(fileId, options));
+  return whenLoaded(`file-${fileId}`, () => raw.pollFileCompletion(fileId, options), options);
 }
 
 /** Waits for a project on the module's shared manager (poll id `project-{projectId}`). */
 export function pollProjectCompletion(projectId, options) {
-  return whenLoaded(`project-${projectId}`, () => raw.pollProjectCompletion(projectId, options));
+  return whenLoaded(`project-${projectId}`, () => raw.pollProjectCompletion(projectId, options), options);
 }
 
 /** The old module's singleton, usable right after import. */
 export const smartPollingManager = {
   startPolling(pollId, checker, options) {
-    return whenLoaded(String(pollId), () => raw.startCheckPolling(String(pollId), checker, options));
+    return whenLoaded(String(pollId), () => raw.startCheckPolling(String(pollId), checker, options), options);
   },
   stopPolling(pollId) {
     const ticket = pending.get(pollId);
     if (ticket) {
-      ticket.stopped = true;
+      ticket.stop();
       pending.delete(pollId);
     }
     return (loaded && raw.stopPollId(pollId)) || !!ticket;
   },
   stopAllPolling() {
-    for (const ticket of pending.values()) ticket.stopped = true;
+    for (const ticket of pending.values()) ticket.stop();
     pending.clear();
     if (loaded) raw.stopAllPollIds();
   },

@@ -244,6 +244,34 @@ test("a load that fails resolves the helpers with load_failed, and is not kept: 
   m.free();
 });
 
+test("a load that hangs: the job's timeout bounds the helper's wait, and a stop ends it at once", async (t) => {
+  const { sp } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  sp.default(new Promise(() => {})); // a .wasm that never arrives
+  const t0 = Date.now();
+  const timedOut = sp.pollFileCompletion("hang-1", { maxDuration: 300 });
+  const checker = () => ({ completed: true });
+  const stopped = sp.smartPollingManager.startPolling("hang-2", checker);
+  assert.equal(sp.smartPollingManager.isPolling("hang-2"), true);
+  assert.equal(sp.smartPollingManager.stopPolling("hang-2"), true);
+  const s = await stopped;
+  assert.ok(Date.now() - t0 < 250, `the stop ended the wait at once: ${Date.now() - t0} ms`);
+  assert.equal(s.failure.kind, "stopped");
+  assert.equal(s.error, "Polling was stopped");
+  assert.equal(sp.smartPollingManager.isPolling("hang-2"), false);
+  const r = await timedOut;
+  const took = Date.now() - t0;
+  assert.ok(took >= 290 && took < 2000, `resolved at its maxDuration: ${took} ms`);
+  assert.deepEqual(
+    { success: r.success, method: r.method, kind: r.failure.kind, attempts: r.attempts, retryable: r.failure.retryable },
+    { success: false, method: "timeout", kind: "timeout", attempts: 0, retryable: false },
+  );
+  assert.equal(r.error, "Polling timed out (the WebAssembly module was still loading)");
+  assert.deepEqual(sp.smartPollingManager.getPollingStatus(), [], "nothing left waiting");
+  assert.deepEqual(fetch.calls, []);
+});
+
 test("after a failed load, a Promise helper loads and completes against the mocked fetch", async (t) => {
   const pkg = install();
   const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
