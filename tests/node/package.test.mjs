@@ -272,6 +272,39 @@ test("a load that hangs: the job's timeout bounds the helper's wait, and a stop 
   assert.deepEqual(fetch.calls, []);
 });
 
+test("the shared manager keeps a 429's cooldown past stopAllPolling; configureDefaults starts a fresh one", async (t) => {
+  const { sp } = await install().load();
+  const realFetch = globalThis.fetch;
+  t.after(() => {
+    globalThis.fetch = realFetch;
+  });
+  const seen = [];
+  globalThis.fetch = async (url) => {
+    const id = String(url).split("/").pop();
+    seen.push(id);
+    if (id === "busy-1") return new Response("", { status: 429, headers: { "retry-after": "3" } });
+    return new Response(JSON.stringify({ id, url: `https://cdn.example/${id}.png` }));
+  };
+  const busy = sp.pollFileCompletion("busy-1", quick);
+  await until(() => seen.includes("busy-1"), { what: "the 429" });
+  await sleep(50); // the answer handled
+  sp.smartPollingManager.stopAllPolling();
+  assert.equal((await busy).failure.kind, "stopped");
+  // the next job to that origin waits out the cooldown: 3 s
+  const t0 = Date.now();
+  const held = sp.pollFileCompletion("calm-1", quick);
+  await sleep(300);
+  assert.deepEqual(seen, ["busy-1"], "held by the origin's cooldown");
+  sp.smartPollingManager.stopAllPolling();
+  await held;
+  // a fresh shared manager forgets it
+  sp.configureDefaults({ shareAcrossTabs: false });
+  const r = await sp.pollFileCompletion("calm-2", quick);
+  assert.equal(r.success, true, JSON.stringify(r));
+  assert.ok(Date.now() - t0 < 2500, `not held: ${Date.now() - t0} ms`);
+  assert.deepEqual(seen, ["busy-1", "calm-2"]);
+});
+
 test("after a failed load, a Promise helper loads and completes against the mocked fetch", async (t) => {
   const pkg = install();
   const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
