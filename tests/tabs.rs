@@ -256,13 +256,11 @@ impl World {
     fn settle(&mut self, tab: usize) {
         let now = self.now;
         while let Some(step) = self.tabs[tab].table.poll() {
+            let attempt = |t: &Tab, job| t.table.job(job).map_or(0, |j| j.progress(now).attempt);
             match step {
                 Step::Act { job, action } => match action {
                     Action::SendRequest => {
-                        let attempt = self.tabs[tab]
-                            .table
-                            .job(job)
-                            .map_or(0, |j| j.progress(now).attempt);
+                        let attempt = attempt(&self.tabs[tab], job);
                         self.tabs[tab].requests.push((now, job, attempt));
                         let reply = if now >= self.done_at {
                             done(URL)
@@ -285,10 +283,7 @@ impl World {
                         }
                     }
                     Action::Attempted => {
-                        let attempt = self.tabs[tab]
-                            .table
-                            .job(job)
-                            .map_or(0, |j| j.progress(now).attempt);
+                        let attempt = attempt(&self.tabs[tab], job);
                         self.tabs[tab].attempted.push((now, job, attempt));
                     }
                     Action::Progress(_) if self.tabs[tab].roles.tells(job) => {
