@@ -9,7 +9,8 @@
 //!   while `performance.now()` stands still (fake timers);
 //! - [`record`], [`stream`]: reading file/project records and stream messages;
 //! - [`job`]: one job's state machine (inputs at a time `now`, actions out);
-//! - [`job_id`]: a job's identity in a table;
+//! - [`job_id`], [`id_map`]: a job's identity in a table, and what is kept
+//!   per job, in id order;
 //! - [`sharing`]: jobs shared across tabs: what messages say and mean, and
 //!   who leads each job (claims, grants, a leader's lock held past an end);
 //! - [`gate`]: what the jobs to one origin share (cooldown, probe, retry
@@ -31,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod gate;
 pub mod history;
+pub mod id_map;
 pub mod job;
 pub mod job_id;
 pub mod learn;

@@ -34,7 +34,7 @@ impl Manager {
         } = ended;
         // A finished job's resources go; leaving subscribers own none.
         let resources = if owned {
-            self.jobs.borrow_mut().remove(&job).unwrap_or_default()
+            self.jobs.borrow_mut().remove(job).unwrap_or_default()
         } else {
             Resources::default()
         };
@@ -137,7 +137,7 @@ impl Manager {
             ..
         } = ended;
         self.roles.borrow_mut().stopped(job);
-        let resources = self.jobs.borrow_mut().remove(&job);
+        let resources = self.jobs.borrow_mut().remove(job);
         drop(resources);
         // Only promises hear of a stop: most jobs need no result object.
         let mut result = None;

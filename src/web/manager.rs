@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
-use rustc_hash::FxHashMap;
+
 use wasm_bindgen::prelude::*;
 
 use super::subscriber::Subscriber;
@@ -38,6 +38,7 @@ use crate::core::clock::Clock;
 use crate::core::config::{Config, Media, Options};
 use crate::core::error::PollError;
 use crate::core::history::Saved;
+use crate::core::id_map::IdMap;
 use crate::core::job::Input;
 use crate::core::learn::history_slot;
 use crate::core::learn::{Learned, Planned};
@@ -99,7 +100,7 @@ pub struct Manager {
     pub(super) table: RefCell<Table<Subscriber>>,
     /// What each running job owns here (the table holds none of it): added
     /// when a job starts, dropped when it ends or stops.
-    pub(super) jobs: RefCell<FxHashMap<JobId, Resources>>,
+    pub(super) jobs: RefCell<IdMap<Resources>>,
     pub(super) settings: Settings,
     /// The configuration of a job started without overrides.
     pub(super) base: Option<Config>,
@@ -140,7 +141,7 @@ impl Manager {
                 Table::with_budget(settings.max_streams, settings.budget)
                     .with_max_requests(settings.max_requests),
             ),
-            jobs: RefCell::new(FxHashMap::default()),
+            jobs: RefCell::new(IdMap::default()),
             settings,
             base,
             origins,
@@ -258,7 +259,7 @@ impl Manager {
         {
             // The first caller's checker is kept.
             let mut jobs = self.jobs.borrow_mut();
-            let r = jobs.entry(job).or_default();
+            let r = jobs.get_or_insert_with(job, Resources::default);
             r.checker = r.checker.take().or(checker);
         }
         if new && shared {
@@ -398,7 +399,7 @@ impl Manager {
         record: Option<JsValue>,
         message: Option<String>,
     ) {
-        if let Some(r) = self.jobs.borrow_mut().get_mut(&job) {
+        if let Some(r) = self.jobs.borrow_mut().get_mut(job) {
             r.current = record.unwrap_or(JsValue::UNDEFINED);
             r.message = message;
         }
@@ -408,7 +409,7 @@ impl Manager {
             // Its steps have run: the record is not needed any more, unless
             // a tab that joined waits for one (a record that was news went
             // out with its `Update` already).
-            let record = (self.jobs.borrow_mut().get_mut(&job))
+            let record = (self.jobs.borrow_mut().get_mut(job))
                 .map(|r| std::mem::take(&mut r.current))
                 .filter(JsValue::is_object);
             if let Some(record) = record.filter(|_| self.roles.borrow_mut().resend(job)) {

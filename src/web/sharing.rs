@@ -64,7 +64,7 @@ impl Manager {
         };
         // Granted already (at once, or an earlier claim's request): that
         // lock stays; this request is let go of when granted.
-        let held = (self.jobs.borrow().get(&job)).is_some_and(|r| r.leadership.is_some());
+        let held = (self.jobs.borrow().get(job)).is_some_and(|r| r.leadership.is_some());
         if !held {
             self.put(job, |r| &mut r.leadership, Some(lead));
         }
@@ -92,7 +92,7 @@ impl Manager {
             .and_then(|tabs| tabs.job_of(&lock))
             .and_then(|(kind, id)| table.find(kind, id));
         let taken = roles.granted(job) && {
-            let r = job.and_then(|job| jobs.get_mut(&job));
+            let r = job.and_then(|job| jobs.get_mut(job));
             match r.map(|r| &mut r.leadership) {
                 Some(Some(claim)) => claim.grant(release.clone()),
                 Some(slot @ None) => {
@@ -198,7 +198,7 @@ impl Manager {
         match heard {
             Heard::Nothing => {}
             Heard::Hello => {
-                let last = self.jobs.borrow().get(&job).map(|r| r.last.clone());
+                let last = self.jobs.borrow().get(job).map(|r| r.last.clone());
                 let last = last.unwrap_or(JsValue::UNDEFINED);
                 self.roles.borrow_mut().answered(job, !last.is_undefined());
                 self.broadcast(job, last);

@@ -38,7 +38,7 @@ impl Manager {
     /// Puts a resource into the job's entry; the old one (or the new one, if
     /// the job is gone) is dropped after the borrow.
     pub(super) fn put<T>(&self, job: JobId, slot: fn(&mut Resources) -> &mut T, value: T) {
-        let old = match self.jobs.borrow_mut().get_mut(&job) {
+        let old = match self.jobs.borrow_mut().get_mut(job) {
             Some(r) => std::mem::replace(slot(r), value),
             None => value,
         };
@@ -66,7 +66,7 @@ impl Manager {
                 };
                 let weak = Rc::downgrade(self);
                 let request = if kind == Kind::Check {
-                    let checker = self.jobs.borrow().get(&job).and_then(|r| r.checker.clone());
+                    let checker = self.jobs.borrow().get(job).and_then(|r| r.checker.clone());
                     let Some(checker) = checker else {
                         return;
                     };
@@ -100,7 +100,7 @@ impl Manager {
                 let record = {
                     let keep = self.roles.borrow().keeps_records()
                         || (self.table.borrow().job(job)).is_some_and(|j| j.config().use_stream);
-                    self.jobs.borrow_mut().get_mut(&job).map(|r| {
+                    self.jobs.borrow_mut().get_mut(job).map(|r| {
                         // Kept only where it is read: a stream's bare url
                         // completes it, a follower's "hello" is answered
                         // with it (once another tab has been heard from;
@@ -133,7 +133,7 @@ impl Manager {
             }
             Action::Retry { error, delay } => {
                 let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
-                let message = self.jobs.borrow().get(&job).and_then(|r| r.message.clone());
+                let message = self.jobs.borrow().get(job).and_then(|r| r.message.clone());
                 let mut report = error.report(attempt);
                 if let Some(m) = &message {
                     report.message = m;

@@ -14,9 +14,8 @@
 
 use std::collections::VecDeque;
 
-use rustc_hash::FxHashMap;
-
 use super::words::{heard, same_version, Heard, Words, END_GRACE_MS};
+use crate::core::id_map::IdMap;
 use crate::core::job::Input;
 use crate::core::job_id::JobId;
 use crate::core::table::TURN;
@@ -69,7 +68,7 @@ pub struct Roles {
     /// Another tab has spoken: until then a leader has nobody to tell (a
     /// follower's first word is its "hello").
     peers: bool,
-    jobs: FxHashMap<JobId, Shared>,
+    jobs: IdMap<Shared>,
     claims: VecDeque<JobId>,
     grants: VecDeque<JobId>,
     /// Locks of jobs that ended here, held until the time given.
@@ -95,12 +94,12 @@ impl Roles {
     /// and shares nothing.
     pub fn asked(&mut self, job: JobId, asked: bool) {
         if !asked {
-            if self.jobs.remove(&job).is_some() {
+            if self.jobs.remove(job).is_some() {
                 self.out.push_back(Do::Feed(job, Input::Lead));
             }
             return;
         }
-        if let Some(s) = self.jobs.get_mut(&job).filter(|s| s.role == Role::Queued) {
+        if let Some(s) = self.jobs.get_mut(job).filter(|s| s.role == Role::Queued) {
             s.role = Role::Asked;
         }
     }
@@ -110,7 +109,7 @@ impl Roles {
     /// otherwise the lock is let go of at once (its job was stopped, or
     /// holds one already).
     pub fn granted(&mut self, job: Option<JobId>) -> bool {
-        let Some((job, s)) = job.and_then(|j| Some((j, self.jobs.get_mut(&j)?))) else {
+        let Some((job, s)) = job.and_then(|j| Some((j, self.jobs.get_mut(j)?))) else {
             return false;
         };
         if !matches!(s.role, Role::Queued | Role::Asked) {
@@ -146,7 +145,7 @@ impl Roles {
             let Some(job) = self.grants.pop_front() else {
                 break;
             };
-            if let Some(s) = self.jobs.get_mut(&job).filter(|s| s.role == Role::Granted) {
+            if let Some(s) = self.jobs.get_mut(job).filter(|s| s.role == Role::Granted) {
                 s.role = Role::Leads;
                 self.out.push_back(Do::Feed(job, Input::Lead));
                 led += 1;
@@ -185,7 +184,7 @@ impl Roles {
     /// A "hello" was answered, `with_record` if the job's last record went
     /// along; if not, its next record goes out even if it is not new.
     pub fn answered(&mut self, job: JobId, with_record: bool) {
-        if let Some(s) = self.jobs.get_mut(&job) {
+        if let Some(s) = self.jobs.get_mut(job) {
             s.resend = !with_record;
         }
     }
@@ -193,7 +192,7 @@ impl Roles {
     /// The job has a new record (`Update`): true if it goes to the other
     /// tabs. Either way no resend is due any more.
     pub fn updated(&mut self, job: JobId) -> bool {
-        if let Some(s) = self.jobs.get_mut(&job) {
+        if let Some(s) = self.jobs.get_mut(job) {
             s.resend = false;
         }
         self.tells(job)
@@ -205,7 +204,7 @@ impl Roles {
         let leads = self.leads(job);
         let due = self
             .jobs
-            .get_mut(&job)
+            .get_mut(job)
             .is_some_and(|s| std::mem::take(&mut s.resend));
         due && leads
     }
@@ -234,13 +233,13 @@ impl Roles {
     }
 
     fn role(&self, job: JobId) -> Option<Role> {
-        self.jobs.get(&job).map(|s| s.role)
+        self.jobs.get(job).map(|s| s.role)
     }
 
     /// A job ended at `now`, by its own rules (`outcome`), or as its last
     /// subscribers left. A job that is not shared was seen here.
     pub fn ended(&mut self, now: u64, job: JobId, outcome: bool) -> End {
-        let Some(s) = self.jobs.remove(&job) else {
+        let Some(s) = self.jobs.remove(job) else {
             return End {
                 tell: false,
                 hold: false,
@@ -261,7 +260,7 @@ impl Roles {
 
     /// A job was stopped: its lock goes with it.
     pub fn stopped(&mut self, job: JobId) {
-        self.jobs.remove(&job);
+        self.jobs.remove(job);
     }
 
     /// Every job was stopped: every lock goes, held ones included.

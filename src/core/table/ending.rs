@@ -15,17 +15,13 @@ impl<S: Clone> Table<S> {
 
     pub fn stop_all(&mut self, now: u64) -> Vec<Ended<S>> {
         // Every entry goes, oldest first; the maps are emptied at once.
-        let ids = self.ids(|_| true);
-        let mut entries = std::mem::take(&mut self.entries);
+        let entries = std::mem::take(&mut self.entries);
         self.by_key = Default::default();
         self.gates.leave_all();
         self.streams = 0;
         // Ends already queued are taken back too: no callback after a stop.
         let mut all = self.unqueue(None);
-        all.extend(
-            ids.into_iter()
-                .filter_map(|job| Some(Self::stopped(now, job, *entries.remove(&job)?))),
-        );
+        all.extend((entries.into_entries()).map(|(job, e)| Self::stopped(now, job, *e)));
         all
     }
 
@@ -73,7 +69,7 @@ impl<S: Clone> Table<S> {
     /// timer, shares a 429's wait with the origin, charges retries to the
     /// budget, and lets subscribers go whose limit of errors is reached.
     pub(super) fn collect(&mut self, now: u64, job: JobId) {
-        let Some(e) = self.entries.get_mut(&job) else {
+        let Some(e) = self.entries.get_mut(job) else {
             return;
         };
         let mut actions = e.job.take_actions().into_iter();
@@ -151,7 +147,7 @@ impl<S: Clone> Table<S> {
         which: impl Fn(&Terms) -> bool,
         error: PollError,
     ) {
-        let Some(e) = self.entries.get_mut(&job) else {
+        let Some(e) = self.entries.get_mut(job) else {
             return;
         };
         if !e.terms.iter().any(&which) {
@@ -250,7 +246,7 @@ impl<S: Clone> Table<S> {
 
     /// Takes the entry out of the table, releasing its key and stream slot.
     pub(super) fn take(&mut self, job: JobId) -> Option<Box<Entry<S>>> {
-        let e = self.entries.remove(&job)?;
+        let e = self.entries.remove(job)?;
         // The maps keep the room of a past burst of jobs (about 36 B per job
         // at the peak): the wasm memory never shrinks anyway, and giving it
         // back to the allocator would cost every page 0.7 KiB of code.

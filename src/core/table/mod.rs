@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 use super::config::{Config, Media};
 use super::error::{validate_id, PollError};
 use super::gate::{Due, Gates, Pass};
+use super::id_map::IdMap;
 use super::job::{Action, Input, Job, Reply};
 use super::metrics::{Metrics, MetricsReport, Outcome, Progress};
 
@@ -133,10 +134,10 @@ pub fn turns_per_task(hidden: bool) -> usize {
 }
 
 pub struct Table<S> {
-    /// Hashed by id (every input looks its job up); what lists them goes
-    /// through `ids`, oldest first. Boxed: a slot is a pointer, not a
-    /// whole entry, in a table kept at most 7/8 full.
-    entries: FxHashMap<JobId, Box<Entry<S>>>,
+    /// In id order, so oldest first (every input looks its job up by a
+    /// binary search). Boxed: a slot is a pointer, not a whole entry, and
+    /// the vector moves slots when it compacts.
+    entries: IdMap<Box<Entry<S>>>,
     /// Running jobs by id, one map per kind.
     /// Hashed (Fx: the ids are the page's own, and SipHash was a third of
     /// a start): a lookup and an insert per start, whatever the number of
@@ -175,7 +176,7 @@ impl<S: Clone> Table<S> {
 
     pub fn with_budget(max_streams: u32, budget: RetryBudget) -> Self {
         Self {
-            entries: FxHashMap::default(),
+            entries: IdMap::default(),
             by_key: Default::default(),
             gates: Gates::new(budget),
             next_id: 0,
@@ -265,7 +266,7 @@ impl<S: Clone> Table<S> {
                 self.insert(now, kind, id, origin, cfg)
             }
         };
-        if let Some(e) = self.entries.get_mut(&handle) {
+        if let Some(e) = self.entries.get_mut(handle) {
             e.subscribers.push(sub);
             e.terms.push(terms);
             e.job.extend_deadline(terms.deadline);
@@ -342,7 +343,7 @@ impl<S: Clone> Table<S> {
         }
         if matches!(input, Input::Follow) {
             // No action, request or stream comes of it: nothing to collect.
-            if let Some(e) = self.entries.get_mut(&job) {
+            if let Some(e) = self.entries.get_mut(job) {
                 e.job.handle(now, input);
             }
             return;
@@ -354,7 +355,7 @@ impl<S: Clone> Table<S> {
             Input::Response(_) => true,
             _ => false,
         };
-        let Some(e) = self.entries.get_mut(&job) else {
+        let Some(e) = self.entries.get_mut(job) else {
             return;
         };
         let first_429 =
@@ -376,7 +377,7 @@ impl<S: Clone> Table<S> {
                 Queued::Finished(ended) => return Some(Step::Finished(ended)),
                 Queued::Act(action) => action,
             };
-            if !self.entries.contains_key(&job) {
+            if !self.entries.contains(job) {
                 continue; // stopped or finished meanwhile
             }
             let result = match action {
@@ -395,19 +396,19 @@ impl<S: Clone> Table<S> {
     }
 
     pub fn subscribers(&self, job: JobId) -> Option<&[S]> {
-        self.entries.get(&job).map(|e| e.subscribers.as_slice())
+        self.entries.get(job).map(|e| e.subscribers.as_slice())
     }
 
     pub fn key(&self, job: JobId) -> Option<(Kind, &str)> {
-        self.entries.get(&job).map(|e| (e.kind, &*e.id))
+        self.entries.get(job).map(|e| (e.kind, &*e.id))
     }
 
     pub fn job(&self, job: JobId) -> Option<&Job> {
-        self.entries.get(&job).map(|e| &e.job)
+        self.entries.get(job).map(|e| &e.job)
     }
 
     pub fn contains(&self, job: JobId) -> bool {
-        self.entries.contains_key(&job)
+        self.entries.contains(job)
     }
 
     pub fn len(&self) -> usize {
@@ -420,28 +421,17 @@ impl<S: Clone> Table<S> {
 
     /// Progress of every running job, oldest first.
     pub fn statuses(&self, now: u64) -> Vec<(Kind, &str, Progress)> {
-        self.ids(|_| true)
-            .into_iter()
-            .filter_map(|job| self.entries.get(&job))
-            .map(|e| (e.kind, &*e.id, e.job.progress(now)))
+        (self.entries.iter())
+            .map(|(_, e)| (e.kind, &*e.id, e.job.progress(now)))
             .collect()
     }
 
-    /// The jobs that `keep`, oldest first. Ordered through a heap of the
-    /// timer's own type: its code is in the wasm already, where a sort
-    /// would add 2 KiB gzipped.
+    /// The jobs that `keep`, oldest first.
     fn ids(&self, keep: impl Fn(&Entry<S>) -> bool) -> Vec<JobId> {
-        let mut heap: BinaryHeap<Reverse<(u64, JobId)>> = self
-            .entries
-            .iter()
+        (self.entries.iter())
             .filter(|(_, e)| keep(e))
-            .map(|(job, _)| Reverse((0, *job)))
-            .collect();
-        let mut ids = Vec::with_capacity(heap.len());
-        while let Some(Reverse((_, job))) = heap.pop() {
-            ids.push(job);
-        }
-        ids
+            .map(|(job, _)| job)
+            .collect()
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -37,7 +37,7 @@ impl<S: Clone> Table<S> {
     /// its fill of requests out (then it waits for one to come back). True
     /// if it heard its input.
     pub(super) fn wake(&mut self, now: u64, job: JobId, at: u64) -> bool {
-        let Some(e) = self.entries.get_mut(&job) else {
+        let Some(e) = self.entries.get_mut(job) else {
             return false;
         };
         if e.armed != Some(at) {
@@ -53,9 +53,9 @@ impl<S: Clone> Table<S> {
         };
         let origin = e.origin.clone();
         let entries = &self.entries;
-        let live_probe = |p: JobId| entries.get(&p).is_some_and(|e| e.job.is_running());
+        let live_probe = |p: JobId| entries.get(p).is_some_and(|e| e.job.is_running());
         let pass = self.gates.pass(&origin, now, due, live_probe);
-        let Some(e) = self.entries.get_mut(&job) else {
+        let Some(e) = self.entries.get_mut(job) else {
             return false;
         };
         match pass {
@@ -95,7 +95,7 @@ impl<S: Clone> Table<S> {
     /// Counts the job's request against its origin's cap while it is out;
     /// the origin's name if one came back.
     pub(super) fn count_request(&mut self, job: JobId) -> Option<Rc<str>> {
-        let e = self.entries.get_mut(&job)?;
+        let e = self.entries.get_mut(job)?;
         let out = e.kind != Kind::Check && e.job.awaiting_reply();
         if out == e.request_slot {
             return None;
@@ -109,7 +109,7 @@ impl<S: Clone> Table<S> {
     pub fn next_wake(&mut self) -> Option<u64> {
         let job = loop {
             match self.wakes.peek() {
-                Some(&Reverse((at, job))) => match self.entries.get(&job) {
+                Some(&Reverse((at, job))) => match self.entries.get(job) {
                     Some(e) if e.armed == Some(at) => break Some(at),
                     _ => {
                         self.wakes.pop();
@@ -120,7 +120,7 @@ impl<S: Clone> Table<S> {
         };
         let sub = loop {
             match self.deadlines.peek() {
-                Some(&Reverse((at, job, sub))) => match self.entries.get(&job) {
+                Some(&Reverse((at, job, sub))) => match self.entries.get(job) {
                     Some(e) if e.terms.iter().any(|t| t.id == sub) => break Some(at),
                     _ => {
                         self.deadlines.pop();
@@ -172,7 +172,7 @@ impl<S: Clone> Table<S> {
     pub(super) fn come_back(&mut self, now: u64, job: JobId, input: Input) {
         let cooldown = self
             .entries
-            .get(&job)
+            .get(job)
             .map_or(0, |e| self.gates.cooldown(&e.origin));
         if cooldown > now {
             self.handle(now, job, Input::Hold { until: cooldown });
