@@ -5,7 +5,7 @@
 mod harness;
 
 use harness::{done, fail, pending, pending_after, record, Harness};
-use smart_polling::core::job::{Action, Input, Reply};
+use smart_polling::core::job::{Action, Closed, Input, Reply};
 use smart_polling::core::record::{State, TaskStatus};
 use smart_polling::core::schedule::{Backoff, Jitter};
 use smart_polling::core::stream::StreamEvent;
@@ -443,7 +443,7 @@ fn stream_completion_closes_the_stream() {
     assert_eq!(
         out,
         vec![
-            Action::CloseStream,
+            Action::CloseStream(Closed::Ended),
             Action::Complete {
                 url: Some("https://cdn/a.png".into())
             }
@@ -458,7 +458,7 @@ fn a_stream_that_never_opens_falls_back_to_polling() {
     let mut h = streaming();
     assert_eq!(h.timer, Some(5000));
     let out = h.fire();
-    assert_eq!(out[0], Action::CloseStream);
+    assert_eq!(out[0], Action::CloseStream(Closed::NotOpened));
     assert!(out.contains(&Action::SendRequest));
     assert_eq!(h.job.channel(), Channel::Polling);
     // A late "open" from the closed stream changes nothing.
@@ -489,7 +489,7 @@ fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
     h.pending();
     h.advance(10_000);
     let out = h.feed(Input::StreamFailed);
-    assert_eq!(out[0], Action::CloseStream);
+    assert_eq!(out[0], Action::CloseStream(Closed::Failed));
     polls_at_the_next_turn(&mut h, &out);
     h.pending();
     // 40 s in: the 5 s stage of the schedule, not the 1 s start.
@@ -507,7 +507,7 @@ fn repeated_garbage_drops_the_stream() {
     h.message(StreamEvent::Garbage);
     assert!(h.stream_open);
     let out = h.message(StreamEvent::Garbage);
-    assert_eq!(out[0], Action::CloseStream);
+    assert_eq!(out[0], Action::CloseStream(Closed::Garbage));
     polls_at_the_next_turn(&mut h, &out);
 }
 
@@ -549,7 +549,7 @@ fn task_error_on_the_stream_fails_once() {
         out,
         vec![
             Action::CancelRequest,
-            Action::CloseStream,
+            Action::CloseStream(Closed::Ended),
             fail(PollError::GenerationFailed)
         ]
     );

@@ -160,7 +160,7 @@ proptest! {
             }
             if is_stop {
                 prop_assert!(
-                    out.iter().all(|a| matches!(a, Action::CancelRequest | Action::CloseStream)),
+                    out.iter().all(|a| matches!(a, Action::CancelRequest | Action::CloseStream(_))),
                     "stop produced {:?}", out
                 );
                 stopped = true;

@@ -487,7 +487,7 @@ impl Runner {
                 }
                 Action::Fail(e) => return Some(End::Failed(e)),
                 Action::OpenStream
-                | Action::CloseStream
+                | Action::CloseStream(_)
                 | Action::Update
                 | Action::Attempted
                 | Action::Progress(_)

@@ -27,7 +27,7 @@ pub fn name(a: &Action) -> &'static str {
         Action::CancelRequest => "cancel",
         Action::ArmTimer { .. } => "arm",
         Action::OpenStream => "open",
-        Action::CloseStream => "close",
+        Action::CloseStream(_) => "close",
         Action::Update => "update",
         Action::Attempted => "attempted",
         Action::Progress(_) => "progress",
@@ -145,7 +145,7 @@ impl Browser {
                         self.in_flight.remove(&job);
                     }
                     Action::OpenStream => assert!(self.streams.insert(job), "two streams"),
-                    Action::CloseStream => {
+                    Action::CloseStream(_) => {
                         self.streams.remove(&job);
                     }
                     Action::ArmTimer { .. } => panic!("the table keeps the timers"),

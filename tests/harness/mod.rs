@@ -61,7 +61,7 @@ impl Harness {
                 }
                 Action::CancelRequest => self.in_flight = false,
                 Action::OpenStream => self.stream_open = true,
-                Action::CloseStream => self.stream_open = false,
+                Action::CloseStream(_) => self.stream_open = false,
                 Action::Complete { .. } | Action::Fail(_) => self.timer = None,
                 _ => {}
             }

@@ -160,7 +160,7 @@ impl Job {
             self.actions.push(Action::CancelRequest);
         }
         if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
-            self.actions.push(Action::CloseStream);
+            self.actions.push(Action::CloseStream(Closed::Ended));
         }
         self.stream = Stream::Closed;
         self.next_poll = None;

@@ -107,6 +107,19 @@ pub struct Mirror {
     pub fingerprint: Option<u64>,
 }
 
+/// Why a stream is closed (what `debug: true` logs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closed {
+    /// The job ended.
+    Ended,
+    /// It failed: an error from the route, or the connection dropped.
+    Failed,
+    /// It did not open within `sseConnectTimeout`.
+    NotOpened,
+    /// `maxStreamGarbage` unreadable messages in a row.
+    Garbage,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Fetch the record. At most one request is in flight.
@@ -118,7 +131,8 @@ pub enum Action {
         at: u64,
     },
     OpenStream,
-    CloseStream,
+    /// Close the stream; why (polling takes over unless the job ended).
+    CloseStream(Closed),
     /// The record of the current input is new: call `onUpdate` with it.
     Update,
     /// A follower heard that the leading tab made its next request: the old
@@ -382,7 +396,7 @@ impl Job {
                 if !matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
                     return;
                 }
-                self.fall_back(now);
+                self.fall_back(now, Closed::Failed);
             }
             (Phase::Running, Input::Hold { until }) => {
                 self.not_before = self.not_before.max(until);

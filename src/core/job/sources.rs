@@ -55,7 +55,7 @@ impl Job {
             StreamEvent::Garbage => {
                 self.garbage += 1;
                 if self.garbage >= self.cfg.max_stream_garbage {
-                    self.fall_back(now);
+                    self.fall_back(now, Closed::Garbage);
                 }
             }
         }
@@ -63,8 +63,8 @@ impl Job {
 
     /// The stream is gone for good: poll instead, resuming the schedule where
     /// the elapsed time puts it rather than at its fastest.
-    pub(super) fn fall_back(&mut self, now: u64) {
-        self.actions.push(Action::CloseStream);
+    pub(super) fn fall_back(&mut self, now: u64, why: Closed) {
+        self.actions.push(Action::CloseStream(why));
         self.stream = Stream::Closed;
         let by_time = self.cfg.intervals.position_for_elapsed(self.elapsed(now));
         self.position = self.position.max(by_time);

@@ -27,7 +27,7 @@ impl Job {
         }
         if let Stream::Connecting { since } = self.stream {
             if since.saturating_add(self.cfg.sse_connect_timeout) <= now {
-                self.fall_back(now);
+                self.fall_back(now, Closed::NotOpened);
             }
         }
         if self.phase != Phase::Running {
