@@ -230,7 +230,12 @@ function failed(error, kind = "load_failed", retryable = true, method = "error",
  *  `timeout` wins over `maxDuration`, as for the job; else the defaults given
  *  before the load; else the longest preset's (video, 10 min). */
 function limit(options) {
-  const given = [options?.timeout, options?.maxDuration, defaults?.options?.timeout, defaults?.options?.maxDuration];
+  let given = [];
+  try {
+    given = [options?.timeout, options?.maxDuration, defaults?.options?.timeout, defaults?.options?.maxDuration];
+  } catch {
+    // a getter that throws: the module says so once it is there
+  }
   return given.find((v) => typeof v === "number" && v > 0 && v < 2 ** 31) ?? 600000;
 }
 

@@ -8,11 +8,10 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::boundary::{
-    check_callbacks, config_error, read_options, read_settings, read_settings_with, to_js,
-    Settings, CALLBACKS, POLL_CALLBACKS,
-};
+use super::boundary::{config_error, to_js};
+use super::checks::{check_callbacks, CALLBACKS};
 use super::manager::Manager;
+use super::settings::{read_options, read_settings, read_settings_with, Settings, POLL_CALLBACKS};
 use super::subscriber::{parse_poll_id, Subscriber};
 use super::types::*;
 use crate::core::config::{field_names, Options};

@@ -29,9 +29,9 @@ use wasm_bindgen::prelude::*;
 
 use super::subscriber::Subscriber;
 
-use super::boundary::Settings;
 use super::fetch::InFlight;
 use super::page;
+use super::settings::Settings;
 use super::sse::EventStream;
 use super::tabs::{Leadership, Tabs};
 use crate::core::clock::Clock;

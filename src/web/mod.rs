@@ -20,8 +20,11 @@
 //!   - `reports`: statuses and metrics for the page;
 //! - `subscriber`: who hears about a job (callbacks or a Promise) and the
 //!   shapes they get;
-//! - `boundary`: serde at the boundary: options in (unknown keys refused),
-//!   progress, errors, results and metrics out, records read into views;
+//! - `boundary`: serde at the boundary: progress, errors, results and
+//!   metrics out, records and stream messages read into views;
+//! - `settings`: the manager's settings and a job's options read in, after
+//!   `checks` vetted the page's objects (unknown keys, callbacks, getters
+//!   that throw);
 //! - `fetch`, `sse`, `page`: RAII handles for a request (`globalThis.fetch`,
 //!   awaited with `JsFuture` in a `spawn_local` task), an `EventSource`, and
 //!   the page listeners; dropping a handle cancels what it owns;
@@ -32,12 +35,14 @@
 mod answers;
 mod api;
 mod boundary;
+mod checks;
 mod ending;
 mod fetch;
 mod learning;
 mod manager;
 mod page;
 mod reports;
+mod settings;
 mod sharing;
 mod sse;
 mod steps;
@@ -54,5 +59,5 @@ pub use types::*;
 /// exports it to JS): the browser tests post on it.
 #[doc(hidden)]
 pub fn tabs_channel(options: &wasm_bindgen::JsValue) -> Result<String, wasm_bindgen::JsValue> {
-    boundary::read_settings(options).map(|s| s.tabs_key())
+    settings::read_settings(options).map(|s| s.tabs_key())
 }

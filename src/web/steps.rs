@@ -13,7 +13,7 @@ use super::boundary::{message_type, to_js};
 use super::fetch::InFlight;
 use super::page;
 use super::sse::EventStream;
-use crate::core::job::Action;
+use crate::core::job::{Action, Closed};
 use crate::core::stream::garbage_reason;
 use crate::core::table::{JobId, Kind};
 use crate::core::template;
@@ -95,7 +95,7 @@ impl Manager {
                 let stream = EventStream::open(url.as_deref(), move |ev| on_stream(&weak, job, ev));
                 self.put(job, |r| &mut r.stream, Some(stream));
             }
-            Action::CloseStream => self.put(job, |r| &mut r.stream, None),
+            Action::CloseStream(_) => self.put(job, |r| &mut r.stream, None),
             Action::Update => {
                 let record = {
                     let keep = self.roles.borrow().keeps_records()
@@ -198,7 +198,16 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::CancelRequest => "cancel request",
         Action::ArmTimer { .. } => "arm timer",
         Action::OpenStream => "open stream",
-        Action::CloseStream => "close stream",
+        Action::CloseStream(Closed::Ended) => "close stream",
+        Action::CloseStream(Closed::Failed) => {
+            "stream failed (the route answered an error, or the connection dropped): polling"
+        }
+        Action::CloseStream(Closed::NotOpened) => {
+            "stream did not open within sseConnectTimeout: polling"
+        }
+        Action::CloseStream(Closed::Garbage) => {
+            "stream sent maxStreamGarbage unreadable messages in a row: polling"
+        }
         Action::Update => "update",
         Action::Attempted => "attempted (another tab)",
         Action::Progress(_) => "progress",

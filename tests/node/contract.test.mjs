@@ -132,6 +132,21 @@ test("a checker that answers no object (it forgot to return) is an error of each
   );
 });
 
+test("a checker that answers shouldContinue: false fails the job with its own message, as generation_failed", async () => {
+  let checks = 0;
+  const result = await smartPollingManager.startPolling(
+    "stop-1",
+    async () => (++checks < 2 ? { completed: false } : { completed: false, error: "quota", shouldContinue: false }),
+    quick,
+  );
+  assert.equal(checks, 2, "no check after it");
+  assert.equal(result.success, false);
+  assert.equal(result.method, "error");
+  assert.equal(result.error, "quota");
+  assert.equal(result.failure.kind, "generation_failed");
+  assert.equal(result.failure.retryable, false);
+});
+
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {
   const fetch = fetchFor(t);
   const file = pollFileCompletion("pending-now", quick);

@@ -174,15 +174,40 @@ test("a callback spelt in another case, or with an underscore, is refused with t
       constructor() {
         this.timeout = 30000;
         this.media = "video";
+        this.onClose = () => {}; // a field that looks like a callback: the card's own
+        this.onerror = null;
       }
       onComplete() {}
     }
     m.startPolling("named-8", new Card());
     assert.equal(m.stopPolling("named-7") && m.stopPolling("named-8"), true, "both started");
+    // a class instance's callbacks are still checked
+    class Broken {
+      onComplete = 5;
+    }
+    assert.throws(() => m.startPolling("named-9", new Broken()), /^TypeError: onComplete must be a function \(got number\)$/);
     assert.equal(m.stopPolling("named-4"), true);
   } finally {
     m.free();
   }
+});
+
+test("options whose getter throws are refused, and the manager stays usable and can be freed", () => {
+  const m = new PollingManager(options);
+  const boom = { get timeout() { throw new Error("boom"); } };
+  const unreadable = (e) =>
+    e instanceof RangeError && e.message === 'options are unreadable: reading "timeout" threw (boom); pass a plain object';
+  assert.throws(() => m.startPolling("getter-1", {}, boom), unreadable);
+  assert.throws(() => new PollingManager({ ...options, get maxStreams() { throw new Error("boom"); } }), /reading "maxStreams" threw \(boom\)/);
+  // a Proxy whose key listing throws
+  const trap = new Proxy({}, { ownKeys() { throw new Error("no keys"); } });
+  assert.throws(() => m.startPolling("getter-2", {}, trap), /options are unreadable: reading "its keys" threw \(no keys\)/);
+  assert.equal(m.isPolling("getter-1") || m.isPolling("getter-2"), false, "neither started");
+  // a getter that reads fine counts like a plain value
+  m.startPolling("getter-3", {}, { get maxAttempts() { return 3; } });
+  assert.equal(m.getPollingStatus()[0].maxAttempts, 3);
+  assert.equal(m.stopPolling("getter-3"), true);
+  assert.doesNotThrow(() => m.free(), "free() after a refused call");
 });
 
 /** The JS heap after garbage collections, once two in a row agree within 256 KiB. */

@@ -1,0 +1,146 @@
+//! The page's objects checked before serde reads them: option keys no
+//! option has (with the nearest name), callbacks objects (names that look
+//! like a callback but are none, job options among them, callbacks that are
+//! no functions), and an options object read once into a plain one, so a
+//! getter that throws is an error of the call, not a throw through the
+//! module.
+
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
+
+use super::boundary::{field, range_error, thrown_message};
+use crate::core::suggest::{misnamed_callback, nearest};
+
+/// Refuses any own key of `o` that none of `known` lists, naming the
+/// nearest known one.
+pub(super) fn check_keys(o: &JsValue, known: &[&[&str]]) -> Result<(), JsValue> {
+    let keys = own_keys(o).map_err(|e| unreadable("its keys", &e))?;
+    for key in keys.iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.iter().any(|list| list.contains(&key.as_str())) {
+            return Err(unknown("option", &key, &known.concat()));
+        }
+    }
+    Ok(())
+}
+
+/// `unknown option "maxDurration"; did you mean "maxDuration"?`
+fn unknown(what: &str, key: &str, known: &[&str]) -> JsValue {
+    let hint = match nearest(key, known) {
+        Some(k) => ["; did you mean \"", k, "\"?"].concat(),
+        None => String::new(),
+    };
+    range_error(&["unknown ", what, " \"", key, "\"", &hint].concat())
+}
+
+/// The callbacks a `PollingCallbacks` object may carry.
+pub const CALLBACKS: &[&str] = &["onUpdate", "onProgress", "onComplete", "onError", "onRetry"];
+
+/// Checks the callbacks of `o` among `known`: each one given must be a
+/// function (a TypeError names it), and an own key that looks like a
+/// callback (`on` and a capital) but is none of them is refused as an
+/// unknown option is. Other own keys (a class instance's fields) are left
+/// alone, except, on a plain object literal, a job option's name among
+/// `options` with a value (`timeout: 5000` beside `onComplete`): the job
+/// would run without it, so it is refused with where it goes.
+pub fn check_callbacks(
+    o: &JsValue,
+    known: &[&str],
+    options: fn() -> &'static [&'static str],
+) -> Result<(), JsValue> {
+    if o.is_undefined() || o.is_null() {
+        return Ok(());
+    }
+    if !o.is_object() {
+        return Err(js_sys::TypeError::new(
+            "callbacks must be an object with onUpdate, onProgress, onComplete, onError or onRetry",
+        )
+        .into());
+    }
+    // A plain object: its prototype is `Object.prototype` (whose own is
+    // null), or null. A class instance's fields, whatever their names, are
+    // its own business (a card's `this.onClose`).
+    let proto = Object::get_prototype_of(o);
+    let plain = proto.is_null() || Object::get_prototype_of(&proto).is_null();
+    if !plain {
+        return check_functions(o, known);
+    }
+    let keys = own_keys(o).map_err(|e| unreadable("its keys", &e))?;
+    for key in keys.iter() {
+        let key = key.as_string().unwrap_or_default();
+        if misnamed_callback(&key, known) {
+            return Err(unknown("callback", &key, known));
+        }
+        // (listed only for a key that is no callback: most calls have none)
+        if !known.contains(&key.as_str())
+            && options().contains(&key.as_str())
+            && !field(o, &key).is_undefined()
+        {
+            return Err(range_error(
+                &[
+                    "\"",
+                    &key,
+                    "\" is a job option, not a callback: pass it in the third argument, (id, callbacks, { ",
+                    &key,
+                    " })",
+                ]
+                .concat(),
+            ));
+        }
+    }
+    check_functions(o, known)
+}
+
+/// Each of the `known` callbacks that is present is a function.
+fn check_functions(o: &JsValue, known: &[&str]) -> Result<(), JsValue> {
+    for name in known {
+        let f = field(o, name);
+        if !(f.is_undefined() || f.is_null() || f.is_function()) {
+            let got = f.js_typeof().as_string().unwrap_or_default();
+            return Err(js_sys::TypeError::new(
+                &[name, " must be a function (got ", &got, ")"].concat(),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.keys(o)`, caught: a Proxy's `ownKeys` trap may throw.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn own_keys(o: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// The page's object read once, each name `known` lists, into a plain
+/// object: a getter (or a Proxy's trap) that throws is an error of the call
+/// here. serde-wasm-bindgen reads fields without catching, and a throw
+/// through the module would skip its cleanup and leave the manager
+/// borrowed (`free()` would then fail).
+pub(super) fn snapshot(o: &JsValue, known: &[&[&str]]) -> Result<Object, JsValue> {
+    let copy = Object::new();
+    for name in known.iter().flat_map(|list| list.iter()) {
+        let key = JsValue::from_str(name);
+        let v = js_sys::Reflect::get(o, &key).map_err(|e| unreadable(name, &e))?;
+        if !v.is_undefined() {
+            let _ = js_sys::Reflect::set(&copy, &key, &v);
+        }
+    }
+    Ok(copy)
+}
+
+/// `options are unreadable: reading "timeout" threw (boom); pass a plain object`
+fn unreadable(name: &str, thrown: &JsValue) -> JsValue {
+    let why = thrown_message(thrown).unwrap_or_default();
+    range_error(
+        &[
+            "options are unreadable: reading \"",
+            name,
+            "\" threw (",
+            &why,
+            "); pass a plain object",
+        ]
+        .concat(),
+    )
+}
