@@ -215,6 +215,15 @@ export function isRetired(manager: PollingManager): boolean {
  * job when no other subscriber holds it. Throws a `RangeError` for invalid
  * overrides, like `startPolling`.
  */
+/**
+ * What `startPolling` refuses in a callbacks object (a misspelt callback,
+ * a job option among them, a callback that is no function), refused here
+ * too: the hooks hand the manager callbacks of their own.
+ */
+function checkCallbacks(callbacks: unknown): void {
+  (PollingManager as unknown as { __checkCallbacks?(c: unknown): void }).__checkCallbacks?.(callbacks);
+}
+
 export function subscribe(
   manager: PollingManager,
   id: string,
@@ -222,6 +231,7 @@ export function subscribe(
   overrides?: PollingOverrides | null,
 ): () => void {
   if (retired.has(manager)) throw new Error("smart-polling: this PollingManager was freed");
+  checkCallbacks(callbacks);
   let live = true;
   let held = true;
   const finished = () => {
@@ -429,6 +439,7 @@ export function usePolling(
       setOwned((o) => (o.manager === null && o.fileId === null ? o : { manager: null, fileId: null, state: IDLE }));
       return;
     }
+    checkCallbacks(callbacksRef.current);
     setOwned({ manager, fileId, state: ACTIVE });
     // only this (manager, id)'s state is changed, whatever ran in between
     const update = (change: (s: PollingState) => PollingState) =>

@@ -231,6 +231,16 @@ fn network_failure_retries_with_backoff() {
 }
 
 #[test]
+fn a_request_failure_no_retry_can_mend_ends_the_job_at_once() {
+    let mut h = Harness::polling(|_| {});
+    let out = h.feed(Input::RequestFailed(PollError::RelativeUrl));
+    assert_eq!(out, vec![fail(PollError::RelativeUrl)]);
+    assert!(h.retries().is_empty());
+    assert_eq!(h.request_times(), vec![0]);
+    assert_eq!(h.terminals().len(), 1);
+}
+
+#[test]
 fn a_hanging_request_times_out_and_is_cancelled() {
     let mut h = Harness::polling(|c| c.request_timeout = 5000);
     assert_eq!(h.timer, Some(5000));

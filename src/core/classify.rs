@@ -34,9 +34,31 @@ pub fn classify_status(status: u16) -> Class {
     }
 }
 
+/// A request that failed before any status came back. `relative_off_page`:
+/// its url is relative and there is no page to resolve it against (Node,
+/// where `fetch` says "Failed to parse URL"): that is the configuration's
+/// fault, and the job ends at once instead of retrying for minutes. Else it
+/// is the network's, and transient.
+pub fn fetch_failed(relative_off_page: bool) -> PollError {
+    if relative_off_page {
+        PollError::RelativeUrl
+    } else {
+        PollError::Network
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_fetch_is_the_network_unless_a_relative_url_had_no_page() {
+        assert_eq!(fetch_failed(false), PollError::Network);
+        assert!(fetch_failed(false).retryable());
+        assert_eq!(fetch_failed(true), PollError::RelativeUrl);
+        assert!(!fetch_failed(true).retryable());
+        assert_eq!(fetch_failed(true).kind(), "relative_url");
+    }
 
     #[test]
     fn every_status_class() {

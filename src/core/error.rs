@@ -33,6 +33,9 @@ pub enum PollError {
     Server(u16),
     /// `fetch` rejected: offline, DNS, CORS, connection reset.
     Network,
+    /// `fetch` rejected a url relative to a page where there is none (Node):
+    /// no retry can succeed.
+    RelativeUrl,
     /// No response within `requestTimeout`.
     RequestTimeout,
     /// The body was not JSON or not the shape of a record.
@@ -67,6 +70,7 @@ impl PollError {
             Self::Client(_) => "client",
             Self::Server(_) => "server",
             Self::Network => "network",
+            Self::RelativeUrl => "relative_url",
             Self::RequestTimeout => "request_timeout",
             Self::InvalidResponse => "invalid_response",
             Self::GenerationFailed => "generation_failed",
@@ -116,6 +120,7 @@ impl PollError {
             Self::Client(_) => "The request was rejected (HTTP 4xx)",
             Self::Server(_) => "Server error (HTTP 5xx)",
             Self::Network => "Network error",
+            Self::RelativeUrl => "A relative url cannot be fetched outside a page: give the manager an absolute fileUrl and projectUrl (or mock fetch)",
             Self::RequestTimeout => "The request timed out",
             Self::InvalidResponse => "The server sent an unreadable response",
             Self::GenerationFailed => "Generation failed",

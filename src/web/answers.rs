@@ -12,8 +12,10 @@ use super::manager::{now, Manager};
 use super::boundary::{field, file_view, project_view, stream_message, thrown_message};
 use super::fetch::{Failed, Fetched};
 use super::page;
+use super::settings::origin_of;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, Checked};
+use crate::core::classify::fetch_failed;
 use crate::core::error::PollError;
 use crate::core::job::{Input, Reply};
 use crate::core::record::{fingerprint, State};
@@ -91,12 +93,26 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
     };
     let (input, record) = match r {
         Err(why) => {
-            me.went_offline();
-            // "Network error: Failed to parse URL from /api/file/1" (Node's
-            // fetch of a relative url), "…: fetch resolved with undefined,
-            // not a Response" (a mock): what fetch said, for the page.
-            let message = why.map(|why| [PollError::Network.message(), ": ", &why].concat());
-            me.deliver_checked(job, Input::RequestFailed(PollError::Network), None, message);
+            // Node's fetch of a relative url: "Failed to parse URL from
+            // /api/file/1". A page always has a location to resolve it.
+            let relative = me
+                .url(job)
+                .is_some_and(|(_, url)| origin_of(&url).is_empty());
+            let error = fetch_failed(relative && !field(&js_sys::global(), "location").is_object());
+            if error == PollError::Network {
+                me.went_offline();
+            }
+            // "Network error: …: fetch resolved with undefined, not a
+            // Response" (a mock): what fetch said, for the page.
+            let message = why.map(|why| {
+                let sep = if error == PollError::Network {
+                    ": "
+                } else {
+                    ". fetch said: "
+                };
+                [error.message(), sep, &why].concat()
+            });
+            me.deliver_checked(job, Input::RequestFailed(error), None, message);
             return;
         }
         Ok(f) => {

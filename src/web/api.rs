@@ -144,6 +144,14 @@ impl PollingManager {
         poll(&self.shared, Kind::Project, project_id, options.as_deref())
             .map(JsCast::unchecked_into)
     }
+
+    /// What `startPolling` checks of a callbacks object, alone: the React
+    /// hooks wrap the page's callbacks, and check the page's own with it.
+    /// Not part of the API (no type, `__`).
+    #[wasm_bindgen(js_name = "__checkCallbacks", skip_typescript)]
+    pub fn check_callbacks_of(callbacks: &JsValue) -> Result<(), JsValue> {
+        check_callbacks(callbacks, CALLBACKS, field_names::<Options>)
+    }
 }
 
 fn start(

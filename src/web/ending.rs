@@ -110,7 +110,10 @@ impl Manager {
                 let message = message.filter(|_| {
                     matches!(
                         e,
-                        PollError::GenerationFailed | PollError::Check | PollError::Network
+                        PollError::GenerationFailed
+                            | PollError::Check
+                            | PollError::Network
+                            | PollError::RelativeUrl
                     )
                 });
                 let mut report = e.report(attempts);

@@ -162,6 +162,9 @@ export interface PollingProgress {
 export type PollingErrorKind =
   | "rate_limited" | "not_found" | "unauthorized" | "forbidden" | "client"
   | "server" | "network" | "request_timeout" | "invalid_response"
+  /** A relative `fileUrl` / `projectUrl` where there is no page to resolve
+   *  it (Node without a DOM environment); the job ends at once. */
+  | "relative_url"
   | "generation_failed" | "timeout" | "max_attempts" | "invalid_id" | "invalid_url"
   /** A checker of `smartPollingManager.startPolling` threw or reported an error. */
   | "check_failed"

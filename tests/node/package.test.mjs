@@ -121,6 +121,28 @@ test("a PollingManager with relative urls and no EventSource polls, without an e
   assert.deepEqual(fetch.calls, ["/api/file/rel-2", "/api/file/rel-2", "/api/file/rel-2"]);
 });
 
+test("a relative url with no page and no fetch mock (Node's own fetch) ends the job at once with relative_url", async (t) => {
+  assert.equal(typeof globalThis.location, "undefined", "this test needs Node without a DOM");
+  const { sp } = await install().load();
+  await sp.default();
+  const m = new sp.PollingManager({ eventsUrl: null, shareAcrossTabs: false, ...quick });
+  t.after(() => m.free());
+  const seen = { errors: [], retries: [] };
+  m.startPolling("rel-3", { onError: (e) => seen.errors.push(e), onRetry: (e) => seen.retries.push(e) });
+  await until(() => seen.errors.length > 0);
+  assert.deepEqual(seen.retries, [], "no retry: none could succeed");
+  const [e] = seen.errors;
+  assert.equal(e.kind, "relative_url");
+  assert.equal(e.retryable, false);
+  assert.equal(e.attempt, 1);
+  assert.match(e.message, /^A relative url cannot be fetched outside a page: give the manager an absolute fileUrl and projectUrl \(or mock fetch\)\. fetch said: .*\/api\/file\/rel-3/);
+  assert.equal(m.isPolling("rel-3"), false);
+  // a Promise helper says the same
+  const r = await sp.pollFileCompletion("rel-4", quick);
+  assert.equal(r.failure.kind, "relative_url");
+  assert.equal(r.attempts, 1);
+});
+
 /** An EventSource stand-in that records its urls and fails at once (so polling takes over). */
 function fakeEventSource(t) {
   const urls = [];

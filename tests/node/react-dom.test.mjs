@@ -235,6 +235,60 @@ test("usePollingGroup: start, has, stop and stopAll, and whatever it still runs 
   }
 });
 
+test("the hooks refuse what startPolling refuses in the page's callbacks: a misspelt one, a job option, one that is no function", async (t) => {
+  const { react } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const seen = { group: null, manager: null, caught: [] };
+  function Group() {
+    seen.manager = react.usePollingContext();
+    seen.group = react.usePollingGroup(seen.manager);
+    return null;
+  }
+  const app = renderRoot(h(react.PollingProvider, { options }, h(Group)));
+  t.after(app.unmount);
+  await until(() => seen.group?.ready, { what: "the group's manager" });
+  const { group, manager } = seen;
+  const misspelt = /^RangeError: unknown callback "onCompleted"; did you mean "onComplete"\?$/;
+  assert.throws(() => group.start("pending-k1", { onCompleted: () => {} }), misspelt);
+  assert.throws(() => react.subscribe(manager, "pending-k2", { onCompleted: () => {} }), misspelt);
+  assert.throws(() => react.subscribe(manager, "pending-k3", { timeout: 5 }), /"timeout" is a job option, not a callback/);
+  assert.throws(() => react.subscribe(manager, "pending-k4", { onComplete: 5 }), /^TypeError: onComplete must be a function \(got number\)$/);
+  assert.equal(["pending-k1", "pending-k2", "pending-k3", "pending-k4"].some((id) => manager.isPolling(id)), false, "none started");
+  // a class instance's own fields are its business, as in startPolling
+  class Card {
+    constructor() {
+      this.onClose = () => {};
+    }
+    onComplete() {}
+  }
+  const unsubscribe = react.subscribe(manager, "pending-k5", new Card());
+  assert.equal(manager.isPolling("pending-k5"), true);
+  unsubscribe();
+  // usePolling throws from its effect, to the nearest error boundary
+  function Watch() {
+    react.usePolling(seen.manager, "pending-k6", { onCompleted: () => {} });
+    return null;
+  }
+  const { Component } = await import("react");
+  class Catch extends Component {
+    state = { error: null };
+    static getDerivedStateFromError(error) {
+      return { error };
+    }
+    componentDidCatch(error) {
+      seen.caught.push(error);
+    }
+    render() {
+      return this.state.error ? null : this.props.children;
+    }
+  }
+  app.render(h(react.PollingProvider, { options }, h(Group), h(Catch, null, h(Watch))));
+  await until(() => seen.caught.length > 0, { what: "the boundary to catch" });
+  assert.match(String(seen.caught[0]), misspelt);
+  assert.equal(seen.manager.isPolling("pending-k6"), false);
+});
+
 test("the wasm prop and initSmartPolling(url) load the module from where they say; the first call decides", async (t) => {
   const fetch = mockFetch();
   t.after(fetch.restore);

@@ -376,7 +376,11 @@ impl Job {
                 if self.in_flight.take().is_none() {
                     return;
                 }
-                self.on_transient(now, e);
+                if e.retryable() {
+                    self.on_transient(now, e);
+                } else {
+                    self.finish(now, Err(e));
+                }
             }
             (Phase::Running, Input::StreamOpened) => {
                 if !matches!(self.stream, Stream::Connecting { .. }) {
