@@ -27,7 +27,8 @@ export interface FileRecord {
   /** `null` until the result is ready. */
   url: string | null;
   thumbnail_url?: string | null;
-  type?: "image" | "video" | "audio";
+  /** `image…`, `video…` or `audio…`: a MIME type (`"image/png"`) counts. */
+  type?: "image" | "video" | "audio" | (string & {});
   contentType?: string;
   image_generation_id?: string | null;
   video_generation_id?: string | null;
@@ -276,6 +277,13 @@ export interface CheckResult<T = unknown> {
   /** With `shouldContinue: false`, the failure's message; otherwise reported to `onError`. */
   error?: string;
   shouldContinue?: boolean;
+  /** The server's hint for the next wait, as `Retry-After` says it: seconds,
+   *  or an HTTP date. */
+  retryAfter?: number | string;
+  /** A `retry-after` header here counts as `retryAfter`. */
+  headers?: Headers | Record<string, string>;
+  /** …or on the response the checker passes on. */
+  response?: { headers?: Headers | Record<string, string> };
 }
 
 /** `smartPollingManager.getPollingStatus()` entries. */

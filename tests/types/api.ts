@@ -94,3 +94,17 @@ export async function usesTheApi(): Promise<unknown[]> {
 
 /** A typed mock of the API: any task status the manual says is read (here `failed`) type-checks. */
 export const failedRecord: FileRecord = { id: "a", url: null, tasks: [{ status: "failed" }, { status: "ERROR" }] };
+
+/** A record as the API may send it: `type` as a MIME type (the manual reads `image…`). */
+export const mimeRecord: FileRecord = { id: "b", url: "https://cdn/x.png", type: "image/png" };
+
+/** A checker that passes the server's Retry-After on, in each documented form. */
+export async function checkers(): Promise<unknown[]> {
+  const { smartPollingManager } = await import("smart-polling");
+  return Promise.all([
+    smartPollingManager.startPolling("c-1", async () => ({ completed: false, retryAfter: 4 })),
+    smartPollingManager.startPolling("c-2", async () => ({ completed: false, retryAfter: "Wed, 21 Oct 2026 07:28:00 GMT" })),
+    smartPollingManager.startPolling("c-3", async () => ({ completed: false, headers: { "retry-after": "3" } })),
+    smartPollingManager.startPolling("c-4", async () => ({ completed: false, response: { headers: new Headers({ "retry-after": "3" }) } })),
+  ]);
+}
