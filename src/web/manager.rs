@@ -231,7 +231,10 @@ impl Manager {
         if overrides.seed.is_none() && self.settings.defaults.seed.is_none() {
             cfg.seed = self.seeds.borrow_mut().next_u64();
         }
-        cfg.use_stream &= kind == Kind::File && self.settings.events_url.is_some();
+        // Without an EventSource the job polls from the start: no stream
+        // to fail first, and progress never says "sse".
+        cfg.use_stream &=
+            kind == Kind::File && self.settings.events_url.is_some() && page::can_stream();
         if let Some(slot) = history_slot(kind).filter(|_| {
             cfg.learn
                 && cfg.media != Media::Any

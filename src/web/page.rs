@@ -38,6 +38,12 @@ pub fn online() -> bool {
     field(&navigator, "onLine") != JsValue::FALSE
 }
 
+/// Whether there is an `EventSource` to open (none in Node, jsdom or
+/// happy-dom; a polyfill installed later counts from then on).
+pub fn can_stream() -> bool {
+    field(&js_sys::global().into(), "EventSource").is_function()
+}
+
 /// What a page event says.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Signal {

@@ -117,7 +117,7 @@ test("a PollingManager with relative urls and no EventSource polls, without an e
   assert.deepEqual(seen.retries, [], "no transient error either");
   assert.equal(seen.complete[0].url, "https://cdn.example/rel-2.png");
   assert.equal(seen.updates, 2, "onUpdate for each new state: pending (twice the same), then done");
-  assert.equal(seen.channels.at(-1), "polling", "fell back from the stream it could not open");
+  assert.ok(seen.channels.length > 0 && seen.channels.every((c) => c === "polling"), `no stream is tried without EventSource: ${seen.channels}`);
   assert.deepEqual(fetch.calls, ["/api/file/rel-2", "/api/file/rel-2", "/api/file/rel-2"]);
 });
 
