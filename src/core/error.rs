@@ -98,6 +98,13 @@ impl PollError {
         )
     }
 
+    /// Whether an answer with a status may be behind the error though the
+    /// error does not name one: an unreadable answer (a 2xx body that is no
+    /// record, a 3xx), or a 408 (a request timeout of our own has none).
+    pub fn answered(&self) -> bool {
+        matches!(self, Self::InvalidResponse | Self::RequestTimeout)
+    }
+
     /// The HTTP status behind the error, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -116,6 +116,9 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
             return;
         }
         Ok(f) => {
+            if let Some(r) = me.jobs.borrow_mut().get_mut(job) {
+                r.status = Some(f.status);
+            }
             let wall = f
                 .date
                 .as_deref()
@@ -134,6 +137,12 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                     // "202 Accepted" is pending, whatever its body holds.
                     (Input::Response(Reply::Unreadable), _) if f.status == 202 => {
                         (Input::Response(status), None)
+                    }
+                    read @ (Input::Response(Reply::Unreadable), _) => {
+                        if me.settings.debug {
+                            me.log_unreadable(job, f.status, &text);
+                        }
+                        read
                     }
                     read => read,
                 },

@@ -62,6 +62,7 @@ impl Manager {
             current,
             last,
             message,
+            status,
             leadership,
             ..
         } = resources;
@@ -99,7 +100,7 @@ impl Manager {
                     (Kind::Project, Some(u)) => project_result(&id, &record, u),
                     _ => record.clone(),
                 };
-                let result = result_report(Ok(&data), None, attempts, duration, channel);
+                let result = result_report(Ok(&data), None, None, attempts, duration, channel);
                 for s in subscribers.iter().filter(|s| told(s)) {
                     s.notify(&Note::Complete(&record, &result));
                 }
@@ -116,12 +117,16 @@ impl Manager {
                             | PollError::RelativeUrl
                     )
                 });
+                // An unreadable answer's or a 408's status.
+                let status = status.filter(|_| e.answered());
                 let mut report = e.report(attempts);
                 if let Some(m) = &message {
                     report.message = m;
                 }
+                report.status = report.status.or(status);
                 let err = to_js(&report);
-                let result = result_report(Err(e), message.as_deref(), attempts, duration, channel);
+                let said = message.as_deref();
+                let result = result_report(Err(e), said, status, attempts, duration, channel);
                 for s in subscribers.iter().filter(|s| told(s)) {
                     s.notify(&Note::Error(&err, &result));
                 }
@@ -149,6 +154,7 @@ impl Manager {
                 let result = result.get_or_insert_with(|| {
                     result_report(
                         Err(PollError::Stopped),
+                        None,
                         None,
                         progress.attempt,
                         progress.elapsed_time,

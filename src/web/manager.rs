@@ -94,6 +94,9 @@ pub struct Resources {
     /// What a checker said of its last error, used instead of the error's
     /// own message.
     pub(super) message: Option<String>,
+    /// The HTTP status of the answer being handled (`None` before one came
+    /// back): an unreadable answer's or a 408's error carries it.
+    pub(super) status: Option<u16>,
 }
 
 pub struct Manager {

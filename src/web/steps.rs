@@ -35,6 +35,19 @@ impl Manager {
         self.log(&id.unwrap_or_default(), &what);
     }
 
+    /// `smart-polling file_1 response not understood: HTTP 200, body: <!doctype html>…`
+    pub(super) fn log_unreadable(&self, job: JobId, status: u16, body: &str) {
+        let id = self.table.borrow().key(job).map(|(_, id)| id.to_owned());
+        let start: String = body.chars().take(200).collect();
+        // Three digits (statuses are 100-599), with no formatting code.
+        let digit = |n: u16| char::from(b'0' + (n % 10) as u8);
+        let code: String = [digit(status / 100), digit(status / 10), digit(status)]
+            .iter()
+            .collect();
+        let what = ["response not understood: HTTP ", &code, ", body: ", &start].concat();
+        self.log(&id.unwrap_or_default(), &what);
+    }
+
     /// Puts a resource into the job's entry; the old one (or the new one, if
     /// the job is gone) is dropped after the borrow.
     pub(super) fn put<T>(&self, job: JobId, slot: fn(&mut Resources) -> &mut T, value: T) {
@@ -64,6 +77,9 @@ impl Manager {
                 let Some((kind, url)) = self.url(job) else {
                     return;
                 };
+                if let Some(r) = self.jobs.borrow_mut().get_mut(job) {
+                    r.status = None; // until this request's answer
+                }
                 let weak = Rc::downgrade(self);
                 let request = if kind == Kind::Check {
                     let checker = self.jobs.borrow().get(job).and_then(|r| r.checker.clone());
@@ -133,11 +149,13 @@ impl Manager {
             }
             Action::Retry { error, delay } => {
                 let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
-                let message = self.jobs.borrow().get(job).and_then(|r| r.message.clone());
+                let (message, status) = (self.jobs.borrow().get(job))
+                    .map_or((None, None), |r| (r.message.clone(), r.status));
                 let mut report = error.report(attempt);
                 if let Some(m) = &message {
                     report.message = m;
                 }
+                report.status = report.status.or(status.filter(|_| error.answered()));
                 let object = to_js(&report);
                 let error = error_object(&report);
                 self.notify(job, &Note::Retry(&object, &error, attempt, delay));

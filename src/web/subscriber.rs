@@ -133,6 +133,7 @@ struct ResultReport<'a> {
 pub(super) fn result_report(
     r: Result<&JsValue, PollError>,
     message: Option<&str>,
+    status: Option<u16>,
     attempts: u32,
     duration: u64,
     channel: Channel,
@@ -144,6 +145,7 @@ pub(super) fn result_report(
             if let Some(m) = message {
                 report.message = m;
             }
+            report.status = report.status.or(status);
             let method = match e {
                 PollError::Timeout | PollError::MaxAttempts => "timeout",
                 PollError::RateLimited => "rate_limited",

@@ -147,6 +147,45 @@ test("a checker that answers shouldContinue: false fails the job with its own me
   assert.equal(result.failure.retryable, false);
 });
 
+test("an unreadable answer's and a 408's error carry the status; a request timeout of our own has none; debug shows the body", async (t) => {
+  const answers = [
+    () => new Response("<!doctype html><p>Sign in</p>", { status: 200 }),
+    () => new Response("", { status: 408 }),
+    () => new Promise(() => {}), // never answers: requestTimeout
+    () => new Response("{\"url\":\"https://cdn/x.png\"}", { status: 200 }),
+  ];
+  let n = 0;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = () => answers[Math.min(n++, answers.length - 1)]();
+  const logs = [];
+  const realLog = console.log;
+  console.log = (...a) => logs.push(a.join(" "));
+  t.after(() => {
+    globalThis.fetch = realFetch;
+    console.log = realLog;
+  });
+  const m = manager(t, { debug: true, requestTimeout: 50, shareAcrossTabs: false });
+  const retries = [];
+  let done = null;
+  m.startPolling("status-1", { onRetry: (e) => retries.push([e.kind, e.status]), onComplete: (r) => (done = r) });
+  await until(() => done);
+  console.log = realLog;
+  assert.deepEqual(retries, [
+    ["invalid_response", 200],
+    ["request_timeout", 408],
+    ["request_timeout", undefined],
+  ]);
+  assert.ok(
+    logs.some((l) => l.includes("status-1 response not understood: HTTP 200, body: <!doctype html><p>Sign in</p>")),
+    logs.join("\n"),
+  );
+  // the Promise form's failure says the same
+  globalThis.fetch = () => new Response("not json", { status: 200 });
+  const r = await pollFileCompletion("status-2", { ...quick, maxConsecutiveErrors: 1 });
+  assert.equal(r.failure.kind, "invalid_response");
+  assert.equal(r.failure.status, 200);
+});
+
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {
   const fetch = fetchFor(t);
   const file = pollFileCompletion("pending-now", quick);
