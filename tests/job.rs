@@ -108,8 +108,29 @@ fn retry_after_is_capped_and_never_passes_the_deadline() {
     assert_eq!(h.retries(), vec![(PollError::RateLimited, 30_000)]);
     assert_eq!(h.timer, Some(30_000));
     h.fire();
-    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    // Timed out while the server's Retry-After held the job: the message
+    // says so (its kind is "timeout" all the same).
+    assert_eq!(h.terminals(), vec![fail(PollError::TimeoutHeld)]);
+    assert_eq!(PollError::TimeoutHeld.kind(), "timeout");
     assert_eq!(h.request_times(), vec![0]);
+}
+
+#[test]
+fn a_timeout_after_a_retry_after_has_passed_is_a_plain_timeout() {
+    let mut h = Harness::polling(|c| {
+        c.timeout = 30_000;
+        c.intervals = smart_polling::core::schedule::Intervals::new(vec![20_000]).unwrap();
+    });
+    h.status(429, Some(5_000));
+    // Pending answers at 5 s and 25 s; the deadline at 30 s holds nothing.
+    while h.terminals().is_empty() && h.request_times().len() < 10 {
+        h.fire();
+        if h.in_flight {
+            h.pending();
+        }
+    }
+    assert_eq!(h.request_times(), vec![0, 5000, 25_000]);
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
 }
 
 #[test]

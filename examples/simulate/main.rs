@@ -630,10 +630,12 @@ impl Summary {
             requests_p95: percentile(&mut requests, 0.95).unwrap_or(0),
             lag_p50: percentile(&mut lags, 0.50),
             lag_p95: percentile(&mut lags, 0.95),
-            timeouts: count(|e| matches!(e, End::Failed(PollError::Timeout))),
+            timeouts: count(|e| {
+                matches!(e, End::Failed(PollError::Timeout | PollError::TimeoutHeld))
+            }),
             max_attempts: count(|e| matches!(e, End::Failed(PollError::MaxAttempts))),
             other_failures: count(
-                |e| matches!(e, End::Failed(err) if !matches!(err, PollError::Timeout | PollError::MaxAttempts)),
+                |e| matches!(e, End::Failed(err) if !matches!(err, PollError::Timeout | PollError::TimeoutHeld | PollError::MaxAttempts)),
             ),
             stalled: count(|e| matches!(e, End::Stalled)),
         }

@@ -44,6 +44,10 @@ pub enum PollError {
     GenerationFailed,
     /// The overall `timeout` of the job elapsed.
     Timeout,
+    /// The same, while a server's `Retry-After` (a 429: this job's, or
+    /// another's to the same origin) held its requests: kind `timeout`, and
+    /// a message that says why nothing was asked.
+    TimeoutHeld,
     /// `maxAttempts` requests were made without a result.
     MaxAttempts,
     /// The id does not match `^[A-Za-z0-9_-]{1,128}$`.
@@ -74,7 +78,7 @@ impl PollError {
             Self::RequestTimeout => "request_timeout",
             Self::InvalidResponse => "invalid_response",
             Self::GenerationFailed => "generation_failed",
-            Self::Timeout => "timeout",
+            Self::Timeout | Self::TimeoutHeld => "timeout",
             Self::MaxAttempts => "max_attempts",
             Self::InvalidId => "invalid_id",
             Self::InvalidUrl => "invalid_url",
@@ -132,6 +136,9 @@ impl PollError {
             Self::InvalidResponse => "The server sent an unreadable response",
             Self::GenerationFailed => "Generation failed",
             Self::Timeout => "Polling timed out",
+            Self::TimeoutHeld => {
+                "Polling timed out while the server's Retry-After (HTTP 429) held its requests"
+            }
             Self::MaxAttempts => "Gave up after the maximum number of attempts",
             Self::InvalidId => "Invalid id: expected 1-128 characters of A-Z, a-z, 0-9, _ or -",
             Self::InvalidUrl => "The result url is not http(s)",

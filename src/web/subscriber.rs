@@ -147,7 +147,7 @@ pub(super) fn result_report(
             }
             report.status = report.status.or(status);
             let method = match e {
-                PollError::Timeout | PollError::MaxAttempts => "timeout",
+                PollError::Timeout | PollError::TimeoutHeld | PollError::MaxAttempts => "timeout",
                 PollError::RateLimited => "rate_limited",
                 _ => "error",
             };

@@ -319,6 +319,12 @@ test("the shared manager keeps a 429's cooldown past stopAllPolling; configureDe
   assert.deepEqual(seen, ["busy-1"], "held by the origin's cooldown");
   sp.smartPollingManager.stopAllPolling();
   await held;
+  // a job whose deadline comes first says why it never asked
+  const late = await sp.pollFileCompletion("calm-0", { ...quick, maxDuration: 200 });
+  assert.equal(late.failure.kind, "timeout");
+  assert.equal(late.error, "Polling timed out while the server's Retry-After (HTTP 429) held its requests");
+  assert.equal(late.attempts, 0);
+  assert.deepEqual(seen, ["busy-1"]);
   // a fresh shared manager forgets it
   sp.configureDefaults({ shareAcrossTabs: false });
   const r = await sp.pollFileCompletion("calm-2", quick);

@@ -4,11 +4,21 @@
 use super::*;
 
 impl Job {
+    /// The error of a deadline passed at `now`: a plain timeout, or one
+    /// that says a server's `Retry-After` held the requests.
+    pub fn timed_out(&self, now: u64) -> PollError {
+        if self.not_before > now {
+            PollError::TimeoutHeld
+        } else {
+            PollError::Timeout
+        }
+    }
+
     /// Checks every limit and timer, then sends what is due and re-arms.
     pub(super) fn drive(&mut self, now: u64) {
         let defer = std::mem::take(&mut self.defer);
         if now >= self.deadline {
-            return self.finish(now, Err(PollError::Timeout));
+            return self.finish(now, Err(self.timed_out(now)));
         }
         if self.following {
             // Only this tab's own deadline is its business.

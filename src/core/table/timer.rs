@@ -14,7 +14,9 @@ impl<S: Clone> Table<S> {
                 break;
             }
             self.deadlines.pop();
-            self.leave(now, job, |t| t.id == sub, PollError::Timeout);
+            let error =
+                (self.entries.get(job)).map_or(PollError::Timeout, |e| e.job.timed_out(now));
+            self.leave(now, job, |t| t.id == sub, error);
         }
         let mut handled = 0;
         while let Some(&Reverse((at, job))) = self.wakes.peek() {
