@@ -34,25 +34,30 @@ impl Manager {
     pub fn poll_statuses(&self) -> Vec<JsValue> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
-        struct PollStatus<'a> {
+        struct PollStatus {
             poll_id: String,
             attempts: u32,
             elapsed: u64,
             #[serde(skip_serializing_if = "Option::is_none")]
-            last_error: Option<&'a str>,
+            last_error: Option<String>,
         }
         let t = now();
         let table = self.table.borrow();
+        let jobs = self.jobs.borrow();
         let list: Vec<PollStatus> = table
             .statuses(t)
             .into_iter()
             .map(|(kind, id, p)| {
-                let last_error = table
-                    .find(kind, id)
-                    .and_then(|job| table.job(job))
+                let job = table.find(kind, id);
+                // A checker's own words (or what fetch said), as its
+                // failure would carry them.
+                let last_error = (job.and_then(|job| table.job(job)))
                     .and_then(|j| j.consecutive_errors().1)
                     .filter(|_| p.attempt > 0)
-                    .map(|e| e.message());
+                    .map(|e| {
+                        let said = job.and_then(|job| jobs.get(job)?.message.clone());
+                        said.unwrap_or_else(|| e.message().to_owned())
+                    });
                 PollStatus {
                     poll_id: poll_id(kind, id),
                     attempts: p.attempt,

@@ -186,6 +186,18 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   assert.equal(r.failure.status, 200);
 });
 
+test("getPollingStatus's lastError is the checker's own words, as its failure's", async () => {
+  const pending = smartPollingManager.startPolling("words-1", async () => ({ completed: false, error: "db down" }), {
+    ...quick,
+    maxConsecutiveErrors: 50,
+  });
+  await until(() => smartPollingManager.getPollingStatus().some((s) => s.pollId === "words-1" && s.lastError));
+  const status = smartPollingManager.getPollingStatus().find((s) => s.pollId === "words-1");
+  assert.equal(status.lastError, "db down");
+  smartPollingManager.stopPolling("words-1");
+  assert.equal((await pending).failure.kind, "stopped");
+});
+
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {
   const fetch = fetchFor(t);
   const file = pollFileCompletion("pending-now", quick);
