@@ -210,12 +210,6 @@ export function isRetired(manager: PollingManager): boolean {
 }
 
 /**
- * The primitive under both hooks: starts (or joins) the job of `id` and
- * returns an `unsubscribe` that silences these callbacks at once and stops the
- * job when no other subscriber holds it. Throws a `RangeError` for invalid
- * overrides, like `startPolling`.
- */
-/**
  * What `startPolling` refuses in a callbacks object (a misspelt callback,
  * a job option among them, a callback that is no function), refused here
  * too: the hooks hand the manager callbacks of their own.
@@ -224,6 +218,12 @@ function checkCallbacks(callbacks: unknown): void {
   (PollingManager as unknown as { __checkCallbacks?(c: unknown): void }).__checkCallbacks?.(callbacks);
 }
 
+/**
+ * The primitive under both hooks: starts (or joins) the job of `id` and
+ * returns an `unsubscribe` that silences these callbacks at once and stops the
+ * job when no other subscriber holds it. Throws a `RangeError` for invalid
+ * overrides, and for callbacks `startPolling` would refuse, like `startPolling`.
+ */
 export function subscribe(
   manager: PollingManager,
   id: string,

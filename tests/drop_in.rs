@@ -365,7 +365,7 @@ async fn debug_says_what_a_stream_message_lacked() {
         r#"not a JSON object with a string "type""#,
         r#"render_result message needs "object": {"url""#,
         "got: not json",
-        "close stream",
+        "stream sent maxStreamGarbage unreadable messages in a row: polling",
     ] {
         assert!(lines.contains(want), "{want} in:\n{lines}");
     }

@@ -116,6 +116,34 @@ fn retry_after_is_capped_and_never_passes_the_deadline() {
 }
 
 #[test]
+fn a_timeout_during_any_other_wait_is_a_plain_timeout() {
+    // A 503's backoff past the deadline: no server asked for that wait.
+    let mut h = Harness::polling(|c| {
+        c.timeout = 1500;
+        c.max_delay = 60_000;
+        c.initial_delay = 5000;
+    });
+    h.status(503, None);
+    h.fire();
+    assert_eq!(h.terminals(), vec![fail(PollError::Timeout)]);
+    // The retry budget's hold, likewise; a cooldown's is a 429's.
+    for (rate_limited, want) in [(false, PollError::Timeout), (true, PollError::TimeoutHeld)] {
+        let mut h = Harness::polling(|c| c.timeout = 3000);
+        h.pending();
+        h.feed(Input::Hold {
+            until: 10_000,
+            rate_limited,
+        });
+        h.fire();
+        assert_eq!(
+            h.terminals(),
+            vec![fail(want)],
+            "rate_limited: {rate_limited}"
+        );
+    }
+}
+
+#[test]
 fn a_timeout_after_a_retry_after_has_passed_is_a_plain_timeout() {
     let mut h = Harness::polling(|c| {
         c.timeout = 30_000;
@@ -791,11 +819,17 @@ fn gives_up_after_max_consecutive_errors_but_429s_and_records_reset_nothing_else
 fn hold_delays_the_next_poll_and_never_shortens_it() {
     let mut h = Harness::polling(|_| {});
     h.pending(); // next poll at 1000
-    h.feed(Input::Hold { until: 5000 });
+    h.feed(Input::Hold {
+        until: 5000,
+        rate_limited: true,
+    });
     assert_eq!(h.fire().first(), Some(&Action::SendRequest));
     assert_eq!(h.now, 5000);
     h.pending(); // next at 6000
-    h.feed(Input::Hold { until: 100 });
+    h.feed(Input::Hold {
+        until: 100,
+        rate_limited: true,
+    });
     h.fire();
     assert_eq!(h.now, 6000, "a hold in the past changes nothing");
 }

@@ -34,11 +34,24 @@ pub fn classify_status(status: u16) -> Class {
     }
 }
 
+/// Whether what a failed fetch said (its message, its or its cause's
+/// `code`) means the url could not be parsed: Node's "Failed to parse URL
+/// from /api/file/1" (cause `ERR_INVALID_URL`; msw's `Request` says the
+/// same), `new URL`'s and Deno's "Invalid URL", Bun's "URL is invalid". A
+/// mock's "Failed to fetch" is not.
+pub fn says_bad_url(said: Option<&str>, code: Option<&str>) -> bool {
+    let said = said.unwrap_or_default().to_ascii_lowercase();
+    code == Some("ERR_INVALID_URL")
+        || ["parse url", "invalid url", "url is invalid"]
+            .iter()
+            .any(|s| said.contains(s))
+}
+
 /// A request that failed before any status came back. `relative_off_page`:
-/// its url is relative and there is no page to resolve it against (Node,
-/// where `fetch` says "Failed to parse URL"): that is the configuration's
-/// fault, and the job ends at once instead of retrying for minutes. Else it
-/// is the network's, and transient.
+/// its url is relative, there is no page to resolve it against, and fetch
+/// said it could not parse it (Node: "Failed to parse URL"): that is the
+/// configuration's fault, and the job ends at once instead of retrying for
+/// minutes. Else it is the network's (or a mock's), and transient.
 pub fn fetch_failed(relative_off_page: bool) -> PollError {
     if relative_off_page {
         PollError::RelativeUrl
@@ -50,6 +63,23 @@ pub fn fetch_failed(relative_off_page: bool) -> PollError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_says_a_url_could_not_be_parsed() {
+        let node = "Failed to parse URL from /api/file/file_1";
+        assert!(says_bad_url(Some(node), None));
+        assert!(says_bad_url(Some("fetch failed"), Some("ERR_INVALID_URL")));
+        assert!(says_bad_url(Some("Invalid URL: '/api/file/1'"), None));
+        assert!(says_bad_url(Some("fetch() URL is invalid"), None));
+        for not in [
+            "Failed to fetch",
+            "fetch failed",
+            "NetworkError when attempting to fetch resource.",
+        ] {
+            assert!(!says_bad_url(Some(not), None), "{not}");
+        }
+        assert!(!says_bad_url(None, Some("ECONNREFUSED")));
+    }
 
     #[test]
     fn a_failed_fetch_is_the_network_unless_a_relative_url_had_no_page() {

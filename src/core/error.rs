@@ -102,6 +102,16 @@ impl PollError {
         )
     }
 
+    /// Whether words of the page's own may stand for the message: a
+    /// checker's for its failure or its error, what fetch said of a failed
+    /// request.
+    pub fn in_own_words(&self) -> bool {
+        matches!(
+            self,
+            Self::GenerationFailed | Self::Check | Self::Network | Self::RelativeUrl
+        )
+    }
+
     /// Whether an answer with a status may be behind the error though the
     /// error does not name one: an unreadable answer (a 2xx body that is no
     /// record, a 3xx), or a 408 (a request timeout of our own has none).

@@ -98,13 +98,14 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
             let relative = me
                 .url(job)
                 .is_some_and(|(_, url)| origin_of(&url).is_empty());
-            let error = fetch_failed(relative && !field(&js_sys::global(), "location").is_object());
+            let off_page = !field(&js_sys::global(), "location").is_object();
+            let error = fetch_failed(relative && off_page && why.bad_url);
             if error == PollError::Network {
                 me.went_offline();
             }
             // "Network error: …: fetch resolved with undefined, not a
             // Response" (a mock): what fetch said, for the page.
-            let message = why.map(|why| {
+            let message = why.said.map(|why| {
                 let sep = if error == PollError::Network {
                     ": "
                 } else {
@@ -170,6 +171,12 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
                 .and_then(|v| parse_retry_after(&v, wall()));
             let message = thrown_message(&thrown);
             let status = field(&thrown, "status").as_f64();
+            // A thrown 408's error carries it, as a response's would.
+            if let Some(r) = me.jobs.borrow_mut().get_mut(job) {
+                r.status = status
+                    .filter(|s| (100.0..600.0).contains(s))
+                    .map(|s| s as u16);
+            }
             (
                 Checked::Threw {
                     status,

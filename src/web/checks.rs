@@ -60,8 +60,10 @@ pub fn check_callbacks(
     // A plain object: its prototype is `Object.prototype` (whose own is
     // null), or null. A class instance's fields, whatever their names, are
     // its own business (a card's `this.onClose`).
-    let proto = Object::get_prototype_of(o);
-    let plain = proto.is_null() || Object::get_prototype_of(&proto).is_null();
+    // (through Reflect, caught: a Proxy's trap may throw)
+    let proto = |o: &JsValue| js_sys::Reflect::get_prototype_of(o).map(JsValue::from);
+    let mine = proto(o).map_err(|e| unreadable("its prototype", &e))?;
+    let plain = mine.is_null() || proto(&mine).map_or(true, |p| p.is_null());
     if !plain {
         return check_functions(o, known);
     }

@@ -108,15 +108,7 @@ impl Manager {
             Err(e) => {
                 // A checker's own words, for its failure or its last error;
                 // what fetch said of a network failure.
-                let message = message.filter(|_| {
-                    matches!(
-                        e,
-                        PollError::GenerationFailed
-                            | PollError::Check
-                            | PollError::Network
-                            | PollError::RelativeUrl
-                    )
-                });
+                let message = message.filter(|_| e.in_own_words());
                 // An unreadable answer's or a 408's status.
                 let status = status.filter(|_| e.answered());
                 let mut report = e.report(attempts);

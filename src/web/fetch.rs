@@ -14,19 +14,32 @@ use std::rc::Rc;
 
 use std::future::Future;
 
-use super::boundary::thrown_message;
+use super::boundary::{field, thrown_message};
+use crate::core::classify::says_bad_url;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, AbortSignal, Headers, RequestCache, RequestInit, Response};
 
-/// Why a request failed before a status came back, in the words of what
-/// fetch threw or rejected with (`None`: it said nothing).
-pub type Failed = Option<String>;
+/// Why a request failed before a status came back.
+#[derive(Default)]
+pub struct Failed {
+    /// What fetch threw or rejected with, in its own words (`None`: it said
+    /// nothing).
+    pub said: Option<String>,
+    /// It said the url could not be parsed (see `says_bad_url`).
+    pub bad_url: bool,
+}
 
-/// What fetch threw or rejected with, in its own words.
+/// What fetch threw or rejected with.
 fn reason(v: JsValue) -> Failed {
-    thrown_message(&v)
+    let said = thrown_message(&v);
+    let code = |v: &JsValue| field(v, "code").as_string();
+    let code = code(&field(&v, "cause")).or_else(|| code(&v));
+    Failed {
+        bad_url: says_bad_url(said.as_deref(), code.as_deref()),
+        said,
+    }
 }
 
 /// What came back; `body` is read for 2xx only.
@@ -138,9 +151,11 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     // through the task and leave the job waiting.
     if !response.is_object() {
         let got = response.js_typeof().as_string().unwrap_or_default();
-        return Err(Some(
-            ["fetch resolved with ", &got, ", not a Response"].concat(),
-        ));
+        let said = ["fetch resolved with ", &got, ", not a Response"].concat();
+        return Err(Failed {
+            said: Some(said),
+            bad_url: false,
+        });
     }
     let response: Response = response.unchecked_into();
     let status = response.status();
@@ -162,6 +177,6 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     let text = response.text().map_err(reason)?;
     // A body cut off mid-way is a network failure, not a bad record.
     let body = settle(&text).await.map_err(reason)?;
-    fetched.body = Some(body.as_string().ok_or(None)?);
+    fetched.body = Some(body.as_string().ok_or_else(Failed::default)?);
     Ok(fetched)
 }

@@ -78,7 +78,10 @@ impl Manager {
                     return;
                 };
                 if let Some(r) = self.jobs.borrow_mut().get_mut(job) {
-                    r.status = None; // until this request's answer
+                    // Until this request's answer: nothing said before it
+                    // describes its error (a request timeout of our own).
+                    r.status = None;
+                    r.message = None;
                 }
                 let weak = Rc::downgrade(self);
                 let request = if kind == Kind::Check {
@@ -152,7 +155,7 @@ impl Manager {
                 let (message, status) = (self.jobs.borrow().get(job))
                     .map_or((None, None), |r| (r.message.clone(), r.status));
                 let mut report = error.report(attempt);
-                if let Some(m) = &message {
+                if let Some(m) = message.as_ref().filter(|_| error.in_own_words()) {
                     report.message = m;
                 }
                 report.status = report.status.or(status.filter(|_| error.answered()));

@@ -151,6 +151,7 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   const answers = [
     () => new Response("<!doctype html><p>Sign in</p>", { status: 200 }),
     () => new Response("", { status: 408 }),
+    () => Promise.reject(new TypeError("Failed to fetch")),
     () => new Promise(() => {}), // never answers: requestTimeout
     () => new Response("{\"url\":\"https://cdn/x.png\"}", { status: 200 }),
   ];
@@ -167,13 +168,15 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   const m = manager(t, { debug: true, requestTimeout: 50, shareAcrossTabs: false });
   const retries = [];
   let done = null;
-  m.startPolling("status-1", { onRetry: (e) => retries.push([e.kind, e.status]), onComplete: (r) => (done = r) });
+  m.startPolling("status-1", { onRetry: (e) => retries.push([e.kind, e.status, e.message]), onComplete: (r) => (done = r) });
   await until(() => done);
   console.log = realLog;
   assert.deepEqual(retries, [
-    ["invalid_response", 200],
-    ["request_timeout", 408],
-    ["request_timeout", undefined],
+    ["invalid_response", 200, "The server sent an unreadable response"],
+    ["request_timeout", 408, "The request timed out"],
+    ["network", undefined, "Network error: Failed to fetch"],
+    // nothing said of an earlier request sticks to this one's error
+    ["request_timeout", undefined, "The request timed out"],
   ]);
   assert.ok(
     logs.some((l) => l.includes("status-1 response not understood: HTTP 200, body: <!doctype html><p>Sign in</p>")),

@@ -202,7 +202,10 @@ test("options whose getter throws are refused, and the manager stays usable and 
   // a Proxy whose key listing throws
   const trap = new Proxy({}, { ownKeys() { throw new Error("no keys"); } });
   assert.throws(() => m.startPolling("getter-2", {}, trap), /options are unreadable: reading "its keys" threw \(no keys\)/);
-  assert.equal(m.isPolling("getter-1") || m.isPolling("getter-2"), false, "neither started");
+  // a Proxy whose prototype cannot be read, as callbacks
+  const noProto = new Proxy({}, { getPrototypeOf() { throw new Error("no proto"); } });
+  assert.throws(() => m.startPolling("getter-4", noProto), /reading "its prototype" threw \(no proto\)/);
+  assert.equal(m.isPolling("getter-1") || m.isPolling("getter-2") || m.isPolling("getter-4"), false, "none started");
   // a getter that reads fine counts like a plain value
   m.startPolling("getter-3", {}, { get maxAttempts() { return 3; } });
   assert.equal(m.getPollingStatus()[0].maxAttempts, 3);

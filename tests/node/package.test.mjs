@@ -141,6 +141,37 @@ test("a relative url with no page and no fetch mock (Node's own fetch) ends the 
   const r = await sp.pollFileCompletion("rel-4", quick);
   assert.equal(r.failure.kind, "relative_url");
   assert.equal(r.attempts, 1);
+  // a hand-written mock that rejects, to test retries, is the network's
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  globalThis.fetch = async () => {
+    throw new TypeError("Failed to fetch");
+  };
+  const offline = await sp.pollFileCompletion("rel-5", { ...quick, maxConsecutiveErrors: 2 });
+  assert.equal(offline.failure.kind, "network");
+  assert.equal(offline.error, "Network error: Failed to fetch");
+  assert.equal(offline.attempts, 2);
+});
+
+test("an EventSource stand-in with no close() leaves the manager working: the job polls on and completes", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  globalThis.EventSource = class {
+    constructor() {
+      setTimeout(() => this.onerror?.({ type: "error" }), 0);
+    }
+  };
+  t.after(() => delete globalThis.EventSource);
+  const fetch = mockFetch({ doneAfter: 2 });
+  t.after(fetch.restore);
+  const m = new sp.PollingManager({ fileUrl: "/api/file/{id}", eventsUrl: "/api/events/file.{id}", shareAcrossTabs: false, ...quick });
+  t.after(() => m.free());
+  const done = [];
+  m.startPolling("noclose-1", { onComplete: (r) => done.push(r.id) });
+  await until(() => done.length > 0, { what: "the job to complete by polling" });
+  m.startPolling("noclose-2", { onComplete: (r) => done.push(r.id) });
+  await until(() => done.length > 1, { what: "a second job to complete" });
+  assert.deepEqual(done, ["noclose-1", "noclose-2"]);
 });
 
 /** An EventSource stand-in that records its urls and fails at once (so polling takes over). */

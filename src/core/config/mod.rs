@@ -302,7 +302,7 @@ impl Config {
         }
         if self.max_delay < self.initial_delay {
             return Err(PollError::InvalidConfig(
-                "maxDelay must not be less than initialDelay (1000 by default)",
+                "maxDelay must not be less than initialDelay (1000 unless set)",
             ));
         }
         Ok(())
@@ -381,7 +381,7 @@ impl Config {
         )?;
         if cap < first {
             return Err(PollError::InvalidConfig(
-                "maxInterval must not be less than initialInterval (1000 by default)",
+                "maxInterval must not be less than initialInterval (1000 unless set)",
             ));
         }
         // The old progression: 1 s -> 2 s -> 5 s -> the cap, one step per poll.

@@ -132,6 +132,9 @@ impl Job {
         // cooldown is the server's wait, not this job's remaining time.
         let at = now.saturating_add(wait);
         self.not_before = at;
+        if error == PollError::RateLimited {
+            self.rate_held = at;
+        }
         self.next_poll = Some(at);
         self.actions.push(Action::Retry {
             error,

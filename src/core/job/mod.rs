@@ -76,6 +76,9 @@ pub enum Input {
     /// origin, or the retry budget is spent); never shortens a wait.
     Hold {
         until: u64,
+        /// A server's `Retry-After` is behind it (a 429's cooldown or its
+        /// probe), not the retry budget: a timeout while held says so.
+        rate_limited: bool,
     },
     /// Another tab leads this job: send nothing, mirror what it reports
     /// (given before `Start`).
@@ -203,6 +206,9 @@ pub struct Job {
     next_poll: Option<u64>,
     /// No request before this (Retry-After, backoff), whatever else happens.
     not_before: u64,
+    /// Until when a server's `Retry-After` holds the job (this job's 429,
+    /// or its origin's cooldown): part of `not_before`.
+    rate_held: u64,
     stream: Stream,
     garbage: u32,
     /// The input being handled is not a timer or an answer (a takeover, a
@@ -264,6 +270,7 @@ impl Job {
             in_flight: None,
             next_poll: None,
             not_before: 0,
+            rate_held: 0,
             stream: Stream::Off,
             garbage: 0,
             defer: false,
@@ -354,8 +361,17 @@ impl Job {
                     self.poll_soon(now);
                 }
             }
-            (Phase::Idle, Input::Hold { until }) => {
+            (
+                Phase::Idle,
+                Input::Hold {
+                    until,
+                    rate_limited,
+                },
+            ) => {
                 self.not_before = self.not_before.max(until);
+                if rate_limited {
+                    self.rate_held = self.rate_held.max(until);
+                }
                 return;
             }
             (Phase::Idle, _) | (Phase::Running, Input::Start) => return,
@@ -402,8 +418,17 @@ impl Job {
                 }
                 self.fall_back(now, Closed::Failed);
             }
-            (Phase::Running, Input::Hold { until }) => {
+            (
+                Phase::Running,
+                Input::Hold {
+                    until,
+                    rate_limited,
+                },
+            ) => {
                 self.not_before = self.not_before.max(until);
+                if rate_limited {
+                    self.rate_held = self.rate_held.max(until);
+                }
                 if self.in_flight.is_none() {
                     self.next_poll = self.next_poll.map(|t| t.max(until));
                 }

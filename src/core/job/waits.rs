@@ -7,7 +7,7 @@ impl Job {
     /// The error of a deadline passed at `now`: a plain timeout, or one
     /// that says a server's `Retry-After` held the requests.
     pub fn timed_out(&self, now: u64) -> PollError {
-        if self.not_before > now {
+        if self.rate_held > now {
             PollError::TimeoutHeld
         } else {
             PollError::Timeout

@@ -106,6 +106,7 @@ impl<S: Clone> Table<S> {
                                 now,
                                 Input::Hold {
                                     until: now.saturating_add(wait),
+                                    rate_limited: false,
                                 },
                             );
                             // Reported as the job reports its own: cut at

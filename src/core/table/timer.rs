@@ -65,7 +65,14 @@ impl<S: Clone> Table<S> {
                 e.armed = Some(at);
                 return false;
             }
-            Pass::Hold(until) => e.job.handle(now, Input::Hold { until }),
+            // A cooldown, or the probe after one: a 429's doing.
+            Pass::Hold(until) => e.job.handle(
+                now,
+                Input::Hold {
+                    until,
+                    rate_limited: true,
+                },
+            ),
             Pass::Go => {}
         }
         let input = if e.started {
@@ -177,7 +184,11 @@ impl<S: Clone> Table<S> {
             .get(job)
             .map_or(0, |e| self.gates.cooldown(&e.origin));
         if cooldown > now {
-            self.handle(now, job, Input::Hold { until: cooldown });
+            let hold = Input::Hold {
+                until: cooldown,
+                rate_limited: true,
+            };
+            self.handle(now, job, hold);
         }
         self.handle(now, job, input);
     }
