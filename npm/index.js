@@ -144,8 +144,29 @@ export function configureDefaults(options) {
     defaults = { options };
     return;
   }
-  raw.configureDefaults(options);
+  const key = keyOf(options);
+  try {
+    raw.configureDefaults(options);
+  } catch (error) {
+    // The same options again while polls run (a module that a hot update
+    // ran again): nothing to change, so nothing to refuse.
+    if (key !== undefined && key === appliedKey) return;
+    throw error;
+  }
+  appliedKey = key;
   defaultsError = null;
+}
+
+// The options configureDefaults last applied, as JSON (undefined: none, or
+// not representable).
+let appliedKey;
+
+function keyOf(options) {
+  try {
+    return JSON.stringify(options ?? null);
+  } catch {
+    return undefined;
+  }
 }
 
 function applyDefaults() {
@@ -154,6 +175,7 @@ function applyDefaults() {
   defaults = undefined;
   try {
     raw.configureDefaults(options);
+    appliedKey = keyOf(options);
   } catch (error) {
     // Until configureDefaults() succeeds, the helpers resolve with this error.
     defaultsError = error;

@@ -435,7 +435,11 @@ export function usePolling(
   const failed = useMemo<PollingState | null>(() => failure && { ...IDLE, status: "error", error: failure }, [failure]);
 
   useEffect(() => {
-    if (!manager || !fileId) {
+    // A retired manager is none: a component that owns its manager and
+    // watches with it in one file sees, on a hot update (React Fast
+    // Refresh), its own cleanup retire the manager before this effect runs
+    // again; the new manager comes with the next render.
+    if (!manager || !fileId || retired.has(manager)) {
       setOwned((o) => (o.manager === null && o.fileId === null ? o : { manager: null, fileId: null, state: IDLE }));
       return;
     }
@@ -504,68 +508,14 @@ export interface PollingGroup {
  * never run. The returned object is stable for a given manager.
  */
 export function usePollingGroup(manager: PollingManager | null): PollingGroup {
-  const group = useMemo(() => {
-    const subs = new Map<string, () => void>();
-    let closed = false;
-    const api: PollingGroup & { open(): void; close(): void } = {
-      ready: manager !== null,
-      start(id, callbacks, overrides) {
-        if (!manager || closed) throw new Error("smart-polling: the polling manager is not ready");
-        const previous = subs.get(id);
-        let unsubscribe: (() => void) | null = null;
-        let ended = false;
-        const forget = () => {
-          ended = true;
-          if (unsubscribe && subs.get(id) === unsubscribe) subs.delete(id);
-        };
-        // Subscribe before letting go of `previous`: while both hold the id the
-        // shared job keeps running (no stop/restart, no new timeout), and if
-        // this throws, `previous` is left in place.
-        unsubscribe = subscribe(
-          manager,
-          id,
-          {
-            ...callbacks,
-            onComplete: (record) => {
-              forget();
-              callbacks.onComplete?.(record);
-            },
-            onError: (error) => {
-              forget();
-              callbacks.onError?.(error);
-            },
-          },
-          overrides,
-        );
-        if (ended) subs.delete(id);
-        else subs.set(id, unsubscribe);
-        previous?.();
-      },
-      stop(id) {
-        const unsubscribe = subs.get(id);
-        if (!unsubscribe) return false;
-        subs.delete(id);
-        unsubscribe();
-        return true;
-      },
-      stopAll() {
-        const all = [...subs.values()];
-        subs.clear();
-        for (const unsubscribe of all) unsubscribe();
-      },
-      has(id) {
-        return subs.has(id);
-      },
-      open() {
-        closed = false;
-      },
-      close() {
-        closed = true;
-        api.stopAll();
-      },
-    };
-    return api;
-  }, [manager]);
+  // One group per manager, kept in a ref: a hot update (React Fast Refresh)
+  // re-runs a `useMemo` whatever its dependencies, and a new group would
+  // drop the jobs of the old one.
+  const held = useRef<{ manager: PollingManager | null; group: ClosableGroup } | null>(null);
+  if (!held.current || held.current.manager !== manager) {
+    held.current = { manager, group: makeGroup(manager) };
+  }
+  const group = held.current.group;
 
   // open/close in the effect, so StrictMode's simulated unmount → mount leaves it usable
   useEffect(() => {
@@ -573,4 +523,85 @@ export function usePollingGroup(manager: PollingManager | null): PollingGroup {
     return () => group.close();
   }, [group]);
   return group;
+}
+
+type ClosableGroup = PollingGroup & { open(): void; close(): void };
+
+function makeGroup(manager: PollingManager | null): ClosableGroup {
+  const subs = new Map<string, () => void>();
+  let closed = false;
+  const api: ClosableGroup = {
+    ready: manager !== null,
+    start(id, callbacks, overrides) {
+      if (!manager || closed) throw new Error("smart-polling: the polling manager is not ready");
+      const previous = subs.get(id);
+      let unsubscribe: (() => void) | null = null;
+      let ended = false;
+      const forget = () => {
+        ended = true;
+        if (unsubscribe && subs.get(id) === unsubscribe) subs.delete(id);
+      };
+      // Subscribe before letting go of `previous`: while both hold the id the
+      // shared job keeps running (no stop/restart, no new timeout), and if
+      // this throws, `previous` is left in place.
+      checkCallbacks(callbacks);
+      // Silent while the group is closed (see `close`).
+      const quiet =
+        <A extends unknown[]>(f: ((...a: A) => void) | undefined) =>
+        (...a: A) => {
+          if (!closed) f?.(...a);
+        };
+      unsubscribe = subscribe(
+        manager,
+        id,
+        {
+          ...callbacks,
+          onUpdate: quiet(callbacks.onUpdate),
+          onProgress: quiet(callbacks.onProgress),
+          onRetry: quiet(callbacks.onRetry),
+          onComplete: (record) => {
+            forget();
+            quiet(callbacks.onComplete)(record);
+          },
+          onError: (error) => {
+            forget();
+            quiet(callbacks.onError)(error);
+          },
+        },
+        overrides,
+      );
+      if (ended) subs.delete(id);
+      else subs.set(id, unsubscribe);
+      previous?.();
+    },
+    stop(id) {
+      const unsubscribe = subs.get(id);
+      if (!unsubscribe) return false;
+      subs.delete(id);
+      unsubscribe();
+      return true;
+    },
+    stopAll() {
+      const all = [...subs.values()];
+      subs.clear();
+      for (const unsubscribe of all) unsubscribe();
+    },
+    has(id) {
+      return subs.has(id);
+    },
+    open() {
+      closed = false;
+    },
+    close() {
+      // The jobs stop a microtask later, unless the group opens again
+      // first: a hot update (React Fast Refresh) and StrictMode run this
+      // cleanup and the effect again in one commit, and the jobs go on.
+      // Meanwhile their callbacks are silent.
+      closed = true;
+      queueMicrotask(() => {
+        if (closed) api.stopAll();
+      });
+    },
+  };
+  return api;
 }

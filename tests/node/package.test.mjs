@@ -214,6 +214,21 @@ test("the helpers poll only by default; configureDefaults before the load is app
   assert.deepEqual(fetch.calls.slice(-2), ["/v3/files/def-4", "/v3/files/def-4"]);
 });
 
+test("configureDefaults again with the same options while polls run (a hot update ran the module again) changes nothing; other options still throw", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const same = { eventsUrl: null, shareAcrossTabs: false };
+  sp.configureDefaults(same);
+  const running = sp.pollFileCompletion("pending-hot", quick);
+  assert.doesNotThrow(() => sp.configureDefaults({ eventsUrl: null, shareAcrossTabs: false }));
+  assert.throws(() => sp.configureDefaults({ eventsUrl: null, shareAcrossTabs: true }), /cannot change the shared manager while polls run/);
+  assert.equal(sp.smartPollingManager.isPolling("file-pending-hot"), true, "the poll goes on");
+  sp.smartPollingManager.stopAllPolling();
+  assert.equal((await running).failure.kind, "stopped");
+});
+
 test("invalid defaults given before the load: the pending helpers resolve with the error, until configureDefaults succeeds", async (t) => {
   const { sp } = await install().load();
   const fetch = mockFetch();

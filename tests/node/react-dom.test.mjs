@@ -19,6 +19,10 @@ const window = new Window({ url: "http://localhost:5173/" });
 globalThis.window = window;
 globalThis.document = window.document;
 globalThis.navigator ??= window.navigator; // Node 20 has none
+// React Fast Refresh (a bundler's hot update of a component), as Vite's and
+// Next's dev servers run it: its hook goes in before react-dom loads.
+const { default: refresh } = await import("react-refresh/runtime");
+refresh.injectIntoGlobalHook(globalThis);
 const { createElement: h, StrictMode } = await import("react");
 const { createRoot } = await import("react-dom/client");
 
@@ -287,6 +291,59 @@ test("the hooks refuse what startPolling refuses in the page's callbacks: a miss
   await until(() => seen.caught.length > 0, { what: "the boundary to catch" });
   assert.match(String(seen.caught[0]), misspelt);
   assert.equal(seen.manager.isPolling("pending-k6"), false);
+});
+
+test("a hot update (Fast Refresh) of components that own a manager, watch with it and hold a group: no crash, the jobs go on", async (t) => {
+  const { react } = await install().load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const seen = { caught: [], status: null, group: null, completed: [] };
+  const { Component } = await import("react");
+  class Catch extends Component {
+    state = { error: null };
+    static getDerivedStateFromError(error) {
+      return { error };
+    }
+    componentDidCatch(error) {
+      seen.caught.push(error);
+    }
+    render() {
+      return this.state.error ? null : this.props.children;
+    }
+  }
+  // one file's components, as a bundler registers them; "edited" below
+  const version = (label) => {
+    function Owner() {
+      const manager = react.usePollingManager(options);
+      seen.status = [label, react.usePolling(manager, "pending-hot1").status];
+      return null;
+    }
+    function Group() {
+      const group = react.usePollingGroup(react.usePollingContext());
+      seen.group = group;
+      seen.label = label;
+      return null;
+    }
+    refresh.register(Owner, "hot.jsx Owner");
+    refresh.register(Group, "hot.jsx Group");
+    return { Owner, Group };
+  };
+  const v1 = version("v1");
+  const app = renderRoot(h(Catch, null, h(v1.Owner), h(react.PollingProvider, { options }, h(v1.Group))));
+  t.after(app.unmount);
+  await until(() => seen.group?.ready && fetch.count("pending-hot1") >= 2, { what: "the owner's job and the group" });
+  seen.group.start("pending-hot2", { onComplete: (r) => seen.completed.push(r.id) });
+  await until(() => fetch.count("pending-hot2") >= 2, { what: "the group's job" });
+
+  version("v2");
+  refresh.performReactRefresh();
+  await until(() => seen.label === "v2" && seen.status?.[0] === "v2" && seen.status[1] === "active", { what: "the edited components to render" });
+  const before = { hot1: fetch.count("pending-hot1"), hot2: fetch.count("pending-hot2") };
+  await sleep(10 * options.intervals[0]);
+  assert.deepEqual(seen.caught, [], "no error reached the boundary");
+  assert.ok(fetch.count("pending-hot1") > before.hot1, "the owner's job polls on (with its new manager)");
+  assert.ok(fetch.count("pending-hot2") > before.hot2, "the group's job goes on");
+  assert.equal(seen.group.has("pending-hot2"), true, "the group still holds it");
 });
 
 test("the wasm prop and initSmartPolling(url) load the module from where they say; the first call decides", async (t) => {
