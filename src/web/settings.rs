@@ -144,15 +144,28 @@ impl Default for Settings {
 
 /// Reads an options object (absent: all defaults), refusing unknown keys.
 fn read<T: DeserializeOwned + Default>(o: &JsValue, known: &[&[&str]]) -> Result<T, JsValue> {
+    from(&vetted(o, known)?.map_or(JsValue::UNDEFINED, Into::into))
+}
+
+/// The page's options object checked (an object, no unknown key) and read
+/// once into a plain one (`None`: not given).
+fn vetted(o: &JsValue, known: &[&[&str]]) -> Result<Option<js_sys::Object>, JsValue> {
     if o.is_undefined() || o.is_null() {
-        return Ok(T::default());
+        return Ok(None);
     }
     if !o.is_object() || Array::is_array(o) {
         return Err(range_error("options must be an object"));
     }
     check_keys(o, known)?;
-    serde_wasm_bindgen::from_value(snapshot(o, known)?.into())
-        .map_err(|_| range_error("options are unreadable"))
+    snapshot(o, known).map(Some)
+}
+
+/// A vetted copy read into `T` (`undefined`: all defaults).
+fn from<T: DeserializeOwned + Default>(o: &JsValue) -> Result<T, JsValue> {
+    if o.is_undefined() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(o.clone()).map_err(|_| range_error("options are unreadable"))
 }
 
 /// `new PollingManager(options)`: stream first.
@@ -164,8 +177,10 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
 /// given (`None`: polling only, as the old module's functions do).
 pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings, JsValue> {
     let known = [field_names::<SettingsIn>(), field_names::<Options>()];
-    let s: SettingsIn = read(o, &known)?;
-    let defaults: Options = read(o, &known)?;
+    // Read once (each getter runs once), then into both types.
+    let o: JsValue = vetted(o, &known)?.map_or(JsValue::UNDEFINED, Into::into);
+    let s: SettingsIn = from(&o)?;
+    let defaults: Options = from(&o)?;
     // Validate the job defaults now, so a bad one throws from the constructor.
     defaults.config(&Options::default()).map_err(config_error)?;
     let url = |v: Option<Lenient<String>>, default: &str, why: &str| match v {

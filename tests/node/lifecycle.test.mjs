@@ -206,8 +206,19 @@ test("options whose getter throws are refused, and the manager stays usable and 
   const noProto = new Proxy({}, { getPrototypeOf() { throw new Error("no proto"); } });
   assert.throws(() => m.startPolling("getter-4", noProto), /reading "its prototype" threw \(no proto\)/);
   assert.equal(m.isPolling("getter-1") || m.isPolling("getter-2") || m.isPolling("getter-4"), false, "none started");
-  // a getter that reads fine counts like a plain value
-  m.startPolling("getter-3", {}, { get maxAttempts() { return 3; } });
+  // a getter that reads fine counts like a plain value, read once per call
+  let reads = 0;
+  const counted = {
+    get maxAttempts() {
+      reads++;
+      return 3;
+    },
+  };
+  new PollingManager({ ...options, get timeout() { reads++; return 9000; } }).free();
+  assert.equal(reads, 1, "the constructor reads each option once");
+  reads = 0;
+  m.startPolling("getter-3", {}, counted);
+  assert.equal(reads, 1, "startPolling reads each option once");
   assert.equal(m.getPollingStatus()[0].maxAttempts, 3);
   assert.equal(m.stopPolling("getter-3"), true);
   assert.doesNotThrow(() => m.free(), "free() after a refused call");
