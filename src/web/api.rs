@@ -219,7 +219,9 @@ fn default_manager() -> Rc<Manager> {
 #[wasm_bindgen(js_name = configureDefaults)]
 pub fn configure_defaults(options: Option<ManagerOptions>) -> Result<(), JsValue> {
     let settings = read_settings_with(&opt(options.as_deref()), None)?;
-    let busy = DEFAULT.with(|d| d.borrow().as_ref().is_some_and(|m| m.active_count() > 0));
+    // Any job in the table, one refused at its start included: its promise
+    // is still to be told.
+    let busy = DEFAULT.with(|d| d.borrow().as_ref().is_some_and(|m| m.has_jobs()));
     if busy {
         return Err(js_sys::Error::new(
             "smart-polling: configureDefaults() cannot change the shared manager while polls run \

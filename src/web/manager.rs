@@ -307,11 +307,15 @@ impl Manager {
     }
 
     pub fn is_active(&self, kind: Kind, id: &str) -> bool {
-        self.table.borrow().find(kind, id).is_some()
+        self.table.borrow().is_polling(kind, id)
     }
 
     pub fn active_count(&self) -> usize {
-        self.table.borrow().len()
+        self.table.borrow().polling()
+    }
+
+    pub fn has_jobs(&self) -> bool {
+        !self.table.borrow().is_empty()
     }
 
     pub(super) fn log(&self, id: &str, what: &str) {

@@ -229,6 +229,10 @@ test("no callback runs inside startPolling, not even for an invalid id or a join
   m.startPolling("done-in", callbacks); // joins the job just started
   m.startPolling("../bad", callbacks); // reported to onError: later
   inside = false;
+  // refused, so not polling, though its error is told at the next turn
+  assert.equal(m.isPolling("../bad"), false);
+  assert.equal(m.activeCount, 1);
+  assert.deepEqual(m.getPollingStatus().map((p) => p.fileId), ["done-in"]);
   await until(() => heard.filter(([n]) => n === "onComplete" || n === "onError").length === 3, { what: "three outcomes" });
   assert.deepEqual(heard.filter(([, during]) => during), [], "called inside startPolling");
   assert.deepEqual(

@@ -12,6 +12,12 @@ impl Job {
         self.rejected = Some(e);
     }
 
+    /// Refused at its start (an invalid id): it ends at the first timer
+    /// turn, and is not polling meanwhile.
+    pub fn is_rejected(&self) -> bool {
+        self.rejected.is_some()
+    }
+
     /// A typical completion time (from past jobs) for the ETA.
     pub fn set_expected_duration(&mut self, ms: Option<u64>) {
         self.expected_duration = ms;

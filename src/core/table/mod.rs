@@ -231,6 +231,21 @@ impl<S: Clone> Table<S> {
         self.by_key[kind as usize].get(id).copied()
     }
 
+    /// Whether a job polls `id`: one refused at its start (an invalid id)
+    /// is in the table until the next turn tells its end, but polls not.
+    pub fn is_polling(&self, kind: Kind, id: &str) -> bool {
+        (self.find(kind, id))
+            .is_some_and(|job| self.entries.get(job).is_some_and(|e| !e.job.is_rejected()))
+    }
+
+    /// How many jobs poll (see `is_polling`).
+    pub fn polling(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|(_, e)| !e.job.is_rejected())
+            .count()
+    }
+
     /// `start` for jobs that all share one origin.
     pub fn start(&mut self, now: u64, kind: Kind, id: &str, cfg: Config, sub: S) -> JobId {
         self.start_at(now, kind, id, "", cfg, sub)
@@ -422,6 +437,7 @@ impl<S: Clone> Table<S> {
     /// Progress of every running job, oldest first.
     pub fn statuses(&self, now: u64) -> Vec<(Kind, &str, Progress)> {
         (self.entries.iter())
+            .filter(|(_, e)| !e.job.is_rejected())
             .map(|(_, e)| (e.kind, &*e.id, e.job.progress(now)))
             .collect()
     }
