@@ -37,6 +37,7 @@ struct SettingsIn {
     retry_budget: Option<Lenient<f64>>,
     retry_refill: Option<Lenient<f64>>,
     share_across_tabs: Option<Lenient<bool>>,
+    events_with_credentials: Option<Lenient<bool>>,
 }
 
 /// The validated manager-wide settings.
@@ -52,6 +53,9 @@ pub struct Settings {
     pub budget: RetryBudget,
     /// One job per id across the tabs of this browser profile.
     pub share_across_tabs: bool,
+    /// Open the event stream with `withCredentials` (cookies to another
+    /// origin).
+    pub events_with_credentials: bool,
     /// Defaults for every job of this manager.
     pub defaults: Options,
 }
@@ -137,6 +141,7 @@ impl Default for Settings {
             debug: false,
             budget: RetryBudget::default(),
             share_across_tabs: true,
+            events_with_credentials: false,
             defaults: Options::default(),
         }
     }
@@ -236,11 +241,16 @@ pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings,
         Some(Lenient::Valid(b)) => b,
         Some(Lenient::Invalid) => return Err(range_error("shareAcrossTabs must be true or false")),
     };
-    let debug = match s.debug {
-        None => false,
-        Some(Lenient::Valid(b)) => b,
-        Some(Lenient::Invalid) => return Err(range_error("debug must be true or false")),
+    let flag = |v: Option<Lenient<bool>>, why: &str| match v {
+        None => Ok(false),
+        Some(Lenient::Valid(b)) => Ok(b),
+        Some(Lenient::Invalid) => Err(range_error(why)),
     };
+    let debug = flag(s.debug, "debug must be true or false")?;
+    let events_with_credentials = flag(
+        s.events_with_credentials,
+        "eventsWithCredentials must be true or false",
+    )?;
     Ok(Settings {
         file_url: url(
             s.file_url,
@@ -258,6 +268,7 @@ pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings,
         debug,
         budget,
         share_across_tabs,
+        events_with_credentials,
         defaults,
     })
 }

@@ -3,7 +3,7 @@
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
-use web_sys::EventSource;
+use web_sys::{EventSource, EventSourceInit};
 
 use super::boundary::field;
 
@@ -25,8 +25,15 @@ pub enum EventStream {
 
 impl EventStream {
     /// `url` `None` (no events url) is refused like a url the browser rejects.
-    pub fn open(url: Option<&str>, on_event: impl Fn(SseEvent) + 'static) -> Self {
-        let Some(Ok(source)) = url.map(EventSource::new) else {
+    pub fn open(
+        url: Option<&str>,
+        credentials: bool,
+        on_event: impl Fn(SseEvent) + 'static,
+    ) -> Self {
+        let init = EventSourceInit::new();
+        init.set_with_credentials(credentials);
+        let open = |url| EventSource::new_with_event_source_init_dict(url, &init);
+        let Some(Ok(source)) = url.map(open) else {
             return Self::Refused(Timeout::new(0, move || on_event(SseEvent::Error)));
         };
         // One handler for the three events, told apart by `type` (not by

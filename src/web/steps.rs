@@ -111,7 +111,10 @@ impl Manager {
                         .map(|(t, id)| template::fill(t, id))
                 };
                 let weak = Rc::downgrade(self);
-                let stream = EventStream::open(url.as_deref(), move |ev| on_stream(&weak, job, ev));
+                let credentials = self.settings.events_with_credentials;
+                let stream = EventStream::open(url.as_deref(), credentials, move |ev| {
+                    on_stream(&weak, job, ev)
+                });
                 self.put(job, |r| &mut r.stream, Some(stream));
             }
             Action::CloseStream(_) => self.put(job, |r| &mut r.stream, None),

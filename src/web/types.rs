@@ -135,6 +135,10 @@ export interface ManagerOptions extends Partial<PollingConfig> {
    *  (Web Locks + BroadcastChannel; default true; where either is missing,
    *  each tab polls on its own). */
   shareAcrossTabs?: boolean;
+  /** Open the event stream with `withCredentials: true`: cookies go to an
+   *  `eventsUrl` on another origin, which must answer with
+   *  `Access-Control-Allow-Credentials: true` (default false). */
+  eventsWithCredentials?: boolean;
 }
 
 export interface PollingProgress {

@@ -153,6 +153,35 @@ test("a relative url with no page and no fetch mock (Node's own fetch) ends the 
   assert.equal(offline.attempts, 2);
 });
 
+test("eventsWithCredentials opens the stream with withCredentials; by default it is off; a non-boolean is refused", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const inits = [];
+  globalThis.EventSource = class {
+    constructor(url, init) {
+      inits.push([String(url), init?.withCredentials]);
+      setTimeout(() => this.onerror?.({ type: "error" }), 0);
+    }
+    close() {}
+  };
+  t.after(() => delete globalThis.EventSource);
+  const fetch = mockFetch({ doneAfter: 1 });
+  t.after(fetch.restore);
+  const streams = { fileUrl: "/api/file/{id}", eventsUrl: "https://events.example/file.{id}", shareAcrossTabs: false, ...quick };
+  for (const [id, extra] of [["cred-1", { eventsWithCredentials: true }], ["cred-2", {}]]) {
+    const m = new sp.PollingManager({ ...streams, ...extra });
+    t.after(() => m.free());
+    let done = false;
+    m.startPolling(id, { onComplete: () => (done = true) });
+    await until(() => done, { what: `${id} to complete` });
+  }
+  assert.deepEqual(inits, [
+    ["https://events.example/file.cred-1", true],
+    ["https://events.example/file.cred-2", false],
+  ]);
+  assert.throws(() => new sp.PollingManager({ eventsWithCredentials: "yes" }), /^RangeError: eventsWithCredentials must be true or false$/);
+});
+
 test("an EventSource stand-in with no close() leaves the manager working: the job polls on and completes", async (t) => {
   const { sp } = await install().load();
   await sp.default();
