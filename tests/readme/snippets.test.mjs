@@ -116,6 +116,8 @@ before(() => {
         "@testing-library/react": shim("testing-library-react.d.ts"),
         "node:test": shim("node-test.d.ts"),
         "node:assert/strict": shim("node-assert-strict.d.ts"),
+        "node:fs": shim("node-fs.d.ts"),
+        "node:path": shim("node-path.d.ts"),
       },
     },
     files,
