@@ -140,6 +140,23 @@ function renderRoot(element) {
   };
 }
 
+/** An error boundary that records what it caught into `caught` and renders nothing after. */
+async function boundary(caught) {
+  const { Component } = await import("react");
+  return class Catch extends Component {
+    state = { error: null };
+    static getDerivedStateFromError(error) {
+      return { error };
+    }
+    componentDidCatch(error) {
+      caught.push(error);
+    }
+    render() {
+      return this.state.error ? null : this.props.children;
+    }
+  };
+}
+
 /** Proving an absence: no new request for `id` over ten of the mocked schedule's intervals. */
 async function assertNoMoreRequests(fetch, id, message) {
   const before = fetch.count(id);
@@ -274,19 +291,7 @@ test("the hooks refuse what startPolling refuses in the page's callbacks: a miss
     react.usePolling(seen.manager, "pending-k6", { onCompleted: () => {} });
     return null;
   }
-  const { Component } = await import("react");
-  class Catch extends Component {
-    state = { error: null };
-    static getDerivedStateFromError(error) {
-      return { error };
-    }
-    componentDidCatch(error) {
-      seen.caught.push(error);
-    }
-    render() {
-      return this.state.error ? null : this.props.children;
-    }
-  }
+  const Catch = await boundary(seen.caught);
   app.render(h(react.PollingProvider, { options }, h(Group), h(Catch, null, h(Watch))));
   await until(() => seen.caught.length > 0, { what: "the boundary to catch" });
   assert.match(String(seen.caught[0]), misspelt);
@@ -298,19 +303,7 @@ test("a hot update (Fast Refresh) of components that own a manager, watch with i
   const fetch = mockFetch();
   t.after(fetch.restore);
   const seen = { caught: [], status: null, group: null, completed: [] };
-  const { Component } = await import("react");
-  class Catch extends Component {
-    state = { error: null };
-    static getDerivedStateFromError(error) {
-      return { error };
-    }
-    componentDidCatch(error) {
-      seen.caught.push(error);
-    }
-    render() {
-      return this.state.error ? null : this.props.children;
-    }
-  }
+  const Catch = await boundary(seen.caught);
   // one file's components, as a bundler registers them; "edited" below
   const version = (label) => {
     function Owner() {
