@@ -170,6 +170,24 @@ impl PollError {
             retryable: self.retryable(),
         }
     }
+
+    /// `report`, with what the page's side said of it: `said` (a
+    /// checker's words, what fetch said) as the message where such words
+    /// stand for it, and `status` (the answer's) where the error names
+    /// none of its own.
+    pub fn report_said<'a>(
+        &self,
+        attempt: u32,
+        said: Option<&'a str>,
+        status: Option<u16>,
+    ) -> ErrorReport<'a> {
+        let mut report = self.report(attempt);
+        if let Some(m) = said.filter(|_| self.in_own_words()) {
+            report.message = m;
+        }
+        report.status = report.status.or(status.filter(|_| self.answered()));
+        report
+    }
 }
 
 impl core::fmt::Display for PollError {
@@ -206,6 +224,21 @@ mod tests {
             assert_eq!(validate_id(bad), Err(PollError::InvalidId), "{bad}");
         }
         assert_eq!(validate_id(&"a".repeat(129)), Err(PollError::InvalidId));
+    }
+
+    #[test]
+    fn the_page_s_words_and_the_answer_s_status_stand_where_they_belong() {
+        let r = PollError::Check.report_said(2, Some("db down"), Some(500));
+        assert_eq!((r.message, r.status), ("db down", None));
+        let r = PollError::InvalidResponse.report_said(1, Some("stale words"), Some(200));
+        assert_eq!(
+            (r.message, r.status),
+            ("The server sent an unreadable response", Some(200))
+        );
+        let r = PollError::Server(503).report_said(1, None, Some(200));
+        assert_eq!(r.status, Some(503), "the error's own status wins");
+        let r = PollError::Network.report_said(1, Some("Network error: Failed to fetch"), None);
+        assert_eq!(r.message, "Network error: Failed to fetch");
     }
 
     #[test]

@@ -106,18 +106,10 @@ impl Manager {
                 }
             }
             Err(e) => {
-                // A checker's own words, for its failure or its last error;
-                // what fetch said of a network failure.
-                let message = message.filter(|_| e.in_own_words());
-                // An unreadable answer's or a 408's status.
-                let status = status.filter(|_| e.answered());
-                let mut report = e.report(attempts);
-                if let Some(m) = &message {
-                    report.message = m;
-                }
-                report.status = report.status.or(status);
-                let err = to_js(&report);
+                // A checker's own words or what fetch said; an unreadable
+                // answer's or a 408's status.
                 let said = message.as_deref();
+                let err = to_js(&e.report_said(attempts, said, status));
                 let result = result_report(Err(e), said, status, attempts, duration, channel);
                 for s in subscribers.iter().filter(|s| told(s)) {
                     s.notify(&Note::Error(&err, &result));

@@ -55,9 +55,8 @@ impl Manager {
                     .and_then(|j| j.consecutive_errors().1)
                     .filter(|_| p.attempt > 0)
                     .map(|e| {
-                        let said = (job.filter(|_| e.in_own_words()))
-                            .and_then(|job| jobs.get(job)?.message.clone());
-                        said.unwrap_or_else(|| e.message().to_owned())
+                        let said = job.and_then(|job| jobs.get(job)?.message.as_deref());
+                        e.report_said(0, said, None).message.to_owned()
                     });
                 PollStatus {
                     poll_id: poll_id(kind, id),

@@ -157,11 +157,7 @@ impl Manager {
                 let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
                 let (message, status) = (self.jobs.borrow().get(job))
                     .map_or((None, None), |r| (r.message.clone(), r.status));
-                let mut report = error.report(attempt);
-                if let Some(m) = message.as_ref().filter(|_| error.in_own_words()) {
-                    report.message = m;
-                }
-                report.status = report.status.or(status.filter(|_| error.answered()));
+                let report = error.report_said(attempt, message.as_deref(), status);
                 let object = to_js(&report);
                 let error = error_object(&report);
                 self.notify(job, &Note::Retry(&object, &error, attempt, delay));

@@ -141,11 +141,7 @@ pub(super) fn result_report(
     let (data, failure, method) = match r {
         Ok(data) => (data.clone(), None, "success"),
         Err(e) => {
-            let mut report = e.report(attempts);
-            if let Some(m) = message {
-                report.message = m;
-            }
-            report.status = report.status.or(status);
+            let report = e.report_said(attempts, message, status);
             let method = match e {
                 PollError::Timeout | PollError::TimeoutHeld | PollError::MaxAttempts => "timeout",
                 PollError::RateLimited => "rate_limited",
