@@ -556,6 +556,17 @@ fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
 }
 
 #[test]
+fn a_stream_that_fails_before_it_opens_is_refused_and_the_job_polls_at_once() {
+    let mut h = streaming();
+    h.advance(120);
+    let out = h.feed(Input::StreamFailed);
+    assert_eq!(out[0], Action::CloseStream(Closed::Refused));
+    polls_at_the_next_turn(&mut h, &out);
+    assert_eq!(h.request_times(), vec![120]);
+    assert_eq!(h.job.channel(), Channel::Polling);
+}
+
+#[test]
 fn repeated_garbage_drops_the_stream() {
     let mut h = streaming();
     open_stream(&mut h);

@@ -13,12 +13,14 @@ use std::collections::BTreeSet;
 
 use harness::browser::{every, polling, streaming, Browser, Seen};
 use harness::{done, pending, rate_limited, record, status};
-use smart_polling::core::job::{Action, Input, Reply};
+use smart_polling::core::job::{Action, Closed, Input, Reply};
 use smart_polling::core::metrics::RetryBudgetReport;
 use smart_polling::core::record::State;
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
-use smart_polling::core::table::{gate_key, JobId, Kind, RetryBudget, Step, Table, TURN};
+use smart_polling::core::table::{
+    gate_key, JobId, Kind, RetryBudget, Step, Table, STREAM_PAUSE_MS, STREAM_TRIES, TURN,
+};
 use smart_polling::{Channel, Config, PollError};
 
 // 1. Deduplication and joining.
@@ -418,6 +420,95 @@ fn the_stream_cap_is_freed_by_a_connect_timeout_or_a_stop() {
     b.fire();
     assert_eq!(b.acts(d), vec!["open", "progress"]);
     assert!(b.table.job(d).unwrap().config().use_stream);
+}
+
+/// Why each of `job`'s streams closed, in order.
+fn closes(b: &Browser, job: JobId) -> Vec<Closed> {
+    b.log
+        .iter()
+        .filter_map(|(_, j, a)| match a {
+            Action::CloseStream(why) if *j == job => Some(*why),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn streams_that_keep_failing_to_open_are_paused_for_new_jobs() {
+    let mut b = Browser::new(8);
+    // A server with no stream route: the first stream is refused, the job
+    // polls at once.
+    let a = b.start_with(Kind::File, "a", streaming(), "a");
+    b.fire();
+    b.now = 100;
+    b.feed(a, Input::StreamFailed);
+    b.fire();
+    assert_eq!(closes(&b, a), vec![Closed::Refused]);
+    assert_eq!(b.requests(a), vec![100]);
+    // The second does not open within sseConnectTimeout: that is two in a
+    // row, and the pause begins (the page's log says so).
+    let c = b.start_with(Kind::File, "c", streaming(), "c");
+    b.fire();
+    b.now = 2100;
+    b.fire();
+    assert_eq!(closes(&b, c), vec![Closed::Paused]);
+    assert_eq!(b.requests(c), vec![2100]);
+    // Jobs started in the pause poll at once and open no stream.
+    let d = b.start_with(Kind::File, "d", streaming(), "d");
+    b.fire();
+    assert_eq!(b.acts(d), vec!["send", "progress"]);
+    assert!(!b.table.job(d).unwrap().config().use_stream);
+    b.now = 2100 + STREAM_PAUSE_MS - 1;
+    let e = b.start_with(Kind::File, "e", streaming(), "e");
+    b.fire();
+    assert!(!b.table.job(e).unwrap().config().use_stream);
+    // After it, the next job tries again; one more refusal pauses again.
+    b.now = 2100 + STREAM_PAUSE_MS;
+    let f = b.start_with(Kind::File, "f", streaming(), "f");
+    b.fire();
+    assert_eq!(b.acts(f), vec!["open", "progress"]);
+    b.now += 50;
+    b.feed(f, Input::StreamFailed);
+    assert_eq!(closes(&b, f), vec![Closed::Paused]);
+    let g = b.start_with(Kind::File, "g", streaming(), "g");
+    b.fire();
+    assert!(!b.table.job(g).unwrap().config().use_stream);
+    assert_eq!(STREAM_TRIES, 2);
+}
+
+#[test]
+fn a_stream_that_opens_ends_the_run_of_refusals_and_a_drop_is_not_one() {
+    let mut b = Browser::new(8);
+    let a = b.start_with(Kind::File, "a", streaming(), "a");
+    let c = b.start_with(Kind::File, "c", streaming(), "c");
+    b.fire();
+    b.now = 100;
+    b.feed(a, Input::StreamFailed);
+    // c's stream opens (here by its first message): the run is over.
+    b.feed(c, Input::StreamMessage(StreamEvent::Progress(5)));
+    b.now = 200;
+    let d = b.start_with(Kind::File, "d", streaming(), "d");
+    b.fire();
+    b.now = 300;
+    b.feed(d, Input::StreamFailed);
+    assert_eq!(
+        closes(&b, d),
+        vec![Closed::Refused],
+        "one in a row, not two"
+    );
+    // An open stream that drops was no refusal: the next job still streams.
+    b.now = 400;
+    b.feed(c, Input::StreamFailed);
+    assert_eq!(closes(&b, c), vec![Closed::Failed]);
+    let h = b.start_with(Kind::File, "h", streaming(), "h");
+    b.fire();
+    assert_eq!(b.acts(h), vec!["open", "progress"]);
+    // Jobs that stop or end on their stream do not count either.
+    b.table.stop(400, Kind::File, "h").unwrap();
+    b.streams.remove(&h);
+    let i = b.start_with(Kind::File, "i", streaming(), "i");
+    b.fire();
+    assert_eq!(b.acts(i), vec!["open", "progress"]);
 }
 
 #[test]

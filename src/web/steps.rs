@@ -219,8 +219,12 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::ArmTimer { .. } => "arm timer",
         Action::OpenStream => "open stream",
         Action::CloseStream(Closed::Ended) => "close stream",
-        Action::CloseStream(Closed::Failed) => {
-            "stream failed (the route answered an error, or the connection dropped): polling"
+        Action::CloseStream(Closed::Refused) => {
+            "stream failed before it opened (the route answered an error, or there is none): polling"
+        }
+        Action::CloseStream(Closed::Failed) => "stream connection dropped: polling",
+        Action::CloseStream(Closed::Paused) => {
+            "stream did not open, nor did the one before: new jobs poll without it for 5 minutes (check eventsUrl, or set it to null)"
         }
         Action::CloseStream(Closed::NotOpened) => {
             "stream did not open within sseConnectTimeout: polling"

@@ -203,6 +203,37 @@ test("an EventSource stand-in with no close() leaves the manager working: the jo
   assert.deepEqual(done, ["noclose-1", "noclose-2"]);
 });
 
+test("without a stream route, two refused streams in a row pause the stream for the manager's new jobs; debug says so", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const streams = fakeEventSource(t); // every stream errors before it opens, as a 404 does
+  const fetch = mockFetch({ doneAfter: 1 });
+  t.after(fetch.restore);
+  const logs = [];
+  const realLog = console.log;
+  console.log = (...a) => logs.push(a.join(" "));
+  t.after(() => (console.log = realLog));
+  const m = new sp.PollingManager({ fileUrl: "/api/file/{id}", eventsUrl: "/api/events/file.{id}", shareAcrossTabs: false, debug: true, ...quick });
+  t.after(() => m.free());
+  const channels = {};
+  for (const id of ["route-1", "route-2", "route-3", "route-4"]) {
+    let done = false;
+    channels[id] = [];
+    m.startPolling(id, { onProgress: (p) => channels[id].push(p.channel), onComplete: () => (done = true) });
+    await until(() => done, { what: `${id} to complete` });
+  }
+  console.log = realLog;
+  assert.deepEqual(streams, ["/api/events/file.route-1", "/api/events/file.route-2"], "two tries, then no stream");
+  assert.ok(channels["route-3"].every((c) => c === "polling") && channels["route-4"].every((c) => c === "polling"));
+  assert.deepEqual(fetch.calls, ["route-1", "route-2", "route-3", "route-4"].map((id) => `/api/file/${id}`));
+  const said = logs.filter((l) => l.includes("stream"));
+  assert.ok(said.some((l) => l.includes("route-1 stream failed before it opened (the route answered an error, or there is none): polling")), said.join("\n"));
+  assert.ok(
+    said.some((l) => l.includes("route-2 stream did not open, nor did the one before: new jobs poll without it for 5 minutes (check eventsUrl, or set it to null)")),
+    said.join("\n"),
+  );
+});
+
 /** An EventSource stand-in that records its urls and fails at once (so polling takes over). */
 function fakeEventSource(t) {
   const urls = [];

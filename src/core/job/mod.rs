@@ -115,12 +115,19 @@ pub struct Mirror {
 pub enum Closed {
     /// The job ended.
     Ended,
-    /// It failed: an error from the route, or the connection dropped.
+    /// It failed before it opened: the route answered an error (a 404 where
+    /// there is none) or the browser refused the url.
+    Refused,
+    /// It failed after it opened: the connection dropped.
     Failed,
     /// It did not open within `sseConnectTimeout`.
     NotOpened,
     /// `maxStreamGarbage` unreadable messages in a row.
     Garbage,
+    /// Refused or not opened, and so were the streams of the jobs before it
+    /// (the table's, not the job's, reason: new jobs start without one for
+    /// a while, see `Table`).
+    Paused,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -413,10 +420,12 @@ impl Job {
                 Stream::Off | Stream::Closed => return,
             },
             (Phase::Running, Input::StreamFailed) => {
-                if !matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
-                    return;
-                }
-                self.fall_back(now, Closed::Failed);
+                let why = match self.stream {
+                    Stream::Connecting { .. } => Closed::Refused,
+                    Stream::Open => Closed::Failed,
+                    Stream::Off | Stream::Closed => return,
+                };
+                self.fall_back(now, why);
             }
             (
                 Phase::Running,

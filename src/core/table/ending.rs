@@ -18,7 +18,7 @@ impl<S: Clone> Table<S> {
         let entries = std::mem::take(&mut self.entries);
         self.by_key = Default::default();
         self.gates.leave_all();
-        self.streams = 0;
+        self.streams.release_all();
         // Ends already queued are taken back too: no callback after a stop.
         let mut all = self.unqueue(None);
         all.extend((entries.into_entries()).map(|(job, e)| Self::stopped(now, job, *e)));
@@ -96,6 +96,7 @@ impl<S: Clone> Table<S> {
                         delay,
                     }
                 }
+                Action::CloseStream(why) => Action::CloseStream(self.streams.closed(now, why)),
                 Action::Retry { error, delay } if budgeted(error) => {
                     match self.gates.spend(&e.origin) {
                         true => Action::Retry { error, delay },
@@ -125,7 +126,7 @@ impl<S: Clone> Table<S> {
         }
         if e.stream_slot && !e.job.holds_stream() {
             e.stream_slot = false;
-            self.streams -= 1;
+            self.streams.release();
         }
         let (errors, last) = e.job.consecutive_errors();
         let running = e.job.is_running();
@@ -253,7 +254,7 @@ impl<S: Clone> Table<S> {
         // back to the allocator would cost every page 0.7 KiB of code.
         self.by_key[e.kind as usize].remove(&e.id);
         if e.stream_slot {
-            self.streams -= 1;
+            self.streams.release();
         }
         // A checker's gate is its own (see `gate_key`): it goes with its
         // last job, so poll ids used once do not pile up.

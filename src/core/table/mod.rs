@@ -1,7 +1,8 @@
 //! The manager's job table, sans-IO like the jobs it holds (as quinn-proto
 //! keeps its `Endpoint` pure): one job per kind and id, with later callers
 //! joining it on their own terms; unique job ids (generations), so a late
-//! event never reaches a newer job of the same id; the cap on open streams;
+//! event never reaches a newer job of the same id; the cap on open streams,
+//! and a pause of new streams when they keep failing to open;
 //! one timer for every job; what jobs to one origin share (a cooldown after
 //! a 429, a retry budget for outages, a cap on requests out at once); and
 //! the metrics of finished jobs.
@@ -18,6 +19,7 @@
 //! tests natively with a fake clock.
 
 mod ending;
+mod streams;
 mod timer;
 
 use std::cmp::Reverse;
@@ -36,6 +38,8 @@ use super::metrics::{Metrics, MetricsReport, Outcome, Progress};
 pub use super::gate::RetryBudget;
 pub use super::job_id::JobId;
 use super::schedule::Intervals;
+use streams::Streams;
+pub use streams::{STREAM_PAUSE_MS, STREAM_TRIES};
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -152,8 +156,7 @@ pub struct Table<S> {
     deadlines: BinaryHeap<Reverse<(u64, JobId, u32)>>,
     queue: VecDeque<(JobId, Queued<S>)>,
     metrics: Metrics,
-    max_streams: u32,
-    streams: u32,
+    streams: Streams,
     /// Jobs started at one instant: (when, how many).
     burst: (u64, u32),
     /// The distinct configurations and schedules of running jobs: a new
@@ -185,8 +188,7 @@ impl<S: Clone> Table<S> {
             deadlines: BinaryHeap::new(),
             queue: VecDeque::new(),
             metrics: Metrics::default(),
-            max_streams,
-            streams: 0,
+            streams: Streams::new(max_streams),
             burst: (u64::MAX, 0),
             configs: Vec::new(),
             schedules: Vec::new(),
@@ -311,9 +313,8 @@ impl<S: Clone> Table<S> {
         } else {
             now
         };
-        cfg.use_stream &= valid.is_ok() && self.streams < self.max_streams;
+        cfg.use_stream = self.streams.admit(now, cfg.use_stream && valid.is_ok());
         let stream_slot = cfg.use_stream;
-        self.streams += u32::from(stream_slot);
         // The seed is the job's own: configurations are shared without it.
         let seed = std::mem::take(&mut cfg.seed);
         let mut job = Job::with_seed(self.share_config(cfg), seed);
@@ -380,7 +381,11 @@ impl<S: Clone> Table<S> {
             self.gates.first_429(&e.origin);
         }
         self.gates.heard(&e.origin, now, good, answered);
+        let opening = matches!(input, Input::StreamOpened | Input::StreamMessage(_));
         e.job.handle(now, input);
+        if opening && e.job.streaming() {
+            self.streams.opened();
+        }
         self.collect(now, job);
     }
 
