@@ -32,11 +32,18 @@ impl Manager {
             job,
             ..
         } = ended;
-        // A finished job's resources go; leaving subscribers own none.
+        // A finished job's resources go; leaving subscribers own none, but
+        // hear the words and status of the error they leave on.
         let resources = if owned {
             self.jobs.borrow_mut().remove(job).unwrap_or_default()
         } else {
-            Resources::default()
+            let jobs = self.jobs.borrow();
+            let r = jobs.get(job);
+            Resources {
+                message: r.and_then(|r| r.message.clone()),
+                status: r.and_then(|r| r.status),
+                ..Resources::default()
+            }
         };
         let end = if owned {
             self.roles.borrow_mut().ended(now(), job, outcome.is_some())

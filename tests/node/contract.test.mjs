@@ -189,6 +189,21 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   assert.equal(r.failure.status, 200);
 });
 
+test("a joiner that leaves on its own maxConsecutiveErrors hears the status and words of the error it leaves on", async (t) => {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = () => new Response("<!doctype html><p>Sign in</p>", { status: 200 });
+  t.after(() => (globalThis.fetch = realFetch));
+  const m = manager(t, { shareAcrossTabs: false });
+  const first = [];
+  const joiner = [];
+  m.startPolling("join-1", { onRetry: (e) => first.push([e.kind, e.status]) });
+  m.startPolling("join-1", { onError: (e) => joiner.push([e.kind, e.status, e.message]) }, { maxConsecutiveErrors: 1 });
+  await until(() => joiner.length > 0);
+  assert.deepEqual(joiner, [["invalid_response", 200, "The server sent an unreadable response"]]);
+  assert.equal(m.isPolling("join-1"), true, "the job goes on for the first caller");
+  assert.deepEqual(first[0], ["invalid_response", 200]);
+});
+
 test("getPollingStatus's lastError is the checker's own words, as its failure's", async () => {
   const pending = smartPollingManager.startPolling("words-1", async () => ({ completed: false, error: "db down" }), {
     ...quick,
