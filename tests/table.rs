@@ -433,6 +433,51 @@ fn closes(b: &Browser, job: JobId) -> Vec<Closed> {
         .collect()
 }
 
+/// Found by tests/table_properties.rs: the server's wait was dropped when
+/// no retry followed it.
+#[test]
+fn a_429_that_ends_its_job_still_cools_its_origin_down() {
+    for (name, cfg, result) in [
+        (
+            "last attempt",
+            Config {
+                max_attempts: 1,
+                ..polling()
+            },
+            PollError::MaxAttempts,
+        ),
+        (
+            "deadline",
+            Config {
+                timeout: 100,
+                ..polling()
+            },
+            PollError::TimeoutHeld,
+        ),
+    ] {
+        let mut b = Browser::new(0);
+        let a = b.start_at(Kind::File, "a", "https://one", cfg, "a");
+        b.fire();
+        b.now = 100;
+        b.respond(a, rate_limited(5_000));
+        assert_eq!(b.ended(a).result, Err(result), "{name}");
+        let next = b.start_at(Kind::File, "b", "https://one", polling(), "b");
+        let other = b.start_at(Kind::File, "c", "https://two", polling(), "c");
+        b.run_until(10_000);
+        let first = b.requests(next)[0];
+        // (the first after a cooldown is the origin's probe, a little later)
+        assert!(
+            (5_100..6_100).contains(&first),
+            "{name}: sent at {first}, asked for 5 s"
+        );
+        assert_eq!(
+            b.requests(other)[0],
+            100,
+            "{name}: another origin is not held"
+        );
+    }
+}
+
 #[test]
 fn streams_that_keep_failing_to_open_are_paused_for_new_jobs() {
     let mut b = Browser::new(8);

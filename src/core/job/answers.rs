@@ -119,6 +119,15 @@ impl Job {
     }
 
     pub(super) fn retry(&mut self, now: u64, error: PollError, wait: u64) {
+        // Kept whole, and kept when no retry follows: a joiner may extend the
+        // deadline, and the origin's cooldown is the server's wait, not this
+        // job's remaining time (the table shares it with the origin's other
+        // jobs, and with the ones started after this one ends).
+        let at = now.saturating_add(wait);
+        self.not_before = at;
+        if error == PollError::RateLimited {
+            self.rate_held = at;
+        }
         if self.attempts >= self.cfg.max_attempts {
             // No retry will happen: the stream carries on alone, or `drive`
             // reports max_attempts.
@@ -127,13 +136,6 @@ impl Job {
         }
         if now >= self.deadline {
             return; // `drive` reports the timeout
-        }
-        // Kept whole: a joiner may extend the deadline, and the origin's
-        // cooldown is the server's wait, not this job's remaining time.
-        let at = now.saturating_add(wait);
-        self.not_before = at;
-        if error == PollError::RateLimited {
-            self.rate_held = at;
         }
         self.next_poll = Some(at);
         self.actions.push(Action::Retry {

@@ -269,3 +269,16 @@ impl<S: Clone> Table<S> {
         Some(e)
     }
 }
+
+/// Retries the budget pays for: after errors of the server or the network.
+/// 429 has its own rule (Retry-After), and a 404 is "not ready yet".
+fn budgeted(e: PollError) -> bool {
+    matches!(
+        e,
+        PollError::Server(_)
+            | PollError::Network
+            | PollError::RequestTimeout
+            | PollError::InvalidResponse
+            | PollError::Check
+    )
+}

@@ -86,9 +86,10 @@ pub enum Step<S> {
     /// An action of a running job (never `ArmTimer`, which the table keeps,
     /// nor a terminal one, which comes as `Finished`).
     Act { job: JobId, action: Action },
-    /// Subscribers leave a job that goes on, on their own terms (their
-    /// deadline passed, or too many errors in a row for them); each hears
-    /// `result` once; the job keeps what the executor holds for it.
+    /// Subscribers leave a job on their own terms (their deadline passed,
+    /// or too many errors in a row for them); each hears `result` once. The
+    /// executor releases nothing: the job goes on, or (when the last of
+    /// several leaving at once took it) comes as `Finished`.
     Left(Ended<S>),
     /// A job ended: its entry is gone, its subscribers hear the result once,
     /// and what the executor holds for it is to be dropped.
@@ -382,7 +383,12 @@ impl<S: Clone> Table<S> {
         }
         self.gates.heard(&e.origin, now, good, answered);
         let opening = matches!(input, Input::StreamOpened | Input::StreamMessage(_));
+        let is_429 = matches!(input, Input::Response(Reply::Status { status: 429, .. }));
         e.job.handle(now, input);
+        if is_429 {
+            // The origin's wait, even if the job ends on it (no retry queued).
+            self.gates.rate_limited(&e.origin, e.job.not_before());
+        }
         if opening && e.job.streaming() {
             self.streams.opened();
         }
@@ -482,17 +488,4 @@ pub fn gate_key(kind: Kind, id: &str, origin: &str) -> String {
         Kind::Check => ["check:", id].concat(),
         Kind::File | Kind::Project => origin.to_owned(),
     }
-}
-
-/// Retries the budget pays for: after errors of the server or the network.
-/// 429 has its own rule (Retry-After), and a 404 is "not ready yet".
-fn budgeted(e: PollError) -> bool {
-    matches!(
-        e,
-        PollError::Server(_)
-            | PollError::Network
-            | PollError::RequestTimeout
-            | PollError::InvalidResponse
-            | PollError::Check
-    )
 }
