@@ -544,7 +544,7 @@ async function prepareFirstPoll(dir) {
   writeFileSync(path.join(fp, "smart.js"), FP_SMART);
   writeFileSync(path.join(fp, "plain.html"), fpHtml("plain fetch", `<script type="module" src="/fp/plain.js"></script>\n`));
   const importMap = `<script type="importmap">${JSON.stringify({ imports: { "smart-polling": "/pkg/index.js" } })}</script>\n`;
-  const modulePreload = `<link rel="modulepreload" href="/pkg/index.js">\n<link rel="modulepreload" href="/pkg/smart_polling.js">\n`;
+  const modulePreload = `<link rel="modulepreload" href="/pkg/index.js">\n<link rel="modulepreload" href="/pkg/env.js">\n<link rel="modulepreload" href="/pkg/smart_polling.js">\n`;
   const entry = `<script type="module" src="/fp/smart.js"></script>\n`;
   writeFileSync(path.join(fp, "unbundled.html"), fpHtml("unbundled", importMap + entry));
   writeFileSync(path.join(fp, "unbundled-wasm-preload.html"), fpHtml("unbundled + wasm preload", importMap + wasmPreload("/pkg/smart_polling_bg.wasm") + entry));

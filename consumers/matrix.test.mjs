@@ -17,6 +17,9 @@
 //   webpack5 webpack 5 + ts-loader + html-webpack-plugin, the Vite app's
 //           source: no setting for smart-polling; production build, served
 //           by the demo server
+//   jest30  Jest 30 as a React code base has it (CommonJS, babel-jest,
+//           jsdom), no setting for smart-polling: the README's Jest example
+//           runs (the package's CommonJS build, through `require`)
 //
 // Nothing is skipped: if npm cannot install, the test fails with npm's
 // output. Every child process runs in its own process group, killed at the
@@ -56,6 +59,11 @@ const VERSIONS = {
     next: "15.5.29",
     react: "19.3.1", "react-dom": "19.3.1", typescript: "5.9.3", "@types/react": "19.3.3", "@types/react-dom": "19.3.0",
     "@types/node": "20.19.43",
+  },
+  jest30: {
+    jest: "30.5.2", "jest-environment-jsdom": "30.5.2", "babel-jest": "30.5.2",
+    "@babel/core": "7.29.17", "@babel/preset-env": "7.29.17", "@babel/preset-react": "7.29.17", "@babel/preset-typescript": "7.29.17",
+    "@testing-library/react": "16.3.3", "@testing-library/dom": "10.4.2", react: "19.3.1", "react-dom": "19.3.1",
   },
   webpack5: {
     webpack: "5.113.0", "webpack-cli": "6.0.1", "html-webpack-plugin": "5.6.8", "ts-loader": "9.6.2",
@@ -261,6 +269,17 @@ async function completeAGeneration(url, api) {
   }
 }
 
+/** A browser build takes the ES module, without the CommonJS build or the Node-only env.js. */
+function shipsTheEsModuleOnly(out) {
+  const js = readdirSync(out).filter((f) => f.endsWith(".js"));
+  assert.ok(js.length > 0, `JS in ${out}`);
+  for (const f of js) {
+    const code = readFileSync(path.join(out, f), "utf8");
+    assert.doesNotMatch(code, /__import_meta_url/, `${f}: no CommonJS build in a browser bundle`);
+    assert.doesNotMatch(code, /jsdom environment leaves them out/, `${f}: env.js is dropped (no side effects declared)`);
+  }
+}
+
 // ---------- the matrix ----------
 
 before(async () => {
@@ -296,8 +315,13 @@ test("the tarball holds the package as npm users receive it", async () => {
   for (const f of ["index.js", "index.d.ts", "react.js", "react.d.ts", "smart_polling.js", "smart_polling.d.ts", "smart_polling_bg.wasm", "package.json", "README.md"]) {
     assert.ok(existsSync(path.join(pkg, f)), `the tarball holds ${f}`);
   }
+  for (const f of ["index.cjs", "react.cjs", "index.d.cts", "react.d.cts", "smart_polling.d.cts", "env.js"]) {
+    assert.ok(existsSync(path.join(pkg, f)), `the tarball holds ${f}`);
+  }
   const manifest = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8"));
-  assert.deepEqual(manifest.exports["./react"], { types: "./react.d.ts", default: "./react.js" });
+  const esm = { types: "./react.d.ts", default: "./react.js" };
+  // the ES module for every condition but Node's require (Jest)
+  assert.deepEqual(manifest.exports["./react"], { import: esm, module: esm, require: { types: "./react.d.cts", default: "./react.cjs" }, default: esm });
   assert.deepEqual(manifest.peerDependenciesMeta, { react: { optional: true } });
   // What the hooks' module says, as a bundler parses it (not how it is formatted).
   const react = readFileSync(path.join(pkg, "react.js"), "utf8");
@@ -337,6 +361,7 @@ for (const [name, title] of [["vite5", "Vite 5"], ["vite8", "Vite 8"]]) {
       assert.match(readFileSync(path.join(dir, "dist/index.html"), "utf8"), /<script type="module"/);
       const wasm = readdirSync(path.join(dir, "dist/assets")).filter((f) => f.endsWith(".wasm"));
       assert.equal(wasm.length, 1, `one .wasm in dist/assets: ${wasm}`);
+      shipsTheEsModuleOnly(path.join(dir, "dist/assets"));
     });
 
     test("the built app, served with its API, completes a generation in Chromium", { timeout: 2 * MINUTE }, async () => {
@@ -423,6 +448,7 @@ describe("webpack 5 + React + TypeScript, no setting for smart-polling", () => {
     assert.doesNotMatch(output, /ERROR/);
     const wasm = readdirSync(path.join(dir, "dist")).filter((f) => f.endsWith(".wasm"));
     assert.equal(wasm.length, 1, `one .wasm in dist: ${wasm}`);
+    shipsTheEsModuleOnly(path.join(dir, "dist"));
     // webpack's performance hints count raw bytes (244 KiB): the .wasm is over, and nothing else of ours
     const warnings = output.split(/\n(?=WARNING in )/).filter((w) => w.startsWith("WARNING in "));
     const titles = warnings.map((w) => w.split("\n")[0].trim());
@@ -437,5 +463,28 @@ describe("webpack 5 + React + TypeScript, no setting for smart-polling", () => {
   test("the built app, served with its API, completes a generation in Chromium", { timeout: 2 * MINUTE }, async () => {
     const wasm = await timed(name, "built app in Chromium", () => completeAGeneration(api.url + "/", api));
     assert.match(wasm, /^\/[0-9a-f]+\.wasm$/, "webpack emitted the .wasm of the glue's new URL(…, import.meta.url) at the output's root");
+  });
+});
+
+describe("Jest 30, a React code base's defaults (CommonJS, babel-jest, jsdom), no setting for smart-polling", () => {
+  const name = "jest30";
+  let dir;
+  before(async () => {
+    dir = path.join(tmp, name);
+    cpSync(path.join(APPS, name), dir, { recursive: true });
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: `consumer-${name}`, private: true }, null, 2));
+    await install(name, dir);
+  }, { timeout: 6 * MINUTE });
+
+  test("the README's Jest example passes as written", { timeout: 3 * MINUTE }, async () => {
+    // the manual's own snippet, not a copy of it
+    const readme = readFileSync(path.join(REPO, "npm/README.md"), "utf8");
+    const example = /```tsx\n(\/\/ polling\.test\.tsx \(Jest[^\n]*\n[\s\S]*?)```/.exec(readme);
+    assert.ok(example, "npm/README.md has the Jest example");
+    mkdirSync(path.join(dir, "src"));
+    writeFileSync(path.join(dir, "src/polling.test.tsx"), example[1]);
+    const { output } = await timed(name, "jest", () => run(bin(dir, "jest"), ["--ci"], { cwd: dir }));
+    assert.match(output, /Tests:\s+2 passed, 2 total/, output);
+    assert.doesNotMatch(output, /console\.(error|warn)/, "nothing on the console");
   });
 });

@@ -13,6 +13,7 @@
 // - `free()` and `[Symbol.dispose]()` that stop the manager's jobs first. (A
 //   manager the page merely drops is garbage-collected through the same Rust
 //   `Drop` and must finish its jobs, so the stop cannot live in `Drop`.)
+import "./env.js"; // first: the glue makes a TextDecoder as it loads (Jest's jsdom has none)
 import rawInit, * as raw from "./smart_polling.js";
 
 const WASM = "smart_polling_bg.wasm";

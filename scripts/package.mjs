@@ -9,9 +9,10 @@
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
+import { packageCjs } from "./package-cjs.mjs";
 
 const dir = process.argv[2] ?? "pkg";
-const added = ["index.js", "index.d.ts", "README.md"]; // npm/README.md: the users' manual
+const added = ["index.js", "index.d.ts", "env.js", "README.md"]; // npm/README.md: the users' manual
 for (const f of added) copyFileSync(`npm/${f}`, `${dir}/${f}`);
 
 // --- smart-polling/react: react/usePolling.ts, type-checked against this
@@ -57,6 +58,8 @@ for (const [name, text] of Object.entries(emitted)) {
   writeFileSync(`${dir}/${name}`, text);
   added.push(name);
 }
+// --- the CommonJS build, for Node's require (Jest): scripts/package-cjs.mjs
+added.push(...(await packageCjs(dir)));
 
 // --- the public type surface has no `any`: every declaration exported by
 // index.d.ts and react.d.ts, and every type of this package they refer to
@@ -126,13 +129,22 @@ if (text !== null) {
 
 const file = `${dir}/package.json`;
 const pkg = JSON.parse(readFileSync(file, "utf8"));
-pkg.main = "index.js";
+// `main` for tools that read no `exports` (Jest before 28); bundlers take `module`
+pkg.main = "index.cjs";
 pkg.module = "index.js";
 pkg.types = "index.d.ts";
 pkg.files = [...new Set([...(pkg.files ?? []), ...added])];
+// `import` and `module` (webpack's, for a require() in a browser build)
+// before `require`: only Node's require (Jest) takes the CommonJS build.
+const entry = (name) => ({
+  import: { types: `./${name}.d.ts`, default: `./${name}.js` },
+  module: { types: `./${name}.d.ts`, default: `./${name}.js` },
+  require: { types: `./${name}.d.cts`, default: `./${name}.cjs` },
+  default: { types: `./${name}.d.ts`, default: `./${name}.js` },
+});
 pkg.exports = {
-  ".": { types: "./index.d.ts", default: "./index.js" },
-  "./react": { types: "./react.d.ts", default: "./react.js" },
+  ".": entry("index"),
+  "./react": entry("react"),
   "./smart_polling_bg.wasm": "./smart_polling_bg.wasm",
   "./package.json": "./package.json",
 };

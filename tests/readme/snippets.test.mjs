@@ -113,6 +113,7 @@ before(() => {
         webpack: shim("webpack.d.ts"),
         "@vitejs/plugin-react": shim("plugin-react.d.ts"),
         vitest: shim("vitest.d.ts"),
+        "@jest/globals": shim("jest-globals.d.ts"),
         "@testing-library/react": shim("testing-library-react.d.ts"),
         "node:test": shim("node-test.d.ts"),
         "node:assert/strict": shim("node-assert-strict.d.ts"),
