@@ -321,7 +321,9 @@ test("the tarball holds the package as npm users receive it", async () => {
   const manifest = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8"));
   const esm = { types: "./react.d.ts", default: "./react.js" };
   // the ES module for every condition but Node's require (Jest)
-  assert.deepEqual(manifest.exports["./react"], { import: esm, module: esm, require: { types: "./react.d.cts", default: "./react.cjs" }, default: esm });
+  assert.deepEqual(manifest.exports["./react"], {
+    import: esm, module: esm, "module-sync": esm, require: { types: "./react.d.cts", default: "./react.cjs" }, default: esm,
+  });
   assert.deepEqual(manifest.peerDependenciesMeta, { react: { optional: true } });
   // What the hooks' module says, as a bundler parses it (not how it is formatted).
   const react = readFileSync(path.join(pkg, "react.js"), "utf8");

@@ -129,16 +129,20 @@ if (text !== null) {
 
 const file = `${dir}/package.json`;
 const pkg = JSON.parse(readFileSync(file, "utf8"));
-// `main` for tools that read no `exports` (Jest before 28); bundlers take `module`
+// `main` for tools that read no `exports` (the main entry only; bundlers take `module`)
 pkg.main = "index.cjs";
 pkg.module = "index.js";
 pkg.types = "index.d.ts";
 pkg.files = [...new Set([...(pkg.files ?? []), ...added])];
-// `import` and `module` (webpack's, for a require() in a browser build)
-// before `require`: only Node's require (Jest) takes the CommonJS build.
+// `import`, `module` (webpack's, for a require() in a browser build) and
+// `module-sync` (Node 20.19+ and 22.10+, whose require() loads an ES module:
+// one module instance for the page's imports and a dependency's require)
+// before `require`: only an older Node's require, and Jest's, take the
+// CommonJS build.
 const entry = (name) => ({
   import: { types: `./${name}.d.ts`, default: `./${name}.js` },
   module: { types: `./${name}.d.ts`, default: `./${name}.js` },
+  "module-sync": { types: `./${name}.d.ts`, default: `./${name}.js` },
   require: { types: `./${name}.d.cts`, default: `./${name}.cjs` },
   default: { types: `./${name}.d.ts`, default: `./${name}.js` },
 });

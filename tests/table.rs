@@ -452,7 +452,8 @@ fn a_429_that_ends_its_job_still_cools_its_origin_down() {
                 timeout: 100,
                 ..polling()
             },
-            PollError::TimeoutHeld,
+            // (no request was held back: a plain timeout)
+            PollError::Timeout,
         ),
     ] {
         let mut b = Browser::new(0);
@@ -519,6 +520,55 @@ fn streams_that_keep_failing_to_open_are_paused_for_new_jobs() {
     b.fire();
     assert!(!b.table.job(g).unwrap().config().use_stream);
     assert_eq!(STREAM_TRIES, 2);
+}
+
+#[test]
+fn a_stream_that_opens_ends_a_pause_and_refusals_offline_do_not_count() {
+    let mut b = Browser::new(8);
+    let a = b.start_with(Kind::File, "a", streaming(), "a");
+    let c = b.start_with(Kind::File, "c", streaming(), "c");
+    let e = b.start_with(Kind::File, "e", streaming(), "e");
+    b.fire();
+    b.now = 100;
+    b.feed(a, Input::StreamFailed);
+    b.feed(c, Input::StreamFailed);
+    assert_eq!(closes(&b, c), vec![Closed::Paused]);
+    // e's stream, asked for before the pause, opens: the route works.
+    b.feed(e, Input::StreamOpened);
+    let d = b.start_with(Kind::File, "d", streaming(), "d");
+    b.fire();
+    assert_eq!(b.acts(d), vec!["open", "progress"], "the pause is over");
+
+    // Offline, streams fail whatever the route: none counts.
+    b.now = 200;
+    b.table.set_online(200, false);
+    b.feed(d, Input::StreamFailed);
+    b.feed(e, Input::StreamFailed);
+    let f = b.start_with(Kind::File, "f", streaming(), "f");
+    b.fire();
+    b.feed(f, Input::StreamFailed);
+    assert_eq!(closes(&b, f), vec![Closed::Refused], "{:?}", closes(&b, f));
+    b.now = 300;
+    b.table.set_online(300, true);
+    b.drain();
+    let g = b.start_with(Kind::File, "g", streaming(), "g");
+    b.fire();
+    assert_eq!(b.acts(g), vec!["open", "progress"]);
+    // Two refusals just before the browser knew it was offline: coming
+    // back online forgets them.
+    b.now = 400;
+    let h = b.start_with(Kind::File, "h", streaming(), "h");
+    b.fire();
+    b.feed(g, Input::StreamFailed);
+    b.feed(h, Input::StreamFailed);
+    assert_eq!(closes(&b, h), vec![Closed::Paused]);
+    b.table.set_online(400, false);
+    b.table.set_online(450, true);
+    b.drain();
+    b.now = 450;
+    let i = b.start_with(Kind::File, "i", streaming(), "i");
+    b.fire();
+    assert_eq!(b.acts(i), vec!["open", "progress"]);
 }
 
 #[test]

@@ -125,9 +125,6 @@ impl Job {
         // jobs, and with the ones started after this one ends).
         let at = now.saturating_add(wait);
         self.not_before = at;
-        if error == PollError::RateLimited {
-            self.rate_held = at;
-        }
         if self.attempts >= self.cfg.max_attempts {
             // No retry will happen: the stream carries on alone, or `drive`
             // reports max_attempts.
@@ -136,6 +133,10 @@ impl Job {
         }
         if now >= self.deadline {
             return; // `drive` reports the timeout
+        }
+        // Only a wait that holds a request back: the job's timeout says so.
+        if error == PollError::RateLimited {
+            self.rate_held = at;
         }
         self.next_poll = Some(at);
         self.actions.push(Action::Retry {

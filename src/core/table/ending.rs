@@ -96,7 +96,9 @@ impl<S: Clone> Table<S> {
                         delay,
                     }
                 }
-                Action::CloseStream(why) => Action::CloseStream(self.streams.closed(now, why)),
+                Action::CloseStream(why) => {
+                    Action::CloseStream(self.streams.closed(now, why, self.offline))
+                }
                 Action::Retry { error, delay } if budgeted(error) => {
                     match self.gates.spend(&e.origin) {
                         true => Action::Retry { error, delay },

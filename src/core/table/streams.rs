@@ -50,15 +50,19 @@ impl Streams {
         self.open = 0;
     }
 
-    /// A job's stream opened.
+    /// A job's stream opened: the route works, the run and any pause end.
+    /// So they do when the browser comes back online: what failed while it
+    /// was offline, or just before it knew, says nothing of the route.
     pub(super) fn opened(&mut self) {
         self.refused = 0;
+        self.paused_until = 0;
     }
 
     /// A job's stream closed, `why`: the reason the page is told, which is
-    /// [`Closed::Paused`] for the refusal that starts a pause.
-    pub(super) fn closed(&mut self, now: u64, why: Closed) -> Closed {
-        if !matches!(why, Closed::Refused | Closed::NotOpened) {
+    /// [`Closed::Paused`] for the refusal that starts a pause. Offline, no
+    /// refusal counts.
+    pub(super) fn closed(&mut self, now: u64, why: Closed, offline: bool) -> Closed {
+        if offline || !matches!(why, Closed::Refused | Closed::NotOpened) {
             return why;
         }
         self.refused = self.refused.saturating_add(1);

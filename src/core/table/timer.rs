@@ -150,6 +150,9 @@ impl<S: Clone> Table<S> {
             return; // no change
         }
         self.offline = !online;
+        if online {
+            self.streams.opened();
+        }
         let jobs = self.ids(|_| true);
         if !online && !jobs.is_empty() {
             self.metrics.count_pause();
