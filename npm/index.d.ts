@@ -20,6 +20,7 @@ export type {
   Completed,
   FileRecord,
   InitInput,
+  JobOptions,
   ManagerOptions,
   Media,
   PollOptions,

@@ -84,9 +84,9 @@ import init, { PollingManager } from "smart-polling";
 import type {
   FileRecord,
   InitInput,
+  JobOptions,
   ManagerOptions,
   PollingCallbacks,
-  PollingConfig,
   PollingError,
   PollingProgress,
 } from "smart-polling";
@@ -94,6 +94,7 @@ import type {
 export type {
   Channel,
   FileRecord,
+  JobOptions,
   ManagerOptions,
   PollingCallbacks,
   PollingConfig,
@@ -105,7 +106,7 @@ export type {
 export { PollingManager };
 
 /** Per-job settings passed to `startPolling` (e.g. `{ preset: "video" }`, `{ useStream: false }`). */
-export type PollingOverrides = Partial<PollingConfig>;
+export type PollingOverrides = JobOptions;
 
 // ---------------------------------------------------------------------------
 // wasm initialisation, and its state for the hooks
@@ -348,13 +349,13 @@ const PollingContext = createContext<ManagerState>(NO_MANAGER);
 
 export interface PollingProviderProps {
   /** Read once, when the manager is created. */
-  options?: ManagerOptions | null;
+  options?: ManagerOptions | null | undefined;
   /**
    * Where to load `smart_polling_bg.wasm` from (a url, bytes or a module), for
    * `initSmartPolling`; only needed when the bundler cannot resolve the
    * default url. Read once.
    */
-  wasm?: InitInput;
+  wasm?: InitInput | undefined;
   children?: ReactNode;
 }
 

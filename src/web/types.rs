@@ -111,34 +111,38 @@ export interface PollingConfig {
   maxInterval: number;
 }
 
-export interface ManagerOptions extends Partial<PollingConfig> {
+/** Job options as a page passes them: each may be left out, or `undefined`
+ *  or `null` ("not given"; also under `exactOptionalPropertyTypes`). */
+export type JobOptions = { [K in keyof PollingConfig]?: PollingConfig[K] | null | undefined };
+
+export interface ManagerOptions extends JobOptions {
   /** Default "/api/file/{id}". */
-  fileUrl?: string;
+  fileUrl?: string | null | undefined;
   /** Default "/api/project/{id}". */
-  projectUrl?: string;
+  projectUrl?: string | null | undefined;
   /** Default "/api/events/file.{id}"; null = polling only. */
-  eventsUrl?: string | null;
+  eventsUrl?: string | null | undefined;
   /** Open event streams at most (default 2); jobs beyond it poll. */
-  maxStreams?: number;
+  maxStreams?: number | null | undefined;
   /** Requests out at once per origin, at most (default 6, the browsers' own
    *  limit per host over HTTP/1.1; raise it behind HTTP/2). A job due
    *  beyond it waits for an answer to come back, oldest first. */
-  maxConcurrentRequests?: number;
+  maxConcurrentRequests?: number | null | undefined;
   /** Log every state change of every job to the console. */
-  debug?: boolean;
+  debug?: boolean | null | undefined;
   /** Early retries after errors (5xx, network, timeouts) each origin may
    *  spend before jobs wait for their next scheduled poll instead (default 10). */
-  retryBudget?: number;
+  retryBudget?: number | null | undefined;
   /** Tokens a good response earns back (default 0.1). */
-  retryRefill?: number;
+  retryRefill?: number | null | undefined;
   /** One poller per id across this browser profile's tabs with the same urls
    *  (Web Locks + BroadcastChannel; default true; where either is missing,
    *  each tab polls on its own). */
-  shareAcrossTabs?: boolean;
+  shareAcrossTabs?: boolean | null | undefined;
   /** Open the event stream with `withCredentials: true`: cookies go to an
    *  `eventsUrl` on another origin, which must answer with
    *  `Access-Control-Allow-Credentials: true` (default false). */
-  eventsWithCredentials?: boolean;
+  eventsWithCredentials?: boolean | null | undefined;
 }
 
 export interface PollingProgress {
@@ -189,21 +193,22 @@ export interface PollingError {
   retryable: boolean;
 }
 
-/** Looked up on the object when due and called as its methods (`this` is the object). */
 /** A record the job completed with: a completed file always has its url. */
 export type Completed<R> = R extends FileRecord ? R & { url: string } : R;
 
-/** Looked up on the object when due and called as its methods (`this` is the object). */
+/** Looked up on the object when due and called as its methods (`this` is
+ *  the object). Each may be left out or `undefined`; its parameters are
+ *  checked as a method's are (a narrower record type is accepted). */
 export interface PollingCallbacks<R = FileRecord> {
   /** Each new state of the record seen (poll or stream). */
-  onUpdate?(record: R): void;
-  onProgress?(progress: PollingProgress): void;
+  onUpdate?: { method(record: R): void }["method"] | undefined;
+  onProgress?: { method(progress: PollingProgress): void }["method"] | undefined;
   /** Exactly once on success. */
-  onComplete?(record: Completed<R>): void;
+  onComplete?: { method(record: Completed<R>): void }["method"] | undefined;
   /** Exactly once on failure. */
-  onError?(error: PollingError): void;
+  onError?: { method(error: PollingError): void }["method"] | undefined;
   /** Transient errors, with the wait before the next request. */
-  onRetry?(error: PollingError, delayMs: number): void;
+  onRetry?: { method(error: PollingError, delayMs: number): void }["method"] | undefined;
 }
 
 export interface PollingMetrics {
@@ -264,30 +269,34 @@ export type ProjectResult = { url: string; projectId: string; [field: string]: u
 
 /** The Promise form's options: this package's options, plus the old module's
  *  names and callbacks (`upstream-api.md`). */
-export interface PollOptions<R = FileRecord> extends Partial<PollingConfig> {
-  onUpdate?(record: R): void;
+export interface PollOptions<R = FileRecord> extends JobOptions {
+  onUpdate?: { method(record: R): void }["method"] | undefined;
   /** Before each attempt and on every change: the old module's three numbers,
    *  then this package's progress object. */
-  onProgress?(attempt: number, elapsed: number, nextInterval: number, progress: PollingProgress): void;
+  onProgress?:
+    | { method(attempt: number, elapsed: number, nextInterval: number, progress: PollingProgress): void }["method"]
+    | undefined;
   /** Non-fatal errors (the poll goes on), as an `Error` with `kind`, `status?`
    *  and `retryable` too. */
-  onError?(error: Error & Partial<Pick<PollingError, "kind" | "status" | "retryable">>, attempt: number): void;
+  onError?:
+    | { method(error: Error & Partial<Pick<PollingError, "kind" | "status" | "retryable">>, attempt: number): void }["method"]
+    | undefined;
 }
 
 /** What a checker resolves with. */
 export interface CheckResult<T = unknown> {
   completed: boolean;
-  data?: T;
+  data?: T | undefined;
   /** With `shouldContinue: false`, the failure's message; otherwise reported to `onError`. */
-  error?: string;
-  shouldContinue?: boolean;
+  error?: string | undefined;
+  shouldContinue?: boolean | undefined;
   /** The server's hint for the next wait, as `Retry-After` says it: seconds,
    *  or an HTTP date. */
-  retryAfter?: number | string;
+  retryAfter?: number | string | undefined;
   /** A `retry-after` header here counts as `retryAfter`. */
-  headers?: Headers | Record<string, string>;
+  headers?: Headers | Record<string, string> | undefined;
   /** …or on the response the checker passes on. */
-  response?: { headers?: Headers | Record<string, string> };
+  response?: { headers?: Headers | Record<string, string> | undefined } | undefined;
 }
 
 /** `smartPollingManager.getPollingStatus()` entries. */
@@ -325,7 +334,7 @@ extern "C" {
     pub type PollingCallbacks;
     #[wasm_bindgen(typescript_type = "PollingCallbacks<ProjectRecord>")]
     pub type ProjectCallbacks;
-    #[wasm_bindgen(typescript_type = "Partial<PollingConfig>")]
+    #[wasm_bindgen(typescript_type = "JobOptions")]
     pub type PollingOverrides;
     #[wasm_bindgen(typescript_type = "PollOptions")]
     pub type PollOptions;
