@@ -208,7 +208,7 @@ test("a missing .wasm: the React app renders, usePolling reports load_failed; a 
     assert.equal(status.kind, "load_failed");
     assert.equal(status.failure, "load_failed", "usePollingLoadError");
     assert.equal(status.manager, "false", "usePollingContext() is null");
-    assert.ok(status.message.includes(`from ${wasm[0]}: the server answered 404 Not Found`), status.message);
+    assert.ok(status.message.includes(`from ${wasm[0]}: the server answered 404 Not Found. Where the bundler does not emit smart_polling_bg.wasm (esbuild, the Angular CLI's ng build), copy it`), status.message);
     assert.equal(await page.textContent("#sibling"), "the app rendered");
     assert.equal(requestsFor("file-that-never-starts"), 0);
 

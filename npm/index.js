@@ -84,8 +84,20 @@ async function load(input) {
   prefetched = null;
   let source = await (isPlain(input) ? input.module_or_path : input);
   const given = source != null;
-  // a literal, for bundlers: they emit the .wasm and rewrite the url
-  source ??= new URL("smart_polling_bg.wasm", import.meta.url);
+  if (!given) {
+    try {
+      // a literal, for bundlers: they emit the .wasm and rewrite the url
+      source = new URL("smart_polling_bg.wasm", import.meta.url);
+    } catch (cause) {
+      // a bundle that is not an ES module has no import.meta (esbuild's IIFE)
+      throw new Error(
+        `smart-polling: could not load its WebAssembly module (${WASM}): import.meta.url is not this ` +
+          "file's url (a bundle that is not an ES module, as esbuild's without --format=esm). Build an ES " +
+          "module, or pass the .wasm's url to init({ module_or_path }) (or <PollingProvider wasm={url}>).",
+        { cause },
+      );
+    }
+  }
   const url =
     typeof source === "string" || source instanceof URL
       ? String(source)
@@ -95,7 +107,7 @@ async function load(input) {
   const fail = (why, cause) =>
     new Error(
       `smart-polling: could not load its WebAssembly module (${WASM}) ` +
-        `${url ? `from ${url}` : "from the input given to init()"}: ${why}`,
+        `${url ? `from ${url}${resolved(url)}` : "from the input given to init()"}: ${why}`,
       cause === undefined ? undefined : { cause },
     );
 
@@ -116,7 +128,9 @@ async function load(input) {
     } catch (cause) {
       throw fail(`the request failed: ${cause?.message ?? cause}`, cause);
     }
-    if (!source.ok) throw fail(`the server answered ${source.status} ${source.statusText}`.trim());
+    if (!source.ok) {
+      throw fail(`the server answered ${source.status} ${source.statusText}`.trim() + (source.status === 404 ? MISSING : ""));
+    }
     if (/html/i.test(source.headers.get("content-type") ?? "")) throw fail(HTML);
   }
   try {
@@ -130,11 +144,26 @@ async function load(input) {
 
 const isPlain = (v) => v != null && Object.getPrototypeOf(v) === Object.prototype;
 
+/** A relative url, as the page resolves it: " (https://…)", or nothing. */
+function resolved(url) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || typeof location === "undefined") return "";
+  try {
+    return ` (${new URL(url, location.href).href})`;
+  } catch {
+    return "";
+  }
+}
+
+/** Where a bundler does not emit the .wasm. */
+const MISSING =
+  `. Where the bundler does not emit ${WASM} (esbuild, the Angular CLI's ng build), copy it from ` +
+  "node_modules/smart-polling/ to that url, or pass its url to init() (or <PollingProvider wasm={url}>).";
+
 const HTML =
   "the server answered with an HTML page, not WebAssembly. A dev server that pre-bundles " +
   "dependencies does so (its fallback page): with Vite before 8, add " +
-  '`optimizeDeps: { exclude: ["smart-polling"] }` to the Vite config. Otherwise serve ' +
-  `${WASM} and pass its url to init() (or <PollingProvider wasm={url}>).`;
+  '`optimizeDeps: { exclude: ["smart-polling"] }` to the Vite config. Otherwise the url is wrong' +
+  MISSING;
 
 /** Options of the shared manager behind the Promise helpers and
  *  `smartPollingManager`. Before the module is loaded they are kept and

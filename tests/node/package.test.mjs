@@ -13,7 +13,7 @@
 //   file is back, the next call loads and completes;
 // - `manager[Symbol.dispose]()` stops the manager's jobs.
 import assert from "node:assert/strict";
-import { renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -370,6 +370,24 @@ test("a load that fails resolves the helpers with load_failed, and is not kept: 
   assert.equal(await sp.default(), undefined);
   const m = new sp.PollingManager({ eventsUrl: null });
   m.free();
+});
+
+test("a bundle that is not an ES module (esbuild's IIFE: no import.meta) says so, and a url given to init() still loads", async () => {
+  const { dir } = install();
+  // what such a bundler leaves of the entry: `import.meta` is an empty object
+  const entry = path.join(dir, "index-iife.js");
+  writeFileSync(entry, readFileSync(path.join(dir, "index.js"), "utf8").replaceAll(", import.meta.url)", ", ({}).url)"));
+  const sp = await import(pathToFileURL(entry).href);
+  const r = await sp.pollFileCompletion("iife-1", quick);
+  assert.equal(r.failure.kind, "load_failed");
+  assert.equal(
+    r.error,
+    "smart-polling: could not load its WebAssembly module (smart_polling_bg.wasm): import.meta.url is not this file's url " +
+      "(a bundle that is not an ES module, as esbuild's without --format=esm). Build an ES module, or pass the .wasm's url " +
+      "to init({ module_or_path }) (or <PollingProvider wasm={url}>).",
+  );
+  await sp.default({ module_or_path: pathToFileURL(path.join(dir, "smart_polling_bg.wasm")) });
+  assert.ok(new sp.PollingManager({ eventsUrl: null, shareAcrossTabs: false }));
 });
 
 test("a load that hangs: the job's timeout bounds the helper's wait, and a stop ends it at once", async (t) => {
