@@ -390,6 +390,25 @@ test("a bundle that is not an ES module (esbuild's IIFE: no import.meta) says so
   assert.ok(new sp.PollingManager({ eventsUrl: null, shareAcrossTabs: false }));
 });
 
+test("a 404 for a relative url given to init(): the page's resolution of it, and what to do where the bundler does not emit the .wasm", async (t) => {
+  const { sp } = await install().load();
+  const realFetch = globalThis.fetch;
+  globalThis.location = { href: "https://app.example/shop/" };
+  globalThis.fetch = async () => new Response("Not Found", { status: 404, statusText: "Not Found" });
+  t.after(() => {
+    globalThis.fetch = realFetch;
+    delete globalThis.location;
+  });
+  const error = await sp.default({ module_or_path: "static/smart_polling_bg.wasm" }).then(() => null, (e) => e);
+  assert.equal(
+    error.message,
+    "smart-polling: could not load its WebAssembly module (smart_polling_bg.wasm) from static/smart_polling_bg.wasm " +
+      "(https://app.example/shop/static/smart_polling_bg.wasm): the server answered 404 Not Found. Where the bundler does not emit " +
+      "smart_polling_bg.wasm (esbuild, the Angular CLI's ng build), copy it from node_modules/smart-polling/ to that url, " +
+      "or pass its url to init() (or <PollingProvider wasm={url}>).",
+  );
+});
+
 test("a load that hangs: the job's timeout bounds the helper's wait, and a stop ends it at once", async (t) => {
   const { sp } = await install().load();
   const fetch = mockFetch();
