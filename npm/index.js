@@ -128,10 +128,14 @@ async function load(input) {
     } catch (cause) {
       throw fail(`the request failed: ${cause?.message ?? cause}`, cause);
     }
-    if (!source.ok) {
-      throw fail(`the server answered ${source.status} ${source.statusText}`.trim() + (source.status === 404 ? MISSING : ""));
+    const answered = `the server answered ${source.status} ${source.statusText}`.trim();
+    // Vite 5-7's pre-bundler moved the glue: its dev server answers the
+    // .wasm under /.vite/deps/ with an error or its page, whatever serves it
+    if (!source.ok && url.includes("/.vite/deps/")) throw fail(`${answered}. ${VITE}`);
+    if (/html/i.test(source.headers.get("content-type") ?? "")) {
+      throw fail(source.ok ? HTML : HTML.replace("answered", `answered ${source.status}`));
     }
-    if (/html/i.test(source.headers.get("content-type") ?? "")) throw fail(HTML);
+    if (!source.ok) throw fail(answered + (source.status === 404 ? MISSING : ""));
   }
   try {
     await rawInit({ module_or_path: source });
@@ -159,11 +163,12 @@ const MISSING =
   `. Where the bundler does not emit ${WASM} (esbuild, the Angular CLI's ng build), copy it from ` +
   "node_modules/smart-polling/ to that url, or pass its url to init() (or <PollingProvider wasm={url}>).";
 
-const HTML =
-  "the server answered with an HTML page, not WebAssembly. A dev server that pre-bundles " +
-  "dependencies does so (its fallback page): with Vite before 8, add " +
-  '`optimizeDeps: { exclude: ["smart-polling"] }` to the Vite config. Otherwise the url is wrong' +
-  MISSING;
+/** The dev server of Vite 5, 6 or 7, which pre-bundles dependencies. */
+const VITE =
+  "A dev server that pre-bundles dependencies moves the glue away from the .wasm: with Vite before 8, add " +
+  '`optimizeDeps: { exclude: ["smart-polling"] }` to the Vite config.';
+
+const HTML = `the server answered with an HTML page, not WebAssembly (a fallback page). ${VITE} Otherwise the url is wrong${MISSING}`;
 
 /** Options of the shared manager behind the Promise helpers and
  *  `smartPollingManager`. Before the module is loaded they are kept and

@@ -407,6 +407,20 @@ test("a 404 for a relative url given to init(): the page's resolution of it, and
       "smart_polling_bg.wasm (esbuild, the Angular CLI's ng build), copy it from node_modules/smart-polling/ to that url, " +
       "or pass its url to init() (or <PollingProvider wasm={url}>).",
   );
+  // a 404 page in HTML (a router's): the page, and its status
+  globalThis.fetch = async () => new Response("<!doctype html><h1>404</h1>", { status: 404, headers: { "content-type": "text/html" } });
+  const page = await sp.default({ module_or_path: "https://app.example/x.wasm" }).then(() => null, (e) => e);
+  assert.match(page.message, /from https:\/\/app\.example\/x\.wasm: the server answered 404 with an HTML page, not WebAssembly \(a fallback page\)\. A dev server that pre-bundles/);
+  // Vite 5-7's pre-bundled glue looks for the .wasm under /.vite/deps/: the setting, whatever the answer
+  globalThis.fetch = async () => new Response("Not Found", { status: 404, statusText: "Not Found" });
+  const deps = "http://localhost:5173/node_modules/.vite/deps/smart_polling_bg.wasm";
+  const vite = await sp.default({ module_or_path: deps }).then(() => null, (e) => e);
+  assert.equal(
+    vite.message,
+    `smart-polling: could not load its WebAssembly module (smart_polling_bg.wasm) from ${deps}: the server answered 404 Not Found. ` +
+      "A dev server that pre-bundles dependencies moves the glue away from the .wasm: with Vite before 8, add " +
+      '`optimizeDeps: { exclude: ["smart-polling"] }` to the Vite config.',
+  );
 });
 
 test("a load that hangs: the job's timeout bounds the helper's wait, and a stop ends it at once", async (t) => {
