@@ -91,9 +91,10 @@ async function load(input) {
     } catch (cause) {
       // a bundle that is not an ES module has no import.meta (esbuild's IIFE)
       throw new Error(
-        `smart-polling: could not load its WebAssembly module (${WASM}): import.meta.url is not this ` +
-          "file's url (a bundle that is not an ES module, as esbuild's without --format=esm). Build an ES " +
-          "module, or pass the .wasm's url to init({ module_or_path }) (or <PollingProvider wasm={url}>).",
+        `smart-polling: could not load its WebAssembly module (${WASM}): import.meta.url cannot locate it ` +
+          "(empty in a bundle that is not an ES module, as esbuild's without --format=esm; a blob: or data: url " +
+          "for a module loaded from one). Pass the .wasm's url to init({ module_or_path }) (or " +
+          "<PollingProvider wasm={url}>), or build an ES module.",
         { cause },
       );
     }
@@ -129,13 +130,15 @@ async function load(input) {
       throw fail(`the request failed: ${cause?.message ?? cause}`, cause);
     }
     const answered = `the server answered ${source.status} ${source.statusText}`.trim();
-    // Vite 5-7's pre-bundler moved the glue: its dev server answers the
-    // .wasm under /.vite/deps/ with an error or its page, whatever serves it
-    if (!source.ok && url.includes("/.vite/deps/")) throw fail(`${answered}. ${VITE}`);
-    if (/html/i.test(source.headers.get("content-type") ?? "")) {
-      throw fail(source.ok ? HTML : HTML.replace("answered", `answered ${source.status}`));
+    const html = /html/i.test(source.headers?.get?.("content-type") ?? "");
+    if (source.ok) {
+      if (html) throw fail(HTML);
+    } else if (source.status === 404) {
+      // Vite 5-7's pre-bundler moved the glue, which asks under /.vite/deps/
+      throw fail(answered + (url.includes("/.vite/deps/") ? `. ${VITE}` : MISSING));
+    } else {
+      throw fail(answered + (html ? " (an HTML error page)" : ""));
     }
-    if (!source.ok) throw fail(answered + (source.status === 404 ? MISSING : ""));
   }
   try {
     await rawInit({ module_or_path: source });

@@ -111,38 +111,38 @@ export interface PollingConfig {
   maxInterval: number;
 }
 
-/** Job options as a page passes them: each may be left out, or `undefined`
- *  or `null` ("not given"; also under `exactOptionalPropertyTypes`). */
-export type JobOptions = { [K in keyof PollingConfig]?: PollingConfig[K] | null | undefined };
+/** Job options as a page passes them: each may be left out or `undefined`
+ *  ("not given", also under `exactOptionalPropertyTypes`). */
+export type JobOptions = { [K in keyof PollingConfig]?: PollingConfig[K] | undefined };
 
 export interface ManagerOptions extends JobOptions {
   /** Default "/api/file/{id}". */
-  fileUrl?: string | null | undefined;
+  fileUrl?: string | undefined;
   /** Default "/api/project/{id}". */
-  projectUrl?: string | null | undefined;
+  projectUrl?: string | undefined;
   /** Default "/api/events/file.{id}"; null = polling only. */
   eventsUrl?: string | null | undefined;
   /** Open event streams at most (default 2); jobs beyond it poll. */
-  maxStreams?: number | null | undefined;
+  maxStreams?: number | undefined;
   /** Requests out at once per origin, at most (default 6, the browsers' own
    *  limit per host over HTTP/1.1; raise it behind HTTP/2). A job due
    *  beyond it waits for an answer to come back, oldest first. */
-  maxConcurrentRequests?: number | null | undefined;
+  maxConcurrentRequests?: number | undefined;
   /** Log every state change of every job to the console. */
-  debug?: boolean | null | undefined;
+  debug?: boolean | undefined;
   /** Early retries after errors (5xx, network, timeouts) each origin may
    *  spend before jobs wait for their next scheduled poll instead (default 10). */
-  retryBudget?: number | null | undefined;
+  retryBudget?: number | undefined;
   /** Tokens a good response earns back (default 0.1). */
-  retryRefill?: number | null | undefined;
+  retryRefill?: number | undefined;
   /** One poller per id across this browser profile's tabs with the same urls
    *  (Web Locks + BroadcastChannel; default true; where either is missing,
    *  each tab polls on its own). */
-  shareAcrossTabs?: boolean | null | undefined;
+  shareAcrossTabs?: boolean | undefined;
   /** Open the event stream with `withCredentials: true`: cookies go to an
    *  `eventsUrl` on another origin, which must answer with
    *  `Access-Control-Allow-Credentials: true` (default false). */
-  eventsWithCredentials?: boolean | null | undefined;
+  eventsWithCredentials?: boolean | undefined;
 }
 
 export interface PollingProgress {

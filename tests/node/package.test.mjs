@@ -382,9 +382,9 @@ test("a bundle that is not an ES module (esbuild's IIFE: no import.meta) says so
   assert.equal(r.failure.kind, "load_failed");
   assert.equal(
     r.error,
-    "smart-polling: could not load its WebAssembly module (smart_polling_bg.wasm): import.meta.url is not this file's url " +
-      "(a bundle that is not an ES module, as esbuild's without --format=esm). Build an ES module, or pass the .wasm's url " +
-      "to init({ module_or_path }) (or <PollingProvider wasm={url}>).",
+    "smart-polling: could not load its WebAssembly module (smart_polling_bg.wasm): import.meta.url cannot locate it " +
+      "(empty in a bundle that is not an ES module, as esbuild's without --format=esm; a blob: or data: url for a module " +
+      "loaded from one). Pass the .wasm's url to init({ module_or_path }) (or <PollingProvider wasm={url}>), or build an ES module.",
   );
   await sp.default({ module_or_path: pathToFileURL(path.join(dir, "smart_polling_bg.wasm")) });
   assert.ok(new sp.PollingManager({ eventsUrl: null, shareAcrossTabs: false }));
@@ -407,10 +407,19 @@ test("a 404 for a relative url given to init(): the page's resolution of it, and
       "smart_polling_bg.wasm (esbuild, the Angular CLI's ng build), copy it from node_modules/smart-polling/ to that url, " +
       "or pass its url to init() (or <PollingProvider wasm={url}>).",
   );
-  // a 404 page in HTML (a router's): the page, and its status
-  globalThis.fetch = async () => new Response("<!doctype html><h1>404</h1>", { status: 404, headers: { "content-type": "text/html" } });
+  // most servers' error answers are HTML pages: a 404 is still a missing file, another status is itself
+  globalThis.fetch = async () =>
+    new Response("<!doctype html><h1>404</h1>", { status: 404, statusText: "Not Found", headers: { "content-type": "text/html" } });
   const page = await sp.default({ module_or_path: "https://app.example/x.wasm" }).then(() => null, (e) => e);
-  assert.match(page.message, /from https:\/\/app\.example\/x\.wasm: the server answered 404 with an HTML page, not WebAssembly \(a fallback page\)\. A dev server that pre-bundles/);
+  assert.match(page.message, /from https:\/\/app\.example\/x\.wasm: the server answered 404 Not Found\. Where the bundler does not emit/);
+  globalThis.fetch = async () =>
+    new Response("<html>busy</html>", { status: 503, statusText: "Service Unavailable", headers: { "content-type": "text/html" } });
+  const busy = await sp.default({ module_or_path: "https://app.example/x.wasm" }).then(() => null, (e) => e);
+  assert.match(busy.message, /: the server answered 503 Service Unavailable \(an HTML error page\)$/);
+  // a hand-written stand-in with no headers
+  globalThis.fetch = async () => ({ ok: false, status: 404, statusText: "Not Found" });
+  const bare = await sp.default({ module_or_path: "https://app.example/x.wasm" }).then(() => null, (e) => e);
+  assert.match(bare.message, /: the server answered 404 Not Found\. Where the bundler does not emit/);
   // Vite 5-7's pre-bundled glue looks for the .wasm under /.vite/deps/: the setting, whatever the answer
   globalThis.fetch = async () => new Response("Not Found", { status: 404, statusText: "Not Found" });
   const deps = "http://localhost:5173/node_modules/.vite/deps/smart_polling_bg.wasm";

@@ -25,7 +25,7 @@ export function passesWhatItMayNotHave(props: Props): void {
   void smartPollingManager.startPolling("check", async () => ({ completed: false, data: undefined, error: undefined }), {
     timeout: props.timeout,
   });
-  const overrides: PollingOverrides = { timeout: props.timeout, intervals: null };
+  const overrides: PollingOverrides = { timeout: props.timeout, intervals: undefined };
   m.startPolling("f2", {}, overrides);
   // @ts-expect-error a wrong type is still refused
   m.startPolling("f3", {}, { timeout: "5s" });
