@@ -4,10 +4,13 @@
 //! - [`Harness`]: a fake clock and browser for one `Job`, executing its
 //!   actions the way the web layer does (one timer, one request, one
 //!   stream) and recording everything with the time it happened;
-//! - [`browser::Browser`]: the same for the manager's job table.
+//! - [`browser::Browser`]: the same for the manager's job table;
+//! - [`tabs::World`]: two or three tabs sharing jobs (tests/tabs.rs,
+//!   tests/roles_properties.rs).
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod tabs;
 
 use smart_polling::core::job::{Action, Input, Job, Reply};
 use smart_polling::core::record::State;
