@@ -148,14 +148,14 @@ impl Job {
         self.position
     }
 
-    /// Whether the job holds (or is about to open) an event stream: what a
-    /// cap on open streams counts.
-    /// A follower keeps its place too: it opens the stream when it takes over.
     /// The stream has opened and is still open.
     pub fn streaming(&self) -> bool {
         self.stream == Stream::Open
     }
 
+    /// Whether the job holds (or is about to open) an event stream: what a
+    /// cap on open streams counts.
+    /// A follower keeps its place too: it opens the stream when it takes over.
     pub fn holds_stream(&self) -> bool {
         self.cfg.use_stream && self.stream != Stream::Closed
     }
