@@ -536,18 +536,26 @@ fn a_stream_that_opens_ends_a_pause_and_refusals_offline_do_not_count() {
     // e's stream, asked for before the pause, opens: the route works.
     b.feed(e, Input::StreamOpened);
     let d = b.start_with(Kind::File, "d", streaming(), "d");
+    let d2 = b.start_with(Kind::File, "d2", streaming(), "d2");
     b.fire();
     assert_eq!(b.acts(d), vec!["open", "progress"], "the pause is over");
 
-    // Offline, streams fail whatever the route: none counts.
+    // Offline, streams fail whatever the route: none counts, and a job
+    // started offline opens none (it polls once back online).
     b.now = 200;
     b.table.set_online(200, false);
     b.feed(d, Input::StreamFailed);
+    b.feed(d2, Input::StreamFailed);
+    assert_eq!(
+        closes(&b, d2),
+        vec![Closed::Refused],
+        "two in a row, no pause"
+    );
     b.feed(e, Input::StreamFailed);
     let f = b.start_with(Kind::File, "f", streaming(), "f");
     b.fire();
-    b.feed(f, Input::StreamFailed);
-    assert_eq!(closes(&b, f), vec![Closed::Refused], "{:?}", closes(&b, f));
+    assert!(!b.table.job(f).unwrap().config().use_stream);
+    assert!(!b.acts(f).contains(&"open"), "{:?}", b.acts(f));
     b.now = 300;
     b.table.set_online(300, true);
     b.drain();

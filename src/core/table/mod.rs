@@ -314,7 +314,9 @@ impl<S: Clone> Table<S> {
         } else {
             now
         };
-        cfg.use_stream = self.streams.admit(now, cfg.use_stream && valid.is_ok());
+        // Offline, a stream could only fail: the job polls once back online.
+        let wanted = cfg.use_stream && valid.is_ok() && !self.offline;
+        cfg.use_stream = self.streams.admit(now, wanted);
         let stream_slot = cfg.use_stream;
         // The seed is the job's own: configurations are shared without it.
         let seed = std::mem::take(&mut cfg.seed);
