@@ -19,6 +19,7 @@ export type {
   CheckResult,
   Completed,
   FileRecord,
+  Generation,
   InitInput,
   JobOptions,
   ManagerOptions,
@@ -26,10 +27,12 @@ export type {
   PollOptions,
   PollStatus,
   PollingCallbacks,
+  PollingChecker,
   PollingConfig,
   PollingError,
   PollingErrorKind,
   PollingMetrics,
+  PollingOptions,
   PollingProgress,
   PollingResult,
   ProjectRecord,
@@ -80,11 +83,15 @@ export function configureDefaults(options: ManagerOptions): void;
  * When the module cannot load it resolves with `success: false`,
  * `method: "error"` and `failure.kind` "load_failed" (`retryable`: a later
  * call loads again).
+ *
+ * `R`: the record's type as the page declares it (the old module's data was
+ * untyped), e.g. `pollFileCompletion<IFileRead>(id)`; the record is not
+ * checked against it, only read (`url`, the tasks' status).
  */
-export function pollFileCompletion(
+export function pollFileCompletion<R = FileRecord>(
   fileId: string,
-  options?: PollOptions<FileRecord>,
-): Promise<PollingResult<FileRecord>>;
+  options?: PollOptions<R>,
+): Promise<PollingResult<R>>;
 
 /** Waits for a project (poll id `project-{projectId}`); resolves with the
  *  matching entry's value, its url and the project id. A load failure

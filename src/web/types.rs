@@ -32,8 +32,17 @@ export interface FileRecord {
   contentType?: string;
   image_generation_id?: string | null;
   video_generation_id?: string | null;
+  /** The generation that made the file, as the server embeds it. */
+  image_generation?: Generation | null;
+  video_generation?: Generation | null;
   duration?: number | null;
   tasks?: Task[] | null;
+  [field: string]: unknown;
+}
+
+/** A generation embedded in a file record; unknown fields are kept as they came. */
+export interface Generation {
+  prompt?: string | null;
   [field: string]: unknown;
 }
 
@@ -282,6 +291,13 @@ export interface PollOptions<R = FileRecord> extends JobOptions {
     | { method(error: Error & Partial<Pick<PollingError, "kind" | "status" | "retryable">>, attempt: number): void }["method"]
     | undefined;
 }
+
+/** The old module's name of its options: every option of the Promise form
+ *  but `onUpdate` (typed by the record, see `PollOptions`). */
+export type PollingOptions = Omit<PollOptions, "onUpdate">;
+
+/** The old module's name of a checker (`smartPollingManager.startPolling`). */
+export type PollingChecker<T = unknown> = () => Promise<CheckResult<T>>;
 
 /** What a checker resolves with. */
 export interface CheckResult<T = unknown> {

@@ -10,6 +10,8 @@
 //
 // Nothing here calls init(): the hooks never did.
 
+import type { PollingChecker, PollingOptions, PollingResult } from "smart-polling";
+
 /** The slice of a hook's state these call sites write (`generationStatus` and friends). */
 export interface HookState {
   status: "idle" | "generating" | "completed" | "error";
@@ -197,4 +199,25 @@ export async function stopGeneration(state: HookState, fileId: string): Promise<
 export async function stopEverything(): Promise<void> {
   const { smartPollingManager } = await import("smart-polling");
   smartPollingManager.stopAllPolling();
+}
+
+/** The old module's type names, an options object typed with them and
+ *  passed to either form, and the app's own record type named at the call
+ *  (the old module's data was untyped). Type-checked only. */
+export const fallbackOptions: PollingOptions = {
+  maxDuration: 3 * 60 * 1000,
+  maxInterval: 10000,
+  onError: (error, attempt) => console.warn(attempt, error.message),
+};
+
+export async function typedCalls(fileId: string): Promise<Array<string | null | undefined>> {
+  const { pollFileCompletion, smartPollingManager } = await import("smart-polling");
+  const own: PollingResult<GeneratedFile> = await pollFileCompletion<GeneratedFile>(fileId, fallbackOptions);
+  const file: GeneratedFile | undefined = own.data;
+  // The default record type: the generation the server embeds.
+  const plain = await pollFileCompletion(fileId, fallbackOptions);
+  const prompt = plain.success ? plain.data.image_generation?.prompt : undefined;
+  const checker: PollingChecker<GeneratedFile> = async () => ({ completed: false });
+  const checked = await smartPollingManager.startPolling(`typed-${fileId}`, checker, fallbackOptions);
+  return [file?.url, prompt, checked.data?.url];
 }
