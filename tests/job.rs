@@ -1025,6 +1025,24 @@ fn the_planned_wait_is_the_wait_after_the_request_in_flight() {
 }
 
 #[test]
+fn after_errors_the_planned_wait_is_the_next_backoff() {
+    // The old module's `nextInterval` grew with its error waits.
+    let mut h = Harness::polling(|c| c.max_delay = 10_000);
+    let mut planned = Vec::new();
+    for _ in 0..6 {
+        planned.push(h.job.planned_wait());
+        h.status(503, None);
+        h.fire();
+    }
+    assert_eq!(planned, [1000, 2000, 4000, 8000, 10_000, 10_000]);
+    let waits: Vec<u64> = h.retries().iter().map(|&(_, d)| d).collect();
+    assert_eq!(waits, planned, "each the wait then taken");
+    // An answer ends the run: the schedule again.
+    h.pending();
+    assert_eq!(h.job.planned_wait(), 1000);
+}
+
+#[test]
 fn progress_is_reported_only_when_something_visible_changed() {
     let mut h = Harness::new(Config {
         jitter: Jitter::None,
@@ -1119,4 +1137,46 @@ fn a_pending_answers_retry_after_is_bounded() {
         h.fire();
     }
     assert_eq!(h.request_times(), vec![0, 400, 800, 1200]);
+}
+
+#[test]
+fn a_checkers_told_error_is_reported_on_the_schedule_and_counts_as_no_error() {
+    // The old module: `{ completed: false, error }` calls `onError` and polls
+    // on, its call having answered (the error count goes back to 0).
+    let mut h = Harness::polling(|c| c.max_consecutive_errors = Some(2));
+    let said = Reply::Said {
+        fingerprint: 1,
+        retry_after: None,
+    };
+    h.status(503, None); // one error in a row
+    h.fire();
+    for _ in 0..6 {
+        let out = h.respond(said.clone());
+        assert!(
+            out.iter().any(|a| matches!(a, Action::Reported { .. })),
+            "{out:?}"
+        );
+        h.fire();
+    }
+    assert!(
+        h.terminals().is_empty(),
+        "never given up: {:?}",
+        h.terminals()
+    );
+    assert_eq!(h.job.consecutive_errors().0, 0);
+    assert_eq!(h.retries().len(), 1, "only the 503 was a retry");
+    // The told waits are the schedule's (1 s x5, then 2 s), not a backoff.
+    let told: Vec<u64> = (h.log.iter())
+        .filter_map(|(_, a)| match a {
+            Action::Reported { delay } => Some(*delay),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told, vec![1000, 1000, 1000, 1000, 1000, 2000]);
+    let times = h.request_times();
+    let gaps: Vec<u64> = times.windows(2).skip(1).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps, told, "requests at {times:?}");
+    h.respond(done("https://cdn/x.png"));
+    assert_eq!(h.terminals().len(), 1);
+    assert!(matches!(h.terminals()[0], Action::Complete { .. }));
 }

@@ -491,7 +491,8 @@ impl Runner {
                 | Action::Update
                 | Action::Attempted
                 | Action::Progress(_)
-                | Action::Retry { .. } => {}
+                | Action::Retry { .. }
+                | Action::Reported { .. } => {}
             }
         }
         None

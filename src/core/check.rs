@@ -15,6 +15,8 @@ pub enum Checked {
     Threw {
         status: Option<f64>,
         retry_after: Option<u64>,
+        /// Its message says it was rate-limited ([`says_rate_limited`]).
+        rate_limited: bool,
     },
     /// It answered `{ completed, data, error, shouldContinue, retryAfter }`.
     Answered {
@@ -38,19 +40,30 @@ pub enum Checked {
 /// The job's input for a checker's outcome:
 /// - `completed: true` completes with `data`;
 /// - `shouldContinue: false` fails (its `error` is the message);
-/// - an `error` with polling going on is a transient `check_failed`;
+/// - an `error` with polling going on is told (`Reply::Said`), not counted:
+///   the call answered, as in the old module;
 /// - otherwise not ready yet, with the server's hint if it passed one on;
 /// - an answer that is not an object is a transient `check_failed`: not
 ///   "not ready yet", which would wait silently until the job's timeout;
 /// - a throw with an HTTP status is classified as that response (a 429
-///   waits as its `retry-after` says); any other throw is `check_failed`.
+///   waits as its `retry-after` says); one without, whose message says it
+///   was rate-limited, as a 429; any other throw is `check_failed`.
 pub fn checked_input(c: Checked) -> Input {
     match c {
         Checked::Threw {
             status: Some(status),
             retry_after,
+            ..
         } if (100.0..600.0).contains(&status) => Input::Response(Reply::Status {
             status: status as u16,
+            retry_after,
+        }),
+        Checked::Threw {
+            status: None,
+            retry_after,
+            rate_limited: true,
+        } => Input::Response(Reply::Status {
+            status: 429,
             retry_after,
         }),
         Checked::Threw { .. } | Checked::NotAnObject => Input::RequestFailed(PollError::Check),
@@ -66,7 +79,10 @@ pub fn checked_input(c: Checked) -> Input {
             } else if stop {
                 State::Failed
             } else if error {
-                return Input::RequestFailed(PollError::Check);
+                return Input::Response(Reply::Said {
+                    fingerprint,
+                    retry_after,
+                });
             } else {
                 State::Pending
             };
@@ -77,6 +93,19 @@ pub fn checked_input(c: Checked) -> Input {
             })
         }
     }
+}
+
+/// Whether a thrown error's message says the checker was rate-limited, as
+/// the old module read it: "rate limit" in any case ("Rate limited", "rate
+/// limit exceeded"), or 429 as a number of its own ("HTTP 429: Too Many
+/// Requests", not "file 14290"). Byte windows, as in `template`.
+pub fn says_rate_limited(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    let b = lower.as_bytes();
+    let digit = |i: Option<usize>| i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit);
+    b.windows(10).any(|w| w == b"rate limit")
+        || (b.windows(3).enumerate())
+            .any(|(i, w)| w == b"429" && !digit(i.checked_sub(1)) && !digit(Some(i + 3)))
 }
 
 #[cfg(test)]
@@ -115,7 +144,11 @@ mod tests {
         );
         assert_eq!(
             answered(false, false, true),
-            Input::RequestFailed(PollError::Check)
+            Input::Response(Reply::Said {
+                fingerprint: 7,
+                retry_after: Some(1000)
+            }),
+            "an error told, polling going on"
         );
         assert_eq!(
             answered(false, false, false),
@@ -138,6 +171,7 @@ mod tests {
             checked_input(Checked::Threw {
                 status,
                 retry_after,
+                rate_limited: false,
             })
         };
         assert_eq!(
@@ -160,6 +194,53 @@ mod tests {
                 Input::RequestFailed(PollError::Check),
                 "{odd:?}"
             );
+        }
+        // The words say 429 only where no status does.
+        let said = |status| {
+            checked_input(Checked::Threw {
+                status,
+                retry_after: Some(3000),
+                rate_limited: true,
+            })
+        };
+        assert_eq!(
+            said(None),
+            Input::Response(Reply::Status {
+                status: 429,
+                retry_after: Some(3000)
+            })
+        );
+        assert_eq!(
+            said(Some(500.0)),
+            Input::Response(Reply::Status {
+                status: 500,
+                retry_after: Some(3000)
+            })
+        );
+    }
+
+    #[test]
+    fn rate_limit_words() {
+        for yes in [
+            "Rate limited",
+            "rate limit exceeded",
+            "RATE LIMIT",
+            "HTTP 429: Too Many Requests",
+            "429",
+            "status 429.",
+        ] {
+            assert!(says_rate_limited(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "boom",
+            "file 14290 not found",
+            "4290",
+            "HTTP 500",
+            "rate-limiting",
+            "ratelimit",
+        ] {
+            assert!(!says_rate_limited(no), "{no}");
         }
     }
 }

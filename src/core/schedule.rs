@@ -123,6 +123,11 @@ impl Backoff {
         }
     }
 
+    /// The next delay, before jitter, without taking it.
+    pub fn peek(&self) -> u64 {
+        self.base_delay(self.n)
+    }
+
     /// Starts over from the initial delay (after a success).
     pub fn reset(&mut self) {
         self.n = 0;

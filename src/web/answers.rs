@@ -14,7 +14,7 @@ use super::fetch::{Failed, Fetched};
 use super::page;
 use super::settings::origin_of;
 use super::sse::SseEvent;
-use crate::core::check::{checked_input, Checked};
+use crate::core::check::{checked_input, says_rate_limited, Checked};
 use crate::core::classify::fetch_failed;
 use crate::core::error::PollError;
 use crate::core::job::{Input, Reply};
@@ -177,10 +177,12 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
                     .filter(|s| (100.0..600.0).contains(s))
                     .map(|s| s as u16);
             }
+            let rate_limited = message.as_deref().is_some_and(says_rate_limited);
             (
                 Checked::Threw {
                     status,
                     retry_after,
+                    rate_limited,
                 },
                 None,
                 message,
@@ -241,7 +243,12 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
     if matches!(input, Input::RequestFailed(_)) {
         me.went_offline();
     }
-    let record = data.filter(|_| matches!(input, Input::Response(Reply::Record { .. })));
+    let record = data.filter(|_| {
+        matches!(
+            input,
+            Input::Response(Reply::Record { .. } | Reply::Said { .. })
+        )
+    });
     me.deliver_checked(job, input, record, message);
 }
 

@@ -97,7 +97,9 @@ impl Manager {
         let told = |s: &&Subscriber| s.resolve.is_some() || self.stops.get() == epoch;
         match result {
             Ok(url) => {
-                let record = if current.is_undefined() {
+                // A checker's `data` as it came, none included (the old
+                // module's); a record the stream completed with a url alone.
+                let record = if current.is_undefined() && kind != Kind::Check {
                     with_url(kind, &id, &last, url.as_deref())
                 } else {
                     current

@@ -94,6 +94,9 @@ pub struct Resources {
     /// What a checker said of its last error, used instead of the error's
     /// own message.
     pub(super) message: Option<String>,
+    /// While the next request is out: the last error and what was said of
+    /// it (`getPollingStatus`'s `lastError`, as the old module kept it).
+    pub(super) said_before: Option<(PollError, String)>,
     /// The HTTP status of the answer being handled (`None` before one came
     /// back): an unreadable answer's or a 408's error carries it.
     pub(super) status: Option<u16>,
@@ -412,6 +415,7 @@ impl Manager {
         if let Some(r) = self.jobs.borrow_mut().get_mut(job) {
             r.current = record.unwrap_or(JsValue::UNDEFINED);
             r.message = message;
+            r.said_before = None;
         }
         self.table.borrow_mut().handle(now(), job, input);
         self.settle();

@@ -55,7 +55,11 @@ impl Manager {
                     .and_then(|j| j.consecutive_errors().1)
                     .filter(|_| p.attempt > 0)
                     .map(|e| {
-                        let said = job.and_then(|job| jobs.get(job)?.message.as_deref());
+                        let r = job.and_then(|job| jobs.get(job));
+                        let said = r.and_then(|r| {
+                            let before = r.said_before.as_ref().filter(|(was, _)| *was == e);
+                            r.message.as_deref().or(before.map(|(_, s)| s.as_str()))
+                        });
                         e.report_said(0, said, None).message.to_owned()
                     });
                 PollStatus {

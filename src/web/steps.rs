@@ -13,6 +13,7 @@ use super::boundary::{message_type, to_js};
 use super::fetch::InFlight;
 use super::page;
 use super::sse::EventStream;
+use crate::core::error::PollError;
 use crate::core::job::{Action, Closed};
 use crate::core::stream::garbage_reason;
 use crate::core::table::{JobId, Kind};
@@ -77,11 +78,13 @@ impl Manager {
                 let Some((kind, url)) = self.url(job) else {
                     return;
                 };
+                let last = (self.table.borrow().job(job)).and_then(|j| j.consecutive_errors().1);
                 if let Some(r) = self.jobs.borrow_mut().get_mut(job) {
                     // Until this request's answer: nothing said before it
-                    // describes its error (a request timeout of our own).
+                    // describes its error (a request timeout of our own),
+                    // but it still describes the last one.
                     r.status = None;
-                    r.message = None;
+                    r.said_before = last.zip(r.message.take());
                 }
                 let weak = Rc::downgrade(self);
                 let request = if kind == Kind::Check {
@@ -153,19 +156,25 @@ impl Manager {
                 }
                 self.notify(job, &Note::Progress(&report));
             }
-            Action::Retry { error, delay } => {
-                let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
-                let (message, status) = (self.jobs.borrow().get(job))
-                    .map_or((None, None), |r| (r.message.clone(), r.status));
-                let report = error.report_said(attempt, message.as_deref(), status);
-                let object = to_js(&report);
-                let error = error_object(&report);
-                self.notify(job, &Note::Retry(&object, &error, attempt, delay));
-            }
+            Action::Retry { error, delay } => self.tell_retry(job, error, delay),
+            // What a checker said of an error, polling going on: told as a
+            // transient `check_failed`, in its words.
+            Action::Reported { delay } => self.tell_retry(job, PollError::Check, delay),
             // The table keeps the timer and turns terminal actions into
             // `Finished`.
             Action::ArmTimer { .. } | Action::Complete { .. } | Action::Fail(_) => {}
         }
+    }
+
+    /// A transient error, and the wait before the next request.
+    fn tell_retry(&self, job: JobId, error: PollError, delay: u64) {
+        let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
+        let (message, status) =
+            (self.jobs.borrow().get(job)).map_or((None, None), |r| (r.message.clone(), r.status));
+        let report = error.report_said(attempt, message.as_deref(), status);
+        let object = to_js(&report);
+        let error = error_object(&report);
+        self.notify(job, &Note::Retry(&object, &error, attempt, delay));
     }
 
     /// Tells the Promise form's subscribers that an attempt is about to go
@@ -236,6 +245,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::Attempted => "attempted (another tab)",
         Action::Progress(_) => "progress",
         Action::Retry { error, .. } => error.kind(),
+        Action::Reported { .. } => "the checker told an error (not counted)",
         Action::Complete { .. } => "complete",
         Action::Fail(e) => e.kind(),
     }

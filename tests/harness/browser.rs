@@ -32,6 +32,7 @@ pub fn name(a: &Action) -> &'static str {
         Action::Attempted => "attempted",
         Action::Progress(_) => "progress",
         Action::Retry { .. } => "retry",
+        Action::Reported { .. } => "reported",
         Action::Complete { .. } => "complete",
         Action::Fail(_) => "fail",
     }

@@ -204,16 +204,52 @@ test("a joiner that leaves on its own maxConsecutiveErrors hears the status and 
   assert.deepEqual(first[0], ["invalid_response", 200]);
 });
 
-test("getPollingStatus's lastError is the checker's own words, as its failure's", async () => {
-  const pending = smartPollingManager.startPolling("words-1", async () => ({ completed: false, error: "db down" }), {
-    ...quick,
-    maxConsecutiveErrors: 50,
-  });
-  await until(() => smartPollingManager.getPollingStatus().some((s) => s.pollId === "words-1" && s.lastError));
+test("getPollingStatus's lastError is what the checker threw, as its failure's, while the next call is out too", async () => {
+  let calls = 0;
+  let release;
+  const pending = smartPollingManager.startPolling(
+    "words-1",
+    async () => {
+      if (++calls === 1) throw new Error("db down");
+      await new Promise((resolve) => (release = resolve)); // the second call hangs
+      return { completed: true, data: 1 };
+    },
+    { ...quick, maxConsecutiveErrors: 50 },
+  );
+  await until(() => calls === 2);
   const status = smartPollingManager.getPollingStatus().find((s) => s.pollId === "words-1");
   assert.equal(status.lastError, "db down");
-  smartPollingManager.stopPolling("words-1");
-  assert.equal((await pending).failure.kind, "stopped");
+  release();
+  assert.equal((await pending).success, true);
+});
+
+test("a checker's { completed: false, error } is told to onError and polling goes on, counting no error (the old module's rule)", async () => {
+  let calls = 0;
+  const told = [];
+  const result = await smartPollingManager.startPolling(
+    "told-1",
+    async () => (++calls <= 4 ? { completed: false, error: `stalled ${calls}` } : { completed: true }),
+    { ...quick, maxConsecutiveErrors: 2, onError: (e, attempt) => told.push([e instanceof Error, e.message, e.kind, attempt]) },
+  );
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.equal(result.attempts, 5);
+  assert.equal("data" in result, false, "completed without data: none, as the old module");
+  assert.deepEqual(told, [1, 2, 3, 4].map((n) => [true, `stalled ${n}`, "check_failed", n]));
+});
+
+test("a thrown error without a status whose message says 429 or rate limit is a rate limit, not an error", async () => {
+  let calls = 0;
+  const told = [];
+  const result = await smartPollingManager.startPolling(
+    "limited-1",
+    async () => {
+      if (++calls <= 3) throw Object.assign(new Error(calls === 2 ? "rate limit exceeded" : "HTTP 429: Too Many Requests"), { headers: { "retry-after": "0" } });
+      return { completed: true, data: "ok" };
+    },
+    { ...quick, maxConsecutiveErrors: 2, onError: (e) => told.push(e.kind) },
+  );
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.deepEqual(told, ["rate_limited", "rate_limited", "rate_limited"]);
 });
 
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {

@@ -321,11 +321,21 @@ pub enum Preset {
 /// Promise form when no layer sets `maxConsecutiveErrors`.
 pub const OLD_MAX_CONSECUTIVE_ERRORS: u32 = 5;
 
+/// The old module's default `maxInterval`: the cap of its waits, the
+/// waits after errors included. The Promise form keeps it when no layer
+/// sets `maxInterval` or `maxDelay`.
+pub const OLD_MAX_INTERVAL: u64 = 10_000;
+
 impl Config {
     /// The Promise form speaks for the old module: only the limits it had
-    /// (`maxDuration`, `maxConsecutiveErrors` 5) end a call early, unless the
-    /// call (`call`) or its manager (`manager`) sets another.
+    /// (`maxDuration`, `maxConsecutiveErrors` 5) end a call early, and no
+    /// wait is longer than its `maxInterval` (10 s), unless the call
+    /// (`call`) or its manager (`manager`) sets another.
     pub fn old_module_limits(&mut self, call: &Options, manager: &Options) {
+        let capped = |o: &Options| o.max_interval.is_some() || o.max_delay.is_some();
+        if !capped(call) && !capped(manager) {
+            self.max_delay = self.max_delay.min(OLD_MAX_INTERVAL).max(self.initial_delay);
+        }
         if call.max_consecutive_errors.is_none() {
             self.max_consecutive_errors = self
                 .max_consecutive_errors

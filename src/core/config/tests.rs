@@ -301,3 +301,41 @@ fn old_module_limits_only() {
         (7, 3, Some(2))
     );
 }
+
+#[test]
+fn the_promise_form_caps_waits_at_the_old_max_interval_unless_a_layer_sets_a_cap() {
+    let none = Options::default();
+    let mut c = none.config(&none).unwrap();
+    assert_eq!(c.max_delay, 30_000, "the package's own default");
+    c.old_module_limits(&none, &none);
+    assert_eq!(c.max_delay, OLD_MAX_INTERVAL, "error waits stop at 10 s");
+
+    for set in [
+        Options {
+            max_interval: Some(4000.0),
+            ..Options::default()
+        },
+        Options {
+            max_delay: Some(20_000.0),
+            ..Options::default()
+        },
+    ] {
+        let want = set.config(&none).unwrap().max_delay;
+        // In the call, or in the manager's defaults.
+        let mut c = set.config(&none).unwrap();
+        c.old_module_limits(&set, &none);
+        assert_eq!(c.max_delay, want);
+        let mut c = none.config(&set).unwrap();
+        c.old_module_limits(&none, &set);
+        assert_eq!(c.max_delay, want);
+    }
+
+    // Never below the first error wait.
+    let slow = Options {
+        initial_delay: Some(15_000.0),
+        ..Options::default()
+    };
+    let mut c = slow.config(&none).unwrap();
+    c.old_module_limits(&slow, &none);
+    assert_eq!(c.max_delay, 15_000);
+}

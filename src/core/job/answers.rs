@@ -20,6 +20,22 @@ impl Job {
                     self.schedule_next(now, retry_after);
                 }
             }
+            Reply::Said {
+                fingerprint,
+                retry_after,
+            } => {
+                // The old module: a call that answered resets the error
+                // count, and the error is only told.
+                self.backoff.reset();
+                self.consecutive_errors = 0;
+                if self.on_record(now, State::Pending, fingerprint) {
+                    self.schedule_next(now, retry_after);
+                    if let Some(at) = self.next_poll {
+                        let delay = self.cut(at).saturating_sub(now);
+                        self.actions.push(Action::Reported { delay });
+                    }
+                }
+            }
             // "Accepted": still running, whatever its body says.
             Reply::Status {
                 status: 202,

@@ -41,6 +41,14 @@ pub enum Reply {
         fingerprint: u64,
         retry_after: Option<u64>,
     },
+    /// A checker's `{ completed: false, error }`: its call succeeded and
+    /// the work goes on, with an error to tell the page (the old module's
+    /// `onError`). It counts as no error: the schedule goes on as for a
+    /// pending record.
+    Said {
+        fingerprint: u64,
+        retry_after: Option<u64>,
+    },
     /// 2xx whose body was not JSON or not a record.
     Unreadable,
     /// Any other status; `retry_after` is the parsed Retry-After in ms.
@@ -153,6 +161,13 @@ pub enum Action {
     /// A transient error; the next request goes out in `delay` ms.
     Retry {
         error: PollError,
+        delay: u64,
+    },
+    /// What a checker said of an error while the work goes on
+    /// ([`Reply::Said`]): told to the page as a transient error
+    /// (`check_failed`), but nothing is counted and no retry is charged;
+    /// the next request goes out in `delay` ms, as scheduled.
+    Reported {
         delay: u64,
     },
     /// Terminal: success, with the result url when there is one.

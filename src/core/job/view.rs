@@ -76,12 +76,14 @@ impl Job {
             .min(self.cfg.max_delay)
     }
 
-    /// The wait that follows the request in flight if its answer is "not
-    /// ready yet", before jitter: the old module's `nextInterval`, which it
-    /// reported before each attempt.
+    /// The wait that follows the request in flight, before jitter: the old
+    /// module's `nextInterval`, which it reported before each attempt. If
+    /// its answer is "not ready yet"; after errors, if it fails too (the
+    /// backoff's next wait, as the old module's grew).
     pub fn planned_wait(&self) -> u64 {
         match (self.stream, self.cfg.stream_poll_interval) {
             (Stream::Open, w) if !self.server_done && w > 0 => w,
+            _ if self.consecutive_errors > 0 => self.backoff.peek(),
             _ => self.scheduled_wait(),
         }
     }

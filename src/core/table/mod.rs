@@ -367,7 +367,10 @@ impl<S: Clone> Table<S> {
             }
             return;
         }
-        let good = matches!(input, Input::Response(Reply::Record { .. }));
+        let good = matches!(
+            input,
+            Input::Response(Reply::Record { .. } | Reply::Said { .. })
+        );
         // Any answer but a 429 ends an origin's probing.
         let answered = match &input {
             Input::Response(Reply::Status { status, .. }) => *status != 429,
