@@ -19,7 +19,8 @@ use smart_polling::core::record::State;
 use smart_polling::core::schedule::{Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
 use smart_polling::core::table::{
-    gate_key, JobId, Kind, RetryBudget, Step, Table, STREAM_PAUSE_MS, STREAM_TRIES, TURN,
+    gate_key, JobId, Kind, RetryBudget, Step, Table, OFFLINE_RECHECK_MS, STREAM_PAUSE_MS,
+    STREAM_TRIES, TURN,
 };
 use smart_polling::{Channel, Config, PollError};
 
@@ -2348,4 +2349,37 @@ fn an_offline_job_still_times_out_at_its_deadline() {
     assert!(b.requests(j).is_empty());
     let (at, ended) = b.ended.first().expect("ended");
     assert_eq!((*at, ended.result.clone()), (5000, Err(PollError::Timeout)));
+}
+
+#[test]
+fn paused_offline_the_table_wakes_to_look_at_the_network_again() {
+    // A worker may never hear `online`: the table wakes every
+    // OFFLINE_RECHECK_MS while paused, for the browser layer to read
+    // navigator.onLine; once online, the paused job polls at once.
+    let mut b = Browser::new(0);
+    let a = b.start_at(Kind::File, "a", "api", every(1000), "s");
+    b.fire();
+    b.respond(a, pending());
+    b.now = 100;
+    b.table.set_online(100, false);
+    b.drain();
+    assert_eq!(b.table.next_wake(), Some(100 + OFFLINE_RECHECK_MS));
+    b.run_until(100 + OFFLINE_RECHECK_MS - 1);
+    assert!(!b.table.take_recheck(), "not yet");
+    // Still offline at the first look: the next one is a period later.
+    b.run_until(100 + OFFLINE_RECHECK_MS);
+    assert!(b.table.take_recheck());
+    assert!(!b.table.take_recheck(), "taken");
+    assert_eq!(b.table.next_wake(), Some(100 + 2 * OFFLINE_RECHECK_MS));
+    // Looks go on while nothing answers them (nothing sent meanwhile).
+    b.run_until(100 + 10 * OFFLINE_RECHECK_MS);
+    assert!(b.table.take_recheck());
+    assert_eq!(b.requests(a).len(), 1);
+    // Online at a look: the job goes at the next turn, and the looks stop.
+    b.table.set_online(b.now, true);
+    b.drain();
+    b.fire();
+    assert_eq!(b.requests(a).len(), 2, "{:?}", b.requests(a));
+    b.run_until(b.now + 10 * OFFLINE_RECHECK_MS);
+    assert!(!b.table.take_recheck());
 }

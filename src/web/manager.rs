@@ -368,6 +368,11 @@ impl Manager {
         for _ in 0..turns {
             let t = now();
             let more = self.table.borrow_mut().on_timer(t);
+            // Paused offline: back online? (The `online` event may not come.)
+            let recheck = self.table.borrow_mut().take_recheck();
+            if recheck && page::online() {
+                self.table.borrow_mut().set_online(t, true);
+            }
             let sharing = self.roles.borrow_mut().on_timer(t);
             self.run_roles(t);
             self.settle();

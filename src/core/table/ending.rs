@@ -97,7 +97,7 @@ impl<S: Clone> Table<S> {
                     }
                 }
                 Action::CloseStream(why) => {
-                    Action::CloseStream(self.streams.closed(now, why, self.offline))
+                    Action::CloseStream(self.streams.closed(now, why, self.net.offline))
                 }
                 Action::Retry { error, delay } if budgeted(error) => {
                     match self.gates.spend(&e.origin) {

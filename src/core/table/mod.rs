@@ -40,6 +40,8 @@ pub use super::job_id::JobId;
 use super::schedule::Intervals;
 use streams::Streams;
 pub use streams::{STREAM_PAUSE_MS, STREAM_TRIES};
+use timer::Network;
+pub use timer::OFFLINE_RECHECK_MS;
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -165,8 +167,8 @@ pub struct Table<S> {
     /// share one.
     configs: Vec<Rc<Config>>,
     schedules: Vec<Intervals>,
-    /// The browser is offline: every job is paused (see `set_online`).
-    offline: bool,
+    /// Offline, every job is paused (see `set_online`).
+    net: Network,
 }
 
 /// How many distinct configurations and schedules are shared at most (more
@@ -193,7 +195,7 @@ impl<S: Clone> Table<S> {
             burst: (u64::MAX, 0),
             configs: Vec::new(),
             schedules: Vec::new(),
-            offline: false,
+            net: Network::default(),
         }
     }
 
@@ -315,7 +317,7 @@ impl<S: Clone> Table<S> {
             now
         };
         // Offline, a stream could only fail: the job polls once back online.
-        let wanted = cfg.use_stream && valid.is_ok() && !self.offline;
+        let wanted = cfg.use_stream && valid.is_ok() && !self.net.offline;
         cfg.use_stream = self.streams.admit(now, wanted);
         let stream_slot = cfg.use_stream;
         // The seed is the job's own: configurations are shared without it.
@@ -324,7 +326,7 @@ impl<S: Clone> Table<S> {
         if let Err(e) = valid {
             job.reject(e);
         }
-        if self.offline {
+        if self.net.offline {
             job.handle(now, Input::Offline);
         }
         job.set_expected_duration(self.metrics.average_completion_time());

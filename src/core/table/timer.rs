@@ -4,11 +4,29 @@
 
 use super::*;
 
+/// How often a paused table looks at the browser's `navigator.onLine`.
+pub const OFFLINE_RECHECK_MS: u64 = 2000;
+
+/// The network as the table knows it.
+#[derive(Default)]
+pub(super) struct Network {
+    /// The browser is offline: every job is paused.
+    pub(super) offline: bool,
+    /// While offline: when to look at the browser's word again, and
+    /// whether a look is due ([`Table::take_recheck`]).
+    recheck: Option<u64>,
+    recheck_due: bool,
+}
+
 impl<S: Clone> Table<S> {
     /// The table's timer fired: every job due by `now` (at most [`TURN`] of
     /// them) hears `Start` or `Timer`, and subscribers whose own deadline
     /// passed leave. True if more are due already.
     pub fn on_timer(&mut self, now: u64) -> bool {
+        if let Some(at) = self.net.recheck.filter(|at| *at <= now) {
+            self.net.recheck = Some(at.max(now).saturating_add(OFFLINE_RECHECK_MS));
+            self.net.recheck_due = true;
+        }
         while let Some(&Reverse((at, job, sub))) = self.deadlines.peek() {
             if at > now {
                 break;
@@ -138,7 +156,7 @@ impl<S: Clone> Table<S> {
                 None => break None,
             }
         };
-        job.into_iter().chain(sub).min()
+        job.into_iter().chain(sub).chain(self.net.recheck).min()
     }
 
     /// The browser went offline or came back. Offline, every job (and every
@@ -146,10 +164,14 @@ impl<S: Clone> Table<S> {
     /// deadline still runs. Back online, each paused job polls at the next
     /// turn, under its origin's cooldown and cap (which spreads a crowd).
     pub fn set_online(&mut self, now: u64, online: bool) {
-        if self.offline != online {
+        if self.net.offline != online {
             return; // no change
         }
-        self.offline = !online;
+        self.net = Network {
+            offline: !online,
+            recheck: (!online).then(|| now.saturating_add(OFFLINE_RECHECK_MS)),
+            recheck_due: false,
+        };
         if online {
             self.streams.opened();
         }
@@ -168,7 +190,17 @@ impl<S: Clone> Table<S> {
 
     /// Whether `set_online(false)` holds the jobs.
     pub fn is_offline(&self) -> bool {
-        self.offline
+        self.net.offline
+    }
+
+    /// Whether a timer turn while offline asked to read whether the browser
+    /// is online again (every [`OFFLINE_RECHECK_MS`]; the table wakes for
+    /// it): the browser layer reads `navigator.onLine` then, and says so
+    /// with `set_online`. The `online` event alone is not enough: a worker
+    /// may never hear it (Chromium's emulation sends it to pages only), and
+    /// the paused jobs would wait out their deadline.
+    pub fn take_recheck(&mut self) -> bool {
+        std::mem::take(&mut self.net.recheck_due)
     }
 
     /// Conditions improved for every job (see `Input::Nudge`); an origin's
