@@ -224,12 +224,15 @@ impl Roles {
         self.role(job) == Some(Role::Leads)
     }
 
-    /// "leader" or "follower" for a shared job.
+    /// "leader" or "follower" for a shared job, once known: a job whose
+    /// lock is still asked for follows only if another tab has spoken (a
+    /// job alone in its tab is named when it leads).
     pub fn role_name(&self, job: JobId) -> Option<&'static str> {
-        self.role(job).map(|r| match r {
-            Role::Leads => "leader",
-            _ => "follower",
-        })
+        match self.role(job)? {
+            Role::Leads => Some("leader"),
+            Role::Queued | Role::Asked if self.peers => Some("follower"),
+            Role::Queued | Role::Asked | Role::Granted => None,
+        }
     }
 
     fn role(&self, job: JobId) -> Option<Role> {
@@ -326,6 +329,25 @@ mod tests {
         assert_eq!(r.hear(&hello, None), Heard::Nothing);
         assert!(r.keeps_records() && r.tells(job));
         assert_eq!(r.hear(&hello, Some((job, false))), Heard::Hello);
+    }
+
+    #[test]
+    fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
+        let mut r = Roles::default();
+        let (a, b) = (JobId(1), JobId(2));
+        r.start(a);
+        r.on_timer(0);
+        r.asked(a, true);
+        assert_eq!(r.role_name(a), None, "alone: not known yet");
+        assert!(r.granted(Some(a)));
+        assert_eq!(r.role_name(a), None, "it leads from the next turn");
+        r.on_timer(1);
+        assert_eq!(r.role_name(a), Some("leader"));
+        r.hear(&Said::hello().words(None), None);
+        r.start(b);
+        r.on_timer(1);
+        r.asked(b, true);
+        assert_eq!(r.role_name(b), Some("follower"), "another tab spoke");
     }
 
     #[test]
