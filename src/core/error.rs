@@ -103,12 +103,22 @@ impl PollError {
     }
 
     /// Whether words of the page's own may stand for the message: a
-    /// checker's for its failure or its error, what fetch said of a failed
-    /// request.
+    /// checker's for its failure or its error, or for what it threw with a
+    /// status (only a checker's answers carry words); what fetch said of a
+    /// failed request.
     pub fn in_own_words(&self) -> bool {
         matches!(
             self,
-            Self::GenerationFailed | Self::Check | Self::Network | Self::RelativeUrl
+            Self::GenerationFailed
+                | Self::Check
+                | Self::Network
+                | Self::RelativeUrl
+                | Self::RateLimited
+                | Self::NotFound
+                | Self::Unauthorized
+                | Self::Forbidden
+                | Self::Client(_)
+                | Self::Server(_)
         )
     }
 
@@ -239,6 +249,14 @@ mod tests {
         assert_eq!(r.status, Some(503), "the error's own status wins");
         let r = PollError::Network.report_said(1, Some("Network error: Failed to fetch"), None);
         assert_eq!(r.message, "Network error: Failed to fetch");
+        // What a checker threw with a status: its words, the status its own.
+        let r = PollError::Server(500).report_said(3, Some("HTTP 500 from the API"), None);
+        assert_eq!((r.message, r.status), ("HTTP 500 from the API", Some(500)));
+        let r = PollError::Timeout.report_said(3, Some("stale words"), None);
+        assert_eq!(
+            r.message, "Polling timed out",
+            "the package's own errors keep theirs"
+        );
     }
 
     #[test]

@@ -252,6 +252,21 @@ test("a thrown error without a status whose message says 429 or rate limit is a 
   assert.deepEqual(told, ["rate_limited", "rate_limited", "rate_limited"]);
 });
 
+test("a thrown object with an HTTP status is that answer's error, in the thrown error's words", async () => {
+  let calls = 0;
+  const told = [];
+  const result = await smartPollingManager.startPolling(
+    "thrown-500",
+    async () => {
+      if (++calls <= 2) throw Object.assign(new Error("HTTP 500 from the API"), { status: 500 });
+      return { completed: true, data: 1 };
+    },
+    { ...quick, onError: (e) => told.push([e.message, e.kind, e.status]) },
+  );
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.deepEqual(told, [["HTTP 500 from the API", "server", 500], ["HTTP 500 from the API", "server", 500]]);
+});
+
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {
   const fetch = fetchFor(t);
   const file = pollFileCompletion("pending-now", quick);
