@@ -51,8 +51,10 @@ impl Manager {
                 let job = table.find(kind, id);
                 // A checker's own words (or what fetch said), as its
                 // failure would carry them.
+                // Only while errors run in a row: an answer clears it, as in
+                // the old module.
                 let last_error = (job.and_then(|job| table.job(job)))
-                    .and_then(|j| j.consecutive_errors().1)
+                    .and_then(|j| Some(j.consecutive_errors()).filter(|(n, _)| *n > 0)?.1)
                     .filter(|_| p.attempt > 0)
                     .map(|e| {
                         let r = job.and_then(|job| jobs.get(job));

@@ -223,6 +223,24 @@ test("getPollingStatus's lastError is what the checker threw, as its failure's, 
   assert.equal((await pending).success, true);
 });
 
+test("getPollingStatus's lastError is cleared by the next answer, as in the old module", async () => {
+  let calls = 0;
+  let status;
+  const result = await smartPollingManager.startPolling(
+    "words-2",
+    async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("db down");
+      if (calls === 3) status = smartPollingManager.getPollingStatus().find((s) => s.pollId === "words-2");
+      return calls < 4 ? { completed: false } : { completed: true, data: 1 };
+    },
+    { ...quick, maxConsecutiveErrors: 50 },
+  );
+  assert.equal(result.success, true);
+  assert.equal(status.attempts, 3);
+  assert.equal(status.lastError, undefined, JSON.stringify(status));
+});
+
 test("a checker's { completed: false, error } is told to onError and polling goes on, counting no error (the old module's rule)", async () => {
   let calls = 0;
   const told = [];
