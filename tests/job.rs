@@ -1040,6 +1040,18 @@ fn after_errors_the_planned_wait_is_the_next_backoff() {
     // An answer ends the run: the schedule again.
     h.pending();
     assert_eq!(h.job.planned_wait(), 1000);
+    // So do a 404 and a 429 after an error: their waits are not the backoff's.
+    h.fire();
+    h.status(500, None);
+    assert_eq!(h.job.planned_wait(), 2000);
+    h.fire();
+    h.status(404, None);
+    assert_eq!(h.job.planned_wait(), h.job.scheduled_wait());
+    h.fire();
+    h.status(500, None);
+    h.fire();
+    h.status(429, Some(1000));
+    assert_eq!(h.job.planned_wait(), h.job.scheduled_wait());
 }
 
 #[test]

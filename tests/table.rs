@@ -2382,4 +2382,19 @@ fn paused_offline_the_table_wakes_to_look_at_the_network_again() {
     assert_eq!(b.requests(a).len(), 2, "{:?}", b.requests(a));
     b.run_until(b.now + 10 * OFFLINE_RECHECK_MS);
     assert!(!b.table.take_recheck());
+
+    // Offline with no job: the table does not wake (a manager that never
+    // polled, or whose jobs ended, keeps no timer).
+    let mut idle = Browser::new(0);
+    idle.table.set_online(0, false);
+    assert_eq!(idle.table.next_wake(), None);
+    let late = idle.start_at(Kind::File, "late", "api", every(1000), "s");
+    assert_eq!(
+        idle.table.next_wake(),
+        Some(0),
+        "a job started offline: its start, then the looks"
+    );
+    idle.fire();
+    assert_eq!(idle.table.next_wake(), Some(OFFLINE_RECHECK_MS));
+    assert!(idle.requests(late).is_empty(), "paused");
 }

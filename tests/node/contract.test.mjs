@@ -261,13 +261,31 @@ test("a thrown error without a status whose message says 429 or rate limit is a 
   const result = await smartPollingManager.startPolling(
     "limited-1",
     async () => {
-      if (++calls <= 3) throw Object.assign(new Error(calls === 2 ? "rate limit exceeded" : "HTTP 429: Too Many Requests"), { headers: { "retry-after": "0" } });
+      if (++calls <= 3) throw new Error(calls === 2 ? "rate limit exceeded" : "HTTP 429: Too Many Requests");
       return { completed: true, data: "ok" };
     },
     { ...quick, maxConsecutiveErrors: 2, onError: (e) => told.push(e.kind) },
   );
   assert.equal(result.success, true, JSON.stringify(result));
   assert.deepEqual(told, ["rate_limited", "rate_limited", "rate_limited"]);
+});
+
+test("in the Promise form a 429 that names no wait backs off as the old module's did, not for rateLimitDelay's 60 s", async () => {
+  // A short check (the hooks' 10 s one) must outlive a 429: 1 s, then 2 s.
+  let calls = 0;
+  const waits = [];
+  const result = await smartPollingManager.startPolling(
+    "limited-2",
+    async () => {
+      if (++calls <= 2) throw { status: 429, message: "Rate limited" };
+      return { completed: true, data: "ok" };
+    },
+    { maxDuration: 10_000, jitter: 0, onError: (e) => waits.push(e.kind) },
+  );
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.equal(result.attempts, 3);
+  assert.ok(result.duration >= 3000 && result.duration < 4500, `1 s, then 2 s: ${result.duration} ms`);
+  assert.deepEqual(waits, ["rate_limited", "rate_limited"]);
 });
 
 test("a thrown object with an HTTP status is that answer's error, in the thrown error's words", async () => {

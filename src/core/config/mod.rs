@@ -328,13 +328,20 @@ pub const OLD_MAX_INTERVAL: u64 = 10_000;
 
 impl Config {
     /// The Promise form speaks for the old module: only the limits it had
-    /// (`maxDuration`, `maxConsecutiveErrors` 5) end a call early, and no
-    /// wait is longer than its `maxInterval` (10 s), unless the call
-    /// (`call`) or its manager (`manager`) sets another.
+    /// (`maxDuration`, `maxConsecutiveErrors` 5) end a call early; no wait
+    /// is longer than its `maxInterval` (10 s), unless the call (`call`) or
+    /// its manager (`manager`) sets another cap or the waits themselves
+    /// (`intervals`); and a 429 that names no wait backs off as an error
+    /// does (from `initialDelay`, doubling), as the old module's did, unless
+    /// a layer sets `rateLimitDelay`: 60 s would outlast the short checks
+    /// its callers make (10 s, 15 s).
     pub fn old_module_limits(&mut self, call: &Options, manager: &Options) {
-        let capped = |o: &Options| o.max_interval.is_some() || o.max_delay.is_some();
+        let capped = |o: &Options| o.sets_waits() || o.max_delay.is_some();
         if !capped(call) && !capped(manager) {
             self.max_delay = self.max_delay.min(OLD_MAX_INTERVAL).max(self.initial_delay);
+        }
+        if call.rate_limit_delay.is_none() && manager.rate_limit_delay.is_none() {
+            self.rate_limit_delay = self.rate_limit_delay.min(self.initial_delay);
         }
         if call.max_consecutive_errors.is_none() {
             self.max_consecutive_errors = self

@@ -338,4 +338,34 @@ fn the_promise_form_caps_waits_at_the_old_max_interval_unless_a_layer_sets_a_cap
     let mut c = slow.config(&none).unwrap();
     c.old_module_limits(&slow, &none);
     assert_eq!(c.max_delay, 15_000);
+
+    // Waits the caller chose are not cut.
+    let own = Options {
+        intervals: Some(vec![15_000.0]),
+        ..Options::default()
+    };
+    let mut c = own.config(&none).unwrap();
+    c.old_module_limits(&own, &none);
+    assert_eq!(c.max_delay, 30_000);
+}
+
+#[test]
+fn the_promise_form_backs_off_on_a_429_that_names_no_wait_unless_a_layer_sets_rate_limit_delay() {
+    let none = Options::default();
+    let mut c = none.config(&none).unwrap();
+    assert_eq!(c.rate_limit_delay, 60_000, "the package's own default");
+    c.old_module_limits(&none, &none);
+    assert_eq!(
+        c.rate_limit_delay, c.initial_delay,
+        "the backoff from its first wait"
+    );
+    let set = Options {
+        rate_limit_delay: Some(20_000.0),
+        ..Options::default()
+    };
+    for (call, manager) in [(&set, &none), (&none, &set)] {
+        let mut c = call.config(manager).unwrap();
+        c.old_module_limits(call, manager);
+        assert_eq!(c.rate_limit_delay, 20_000);
+    }
 }

@@ -5,6 +5,7 @@ use super::*;
 
 impl Job {
     pub(super) fn on_reply(&mut self, now: u64, reply: Reply) {
+        self.erring = false; // unless it is a transient error (below)
         if !matches!(reply, Reply::Status { status: 404, .. }) {
             self.not_found = 0; // the bound is on 404s in a row
         }
@@ -122,6 +123,7 @@ impl Job {
             return;
         }
         self.consecutive_errors += 1;
+        self.erring = true;
         self.last_error = Some(e);
         if self
             .cfg

@@ -209,6 +209,9 @@ pub struct Job {
     /// Transient errors in a row (5xx, network, timeouts, unreadable
     /// bodies; not 429 or 404), and the last of them.
     consecutive_errors: u32,
+    /// The last answer (or failure) was an error that counts: the next wait
+    /// is the backoff's, not the schedule's (a 404 or 429 after it is not).
+    erring: bool,
     last_error: Option<PollError>,
     /// Jitter of the progressive waits, seeded apart from the backoff's.
     rng: SplitMix64,
@@ -281,6 +284,7 @@ impl Job {
             backoff,
             not_found: 0,
             consecutive_errors: 0,
+            erring: false,
             last_error: None,
             rng: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_4E5B),
             deadline_floor: 0,

@@ -83,7 +83,7 @@ impl Job {
     pub fn planned_wait(&self) -> u64 {
         match (self.stream, self.cfg.stream_poll_interval) {
             (Stream::Open, w) if !self.server_done && w > 0 => w,
-            _ if self.consecutive_errors > 0 => self.backoff.peek(),
+            _ if self.erring => self.backoff.peek(),
             _ => self.scheduled_wait(),
         }
     }

@@ -156,7 +156,9 @@ impl<S: Clone> Table<S> {
                 None => break None,
             }
         };
-        job.into_iter().chain(sub).chain(self.net.recheck).min()
+        // Offline with no job, nothing to look for.
+        let recheck = self.net.recheck.filter(|_| !self.entries.is_empty());
+        job.into_iter().chain(sub).chain(recheck).min()
     }
 
     /// The browser went offline or came back. Offline, every job (and every
