@@ -4,17 +4,18 @@
 //! stream, report to the page). It owns no timer, request or stream: the
 //! browser layer executes the actions, the tests and the simulator fake them.
 //!
-//! This file holds the interface (inputs, replies, actions) and the
-//! dispatch of each input; `view` what a job tells the table and the page
-//! (and the few settings the table makes), `waits` when it polls next,
-//! `answers` what it does with an answer, `sources` the stream and the
-//! leading tab.
+//! This file holds the interface (inputs, replies) and the dispatch of
+//! each input; `actions` what the job asks of the browser layer; `view`
+//! what a job tells the table and the page (and the few settings the table
+//! makes), `waits` when it polls next, `answers` what it does with an
+//! answer, `sources` the stream and the leading tab.
 //!
 //! Invariants, checked by the property tests: at most one terminal action
 //! (`Complete` or `Fail`), nothing at all after it or after `Stop`, no wait
 //! past the deadline, and the only wait longer than `maxDelay` is one a
 //! server's Retry-After asked for (bounded by `maxRetryAfter`).
 
+mod actions;
 mod answers;
 mod sources;
 mod view;
@@ -29,6 +30,8 @@ use super::metrics::{Channel, Outcome, Progress};
 use super::record::{url_is_safe, State, TaskStatus};
 use super::schedule::{Backoff, SplitMix64};
 use super::stream::StreamEvent;
+
+pub use actions::{Action, Closed};
 
 /// The outcome of one request, as the browser layer read it.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,66 +119,6 @@ pub struct Mirror {
     /// The fingerprint of the leader's record when it is new (the input
     /// carries the record: `Update`).
     pub fingerprint: Option<u64>,
-}
-
-/// Why a stream is closed (what `debug: true` logs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Closed {
-    /// The job ended.
-    Ended,
-    /// It failed before it opened: the route answered an error (a 404 where
-    /// there is none) or the browser refused the url.
-    Refused,
-    /// It failed after it opened: the connection dropped.
-    Failed,
-    /// It did not open within `sseConnectTimeout`.
-    NotOpened,
-    /// `maxStreamGarbage` unreadable messages in a row.
-    Garbage,
-    /// Refused or not opened, and so were the streams of the jobs before it
-    /// (the table's, not the job's, reason: new jobs start without one for
-    /// a while, see `Table`).
-    Paused,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Fetch the record. At most one request is in flight.
-    SendRequest,
-    /// Abort the request in flight.
-    CancelRequest,
-    /// (Re)arm the job's single timer for time `at`; replaces the previous one.
-    ArmTimer {
-        at: u64,
-    },
-    OpenStream,
-    /// Close the stream; why (polling takes over unless the job ended).
-    CloseStream(Closed),
-    /// The record of the current input is new: call `onUpdate` with it.
-    Update,
-    /// A follower heard that the leading tab made its next request: the old
-    /// module's `onProgress(attempt, elapsed, nextInterval)` runs here as
-    /// before an attempt of this tab's own.
-    Attempted,
-    Progress(Progress),
-    /// A transient error; the next request goes out in `delay` ms.
-    Retry {
-        error: PollError,
-        delay: u64,
-    },
-    /// What a checker said of an error while the work goes on
-    /// ([`Reply::Said`]): told to the page as a transient error
-    /// (`check_failed`), but nothing is counted and no retry is charged;
-    /// the next request goes out in `delay` ms, as scheduled.
-    Reported {
-        delay: u64,
-    },
-    /// Terminal: success, with the result url when there is one.
-    Complete {
-        url: Option<String>,
-    },
-    /// Terminal: failure.
-    Fail(PollError),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
