@@ -321,3 +321,21 @@ fn a_tab_alone_says_nothing_but_its_hello_and_keeps_no_records() {
     assert_eq!(w.tabs[0].learned.len(), 1);
     assert!(w.locks["a"].0.is_none(), "its lock went with the job");
 }
+
+#[test]
+fn a_lone_shared_job_polls_in_the_turn_after_its_lock_comes() {
+    // Two timer turns, not three: the first asks for the lock, the one after
+    // the grant takes the lead and polls (sharing runs before the table).
+    let mut w = world(1, u64::MAX);
+    w.start(0, "a", "sub");
+    w.turn(0);
+    assert_eq!(
+        w.tabs[0].asked, 1,
+        "the lock is asked for in the first turn"
+    );
+    assert!(w.tabs[0].requests.is_empty(), "no request before the lock");
+    w.run_events(); // the grant
+    w.turn(0);
+    assert_eq!(w.tabs[0].role("a"), Some("leader"));
+    assert_eq!(w.tabs[0].requests.len(), 1, "it polls in the same turn");
+}

@@ -367,14 +367,16 @@ impl Manager {
         let turns = turns_per_task(page::hidden());
         for _ in 0..turns {
             let t = now();
+            // Sharing first: a job that takes the lead now polls in this
+            // turn's table step, not the next turn's.
+            let sharing = self.roles.borrow_mut().on_timer(t);
+            self.run_roles(t);
             let more = self.table.borrow_mut().on_timer(t);
             // Paused offline: back online? (The `online` event may not come.)
             let recheck = self.table.borrow_mut().take_recheck();
             if recheck && page::online() {
                 self.table.borrow_mut().set_online(t, true);
             }
-            let sharing = self.roles.borrow_mut().on_timer(t);
-            self.run_roles(t);
             self.settle();
             // A hidden tab's next timer may be a second (or a minute) away:
             // the polls just made due go in this task's next turn.

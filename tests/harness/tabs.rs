@@ -466,9 +466,10 @@ impl<M: Sim> World<M> {
     pub fn turn(&mut self, tab: usize) {
         let now = self.now;
         let t = &mut self.tabs[tab];
-        t.table.on_timer(now);
+        // As the browser layer does: sharing first, then the table.
         t.roles.on_timer(now);
         self.run_roles(tab);
+        self.tabs[tab].table.on_timer(now);
         self.settle(tab);
     }
 

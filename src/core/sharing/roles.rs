@@ -120,11 +120,12 @@ impl Roles {
         true
     }
 
-    /// A timer turn: locks of ended jobs let go of when due, a turn's worth
+    /// A timer turn, run before the table's (so a new leader polls in the
+    /// same turn): locks of ended jobs let go of when due, a turn's worth
     /// of claims, and half a turn's worth of grants (a new leader's poll is
-    /// due at once, and the timer's jobs may have sent a turn's worth
-    /// already). True if this turn did or left work: in a hidden tab the
-    /// next turn then comes in the same task.
+    /// due at once, beside the table's other due jobs). True if this turn
+    /// did or left work: in a hidden tab the next turn then comes in the
+    /// same task.
     pub fn on_timer(&mut self, now: u64) -> bool {
         while let Some(&(_, job)) = self.ending.front().filter(|(at, _)| *at <= now) {
             self.ending.pop_front();
