@@ -2398,3 +2398,31 @@ fn paused_offline_the_table_wakes_to_look_at_the_network_again() {
     assert_eq!(idle.table.next_wake(), Some(OFFLINE_RECHECK_MS));
     assert!(idle.requests(late).is_empty(), "paused");
 }
+
+#[test]
+fn a_joiner_that_would_wait_longer_than_its_first_wait_makes_the_job_poll_at_once() {
+    // The old module's new call polled at once: a "check now" (first wait
+    // 1 s) joining a slow schedule (30 s) must not wait for its slot.
+    let mut b = Browser::new(0);
+    let slow = b.start_at(Kind::File, "f", "api", every(30_000), "fallback");
+    b.script(slow, [pending(), pending(), pending()]);
+    b.run_until(1000);
+    assert_eq!(b.requests(slow), vec![0]);
+    b.now = 5000;
+    assert_eq!(b.start_at(Kind::File, "f", "api", every(1000), "check"), slow);
+    assert!(b.table.poll().is_none(), "nothing inside the start");
+    b.run_until(5000);
+    assert_eq!(b.requests(slow), vec![0, 5000], "polled at the next turn");
+    // The schedule goes on from there; one job, one schedule.
+    b.run_until(40_000);
+    assert_eq!(b.requests(slow), vec![0, 5000, 35_000]);
+
+    // A joiner that would hear as soon anyway adds no request.
+    let mut b = Browser::new(0);
+    let job = b.start_at(Kind::File, "g", "api", every(2000), "first");
+    b.script(job, [pending(), pending()]);
+    b.run_until(1500);
+    b.start_at(Kind::File, "g", "api", every(1000), "second");
+    b.run_until(2500);
+    assert_eq!(b.requests(job), vec![0, 2000], "its next poll was 500 ms away");
+}

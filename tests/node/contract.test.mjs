@@ -303,6 +303,18 @@ test("a thrown object with an HTTP status is that answer's error, in the thrown 
   assert.deepEqual(told, [["HTTP 500 from the API", "server", 500], ["HTTP 500 from the API", "server", 500]]);
 });
 
+test("a short check joining a slow poll of the same file polls at once and sees the result (the old module's new call did)", async (t) => {
+  const fetch = fetchFor(t, { doneAfter: 2 }); // ready at the second request
+  const slow = pollFileCompletion("check-join", { intervals: [5000], maxDuration: 20_000 });
+  await until(() => fetch.count("check-join") === 1);
+  const started = Date.now();
+  const check = await pollFileCompletion("check-join", { maxDuration: 2000, initialInterval: 1000 });
+  assert.equal(check.success, true, JSON.stringify(check));
+  assert.ok(Date.now() - started < 1500, `within a turn, not at the slow schedule's 5 s: ${Date.now() - started} ms`);
+  assert.equal(fetch.count("check-join"), 2, "one request more, not a second schedule");
+  assert.equal((await slow).success, true);
+});
+
 test("with the module loaded, a Promise helper's job starts in the call: getPollingStatus lists it at once, a stop at once wins", async (t) => {
   const fetch = fetchFor(t);
   const file = pollFileCompletion("pending-now", quick);

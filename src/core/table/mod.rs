@@ -41,7 +41,7 @@ use super::schedule::Intervals;
 use streams::Streams;
 pub use streams::{STREAM_PAUSE_MS, STREAM_TRIES};
 use timer::Network;
-pub use timer::OFFLINE_RECHECK_MS;
+pub use timer::{turns_per_task, OFFLINE_RECHECK_MS};
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,16 +130,6 @@ enum Queued<S> {
 /// rest of a turn, stay well under the 50 ms of a long task.)
 pub const TURN: usize = 16;
 
-/// Timer turns per task: one; in a hidden tab, whose timers fire about once
-/// a second (or minute) and where no user waits on the page, eight.
-pub fn turns_per_task(hidden: bool) -> usize {
-    if hidden {
-        8
-    } else {
-        1
-    }
-}
-
 pub struct Table<S> {
     /// In id order, so oldest first (every input looks its job up by a
     /// binary search). Boxed: a slot is a pointer, not a whole entry, and
@@ -169,6 +159,9 @@ pub struct Table<S> {
     schedules: Vec<Intervals>,
     /// Offline, every job is paused (see `set_online`).
     net: Network,
+    /// Callers that joined a running job (when, the job, their first
+    /// wait): looked at in the next turn (`nudge_joined`), not in the start.
+    joined: Vec<(u64, JobId, u64)>,
 }
 
 /// How many distinct configurations and schedules are shared at most (more
@@ -196,6 +189,7 @@ impl<S: Clone> Table<S> {
             configs: Vec::new(),
             schedules: Vec::new(),
             net: Network::default(),
+            joined: Vec::new(),
         }
     }
 
@@ -277,13 +271,12 @@ impl<S: Clone> Table<S> {
             deadline: now.saturating_add(cfg.timeout),
             max_consecutive_errors: cfg.max_consecutive_errors,
         };
-        let handle = match self.find(kind, id) {
-            Some(job) => job,
+        let (handle, joined) = match self.find(kind, id) {
+            Some(job) => (job, Some(cfg.intervals.wait(0))),
             None => {
-                // Limits on errors are each subscriber's; the job only ends
-                // by them when its last subscriber leaves.
+                // Error limits are each subscriber's, not the job's.
                 cfg.max_consecutive_errors = None;
-                self.insert(now, kind, id, origin, cfg)
+                (self.insert(now, kind, id, origin, cfg), None)
             }
         };
         if let Some(e) = self.entries.get_mut(handle) {
@@ -292,6 +285,9 @@ impl<S: Clone> Table<S> {
             e.job.extend_deadline(terms.deadline);
             self.deadlines
                 .push(Reverse((terms.deadline, handle, terms.id)));
+        }
+        if let Some(within) = joined {
+            self.joined.push((now, handle, within));
         }
         handle
     }

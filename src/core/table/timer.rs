@@ -4,6 +4,16 @@
 
 use super::*;
 
+/// Timer turns per task: one; in a hidden tab, whose timers fire about once
+/// a second (or minute) and where no user waits on the page, eight.
+pub fn turns_per_task(hidden: bool) -> usize {
+    if hidden {
+        8
+    } else {
+        1
+    }
+}
+
 /// How often a paused table looks at the browser's `navigator.onLine`.
 pub const OFFLINE_RECHECK_MS: u64 = 2000;
 
@@ -23,6 +33,11 @@ impl<S: Clone> Table<S> {
     /// them) hears `Start` or `Timer`, and subscribers whose own deadline
     /// passed leave. True if more are due already.
     pub fn on_timer(&mut self, now: u64) -> bool {
+        if self.joined.first().is_some_and(|j| j.0 <= now) {
+            for (_, job, within) in std::mem::take(&mut self.joined) {
+                self.nudge_joined(now, job, within);
+            }
+        }
         if let Some(at) = self.net.recheck.filter(|at| *at <= now) {
             self.net.recheck = Some(at.max(now).saturating_add(OFFLINE_RECHECK_MS));
             self.net.recheck_due = true;
@@ -158,7 +173,13 @@ impl<S: Clone> Table<S> {
         };
         // Offline with no job, nothing to look for.
         let recheck = self.net.recheck.filter(|_| !self.entries.is_empty());
-        job.into_iter().chain(sub).chain(recheck).min()
+        // A caller joined: at once.
+        let joined = self.joined.first().map(|j| j.0);
+        job.into_iter()
+            .chain(sub)
+            .chain(recheck)
+            .chain(joined)
+            .min()
     }
 
     /// The browser went offline or came back. Offline, every job (and every
@@ -215,6 +236,21 @@ impl<S: Clone> Table<S> {
 
     /// A job asked to poll soon (`input`: a nudge, or back online), held
     /// first by its origin's cooldown.
+    /// A caller joined a running job: if the job's next poll is further
+    /// away than the caller's own first wait (`within`), it polls at the
+    /// next turn instead (within the origin's cooldown and the server's
+    /// Retry-After), as a new call of the old module did. A "check now"
+    /// must check, not wait for the slot of a slower schedule already
+    /// running; a joiner that would wait as long anyway adds no request.
+    fn nudge_joined(&mut self, now: u64, job: JobId, within: u64) {
+        let late = self.entries.get(job).is_some_and(|e| {
+            e.started && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within)
+        });
+        if late {
+            self.come_back(now, job, Input::Nudge);
+        }
+    }
+
     pub(super) fn come_back(&mut self, now: u64, job: JobId, input: Input) {
         let cooldown = self
             .entries
