@@ -127,7 +127,8 @@ async function load(input) {
       // globalThis.fetch, as the glue's would be; the prefetch when init() was given no source
       source = await (early && !given ? early : fetch(source));
     } catch (cause) {
-      throw fail(`the request failed: ${cause?.message ?? cause}`, cause);
+      const why = "(offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)";
+      throw fail(`the request failed: ${cause?.message ?? cause} ${why}`, cause);
     }
     const answered = `the server answered ${source.status} ${source.statusText}`.trim();
     const html = /html/i.test(source.headers?.get?.("content-type") ?? "");
@@ -144,8 +145,12 @@ async function load(input) {
     await rawInit({ module_or_path: source });
   } catch (cause) {
     // bytes starting with "<" (3c) are markup: an HTML page under a .wasm url
-    const markup = /expected magic word 00 61 73 6d, found 3c/.test(cause?.message);
-    throw fail(markup ? HTML : (cause?.message ?? String(cause)), cause);
+    const said = cause?.message ?? String(cause);
+    const markup = /expected magic word 00 61 73 6d, found 3c/.test(said);
+    // Chromium: "Refused to compile or instantiate WebAssembly module because
+    // 'unsafe-eval' is not an allowed source of script in ... Content Security Policy"
+    const csp = /unsafe-eval|Content Security Policy/i.test(said) ? CSP : "";
+    throw fail(markup ? HTML : said + csp, cause);
   }
 }
 
@@ -165,6 +170,10 @@ function resolved(url) {
 const MISSING =
   `. Where the bundler does not emit ${WASM} (esbuild, the Angular CLI's ng build), copy it from ` +
   "node_modules/smart-polling/ to that url, or pass its url to init() (or <PollingProvider wasm={url}>).";
+
+const CSP =
+  ". The page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval' to its script-src " +
+  "(not 'unsafe-eval', which allows far more).";
 
 /** The dev server of Vite 5, 6 or 7, which pre-bundles dependencies. */
 const VITE =

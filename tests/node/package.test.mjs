@@ -309,6 +309,30 @@ test("invalid defaults given before the load: the pending helpers resolve with t
   assert.equal((await sp.pollFileCompletion("bad-3", quick)).success, true);
 });
 
+test("a load that fails says what to look at: a request that failed names CORS and CSP connect-src, a CSP that forbids WebAssembly names 'wasm-unsafe-eval'", async (t) => {
+  const { sp } = await install().load();
+  // 1. the request fails (nothing listens on port 9)
+  const failed = await sp.default("http://127.0.0.1:9/smart_polling_bg.wasm").then(() => null, (e) => e);
+  assert.match(failed.message, /from http:\/\/127\.0\.0\.1:9\/smart_polling_bg\.wasm: the request failed: /);
+  assert.ok(failed.message.endsWith("(offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)"), failed.message);
+
+  // 2. the page's CSP refuses to compile WebAssembly (Chromium's words)
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const refused = () => {
+    throw new WebAssembly.CompileError(
+      "WebAssembly.instantiate(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script in the following Content Security Policy directive: \"script-src 'self'\"",
+    );
+  };
+  WebAssembly.instantiate = async () => refused();
+  WebAssembly.instantiateStreaming = async () => refused();
+  t.after(() => Object.assign(WebAssembly, { instantiate, instantiateStreaming }));
+  const bytes = readFileSync(new URL("../../pkg/smart_polling_bg.wasm", import.meta.url));
+  const csp = await sp.default({ module_or_path: bytes }).then(() => null, (e) => e);
+  assert.match(csp.message, /'unsafe-eval' is not an allowed source/);
+  assert.match(csp.message, /The page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval' to its script-src \(not 'unsafe-eval'/);
+  assert.ok(csp.cause instanceof WebAssembly.CompileError, "the original error is the cause");
+});
+
 test("a load that fails resolves the helpers with load_failed, and is not kept: the next call loads", async (t) => {
   const pkg = install();
   const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
