@@ -127,8 +127,9 @@ async function load(input) {
       // globalThis.fetch, as the glue's would be; the prefetch when init() was given no source
       source = await (early && !given ? early : fetch(source));
     } catch (cause) {
-      const why = "(offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)";
-      throw fail(`the request failed: ${cause?.message ?? cause} ${why}`, cause);
+      // In a page or a worker (not in Node or server code, where none applies)
+      const why = typeof location === "undefined" ? "" : " (offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)";
+      throw fail(`the request failed: ${cause?.message ?? cause}${why}`, cause);
     }
     const answered = `the server answered ${source.status} ${source.statusText}`.trim();
     const html = /html/i.test(source.headers?.get?.("content-type") ?? "");
@@ -148,8 +149,9 @@ async function load(input) {
     const said = cause?.message ?? String(cause);
     const markup = /expected magic word 00 61 73 6d, found 3c/.test(said);
     // Chromium: "Refused to compile or instantiate WebAssembly module because
-    // 'unsafe-eval' is not an allowed source of script in ... Content Security Policy"
-    const csp = /unsafe-eval|Content Security Policy/i.test(said) ? CSP : "";
+    // 'unsafe-eval' is not an allowed source of script in ... Content Security
+    // Policy"; Firefox: "call to WebAssembly.instantiate() blocked by CSP"
+    const csp = /unsafe-eval|Content Security Policy|blocked by CSP/i.test(said) ? CSP : "";
     throw fail(markup ? HTML : said + csp, cause);
   }
 }

@@ -12,7 +12,7 @@ mod harness;
 use std::collections::BTreeSet;
 
 use harness::browser::{every, polling, streaming, Browser, Seen};
-use harness::{done, pending, rate_limited, record, status};
+use harness::{done, pending, pending_after, rate_limited, record, status};
 use smart_polling::core::job::{Action, Closed, Input, Reply};
 use smart_polling::core::metrics::RetryBudgetReport;
 use smart_polling::core::record::State;
@@ -2409,7 +2409,10 @@ fn a_joiner_that_would_wait_longer_than_its_first_wait_makes_the_job_poll_at_onc
     b.run_until(1000);
     assert_eq!(b.requests(slow), vec![0]);
     b.now = 5000;
-    assert_eq!(b.start_at(Kind::File, "f", "api", every(1000), "check"), slow);
+    assert_eq!(
+        b.start_at(Kind::File, "f", "api", every(1000), "check"),
+        slow
+    );
     assert!(b.table.poll().is_none(), "nothing inside the start");
     b.run_until(5000);
     assert_eq!(b.requests(slow), vec![0, 5000], "polled at the next turn");
@@ -2424,5 +2427,34 @@ fn a_joiner_that_would_wait_longer_than_its_first_wait_makes_the_job_poll_at_onc
     b.run_until(1500);
     b.start_at(Kind::File, "g", "api", every(1000), "second");
     b.run_until(2500);
-    assert_eq!(b.requests(job), vec![0, 2000], "its next poll was 500 ms away");
+    assert_eq!(
+        b.requests(job),
+        vec![0, 2000],
+        "its next poll was 500 ms away"
+    );
+
+    // Nor does one on the job's own terms (a remount, a repeated call), even
+    // where the schedule has slowed down past its first wait.
+    let slowing = || Config {
+        intervals: Intervals::new(vec![1000, 1000, 10_000]).unwrap(),
+        ..every(1000)
+    };
+    let mut b = Browser::new(0);
+    let job = b.start_at(Kind::File, "h", "api", slowing(), "first");
+    b.script(job, [pending(), pending(), pending(), pending()]);
+    b.run_until(3000);
+    assert_eq!(b.requests(job), vec![0, 1000, 2000]);
+    b.start_at(Kind::File, "h", "api", slowing(), "again");
+    b.run_until(12_000);
+    assert_eq!(b.requests(job), vec![0, 1000, 2000, 12_000]);
+
+    // The server's Retry-After on a pending answer holds against a joiner.
+    let mut b = Browser::new(0);
+    let job = b.start_at(Kind::File, "i", "api", every(30_000), "first");
+    b.script(job, [pending_after(60_000), pending()]);
+    b.run_until(1000);
+    b.now = 5000;
+    b.start_at(Kind::File, "i", "api", every(1000), "check");
+    b.run_until(59_000);
+    assert_eq!(b.requests(job), vec![0], "held by the server's word");
 }

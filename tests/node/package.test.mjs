@@ -311,10 +311,16 @@ test("invalid defaults given before the load: the pending helpers resolve with t
 
 test("a load that fails says what to look at: a request that failed names CORS and CSP connect-src, a CSP that forbids WebAssembly names 'wasm-unsafe-eval'", async (t) => {
   const { sp } = await install().load();
-  // 1. the request fails (nothing listens on port 9)
+  // 1. the request fails (nothing listens on port 9): in Node no page hint;
+  // where there is a location (a page, a worker), the causes to look at
   const failed = await sp.default("http://127.0.0.1:9/smart_polling_bg.wasm").then(() => null, (e) => e);
   assert.match(failed.message, /from http:\/\/127\.0\.0\.1:9\/smart_polling_bg\.wasm: the request failed: /);
-  assert.ok(failed.message.endsWith("(offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)"), failed.message);
+  assert.ok(!failed.message.includes("CORS"), failed.message);
+  globalThis.location = new URL("http://127.0.0.1:9/app/");
+  t.after(() => delete globalThis.location);
+  const paged = await sp.default("http://127.0.0.1:9/smart_polling_bg.wasm").then(() => null, (e) => e);
+  assert.ok(paged.message.endsWith("(offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)"), paged.message);
+  delete globalThis.location;
 
   // 2. the page's CSP refuses to compile WebAssembly (Chromium's words)
   const { instantiate, instantiateStreaming } = WebAssembly;
@@ -331,6 +337,14 @@ test("a load that fails says what to look at: a request that failed names CORS a
   assert.match(csp.message, /'unsafe-eval' is not an allowed source/);
   assert.match(csp.message, /The page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval' to its script-src \(not 'unsafe-eval'/);
   assert.ok(csp.cause instanceof WebAssembly.CompileError, "the original error is the cause");
+  // Firefox's words
+  const firefox = () => {
+    throw new WebAssembly.CompileError("call to WebAssembly.instantiate() blocked by CSP");
+  };
+  WebAssembly.instantiate = async () => firefox();
+  WebAssembly.instantiateStreaming = async () => firefox();
+  const ff = await sp.default({ module_or_path: bytes }).then(() => null, (e) => e);
+  assert.match(ff.message, /blocked by CSP\. The page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval'/);
 });
 
 test("a load that fails resolves the helpers with load_failed, and is not kept: the next call loads", async (t) => {

@@ -107,6 +107,11 @@ impl Job {
         };
         let wait = hint.map_or(planned, |h| self.hinted(h, planned));
         self.next_poll = Some(now.saturating_add(wait));
+        if hint.is_some() {
+            // The server's word holds against a nudge too (a tab shown
+            // again, the browser back online, a caller joining).
+            self.not_before = self.not_before.max(now.saturating_add(wait));
+        }
     }
 
     /// The wait a pending answer's Retry-After asks for, bounded as a 429's

@@ -236,21 +236,26 @@ impl<S: Clone> Table<S> {
 
     /// A job asked to poll soon (`input`: a nudge, or back online), held
     /// first by its origin's cooldown.
-    /// A caller joined a running job: if the job's next poll is further
-    /// away than the caller's own first wait (`within`), it polls at the
-    /// next turn instead (within the origin's cooldown and the server's
-    /// Retry-After), as a new call of the old module did. A "check now"
-    /// must check, not wait for the slot of a slower schedule already
-    /// running; a joiner that would wait as long anyway adds no request.
+    /// A caller joined a running job: if its own first wait (`within`) is
+    /// shorter than the job's and the job's next poll is further away than
+    /// that, the job polls at the next turn instead (within the origin's
+    /// cooldown and the server's Retry-After), as a new call of the old
+    /// module did. A "check now" must check, not wait for the slot of a
+    /// slower schedule already running; a joiner on the same terms (a
+    /// remount, a repeated call) adds no request.
     fn nudge_joined(&mut self, now: u64, job: JobId, within: u64) {
         let late = self.entries.get(job).is_some_and(|e| {
-            e.started && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within)
+            e.started
+                && within < e.job.config().intervals.wait(0)
+                && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within)
         });
         if late {
             self.come_back(now, job, Input::Nudge);
         }
     }
 
+    /// Feeds `input` to a job whose conditions improved, within its
+    /// origin's cooldown.
     pub(super) fn come_back(&mut self, now: u64, job: JobId, input: Input) {
         let cooldown = self
             .entries
