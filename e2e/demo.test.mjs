@@ -4,7 +4,7 @@
 // Screenshots of each state go to screenshots/ (git-ignored).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertNoPageErrors, assertSilent, callApi, generate, launchChromium, openPage as open, shot, until } from "./support.mjs";
+import { assertSilent, callApi, closeAll, generate, launchChromium, openPage as open, shot, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 let api;
@@ -16,11 +16,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close();
-  await api?.close();
-  assertNoPageErrors();
-});
+after(() => closeAll({ browser, api }));
 
 beforeEach(async () => {
   await call("DELETE", "/api/faults");

@@ -10,12 +10,12 @@
 // Needs pkg/ (npm run build); not the demo build.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
-import { assertNoPageErrors, createGeneration, launchChromium, openPage as open, sleep, until } from "./support.mjs";
+import { closeAll, createGeneration, fileRequestLog, launchChromium, openPage as open, sleep, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -61,7 +61,7 @@ let tmp;
 let api;
 let browser;
 /** Every request for a file record: [ms, path]. */
-let fileRequests = [];
+const fileRequests = fileRequestLog();
 
 before(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "smart-polling-load-"));
@@ -95,24 +95,11 @@ before(async () => {
       },
     },
   });
-  api = await createApiServer({
-    port: 0,
-    speed: SPEED,
-    seed: 17,
-    staticDir: path.join(tmp, "dist"),
-    onRequest(req) {
-      if (req.url.startsWith("/api/file/")) fileRequests.push([Date.now(), req.url.split("?")[0]]);
-    },
-  });
+  api = await createApiServer({ port: 0, speed: SPEED, seed: 17, staticDir: path.join(tmp, "dist"), onRequest: fileRequests.onRequest });
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close();
-  await api?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assertNoPageErrors();
-});
+after(() => closeAll({ browser, api, tmp }));
 
 const generate = (body = {}) => createGeneration(api, "image", { duration: 20, ...body });
 const requestsFor = (id) => fileRequests.filter(([, p]) => p === `/api/file/${id}`).length;

@@ -12,9 +12,9 @@
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  assertNoPageErrors,
   assertSilent as silent,
   callApi,
+  closeAll,
   generate,
   jobStats,
   launchChromium,
@@ -35,11 +35,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close();
-  await api?.close();
-  assertNoPageErrors();
-});
+after(() => closeAll({ browser, api }));
 
 beforeEach(async () => {
   await call(api, "DELETE", "/api/faults");

@@ -4,7 +4,7 @@
 // counts); proving that requests stopped; the tabs' channel; and waiting
 // for events, not durations (tests/support/wait.mjs).
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { sleep } from "../tests/support/wait.mjs";
 
@@ -18,6 +18,25 @@ export const CHROMIUM_ARGS = [
 
 export function launchChromium() {
   return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/** The end of a test file: its browser, its server and its temporary folder
+ *  go, and no page had an uncaught error. */
+export async function closeAll({ browser, api, tmp }) {
+  await browser?.close();
+  await api?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  assertNoPageErrors();
+}
+
+/** Every request a demo server got for a file record, as [ms, path], for
+ *  its `onRequest` option. */
+export function fileRequestLog() {
+  const log = [];
+  log.onRequest = (req) => {
+    if (req.url.startsWith("/api/file/")) log.push([Date.now(), req.url.split("?")[0]]);
+  };
+  return log;
 }
 
 // ---------------------------------------------------------------------------

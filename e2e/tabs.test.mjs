@@ -16,13 +16,13 @@
 // Needs pkg/ (npm run build) and www/dist (npm run build:www).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  assertNoPageErrors,
   callApi,
+  closeAll,
   createGeneration,
   jobStats as statsOf,
   launchChromium,
@@ -98,12 +98,7 @@ before(async () => {
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close();
-  await api?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assertNoPageErrors();
-});
+after(() => closeAll({ browser, api, tmp }));
 
 beforeEach(async () => {
   await call("DELETE", "/api/faults");

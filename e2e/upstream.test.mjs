@@ -9,13 +9,13 @@
 // its API. Needs pkg/ (npm run build).
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { build } from "vite";
-import { assertNoPageErrors, callApi, createGeneration, launchChromium, openPage, sleep, until } from "./support.mjs";
+import { callApi, closeAll, createGeneration, launchChromium, openPage, sleep, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -70,12 +70,7 @@ before(async () => {
   await page.waitForFunction(() => window.fixtureReady === true);
 });
 
-after(async () => {
-  await browser?.close();
-  await api?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assertNoPageErrors();
-});
+after(() => closeAll({ browser, api, tmp }));
 
 beforeEach(async () => {
   await call("DELETE", "/api/faults");

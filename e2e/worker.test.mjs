@@ -10,12 +10,12 @@
 // build); not the demo build.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
-import { assertNoPageErrors, createGeneration, launchChromium, openPage as open, sleep, until } from "./support.mjs";
+import { closeAll, createGeneration, fileRequestLog, launchChromium, openPage as open, sleep, until } from "./support.mjs";
 import { createApiServer } from "../server/index.mjs";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -50,7 +50,7 @@ let tmp;
 let api;
 let browser;
 /** Every request for a file record: [ms, path]. */
-const fileRequests = [];
+const fileRequests = fileRequestLog();
 
 before(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "smart-polling-worker-"));
@@ -69,24 +69,11 @@ before(async () => {
     worker: { format: "es" },
     build: { outDir: path.join(tmp, "dist"), emptyOutDir: true, target: "es2022", assetsInlineLimit: 0 },
   });
-  api = await createApiServer({
-    port: 0,
-    speed: SPEED,
-    seed: 23,
-    staticDir: path.join(tmp, "dist"),
-    onRequest(req) {
-      if (req.url.startsWith("/api/file/")) fileRequests.push([Date.now(), req.url.split("?")[0]]);
-    },
-  });
+  api = await createApiServer({ port: 0, speed: SPEED, seed: 23, staticDir: path.join(tmp, "dist"), onRequest: fileRequests.onRequest });
   browser = await launchChromium();
 });
 
-after(async () => {
-  await browser?.close();
-  await api?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  assertNoPageErrors();
-});
+after(() => closeAll({ browser, api, tmp }));
 
 const requestsFor = (id, since = 0) => fileRequests.filter(([at, p]) => p === `/api/file/${id}` && at >= since);
 const events = (page, t) => page.evaluate((t) => window.events.filter((e) => e.t === t), t);
