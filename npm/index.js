@@ -152,7 +152,7 @@ async function load(input) {
     // 'unsafe-eval' is not an allowed source of script in ... Content Security
     // Policy"; Firefox: "call to WebAssembly.instantiate() blocked by CSP"
     const csp = /unsafe-eval|Content Security Policy|blocked by CSP/i.test(said) ? CSP : "";
-    throw fail(markup ? HTML : said + csp, cause);
+    throw fail(markup ? HTML : csp ? said.replace(/\.\s*$/, "") + csp : said, cause);
   }
 }
 
