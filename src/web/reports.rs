@@ -49,10 +49,9 @@ impl Manager {
             .into_iter()
             .map(|(kind, id, p)| {
                 let job = table.find(kind, id);
-                // A checker's own words (or what fetch said), as its
-                // failure would carry them.
-                // Only while errors run in a row: an answer clears it, as in
-                // the old module.
+                // While errors run in a row (an answer clears it, as in the
+                // old module), in a checker's own words or what fetch said,
+                // as its failure would carry them.
                 let last_error = (job.and_then(|job| table.job(job)))
                     .and_then(|j| Some(j.consecutive_errors()).filter(|(n, _)| *n > 0)?.1)
                     .filter(|_| p.attempt > 0)
