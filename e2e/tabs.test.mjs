@@ -222,6 +222,34 @@ test("three tabs polling one generation: the server sees one schedule", async ()
   await context.close();
 });
 
+test("a check now in a following tab makes the leading tab poll: the short call completes, and the following tab sends nothing", async () => {
+  const { fileId } = await generate(10); // done after 1 s
+  const context = await browser.newContext();
+  const overrides = { intervals: [30000] }; // the slow fallback: its next request 30 s away
+  const leader = await watch(context, fileId, { stream: false, overrides });
+  await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
+  const follower = await watch(context, fileId, { stream: false, overrides });
+  await follower.waitForFunction(() => window.progress.some((p) => p.tab === "follower" && p.nextPollIn > 20000));
+  await until(async () => (await call("GET", "/api/jobs")).find((j) => j.fileId === fileId)?.status === "completed", {
+    timeout: 10000,
+    what: "the generation done",
+  });
+  assert.equal(fileRequests(fileId).length, 1, "the premise: one request so far");
+
+  // The product's "check now": a 10 s pollFileCompletion, first wait 1 s.
+  const asked = Date.now();
+  const result = await follower.evaluate((id) => window.manager.pollFileCompletion(id, { maxDuration: 10000, initialInterval: 1000 }), fileId);
+  const took = Date.now() - asked;
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.match(result.data.url, /^\/media\//);
+  assert.ok(took < 3000, `resolved ${took} ms after the call, not at its 10 s deadline`);
+  assert.equal(fileRequests(fileId).length, 2, "one more request: the leader's");
+  const rec = await recorded(leader);
+  assert.equal(rec.completes.length, 1, "the leader completed on its own request");
+  assert.equal((await recorded(follower)).completes.length, 1, "so did the follower's first caller");
+  await context.close();
+});
+
 test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {
   const { fileId } = await generate(150); // 15 s: running still when its leader closes, however slow the machine
   const context = await browser.newContext();

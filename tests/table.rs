@@ -2458,3 +2458,49 @@ fn a_joiner_that_would_wait_longer_than_its_first_wait_makes_the_job_poll_at_onc
     b.run_until(59_000);
     assert_eq!(b.requests(job), vec![0], "held by the server's word");
 }
+
+#[test]
+fn another_tabs_nudges_make_a_leading_job_poll_at_most_once_a_second() {
+    // A following tab asks for a check (`Heard::Nudge`). Its words are not
+    // trusted with the job's rate: a nudge every 100 ms, each asking for a
+    // check at once, makes one request a second, each a second after the
+    // one before.
+    let mut b = Browser::new(0);
+    let slow = Config {
+        timeout: 120_000,
+        ..every(30_000)
+    };
+    let job = b.start_at(Kind::File, "f", "api", slow, "leader");
+    b.script(job, std::iter::repeat_with(pending).take(10));
+    b.run_until(0);
+    for t in (100..5000).step_by(100) {
+        b.run_until(t);
+        b.table.nudge_from_tab(t, job, 0);
+    }
+    b.run_until(29_000);
+    assert_eq!(b.requests(job), vec![0, 1000, 2000, 3000, 4000, 5000]);
+
+    // A nudge asking for a check within a time its next request beats adds
+    // none; one asking for a sooner check does (once).
+    b.run_until(35_000);
+    assert_eq!(
+        b.requests(job),
+        vec![0, 1000, 2000, 3000, 4000, 5000, 35_000]
+    );
+    b.now = 61_000;
+    b.table.nudge_from_tab(61_000, job, 5000);
+    b.run_until(63_000);
+    assert_eq!(b.requests(job).len(), 7, "its next request was 4 s away");
+    b.table.nudge_from_tab(63_000, job, 500);
+    b.run_until(63_100);
+    assert_eq!(b.requests(job).last(), Some(&63_000), "2 s away: polled");
+
+    // A job this tab follows is the leader's business.
+    let mut b = Browser::new(0);
+    let follows = b.start_at(Kind::File, "g", "api", every(30_000), "follower");
+    b.feed(follows, Input::Follow);
+    b.run_until(1000);
+    b.table.nudge_from_tab(1000, follows, 0);
+    b.run_until(5000);
+    assert!(b.requests(follows).is_empty());
+}

@@ -8,7 +8,7 @@
 
 mod harness;
 
-use harness::browser::polling;
+use harness::browser::{every, polling};
 use harness::tabs::{Sim, World};
 use harness::{done, pending};
 use smart_polling::core::job::Reply;
@@ -96,6 +96,57 @@ fn two_tabs_watching_one_id_share_one_poller() {
     // Learned once: by the tab that polled it.
     assert_eq!(w.tabs[0].learned.len(), 1);
     assert!(w.tabs[1].learned.is_empty());
+}
+
+#[test]
+fn a_check_now_in_a_following_tab_makes_the_leading_tab_poll() {
+    // The product's "check now" (a short `pollFileCompletion`) in a second
+    // tab joins the job a first tab leads on a slow fallback schedule. The
+    // server finished at 20 s; the leader's next request is at 30 s.
+    let mut w = world(2, 20_000);
+    w.start_with(0, "a", every(30_000), "fallback");
+    w.run_until(100);
+    w.start_with(1, "a", every(30_000), "fallback");
+    w.run_until(25_000);
+    assert_eq!(w.requests_by(0), vec![0]);
+    let check = Config {
+        timeout: 10_000,
+        ..every(1000)
+    };
+    w.start_with(1, "a", check, "check now");
+    w.run_until(40_000);
+    // Asked at the follower's next turn, heard 5 ms later, polled at the
+    // leader's next turn; the end crossed back.
+    assert_eq!(
+        w.requests_by(0),
+        vec![0, 25_005],
+        "the leader polled at once"
+    );
+    assert!(w.requests_by(1).is_empty(), "the follower sent nothing");
+    let said = |tab: usize| {
+        w.tabs[tab]
+            .said
+            .iter()
+            .filter(|(_, what)| *what == "nudge")
+            .count()
+    };
+    assert_eq!((said(0), said(1)), (0, 1), "asked once, by the follower");
+    let (at, end) = &w.tabs[1].ended[0];
+    assert_eq!(end.result, Ok(Some(URL.to_owned())));
+    assert_eq!(end.subscribers, vec!["fallback", "check now"]);
+    assert_eq!(*at, 25_005 + 50 + 5, "complete within its 10 s");
+
+    // The leader's last request went 405 ms before: the next goes a second
+    // after it (another tab never makes a job poll faster), not at 30 s.
+    let mut w = world(2, 60_000);
+    w.start_with(0, "b", every(30_000), "fallback");
+    w.run_until(100);
+    w.start_with(1, "b", every(30_000), "fallback");
+    w.run_until(400);
+    w.start_with(1, "b", every(1000), "check now");
+    w.run_until(29_000);
+    assert_eq!(w.tabs[1].said.last().map(|(_, what)| *what), Some("nudge"));
+    assert_eq!(w.requests_by(0), vec![0, 1000]);
 }
 
 #[test]

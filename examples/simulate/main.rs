@@ -492,7 +492,8 @@ impl Runner {
                 | Action::Attempted
                 | Action::Progress(_)
                 | Action::Retry { .. }
-                | Action::Reported { .. } => {}
+                | Action::Reported { .. }
+                | Action::NudgeLeader { .. } => {}
             }
         }
         None

@@ -120,6 +120,19 @@ impl Manager {
         }
     }
 
+    /// A caller joined a job that another tab leads, wanting a check within
+    /// `within` ms: the leading tab is asked.
+    pub(super) fn nudge_leader(&self, job: JobId, within: u64) {
+        let key = self
+            .table
+            .borrow()
+            .key(job)
+            .map(|(k, id)| (k, id.to_owned()));
+        if let Some((kind, id)) = key {
+            self.say(kind, &id, &Said::nudge(within), JsValue::UNDEFINED);
+        }
+    }
+
     /// The leader tells the other tabs a job's state, with its record if
     /// there is one.
     pub(super) fn broadcast(&self, job: JobId, record: JsValue) {
@@ -213,6 +226,14 @@ impl Manager {
             Heard::End(outcome) => {
                 let record = outcome.is_ok().then(|| m.record.clone());
                 self.deliver(job, crate::core::job::Input::MirrorEnd(outcome), record);
+            }
+            Heard::Nudge { within } => {
+                self.log(
+                    id.as_deref().unwrap_or_default(),
+                    "another tab asked for a check",
+                );
+                self.table.borrow_mut().nudge_from_tab(now(), job, within);
+                self.settle();
             }
         }
     }

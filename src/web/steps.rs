@@ -160,6 +160,7 @@ impl Manager {
             // What a checker said of an error, polling going on: told as a
             // transient `check_failed`, in its words.
             Action::Reported { delay } => self.tell_retry(job, PollError::Check, delay),
+            Action::NudgeLeader { within } => self.nudge_leader(job, within),
             // The table keeps the timer and turns terminal actions into
             // `Finished`.
             Action::ArmTimer { .. } | Action::Complete { .. } | Action::Fail(_) => {}
@@ -246,6 +247,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::Progress(_) => "progress",
         Action::Retry { error, .. } => error.kind(),
         Action::Reported { .. } => "the checker told an error (not counted)",
+        Action::NudgeLeader { .. } => "a caller joined: the leading tab is asked to check",
         Action::Complete { .. } => "complete",
         Action::Fail(e) => e.kind(),
     }

@@ -33,6 +33,7 @@ pub fn name(a: &Action) -> &'static str {
         Action::Progress(_) => "progress",
         Action::Retry { .. } => "retry",
         Action::Reported { .. } => "reported",
+        Action::NudgeLeader { .. } => "nudge leader",
         Action::Complete { .. } => "complete",
         Action::Fail(_) => "fail",
     }

@@ -201,8 +201,13 @@ impl<M: Sim> World<M> {
 
     /// Starts (or joins) the file job `id` in `tab` for `sub`.
     pub fn start(&mut self, tab: usize, id: &str, sub: M::Sub) -> JobId {
-        let now = self.now;
         let cfg = self.sim.config();
+        self.start_with(tab, id, cfg, sub)
+    }
+
+    /// `start`, on terms of its own.
+    pub fn start_with(&mut self, tab: usize, id: &str, cfg: Config, sub: M::Sub) -> JobId {
+        let now = self.now;
         let t = &mut self.tabs[tab];
         let joined = t.job(id).is_some();
         let job = t.table.start(now, Kind::File, id, cfg, sub);
@@ -302,6 +307,10 @@ impl<M: Sim> World<M> {
                     }
                     Action::Progress(_) if self.tabs[tab].roles.tells(job) => {
                         self.broadcast(tab, job, None);
+                    }
+                    Action::NudgeLeader { within } => {
+                        let id = self.tabs[tab].table.key(job).expect("running").1.to_owned();
+                        self.post(tab, &id, Said::nudge(within), None);
                     }
                     _ => {}
                 },
@@ -409,6 +418,10 @@ impl<M: Sim> World<M> {
                     }
                     Heard::End(outcome) => {
                         self.deliver(tab, job, Input::MirrorEnd(outcome), m.record);
+                    }
+                    Heard::Nudge { within } => {
+                        t.table.nudge_from_tab(self.now, job, within);
+                        self.settle(tab);
                     }
                 }
             }

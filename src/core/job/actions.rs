@@ -55,6 +55,12 @@ pub enum Action {
     Reported {
         delay: u64,
     },
+    /// Another tab leads this job, and a caller that joined it here wants a
+    /// check within `within` ms, sooner than the leader's next request: ask
+    /// the leading tab (`Said::nudge`). The table's, not the job's.
+    NudgeLeader {
+        within: u64,
+    },
     /// Terminal: success, with the result url when there is one.
     Complete {
         url: Option<String>,

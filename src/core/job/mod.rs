@@ -171,6 +171,8 @@ pub struct Job {
     mirror_channel: Channel,
     /// When the request in flight was sent.
     in_flight: Option<u64>,
+    /// When the last request was sent.
+    last_sent: Option<u64>,
     next_poll: Option<u64>,
     /// No request before this (Retry-After, backoff), whatever else happens.
     not_before: u64,
@@ -237,6 +239,7 @@ impl Job {
             mirror_next: None,
             mirror_channel: Channel::Polling,
             in_flight: None,
+            last_sent: None,
             next_poll: None,
             not_before: 0,
             rate_held: 0,

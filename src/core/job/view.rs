@@ -134,6 +134,11 @@ impl Job {
         self.following
     }
 
+    /// When this tab last sent a request for the job.
+    pub fn last_sent(&self) -> Option<u64> {
+        self.last_sent
+    }
+
     /// When the last "not ready yet" answer came (elapsed ms), to learn
     /// when the job really completed.
     pub fn last_pending(&self) -> Option<u64> {

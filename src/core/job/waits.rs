@@ -54,6 +54,7 @@ impl Job {
         if !defer && !self.paused && self.poll_due(now) {
             self.attempts += 1;
             self.in_flight = Some(now);
+            self.last_sent = Some(now);
             self.next_poll = None;
             self.actions.push(Action::SendRequest);
         }

@@ -25,7 +25,7 @@ pub const END_GRACE_MS: u64 = 1000;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Words<'a> {
     pub v: Option<u32>,
-    /// "hello", "state" or "end".
+    /// "hello", "state", "end" or "nudge".
     pub what: Option<&'a str>,
     pub attempt: Option<u32>,
     pub elapsed: Option<u64>,
@@ -46,7 +46,7 @@ pub struct Words<'a> {
 /// version, the job's kind and id, and the record).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Said<'a> {
-    /// "hello", "state" or "end".
+    /// "hello", "state", "end" or "nudge".
     pub what: &'static str,
     pub attempt: u32,
     pub elapsed: u64,
@@ -76,6 +76,19 @@ impl<'a> Said<'a> {
             fingerprint: None,
             result: None,
             url: None,
+        }
+    }
+
+    /// A caller joined the job in a following tab and wants a check within
+    /// `within` ms (its first wait): the leading tab polls at its next turn
+    /// if its own next request is further away (see [`Heard::Nudge`]).
+    /// `within` travels as `nextPollIn`; older tabs of this version ignore
+    /// the word, as before it existed.
+    pub fn nudge(within: u64) -> Self {
+        Said {
+            what: "nudge",
+            next_poll_in: Some(within),
+            ..Self::hello()
         }
     }
 
@@ -152,6 +165,10 @@ pub enum Heard {
     /// How the job ended in the leading tab; a completion carries its
     /// record.
     End(Result<Option<String>, PollError>),
+    /// A following tab asks the leader for a check within `within` ms (a
+    /// caller joined there: `Said::nudge`); the table decides whether it is
+    /// due (`Table::nudge_from_tab`).
+    Nudge { within: u64 },
 }
 
 /// Whether a message is of this version: only then is another tab heard
@@ -169,6 +186,9 @@ pub fn heard(w: &Words, leads: bool, following: bool) -> Heard {
         Some("hello") if leads => Heard::Hello,
         Some("state") if following => state(w),
         Some("end") if following => end(w),
+        Some("nudge") if leads => w
+            .next_poll_in
+            .map_or(Heard::Nothing, |within| Heard::Nudge { within }),
         _ => Heard::Nothing,
     }
 }
@@ -339,6 +359,24 @@ mod tests {
         };
         assert_eq!(heard(&hello, true, false), Heard::Hello);
         assert_eq!(heard(&hello, false, true), Heard::Nothing);
+    }
+
+    #[test]
+    fn a_nudge_is_for_the_leader_and_names_its_wait() {
+        let said = Said::nudge(1000);
+        let words = said.words(None);
+        assert_eq!(heard(&words, true, false), Heard::Nudge { within: 1000 });
+        assert_eq!(heard(&words, false, true), Heard::Nothing, "a follower's");
+        let bare = Words {
+            next_poll_in: None,
+            ..words.clone()
+        };
+        assert_eq!(heard(&bare, true, false), Heard::Nothing, "no wait named");
+        let foreign = Words {
+            v: Some(2),
+            ..words
+        };
+        assert_eq!(heard(&foreign, true, false), Heard::Nothing);
     }
 
     #[test]

@@ -41,7 +41,7 @@ use super::schedule::Intervals;
 use streams::Streams;
 pub use streams::{STREAM_PAUSE_MS, STREAM_TRIES};
 use timer::Network;
-pub use timer::{turns_per_task, OFFLINE_RECHECK_MS};
+pub use timer::{turns_per_task, OFFLINE_RECHECK_MS, TAB_NUDGE_MIN_MS};
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

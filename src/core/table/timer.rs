@@ -1,6 +1,7 @@
 //! When the table's jobs wake: the one timer (due jobs a turn's worth at a
 //! time, each through its origin's gate, parked behind the cap on requests
-//! out), offline pauses, and nudges when the page comes back.
+//! out), offline pauses, and nudges: the page comes back, a caller joins,
+//! another tab asks.
 
 use super::*;
 
@@ -16,6 +17,12 @@ pub fn turns_per_task(hidden: bool) -> usize {
 
 /// How often a paused table looks at the browser's `navigator.onLine`.
 pub const OFFLINE_RECHECK_MS: u64 = 2000;
+
+/// The shortest wait a following tab's nudge may ask of a job this tab
+/// leads, and the least time from one request to the next that a nudge
+/// makes (`Table::nudge_from_tab`): another tab's words never make a job
+/// poll more than once a second.
+pub const TAB_NUDGE_MIN_MS: u64 = 1000;
 
 /// The network as the table knows it.
 #[derive(Default)]
@@ -234,24 +241,54 @@ impl<S: Clone> Table<S> {
         }
     }
 
-    /// A job asked to poll soon (`input`: a nudge, or back online), held
-    /// first by its origin's cooldown.
     /// A caller joined a running job: if its own first wait (`within`) is
     /// shorter than the job's and the job's next poll is further away than
     /// that, the job polls at the next turn instead (within the origin's
     /// cooldown and the server's Retry-After), as a new call of the old
     /// module did. A "check now" must check, not wait for the slot of a
     /// slower schedule already running; a joiner on the same terms (a
-    /// remount, a repeated call) adds no request.
+    /// remount, a repeated call) adds no request. Where another tab leads
+    /// the job, that tab is asked instead (`Action::NudgeLeader`).
     fn nudge_joined(&mut self, now: u64, job: JobId, within: u64) {
-        let late = self.entries.get(job).is_some_and(|e| {
-            e.started
-                && within < e.job.config().intervals.wait(0)
-                && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within)
-        });
-        if late {
+        let Some(e) = self.entries.get(job) else {
+            return;
+        };
+        let late = e.started
+            && within < e.job.config().intervals.wait(0)
+            && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within);
+        if !late {
+        } else if e.job.is_following() {
+            let ask = Action::NudgeLeader { within };
+            self.queue.push_back((job, Queued::Act(ask)));
+        } else {
             self.come_back(now, job, Input::Nudge);
         }
+    }
+
+    /// A following tab asked for a check of a job this tab leads within
+    /// `within` ms (`Heard::Nudge`): if its next request is further away
+    /// than that, it polls at the next turn, or [`TAB_NUDGE_MIN_MS`] after
+    /// its last request if that is later: another tab's words never make a
+    /// job poll more often than that.
+    pub fn nudge_from_tab(&mut self, now: u64, job: JobId, within: u64) {
+        let Some(e) = self.entries.get(job) else {
+            return;
+        };
+        let late = e.started
+            && !e.job.is_following()
+            && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within.max(TAB_NUDGE_MIN_MS));
+        if !late {
+            return;
+        }
+        let floor = (e.job.last_sent()).map_or(0, |at| at.saturating_add(TAB_NUDGE_MIN_MS));
+        if floor > now {
+            let hold = Input::Hold {
+                until: floor,
+                rate_limited: false,
+            };
+            self.handle(now, job, hold);
+        }
+        self.come_back(now, job, Input::Nudge);
     }
 
     /// Feeds `input` to a job whose conditions improved, within its
