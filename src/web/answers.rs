@@ -164,6 +164,10 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
     };
     let text = |v: JsValue| v.as_string().filter(|s| !s.is_empty());
     let wall = || js_sys::Date::now() as u64;
+    let thrown = r.as_ref().err().cloned().unwrap_or(JsValue::UNDEFINED);
+    if let Some(kept) = me.jobs.borrow_mut().get_mut(job) {
+        kept.thrown = thrown;
+    }
     let (checked, data, message) = match r {
         Err(thrown) => {
             let retry_after = header(&thrown, "retry-after")

@@ -100,6 +100,9 @@ pub struct Resources {
     /// The HTTP status of the answer being handled (`None` before one came
     /// back): an unreadable answer's or a 408's error carries it.
     pub(super) status: Option<u16>,
+    /// What the checker threw in its last call (`undefined` if it
+    /// answered): the Promise form's `onError` error carries it as `cause`.
+    pub(super) thrown: JsValue,
 }
 
 pub struct Manager {

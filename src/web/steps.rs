@@ -170,11 +170,13 @@ impl Manager {
     /// A transient error, and the wait before the next request.
     fn tell_retry(&self, job: JobId, error: PollError, delay: u64) {
         let attempt = (self.table.borrow().job(job)).map_or(0, |j| j.progress(0).attempt);
-        let (message, status) =
-            (self.jobs.borrow().get(job)).map_or((None, None), |r| (r.message.clone(), r.status));
+        let (message, status, thrown) = (self.jobs.borrow().get(job))
+            .map_or((None, None, JsValue::UNDEFINED), |r| {
+                (r.message.clone(), r.status, r.thrown.clone())
+            });
         let report = error.report_said(attempt, message.as_deref(), status);
         let object = to_js(&report);
-        let error = error_object(&report);
+        let error = error_object(&report, &thrown);
         self.notify(job, &Note::Retry(&object, &error, attempt, delay));
     }
 

@@ -163,12 +163,16 @@ pub(super) fn result_report(
 }
 
 /// An error as a JS `Error` (the old module's `onError(error, attempt)`),
-/// carrying `kind`, `status` and `retryable` too.
-pub(super) fn error_object(report: &ErrorReport) -> JsValue {
+/// carrying `kind`, `status` and `retryable` too, and as its `cause` what a
+/// checker threw (`undefined`: none).
+pub(super) fn error_object(report: &ErrorReport, thrown: &JsValue) -> JsValue {
     let e = js_sys::Error::new(report.message);
     let set = |k: &str, v: JsValue| {
         let _ = Reflect::set(&e, &JsValue::from_str(k), &v);
     };
+    if !thrown.is_undefined() {
+        set("cause", thrown.clone());
+    }
     set("kind", report.kind.into());
     if let Some(s) = report.status {
         set("status", s.into());

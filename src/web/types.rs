@@ -286,7 +286,7 @@ export interface PollOptions<R = FileRecord> extends JobOptions {
     | { method(attempt: number, elapsed: number, nextInterval: number, progress: PollingProgress): void }["method"]
     | undefined;
   /** Non-fatal errors (the poll goes on), as an `Error` with `kind`, `status?`
-   *  and `retryable` too. */
+   *  and `retryable` too; where a checker threw, `cause` is what it threw. */
   onError?:
     | { method(error: Error & Partial<Pick<PollingError, "kind" | "status" | "retryable">>, attempt: number): void }["method"]
     | undefined;

@@ -303,6 +303,28 @@ test("a thrown object with an HTTP status is that answer's error, in the thrown 
   assert.deepEqual(told, [["HTTP 500 from the API", "server", 500], ["HTTP 500 from the API", "server", 500]]);
 });
 
+test("the Promise form's onError carries what the checker threw as its cause (an axios-style error's response stays readable)", async () => {
+  let calls = 0;
+  const thrown = Object.assign(new Error("Request failed with status code 503"), { status: 503, response: { status: 503, data: { detail: "busy" } } });
+  const told = [];
+  const result = await smartPollingManager.startPolling(
+    "cause-1",
+    async () => {
+      calls++;
+      if (calls === 1) throw thrown;
+      if (calls === 2) return { completed: false, error: "stalled" };
+      return { completed: true, data: 1 };
+    },
+    { ...quick, onError: (e) => told.push(e) },
+  );
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.equal(told.length, 2);
+  assert.equal(told[0].cause, thrown, "the very object thrown");
+  assert.equal(told[0].cause.response.data.detail, "busy");
+  assert.deepEqual([told[0].message, told[0].kind, told[0].status], ["Request failed with status code 503", "server", 503]);
+  assert.equal("cause" in told[1], false, "a told error was not thrown: no cause");
+});
+
 test("a short check joining a slow poll of the same file polls at once and sees the result (the old module's new call did)", async (t) => {
   const fetch = fetchFor(t, { doneAfter: 2 }); // ready at the second request
   const slow = pollFileCompletion("check-join", { intervals: [5000], maxDuration: 20_000 });
