@@ -250,6 +250,25 @@ test("a check now in a following tab makes the leading tab poll: the short call 
   await context.close();
 });
 
+test("a check now in a tab that watches nothing yet (a reload's recovery check) makes the leading tab poll", async () => {
+  const { fileId } = await generate(10);
+  const context = await browser.newContext();
+  const leader = await watch(context, fileId, { stream: false, overrides: { intervals: [30000] } });
+  await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.nextPollIn > 20000));
+  await until(async () => (await call("GET", "/api/jobs")).find((j) => j.fileId === fileId)?.status === "completed", {
+    timeout: 10000,
+    what: "the generation done",
+  });
+  const other = await watch(context, null, { stream: false });
+  const asked = Date.now();
+  const result = await other.evaluate((id) => window.manager.pollFileCompletion(id, { maxDuration: 10000, initialInterval: 1000 }), fileId);
+  const took = Date.now() - asked;
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.ok(took < 3000, `resolved ${took} ms after the call, not at its 10 s deadline`);
+  assert.equal(fileRequests(fileId).length, 2, "one more request: the leader's");
+  await context.close();
+});
+
 test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {
   const { fileId } = await generate(150); // 15 s: running still when its leader closes, however slow the machine
   const context = await browser.newContext();

@@ -150,6 +150,51 @@ fn a_check_now_in_a_following_tab_makes_the_leading_tab_poll() {
 }
 
 #[test]
+fn a_check_now_that_starts_a_job_in_another_tab_or_joins_before_its_state_came_polls() {
+    let check = || Config {
+        timeout: 10_000,
+        ..every(1000)
+    };
+    // The tab's first caller for the id (a reload's recovery check): its new
+    // job follows, and its hello names its first wait.
+    let mut w = world(2, 5000);
+    w.start_with(0, "a", every(30_000), "fallback");
+    w.run_until(10_000);
+    w.start_with(1, "a", check(), "check now");
+    w.run_until(40_000);
+    assert_eq!(
+        w.requests_by(0),
+        vec![0, 10_005],
+        "polled when the hello came"
+    );
+    assert!(w.requests_by(1).is_empty());
+    let (at, end) = &w.tabs[1].ended[0];
+    assert_eq!((*at, &end.result), (10_060, &Ok(Some(URL.to_owned()))));
+
+    // A watch and a check started together: the join is looked at before
+    // the leader's state reached this tab; the leader decides.
+    let mut w = world(2, 5000);
+    w.start_with(0, "a", every(30_000), "fallback");
+    w.run_until(10_000);
+    w.start_with(1, "a", every(30_000), "fallback");
+    w.start_with(1, "a", check(), "check now");
+    w.run_until(40_000);
+    assert_eq!(w.requests_by(0), vec![0, 10_005]);
+    let (_, end) = &w.tabs[1].ended[0];
+    assert_eq!(end.subscribers, vec!["fallback", "check now"]);
+
+    // A tab on the leader's terms (the app opened again) adds no request:
+    // it gets the leader's last record with its state.
+    let mut w = world(2, 60_000);
+    w.start_with(0, "a", every(30_000), "fallback");
+    w.run_until(10_000);
+    w.start_with(1, "a", every(30_000), "fallback");
+    w.start_with(1, "a", every(30_000), "remount");
+    w.run_until(29_000);
+    assert_eq!(w.requests_by(0), vec![0]);
+}
+
+#[test]
 fn the_follower_mirrors_the_leaders_state() {
     let mut w = world(2, 60_000);
     w.start(0, "a", "sub");

@@ -68,7 +68,8 @@ impl Manager {
         if !held {
             self.put(job, |r| &mut r.leadership, Some(lead));
         }
-        self.say(kind, &id, &Said::hello(), JsValue::UNDEFINED);
+        let first_wait = (self.table.borrow().job(job)).map_or(0, |j| j.config().intervals.wait(0));
+        self.say(kind, &id, &Said::hello(first_wait), JsValue::UNDEFINED);
     }
 
     /// This tab holds the lock named `lock`: the job waiting for it takes it
@@ -210,11 +211,15 @@ impl Manager {
         };
         match heard {
             Heard::Nothing => {}
-            Heard::Hello => {
+            Heard::Hello { within } => {
                 let last = self.jobs.borrow().get(job).map(|r| r.last.clone());
                 let last = last.unwrap_or(JsValue::UNDEFINED);
                 self.roles.borrow_mut().answered(job, !last.is_undefined());
                 self.broadcast(job, last);
+                if let Some(within) = within {
+                    self.table.borrow_mut().nudge_from_tab(now(), job, within);
+                    self.settle();
+                }
             }
             Heard::State {
                 mirror,

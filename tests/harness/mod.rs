@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod tab;
 pub mod tabs;
 
 use smart_polling::core::job::{Action, Input, Job, Reply};

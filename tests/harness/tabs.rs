@@ -11,9 +11,11 @@ use std::fmt::Debug;
 
 use smart_polling::core::job::{Action, Input, Reply};
 use smart_polling::core::record::State;
-use smart_polling::core::sharing::{Do, Heard, Roles, Said};
-use smart_polling::core::table::{Ended, JobId, Kind, Step, Table};
+use smart_polling::core::sharing::{Do, Heard, Said};
+use smart_polling::core::table::{Ended, JobId, Kind, Step};
 use smart_polling::Config;
+
+pub use super::tab::Tab;
 
 /// What a test decides; the hooks get the whole world, as the browser would
 /// see it at that moment.
@@ -52,67 +54,6 @@ pub enum Event {
     Message(Message),
     /// The server's answer to this tab's request.
     Answer(JobId, Reply),
-}
-
-/// One tab: a table, its roles, and what the browser layer keeps.
-pub struct Tab<S> {
-    pub open: bool,
-    pub table: Table<S>,
-    pub roles: Roles,
-    /// Locks this tab holds, by name, and the job each is for (as the
-    /// browser layer's handle is the job's).
-    pub holds: HashMap<String, JobId>,
-    /// The record of the input being handled, and the last one kept.
-    pub current: HashMap<JobId, State>,
-    pub last: HashMap<JobId, State>,
-    /// Requests this tab sent: (time, job, the job's attempt).
-    pub requests: Vec<(u64, JobId, u32)>,
-    /// `onUpdate` calls: (time, job).
-    pub updates: Vec<(u64, JobId)>,
-    /// Another tab's requests heard as attempts (the old module's
-    /// `onProgress`): (time, job, the attempt).
-    pub attempted: Vec<(u64, JobId, u32)>,
-    pub ended: Vec<(u64, Ended<S>)>,
-    /// Completions this tab learned from (it polled them itself).
-    pub learned: Vec<JobId>,
-    /// Lock requests this tab made.
-    pub asked: usize,
-    pub said: Vec<(u64, &'static str)>,
-}
-
-impl<S: Clone> Tab<S> {
-    fn new() -> Self {
-        Tab {
-            open: true,
-            table: Table::new(0),
-            roles: Roles::default(),
-            holds: HashMap::new(),
-            current: HashMap::new(),
-            last: HashMap::new(),
-            requests: Vec::new(),
-            updates: Vec::new(),
-            attempted: Vec::new(),
-            ended: Vec::new(),
-            learned: Vec::new(),
-            asked: 0,
-            said: Vec::new(),
-        }
-    }
-
-    pub fn job(&self, id: &str) -> Option<JobId> {
-        self.table.find(Kind::File, id)
-    }
-
-    pub fn result(&self, id: &str) -> Option<&Result<Option<String>, smart_polling::PollError>> {
-        self.ended
-            .iter()
-            .find(|(_, e)| e.id == id && e.outcome.is_some())
-            .map(|(_, e)| &e.result)
-    }
-
-    pub fn role(&self, id: &str) -> Option<&'static str> {
-        self.roles.role_name(self.job(id)?)
-    }
 }
 
 pub struct World<M: Sim> {
@@ -251,7 +192,9 @@ impl<M: Sim> World<M> {
                     self.tabs[tab].asked += 1;
                     self.tabs[tab].roles.asked(job, true);
                     self.request_lock(tab, &id);
-                    self.post(tab, &id, Said::hello(), None);
+                    let first_wait = self.tabs[tab].table.job(job).expect("running");
+                    let first_wait = first_wait.config().intervals.wait(0);
+                    self.post(tab, &id, Said::hello(first_wait), None);
                 }
                 Do::Feed(job, input) => self.tabs[tab].table.handle(now, job, input),
                 Do::Release(job) => {
@@ -404,10 +347,14 @@ impl<M: Sim> World<M> {
                 };
                 match heard {
                     Heard::Nothing => {}
-                    Heard::Hello => {
+                    Heard::Hello { within } => {
                         let last = t.last.get(&job).cloned();
                         t.roles.answered(job, last.is_some());
                         self.broadcast(tab, job, last);
+                        if let Some(within) = within {
+                            self.tabs[tab].table.nudge_from_tab(self.now, job, within);
+                            self.settle(tab);
+                        }
                     }
                     Heard::State {
                         mirror,

@@ -321,7 +321,7 @@ mod tests {
         r.on_timer(1);
         assert!(r.leads(job));
         assert!(!r.tells(job), "nobody to tell yet");
-        let mut hello = Said::hello().words(None);
+        let mut hello = Said::hello(1000).words(None);
         hello.v = Some(VERSION + 1);
         assert_eq!(r.hear(&hello, Some((job, false))), Heard::Nothing);
         assert!(!r.keeps_records() && !r.tells(job));
@@ -329,7 +329,10 @@ mod tests {
         // A message about another job still says another tab is there.
         assert_eq!(r.hear(&hello, None), Heard::Nothing);
         assert!(r.keeps_records() && r.tells(job));
-        assert_eq!(r.hear(&hello, Some((job, false))), Heard::Hello);
+        assert_eq!(
+            r.hear(&hello, Some((job, false))),
+            Heard::Hello { within: Some(1000) }
+        );
     }
 
     #[test]
@@ -344,7 +347,7 @@ mod tests {
         assert_eq!(r.role_name(a), None, "it leads from the next turn");
         r.on_timer(1);
         assert_eq!(r.role_name(a), Some("leader"));
-        r.hear(&Said::hello().words(None), None);
+        r.hear(&Said::hello(1000).words(None), None);
         r.start(b);
         r.on_timer(1);
         r.asked(b, true);

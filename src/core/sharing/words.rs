@@ -63,13 +63,15 @@ pub struct Said<'a> {
 }
 
 impl<'a> Said<'a> {
-    /// A tab that starts following a job asks its leader for its state.
-    pub fn hello() -> Self {
+    /// A tab that starts following a job asks its leader for its state,
+    /// saying how soon its caller wants a check (`first_wait`, its first
+    /// wait; see [`Heard::Hello`]). `first_wait` travels as `nextPollIn`.
+    pub fn hello(first_wait: u64) -> Self {
         Said {
             what: "hello",
             attempt: 0,
             elapsed: 0,
-            next_poll_in: None,
+            next_poll_in: Some(first_wait),
             channel: Channel::Polling,
             progress: None,
             position: 0,
@@ -80,15 +82,13 @@ impl<'a> Said<'a> {
     }
 
     /// A caller joined the job in a following tab and wants a check within
-    /// `within` ms (its first wait): the leading tab polls at its next turn
-    /// if its own next request is further away (see [`Heard::Nudge`]).
-    /// `within` travels as `nextPollIn`; older tabs of this version ignore
-    /// the word, as before it existed.
+    /// `within` ms (its first wait): the leading tab decides whether it is
+    /// due (see [`Heard::Nudge`]). `within` travels as `nextPollIn`; older
+    /// tabs of this version ignore the word, as before it existed.
     pub fn nudge(within: u64) -> Self {
         Said {
             what: "nudge",
-            next_poll_in: Some(within),
-            ..Self::hello()
+            ..Self::hello(within)
         }
     }
 
@@ -157,8 +157,11 @@ pub enum Heard {
     /// Nothing (another version, not for this tab's role, or not trusted).
     Nothing,
     /// Another tab joined the job this tab leads: tell it the job's state
-    /// (and last record).
-    Hello,
+    /// (and last record), then take its first wait as a nudge (`within`;
+    /// `None` from a tab that did not say it): a tab whose caller wants a
+    /// check sooner than this job's schedule gives (a "check now" after a
+    /// reload) gets one, a tab on the same terms adds no request.
+    Hello { within: Option<u64> },
     /// The leader's state, to mirror; `with_record` when its record goes
     /// along (`onUpdate`).
     State { mirror: Mirror, with_record: bool },
@@ -183,7 +186,9 @@ pub fn heard(w: &Words, leads: bool, following: bool) -> Heard {
         return Heard::Nothing;
     }
     match w.what {
-        Some("hello") if leads => Heard::Hello,
+        Some("hello") if leads => Heard::Hello {
+            within: w.next_poll_in,
+        },
         Some("state") if following => state(w),
         Some("end") if following => end(w),
         Some("nudge") if leads => w
@@ -357,7 +362,10 @@ mod tests {
             what: Some("hello"),
             ..state_words()
         };
-        assert_eq!(heard(&hello, true, false), Heard::Hello);
+        assert_eq!(
+            heard(&hello, true, false),
+            Heard::Hello { within: Some(2000) }
+        );
         assert_eq!(heard(&hello, false, true), Heard::Nothing);
     }
 

@@ -248,34 +248,42 @@ impl<S: Clone> Table<S> {
     /// module did. A "check now" must check, not wait for the slot of a
     /// slower schedule already running; a joiner on the same terms (a
     /// remount, a repeated call) adds no request. Where another tab leads
-    /// the job, that tab is asked instead (`Action::NudgeLeader`).
+    /// the job, that tab decides by the same rule (`Action::NudgeLeader`,
+    /// then [`Table::nudge_from_tab`] there): this tab may not know its
+    /// schedule yet.
     fn nudge_joined(&mut self, now: u64, job: JobId, within: u64) {
         let Some(e) = self.entries.get(job) else {
             return;
         };
+        if e.job.is_following() {
+            let ask = Action::NudgeLeader { within };
+            self.queue.push_back((job, Queued::Act(ask)));
+            return;
+        }
         let late = e.started
             && within < e.job.config().intervals.wait(0)
             && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within);
-        if !late {
-        } else if e.job.is_following() {
-            let ask = Action::NudgeLeader { within };
-            self.queue.push_back((job, Queued::Act(ask)));
-        } else {
+        if late {
             self.come_back(now, job, Input::Nudge);
         }
     }
 
-    /// A following tab asked for a check of a job this tab leads within
-    /// `within` ms (`Heard::Nudge`): if its next request is further away
-    /// than that, it polls at the next turn, or [`TAB_NUDGE_MIN_MS`] after
-    /// its last request if that is later: another tab's words never make a
-    /// job poll more often than that.
+    /// Another tab asked for a check of a job this tab leads within `within`
+    /// ms (a caller joined or started it there: `Heard::Nudge`, or
+    /// `Heard::Hello`'s first wait). As for a caller joining here: if
+    /// `within` is shorter than the job's first wait and its next request
+    /// is further away than that, it polls at the next turn, or
+    /// [`TAB_NUDGE_MIN_MS`] after its last request if that is later, so
+    /// that another tab's words never make it poll more often than that.
+    /// (The floor stays as the job's `not_before`: anything else that makes
+    /// a poll due within that second waits for it too.)
     pub fn nudge_from_tab(&mut self, now: u64, job: JobId, within: u64) {
         let Some(e) = self.entries.get(job) else {
             return;
         };
         let late = e.started
             && !e.job.is_following()
+            && within < e.job.config().intervals.wait(0)
             && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within.max(TAB_NUDGE_MIN_MS));
         if !late {
             return;
