@@ -251,23 +251,39 @@ export class PollingManager extends raw.PollingManager {
   }
 }
 
+// An id as the module takes it: a string; a number (a database id read from
+// JSON) or a bigint as its digits, as the old module's url template made it;
+// anything else (undefined, null, an object) as "", which every call treats
+// as an invalid id (`invalid_id`, reported as the manual says). The glue
+// would read a number's `length` and trap.
+function idOf(id) {
+  if (typeof id === "string") return id;
+  if ((typeof id === "number" && Number.isFinite(id)) || typeof id === "bigint") return String(id);
+  return "";
+}
+
+// The methods whose first argument is a file or project id.
+const TAKES_ID = new Set(["startPolling", "startProjectPolling", "stopPolling", "stopProjectPolling", "isPolling", "pollFileCompletion", "pollProjectCompletion"]);
+
 // A freed manager's methods say so, instead of the glue's "null pointer
 // passed to rust": each method and getter of the generated class, checked
-// before it runs.
+// before it runs; an id is made a string first (`idOf`).
 for (const name of Object.getOwnPropertyNames(raw.PollingManager.prototype)) {
   if (name === "constructor" || name === "free" || name.startsWith("__")) continue; // the glue's own
   const d = Object.getOwnPropertyDescriptor(raw.PollingManager.prototype, name);
   for (const key of ["value", "get"]) {
     const f = d[key];
     if (typeof f !== "function") continue;
-    d[key] = function () {
+    const takesId = TAKES_ID.has(name);
+    d[key] = function (...args) {
       if (this.__wbg_ptr === 0) {
         throw new Error(
           `smart-polling: ${name} on a PollingManager that was freed (by free(), [Symbol.dispose]() or the end of its \`using\` block). ` +
             "Create a new one (in React: in the effect whose cleanup frees it, or use PollingProvider from smart-polling/react).",
         );
       }
-      return f.apply(this, arguments);
+      if (takesId) args[0] = idOf(args[0]);
+      return f.apply(this, args);
     };
   }
   Object.defineProperty(PollingManager.prototype, name, d);
@@ -350,12 +366,14 @@ async function whenLoaded(pollId, start, options) {
 
 /** Waits for a file on the module's shared manager (poll id `file-{fileId}`). */
 export function pollFileCompletion(fileId, options) {
-  return whenLoaded(`file-${fileId}`, () => raw.pollFileCompletion(fileId, options), options);
+  const id = idOf(fileId);
+  return whenLoaded(`file-${id}`, () => raw.pollFileCompletion(id, options), options);
 }
 
 /** Waits for a project on the module's shared manager (poll id `project-{projectId}`). */
 export function pollProjectCompletion(projectId, options) {
-  return whenLoaded(`project-${projectId}`, () => raw.pollProjectCompletion(projectId, options), options);
+  const id = idOf(projectId);
+  return whenLoaded(`project-${id}`, () => raw.pollProjectCompletion(id, options), options);
 }
 
 /** The old module's singleton, usable right after import. */
@@ -364,6 +382,7 @@ export const smartPollingManager = {
     return whenLoaded(String(pollId), () => raw.startCheckPolling(String(pollId), checker, options), options);
   },
   stopPolling(pollId) {
+    pollId = String(pollId);
     const ticket = pending.get(pollId);
     if (ticket) {
       ticket.stop();
@@ -377,6 +396,7 @@ export const smartPollingManager = {
     if (loaded) raw.stopAllPollIds();
   },
   isPolling(pollId) {
+    pollId = String(pollId);
     return pending.has(pollId) || (loaded && raw.isPollIdActive(pollId));
   },
   getPollingStatus() {

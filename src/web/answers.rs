@@ -197,7 +197,7 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
         // forgot to `return`): each attempt an error, as in the old module.
         // An array too: it has no `completed`. What it was is cut to 60
         // characters: a page's text would otherwise fill the UI's message.
-        Ok(answer) if !answer.is_object() || js_sys::Array::is_array(&answer) => {
+        Ok(answer) if !answer.is_object() || super::boundary::is_array(&answer).unwrap_or(true) => {
             let said = js_sys::JSON::stringify(&answer)
                 .ok()
                 .and_then(|s| s.as_string())

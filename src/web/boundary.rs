@@ -3,7 +3,7 @@
 //! objects, never `Map`s); records and stream messages are read into views
 //! with `serde_wasm_bindgen::from_value`. (Options: `settings`.)
 
-use js_sys::{Array, RangeError};
+use js_sys::RangeError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_wasm_bindgen::Serializer;
@@ -37,6 +37,10 @@ pub fn thrown_message(v: &JsValue) -> Option<String> {
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub(super) fn console_error(prefix: &str, what: &JsValue);
+    /// `Array.isArray(v)`, caught: a revoked Proxy (an Immer draft after
+    /// its reducer returned) throws.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    pub(super) fn is_array(v: &JsValue) -> Result<bool, JsValue>;
 }
 
 /// A value for the page. Our report types serialize; should one not (a
@@ -65,7 +69,7 @@ pub fn config_error(e: PollError) -> JsValue {
 
 /// A plain JSON object (not an array) read into a view.
 pub fn view<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
-    if !v.is_object() || Array::is_array(v) {
+    if !v.is_object() || is_array(v).unwrap_or(true) {
         return None;
     }
     serde_wasm_bindgen::from_value(v.clone()).ok()

@@ -8,7 +8,7 @@
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use super::boundary::{field, range_error, thrown_message};
+use super::boundary::{field, is_array, range_error, thrown_message};
 use crate::core::suggest::{misnamed_callback, nearest};
 
 /// Refuses any own key of `o` that none of `known` lists, naming the
@@ -115,25 +115,54 @@ extern "C" {
     fn own_keys(o: &JsValue) -> Result<Array, JsValue>;
 }
 
-/// The page's object read once, each name `known` lists, into a plain
-/// object: a getter (or a Proxy's trap) that throws is an error of the call
-/// here. serde-wasm-bindgen reads fields without catching, and a throw
-/// through the module would skip its cleanup and leave the manager
-/// borrowed (`free()` would then fail).
+/// How many items of an array are copied: no option has more (`intervals`
+/// of 4 096 waits is already absurd), and a sparse array's `length` may be
+/// in the billions.
+const ITEMS: u32 = 4096;
+
+/// The page's object read once, each name `known` lists, into plain data:
+/// a getter (or a Proxy's trap, or a revoked Proxy) that throws, at any
+/// depth, is an error of the call here. serde-wasm-bindgen reads fields
+/// without catching, and a throw through the module would skip its
+/// cleanup: the manager left borrowed (`free()` would then fail), the
+/// shadow stack not given back (repeated, memory is corrupted for every
+/// job on the page).
 pub(super) fn snapshot(o: &JsValue, known: &[&[&str]]) -> Result<Object, JsValue> {
     let copy = Object::new();
     for name in known.iter().flat_map(|list| list.iter()) {
         let key = JsValue::from_str(name);
         let v = js_sys::Reflect::get(o, &key).map_err(|e| unreadable(name, &e))?;
         if !v.is_undefined() {
+            let v = plain(&v).map_err(|e| unreadable(name, &e))?;
             let _ = js_sys::Reflect::set(&copy, &key, &v);
         }
     }
     Ok(copy)
 }
 
+/// An option's value as plain data, read with caught reads: an array's
+/// items copied (`intervals`), an object (no option takes one, so it is
+/// refused whatever it holds) as an empty one; functions and primitives as
+/// they are.
+fn plain(v: &JsValue) -> Result<JsValue, JsValue> {
+    let flat = |v: JsValue| match v.is_object() {
+        true => Object::new().into(),
+        false => v,
+    };
+    if !v.is_object() || !is_array(v)? {
+        return Ok(flat(v.clone()));
+    }
+    let length = js_sys::Reflect::get(v, &"length".into())?;
+    let length = length.as_f64().unwrap_or(0.0).min(f64::from(ITEMS)) as u32;
+    let copy = Array::new();
+    for i in 0..length {
+        copy.push(&flat(js_sys::Reflect::get_u32(v, i)?));
+    }
+    Ok(copy.into())
+}
+
 /// `options are unreadable: reading "timeout" threw (boom); pass a plain object`
-fn unreadable(name: &str, thrown: &JsValue) -> JsValue {
+pub(super) fn unreadable(name: &str, thrown: &JsValue) -> JsValue {
     let why = thrown_message(thrown).unwrap_or_default();
     range_error(
         &[

@@ -157,10 +157,14 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
             bad_url: false,
         });
     }
-    let response: Response = response.unchecked_into();
-    let status = response.status();
-    let headers = response.headers();
+    // Read with caught getters: a Proxy of a Response (or a mock's getter)
+    // may throw ("Illegal invocation"), and a throw through the task would
+    // stop every task of the module's executor.
+    let got = |name: &str| js_sys::Reflect::get(&response, &JsValue::from_str(name));
+    let status = got("status").map_err(reason)?.as_f64().unwrap_or(0.0) as u16;
+    let headers: Headers = got("headers").map_err(reason)?.unchecked_into();
     let header = |name: &str| headers.get(name).ok().flatten();
+    let response: Response = response.unchecked_into();
     let mut fetched = Fetched {
         status,
         retry_after: header("retry-after"),

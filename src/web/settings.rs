@@ -10,13 +10,12 @@
 
 use std::ops::RangeInclusive;
 
-use js_sys::Array;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::boundary::{config_error, range_error};
-use super::checks::{check_callbacks, check_keys, snapshot};
+use super::checks::{check_callbacks, check_keys, snapshot, unreadable};
 use crate::core::config::{field_names, Lenient, Options};
 use crate::core::table::{Kind, RetryBudget};
 use crate::core::template;
@@ -158,7 +157,8 @@ fn vetted(o: &JsValue, known: &[&[&str]]) -> Result<Option<js_sys::Object>, JsVa
     if o.is_undefined() || o.is_null() {
         return Ok(None);
     }
-    if !o.is_object() || Array::is_array(o) {
+    let array = super::boundary::is_array(o).map_err(|e| unreadable("its keys", &e))?;
+    if !o.is_object() || array {
         return Err(range_error("options must be an object"));
     }
     check_keys(o, known)?;
