@@ -16,8 +16,10 @@ export const CHROMIUM_ARGS = [
   "--no-first-run", "--disable-quic",
 ];
 
-export function launchChromium() {
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+export function launchChromium({ backForwardCache = false } = {}) {
+  // Playwright turns the back/forward cache off unless told not to.
+  const ignoreDefaultArgs = backForwardCache ? ["--disable-back-forward-cache"] : [];
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, ignoreDefaultArgs });
 }
 
 /** The end of a test file: its browser, its server and its temporary folder

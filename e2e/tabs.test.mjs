@@ -42,6 +42,7 @@ const HARNESS = `<!doctype html><meta charset="utf-8"><title>smart-polling tabs<
 import init, { PollingManager } from "/pkg/index.js";
 const q = new URLSearchParams(location.search);
 Object.assign(window, { progress: [], updates: [], completes: [], completedAt: [], errors: [], retries: [], attempts: [], results: [] });
+addEventListener("pageshow", (e) => e.persisted && (window.restored = true));
 await init();
 const options = { shareAcrossTabs: q.get("share") !== "0" };
 if (q.get("stream") === "0") options.eventsUrl = null;
@@ -79,6 +80,7 @@ const streams = { open: 0, max: 0 };
 before(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "smart-polling-tabs-"));
   writeFileSync(path.join(tmp, "index.html"), HARNESS);
+  writeFileSync(path.join(tmp, "other.html"), "<!doctype html><title>another page</title><p>elsewhere</p>");
   api = await createApiServer({
     port: 0,
     speed: SPEED,
@@ -118,7 +120,7 @@ const jobStats = (id) => statsOf(api, id);
 const fileRequests = (id, since = 0) => requests.filter((r) => r.url.split("?")[0] === `/api/file/${id}` && r.at > since);
 
 /** A harness page in `context` watching file `id` (or nothing). */
-async function watch(context, id, { share = true, stream = true, overrides = null, maxStreams = null, form = null } = {}) {
+async function watch(context, id, { share = true, stream = true, overrides = null, maxStreams = null, form = null, browser: from = browser } = {}) {
   const q = new URLSearchParams();
   if (id) q.set("id", id);
   if (form) q.set("form", form);
@@ -126,7 +128,7 @@ async function watch(context, id, { share = true, stream = true, overrides = nul
   if (!share) q.set("share", "0");
   if (!stream) q.set("stream", "0");
   if (overrides) q.set("overrides", JSON.stringify(overrides));
-  const page = await openPage(browser, `${api.url}/tabs/index.html?${q}`, { context });
+  const page = await openPage(from, `${api.url}/tabs/index.html?${q}`, { context });
   await page.waitForFunction(() => window.ready === true);
   return page;
 }
@@ -267,6 +269,41 @@ test("a check now in a tab that watches nothing yet (a reload's recovery check) 
   assert.ok(took < 3000, `resolved ${took} ms after the call, not at its 10 s deadline`);
   assert.equal(fileRequests(fileId).length, 2, "one more request: the leader's");
   await context.close();
+});
+
+test("a leading tab that goes into the back/forward cache hands over at once; restored, it follows", async () => {
+  const cachingBrowser = await launchChromium({ backForwardCache: true });
+  try {
+    const { fileId } = await generate(60); // 6 s
+    const context = await cachingBrowser.newContext();
+    const overrides = { intervals: [500] };
+    const first = await watch(context, fileId, { stream: false, overrides, browser: cachingBrowser });
+    await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
+    const second = await watch(context, fileId, { stream: false, overrides, browser: cachingBrowser });
+    await second.waitForFunction(() => window.progress.some((p) => p.tab === "follower"));
+
+    const left = Date.now();
+    await first.goto(`${api.url}/tabs/other.html`);
+    await second.waitForFunction(() => window.progress.some((p) => p.tab === "leader"), null, { timeout: 3000 });
+    const tookOver = await second.evaluate(() => window.progress.find((p) => p.tab === "leader").at);
+    assert.ok(tookOver - left < 2000, `the other tab leads ${tookOver - left} ms after the first left`);
+
+    await first.goBack({ waitUntil: "commit" }); // a restored page fires no load
+    await first.waitForFunction(() => window.ready === true);
+    const reasons = await first.evaluate(() => performance.getEntriesByType("navigation")[0].notRestoredReasons?.reasons);
+    assert.equal(await first.evaluate(() => window.restored === true), true, `restored from the cache, not loaded again: ${JSON.stringify(reasons)}`);
+    await first.waitForFunction(() => window.progress.at(-1)?.tab === "follower" || window.completes.length > 0, null, { timeout: 5000 });
+    await completed([first, second]);
+    await sleep(1000);
+    for (const page of [first, second]) {
+      const rec = await recorded(page);
+      assert.equal(rec.completes.length, 1, "one onComplete");
+      assert.deepEqual(rec.errors, []);
+    }
+    await context.close();
+  } finally {
+    await cachingBrowser.close();
+  }
 });
 
 test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {

@@ -7,7 +7,7 @@ mod harness;
 use harness::{done, fail, pending, pending_after, record, Harness};
 use smart_polling::core::job::{Action, Closed, Input, Reply};
 use smart_polling::core::record::{State, TaskStatus};
-use smart_polling::core::schedule::{Backoff, Jitter};
+use smart_polling::core::schedule::{Backoff, Intervals, Jitter};
 use smart_polling::core::stream::StreamEvent;
 use smart_polling::{Channel, Config, PollError};
 
@@ -1191,4 +1191,31 @@ fn a_checkers_told_error_is_reported_on_the_schedule_and_counts_as_no_error() {
     h.respond(done("https://cdn/x.png"));
     assert_eq!(h.terminals().len(), 1);
     assert!(matches!(h.terminals()[0], Action::Complete { .. }));
+}
+
+#[test]
+fn a_leader_that_steps_down_lets_go_of_its_request_and_stream_and_leads_again_later() {
+    // Its page went into the back/forward cache: another tab leads.
+    let mut h = Harness::polling(|c| c.intervals = Intervals::new(vec![1000]).unwrap());
+    assert_eq!(h.request_times(), vec![0]);
+    let out = h.feed(Input::Follow);
+    assert!(out.contains(&Action::CancelRequest), "{out:?}");
+    assert!(h.job.is_following());
+    h.advance(30_000);
+    assert!(!h.feed(Input::Timer).contains(&Action::SendRequest));
+    assert_eq!(h.request_times(), vec![0], "sends nothing while it follows");
+    // Back and leading again (nobody else did): polls at the next turn, and
+    // its attempts go on.
+    h.feed(Input::Lead);
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 30_000]);
+    assert_eq!(h.job.progress(h.now).attempt, 2);
+
+    // A streaming leader closes its stream, saying why; it opens one again
+    // when it leads again.
+    let mut h = streaming();
+    let out = h.feed(Input::Follow);
+    assert_eq!(out[0], Action::CloseStream(Closed::Handed));
+    assert!(!h.stream_open);
+    assert!(h.feed(Input::Lead).contains(&Action::OpenStream));
 }

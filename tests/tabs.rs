@@ -195,6 +195,56 @@ fn a_check_now_that_starts_a_job_in_another_tab_or_joins_before_its_state_came_p
 }
 
 #[test]
+fn a_leader_whose_page_goes_into_the_back_forward_cache_hands_over_and_follows_when_back() {
+    let mut w = world(2, 40_000);
+    w.start(0, "a", "first");
+    w.run_until(100);
+    w.start(1, "a", "second");
+    w.run_until(5000);
+    assert_eq!(w.tabs[0].role("a"), Some("leader"));
+    // Tab 0's page is cached (the user went to another site): it lets go.
+    w.away(0);
+    w.run_until(20_000);
+    let (zero, one) = (w.requests_by(0), w.requests_by(1));
+    assert!(
+        zero.iter().all(|&t| t <= 5000),
+        "nothing while away: {zero:?}"
+    );
+    assert_eq!(one.first(), Some(&5000), "tab 1 took over at once");
+    assert!(one.len() >= 14, "and polls on: {one:?}");
+    // Back: it asks for its lock again and follows tab 1.
+    w.back(0);
+    w.run_until(30_000);
+    assert_eq!(w.tabs[0].role("a"), Some("follower"));
+    assert!(w.requests_by(0).iter().all(|&t| t <= 5000));
+    w.run_until(50_000);
+    for tab in 0..2 {
+        let ends: Vec<_> = w.tabs[tab].ended.iter().map(|(_, e)| &e.result).collect();
+        assert_eq!(
+            ends,
+            vec![&Ok(Some(URL.to_owned()))],
+            "tab {tab} completed once"
+        );
+    }
+
+    // Alone, it leads again when back, and polls at once.
+    let mut w = world(1, 60_000);
+    w.start(0, "a", "only");
+    w.run_until(5000);
+    w.away(0);
+    w.run_until(20_000);
+    w.back(0);
+    w.run_until(21_000);
+    let requests = w.requests_by(0);
+    assert!(
+        !requests.iter().any(|&t| t > 5000 && t < 20_000),
+        "{requests:?}"
+    );
+    assert!(requests.contains(&20_000), "{requests:?}");
+    assert_eq!(w.tabs[0].role("a"), Some("leader"));
+}
+
+#[test]
 fn the_follower_mirrors_the_leaders_state() {
     let mut w = world(2, 60_000);
     w.start(0, "a", "sub");

@@ -111,6 +111,13 @@ impl<V> IdMap<V> {
             .filter_map(|(id, v)| Some((*id, v.as_ref()?)))
     }
 
+    /// Every value with its id, oldest first, to change.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (JobId, &mut V)> {
+        self.slots
+            .iter_mut()
+            .filter_map(|(id, v)| Some((*id, v.as_mut()?)))
+    }
+
     /// Every value with its id, oldest first, taken out.
     pub fn into_entries(self) -> impl Iterator<Item = (JobId, V)> {
         self.slots.into_iter().filter_map(|(id, v)| Some((id, v?)))

@@ -189,18 +189,37 @@ impl Manager {
         }
         let weak = Rc::downgrade(&me);
         let listeners = page::watch(Rc::new(move |signal| {
-            if let Some(me) = weak.upgrade() {
-                let mut table = me.table.borrow_mut();
-                match signal {
-                    page::Signal::Offline => table.set_online(now(), false),
-                    // Back from a pause; or an `online` this manager had
-                    // not seen go (then it nudges like a visible tab).
-                    page::Signal::Online if table.is_offline() => table.set_online(now(), true),
-                    page::Signal::Online | page::Signal::Visible => table.nudge_all(now()),
+            let Some(me) = weak.upgrade() else {
+                return;
+            };
+            match signal {
+                // Another tab leads while this page runs no code.
+                page::Signal::Away => {
+                    me.roles.borrow_mut().away();
+                    me.run_roles(now());
+                    if let Some(tabs) = &*me.tabs.borrow() {
+                        tabs.close_channel();
+                    }
                 }
-                drop(table);
-                me.settle();
+                page::Signal::Back => {
+                    if let Some(tabs) = &*me.tabs.borrow() {
+                        tabs.reopen_channel();
+                    }
+                    me.roles.borrow_mut().back();
+                }
+                _ => {
+                    let mut table = me.table.borrow_mut();
+                    match signal {
+                        page::Signal::Offline => table.set_online(now(), false),
+                        // Back from a pause; or an `online` this manager
+                        // had not seen go (then it nudges like a visible
+                        // tab).
+                        page::Signal::Online if table.is_offline() => table.set_online(now(), true),
+                        _ => table.nudge_all(now()),
+                    }
+                }
             }
+            me.settle();
         }));
         *me.page.borrow_mut() = listeners;
         me.load_history();

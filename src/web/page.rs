@@ -1,7 +1,9 @@
-//! Page-level signals that make a waiting job worth checking at once: the tab
-//! becoming visible again (background tabs throttle timers to about once a
-//! minute) and the browser coming back online. Each listener is owned by a
-//! handle whose `Drop` removes it.
+//! Page-level signals: the tab becoming visible again (background tabs
+//! throttle timers to about once a minute) and the browser coming back
+//! online make a waiting job worth checking at once; the page going into the
+//! back/forward cache or being frozen (and back) moves the lead of shared
+//! jobs to another tab. Each listener is owned by a handle whose `Drop`
+//! removes it.
 
 use std::rc::Rc;
 
@@ -51,10 +53,16 @@ pub enum Signal {
     Offline,
     /// The tab became visible again.
     Visible,
+    /// The page goes into the back/forward cache (`pagehide` with
+    /// `persisted`) or is frozen (`freeze`): its code stops.
+    Away,
+    /// It is back (`pageshow` with `persisted`, `resume`).
+    Back,
 }
 
-/// Calls `on` when the browser goes offline or comes back online, and when
-/// the page becomes visible.
+/// Calls `on` when the browser goes offline or comes back online, when the
+/// page becomes visible, and when it goes into the back/forward cache or is
+/// frozen, and back.
 pub fn watch(on: Rc<dyn Fn(Signal)>) -> Vec<Listener> {
     // `window` in a page, `self` in a worker (which has no `document`).
     let global: JsValue = js_sys::global().into();
@@ -62,7 +70,11 @@ pub fn watch(on: Rc<dyn Fn(Signal)>) -> Vec<Listener> {
     let mut listeners = Vec::new();
     for (target, kind) in [
         (global.clone(), "online"),
-        (global, "offline"),
+        (global.clone(), "offline"),
+        (global.clone(), "pagehide"),
+        (global, "pageshow"),
+        (document.clone(), "freeze"),
+        (document.clone(), "resume"),
         (document, "visibilitychange"),
     ] {
         let Ok(target) = target.dyn_into::<EventTarget>() else {
@@ -70,14 +82,25 @@ pub fn watch(on: Rc<dyn Fn(Signal)>) -> Vec<Listener> {
         };
         let on = on.clone();
         let doc = target.clone();
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| match kind {
-            "online" => on(Signal::Online),
-            "offline" => on(Signal::Offline),
-            // A visibility change counts only to visible.
-            _ if field(&doc, "visibilityState").as_string().as_deref() == Some("visible") => {
-                on(Signal::Visible)
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |event| {
+            // A page hidden or shown from the back/forward cache; not an
+            // unload, nor a first load.
+            let cached = || field(&event, "persisted") == JsValue::TRUE;
+            match kind {
+                "online" => on(Signal::Online),
+                "offline" => on(Signal::Offline),
+                "pagehide" if cached() => on(Signal::Away),
+                "pageshow" if cached() => on(Signal::Back),
+                "freeze" => on(Signal::Away),
+                "resume" => on(Signal::Back),
+                // A visibility change counts only to visible.
+                "visibilitychange"
+                    if field(&doc, "visibilityState").as_string().as_deref() == Some("visible") =>
+                {
+                    on(Signal::Visible)
+                }
+                _ => {}
             }
-            _ => {}
         });
         if target
             .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())

@@ -27,6 +27,8 @@ impl Manager {
             match next {
                 Some(Do::Claim(job)) => self.claim(job),
                 Some(Do::Feed(job, input)) => self.table.borrow_mut().handle(t, job, input),
+                // The job's lock handle goes: the lock is let go of.
+                Some(Do::StepDown(job)) => self.put(job, |r| &mut r.leadership, None),
                 Some(Do::Release(job)) => {
                     let lock = {
                         let mut held = self.held.borrow_mut();

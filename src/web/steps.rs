@@ -241,6 +241,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::CloseStream(Closed::NotOpened) => {
             "stream did not open within sseConnectTimeout: polling"
         }
+        Action::CloseStream(Closed::Handed) => "stream closed: another tab leads while this page is away",
         Action::CloseStream(Closed::Garbage) => {
             "stream sent maxStreamGarbage unreadable messages in a row: polling"
         }

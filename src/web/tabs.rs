@@ -46,9 +46,10 @@ fn lock_manager() -> Option<JsValue> {
 
 /// The manager's channel to its peers in other tabs.
 pub struct Tabs {
-    channel: BroadcastChannel,
+    /// Closed while the page is away (see `close_channel`).
+    channel: RefCell<Option<BroadcastChannel>>,
     name: String,
-    _handler: Closure<dyn FnMut(JsValue)>,
+    handler: Closure<dyn FnMut(JsValue)>,
     /// The lock callback of every job (the lock's name says which), so a
     /// shared job costs no closure of its own.
     granted: Closure<dyn FnMut(JsValue) -> Promise>,
@@ -72,17 +73,9 @@ impl Tabs {
     ) -> Option<Self> {
         let swallow = field(&js_sys::global().into(), "Boolean").dyn_into().ok()?;
         lock_manager()?;
-        let channel = BroadcastChannel::new(&name).ok()?;
         let handler =
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_message(field(&e, "data")));
-        channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-        // Node's channel (where Node has Web Locks too) keeps the process
-        // alive while it is open: a test that never frees its manager would
-        // never exit. Running jobs keep it alive by their timers; an idle
-        // channel must not. Browsers have no `unref`.
-        if let Some(unref) = field(&channel, "unref").dyn_ref::<Function>() {
-            let _ = unref.call0(&channel);
-        }
+        let channel = listen(&name, &handler)?;
         let granted = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |lock: JsValue| {
             let mut release = None;
             let held = Promise::new(&mut |resolve, _| release = Some(resolve));
@@ -95,9 +88,9 @@ impl Tabs {
             }
         });
         Some(Self {
-            channel,
+            channel: RefCell::new(Some(channel)),
             name,
-            _handler: handler,
+            handler,
             granted,
             swallow,
             releases: Rc::default(),
@@ -106,7 +99,26 @@ impl Tabs {
 
     pub fn post(&self, message: &JsValue) {
         // A message that cannot be cloned is dropped: sharing is best effort.
-        let _ = self.channel.post_message(message);
+        if let Some(channel) = &*self.channel.borrow() {
+            let _ = channel.post_message(message);
+        }
+    }
+
+    /// The page goes into the back/forward cache: its channel closes (a
+    /// message to a cached page makes the browser evict it), and nothing
+    /// is said or heard until `reopen_channel`.
+    pub fn close_channel(&self) {
+        if let Some(channel) = self.channel.borrow_mut().take() {
+            close(&channel);
+        }
+    }
+
+    /// The page is back: it listens again (its jobs' hellos catch up).
+    pub fn reopen_channel(&self) {
+        let mut channel = self.channel.borrow_mut();
+        if channel.is_none() {
+            *channel = listen(&self.name, &self.handler);
+        }
     }
 
     /// The lock a job's leader holds.
@@ -126,9 +138,27 @@ impl Tabs {
 
 impl Drop for Tabs {
     fn drop(&mut self) {
-        self.channel.set_onmessage(None);
-        self.channel.close();
+        self.close_channel();
     }
+}
+
+/// Opens the channel `name`, `handler` hearing its messages.
+fn listen(name: &str, handler: &Closure<dyn FnMut(JsValue)>) -> Option<BroadcastChannel> {
+    let channel = BroadcastChannel::new(name).ok()?;
+    channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    // Node's channel (where Node has Web Locks too) keeps the process
+    // alive while it is open: a test that never frees its manager would
+    // never exit. Running jobs keep it alive by their timers; an idle
+    // channel must not. Browsers have no `unref`.
+    if let Some(unref) = field(&channel, "unref").dyn_ref::<Function>() {
+        let _ = unref.call0(&channel);
+    }
+    Some(channel)
+}
+
+fn close(channel: &BroadcastChannel) {
+    channel.set_onmessage(None);
+    channel.close();
 }
 
 /// The kind of a shared job from its name (checkers are never shared).

@@ -10,6 +10,9 @@ use smart_polling::core::table::{Ended, JobId, Kind, Table};
 /// One tab: a table, its roles, and what the browser layer keeps.
 pub struct Tab<S> {
     pub open: bool,
+    /// Its page is in the back/forward cache (or frozen): it runs no code,
+    /// and what reaches it waits until it is back.
+    pub away: bool,
     pub table: Table<S>,
     pub roles: Roles,
     /// Locks this tab holds, by name, and the job each is for (as the
@@ -37,6 +40,7 @@ impl<S: Clone> Tab<S> {
     pub(super) fn new() -> Self {
         Tab {
             open: true,
+            away: false,
             table: Table::new(0),
             roles: Roles::default(),
             holds: HashMap::new(),

@@ -183,6 +183,21 @@ impl<M: Sim> World<M> {
         }
     }
 
+    /// The tab's page goes into the back/forward cache (`pagehide`).
+    pub fn away(&mut self, tab: usize) {
+        self.tabs[tab].roles.away();
+        self.run_roles(tab);
+        self.settle(tab);
+        self.tabs[tab].away = true;
+    }
+
+    /// The tab's page is shown again (`pageshow`): what reached it meanwhile
+    /// comes in now, in order.
+    pub fn back(&mut self, tab: usize) {
+        self.tabs[tab].away = false;
+        self.tabs[tab].roles.back();
+    }
+
     fn run_roles(&mut self, tab: usize) {
         let now = self.now;
         while let Some(d) = self.tabs[tab].roles.poll() {
@@ -197,7 +212,7 @@ impl<M: Sim> World<M> {
                     self.post(tab, &id, Said::hello(first_wait), None);
                 }
                 Do::Feed(job, input) => self.tabs[tab].table.handle(now, job, input),
-                Do::Release(job) => {
+                Do::Release(job) | Do::StepDown(job) => {
                     let name = (self.tabs[tab].holds.iter())
                         .find(|(_, j)| **j == job)
                         .map(|(name, _)| name.clone())
@@ -380,10 +395,12 @@ impl<M: Sim> World<M> {
     pub fn run_until(&mut self, limit: u64) {
         loop {
             self.inbox.sort_by_key(|(at, seq, _, _)| (*at, *seq));
-            let event_at = self.inbox.first().map(|(at, ..)| *at);
+            // What reaches a tab that is away waits until it is back.
+            let first = (self.inbox.iter()).position(|(_, _, tab, _)| !self.tabs[*tab].away);
+            let event_at = first.map(|i| self.inbox[i].0);
             let now = self.now;
             let timer_at = (self.tabs.iter_mut())
-                .filter(|t| t.open)
+                .filter(|t| t.open && !t.away)
                 .filter_map(|t| {
                     [t.table.next_wake(), t.roles.next_wake(now)]
                         .into_iter()
@@ -401,7 +418,7 @@ impl<M: Sim> World<M> {
             };
             self.now = self.now.max(next);
             if event_at == Some(next) {
-                let (_, _, tab, e) = self.inbox.remove(0);
+                let (_, _, tab, e) = self.inbox.remove(first.unwrap_or(0));
                 self.deliver_event(tab, e);
             } else {
                 for tab in 0..self.tabs.len() {
@@ -412,7 +429,7 @@ impl<M: Sim> World<M> {
                         .flatten()
                         .min()
                         .is_some_and(|at| at <= now);
-                    if t.open && due {
+                    if t.open && !t.away && due {
                         self.turn(tab);
                     }
                 }

@@ -17,6 +17,9 @@ pub enum Closed {
     NotOpened,
     /// `maxStreamGarbage` unreadable messages in a row.
     Garbage,
+    /// This tab stopped leading the job (its page went into the
+    /// back/forward cache, or was frozen): another tab watches it now.
+    Handed,
     /// Refused or not opened, and so were the streams of the jobs before it
     /// (the table's, not the job's, reason: new jobs start without one for
     /// a while, see `Table`).

@@ -92,7 +92,7 @@ pub enum Input {
         rate_limited: bool,
     },
     /// Another tab leads this job: send nothing, mirror what it reports
-    /// (given before `Start`).
+    /// (given before `Start`; given later, this tab steps down).
     Follow,
     /// This tab leads now (the leader left): carry on from the mirrored
     /// state (attempts, schedule position, elapsed time), polling at once.
@@ -321,7 +321,24 @@ impl Job {
                     Err(e) => self.finish(now, Err(e)),
                 }
             }
-            (Phase::Running, Input::Follow) => return,
+            (Phase::Running, Input::Follow) => {
+                // This tab steps down (its page goes into the back/forward
+                // cache, or is frozen): another tab leads from here, and
+                // what this one has out goes.
+                if self.following {
+                    return;
+                }
+                self.following = true;
+                self.mirror_next = None;
+                self.next_poll = None;
+                if self.in_flight.take().is_some() {
+                    self.actions.push(Action::CancelRequest);
+                }
+                if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+                    self.stream = Stream::Off;
+                    self.actions.push(Action::CloseStream(Closed::Handed));
+                }
+            }
             (_, Input::Offline) => self.paused = true,
             (Phase::Idle, Input::Online) => {
                 self.paused = false;

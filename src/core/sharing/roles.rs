@@ -50,6 +50,9 @@ pub enum Do {
     Feed(JobId, Input),
     /// Let go of the lock of a job that ended here.
     Release(JobId),
+    /// Let go of the lock a running job holds: it follows from now (its
+    /// page goes away for a while; see [`Roles::away`]).
+    StepDown(JobId),
 }
 
 /// How a shared job's end goes.
@@ -68,6 +71,8 @@ pub struct Roles {
     /// Another tab has spoken: until then a leader has nobody to tell (a
     /// follower's first word is its "hello").
     peers: bool,
+    /// The page is in the back/forward cache or frozen (see `away`).
+    away: bool,
     jobs: IdMap<Shared>,
     claims: VecDeque<JobId>,
     grants: VecDeque<JobId>,
@@ -115,6 +120,10 @@ impl Roles {
         if !matches!(s.role, Role::Queued | Role::Asked) {
             return false;
         }
+        if self.away {
+            s.role = Role::Queued; // let go of; asked for again when back
+            return false;
+        }
         s.role = Role::Granted;
         self.grants.push_back(job);
         true
@@ -130,6 +139,9 @@ impl Roles {
         while let Some(&(_, job)) = self.ending.front().filter(|(at, _)| *at <= now) {
             self.ending.pop_front();
             self.out.push_back(Do::Release(job));
+        }
+        if self.away {
+            return false;
         }
         let mut claimed = 0;
         while claimed < TURN {
@@ -160,8 +172,42 @@ impl Roles {
         self.out.pop_front()
     }
 
+    /// The page goes away, its code stopped (the back/forward cache, or
+    /// frozen): leading there would stall the other tabs for minutes, so
+    /// each job it leads lets go of its lock and follows (the next tab in
+    /// the lock's queue takes over at once), and ended jobs' locks go too.
+    /// No lock is asked for or taken until [`Roles::back`].
+    pub fn away(&mut self) {
+        self.away = true;
+        for (job, s) in self.jobs.iter_mut() {
+            if matches!(s.role, Role::Leads | Role::Granted) {
+                s.role = Role::Queued;
+                self.out.push_back(Do::StepDown(job));
+                self.out.push_back(Do::Feed(job, Input::Follow));
+            }
+        }
+        for (_, job) in std::mem::take(&mut self.ending) {
+            self.out.push_back(Do::Release(job));
+        }
+    }
+
+    /// The page is back (`pageshow` with `persisted`, `resume`): the jobs
+    /// that stepped down ask for their locks again, from the next turn
+    /// (they follow whoever leads now, or lead if nobody does).
+    pub fn back(&mut self) {
+        if !std::mem::take(&mut self.away) {
+            return;
+        }
+        // One queued before is queued twice: the second pop skips it.
+        let queued = self.jobs.iter().filter(|(_, s)| s.role == Role::Queued);
+        self.claims.extend(queued.map(|(job, _)| job));
+    }
+
     /// When a timer turn is due for sharing's sake.
     pub fn next_wake(&self, now: u64) -> Option<u64> {
+        if self.away {
+            return None; // no lock is held, none is asked for
+        }
         if !self.claims.is_empty() || !self.grants.is_empty() {
             return Some(now);
         }
@@ -286,6 +332,50 @@ mod tests {
 
     fn drain(r: &mut Roles) -> Vec<Do> {
         std::iter::from_fn(|| r.poll()).collect()
+    }
+
+    #[test]
+    fn a_tab_that_goes_away_lets_go_of_its_locks_and_asks_again_when_back() {
+        let mut r = Roles::default();
+        let (a, b, c) = (JobId(1), JobId(2), JobId(3));
+        for job in [a, b, c] {
+            r.start(job);
+        }
+        r.on_timer(0);
+        drain(&mut r);
+        for job in [a, b, c] {
+            r.asked(job, true);
+        }
+        assert!(r.granted(Some(a)) && r.granted(Some(b)));
+        r.on_timer(0);
+        drain(&mut r);
+        assert!(r.leads(a) && r.leads(b));
+        // b ends here and holds its lock a moment; c waits for its lock.
+        assert!(r.ended(0, b, true).hold);
+
+        r.away();
+        assert_eq!(
+            drain(&mut r),
+            vec![Do::StepDown(a), Do::Feed(a, Input::Follow), Do::Release(b)]
+        );
+        assert!(!r.leads(a));
+        assert!(!r.granted(Some(c)), "no lock is taken while away");
+        assert!(!r.on_timer(5000));
+        assert_eq!(r.next_wake(5000), None);
+        assert!(drain(&mut r).is_empty(), "nothing is asked for while away");
+
+        r.back();
+        assert_eq!(r.next_wake(6000), Some(6000));
+        r.on_timer(6000);
+        assert_eq!(drain(&mut r), vec![Do::Claim(a), Do::Claim(c)]);
+        r.asked(a, true);
+        r.asked(c, true);
+        assert!(r.granted(Some(a)));
+        r.on_timer(6000);
+        assert_eq!(drain(&mut r), vec![Do::Feed(a, Input::Lead)]);
+        // Back twice, or without having gone: nothing more.
+        r.back();
+        assert!(!r.on_timer(7000));
     }
 
     #[test]
