@@ -1219,3 +1219,35 @@ fn a_leader_that_steps_down_lets_go_of_its_request_and_stream_and_leads_again_la
     assert!(!h.stream_open);
     assert!(h.feed(Input::Lead).contains(&Action::OpenStream));
 }
+
+#[test]
+fn a_followers_progress_is_not_told_twice_for_two_reports_of_one_leader_turn() {
+    // The leader sends a turn's state, then its record: their countdowns to
+    // the next request were read a millisecond apart.
+    let mut h = follower(|_| {});
+    let report = |next: u64, fingerprint| {
+        Input::Mirror(smart_polling::core::job::Mirror {
+            attempts: 3,
+            elapsed: 5000,
+            next_poll_in: Some(next),
+            channel: Channel::Polling,
+            percent: None,
+            position: 3,
+            fingerprint,
+        })
+    };
+    let progress = |out: &[Action]| {
+        out.iter()
+            .filter(|a| matches!(a, Action::Progress(_)))
+            .count()
+    };
+    assert_eq!(progress(&h.feed(report(2000, None))), 1);
+    h.advance(1);
+    assert_eq!(
+        progress(&h.feed(report(1998, Some(7)))),
+        0,
+        "the same instant"
+    );
+    // A next request that really moved is news.
+    assert_eq!(progress(&h.feed(report(5000, None))), 1);
+}

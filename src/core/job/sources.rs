@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How far apart two reports of the leader's next request may be and still
+/// name the same instant (the channel's delay and the clocks' reading).
+const MIRROR_SLACK_MS: u64 = 50;
+
 impl Job {
     pub(super) fn mirror(&mut self, now: u64, m: Mirror) {
         if m.attempts > self.attempts {
@@ -13,7 +17,14 @@ impl Job {
         self.elapsed_bias = m.elapsed.saturating_sub(self.elapsed(now));
         self.position = m.position;
         self.percent = m.percent;
-        self.mirror_next = m.next_poll_in.map(|d| now.saturating_add(d));
+        // The leader reports a turn's state and its record one after the
+        // other, their countdowns read a millisecond apart: the same
+        // instant, not news for the page.
+        let next = m.next_poll_in.map(|d| now.saturating_add(d));
+        let moved = |(a, b): (u64, u64)| a.abs_diff(b) > MIRROR_SLACK_MS;
+        if next.zip(self.mirror_next).is_none_or(moved) {
+            self.mirror_next = next;
+        }
         self.mirror_channel = m.channel;
         if let Some(fp) = m.fingerprint {
             if self.last_fingerprint != Some(fp) {
