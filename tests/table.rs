@@ -2504,3 +2504,46 @@ fn another_tabs_nudges_make_a_leading_job_poll_at_most_once_a_second() {
     b.run_until(5000);
     assert!(b.requests(follows).is_empty());
 }
+
+#[test]
+fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
+    // The page was frozen (or in the back/forward cache) from 3 s to 40 s;
+    // the generation finished at 10 s, the deadline was 20 s. Its timer
+    // fires 20 s late: the job polls once more, and the page gets the
+    // result, not "timed out".
+    let cfg = || Config {
+        timeout: 20_000,
+        ..every(5000)
+    };
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "f", cfg(), "page");
+    b.script(job, [pending(), done("https://cdn/f.png")]);
+    b.run_until(3000);
+    assert_eq!(b.requests(job), vec![0]);
+    b.now = 40_000;
+    b.run_until(40_000);
+    assert_eq!(b.requests(job), vec![0, 40_000]);
+    assert_eq!(
+        b.ended(job).result,
+        Ok(Some("https://cdn/f.png".to_owned()))
+    );
+
+    // Still pending: the timeout, once the look had its request's time.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "g", cfg(), "page");
+    b.script(job, [pending(), pending()]);
+    b.run_until(3000);
+    b.now = 40_000;
+    b.run_until(60_000);
+    assert_eq!(b.requests(job), vec![0, 40_000], "one look, no more");
+    assert_eq!(b.ended(job).result, Err(PollError::Timeout));
+    assert_eq!(b.ended_at(job), 40_000 + 5000, "its requestTimeout (5 s)");
+
+    // On time (a second late at most), a deadline is a plain timeout.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "h", cfg(), "page");
+    b.script(job, std::iter::repeat_with(pending).take(10));
+    b.run_until(30_000);
+    assert_eq!(b.ended_at(job), 20_000);
+    assert_eq!(b.requests(job), vec![0, 5000, 10_000, 15_000]);
+}

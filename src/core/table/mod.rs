@@ -41,7 +41,7 @@ use super::schedule::Intervals;
 use streams::Streams;
 pub use streams::{STREAM_PAUSE_MS, STREAM_TRIES};
 use timer::Network;
-pub use timer::{turns_per_task, OFFLINE_RECHECK_MS, TAB_NUDGE_MIN_MS};
+pub use timer::{turns_per_task, LATE_MS, OFFLINE_RECHECK_MS, TAB_NUDGE_MIN_MS};
 
 /// What a job watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,6 +61,8 @@ struct Terms {
     id: u32,
     deadline: u64,
     max_consecutive_errors: Option<u32>,
+    /// Its deadline passed late, and the job looked once more for it.
+    looked: bool,
 }
 
 struct Entry<S> {
@@ -270,6 +272,7 @@ impl<S: Clone> Table<S> {
             id: self.next_sub,
             deadline: now.saturating_add(cfg.timeout),
             max_consecutive_errors: cfg.max_consecutive_errors,
+            looked: false,
         };
         let (handle, joined) = match self.find(kind, id) {
             Some(job) => (job, Some(cfg.intervals.wait(0))),

@@ -24,6 +24,13 @@ pub const OFFLINE_RECHECK_MS: u64 = 2000;
 /// poll more than once a second.
 pub const TAB_NUDGE_MIN_MS: u64 = 1000;
 
+/// How late a deadline's timer may fire and still count as on time. Later,
+/// the page ran no code when it was due (frozen, in the back/forward cache,
+/// or a hidden tab's timers throttled to one a minute): the job may have
+/// been done for a while, so it looks once more before the timeout is told
+/// (see `Table::last_look`).
+pub const LATE_MS: u64 = 1000;
+
 /// The network as the table knows it.
 #[derive(Default)]
 pub(super) struct Network {
@@ -54,6 +61,12 @@ impl<S: Clone> Table<S> {
                 break;
             }
             self.deadlines.pop();
+            if now.saturating_sub(at) >= LATE_MS {
+                if let Some(until) = self.last_look(now, job, sub) {
+                    self.deadlines.push(Reverse((until, job, sub)));
+                    continue;
+                }
+            }
             let error =
                 (self.entries.get(job)).map_or(PollError::Timeout, |e| e.job.timed_out(now));
             self.leave(now, job, |t| t.id == sub, error);
@@ -266,6 +279,26 @@ impl<S: Clone> Table<S> {
         if late {
             self.come_back(now, job, Input::Nudge);
         }
+    }
+
+    /// A subscriber's deadline passed while the page ran no code: unless
+    /// it looked already, or another tab leads, the job polls at the next
+    /// turn (within the origin's cooldown and the server's Retry-After) and
+    /// runs for the request's time at least; the subscriber hears its
+    /// outcome, or the timeout at the returned time. A user back on a page
+    /// that was frozen while the generation finished gets the result, not
+    /// "timed out".
+    fn last_look(&mut self, now: u64, job: JobId, sub: u32) -> Option<u64> {
+        let e = self.entries.get_mut(job)?;
+        let terms = e.terms.iter_mut().find(|t| t.id == sub)?;
+        if terms.looked || !e.job.is_running() || e.job.is_following() {
+            return None;
+        }
+        terms.looked = true;
+        let until = now.saturating_add(e.job.config().request_timeout);
+        e.job.extend_deadline(until);
+        self.come_back(now, job, Input::Nudge);
+        Some(until)
     }
 
     /// Another tab asked for a check of a job this tab leads within `within`
