@@ -277,16 +277,21 @@ test("a leading tab that goes into the back/forward cache hands over at once; re
     const { fileId } = await generate(60); // 6 s
     const context = await cachingBrowser.newContext();
     const overrides = { intervals: [500] };
-    const first = await watch(context, fileId, { stream: false, overrides, browser: cachingBrowser });
-    await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
-    const second = await watch(context, fileId, { stream: false, overrides, browser: cachingBrowser });
+    const first = await watch(context, fileId, { overrides, browser: cachingBrowser });
+    await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.channel === "sse"));
+    const second = await watch(context, fileId, { overrides, browser: cachingBrowser });
     await second.waitForFunction(() => window.progress.some((p) => p.tab === "follower"));
+    assert.equal(streams.open, 1, "the leader's stream");
 
     const left = Date.now();
     await first.goto(`${api.url}/tabs/other.html`);
     await second.waitForFunction(() => window.progress.some((p) => p.tab === "leader"), null, { timeout: 3000 });
     const tookOver = await second.evaluate(() => window.progress.find((p) => p.tab === "leader").at);
     assert.ok(tookOver - left < 2000, `the other tab leads ${tookOver - left} ms after the first left`);
+    // The cached page's stream was closed as it left: one stream, the new leader's.
+    await second.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.channel === "sse"), null, { timeout: 5000 });
+    await sleep(300);
+    assert.equal(streams.open, 1, "the cached page holds no stream");
 
     await first.goBack({ waitUntil: "commit" }); // a restored page fires no load
     await first.waitForFunction(() => window.ready === true);

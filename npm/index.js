@@ -251,13 +251,14 @@ export class PollingManager extends raw.PollingManager {
   }
 }
 
-// An id as the module takes it: a string; a number (a database id read from
+// An id as the module takes it: a string (or a String object); a number (a database id read from
 // JSON) or a bigint as its digits, as the old module's url template made it;
 // anything else (undefined, null, an object) as "", which every call treats
 // as an invalid id (`invalid_id`, reported as the manual says). The glue
 // would read a number's `length` and trap.
 function idOf(id) {
   if (typeof id === "string") return id;
+  if (id instanceof String) return String(id);
   if ((typeof id === "number" && Number.isFinite(id)) || typeof id === "bigint") return String(id);
   return "";
 }

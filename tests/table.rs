@@ -2547,3 +2547,24 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
     assert_eq!(b.ended_at(job), 20_000);
     assert_eq!(b.requests(job), vec![0, 5000, 10_000, 15_000]);
 }
+
+#[test]
+fn a_running_job_that_steps_down_lets_go_of_its_request_and_stream_at_once() {
+    // Its page goes into the back/forward cache: another tab leads.
+    let mut b = Browser::new(0);
+    let job = b.start(Kind::File, "a", "page");
+    b.run_until(0);
+    assert!(b.in_flight.contains(&job));
+    b.feed(job, Input::Follow);
+    assert!(!b.in_flight.contains(&job), "the request is cancelled");
+    assert_eq!(b.acts(job).last(), Some(&"progress"));
+    assert!(b.acts(job).contains(&"cancel"));
+
+    let mut b = Browser::new(2);
+    let job = b.start_with(Kind::File, "s", streaming(), "page");
+    b.run_until(0);
+    b.feed(job, Input::StreamOpened);
+    assert!(b.streams.contains(&job));
+    b.feed(job, Input::Follow);
+    assert!(!b.streams.contains(&job), "the stream is closed");
+}

@@ -245,6 +245,47 @@ fn a_leader_whose_page_goes_into_the_back_forward_cache_hands_over_and_follows_w
 }
 
 #[test]
+fn a_following_tab_away_is_passed_over_when_the_leader_leaves() {
+    // Tab 0 leads; tabs 1 and 2 wait for the lock. Tab 1's page goes into
+    // the back/forward cache, then tab 0 closes: tab 2 takes over, not the
+    // page that runs no code.
+    let mut w = world(3, 60_000);
+    w.start(0, "a", "zero");
+    w.run_until(100);
+    w.start(1, "a", "one");
+    w.run_until(200);
+    w.start(2, "a", "two");
+    w.run_until(5000);
+    w.away(1);
+    w.close(0);
+    w.run_until(10_000);
+    let two = w.requests_by(2);
+    assert_eq!(two.first(), Some(&5000), "tab 2 took over at once: {two:?}");
+    // Back, tab 1 asks again and follows tab 2.
+    w.back(1);
+    w.run_until(15_000);
+    assert_eq!(w.tabs[1].role("a"), Some("follower"));
+    assert!(w.requests_by(1).is_empty());
+}
+
+#[test]
+fn a_lone_tab_back_after_its_deadline_leads_again_and_gets_the_result() {
+    // Frozen (or cached) from 5 s to 90 s; the generation finished at 30 s,
+    // the deadline was 60 s. Back, the job asks for its lock again, leads,
+    // and looks once more before any timeout.
+    let mut w = world(1, 30_000);
+    w.start(0, "a", "only");
+    w.run_until(5000);
+    w.away(0);
+    w.run_until(90_000);
+    w.back(0);
+    w.run_until(100_000);
+    let (at, end) = &w.tabs[0].ended[0];
+    assert_eq!(end.result, Ok(Some(URL.to_owned())), "at {at}");
+    assert_eq!(*at, 90_050);
+}
+
+#[test]
 fn the_follower_mirrors_the_leaders_state() {
     let mut w = world(2, 60_000);
     w.start(0, "a", "sub");

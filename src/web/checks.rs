@@ -115,9 +115,9 @@ extern "C" {
     fn own_keys(o: &JsValue) -> Result<Array, JsValue>;
 }
 
-/// How many items of an array are copied: no option has more (`intervals`
-/// of 4 096 waits is already absurd), and a sparse array's `length` may be
-/// in the billions.
+/// How many items an array may have: no option has more (`intervals` of
+/// 4 096 waits is already absurd), and a sparse array's `length` may be in
+/// the billions.
 const ITEMS: u32 = 4096;
 
 /// The page's object read once, each name `known` lists, into plain data:
@@ -140,8 +140,8 @@ pub(super) fn snapshot(o: &JsValue, known: &[&[&str]]) -> Result<Object, JsValue
     Ok(copy)
 }
 
-/// An option's value as plain data, read with caught reads: an array's
-/// items copied (`intervals`), an object (no option takes one, so it is
+/// An option's value as plain data, read with caught reads: an array's (or
+/// a typed array's) items copied (`intervals`), an object (no option takes one, so it is
 /// refused whatever it holds) as an empty one; functions and primitives as
 /// they are.
 fn plain(v: &JsValue) -> Result<JsValue, JsValue> {
@@ -149,11 +149,16 @@ fn plain(v: &JsValue) -> Result<JsValue, JsValue> {
         true => Object::new().into(),
         false => v,
     };
-    if !v.is_object() || !is_array(v)? {
+    if !v.is_object() || !(is_array(v)? || js_sys::ArrayBuffer::is_view(v)) {
         return Ok(flat(v.clone()));
     }
-    let length = js_sys::Reflect::get(v, &"length".into())?;
-    let length = length.as_f64().unwrap_or(0.0).min(f64::from(ITEMS)) as u32;
+    let length = js_sys::Reflect::get(v, &"length".into())?
+        .as_f64()
+        .unwrap_or(0.0);
+    if length > f64::from(ITEMS) {
+        return Err("it has more than 4096 items".into());
+    }
+    let length = length as u32;
     let copy = Array::new();
     for i in 0..length {
         copy.push(&flat(js_sys::Reflect::get_u32(v, i)?));

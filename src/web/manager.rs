@@ -50,8 +50,9 @@ use crate::core::table::{gate_key, turns_per_task, JobId, Kind, Step, Table};
 extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn console_log(prefix: &str, id: &str, what: &str);
+    /// Caught: a test helper may make the console throw.
+    #[wasm_bindgen(catch, js_namespace = console, js_name = log)]
+    fn console_log(prefix: &str, id: &str, what: &str) -> Result<(), JsValue>;
 }
 
 thread_local! {
@@ -198,6 +199,7 @@ impl Manager {
                     me.roles.borrow_mut().away();
                     me.run_roles(now());
                     if let Some(tabs) = &*me.tabs.borrow() {
+                        tabs.withdraw_requests();
                         tabs.close_channel();
                     }
                 }
@@ -345,7 +347,7 @@ impl Manager {
 
     pub(super) fn log(&self, id: &str, what: &str) {
         if self.settings.debug {
-            console_log("smart-polling", id, what);
+            let _ = console_log("smart-polling", id, what);
         }
     }
 

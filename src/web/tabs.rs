@@ -16,7 +16,7 @@ use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use web_sys::BroadcastChannel;
+use web_sys::{AbortController, BroadcastChannel};
 
 use crate::core::config::Lenient;
 use crate::core::metrics::Channel;
@@ -59,6 +59,9 @@ pub struct Tabs {
     /// nothing), not a closure: the rejection comes after the manager, and
     /// its closures, are gone.
     swallow: Function,
+    /// The signal of every lock request, so that those still queued can be
+    /// withdrawn at once (`withdraw_requests`).
+    requests: RefCell<Option<AbortController>>,
 }
 
 impl Tabs {
@@ -94,6 +97,7 @@ impl Tabs {
             granted,
             swallow,
             releases: Rc::default(),
+            requests: RefCell::new(AbortController::new().ok()),
         })
     }
 
@@ -110,6 +114,15 @@ impl Tabs {
     pub fn close_channel(&self) {
         if let Some(channel) = self.channel.borrow_mut().take() {
             close(&channel);
+        }
+    }
+
+    /// The page goes away: the lock requests still queued are withdrawn (a
+    /// lock granted to a page that runs no code stalls the other tabs);
+    /// locks held are not touched. Later requests get a new signal.
+    pub fn withdraw_requests(&self) {
+        if let Some(old) = self.requests.replace(AbortController::new().ok()) {
+            old.abort();
         }
     }
 
@@ -181,7 +194,8 @@ pub fn kind_name(kind: Kind) -> &'static str {
 /// A job's claim to lead: queued until granted, then held until dropped.
 /// A claim dropped while queued stays queued: when it is granted, the
 /// manager finds no job wanting it and lets go at once (an AbortController
-/// per job to withdraw it would cost more than it saves).
+/// per job to withdraw it would cost more than it saves; one signal for
+/// every request withdraws them all when the page goes away).
 pub struct Leadership {
     /// Resolves the promise the lock is held by: calling it releases.
     release: Option<Function>,
@@ -193,8 +207,12 @@ impl Leadership {
     pub fn request(tabs: &Tabs, name: &str) -> Option<Self> {
         let locks = lock_manager()?;
         let request = field(&locks, "request").dyn_into::<Function>().ok()?;
+        let options = js_sys::Object::new();
+        if let Some(requests) = &*tabs.requests.borrow() {
+            let _ = js_sys::Reflect::set(&options, &"signal".into(), &requests.signal());
+        }
         let asked = request
-            .call2(&locks, &name.into(), tabs.granted.as_ref())
+            .call3(&locks, &name.into(), &options, tabs.granted.as_ref())
             .ok()?;
         // Rejects if the callback throws (the manager is gone): nothing to do.
         Promise::resolve(&asked)

@@ -189,6 +189,10 @@ impl<M: Sim> World<M> {
         self.run_roles(tab);
         self.settle(tab);
         self.tabs[tab].away = true;
+        // The browser layer withdraws its requests still queued.
+        for (_, queue) in self.locks.values_mut() {
+            queue.retain(|t| *t != tab);
+        }
     }
 
     /// The tab's page is shown again (`pageshow`): what reached it meanwhile

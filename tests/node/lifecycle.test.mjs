@@ -288,7 +288,8 @@ test("an idle manager sharing across tabs lets Node exit (its BroadcastChannel i
   const child = `
     import { readFileSync } from "node:fs";
     const locks = [];
-    const request = (name, granted) => { locks.push(name); return Promise.resolve({ name }).then(granted); };
+    // request(name, callback) or request(name, options, callback), as specified
+    const request = (name, options, callback) => { locks.push(name); return Promise.resolve({ name }).then(callback ?? options); };
     Object.defineProperty(globalThis, "navigator", { value: { locks: { request } }, configurable: true });
     globalThis.fetch = async () => new Response(JSON.stringify({ id: "a", url: "https://cdn.example/a.png", type: "image" }));
     const { initSync, PollingManager } = await import(${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)});

@@ -361,10 +361,13 @@ impl<S: Clone> Table<S> {
         if input == Input::Stop {
             return;
         }
-        if matches!(input, Input::Follow) {
-            // No action, request or stream comes of it: nothing to collect.
-            if let Some(e) = self.entries.get_mut(job) {
-                e.job.handle(now, input);
+        if let (Input::Follow, Some(e)) = (&input, self.entries.get_mut(job)) {
+            // Before a start nothing comes of it (thousands of shared jobs
+            // start so); a running job steps down: its request and stream go.
+            let running = e.job.is_running();
+            e.job.handle(now, input);
+            if running {
+                self.collect(now, job);
             }
             return;
         }

@@ -282,8 +282,7 @@ impl<S: Clone> Table<S> {
     }
 
     /// A subscriber's deadline passed while the page ran no code: unless
-    /// it looked already, or another tab leads, the job polls at the next
-    /// turn (within the origin's cooldown and the server's Retry-After) and
+    /// it looked already, the job polls at the next turn (if it leads) (within the origin's cooldown and the server's Retry-After) and
     /// runs for the request's time at least; the subscriber hears its
     /// outcome, or the timeout at the returned time. A user back on a page
     /// that was frozen while the generation finished gets the result, not
@@ -291,13 +290,17 @@ impl<S: Clone> Table<S> {
     fn last_look(&mut self, now: u64, job: JobId, sub: u32) -> Option<u64> {
         let e = self.entries.get_mut(job)?;
         let terms = e.terms.iter_mut().find(|t| t.id == sub)?;
-        if terms.looked || !e.job.is_running() || e.job.is_following() {
+        if terms.looked || !e.job.is_running() {
             return None;
         }
         terms.looked = true;
         let until = now.saturating_add(e.job.config().request_timeout);
         e.job.extend_deadline(until);
-        self.come_back(now, job, Input::Nudge);
+        // A following job waits as long: its page may just be back, and
+        // the lock it asks for again may make it lead (and poll) in time.
+        if !e.job.is_following() {
+            self.come_back(now, job, Input::Nudge);
+        }
         Some(until)
     }
 
