@@ -21,6 +21,7 @@
 //!   one error enum; these are also the serde types of the JS boundary;
 //! - [`suggest`]: the known name nearest to a misspelt one;
 //! - [`template`]: url templates (`{id}`), searched and filled as bytes;
+//! - [`nesting`]: how deep a JSON text nests, before it is parsed;
 //! - [`learn`], [`lognormal`], [`history`]: the schedule learned from
 //!   completion times, the distribution it fits, and those times as tabs and
 //!   managers keep and merge them.
@@ -38,6 +39,7 @@ pub mod job_id;
 pub mod learn;
 pub mod lognormal;
 pub mod metrics;
+pub mod nesting;
 pub mod record;
 pub mod retry_after;
 pub mod schedule;

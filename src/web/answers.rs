@@ -279,7 +279,7 @@ pub(super) fn read_body(
     retry_after: Option<u64>,
 ) -> (Input, Option<JsValue>) {
     let unreadable = (Input::Response(Reply::Unreadable), None);
-    let Ok(value) = js_sys::JSON::parse(text) else {
+    let Some(value) = super::boundary::parse_json(text) else {
         return unreadable;
     };
     match read_state(kind, media, &value) {

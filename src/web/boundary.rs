@@ -35,12 +35,18 @@ pub fn thrown_message(v: &JsValue) -> Option<String> {
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    pub(super) fn console_error(prefix: &str, what: &JsValue);
+    /// Caught: a test helper may make `console.error` throw.
+    #[wasm_bindgen(catch, js_namespace = console, js_name = error)]
+    fn console_error_or_throw(prefix: &str, what: &JsValue) -> Result<(), JsValue>;
     /// `Array.isArray(v)`, caught: a revoked Proxy (an Immer draft after
     /// its reducer returned) throws.
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub(super) fn is_array(v: &JsValue) -> Result<bool, JsValue>;
+}
+
+/// `console.error(prefix, what)`; a console that throws is ignored.
+pub(super) fn console_error(prefix: &str, what: &JsValue) {
+    let _ = console_error_or_throw(prefix, what);
 }
 
 /// A value for the page. Our report types serialize; should one not (a
@@ -65,6 +71,28 @@ pub fn range_error(message: &str) -> JsValue {
 
 pub fn config_error(e: PollError) -> JsValue {
     range_error(e.message())
+}
+
+/// `raw` parsed as JSON, unless it is not JSON or nests deeper than any
+/// record (`core::nesting`): what serde-wasm-bindgen reads must not be deep
+/// enough to overflow the stack when it describes a wrong type.
+pub fn parse_json(raw: &str) -> Option<JsValue> {
+    if !crate::core::nesting::within(raw) {
+        return None;
+    }
+    js_sys::JSON::parse(raw).ok()
+}
+
+/// Another tab's message as JSON data: a structured clone may be cyclic,
+/// deeper than JSON allows, or hold Maps and BigInts, none of which serde
+/// must see (`None`: it is not JSON data). Its version is checked first, so
+/// a message of another version costs nothing more.
+pub fn as_json(message: &JsValue, version: u32) -> Option<JsValue> {
+    if field(message, "v").as_f64() != Some(f64::from(version)) {
+        return None;
+    }
+    let text = js_sys::JSON::stringify(message).ok()?.as_string()?;
+    parse_json(&text)
 }
 
 /// A plain JSON object (not an array) read into a view.
@@ -96,7 +124,7 @@ struct Envelope {
 /// Reads one stream message; the `file` message's record comes back too,
 /// for `onUpdate` / `onComplete`.
 pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>) {
-    let parsed = js_sys::JSON::parse(raw).ok();
+    let parsed = parse_json(raw);
     let envelope: Option<Envelope> = parsed.as_ref().and_then(view);
     let (kind, object) = match envelope {
         Some(Envelope {
@@ -118,7 +146,7 @@ pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>)
 
 /// The envelope's `type` of a stream message, when it has a string one.
 pub fn message_type(raw: &str) -> Option<String> {
-    let parsed = js_sys::JSON::parse(raw).ok()?;
+    let parsed = parse_json(raw)?;
     match view::<Envelope>(&parsed)?.kind {
         Some(Lenient::Valid(kind)) => Some(kind),
         _ => None,

@@ -106,10 +106,18 @@ impl Drop for InFlight {
     }
 }
 
-/// `Promise.resolve(v)` awaited: a replaced fetch may return a plain value
-/// or a foreign thenable.
+/// `v` awaited as a new promise resolved with it: a replaced fetch or a
+/// checker may return a plain value, a foreign thenable, or a promise of the
+/// page's whose `then` or `constructor` throws. `Promise.resolve(v)` would
+/// read `v.constructor` (and throw through the module), and hand back `v`
+/// itself, whose own `then` the await would call; resolving a new promise
+/// with `v` reads `then` in a job of its own, and a throw rejects.
 async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::resolve(v)).await
+    let v = v.clone();
+    JsFuture::from(Promise::new(&mut |resolve, _| {
+        let _ = resolve.call1(&JsValue::UNDEFINED, &v);
+    }))
+    .await
 }
 
 /// Starts the request; nothing but the returned promise outlives the call
@@ -181,6 +189,16 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     let text = response.text().map_err(reason)?;
     // A body cut off mid-way is a network failure, not a bad record.
     let body = settle(&text).await.map_err(reason)?;
-    fetched.body = Some(body.as_string().ok_or_else(Failed::default)?);
+    let got = body.js_typeof().as_string().unwrap_or_default();
+    let said = [
+        "the response's text() resolved with ",
+        &got,
+        ", not a string",
+    ]
+    .concat();
+    fetched.body = Some(body.as_string().ok_or(Failed {
+        said: Some(said),
+        bad_url: false,
+    })?);
     Ok(fetched)
 }

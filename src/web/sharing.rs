@@ -152,7 +152,9 @@ impl Manager {
 
     /// A message from another tab: trusted only as far as it checks out.
     pub(super) fn on_tab_message(self: &Rc<Self>, message: JsValue) {
-        let Some(m) = super::tabs::read_message(&message) else {
+        // As JSON data first: a clone may be cyclic or too deep for serde.
+        let json = super::boundary::as_json(&message, crate::core::sharing::VERSION);
+        let Some(m) = json.as_ref().and_then(super::tabs::read_message) else {
             return;
         };
         let valid = |v: &Option<Lenient<String>>| match v {

@@ -36,6 +36,8 @@ impl EventStream {
         let Some(Ok(source)) = url.map(open) else {
             return Self::Refused(Timeout::new(0, move || on_event(SseEvent::Error)));
         };
+        let on_event = std::rc::Rc::new(on_event);
+        let hears = on_event.clone();
         // One handler for the three events, told apart by `type` (not by
         // class: EventSource polyfills send their own event objects).
         let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
@@ -47,12 +49,15 @@ impl EventStream {
                 // EventSource would reconnect by itself; polling takes over.
                 _ => SseEvent::Error,
             };
-            on_event(ev);
+            hears(ev);
         });
-        let f = handler.as_ref().unchecked_ref();
-        source.set_onopen(Some(f));
-        source.set_onmessage(Some(f));
-        source.set_onerror(Some(f));
+        // Set with caught writes: a stand-in (a test's fake, frozen, or with
+        // setters that throw) must not throw through the module. One it
+        // refuses is a stream refused.
+        if !handlers(&source, handler.as_ref()) {
+            close(&source);
+            return Self::Refused(Timeout::new(0, move || on_event(SseEvent::Error)));
+        }
         Self::Open {
             source,
             _handler: handler,
@@ -63,16 +68,26 @@ impl EventStream {
 impl Drop for EventStream {
     fn drop(&mut self) {
         if let Self::Open { source, .. } = self {
-            source.set_onopen(None);
-            source.set_onmessage(None);
-            source.set_onerror(None);
-            // Called as a page's function, caught: a stand-in (a test's
-            // fake) may have no `close`, and a throw here would unwind
-            // through the manager's loop.
-            let close = field(source, "close");
-            if let Some(close) = close.dyn_ref::<js_sys::Function>() {
-                let _ = close.call0(source);
-            }
+            handlers(source, &JsValue::NULL);
+            close(source);
         }
+    }
+}
+
+/// Sets the three handlers to `f` (or `null`), each write caught; false if
+/// one failed.
+fn handlers(source: &EventSource, f: &JsValue) -> bool {
+    ["onopen", "onmessage", "onerror"]
+        .iter()
+        .all(|k| js_sys::Reflect::set(source, &JsValue::from_str(k), f).unwrap_or(false))
+}
+
+/// Closes the stream, called as a page's function, caught: a stand-in (a
+/// test's fake) may have no `close`, and a throw here would unwind through
+/// the manager's loop.
+fn close(source: &EventSource) {
+    let close = field(source, "close");
+    if let Some(close) = close.dyn_ref::<js_sys::Function>() {
+        let _ = close.call0(source);
     }
 }

@@ -40,7 +40,7 @@ pub fn load(key: &str) -> Saved {
     storage()
         .and_then(|s| call(&s, "getItem", &[&key.into()]))
         .and_then(|v| v.as_string())
-        .and_then(|text| JSON::parse(&text).ok())
+        .and_then(|text| super::boundary::parse_json(&text))
         .and_then(|v| serde_wasm_bindgen::from_value::<Saved>(v).ok())
         .and_then(|saved| saved.check().ok())
         .unwrap_or_default()

@@ -50,9 +50,14 @@ test("option values that throw when read, at any depth, are a RangeError of the 
   assert.equal(m.activeCount, 0);
   m.free();
   assert.equal(m.__wbg_ptr, 0, "freed, not left borrowed");
-  // Nested values are read as plain data: a valid array behind a Proxy works.
-  const ok = new PollingManager({ eventsUrl: null, intervals: new Proxy([1000, 2000], {}) });
-  ok.free();
+  // Nested values are read as plain data: a valid array behind a Proxy, or a
+  // typed array, works; one longer than any schedule is refused, not cut.
+  new PollingManager({ eventsUrl: null, intervals: new Proxy([1000, 2000], {}) }).free();
+  new PollingManager({ eventsUrl: null, intervals: new Float64Array([500, 1000]) }).free();
+  assert.throws(
+    () => new PollingManager({ eventsUrl: null, intervals: Array(5000).fill(1000) }),
+    (e) => e instanceof RangeError && e.message.includes("more than 4096 items"),
+  );
 });
 
 test("a fetch answer whose status throws when read is a network error of that job; every other job's requests and checkers go on", async (t) => {
@@ -97,6 +102,8 @@ test("a numeric id is its digits, as the old module's url template made it; no i
   assert.ok(fetch.calls.includes("http://api.example/file/123"), String(fetch.calls));
   m.startPolling(7n, {});
   assert.equal(m.stopPolling(7n), true);
+  m.startPolling(new String("boxed"), {});
+  assert.equal(m.isPolling("boxed"), true);
 
   const result = await pollFileCompletion(456, { ...quick });
   assert.equal(result.success, true, JSON.stringify(result));
@@ -110,4 +117,63 @@ test("a numeric id is its digits, as the old module's url template made it; no i
   assert.equal(missing.failure?.kind, "invalid_id", JSON.stringify(missing));
   assert.equal(smartPollingManager.isPolling(99), false);
   assert.equal(smartPollingManager.stopPolling(99), false);
+});
+
+test("an answer nested deeper than any record is unreadable, not a stack overflow through the module", async (t) => {
+  const original = globalThis.fetch;
+  t.after(() => (globalThis.fetch = original));
+  const deep = "[".repeat(200_000) + "]".repeat(200_000);
+  globalThis.fetch = async (url) =>
+    new Response(url.includes("/deep") ? `{"id":"x","url":${deep}}` : JSON.stringify({ id: "ok", url: "https://cdn.example/ok.png" }));
+  const m = new PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: null, ...quick });
+  t.after(() => m.free());
+  const retries = [];
+  m.startPolling("deep", { onRetry: (e) => retries.push(e.kind) }, { maxAttempts: 3 });
+  await until(() => retries.length >= 2);
+  assert.deepEqual(retries.slice(0, 2), ["invalid_response", "invalid_response"]);
+  const done = [];
+  m.startPolling("ok", { onComplete: (r) => done.push(r.url) });
+  await until(() => done.length === 1);
+});
+
+test("a page promise whose then throws, and a console that throws, fail that call only; every other job goes on", async (t) => {
+  const original = globalThis.fetch;
+  const originalError = console.error;
+  t.after(() => ((globalThis.fetch = original), (console.error = originalError)));
+  globalThis.fetch = (url) => {
+    if (url.includes("/odd")) {
+      const p = Promise.resolve(new Response("{}"));
+      p.then = () => { throw new TypeError("then is broken"); };
+      return p;
+    }
+    return Promise.resolve(new Response(JSON.stringify({ id: "ok", url: "https://cdn.example/ok.png" })));
+  };
+  // Like vitest-fail-on-console: an error on the console throws.
+  console.error = () => { throw new Error("console.error called"); };
+  const m = new PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: null, ...quick });
+  t.after(() => m.free());
+  const odd = [];
+  m.startPolling("odd", { onRetry: (e) => odd.push([e.kind, e.message]) });
+  await until(() => odd.length >= 2);
+  assert.equal(odd[0][0], "network");
+  assert.match(odd[0][1], /then is broken/);
+  const done = [];
+  m.startPolling("ok", { onUpdate: () => { throw new Error("a callback throws"); }, onComplete: (r) => done.push(r.url) });
+  await until(() => done.length === 1);
+  const checked = await smartPollingManager.startPolling("after-odd", () => ({ completed: true }), { maxDuration: 2000 });
+  assert.equal(checked.success, true);
+});
+
+test("an EventSource stand-in that refuses its handlers (frozen) is a refused stream: the job polls", async (t) => {
+  const originalFetch = globalThis.fetch;
+  const originalES = globalThis.EventSource;
+  t.after(() => ((globalThis.fetch = originalFetch), (globalThis.EventSource = originalES)));
+  globalThis.fetch = async () => new Response(JSON.stringify({ id: "s", url: "https://cdn.example/s.png" }));
+  globalThis.EventSource = function () { return Object.freeze({ close() {} }); };
+  const m = new PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: "http://api.example/events/{id}", ...quick });
+  t.after(() => m.free());
+  const done = [];
+  m.startPolling("s", { onComplete: (r) => done.push(r.url) });
+  await until(() => done.length === 1);
+  assert.deepEqual(done, ["https://cdn.example/s.png"]);
 });
