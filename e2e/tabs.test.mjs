@@ -311,6 +311,32 @@ test("a leading tab that goes into the back/forward cache hands over at once; re
   }
 });
 
+test("a following tab in the back/forward cache is passed over: when the leader closes, the next tab leads", async () => {
+  const cachingBrowser = await launchChromium({ backForwardCache: true });
+  try {
+    const { fileId } = await generate(80); // 8 s
+    const context = await cachingBrowser.newContext();
+    const watchHere = (id) => watch(context, id, { stream: false, overrides: { intervals: [500] }, browser: cachingBrowser });
+    const leader = await watchHere(fileId);
+    await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
+    const cached = await watchHere(fileId);
+    await cached.waitForFunction(() => window.progress.some((p) => p.tab === "follower"));
+    const next = await watchHere(fileId);
+    await next.waitForFunction(() => window.progress.some((p) => p.tab === "follower"));
+    // The second page's lock request was queued first; it goes into the cache.
+    await cached.goto(`${api.url}/tabs/other.html`);
+    const closing = Date.now();
+    await leader.close();
+    await next.waitForFunction(() => window.progress.some((p) => p.tab === "leader"), null, { timeout: 4000 });
+    const led = await next.evaluate(() => window.progress.find((p) => p.tab === "leader").at);
+    assert.ok(led - closing < 2000, `the third page leads ${led - closing} ms after the leader closed`);
+    await completed([next]);
+    await context.close();
+  } finally {
+    await cachingBrowser.close();
+  }
+});
+
 test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {
   const { fileId } = await generate(150); // 15 s: running still when its leader closes, however slow the machine
   const context = await browser.newContext();

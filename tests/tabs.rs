@@ -261,11 +261,16 @@ fn a_following_tab_away_is_passed_over_when_the_leader_leaves() {
     w.run_until(10_000);
     let two = w.requests_by(2);
     assert_eq!(two.first(), Some(&5000), "tab 2 took over at once: {two:?}");
-    // Back, tab 1 asks again and follows tab 2.
+    // Back, tab 1 asks again and follows tab 2; when tab 2 closes, it leads
+    // (its request, withdrawn while away, was made again).
     w.back(1);
     w.run_until(15_000);
     assert_eq!(w.tabs[1].role("a"), Some("follower"));
     assert!(w.requests_by(1).is_empty());
+    w.close(2);
+    w.run_until(20_000);
+    assert_eq!(w.tabs[1].role("a"), Some("leader"));
+    assert_eq!(w.requests_by(1).first(), Some(&15_000));
 }
 
 #[test]

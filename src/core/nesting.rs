@@ -8,9 +8,9 @@
 /// The deepest nesting read; deeper text is unreadable.
 pub const MAX_NESTING: usize = 256;
 
-/// Whether `raw` nests at most [`MAX_NESTING`] arrays and objects deep
-/// (brackets inside strings do not count).
-pub fn within(raw: &str) -> bool {
+/// Whether `raw` nests at most `max` arrays and objects deep (brackets
+/// inside strings do not count).
+pub fn within(raw: &str, max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in raw.as_bytes() {
         if in_string {
@@ -26,7 +26,7 @@ pub fn within(raw: &str) -> bool {
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > max {
                     return false;
                 }
             }
@@ -43,6 +43,7 @@ mod tests {
 
     #[test]
     fn counts_brackets_outside_strings() {
+        let within = |raw: &str| within(raw, MAX_NESTING);
         assert!(within(r#"{"url":"x","tasks":[{"status":"done"}]}"#));
         let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
         assert!(within(&deep(MAX_NESTING)));

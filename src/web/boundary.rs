@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::config::{Lenient, Media};
 use crate::core::error::PollError;
+use crate::core::nesting::{self, MAX_NESTING};
 use crate::core::record::{FileView, ProjectView};
 use crate::core::stream::{EventView, MessageKind, MessageObject, StreamEvent};
 
@@ -77,7 +78,11 @@ pub fn config_error(e: PollError) -> JsValue {
 /// record (`core::nesting`): what serde-wasm-bindgen reads must not be deep
 /// enough to overflow the stack when it describes a wrong type.
 pub fn parse_json(raw: &str) -> Option<JsValue> {
-    if !crate::core::nesting::within(raw) {
+    parse_within(raw, MAX_NESTING)
+}
+
+fn parse_within(raw: &str, max: usize) -> Option<JsValue> {
+    if !nesting::within(raw, max) {
         return None;
     }
     js_sys::JSON::parse(raw).ok()
@@ -92,7 +97,8 @@ pub fn as_json(message: &JsValue, version: u32) -> Option<JsValue> {
         return None;
     }
     let text = js_sys::JSON::stringify(message).ok()?.as_string()?;
-    parse_json(&text)
+    // The record the leader read, one level down in the message.
+    parse_within(&text, MAX_NESTING + 1)
 }
 
 /// A plain JSON object (not an array) read into a view.

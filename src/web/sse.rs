@@ -55,6 +55,7 @@ impl EventStream {
         // setters that throw) must not throw through the module. One it
         // refuses is a stream refused.
         if !handlers(&source, handler.as_ref()) {
+            handlers(&source, &JsValue::NULL);
             close(&source);
             return Self::Refused(Timeout::new(0, move || on_event(SseEvent::Error)));
         }
@@ -74,12 +75,11 @@ impl Drop for EventStream {
     }
 }
 
-/// Sets the three handlers to `f` (or `null`), each write caught; false if
-/// one failed.
+/// Sets the three handlers to `f` (or `null`), each write caught, every one
+/// tried; false if one failed.
 fn handlers(source: &EventSource, f: &JsValue) -> bool {
-    ["onopen", "onmessage", "onerror"]
-        .iter()
-        .all(|k| js_sys::Reflect::set(source, &JsValue::from_str(k), f).unwrap_or(false))
+    let set = |k: &str| js_sys::Reflect::set(source, &JsValue::from_str(k), f).unwrap_or(false);
+    [set("onopen"), set("onmessage"), set("onerror")] == [true; 3]
 }
 
 /// Closes the stream, called as a page's function, caught: a stand-in (a
