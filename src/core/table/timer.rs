@@ -281,12 +281,12 @@ impl<S: Clone> Table<S> {
         }
     }
 
-    /// A subscriber's deadline passed while the page ran no code: unless
-    /// it looked already, the job polls at the next turn (if it leads) (within the origin's cooldown and the server's Retry-After) and
-    /// runs for the request's time at least; the subscriber hears its
-    /// outcome, or the timeout at the returned time. A user back on a page
-    /// that was frozen while the generation finished gets the result, not
-    /// "timed out".
+    /// A subscriber's deadline passed while the page ran no code: unless it
+    /// looked already, the job runs for its request's time more and, if it
+    /// leads, polls at the next turn (within the origin's cooldown and the
+    /// server's Retry-After); the subscriber hears the outcome, or the
+    /// timeout at the returned time. A user back on a page that was frozen
+    /// while the generation finished gets the result, not "timed out".
     fn last_look(&mut self, now: u64, job: JobId, sub: u32) -> Option<u64> {
         let e = self.entries.get_mut(job)?;
         let terms = e.terms.iter_mut().find(|t| t.id == sub)?;
