@@ -141,9 +141,9 @@ pub(super) fn snapshot(o: &JsValue, known: &[&[&str]]) -> Result<Object, JsValue
 }
 
 /// An option's value as plain data, read with caught reads: an array's (or
-/// a typed array's) items copied (`intervals`), an object (no option takes one, so it is
-/// refused whatever it holds) as an empty one; functions and primitives as
-/// they are.
+/// a typed array's) items copied (`intervals`), an object as an empty one
+/// (no option takes one, so it is refused whatever it holds), functions
+/// and primitives as they are.
 fn plain(v: &JsValue) -> Result<JsValue, JsValue> {
     let flat = |v: JsValue| match v.is_object() {
         true => Object::new().into(),
