@@ -144,6 +144,19 @@ const recorded = (page) =>
     retries: window.retries,
   }));
 
+/** Runs `body(context, browser)` in a Chromium of its own with the
+ *  back/forward cache on (Playwright turns it off), closed after. */
+async function withCachingBrowser(body) {
+  const cachingBrowser = await launchChromium({ backForwardCache: true });
+  try {
+    const context = await cachingBrowser.newContext();
+    await body(context, cachingBrowser);
+    await context.close();
+  } finally {
+    await cachingBrowser.close();
+  }
+}
+
 /** The `tab` of the page's latest progress report (undefined before any, or when not shared). */
 const lastTab = (page) => page.evaluate(() => window.progress.at(-1)?.tab);
 
@@ -271,11 +284,9 @@ test("a check now in a tab that watches nothing yet (a reload's recovery check) 
   await context.close();
 });
 
-test("a leading tab that goes into the back/forward cache hands over at once; restored, it follows", async () => {
-  const cachingBrowser = await launchChromium({ backForwardCache: true });
-  try {
+test("a leading tab that goes into the back/forward cache hands over at once; restored, it follows", () =>
+  withCachingBrowser(async (context, cachingBrowser) => {
     const { fileId } = await generate(60); // 6 s
-    const context = await cachingBrowser.newContext();
     const overrides = { intervals: [500] };
     const first = await watch(context, fileId, { overrides, browser: cachingBrowser });
     await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.channel === "sse"));
@@ -305,17 +316,12 @@ test("a leading tab that goes into the back/forward cache hands over at once; re
       assert.equal(rec.completes.length, 1, "one onComplete");
       assert.deepEqual(rec.errors, []);
     }
-    await context.close();
-  } finally {
-    await cachingBrowser.close();
-  }
-});
+  }),
+);
 
-test("a following tab in the back/forward cache is passed over: when the leader closes, the next tab leads", async () => {
-  const cachingBrowser = await launchChromium({ backForwardCache: true });
-  try {
+test("a following tab in the back/forward cache is passed over: when the leader closes, the next tab leads", () =>
+  withCachingBrowser(async (context, cachingBrowser) => {
     const { fileId } = await generate(80); // 8 s
-    const context = await cachingBrowser.newContext();
     const watchHere = (id) => watch(context, id, { stream: false, overrides: { intervals: [500] }, browser: cachingBrowser });
     const leader = await watchHere(fileId);
     await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
@@ -331,11 +337,8 @@ test("a following tab in the back/forward cache is passed over: when the leader 
     const led = await next.evaluate(() => window.progress.find((p) => p.tab === "leader").at);
     assert.ok(led - closing < 2000, `the third page leads ${led - closing} ms after the leader closed`);
     await completed([next]);
-    await context.close();
-  } finally {
-    await cachingBrowser.close();
-  }
-});
+  }),
+);
 
 test("closing the leading tab mid-job hands over: a request within 2 s, the attempt count carries on, it completes in the others", async () => {
   const { fileId } = await generate(150); // 15 s: running still when its leader closes, however slow the machine
