@@ -8,7 +8,8 @@
 // Generation.tsx) completes a generation of the demo server and the entry's
 // Promise helper checks it again.
 //
-//   vite5   Vite 5 + @vitejs/plugin-react 4: `optimizeDeps.exclude` (dev server)
+//   vite5   Vite 5 + @vitejs/plugin-react 4 + React 18 (the oldest React the
+//           package's peer dependency names): `optimizeDeps.exclude` (dev server)
 //   vite8   Vite 8, the repository's own versions: no setting
 //   next15  Next.js 15, app router: `PollingProvider` in app/layout.tsx (a
 //           server component), `usePolling` in a client component of the page;
@@ -17,9 +18,10 @@
 //   webpack5 webpack 5 + ts-loader + html-webpack-plugin, the Vite app's
 //           source: no setting for smart-polling; production build, served
 //           by the demo server
-//   jest30  Jest 30 as a React code base has it (CommonJS, babel-jest,
-//           jsdom), no setting for smart-polling: the README's Jest example
-//           runs (the package's CommonJS build, through `require`)
+//   jest29  Jest 29 + React 18, and jest30 Jest 30 + React 19, as a React
+//           code base has them (CommonJS, babel-jest, jsdom), no setting for
+//           smart-polling: the README's Jest example runs (the package's
+//           CommonJS build, through `require`)
 //
 // Nothing is skipped: if npm cannot install, the test fails with npm's
 // output. Every child process runs in its own process group, killed at the
@@ -49,7 +51,7 @@ const MINUTE = 60_000;
 const VERSIONS = {
   vite5: {
     vite: "5.4.21", "@vitejs/plugin-react": "4.7.0",
-    react: "19.3.1", "react-dom": "19.3.1", typescript: "5.9.3", "@types/react": "19.3.3", "@types/react-dom": "19.3.0",
+    react: "18.3.1", "react-dom": "18.3.1", typescript: "5.9.3", "@types/react": "18.3.32", "@types/react-dom": "18.3.7",
   },
   vite8: {
     vite: "8.3.8", "@vitejs/plugin-react": "6.3.0",
@@ -59,6 +61,11 @@ const VERSIONS = {
     next: "15.5.29",
     react: "19.3.1", "react-dom": "19.3.1", typescript: "5.9.3", "@types/react": "19.3.3", "@types/react-dom": "19.3.0",
     "@types/node": "20.19.43",
+  },
+  jest29: {
+    jest: "29.7.0", "jest-environment-jsdom": "29.7.0", "babel-jest": "29.7.0",
+    "@babel/core": "7.29.17", "@babel/preset-env": "7.29.17", "@babel/preset-react": "7.29.17", "@babel/preset-typescript": "7.29.17",
+    "@testing-library/react": "16.3.3", "@testing-library/dom": "10.4.2", react: "18.3.1", "react-dom": "18.3.1",
   },
   jest30: {
     jest: "30.5.2", "jest-environment-jsdom": "30.5.2", "babel-jest": "30.5.2",
@@ -343,8 +350,8 @@ test("the Vite 8 row is the root package.json's versions", () => {
   for (const [p, v] of Object.entries(VERSIONS.vite8)) assert.equal(v, root[p], `${p}: VERSIONS.vite8 and the root package.json`);
 });
 
-for (const [name, title] of [["vite5", "Vite 5"], ["vite8", "Vite 8"]]) {
-  describe(`${title} + React + TypeScript`, () => {
+for (const [name, title] of [["vite5", "Vite 5 + React 18"], ["vite8", "Vite 8 + React 19"]]) {
+  describe(`${title} + TypeScript`, () => {
     let dir;
     let api;
     before(async () => {
@@ -468,25 +475,26 @@ describe("webpack 5 + React + TypeScript, no setting for smart-polling", () => {
   });
 });
 
-describe("Jest 30, a React code base's defaults (CommonJS, babel-jest, jsdom), no setting for smart-polling", () => {
-  const name = "jest30";
-  let dir;
-  before(async () => {
-    dir = path.join(tmp, name);
-    cpSync(path.join(APPS, name), dir, { recursive: true });
-    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: `consumer-${name}`, private: true }, null, 2));
-    await install(name, dir);
-  }, { timeout: 6 * MINUTE });
+for (const [name, title] of [["jest29", "Jest 29 + React 18"], ["jest30", "Jest 30 + React 19"]]) {
+  describe(`${title}, a React code base's defaults (CommonJS, babel-jest, jsdom), no setting for smart-polling`, () => {
+    let dir;
+    before(async () => {
+      dir = path.join(tmp, name);
+      cpSync(path.join(APPS, "jest"), dir, { recursive: true });
+      writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: `consumer-${name}`, private: true }, null, 2));
+      await install(name, dir);
+    }, { timeout: 6 * MINUTE });
 
-  test("the README's Jest example passes as written", { timeout: 3 * MINUTE }, async () => {
-    // the manual's own snippet, not a copy of it
-    const readme = readFileSync(path.join(REPO, "npm/README.md"), "utf8");
-    const example = /```tsx\n(\/\/ polling\.test\.tsx \(Jest[^\n]*\n[\s\S]*?)```/.exec(readme);
-    assert.ok(example, "npm/README.md has the Jest example");
-    mkdirSync(path.join(dir, "src"));
-    writeFileSync(path.join(dir, "src/polling.test.tsx"), example[1]);
-    const { output } = await timed(name, "jest", () => run(bin(dir, "jest"), ["--ci"], { cwd: dir }));
-    assert.match(output, /Tests:\s+2 passed, 2 total/, output);
-    assert.doesNotMatch(output, /console\.(error|warn)/, "nothing on the console");
+    test("the README's Jest example passes as written", { timeout: 3 * MINUTE }, async () => {
+      // the manual's own snippet, not a copy of it
+      const readme = readFileSync(path.join(REPO, "npm/README.md"), "utf8");
+      const example = /```tsx\n(\/\/ polling\.test\.tsx \(Jest[^\n]*\n[\s\S]*?)```/.exec(readme);
+      assert.ok(example, "npm/README.md has the Jest example");
+      mkdirSync(path.join(dir, "src"));
+      writeFileSync(path.join(dir, "src/polling.test.tsx"), example[1]);
+      const { output } = await timed(name, "jest", () => run(bin(dir, "jest"), ["--ci"], { cwd: dir }));
+      assert.match(output, /Tests:\s+2 passed, 2 total/, output);
+      assert.doesNotMatch(output, /console\.(error|warn)/, "nothing on the console");
+    });
   });
-});
+}
