@@ -39,7 +39,9 @@
  *   the provider's manager) stays `null`. Below a `PollingProvider`,
  *   `usePollingLoadError()` returns the failure (`kind: "load_failed"`) and
  *   `usePolling(null, id)` reports it as its state (status `error`; no
- *   callback runs, since no job started). A later mount of
+ *   callback runs, since no job started): below a `PollingProvider` its
+ *   own load's failure, elsewhere the page's last load's (any hook's or
+ *   `initSmartPolling`'s), until a load starts again. A later mount of
  *   `usePollingManager` / `PollingProvider` loads again, and a manager whose
  *   load failed is created once a later load succeeds.
  * - `usePollingManager(options, wasm?)` creates one `PollingManager` per mounted
@@ -78,6 +80,7 @@ import {
   useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
 } from "react";
 import type { ReactElement, ReactNode } from "react";
 import init, { PollingManager } from "smart-polling";
@@ -143,6 +146,27 @@ function loadFailure(err: unknown): LoadFailure {
   return { kind: "load_failed", message, attempt: 0, retryable: true };
 }
 
+// The page's last load failure, for the hooks outside a provider: set when
+// a load fails, cleared when the next one starts.
+let pageFailure: LoadFailure | null = null;
+const failureListeners = new Set<() => void>();
+
+function setPageFailure(failure: LoadFailure | null): void {
+  if (pageFailure === failure) return;
+  pageFailure = failure;
+  for (const listener of [...failureListeners]) listener();
+}
+
+function onPageFailure(listener: () => void): () => void {
+  failureListeners.add(listener);
+  return () => {
+    failureListeners.delete(listener);
+  };
+}
+
+const currentPageFailure = (): LoadFailure | null => pageFailure;
+const noFailure = (): LoadFailure | null => null; // the server loads nothing
+
 let initPromise: Promise<void> | null = null;
 
 /**
@@ -155,6 +179,7 @@ let initPromise: Promise<void> | null = null;
  */
 export function initSmartPolling(input?: InitInput): Promise<void> {
   if (!initPromise) {
+    setPageFailure(null);
     const loading = input === undefined ? init() : init({ module_or_path: input });
     initPromise = loading.then(
       () => {
@@ -163,6 +188,7 @@ export function initSmartPolling(input?: InitInput): Promise<void> {
       },
       (err: unknown) => {
         initPromise = null;
+        setPageFailure(loadFailure(err));
         throw err;
       },
     );
@@ -335,8 +361,8 @@ const NO_MANAGER: ManagerState = { manager: null, failure: null };
 /**
  * One `PollingManager` for the lifetime of the calling component (see the
  * file comment). `null` until the wasm is loaded and the manager created;
- * stays `null` when the load fails, until a later load succeeds (a
- * `PollingProvider` reports the failure: `usePollingLoadError`).
+ * stays `null` when the load fails, until a later load succeeds
+ * (`usePollingLoadError` and `usePolling` report the failure).
  * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot
  * resolve the default url of `smart_polling_bg.wasm`. Throws invalid
  * options' `RangeError` during render.
@@ -345,7 +371,8 @@ export function usePollingManager(options?: ManagerOptions | null, wasm?: InitIn
   return useManagerState(options, wasm).manager;
 }
 
-const PollingContext = createContext<ManagerState>(NO_MANAGER);
+/** The nearest provider's manager and load failure; `null` without a provider. */
+const PollingContext = createContext<ManagerState | null>(null);
 
 export interface PollingProviderProps {
   /** Read once, when the manager is created. */
@@ -373,16 +400,19 @@ export function PollingProvider({ options, wasm, children }: PollingProviderProp
  * its load failed (see `usePollingLoadError`), or without a provider.
  */
 export function usePollingContext(): PollingManager | null {
-  return useContext(PollingContext).manager;
+  return useContext(PollingContext)?.manager ?? null;
 }
 
 /**
- * Why the nearest `PollingProvider` has no manager: its load of the module
- * failed (`kind: "load_failed"`). `null` while it loads, once it has a
- * manager, without a provider, and on the server.
+ * Why the module could not load (`kind: "load_failed"`): below a
+ * `PollingProvider`, its own load's failure; without one, the page's last
+ * load's (a `usePollingManager`'s or `initSmartPolling`'s). `null` while a
+ * load runs, once one has succeeded, and on the server.
  */
 export function usePollingLoadError(): LoadFailure | null {
-  return useContext(PollingContext).failure;
+  const provided = useContext(PollingContext);
+  const page = useSyncExternalStore(onPageFailure, currentPageFailure, noFailure);
+  return provided ? provided.failure : page;
 }
 
 export type PollingStatus = "idle" | "active" | "completed" | "error";
@@ -390,8 +420,8 @@ export type PollingStatus = "idle" | "active" | "completed" | "error";
 export interface PollingState {
   /**
    * `idle` without an id or manager, `active` while watched, then `completed`
-   * or `error`; also `error` when the manager is `null` and the nearest
-   * `PollingProvider`'s load failed.
+   * or `error`; also `error` when the manager is `null` because the module
+   * could not load (`usePollingLoadError`).
    */
   status: PollingStatus;
   /** The last record seen (onUpdate / onComplete). */
@@ -416,8 +446,9 @@ interface OwnedState {
 /**
  * Watches `fileId` on `manager` while both are set; see the file comment.
  * Returns the job's state for rendering; `callbacks` are for side effects.
- * While `manager` is `null` and the nearest `PollingProvider`'s load failed,
- * the state is `error` with that failure (no callback runs: no job started).
+ * While `manager` is `null` and the module could not load
+ * (`usePollingLoadError`), the state is `error` with that failure (no
+ * callback runs: no job started).
  */
 export function usePolling(
   manager: PollingManager | null,

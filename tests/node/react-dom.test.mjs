@@ -121,6 +121,50 @@ test("a failed load in a DOM: the app renders, usePolling is in error with kind 
   assert.ok(!second.states.includes("error"), `the new mount never showed the old failure: ${second.states}`);
 });
 
+test("a failed load without a provider: usePollingManager + usePolling are in error with kind load_failed, usePollingLoadError says why; a later load recovers both mounts", async (t) => {
+  const pkg = install();
+  const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
+  renameSync(wasm, `${wasm}.away`);
+  const { react } = await pkg.load();
+  const fetch = mockFetch({ doneAfter: 2 });
+  t.after(fetch.restore);
+  /** A component that owns its manager, as the manual's test examples do; no provider above it. */
+  const watch = (fileId) => {
+    const states = [];
+    function Owner() {
+      const manager = react.usePollingManager(options);
+      const failure = react.usePollingLoadError();
+      const state = react.usePolling(manager, fileId);
+      states.push(state.status);
+      return h("p", { id: "owner", "data-status": state.status, "data-kind": state.error?.kind ?? "", "data-failure": failure?.message ?? "", "data-url": state.record?.url ?? "" });
+    }
+    const container = document.createElement("div");
+    document.body.appendChild(container);
+    const root = createRoot(container);
+    root.render(h(StrictMode, null, h(Owner)));
+    const data = () => Object.fromEntries([...(container.querySelector("#owner")?.attributes ?? [])].filter((a) => a.name.startsWith("data-")).map((a) => [a.name.slice(5), a.value]));
+    return { states, data, unmount: () => (root.unmount(), container.remove()) };
+  };
+
+  const first = watch("bare-1");
+  t.after(first.unmount);
+  await until(() => first.data().status === "error");
+  assert.equal(first.data().kind, "load_failed");
+  assert.match(first.data().failure, /could not load its WebAssembly module \(smart_polling_bg\.wasm\) from file:.*ENOENT/, "usePollingLoadError without a provider");
+  assert.deepEqual(fetch.calls, []);
+
+  renameSync(`${wasm}.away`, wasm);
+  const second = watch("bare-2");
+  t.after(second.unmount);
+  await until(() => second.data().status === "completed" && first.data().status === "completed");
+  // Its first render shows the page's last failure, until its effect starts a load again.
+  const started = second.states.findIndex((s) => s !== "error");
+  assert.ok(started >= 0 && !second.states.slice(started).includes("error"), `once its load started, the new mount never showed the old failure: ${second.states}`);
+  assert.equal(first.data().failure, "", "the failure is gone once a load started again");
+  assert.equal(first.data().url, "https://cdn.example/bare-1.png", "the first mount's manager was created by the later load, and its job ran");
+  assert.equal(second.data().url, "https://cdn.example/bare-2.png");
+});
+
 // ---------------------------------------------------------------------------
 // The hooks' own API: what they free and stop, and where they load from.
 
