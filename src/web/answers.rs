@@ -135,7 +135,8 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
             };
             match f.body {
                 Some(text) => match read_body(kind, media, &text, retry_after) {
-                    // "202 Accepted" is pending, whatever its body holds.
+                    // "202 Accepted" with no record in it is pending (a
+                    // record in it is read as for any 2xx).
                     (Input::Response(Reply::Unreadable), _) if f.status == 202 => {
                         (Input::Response(status), None)
                     }
