@@ -76,7 +76,7 @@ import {
   createElement,
   useContext,
   useEffect,
-  useLayoutEffect,
+  useInsertionEffect,
   useMemo,
   useRef,
   useState,
@@ -310,7 +310,6 @@ export function subscribe(
 // ---------------------------------------------------------------------------
 // hooks
 
-const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
 /** A manager and, while it is null because its load failed, the failure. */
 interface ManagerState {
@@ -429,7 +428,8 @@ export interface PollingState {
   progress: PollingProgress | null;
   /** The job's error, or the module's load failure (`kind: "load_failed"`). */
   error: PollingError | LoadFailure | null;
-  /** The last transient error and the wait before the next request. */
+  /** The last transient error and the wait before the next request;
+   *  `null` again once a record is read, and when the job ends. */
   retry: { error: PollingError; delayMs: number } | null;
 }
 
@@ -458,7 +458,9 @@ export function usePolling(
 ): PollingState {
   const callbacksRef = useRef(callbacks);
   const overridesRef = useRef(overrides);
-  useIsomorphicLayoutEffect(() => {
+  // Before any effect runs, and (unlike a layout effect) with no warning
+  // from React 18's server renderer where a DOM exists (jsdom).
+  useInsertionEffect(() => {
     callbacksRef.current = callbacks;
     overridesRef.current = overrides;
   });
@@ -485,7 +487,7 @@ export function usePolling(
       fileId,
       {
         onUpdate: (record) => {
-          update((s) => ({ ...s, record }));
+          update((s) => ({ ...s, record, retry: null }));
           callbacksRef.current?.onUpdate?.(record);
         },
         onProgress: (progress) => {
@@ -497,11 +499,11 @@ export function usePolling(
           callbacksRef.current?.onRetry?.(error, delayMs);
         },
         onComplete: (record) => {
-          update((s) => ({ ...s, status: "completed", record }));
+          update((s) => ({ ...s, status: "completed", record, retry: null }));
           callbacksRef.current?.onComplete?.(record);
         },
         onError: (error) => {
-          update((s) => ({ ...s, status: "error", error }));
+          update((s) => ({ ...s, status: "error", error, retry: null }));
           callbacksRef.current?.onError?.(error);
         },
       },

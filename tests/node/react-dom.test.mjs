@@ -165,6 +165,38 @@ test("a failed load without a provider: usePollingManager + usePolling are in er
   assert.equal(second.data().url, "https://cdn.example/bare-2.png");
 });
 
+test("usePolling's retry: set by a transient error, cleared by the next record read and when the job ends", async (t) => {
+  const { react } = await install().load();
+  const original = globalThis.fetch;
+  t.after(() => (globalThis.fetch = original));
+  // 503, then two pending records, then the complete one
+  let n = 0;
+  globalThis.fetch = async () => {
+    n += 1;
+    if (n === 1) return new Response("{}", { status: 503 });
+    const record = { id: "retry-1", type: "image", url: n >= 4 ? "https://cdn.example/retry-1.png" : null };
+    return new Response(JSON.stringify(record), { status: 200, headers: { "content-type": "application/json" } });
+  };
+  const seen = []; // [status, record read?, retry's kind]
+  function Watch() {
+    const state = react.usePolling(react.usePollingContext(), "retry-1");
+    seen.push([state.status, state.record !== null, state.retry?.error.kind ?? null]);
+    return h("p", { id: "retry", "data-status": state.status });
+  }
+  const container = document.createElement("div");
+  document.body.appendChild(container);
+  const root = createRoot(container);
+  t.after(() => (root.unmount(), container.remove()));
+  root.render(h(StrictMode, null, h(react.PollingProvider, { options }, h(Watch))));
+  await until(() => container.querySelector("#retry")?.getAttribute("data-status") === "completed");
+  assert.equal(n, 4);
+  assert.ok(seen.some(([status, , kind]) => status === "active" && kind === "server"), `the 503 was shown as a retry: ${JSON.stringify(seen)}`);
+  const firstRecord = seen.findIndex(([, read]) => read);
+  assert.ok(firstRecord > 0, JSON.stringify(seen));
+  assert.deepEqual(seen.slice(firstRecord).filter(([, , kind]) => kind !== null), [], `no retry once a record was read: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen.at(-1), ["completed", true, null]);
+});
+
 // ---------------------------------------------------------------------------
 // The hooks' own API: what they free and stop, and where they load from.
 
