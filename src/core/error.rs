@@ -157,7 +157,7 @@ impl PollError {
             Self::GenerationFailed => "Generation failed",
             Self::Timeout => "Polling timed out",
             Self::TimeoutHeld => {
-                "Polling timed out while the server's Retry-After (HTTP 429) held its requests"
+                "Polling timed out while the server's rate limit (HTTP 429) held its requests"
             }
             Self::MaxAttempts => "Gave up after the maximum number of attempts",
             Self::InvalidId => "Invalid id: expected 1-128 characters of A-Z, a-z, 0-9, _ or -",

@@ -96,11 +96,13 @@ pub fn garbage_reason(kind: Option<&str>) -> &'static str {
 /// was not a JSON object with a string `type`); `object` reads the envelope's
 /// `object` for that kind, a `FileView` for `file` and an `EventView` for
 /// the rest (`None` when it is missing or of the wrong shape);
-/// `raw` fingerprints `file` records.
+/// `record_text` writes a `file` message's record as a poll's record is
+/// written for its fingerprint (JSON, compact), so that one record heard
+/// from the stream and read from a poll is one update, not two.
 pub fn read_message(
     kind: Option<&str>,
     object: impl FnOnce(MessageKind) -> Option<MessageObject>,
-    raw: &str,
+    record_text: impl FnOnce() -> String,
     media: Media,
 ) -> StreamEvent {
     let Some(kind) = kind else {
@@ -118,7 +120,7 @@ pub fn read_message(
         Some(MessageObject::File(f)) => {
             return StreamEvent::File {
                 state: read_file(&f, media),
-                fingerprint: fingerprint(raw),
+                fingerprint: fingerprint(&record_text()),
             }
         }
         Some(MessageObject::Event(e)) => e,

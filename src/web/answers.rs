@@ -219,10 +219,7 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
         Ok(answer) => {
             let data = field(&answer, "data");
             let error = text(field(&answer, "error"));
-            let fingerprint = js_sys::JSON::stringify(&data)
-                .ok()
-                .and_then(|s| s.as_string())
-                .map_or(0, |s| fingerprint(&s));
+            let fingerprint = fingerprint(&super::boundary::record_text(&data));
             // The server's hint, passed on: `retryAfter` (seconds, or an
             // HTTP date, as the header), or the header of a `response`.
             let retry_after = match field(&answer, "retryAfter") {
@@ -287,7 +284,7 @@ pub(super) fn read_body(
         Some(state) => {
             let reply = Reply::Record {
                 state,
-                fingerprint: fingerprint(text),
+                fingerprint: fingerprint(&super::boundary::record_text(&value)),
                 retry_after,
             };
             (Input::Response(reply), Some(value))

@@ -145,9 +145,19 @@ pub fn stream_message(raw: &str, media: Media) -> (StreamEvent, Option<JsValue>)
             _ => MessageObject::Event(view::<EventView>(&object)?),
         })
     };
-    let event = crate::core::stream::read_message(kind.as_deref(), read, raw, media);
+    let text = || record_text(&object);
+    let event = crate::core::stream::read_message(kind.as_deref(), read, text, media);
     let record = matches!(event, StreamEvent::File { .. }).then(|| object.clone());
     (event, record)
+}
+
+/// A record as JSON, compact (`JSON.stringify`): what its fingerprint is
+/// of, whether it came from a poll or the stream.
+pub fn record_text(record: &JsValue) -> String {
+    js_sys::JSON::stringify(record)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 /// The envelope's `type` of a stream message, when it has a string one.

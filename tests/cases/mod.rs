@@ -168,39 +168,40 @@ pub fn stream_cases() -> Vec<StreamCase> {
         add(rule, result(object), any, StreamEvent::Garbage);
     }
 
-    // `file` messages: the record read like a poll's, fingerprinted by the
-    // raw text (so the same record sent twice is no news, and a record
-    // sent in other whitespace is).
-    let file = |raw: &str, state| StreamEvent::File {
+    // `file` messages: the record read like a poll's, fingerprinted by its
+    // compact JSON as a poll's record is (so the same record heard from the
+    // stream and read from a poll is one update, whatever the whitespace).
+    let file = |object: &Value, state| StreamEvent::File {
         state,
-        fingerprint: fingerprint(raw),
+        fingerprint: fingerprint(&object.to_string()),
     };
-    let message = |object: Value| json!({ "type": "file", "object": object });
+    let message = |object: &Value| json!({ "type": "file", "object": object });
     let rule = "file: the record's state";
-    let raw = message(real_file_record(json!("https://x/a.png"))).to_string();
-    let want = file(&raw, complete("https://x/a.png"));
-    add(rule, raw, Media::Image, want);
-    let v = message(real_file_record(Value::Null));
-    let raw = v.to_string();
-    add(rule, raw.clone(), Media::Image, file(&raw, State::Pending));
-    let raw = serde_json::to_string_pretty(&v).expect("JSON");
-    let want = file(&raw, State::Pending);
+    let record = real_file_record(json!("https://x/a.png"));
+    let want = file(&record, complete("https://x/a.png"));
+    add(rule, message(&record).to_string(), Media::Image, want);
+    let record = real_file_record(Value::Null);
+    let raw = message(&record).to_string();
+    add(rule, raw, Media::Image, file(&record, State::Pending));
+    let raw = serde_json::to_string_pretty(&message(&record)).expect("JSON");
+    let want = file(&record, State::Pending);
     add(
-        "file: fingerprinted by the raw text",
+        "file: fingerprinted by the record's compact JSON, not the message's text",
         raw,
         Media::Image,
         want,
     );
     let rule = "file: media and task rules apply";
-    let raw = message(file_with(json!("https://x/a.mp4"), &["ERROR"])).to_string();
-    add(rule, raw.clone(), Media::Image, file(&raw, State::Failed));
-    let want = file(&raw, complete("https://x/a.mp4"));
+    let record = file_with(json!("https://x/a.mp4"), &["ERROR"]);
+    let raw = message(&record).to_string();
+    add(rule, raw.clone(), Media::Image, file(&record, State::Failed));
+    let want = file(&record, complete("https://x/a.mp4"));
     add(rule, raw, Media::Video, want);
     let rule = "file: a url of the wrong type is unsafe";
     for url in [json!(5), json!(["javascript:alert(1)"])] {
-        let raw = message(json!({ "url": url })).to_string();
-        let want = file(&raw, State::UnsafeUrl);
-        add(rule, raw, any, want);
+        let record = json!({ "url": url });
+        let want = file(&record, State::UnsafeUrl);
+        add(rule, message(&record).to_string(), any, want);
     }
     let rule = "file: a malformed record is garbage";
     for object in [
@@ -212,7 +213,7 @@ pub fn stream_cases() -> Vec<StreamCase> {
         json!("https://x/a.png"),
         json!(null),
     ] {
-        add(rule, message(object).to_string(), any, StreamEvent::Garbage);
+        add(rule, message(&object).to_string(), any, StreamEvent::Garbage);
     }
 
     let task = |object: Value| json!({ "type": "task_status", "object": object }).to_string();

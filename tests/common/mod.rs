@@ -28,8 +28,10 @@ pub fn project(v: &Value, media: Media) -> Result<State, PollError> {
     Ok(read_project(&view, media))
 }
 
-/// A stream message: `parsed` is `None` when the text was not JSON.
-pub fn message(parsed: Option<&Value>, raw: &str, media: Media) -> StreamEvent {
+/// A stream message: `parsed` is `None` when the text was not JSON. A
+/// `file` record's fingerprint is of its compact JSON, as the browser layer
+/// writes it.
+pub fn message(parsed: Option<&Value>, media: Media) -> StreamEvent {
     let envelope = parsed.filter(|v| v.is_object());
     let kind = envelope.and_then(|m| m.get("type")).and_then(Value::as_str);
     let object = envelope.and_then(|m| m.get("object"));
@@ -40,5 +42,6 @@ pub fn message(parsed: Option<&Value>, raw: &str, media: Media) -> StreamEvent {
             _ => MessageObject::Event(view::<EventView>(o)?),
         })
     };
-    read_message(kind, read, raw, media)
+    let text = || object.map(Value::to_string).unwrap_or_default();
+    read_message(kind, read, text, media)
 }

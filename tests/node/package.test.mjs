@@ -203,6 +203,43 @@ test("an EventSource stand-in with no close() leaves the manager working: the jo
   assert.deepEqual(done, ["noclose-1", "noclose-2"]);
 });
 
+test("one record heard from the stream and read from a poll (in other whitespace) is one onUpdate, not two", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const pending = { id: "dup-1", type: "image", url: null, tasks: [{ status: "in_progress" }] };
+  const complete = { ...pending, url: "https://cdn.example/dup-1.png", tasks: [{ status: "completed" }] };
+  // the stream opens, says the pending record, and 150 ms later the complete one
+  globalThis.EventSource = class {
+    constructor() {
+      setTimeout(() => {
+        this.onopen?.({ type: "open" });
+        this.onmessage?.({ type: "message", data: JSON.stringify({ type: "file", object: pending }) });
+      }, 0);
+      this.timer = setTimeout(() => this.onmessage?.({ type: "message", data: JSON.stringify({ type: "file", object: complete }) }), 150);
+    }
+    close() {
+      clearTimeout(this.timer);
+    }
+  };
+  t.after(() => delete globalThis.EventSource);
+  // the poll answers the same pending record, pretty-printed
+  const original = globalThis.fetch;
+  let polls = 0;
+  globalThis.fetch = async () => {
+    polls += 1;
+    return new Response(JSON.stringify(pending, null, 2), { status: 200, headers: { "content-type": "application/json" } });
+  };
+  t.after(() => (globalThis.fetch = original));
+  const m = new sp.PollingManager({ fileUrl: "http://api.example/file/{id}", eventsUrl: "http://api.example/events/{id}", shareAcrossTabs: false, ...quick });
+  t.after(() => m.free());
+  const updates = [];
+  let done = null;
+  m.startPolling("dup-1", { onUpdate: (r) => updates.push(r.url), onComplete: (r) => (done = r) });
+  await until(() => done !== null, { what: "the stream's complete record" });
+  assert.ok(polls >= 1, "the job polled to catch up once the stream opened");
+  assert.deepEqual(updates, [null, "https://cdn.example/dup-1.png"], "the pending record once, then the complete one");
+});
+
 test("without a stream route, two refused streams in a row pause the stream for the manager's new jobs; debug says so", async (t) => {
   const { sp } = await install().load();
   await sp.default();
@@ -527,7 +564,7 @@ test("the shared manager keeps a 429's cooldown past stopAllPolling; configureDe
   // a job whose deadline comes first says why it never asked
   const late = await sp.pollFileCompletion("calm-0", { ...quick, maxDuration: 200 });
   assert.equal(late.failure.kind, "timeout");
-  assert.equal(late.error, "Polling timed out while the server's Retry-After (HTTP 429) held its requests");
+  assert.equal(late.error, "Polling timed out while the server's rate limit (HTTP 429) held its requests");
   assert.equal(late.attempts, 0);
   assert.deepEqual(seen, ["busy-1"]);
   // a fresh shared manager forgets it
