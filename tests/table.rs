@@ -341,6 +341,33 @@ fn a_herd_started_at_once_spreads_its_first_polls_over_the_first_wait() {
 }
 
 #[test]
+fn a_herds_spread_is_capped_by_max_delay_as_every_wait() {
+    // A learned schedule's first wait can be seconds; `maxDelay` caps every
+    // wait but a server's, the herd's spread of first polls included.
+    let mut b = Browser::new(0);
+    let cfg = Config {
+        intervals: Intervals::new(vec![7000]).unwrap(),
+        initial_delay: 5,
+        max_delay: 5,
+        ..polling()
+    };
+    let n = 4 * TURN;
+    let jobs: Vec<JobId> = (0..n)
+        .map(|i| b.start_with(Kind::File, &format!("h{i}"), cfg.clone(), "s"))
+        .collect();
+    for j in &jobs {
+        b.script(*j, [pending()]);
+    }
+    b.run_until(100);
+    let firsts: Vec<u64> = jobs.iter().map(|j| b.requests(*j)[0]).collect();
+    assert!(
+        firsts.iter().all(|&t| t <= 5),
+        "all within maxDelay: {firsts:?}"
+    );
+    assert!(firsts.iter().any(|&t| t > 0), "still spread: {firsts:?}");
+}
+
+#[test]
 fn exactly_turn_jobs_due_fit_in_one_turn() {
     let mut b = Browser::new(0);
     let jobs: Vec<JobId> = (0..TURN)

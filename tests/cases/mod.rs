@@ -194,7 +194,12 @@ pub fn stream_cases() -> Vec<StreamCase> {
     let rule = "file: media and task rules apply";
     let record = file_with(json!("https://x/a.mp4"), &["ERROR"]);
     let raw = message(&record).to_string();
-    add(rule, raw.clone(), Media::Image, file(&record, State::Failed));
+    add(
+        rule,
+        raw.clone(),
+        Media::Image,
+        file(&record, State::Failed),
+    );
     let want = file(&record, complete("https://x/a.mp4"));
     add(rule, raw, Media::Video, want);
     let rule = "file: a url of the wrong type is unsafe";
@@ -213,7 +218,12 @@ pub fn stream_cases() -> Vec<StreamCase> {
         json!("https://x/a.png"),
         json!(null),
     ] {
-        add(rule, message(&object).to_string(), any, StreamEvent::Garbage);
+        add(
+            rule,
+            message(&object).to_string(),
+            any,
+            StreamEvent::Garbage,
+        );
     }
 
     let task = |object: Value| json!({ "type": "task_status", "object": object }).to_string();

@@ -301,16 +301,16 @@ impl<S: Clone> Table<S> {
             Kind::Check if !id.is_empty() => Ok(()),
             _ => validate_id(id),
         };
-        // A herd: beyond one turn's worth of jobs started in the same
-        // millisecond, first polls are spread over the first wait, so a page
-        // starting thousands of jobs does not send them all at once.
+        // A herd: beyond a turn of jobs started in the same millisecond,
+        // first polls are spread over the first wait (at most `maxDelay`),
+        // so a page starting thousands of jobs does not send them at once.
         if self.burst.0 == now {
             self.burst.1 += 1;
         } else {
             self.burst = (now, 1);
         }
         let first = if self.burst.1 as usize > TURN {
-            let spread = cfg.intervals.wait(0).max(1);
+            let spread = cfg.intervals.wait(0).min(cfg.max_delay).max(1);
             now + u64::from(self.next_id.wrapping_add(1)).wrapping_mul(2_654_435_761) % spread
         } else {
             now
