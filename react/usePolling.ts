@@ -2,7 +2,7 @@
 /**
  * React bindings for `smart-polling`, shipped as `smart-polling/react`
  * (compiled by scripts/package.mjs into pkg/react.js and pkg/react.d.ts).
- * They depend only on `react` (18 or 19, an optional peer dependency) and the
+ * They depend only on `react` (18 or later, an optional peer dependency) and the
  * package itself, which they import by its name.
  *
  * ```tsx
@@ -168,6 +168,9 @@ const currentPageFailure = (): LoadFailure | null => pageFailure;
 const noFailure = (): LoadFailure | null => null; // the server loads nothing
 
 let initPromise: Promise<void> | null = null;
+// The last input named (a url, bytes or a module): a later load without one
+// (a hook's, after that load failed) tries it again, not the default url.
+let namedInput: InitInput | undefined;
 
 /**
  * Loads the wasm module once; later calls return the same promise. Pass
@@ -180,7 +183,8 @@ let initPromise: Promise<void> | null = null;
 export function initSmartPolling(input?: InitInput): Promise<void> {
   if (!initPromise) {
     setPageFailure(null);
-    const loading = input === undefined ? init() : init({ module_or_path: input });
+    if (input !== undefined) namedInput = input;
+    const loading = namedInput === undefined ? init() : init({ module_or_path: namedInput });
     initPromise = loading.then(
       () => {
         loaded = true;
@@ -411,7 +415,10 @@ export function usePollingContext(): PollingManager | null {
 export function usePollingLoadError(): LoadFailure | null {
   const provided = useContext(PollingContext);
   const page = useSyncExternalStore(onPageFailure, currentPageFailure, noFailure);
-  return provided ? provided.failure : page;
+  // A provider's failure holds until a load starts again; then the page's
+  // (null while it runs, the newest failure if it fails too).
+  if (provided) return provided.failure && page;
+  return page;
 }
 
 export type PollingStatus = "idle" | "active" | "completed" | "error";
@@ -429,7 +436,7 @@ export interface PollingState {
   /** The job's error, or the module's load failure (`kind: "load_failed"`). */
   error: PollingError | LoadFailure | null;
   /** The last transient error and the wait before the next request;
-   *  `null` again once a record is read, and when the job ends. */
+   *  `null` again once that request goes, and when the job ends. */
   retry: { error: PollingError; delayMs: number } | null;
 }
 
@@ -487,11 +494,13 @@ export function usePolling(
       fileId,
       {
         onUpdate: (record) => {
-          update((s) => ({ ...s, record, retry: null }));
+          update((s) => ({ ...s, record }));
           callbacksRef.current?.onUpdate?.(record);
         },
         onProgress: (progress) => {
-          update((s) => ({ ...s, progress }));
+          // a request after the error's: its wait is over
+          const over = (s: PollingState) => s.retry !== null && progress.attempt > s.retry.error.attempt;
+          update((s) => ({ ...s, progress, retry: over(s) ? null : s.retry }));
           callbacksRef.current?.onProgress?.(progress);
         },
         onRetry: (error, delayMs) => {

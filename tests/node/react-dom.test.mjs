@@ -165,22 +165,23 @@ test("a failed load without a provider: usePollingManager + usePolling are in er
   assert.equal(second.data().url, "https://cdn.example/bare-2.png");
 });
 
-test("usePolling's retry: set by a transient error, cleared by the next record read and when the job ends", async (t) => {
+test("usePolling's retry: set by a transient error, null again once the next request goes (the same record answering) and when the job ends", async (t) => {
   const { react } = await install().load();
   const original = globalThis.fetch;
   t.after(() => (globalThis.fetch = original));
-  // 503, then two pending records, then the complete one
+  // a pending record, a 503, the same pending record twice, then the complete one
+  const pending = { id: "retry-1", type: "image", url: null };
   let n = 0;
   globalThis.fetch = async () => {
     n += 1;
-    if (n === 1) return new Response("{}", { status: 503 });
-    const record = { id: "retry-1", type: "image", url: n >= 4 ? "https://cdn.example/retry-1.png" : null };
+    if (n === 2) return new Response("{}", { status: 503 });
+    const record = n >= 5 ? { ...pending, url: "https://cdn.example/retry-1.png" } : pending;
     return new Response(JSON.stringify(record), { status: 200, headers: { "content-type": "application/json" } });
   };
-  const seen = []; // [status, record read?, retry's kind]
+  const seen = []; // [status, attempt, retry's kind]
   function Watch() {
     const state = react.usePolling(react.usePollingContext(), "retry-1");
-    seen.push([state.status, state.record !== null, state.retry?.error.kind ?? null]);
+    seen.push([state.status, state.progress?.attempt ?? 0, state.retry?.error.kind ?? null]);
     return h("p", { id: "retry", "data-status": state.status });
   }
   const container = document.createElement("div");
@@ -189,12 +190,46 @@ test("usePolling's retry: set by a transient error, cleared by the next record r
   t.after(() => (root.unmount(), container.remove()));
   root.render(h(StrictMode, null, h(react.PollingProvider, { options }, h(Watch))));
   await until(() => container.querySelector("#retry")?.getAttribute("data-status") === "completed");
-  assert.equal(n, 4);
-  assert.ok(seen.some(([status, , kind]) => status === "active" && kind === "server"), `the 503 was shown as a retry: ${JSON.stringify(seen)}`);
-  const firstRecord = seen.findIndex(([, read]) => read);
-  assert.ok(firstRecord > 0, JSON.stringify(seen));
-  assert.deepEqual(seen.slice(firstRecord).filter(([, , kind]) => kind !== null), [], `no retry once a record was read: ${JSON.stringify(seen)}`);
-  assert.deepEqual(seen.at(-1), ["completed", true, null]);
+  assert.equal(n, 5);
+  const shown = seen.findIndex(([, , kind]) => kind === "server");
+  assert.ok(shown >= 0, `the 503 was shown as a retry: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen.filter(([, attempt, kind]) => kind !== null && attempt > 2), [], `no retry once the request after the 503 went: ${JSON.stringify(seen)}`);
+  assert.ok(seen.some(([status, attempt, kind]) => status === "active" && attempt >= 3 && kind === null), `null again while the job goes on: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen.at(-1), ["completed", 5, null]);
+});
+
+test("below a provider whose load failed, a later failed load's words replace the first's", async (t) => {
+  const pkg = install();
+  const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
+  renameSync(wasm, `${wasm}.away`);
+  t.after(() => renameSync(`${wasm}.away`, wasm));
+  const { react } = await pkg.load();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const app = mount(react, "again-1");
+  t.after(app.unmount);
+  await until(() => app.data().status === "error");
+  assert.match(app.data().message, /smart_polling_bg\.wasm/);
+  // a "Retry" button's load, from another place, fails too
+  await assert.rejects(react.initSmartPolling(pathToFileURL(path.join(pkg.dir, "retry.wasm")).href));
+  await until(() => /retry\.wasm/.test(app.data().message), { what: "the newer failure" });
+  assert.equal(app.data().failure, "load_failed");
+  assert.equal(app.data().status, "error");
+});
+
+test("a failed initSmartPolling(url) is tried again from that url by a later load, not from the default one", async (t) => {
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const pkg = install();
+  const wasm = path.join(pkg.dir, "smart_polling_bg.wasm");
+  const named = path.join(pkg.dir, "named.wasm");
+  const { react } = await pkg.load();
+  await assert.rejects(react.initSmartPolling(pathToFileURL(named).href), /ENOENT/);
+  renameSync(wasm, named); // now only the named url has the module
+  const app = mount(react, "named-1");
+  t.after(app.unmount);
+  await until(() => app.data().status === "completed", { what: "the completion" });
+  assert.equal(app.data().failure, "");
 });
 
 // ---------------------------------------------------------------------------
