@@ -10,8 +10,9 @@ mod harness;
 
 use harness::browser::{every, polling};
 use harness::tabs::{Sim, World};
-use harness::{done, pending};
+use harness::{done, record};
 use smart_polling::core::job::Reply;
+use smart_polling::core::record::{fingerprint, State};
 use smart_polling::core::sharing::END_GRACE_MS;
 use smart_polling::core::table::{JobId, TURN};
 use smart_polling::Config;
@@ -19,11 +20,13 @@ use smart_polling::Config;
 const URL: &str = "https://cdn/x.png";
 
 /// Fixed delays: the channel's `latency`, locks granted at once, and a
-/// server whose job completes at `done_at` and answers in `rtt`.
+/// server whose job completes at `done_at` and answers in `rtt`, its
+/// pending record fingerprinted `print`.
 struct Fixed {
     latency: u64,
     done_at: u64,
     rtt: u64,
+    print: u64,
 }
 
 impl Sim for Fixed {
@@ -45,7 +48,7 @@ impl Sim for Fixed {
         let reply = if w.now >= w.sim.done_at {
             done(URL)
         } else {
-            pending()
+            record(State::Pending, w.sim.print)
         };
         (w.now + w.sim.rtt, reply)
     }
@@ -58,6 +61,7 @@ fn world(tabs: usize, done_at: u64) -> World<Fixed> {
             latency: 5,
             done_at,
             rtt: 50,
+            print: 1,
         },
     )
 }
@@ -352,6 +356,30 @@ fn when_the_leaders_tab_closes_a_follower_takes_over_without_restarting() {
     );
     assert_eq!(w.tabs[1].result("a"), Some(&Ok(Some(URL.to_owned()))));
     assert_eq!(w.tabs[1].learned.len(), 1, "it polled the end itself");
+}
+
+#[test]
+fn a_follower_that_takes_over_hears_no_update_for_the_record_it_had() {
+    // A record's fingerprint as the browser layer makes it: the leader's
+    // word carries it to the follower, whose own polls then read the same
+    // record.
+    let mut w = world(2, 9000);
+    w.sim.print = fingerprint(r#"{"id":"a","url":null}"#);
+    w.start(0, "a", "sub");
+    w.run_until(100);
+    w.start(1, "a", "sub");
+    w.run_until(4_500);
+    let job = w.tabs[1].job("a").unwrap();
+    let heard = |w: &World<Fixed>| w.tabs[1].updates.iter().filter(|(_, j)| *j == job).count();
+    assert_eq!(heard(&w), 1, "the leader's record, once");
+    w.close(0);
+    w.run_until(8_000);
+    assert!(w.tabs[1].requests.len() >= 2, "it polls now");
+    assert_eq!(
+        heard(&w),
+        1,
+        "its own polls read the record it had: no update"
+    );
 }
 
 #[test]

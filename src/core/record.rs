@@ -375,11 +375,17 @@ fn unsafe_url(u: &str) -> bool {
     !u.is_empty() && !url_is_safe(u)
 }
 
-/// FNV-1a of a body, so an unchanged record does not fire `onUpdate` again.
+/// The bits a fingerprint keeps: it crosses tabs as a JS number, and a tab
+/// that takes a job over compares its own with the one it was told.
+pub const FINGERPRINT_BITS: u64 = (1 << 53) - 1;
+
+/// FNV-1a of a record's text, so an unchanged record does not fire
+/// `onUpdate` again; 53 bits ([`FINGERPRINT_BITS`]).
 pub fn fingerprint(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    });
+    h & FINGERPRINT_BITS
 }
 
 #[cfg(test)]
@@ -461,6 +467,10 @@ mod tests {
             fingerprint("{\"url\":null}"),
             fingerprint("{\"url\":\"x\"}")
         );
-        assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325 & FINGERPRINT_BITS);
+        // every fingerprint survives the trip through a JS number
+        for text in ["", "x", "{\"id\":\"a\",\"url\":null}", "\u{1F600}"] {
+            assert!(fingerprint(text) <= FINGERPRINT_BITS, "{text}");
+        }
     }
 }

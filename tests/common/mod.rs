@@ -29,8 +29,9 @@ pub fn project(v: &Value, media: Media) -> Result<State, PollError> {
 }
 
 /// A stream message: `parsed` is `None` when the text was not JSON. A
-/// `file` record's fingerprint is of its compact JSON, as the browser layer
-/// writes it.
+/// `file` record's fingerprint is of its compact JSON (the browser layer's
+/// is `JSON.stringify`'s, keys in the source's order; serde_json's here
+/// sorts them: one text per record either way).
 pub fn message(parsed: Option<&Value>, media: Media) -> StreamEvent {
     let envelope = parsed.filter(|v| v.is_object());
     let kind = envelope.and_then(|m| m.get("type")).and_then(Value::as_str);

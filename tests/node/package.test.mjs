@@ -208,17 +208,23 @@ test("one record heard from the stream and read from a poll (in other whitespace
   await sp.default();
   const pending = { id: "dup-1", type: "image", url: null, tasks: [{ status: "in_progress" }] };
   const complete = { ...pending, url: "https://cdn.example/dup-1.png", tasks: [{ status: "completed" }] };
-  // the stream opens, says the pending record, and 150 ms later the complete one
+  // the stream opens and says the pending record; the complete one comes
+  // 100 ms after the poll has answered
+  let answered = null;
   globalThis.EventSource = class {
     constructor() {
       setTimeout(() => {
         this.onopen?.({ type: "open" });
         this.onmessage?.({ type: "message", data: JSON.stringify({ type: "file", object: pending }) });
       }, 0);
-      this.timer = setTimeout(() => this.onmessage?.({ type: "message", data: JSON.stringify({ type: "file", object: complete }) }), 150);
+      this.timer = setInterval(() => {
+        if (answered === null || performance.now() - answered < 100) return;
+        clearInterval(this.timer);
+        this.onmessage?.({ type: "message", data: JSON.stringify({ type: "file", object: complete }) });
+      }, 10);
     }
     close() {
-      clearTimeout(this.timer);
+      clearInterval(this.timer);
     }
   };
   t.after(() => delete globalThis.EventSource);
@@ -227,6 +233,7 @@ test("one record heard from the stream and read from a poll (in other whitespace
   let polls = 0;
   globalThis.fetch = async () => {
     polls += 1;
+    answered ??= performance.now();
     return new Response(JSON.stringify(pending, null, 2), { status: 200, headers: { "content-type": "application/json" } });
   };
   t.after(() => (globalThis.fetch = original));
@@ -236,7 +243,7 @@ test("one record heard from the stream and read from a poll (in other whitespace
   let done = null;
   m.startPolling("dup-1", { onUpdate: (r) => updates.push(r.url), onComplete: (r) => (done = r) });
   await until(() => done !== null, { what: "the stream's complete record" });
-  assert.ok(polls >= 1, "the job polled to catch up once the stream opened");
+  assert.ok(polls >= 1, "the job polled to catch up once the stream opened, and read the answer before the complete record came");
   assert.deepEqual(updates, [null, "https://cdn.example/dup-1.png"], "the pending record once, then the complete one");
 });
 

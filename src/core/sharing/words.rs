@@ -10,7 +10,7 @@
 use crate::core::error::PollError;
 use crate::core::job::{Job, Mirror};
 use crate::core::metrics::{Channel, Progress};
-use crate::core::record::State;
+use crate::core::record::{State, FINGERPRINT_BITS};
 
 /// Messages of another version are ignored.
 pub const VERSION: u32 = 1;
@@ -104,7 +104,7 @@ impl<'a> Said<'a> {
             channel: p.channel,
             progress: p.progress,
             position: job.position(),
-            fingerprint: with_record.then(|| job.fingerprint() & ((1 << 53) - 1)),
+            fingerprint: with_record.then(|| job.fingerprint() & FINGERPRINT_BITS),
             result: None,
             url: None,
         }
