@@ -1544,6 +1544,22 @@ fn a_429_to_a_job_about_to_time_out_still_cools_its_origin_for_the_whole_wait() 
 }
 
 #[test]
+fn a_tab_shown_again_and_again_polls_at_most_once_a_second() {
+    // `visibilitychange` to visible every 100 ms: each is a nudge of every
+    // job, but none polls sooner than a second after its last request.
+    let mut b = Browser::new(0);
+    let j = b.start_with(Kind::File, "v", every(5000), "v");
+    for t in (100..=3000).step_by(100) {
+        b.serve_until(t, 50, |_, _| pending());
+        b.table.nudge_all(b.now);
+        b.drain();
+    }
+    b.serve_until(3500, 50, |_, _| pending());
+    let sent = b.requests(j);
+    assert_eq!(sent, vec![0, 1000, 2000, 3000], "{sent:?}");
+}
+
+#[test]
 fn a_nudge_does_not_break_the_cooldown_of_the_origin() {
     let mut b = Browser::new(0);
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");

@@ -20,8 +20,9 @@ pub const OFFLINE_RECHECK_MS: u64 = 2000;
 
 /// The shortest wait a following tab's nudge may ask of a job this tab
 /// leads, and the least time from one request to the next that a nudge
-/// makes (`Table::nudge_from_tab`): another tab's words never make a job
-/// poll more than once a second.
+/// makes (`Table::nudge_from_tab`, `Table::nudge_all`): another tab's
+/// words, or a tab shown again and again, never make a job poll more than
+/// once a second.
 pub const TAB_NUDGE_MIN_MS: u64 = 1000;
 
 /// How late a deadline's timer may fire and still count as on time. Later,
@@ -247,11 +248,36 @@ impl<S: Clone> Table<S> {
     }
 
     /// Conditions improved for every job (see `Input::Nudge`); an origin's
-    /// cooldown still holds.
+    /// cooldown still holds, and a job polls no sooner than
+    /// [`TAB_NUDGE_MIN_MS`] after its last request (its schedule's poll
+    /// stands if that comes first).
     pub fn nudge_all(&mut self, now: u64) {
         for job in self.ids(|e| e.started) {
-            self.come_back(now, job, Input::Nudge);
+            self.nudge_spaced(now, job);
         }
+    }
+
+    /// Nudges `job`, its poll no sooner than [`TAB_NUDGE_MIN_MS`] after
+    /// its last request. (The floor stays as the job's `not_before`:
+    /// anything else that makes a poll due within that second waits for it
+    /// too.)
+    fn nudge_spaced(&mut self, now: u64, job: JobId) {
+        let Some(e) = self.entries.get(job) else {
+            return;
+        };
+        let floor = (e.job.last_sent()).map_or(0, |at| at.saturating_add(TAB_NUDGE_MIN_MS));
+        if floor > now {
+            let next = e.job.progress(now).next_poll_in;
+            if next.is_some_and(|d| now.saturating_add(d) <= floor) {
+                return; // its schedule polls first
+            }
+            let hold = Input::Hold {
+                until: floor,
+                rate_limited: false,
+            };
+            self.handle(now, job, hold);
+        }
+        self.come_back(now, job, Input::Nudge);
     }
 
     /// A caller joined a running job: if its own first wait (`within`) is
@@ -311,8 +337,6 @@ impl<S: Clone> Table<S> {
     /// is further away than that, it polls at the next turn, or
     /// [`TAB_NUDGE_MIN_MS`] after its last request if that is later, so
     /// that another tab's words never make it poll more often than that.
-    /// (The floor stays as the job's `not_before`: anything else that makes
-    /// a poll due within that second waits for it too.)
     pub fn nudge_from_tab(&mut self, now: u64, job: JobId, within: u64) {
         let Some(e) = self.entries.get(job) else {
             return;
@@ -321,18 +345,9 @@ impl<S: Clone> Table<S> {
             && !e.job.is_following()
             && within < e.job.config().intervals.wait(0)
             && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within.max(TAB_NUDGE_MIN_MS));
-        if !late {
-            return;
+        if late {
+            self.nudge_spaced(now, job);
         }
-        let floor = (e.job.last_sent()).map_or(0, |at| at.saturating_add(TAB_NUDGE_MIN_MS));
-        if floor > now {
-            let hold = Input::Hold {
-                until: floor,
-                rate_limited: false,
-            };
-            self.handle(now, job, hold);
-        }
-        self.come_back(now, job, Input::Nudge);
     }
 
     /// Feeds `input` to a job whose conditions improved, within its
