@@ -15,7 +15,7 @@ use smart_polling::core::job::Reply;
 use smart_polling::core::record::{fingerprint, State};
 use smart_polling::core::sharing::END_GRACE_MS;
 use smart_polling::core::table::{JobId, TURN};
-use smart_polling::Config;
+use smart_polling::{Config, PollError};
 
 const URL: &str = "https://cdn/x.png";
 
@@ -331,6 +331,39 @@ fn a_follower_hears_each_of_the_leaders_requests_as_an_attempt() {
         assert_eq!(a.0, r.0 + w.sim.latency, "{a:?} after {r:?}");
     }
     assert!(w.tabs[0].attempted.is_empty(), "the leader makes its own");
+}
+
+#[test]
+fn a_follower_with_tighter_limits_than_the_leaders_numbers_still_hears_it() {
+    // Tab 1 joins after six seconds with a 5 s timeout and at most four
+    // requests: the leader is past both, yet every turn of it is heard
+    // (its own limits count from its own start, and at a takeover).
+    let mut w = world(2, 60_000);
+    w.start(0, "a", "sub");
+    w.run_until(6_100);
+    let tight = Config {
+        timeout: 5000,
+        max_attempts: 4,
+        ..polling()
+    };
+    w.start_with(1, "a", tight, "sub");
+    w.run_until(9_500);
+    assert_eq!(w.tabs[1].role("a"), Some("follower"));
+    let heard: Vec<u32> = w.tabs[1].attempted.iter().map(|a| a.2).collect();
+    assert!(
+        heard.ends_with(&[8, 9, 10]),
+        "the leader's attempts: {heard:?}"
+    );
+    let job = w.tabs[1].job("a").unwrap();
+    assert!(
+        w.tabs[1].updates.iter().any(|(_, j)| *j == job),
+        "its record"
+    );
+    // Taking over, it is past its own four requests.
+    w.close(0);
+    w.run_until(10_000);
+    assert_eq!(w.tabs[1].result("a"), Some(&Err(PollError::MaxAttempts)));
+    assert!(w.tabs[1].requests.is_empty(), "no request past its limit");
 }
 
 #[test]

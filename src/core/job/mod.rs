@@ -33,6 +33,10 @@ use super::stream::StreamEvent;
 
 pub use actions::{Action, Closed};
 
+/// The most elapsed time a leading tab's state may say: a day, as the
+/// learned history's longest duration (`learn::MAX_DURATION_MS`).
+const MAX_MIRRORED_ELAPSED_MS: u64 = 86_400_000;
+
 /// The outcome of one request, as the browser layer read it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
@@ -302,12 +306,11 @@ impl Job {
                 }
             }
             (Phase::Running, Input::Mirror(m)) => {
-                // Another tab's numbers are taken only within this job's own
-                // limits: a forged `attempt` would end it with max_attempts
-                // at a takeover, a skewed `elapsed` would be learned.
-                let plausible = m.attempts <= self.cfg.max_attempts
-                    && m.elapsed <= self.deadline.saturating_sub(self.started);
-                if !self.following || !plausible {
+                // The leader's numbers are the job's, even past this tab's
+                // own limits (it joined later, or allows fewer requests):
+                // those count from its own start, and at a takeover. Only
+                // an absurd `elapsed` is refused, as learning refuses it.
+                if !self.following || m.elapsed > MAX_MIRRORED_ELAPSED_MS {
                     return;
                 }
                 self.mirror(now, m);
