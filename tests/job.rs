@@ -893,6 +893,8 @@ fn mirror(attempts: u32, elapsed: u64, position: usize, fingerprint: Option<u64>
         percent: Some(40),
         position,
         fingerprint,
+        errors: 0,
+        error: None,
     })
 }
 
@@ -1230,6 +1232,8 @@ fn a_followers_progress_is_not_told_twice_for_two_reports_of_one_leader_turn() {
             percent: None,
             position: 3,
             fingerprint,
+            errors: 0,
+            error: None,
         })
     };
     let progress = |out: &[Action]| {

@@ -788,6 +788,8 @@ fn a_followers_end_has_no_next_poll() {
             percent: None,
             position: 3,
             fingerprint: None,
+            errors: 0,
+            error: None,
         }),
     );
     b.table.handle(

@@ -10,7 +10,7 @@ mod harness;
 
 use harness::browser::{every, polling};
 use harness::tabs::{Sim, World};
-use harness::{done, record};
+use harness::{done, record, status};
 use smart_polling::core::job::Reply;
 use smart_polling::core::record::{fingerprint, State};
 use smart_polling::core::sharing::END_GRACE_MS;
@@ -21,12 +21,13 @@ const URL: &str = "https://cdn/x.png";
 
 /// Fixed delays: the channel's `latency`, locks granted at once, and a
 /// server whose job completes at `done_at` and answers in `rtt`, its
-/// pending record fingerprinted `print`.
+/// pending record fingerprinted `print` (or, with `down`, a 503).
 struct Fixed {
     latency: u64,
     done_at: u64,
     rtt: u64,
     print: u64,
+    down: bool,
 }
 
 impl Sim for Fixed {
@@ -45,7 +46,9 @@ impl Sim for Fixed {
     }
 
     fn answer(w: &mut World<Self>, _: usize, _: &str) -> (u64, Reply) {
-        let reply = if w.now >= w.sim.done_at {
+        let reply = if w.sim.down {
+            status(503)
+        } else if w.now >= w.sim.done_at {
             done(URL)
         } else {
             record(State::Pending, w.sim.print)
@@ -62,6 +65,7 @@ fn world(tabs: usize, done_at: u64) -> World<Fixed> {
             done_at,
             rtt: 50,
             print: 1,
+            down: false,
         },
     )
 }
@@ -364,6 +368,34 @@ fn a_follower_with_tighter_limits_than_the_leaders_numbers_still_hears_it() {
     w.run_until(10_000);
     assert_eq!(w.tabs[1].result("a"), Some(&Err(PollError::MaxAttempts)));
     assert!(w.tabs[1].requests.is_empty(), "no request past its limit");
+}
+
+#[test]
+fn a_follower_hears_the_leaders_errors_and_ends_at_its_own_limit() {
+    // The server answers 503: the leader (no limit on errors in a row)
+    // goes on; the follower hears each error as its own `onRetry` would,
+    // and ends at its own `maxConsecutiveErrors` (3) with the same error.
+    let mut w = world(2, 60_000);
+    w.sim.down = true;
+    w.start(0, "a", "sub");
+    w.run_until(100);
+    let three = Config {
+        max_consecutive_errors: Some(3),
+        ..polling()
+    };
+    w.start_with(1, "a", three, "sub");
+    w.run_until(20_000);
+    let led: Vec<PollError> = w.tabs[0].retried.iter().map(|r| r.2).collect();
+    assert!(led.len() >= 5, "the leader goes on: {led:?}");
+    let heard: Vec<PollError> = w.tabs[1].retried.iter().map(|r| r.2).collect();
+    assert_eq!(
+        heard,
+        [PollError::Server(503); 2],
+        "two retries, then the end"
+    );
+    assert_eq!(w.tabs[1].result("a"), Some(&Err(PollError::Server(503))));
+    assert!(w.tabs[1].requests.is_empty(), "it sent nothing");
+    assert_eq!(w.tabs[0].result("a"), None, "the leader still runs");
 }
 
 #[test]

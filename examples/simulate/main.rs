@@ -492,6 +492,7 @@ impl Runner {
                 | Action::Attempted
                 | Action::Progress(_)
                 | Action::Retry { .. }
+                | Action::RetryHeard { .. }
                 | Action::Reported { .. }
                 | Action::NudgeLeader { .. } => {}
             }

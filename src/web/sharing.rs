@@ -178,6 +178,7 @@ impl Manager {
         let channel = valid(&m.channel);
         let result = valid(&m.result);
         let url = valid(&m.url);
+        let error = valid(&m.error);
         let words = Words {
             v: match m.v {
                 Some(Lenient::Valid(v)) => Some(v),
@@ -208,6 +209,11 @@ impl Manager {
             },
             result: result.as_deref(),
             url: url.as_deref(),
+            errors: match m.errors {
+                Some(Lenient::Valid(n)) => Some(n),
+                _ => None,
+            },
+            error: error.as_deref(),
         };
         let heard = (self.roles.borrow_mut()).hear(&words, job.map(|(job, f, _)| (job, f)));
         let Some((job, _, _)) = job else {

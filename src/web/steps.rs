@@ -156,7 +156,9 @@ impl Manager {
                 }
                 self.notify(job, &Note::Progress(&report));
             }
-            Action::Retry { error, delay } => self.tell_retry(job, error, delay),
+            Action::Retry { error, delay } | Action::RetryHeard { error, delay } => {
+                self.tell_retry(job, error, delay)
+            }
             // What a checker said of an error, polling going on: told as a
             // transient `check_failed`, in its words.
             Action::Reported { delay } => self.tell_retry(job, PollError::Check, delay),
@@ -249,6 +251,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::Attempted => "attempted (another tab)",
         Action::Progress(_) => "progress",
         Action::Retry { error, .. } => error.kind(),
+        Action::RetryHeard { .. } => "the leading tab's transient error",
         Action::Reported { .. } => "the checker told an error (not counted)",
         Action::NudgeLeader { .. } => "a caller joined: the leading tab is asked to check",
         Action::Complete { .. } => "complete",

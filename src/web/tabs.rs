@@ -334,10 +334,19 @@ pub struct Outgoing<'a> {
     pub result: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<&'a str>,
+    /// For `state`: the leader's transient errors in a row, and the last.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub errors: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl<'a> Outgoing<'a> {
-    pub fn new(kind: &'static str, id: &'a str, said: &Said<'a>, record: JsValue) -> Self {
+    pub fn new(kind: &'static str, id: &'a str, said: &'a Said<'a>, record: JsValue) -> Self {
         Outgoing {
             v: VERSION,
             kind_of_message: said.what,
@@ -353,6 +362,8 @@ impl<'a> Outgoing<'a> {
             record,
             result: said.result,
             url: said.url,
+            errors: said.errors,
+            error: said.error.as_deref(),
         }
     }
 }
@@ -378,6 +389,8 @@ pub struct Incoming {
     pub record: JsValue,
     pub result: Option<Lenient<String>>,
     pub url: Option<Lenient<String>>,
+    pub errors: Option<Lenient<u32>>,
+    pub error: Option<Lenient<String>>,
 }
 
 /// A message from another tab, read leniently (checked by the manager).

@@ -32,6 +32,7 @@ pub fn name(a: &Action) -> &'static str {
         Action::Attempted => "attempted",
         Action::Progress(_) => "progress",
         Action::Retry { .. } => "retry",
+        Action::RetryHeard { .. } => "retry heard",
         Action::Reported { .. } => "reported",
         Action::NudgeLeader { .. } => "nudge leader",
         Action::Complete { .. } => "complete",

@@ -28,6 +28,8 @@ pub struct Tab<S> {
     /// Another tab's requests heard as attempts (the old module's
     /// `onProgress`): (time, job, the attempt).
     pub attempted: Vec<(u64, JobId, u32)>,
+    /// `onRetry` calls: (time, job, the error), its own or the leader's.
+    pub retried: Vec<(u64, JobId, smart_polling::PollError)>,
     pub ended: Vec<(u64, Ended<S>)>,
     /// Completions this tab learned from (it polled them itself).
     pub learned: Vec<JobId>,
@@ -49,6 +51,7 @@ impl<S: Clone> Tab<S> {
             requests: Vec::new(),
             updates: Vec::new(),
             attempted: Vec::new(),
+            retried: Vec::new(),
             ended: Vec::new(),
             learned: Vec::new(),
             asked: 0,

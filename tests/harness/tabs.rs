@@ -267,6 +267,9 @@ impl<M: Sim> World<M> {
                         let attempt = attempt(&self.tabs[tab], job);
                         self.tabs[tab].attempted.push((now, job, attempt));
                     }
+                    Action::Retry { error, .. } | Action::RetryHeard { error, .. } => {
+                        self.tabs[tab].retried.push((now, job, error));
+                    }
                     Action::Progress(_) if self.tabs[tab].roles.tells(job) => {
                         self.broadcast(tab, job, None);
                     }

@@ -51,6 +51,13 @@ pub enum Action {
         error: PollError,
         delay: u64,
     },
+    /// A follower heard of the leading tab's transient error: told as
+    /// `Retry` is, but this tab sent nothing (no retry budget spent, no
+    /// cooldown set here).
+    RetryHeard {
+        error: PollError,
+        delay: u64,
+    },
     /// What a checker said of an error while the work goes on
     /// ([`super::Reply::Said`]): told to the page as a transient error
     /// (`check_failed`), but nothing is counted and no retry is charged;

@@ -123,6 +123,10 @@ pub struct Mirror {
     /// The fingerprint of the leader's record when it is new (the input
     /// carries the record: `Update`).
     pub fingerprint: Option<u64>,
+    /// The leader's transient errors in a row, and the last one: this
+    /// tab's `onRetry` and its own `maxConsecutiveErrors`.
+    pub errors: u32,
+    pub error: Option<PollError>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

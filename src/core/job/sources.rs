@@ -26,6 +26,26 @@ impl Job {
             self.mirror_next = next;
         }
         self.mirror_channel = m.channel;
+        // The leader's errors in a row: each new one is this tab's
+        // `onRetry`, and ends its job at its own `maxConsecutiveErrors`
+        // (the leader goes on, on its own limits).
+        match m.error.filter(|_| m.errors > self.consecutive_errors) {
+            Some(e) => {
+                self.consecutive_errors = m.errors;
+                self.last_error = Some(e);
+                if self
+                    .cfg
+                    .max_consecutive_errors
+                    .is_some_and(|max| m.errors >= max)
+                {
+                    return self.finish(now, Err(e));
+                }
+                let delay = m.next_poll_in.unwrap_or(0);
+                self.actions.push(Action::RetryHeard { error: e, delay });
+            }
+            None if m.errors < self.consecutive_errors => self.consecutive_errors = m.errors,
+            None => {}
+        }
         if let Some(fp) = m.fingerprint {
             if self.last_fingerprint != Some(fp) {
                 self.last_fingerprint = Some(fp);

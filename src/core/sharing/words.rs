@@ -40,6 +40,10 @@ pub struct Words<'a> {
     /// For "end": "complete" or an error's kind.
     pub result: Option<&'a str>,
     pub url: Option<&'a str>,
+    /// For "state": the leader's errors in a row, and the last one
+    /// (`transient_error`'s form).
+    pub errors: Option<u32>,
+    pub error: Option<&'a str>,
 }
 
 /// What this tab tells the others of a job (the browser layer adds the
@@ -60,6 +64,10 @@ pub struct Said<'a> {
     /// For "end": "complete" or an error's kind.
     pub result: Option<&'static str>,
     pub url: Option<&'a str>,
+    /// For "state": the job's transient errors in a row (none: 0), and the
+    /// last one's kind (`server` with its status: `server 503`).
+    pub errors: u32,
+    pub error: Option<String>,
 }
 
 impl<'a> Said<'a> {
@@ -78,6 +86,8 @@ impl<'a> Said<'a> {
             fingerprint: None,
             result: None,
             url: None,
+            errors: 0,
+            error: None,
         }
     }
 
@@ -96,6 +106,7 @@ impl<'a> Said<'a> {
     /// record goes along.
     pub fn state(job: &Job, now: u64, with_record: bool) -> Self {
         let p = job.progress(now);
+        let (errors, last) = job.consecutive_errors();
         Said {
             what: "state",
             attempt: p.attempt,
@@ -107,6 +118,11 @@ impl<'a> Said<'a> {
             fingerprint: with_record.then(|| job.fingerprint() & FINGERPRINT_BITS),
             result: None,
             url: None,
+            errors,
+            error: last.filter(|_| errors > 0).map(|e| match e {
+                PollError::Server(s) => ["server ", &s.to_string()].concat(),
+                e => e.kind().to_owned(),
+            }),
         }
     }
 
@@ -128,12 +144,17 @@ impl<'a> Said<'a> {
             fingerprint: None,
             result: Some(what),
             url,
+            errors: 0,
+            error: None,
         })
     }
 
     /// What another tab of this version reads in it, given what it reads in
     /// the record sent along (`None`: no record).
-    pub fn words(&self, record: Option<Option<State>>) -> Words<'a> {
+    pub fn words<'b>(&'b self, record: Option<Option<State>>) -> Words<'b>
+    where
+        'a: 'b,
+    {
         Words {
             v: Some(VERSION),
             what: Some(self.what),
@@ -147,6 +168,8 @@ impl<'a> Said<'a> {
             record,
             result: self.result,
             url: self.url,
+            errors: Some(self.errors),
+            error: self.error.as_deref(),
         }
     }
 }
@@ -212,6 +235,8 @@ fn state(w: &Words) -> Heard {
     let mirror = Mirror {
         attempts,
         elapsed,
+        errors: w.errors.unwrap_or(0),
+        error: w.error.and_then(transient_error),
         next_poll_in: w.next_poll_in,
         channel: match w.channel {
             Some("sse") => Channel::Stream,
@@ -240,6 +265,21 @@ fn end(w: &Words) -> Heard {
         Some(kind) => shared_error(kind).map_or(Heard::Nothing, |e| Heard::End(Err(e))),
         None => Heard::Nothing,
     }
+}
+
+/// A leader's transient error as another tab reads it: its kind, with the
+/// status for `server` (`server 503`); `None` for any other.
+pub fn transient_error(said: &str) -> Option<PollError> {
+    let (kind, status) = said.split_once(' ').unwrap_or((said, ""));
+    let status = || status.parse::<u16>().ok();
+    Some(match kind {
+        "server" => PollError::Server(status()?),
+        "network" => PollError::Network,
+        "request_timeout" => PollError::RequestTimeout,
+        "invalid_response" => PollError::InvalidResponse,
+        "check_failed" => PollError::Check,
+        _ => return None,
+    })
 }
 
 /// Errors that end a generation for every tab (what the server said of it);
@@ -301,6 +341,8 @@ mod tests {
                 percent: Some(40),
                 position: 4,
                 fingerprint: Some(77),
+                errors: 0,
+                error: None,
             }
         );
         // Without a record: the numbers alone.
