@@ -404,6 +404,24 @@ test("the Promise form in a following tab: its onProgress hears each of the lead
   await context.close();
 });
 
+test("a following tab hears the leader's 503s as its own onRetry, and its own maxConsecutiveErrors ends its wait", async () => {
+  const faults = { serverError: { probability: 1, status: 503 } };
+  const { fileId } = await createGeneration(api, "image", { duration: 60, faults });
+  const context = await browser.newContext();
+  const quick = { intervals: [300], initialDelay: 200, maxDelay: 400 };
+  const leader = await watch(context, fileId, { stream: false, overrides: quick });
+  await until(() => fileRequests(fileId).length >= 1, { what: "the leader's first request" });
+  const follower = await watch(context, fileId, { stream: false, overrides: { ...quick, maxConsecutiveErrors: 3 } });
+  await follower.waitForFunction(() => window.errors.length > 0, null, { timeout: 15000 });
+  const [lead, follow] = await Promise.all([recorded(leader), recorded(follower)]);
+  assert.deepEqual(follow.errors.map((e) => e.kind), ["server"], "its own limit ended its wait");
+  assert.ok(follow.retries.length >= 1 && follow.retries.every((r) => r.kind === "server"), JSON.stringify(follow.retries));
+  assert.ok(follow.progress.some((p) => p.tab === "follower"), "it followed");
+  assert.deepEqual(lead.errors, [], "the leader goes on, on its own limits");
+  assert.ok(lead.retries.length >= 3, `the leader retried: ${lead.retries.length}`);
+  await context.close();
+});
+
 test("tabs learn together: the stored history holds each tab's completion once, and a shared job's once", async () => {
   const context = await browser.newContext();
   const KEY = "smart-polling/learned//api/file/{id}";

@@ -178,7 +178,6 @@ impl Manager {
         let channel = valid(&m.channel);
         let result = valid(&m.result);
         let url = valid(&m.url);
-        let error = valid(&m.error);
         let words = Words {
             v: match m.v {
                 Some(Lenient::Valid(v)) => Some(v),
@@ -213,7 +212,10 @@ impl Manager {
                 Some(Lenient::Valid(n)) => Some(n),
                 _ => None,
             },
-            error: error.as_deref(),
+            error: match m.error {
+                Some(Lenient::Valid(code)) => Some(code),
+                _ => None,
+            },
         };
         let heard = (self.roles.borrow_mut()).hear(&words, job.map(|(job, f, _)| (job, f)));
         let Some((job, _, _)) = job else {

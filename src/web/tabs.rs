@@ -338,7 +338,7 @@ pub struct Outgoing<'a> {
     #[serde(skip_serializing_if = "is_zero")]
     pub errors: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<&'a str>,
+    pub error: Option<u16>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -346,7 +346,7 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl<'a> Outgoing<'a> {
-    pub fn new(kind: &'static str, id: &'a str, said: &'a Said<'a>, record: JsValue) -> Self {
+    pub fn new(kind: &'static str, id: &'a str, said: &Said<'a>, record: JsValue) -> Self {
         Outgoing {
             v: VERSION,
             kind_of_message: said.what,
@@ -363,7 +363,7 @@ impl<'a> Outgoing<'a> {
             result: said.result,
             url: said.url,
             errors: said.errors,
-            error: said.error.as_deref(),
+            error: said.error,
         }
     }
 }
@@ -390,7 +390,7 @@ pub struct Incoming {
     pub result: Option<Lenient<String>>,
     pub url: Option<Lenient<String>>,
     pub errors: Option<Lenient<u32>>,
-    pub error: Option<Lenient<String>>,
+    pub error: Option<Lenient<u16>>,
 }
 
 /// A message from another tab, read leniently (checked by the manager).

@@ -41,9 +41,9 @@ pub struct Words<'a> {
     pub result: Option<&'a str>,
     pub url: Option<&'a str>,
     /// For "state": the leader's errors in a row, and the last one
-    /// (`transient_error`'s form).
+    /// ([`error_code`]).
     pub errors: Option<u32>,
-    pub error: Option<&'a str>,
+    pub error: Option<u16>,
 }
 
 /// What this tab tells the others of a job (the browser layer adds the
@@ -65,9 +65,9 @@ pub struct Said<'a> {
     pub result: Option<&'static str>,
     pub url: Option<&'a str>,
     /// For "state": the job's transient errors in a row (none: 0), and the
-    /// last one's kind (`server` with its status: `server 503`).
+    /// last one ([`error_code`]).
     pub errors: u32,
-    pub error: Option<String>,
+    pub error: Option<u16>,
 }
 
 impl<'a> Said<'a> {
@@ -119,10 +119,7 @@ impl<'a> Said<'a> {
             result: None,
             url: None,
             errors,
-            error: last.filter(|_| errors > 0).map(|e| match e {
-                PollError::Server(s) => ["server ", &s.to_string()].concat(),
-                e => e.kind().to_owned(),
-            }),
+            error: last.filter(|_| errors > 0).and_then(error_code),
         }
     }
 
@@ -151,10 +148,7 @@ impl<'a> Said<'a> {
 
     /// What another tab of this version reads in it, given what it reads in
     /// the record sent along (`None`: no record).
-    pub fn words<'b>(&'b self, record: Option<Option<State>>) -> Words<'b>
-    where
-        'a: 'b,
-    {
+    pub fn words(&self, record: Option<Option<State>>) -> Words<'a> {
         Words {
             v: Some(VERSION),
             what: Some(self.what),
@@ -169,7 +163,7 @@ impl<'a> Said<'a> {
             result: self.result,
             url: self.url,
             errors: Some(self.errors),
-            error: self.error.as_deref(),
+            error: self.error,
         }
     }
 }
@@ -267,17 +261,27 @@ fn end(w: &Words) -> Heard {
     }
 }
 
-/// A leader's transient error as another tab reads it: its kind, with the
-/// status for `server` (`server 503`); `None` for any other.
-pub fn transient_error(said: &str) -> Option<PollError> {
-    let (kind, status) = said.split_once(' ').unwrap_or((said, ""));
-    let status = || status.parse::<u16>().ok();
-    Some(match kind {
-        "server" => PollError::Server(status()?),
-        "network" => PollError::Network,
-        "request_timeout" => PollError::RequestTimeout,
-        "invalid_response" => PollError::InvalidResponse,
-        "check_failed" => PollError::Check,
+/// A transient error as it crosses tabs: a 5xx as its status, the others
+/// that count as errors in a row as 1 to 4; `None` for any other.
+pub fn error_code(e: PollError) -> Option<u16> {
+    Some(match e {
+        PollError::Server(status) => status,
+        PollError::Network => 1,
+        PollError::RequestTimeout => 2,
+        PollError::InvalidResponse => 3,
+        PollError::Check => 4,
+        _ => return None,
+    })
+}
+
+/// The error an [`error_code`] stands for.
+pub fn transient_error(code: u16) -> Option<PollError> {
+    Some(match code {
+        500..=599 => PollError::Server(code),
+        1 => PollError::Network,
+        2 => PollError::RequestTimeout,
+        3 => PollError::InvalidResponse,
+        4 => PollError::Check,
         _ => return None,
     })
 }

@@ -84,8 +84,7 @@ fn only_messages_of_this_version_make_peers() {
     r.on_timer(1);
     assert!(r.leads(job));
     assert!(!r.tells(job), "nobody to tell yet");
-    let said = Said::hello(1000);
-    let mut hello = said.words(None);
+    let mut hello = Said::hello(1000).words(None);
     hello.v = Some(VERSION + 1);
     assert_eq!(r.hear(&hello, Some((job, false))), Heard::Nothing);
     assert!(!r.keeps_records() && !r.tells(job));
