@@ -405,13 +405,16 @@ test("the Promise form in a following tab: its onProgress hears each of the lead
 });
 
 test("a following tab hears the leader's 503s as its own onRetry, and its own maxConsecutiveErrors ends its wait", async () => {
-  const faults = { serverError: { probability: 1, status: 503 } };
-  const { fileId } = await createGeneration(api, "image", { duration: 60, faults });
+  const { fileId } = await generate(60);
   const context = await browser.newContext();
   const quick = { intervals: [300], initialDelay: 200, maxDelay: 400 };
   const leader = await watch(context, fileId, { stream: false, overrides: quick });
   await until(() => fileRequests(fileId).length >= 1, { what: "the leader's first request" });
   const follower = await watch(context, fileId, { stream: false, overrides: { ...quick, maxConsecutiveErrors: 3 } });
+  // The server fails only once the second tab follows (a tab that joins a
+  // run of errors already at its limit ends at once, with no onRetry).
+  await follower.waitForFunction(() => window.progress.some((p) => p.tab === "follower"), null, { timeout: 15000 });
+  await call("PUT", "/api/faults", { serverError: { probability: 1, status: 503 } });
   await follower.waitForFunction(() => window.errors.length > 0, null, { timeout: 15000 });
   const [lead, follow] = await Promise.all([recorded(leader), recorded(follower)]);
   assert.deepEqual(follow.errors.map((e) => e.kind), ["server"], "its own limit ended its wait");
@@ -539,8 +542,10 @@ test("forged channel messages (another version, malformed, a completion with a j
     { ...base, type: "state", record: good, fingerprint: "x" },
     { ...base, type: "state", record: { id: fileId, url: 5, tasks: "no" }, fingerprint: 3 },
     { ...base, type: "promote", record: good },
-    // numbers beyond the job's own limits (attempts past maxAttempts, an elapsed time past its deadline)
+    // an elapsed time past a day (no page's job runs that long)
     { ...base, type: "state", record: good, fingerprint: 8 },
+    // more server errors in a row than requests made (would end every follower)
+    { ...base, type: "state", attempt: 3, elapsed: 100, errors: 1_000_000, error: 503 },
     // a completion whose url is a script, or whose url the record does not carry
     { ...base, type: "end", result: "complete", url: evil, record, fingerprint: 4 },
     { ...base, type: "end", result: "complete", url: good.url, record, fingerprint: 5 },

@@ -929,22 +929,63 @@ fn a_follower_sends_nothing_and_mirrors_the_leader() {
 fn a_followers_numbers_are_the_leaders_even_past_its_own_limits() {
     // The leader's job started earlier, or allows more requests: its
     // numbers are heard (this tab's limits count from its own start, and
-    // at a takeover); only an elapsed time past a day is refused.
+    // at a takeover); an elapsed time past a day is refused as forged.
     let mut h = follower(|c| {
         c.max_attempts = 10;
         c.timeout = 60_000;
     });
     h.advance(1000);
-    assert!(
-        h.feed(mirror(3, 86_400_001, 3, Some(9))).is_empty(),
-        "more than a day"
-    );
-    assert!(h.feed(mirror(3, u64::MAX, 3, Some(9))).is_empty());
-    assert_eq!(h.job.progress(h.now).attempt, 0);
     let heard = h.feed(mirror(25, 90_000, 3, Some(9)));
     assert!(heard.contains(&Action::Update), "{heard:?}");
     assert_eq!(h.job.progress(h.now).attempt, 25);
     assert_eq!(h.job.progress(h.now).elapsed_time, 90_000);
+    assert!(
+        h.feed(mirror(26, 86_400_001, 3, Some(8))).is_empty(),
+        "more than a day"
+    );
+    assert!(h.feed(mirror(26, u64::MAX, 3, Some(8))).is_empty());
+    assert_eq!(h.job.progress(h.now).attempt, 25);
+}
+
+#[test]
+fn a_follower_counts_the_leaders_errors_in_a_row_and_refuses_more_than_its_requests() {
+    let mut h = follower(|c| c.max_consecutive_errors = Some(3));
+    h.advance(1000);
+    let with_errors = |attempts, errors| {
+        let Input::Mirror(mut m) = mirror(attempts, 5000, 3, None) else {
+            unreachable!()
+        };
+        m.errors = errors;
+        m.error = Some(PollError::Server(503));
+        Input::Mirror(m)
+    };
+    // More errors in a row than requests made: forged, refused whole.
+    assert!(h.feed(with_errors(2, 1_000_000)).is_empty());
+    let retried = |out: &[Action]| {
+        out.iter()
+            .filter(|a| matches!(a, Action::RetryHeard { .. }))
+            .count()
+    };
+    assert_eq!(retried(&h.feed(with_errors(4, 1))), 1);
+    assert_eq!(
+        retried(&h.feed(with_errors(4, 1))),
+        0,
+        "the same count again: no news"
+    );
+    assert_eq!(retried(&h.feed(with_errors(5, 2))), 1);
+    // A success in the leading tab: the count starts over.
+    assert_eq!(retried(&h.feed(mirror(6, 5000, 3, None))), 0);
+    assert_eq!(
+        retried(&h.feed(with_errors(7, 1))),
+        1,
+        "counted again from 1"
+    );
+    assert_eq!(retried(&h.feed(with_errors(8, 2))), 1);
+    let out = h.feed(with_errors(9, 3));
+    assert!(
+        out.contains(&Action::Fail(PollError::Server(503))),
+        "its own limit: {out:?}"
+    );
 }
 
 #[test]

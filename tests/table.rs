@@ -1562,6 +1562,38 @@ fn a_tab_shown_again_and_again_polls_at_most_once_a_second() {
 }
 
 #[test]
+fn a_flapping_connection_polls_at_most_once_a_second() {
+    // `online` and `offline` every 100 ms: each return online polls, but
+    // none sooner than a second after the job's last request.
+    let mut b = Browser::new(0);
+    let j = b.start_with(Kind::File, "f", every(5000), "f");
+    let mut online = true;
+    for t in (100..=3000).step_by(100) {
+        b.serve_until(t, 50, |_, _| pending());
+        online = !online;
+        b.table.set_online(b.now, online);
+        b.drain();
+    }
+    b.serve_until(3500, 50, |_, _| pending());
+    let sent = b.requests(j);
+    assert!(sent.len() >= 3, "it polls when back: {sent:?}");
+    assert!(sent.windows(2).all(|w| w[1] - w[0] >= 1000), "{sent:?}");
+}
+
+#[test]
+fn a_nudge_between_fast_polls_keeps_the_schedule() {
+    // A 300 ms schedule polls sooner than the nudge's floor: the nudge
+    // adds nothing and holds nothing back.
+    let mut b = Browser::new(0);
+    let j = b.start_with(Kind::File, "q", every(300), "q");
+    b.serve_until(100, 50, |_, _| pending());
+    b.table.nudge_all(b.now);
+    b.drain();
+    b.serve_until(1200, 50, |_, _| pending());
+    assert_eq!(b.requests(j)[..4], [0, 350, 700, 1050]);
+}
+
+#[test]
 fn a_nudge_does_not_break_the_cooldown_of_the_origin() {
     let mut b = Browser::new(0);
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");

@@ -312,9 +312,11 @@ impl Job {
             (Phase::Running, Input::Mirror(m)) => {
                 // The leader's numbers are the job's, even past this tab's
                 // own limits (it joined later, or allows fewer requests):
-                // those count from its own start, and at a takeover. Only
-                // an absurd `elapsed` is refused, as learning refuses it.
-                if !self.following || m.elapsed > MAX_MIRRORED_ELAPSED_MS {
+                // those count from its own start, and at a takeover. Refused
+                // as forged: an elapsed time past a day (no page's job runs
+                // that long; learning refuses it too), and more errors in a
+                // row than requests made (each was a request).
+                if !self.following || m.elapsed > MAX_MIRRORED_ELAPSED_MS || m.errors > m.attempts {
                     return;
                 }
                 self.mirror(now, m);

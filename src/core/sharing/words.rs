@@ -262,14 +262,14 @@ fn end(w: &Words) -> Heard {
 }
 
 /// A transient error as it crosses tabs: a 5xx as its status, the others
-/// that count as errors in a row as 1 to 4; `None` for any other.
+/// that count as errors in a row as 1 to 3; `None` for any other (a
+/// checker's jobs are not shared).
 pub fn error_code(e: PollError) -> Option<u16> {
     Some(match e {
         PollError::Server(status) => status,
         PollError::Network => 1,
         PollError::RequestTimeout => 2,
         PollError::InvalidResponse => 3,
-        PollError::Check => 4,
         _ => return None,
     })
 }
@@ -281,7 +281,6 @@ pub fn transient_error(code: u16) -> Option<PollError> {
         1 => PollError::Network,
         2 => PollError::RequestTimeout,
         3 => PollError::InvalidResponse,
-        4 => PollError::Check,
         _ => return None,
     })
 }

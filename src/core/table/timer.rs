@@ -225,7 +225,7 @@ impl<S: Clone> Table<S> {
         }
         for job in jobs {
             if online {
-                self.come_back(now, job, Input::Online);
+                self.come_back_spaced(now, job, Input::Online);
             } else {
                 self.handle(now, job, Input::Offline);
             }
@@ -253,22 +253,24 @@ impl<S: Clone> Table<S> {
     /// stands if that comes first).
     pub fn nudge_all(&mut self, now: u64) {
         for job in self.ids(|e| e.started) {
-            self.nudge_spaced(now, job);
+            self.come_back_spaced(now, job, Input::Nudge);
         }
     }
 
-    /// Nudges `job`, its poll no sooner than [`TAB_NUDGE_MIN_MS`] after
-    /// its last request. (The floor stays as the job's `not_before`:
-    /// anything else that makes a poll due within that second waits for it
-    /// too.)
-    fn nudge_spaced(&mut self, now: u64, job: JobId) {
+    /// Feeds `input` (`Nudge`, or `Online`) to a job whose conditions
+    /// improved, its poll no sooner than [`TAB_NUDGE_MIN_MS`] after its
+    /// last request (a nudge is dropped if its schedule polls first). (The
+    /// floor stays as the job's `not_before`: anything else that makes a
+    /// poll due within that second waits for it too.)
+    fn come_back_spaced(&mut self, now: u64, job: JobId, input: Input) {
         let Some(e) = self.entries.get(job) else {
             return;
         };
         let floor = (e.job.last_sent()).map_or(0, |at| at.saturating_add(TAB_NUDGE_MIN_MS));
         if floor > now {
             let next = e.job.progress(now).next_poll_in;
-            if next.is_some_and(|d| now.saturating_add(d) <= floor) {
+            let sooner = next.is_some_and(|d| now.saturating_add(d) <= floor);
+            if sooner && matches!(input, Input::Nudge) {
                 return; // its schedule polls first
             }
             let hold = Input::Hold {
@@ -277,7 +279,7 @@ impl<S: Clone> Table<S> {
             };
             self.handle(now, job, hold);
         }
-        self.come_back(now, job, Input::Nudge);
+        self.come_back(now, job, input);
     }
 
     /// A caller joined a running job: if its own first wait (`within`) is
@@ -346,7 +348,7 @@ impl<S: Clone> Table<S> {
             && within < e.job.config().intervals.wait(0)
             && (e.job.progress(now).next_poll_in).is_some_and(|d| d > within.max(TAB_NUDGE_MIN_MS));
         if late {
-            self.nudge_spaced(now, job);
+            self.come_back_spaced(now, job, Input::Nudge);
         }
     }
 
