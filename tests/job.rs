@@ -1013,6 +1013,63 @@ fn a_takeover_carries_on_from_the_mirrored_state() {
     assert_eq!(h.now - before, 5000);
 }
 
+/// The delay of the first `Retry` in `out`.
+fn retry_delay(out: &[Action]) -> Option<u64> {
+    out.iter().find_map(|a| match a {
+        Action::Retry { delay, .. } => Some(*delay),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_takeover_in_a_run_of_errors_carries_the_backoff_on() {
+    // The leader had four 503s in a row: the tab that takes over backs off
+    // from the fifth step (1 s doubling: 16 s), not from the first.
+    let cfg = |c: &mut Config| {
+        c.initial_delay = 1000;
+        c.max_delay = 60_000;
+        c.timeout = 600_000;
+    };
+    let mut h = follower(cfg);
+    h.advance(20_000);
+    let Input::Mirror(mut m) = mirror(4, 20_000, 4, None) else {
+        unreachable!()
+    };
+    m.errors = 4;
+    m.error = Some(PollError::Server(503));
+    h.feed(Input::Mirror(m));
+    h.feed(Input::Lead);
+    assert!(h.fire().contains(&Action::SendRequest));
+    assert_eq!(retry_delay(&h.status(503, None)), Some(16_000));
+
+    // A tab that steps down (its page away) forgets its own count: back
+    // and leading before it hears a state, it starts over.
+    let mut c = Config {
+        jitter: Jitter::None,
+        use_stream: false,
+        ..Config::default()
+    };
+    cfg(&mut c);
+    let mut h = Harness::new(c);
+    h.feed(Input::Start);
+    assert!(h.in_flight, "the first request goes at the start");
+    h.status(503, None);
+    h.fire();
+    assert_eq!(
+        retry_delay(&h.status(503, None)),
+        Some(2000),
+        "its second error"
+    );
+    h.feed(Input::Follow);
+    h.feed(Input::Lead);
+    h.fire();
+    assert_eq!(
+        retry_delay(&h.status(503, None)),
+        Some(1000),
+        "counted from 1 again"
+    );
+}
+
 #[test]
 fn a_follower_ends_as_the_leader_did_and_checks_the_url() {
     let mut h = follower(|_| {});

@@ -302,6 +302,14 @@ impl Job {
                     return;
                 }
                 self.following = false;
+                // The leader's errors in a row go on counting here: so
+                // does the backoff, from their step, not from its first.
+                if self.consecutive_errors > 0 && !self.erring {
+                    self.erring = true;
+                    for _ in 0..self.consecutive_errors.min(64) {
+                        self.backoff.next();
+                    }
+                }
                 if self.cfg.use_stream && self.stream == Stream::Off {
                     self.stream = Stream::Connecting { since: now };
                     self.actions.push(Action::OpenStream);
@@ -340,6 +348,11 @@ impl Job {
                 self.following = true;
                 self.mirror_next = None;
                 self.next_poll = None;
+                // What it counted is stale by the time it is back: the
+                // leader's next state says how many errors there are.
+                self.consecutive_errors = 0;
+                self.erring = false;
+                self.backoff.reset();
                 if self.in_flight.take().is_some() {
                     self.actions.push(Action::CancelRequest);
                 }
