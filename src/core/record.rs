@@ -120,7 +120,9 @@ pub struct ProjectView {
     /// Only checked for safety.
     pub url: Option<Lenient<String>>,
     pub thumbnail_url: Option<Lenient<String>>,
-    pub data: Option<Vec<Obj<DataView>>>,
+    /// An entry that is no object (null, a string) holds no result:
+    /// skipped, as one whose value is no object.
+    pub data: Option<Vec<MaybeObj<DataView>>>,
     pub tasks: Option<Vec<Obj<TaskView>>>,
 }
 
@@ -218,7 +220,10 @@ pub fn read_project(v: &ProjectView, media: Media) -> State {
         return State::UnsafeUrl;
     }
     let mut found = None;
-    for Obj(entry) in v.data.iter().flatten() {
+    for entry in v.data.iter().flatten() {
+        let MaybeObj::Object(entry) = entry else {
+            continue;
+        };
         let Some(MaybeObj::Object(value)) = &entry.value else {
             continue;
         };

@@ -447,12 +447,14 @@ pub fn record_cases() -> Vec<RecordCase> {
         let v = json!({ "data": data, "tasks": [] });
         add(rule, Record::Project, v, any, invalid.clone());
     }
-    let rule = "project: an entry that is not an object is invalid, even after a good one";
+    let rule = "project: an entry that is not an object holds no result: skipped";
     for entry in [json!(a_png), json!(null), json!(1), json!([])] {
         let v = json!({ "data": [entry.clone()] });
-        add(rule, Record::Project, v, any, invalid.clone());
-        let v = json!({ "data": [project_entry("image", json!(a_png)), entry] });
-        add(rule, Record::Project, v, any, invalid.clone());
+        add(rule, Record::Project, v, any, Ok(State::Pending));
+        let v = json!({ "data": [project_entry("image", json!(a_png)), entry.clone()] });
+        add(rule, Record::Project, v, any, Ok(complete(a_png)));
+        let v = json!({ "data": [entry, project_entry("image", json!(a_png))] });
+        add(rule, Record::Project, v, any, Ok(complete(a_png)));
     }
     let rule = "project: every url field is checked";
     for v in [
