@@ -145,7 +145,7 @@ impl PollError {
     pub fn message(&self) -> &'static str {
         match self {
             Self::RateLimited => "Rate limited by the server (HTTP 429)",
-            Self::NotFound => "The file was not found (HTTP 404)",
+            Self::NotFound => "Not found (HTTP 404): the server has no record with this id (yet)",
             Self::Unauthorized => "Not signed in (HTTP 401)",
             Self::Forbidden => "Access denied (HTTP 403)",
             Self::Client(_) => "The request was rejected (HTTP 4xx)",

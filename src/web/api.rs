@@ -289,14 +289,16 @@ pub fn start_check_polling(
     .map(JsCast::unchecked_into)
 }
 
-/// Stops the shared manager's job under a poll id (`file-{id}`,
-/// `project-{id}` or a checker's); true if there was one.
+/// Stops the shared manager's jobs under a poll id (`file-{id}`,
+/// `project-{id}`, and a checker started under the same name); true if
+/// there was one.
 #[wasm_bindgen(js_name = stopPollId)]
 pub fn stop_poll_id(#[wasm_bindgen(js_name = pollId)] poll_id: &str) -> bool {
     let m = default_manager();
-    parse_poll_id(poll_id)
-        .into_iter()
-        .any(|(kind, id)| !id.is_empty() && m.stop(kind, id))
+    (parse_poll_id(poll_id).into_iter())
+        .filter(|(kind, id)| !id.is_empty() && m.stop(*kind, id))
+        .count()
+        > 0
 }
 
 #[wasm_bindgen(js_name = isPollIdActive)]

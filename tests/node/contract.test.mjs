@@ -424,3 +424,19 @@ test("a callback that throws is reported on the console and changes nothing else
   assert.equal(reports.length, 2, `one report per throw: ${JSON.stringify(logged)}`);
   for (const args of reports) assert.equal(args[1], boom, "with the error thrown");
 });
+
+test("stopPolling(pollId) stops every job under that poll id: the helper's project job and a checker started under the same name", async (t) => {
+  configureDefaults({ projectUrl: "http://api.example/project/{id}", eventsUrl: null, shareAcrossTabs: false });
+  t.after(() => configureDefaults({}));
+  fetchFor(t, { doneAfter: 1000 }); // pending for the whole test
+  const helper = pollProjectCompletion("same-1", quick);
+  const checker = smartPollingManager.startPolling("project-same-1", () => ({ completed: false }), quick);
+  await until(() => smartPollingManager.getPollingStatus().filter((s) => s.pollId === "project-same-1").length === 2, { what: "both jobs" });
+  assert.equal(smartPollingManager.stopPolling("project-same-1"), true);
+  assert.equal(smartPollingManager.isPolling("project-same-1"), false, "neither runs on");
+  assert.deepEqual(smartPollingManager.getPollingStatus().filter((s) => s.pollId === "project-same-1"), []);
+  const [a, b] = await Promise.all([helper, checker]);
+  assert.equal(a.failure?.kind, "stopped", JSON.stringify(a));
+  assert.equal(b.failure?.kind, "stopped", JSON.stringify(b));
+  assert.equal(smartPollingManager.stopPolling("project-same-1"), false, "nothing left to stop");
+});
