@@ -39,20 +39,24 @@ pub(super) fn read_state(
 /// `{ url, projectId, ...value }` of the project entry holding `url`, as the
 /// old module resolves `pollProjectCompletion`.
 pub(super) fn project_result(id: &str, record: &JsValue, url: &str) -> JsValue {
-    let mut out = Object::new();
+    use js_sys::Array;
+    // The spread's order and precedence: `url` and `projectId` first, the
+    // value's own properties after (and over them), each defined as data.
+    let mut pairs = Array::of2(
+        &Array::of2(&"url".into(), &url.into()),
+        &Array::of2(&"projectId".into(), &id.into()),
+    );
     let entries = field(record, "data");
-    if let Some(entries) = entries.dyn_ref::<js_sys::Array>() {
+    if let Some(entries) = entries.dyn_ref::<Array>() {
         for entry in entries.iter() {
             let value = field(&entry, "value");
             if value.is_object() && field(&value, "url").as_string().as_deref() == Some(url) {
-                out = own_copy(&value);
+                pairs = pairs.concat(&Object::entries(value.unchecked_ref()));
                 break;
             }
         }
     }
-    let _ = Reflect::set(&out, &"url".into(), &url.into());
-    let _ = Reflect::set(&out, &"projectId".into(), &id.into());
-    out.into()
+    Object::from_entries(&pairs).unwrap_or_default().into()
 }
 
 /// A copy of a parsed record's own enumerable properties as plain data:

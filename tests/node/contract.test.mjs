@@ -440,3 +440,24 @@ test("stopPolling(pollId) stops every job under that poll id: the helper's proje
   assert.equal(b.failure?.kind, "stopped", JSON.stringify(b));
   assert.equal(smartPollingManager.stopPolling("project-same-1"), false, "nothing left to stop");
 });
+
+test("pollProjectCompletion resolves with { url, projectId, ...value }: the value's own fields after, and over, the two", async (t) => {
+  configureDefaults({ projectUrl: "http://api.example/project/{id}", eventsUrl: null, shareAcrossTabs: false });
+  t.after(() => configureDefaults({}));
+  const original = globalThis.fetch;
+  t.after(() => (globalThis.fetch = original));
+  const record = {
+    id: "p1",
+    data: [
+      null,
+      { type: "image", value: { url: "https://cdn.example/p1.png", contentType: "image/png", projectId: "from-value", __proto__x: 1 } },
+    ],
+    tasks: [{ status: "COMPLETED" }],
+  };
+  globalThis.fetch = async () => new Response(JSON.stringify(record), { status: 200, headers: { "content-type": "application/json" } });
+  const result = await pollProjectCompletion("p1", quick);
+  assert.equal(result.success, true, JSON.stringify(result));
+  assert.deepEqual(Object.keys(result.data), ["url", "projectId", "contentType", "__proto__x"]);
+  assert.equal(result.data.projectId, "from-value", "the value's own projectId wins, as in the old module's spread");
+  assert.equal(result.data.url, "https://cdn.example/p1.png");
+});
