@@ -122,18 +122,24 @@ impl Job {
             self.next_poll = Some(now);
             return;
         }
-        self.consecutive_errors += 1;
         self.erring = true;
-        self.last_error = Some(e);
-        if self
-            .cfg
-            .max_consecutive_errors
-            .is_some_and(|max| self.consecutive_errors >= max)
-        {
-            return self.finish(now, Err(e));
+        if self.errors_in_a_row(now, self.consecutive_errors + 1, e) {
+            return;
         }
         let wait = self.backoff.next().unwrap_or(self.cfg.max_delay);
         self.retry(now, e, wait);
+    }
+
+    /// `count` errors in a row, the last `e` (this tab's, or the leading
+    /// tab's): true if that many end the job (`maxConsecutiveErrors`).
+    pub(super) fn errors_in_a_row(&mut self, now: u64, count: u32, e: PollError) -> bool {
+        self.consecutive_errors = count;
+        self.last_error = Some(e);
+        let over = (self.cfg.max_consecutive_errors).is_some_and(|max| count >= max);
+        if over {
+            self.finish(now, Err(e));
+        }
+        over
     }
 
     pub(super) fn retry(&mut self, now: u64, error: PollError, wait: u64) {

@@ -31,14 +31,8 @@ impl Job {
         // (the leader goes on, on its own limits).
         match m.error.filter(|_| m.errors > self.consecutive_errors) {
             Some(e) => {
-                self.consecutive_errors = m.errors;
-                self.last_error = Some(e);
-                if self
-                    .cfg
-                    .max_consecutive_errors
-                    .is_some_and(|max| m.errors >= max)
-                {
-                    return self.finish(now, Err(e));
+                if self.errors_in_a_row(now, m.errors, e) {
+                    return;
                 }
                 let delay = m.next_poll_in.unwrap_or(0);
                 self.actions.push(Action::RetryHeard { error: e, delay });
