@@ -352,7 +352,7 @@ export function renderFirstPoll(r, { fmtMs }) {
     const wasm = x.wasmSent == null ? "-" : `${ms(x.wasmSent)} → ${ms(x.wasmDone)}`;
     p(`| ${x.label} | ${ms(x.median)} | ${x.ref ? `${signed(x.delta)} (${x.ref})` : "reference"} | ${ms(x.min)} – ${ms(x.max)} | ${ms(x.p25)} – ${ms(x.p75)} | ${wasm} | ${ms(x.afterWasm)} |`);
   }
-  p("", "The last two columns are medians too: when the `.wasm` was requested and its last byte came (from the document's request), and the time from that last byte to the first poll (compile, instantiate, the job's start).");
+  p("", "A load that stalls (no request for the job within 30 s; seen once, in a smoke run on a busy CI machine, with every file of the page still loading) is logged and loaded once more, at most twice per phase. The last two columns are medians too: when the `.wasm` was requested and its last byte came (from the document's request), and the time from that last byte to the first poll (compile, instantiate, the job's start).");
   const rows = f.pages.filter((x) => x.ref);
   p(
     "",
