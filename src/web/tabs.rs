@@ -9,11 +9,10 @@
 //! `Tabs` closes the channel.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Promise};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, BroadcastChannel};
@@ -257,7 +256,9 @@ impl Drop for Leadership {
 /// Another tab takes over a few milliseconds later; no lock is kept.
 #[derive(Default)]
 pub struct Releases {
-    queue: RefCell<VecDeque<Function>>,
+    /// The releases waiting, oldest first: a JS array (one generic queue
+    /// less in the module; the `Function`s live on the JS side anyway).
+    queue: Array,
     /// Let go of in this task so far; the timer starts a new count.
     spent: Cell<usize>,
     timer: RefCell<Option<Timeout>>,
@@ -268,11 +269,11 @@ const RELEASES_PER_TASK: usize = 256;
 
 impl Releases {
     fn push(me: &Rc<Self>, release: Function) {
-        if me.spent.get() < RELEASES_PER_TASK && me.queue.borrow().is_empty() {
+        if me.spent.get() < RELEASES_PER_TASK && me.queue.length() == 0 {
             me.spent.set(me.spent.get() + 1);
             let _ = release.call0(&JsValue::UNDEFINED);
         } else {
-            me.queue.borrow_mut().push_back(release);
+            me.queue.push(&release);
         }
         Releases::arm(me);
     }
@@ -289,16 +290,15 @@ impl Releases {
 
     fn drain(me: &Rc<Self>) {
         let fired = me.timer.borrow_mut().take();
-        let batch: Vec<Function> = {
-            let mut queue = me.queue.borrow_mut();
-            let n = queue.len().min(RELEASES_PER_TASK);
-            queue.drain(..n).collect()
-        };
-        me.spent.set(batch.len());
-        for release in batch {
-            let _ = release.call0(&JsValue::UNDEFINED);
+        // Taken out before any is called: a release may re-enter.
+        let batch = me.queue.splice_many(0, RELEASES_PER_TASK as u32, &[]);
+        me.spent.set(batch.length() as usize);
+        for release in batch.iter() {
+            let _ = release
+                .unchecked_into::<Function>()
+                .call0(&JsValue::UNDEFINED);
         }
-        if !me.queue.borrow().is_empty() || me.spent.get() > 0 {
+        if me.queue.length() > 0 || me.spent.get() > 0 {
             Releases::arm(me);
         }
         drop(fired);
