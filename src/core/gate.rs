@@ -4,7 +4,7 @@
 //! requests out at once. Sans-IO, like the table that keeps one `Gates` for
 //! all its jobs; the table asks it, per due job, whether the job may go.
 
-use std::collections::VecDeque;
+use super::fifo::Fifo;
 use std::rc::Rc;
 
 use super::job_id::JobId;
@@ -49,7 +49,7 @@ struct Gate {
     /// each goes when a request comes back. (A request beyond the cap
     /// would only wait in the browser's own queue, where a 429 cannot hold
     /// it back and its timeout already runs.)
-    parked: VecDeque<(u64, JobId)>,
+    parked: Fifo<(u64, JobId)>,
 }
 
 /// How long the jobs of an origin wait for its probe's answer, at most,
@@ -154,7 +154,7 @@ impl Gates {
                     fresh: 1,
                     milli_tokens: milli(self.budget.size),
                     in_flight: 0,
-                    parked: VecDeque::new(),
+                    parked: Fifo::new(),
                 };
                 self.gates.insert(at, (key.clone(), gate));
                 key
@@ -181,7 +181,7 @@ impl Gates {
             }
             if request_out {
                 g.in_flight = g.in_flight.saturating_sub(1);
-                back.extend(g.parked.drain(..));
+                back.extend(g.parked.take_all());
             }
         }
         if forget {
@@ -197,7 +197,7 @@ impl Gates {
         for (_, g) in &mut self.gates {
             g.fresh = 0;
             g.in_flight = 0;
-            g.parked = VecDeque::new();
+            g.parked = Fifo::new();
         }
     }
 
@@ -313,7 +313,7 @@ impl Gates {
     pub fn room(&mut self, origin: &str) -> Vec<(u64, JobId)> {
         let max_requests = self.max_requests;
         match self.get_mut(origin) {
-            Some(g) if g.in_flight < max_requests => g.parked.drain(..).collect(),
+            Some(g) if g.in_flight < max_requests => g.parked.take_all().collect(),
             _ => Vec::new(),
         }
     }

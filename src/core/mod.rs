@@ -31,6 +31,7 @@ pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod fifo;
 pub mod gate;
 pub mod history;
 pub mod id_map;

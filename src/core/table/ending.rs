@@ -38,7 +38,7 @@ impl<S: Clone> Table<S> {
     /// Takes the queued ends (`Left`, `Finished`) of `job`, or of every job.
     pub(super) fn unqueue(&mut self, job: Option<JobId>) -> Vec<Ended<S>> {
         let mut ends = Vec::new();
-        for (j, queued) in std::mem::take(&mut self.queue) {
+        for (j, queued) in self.queue.take_all() {
             match queued {
                 Queued::Left(e) | Queued::Finished(e) if job.is_none_or(|x| x == j) => ends.push(e),
                 other => self.queue.push_back((j, other)),

@@ -22,14 +22,13 @@ mod ending;
 mod streams;
 mod timer;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
-use std::rc::Rc;
+use std::{cmp::Reverse, collections::BinaryHeap, rc::Rc};
 
 use rustc_hash::FxHashMap;
 
 use super::config::{Config, Media};
 use super::error::{validate_id, PollError};
+use super::fifo::Fifo;
 use super::gate::{Due, Gates, Pass};
 use super::id_map::IdMap;
 use super::job::{Action, Input, Job, Reply};
@@ -149,7 +148,7 @@ pub struct Table<S> {
     wakes: BinaryHeap<Reverse<(u64, JobId)>>,
     /// Subscribers' own deadlines.
     deadlines: BinaryHeap<Reverse<(u64, JobId, u32)>>,
-    queue: VecDeque<(JobId, Queued<S>)>,
+    queue: Fifo<(JobId, Queued<S>)>,
     metrics: Metrics,
     streams: Streams,
     /// Jobs started at one instant: (when, how many).
@@ -184,7 +183,7 @@ impl<S: Clone> Table<S> {
             next_sub: 0,
             wakes: BinaryHeap::new(),
             deadlines: BinaryHeap::new(),
-            queue: VecDeque::new(),
+            queue: Fifo::new(),
             metrics: Metrics::default(),
             streams: Streams::new(max_streams),
             burst: (u64::MAX, 0),

@@ -12,7 +12,7 @@
 //! the job's handle at once, so a stop lets go of it), sends and reads the
 //! messages, and keeps the records; it asks here when to speak.
 
-use std::collections::VecDeque;
+use crate::core::fifo::Fifo;
 
 use super::words::{heard, same_version, Heard, Words, END_GRACE_MS};
 use crate::core::id_map::IdMap;
@@ -74,11 +74,11 @@ pub struct Roles {
     /// The page is in the back/forward cache or frozen (see `away`).
     away: bool,
     jobs: IdMap<Shared>,
-    claims: VecDeque<JobId>,
-    grants: VecDeque<JobId>,
+    claims: Fifo<JobId>,
+    grants: Fifo<JobId>,
     /// Locks of jobs that ended here, held until the time given.
-    ending: VecDeque<(u64, JobId)>,
-    out: VecDeque<Do>,
+    ending: Fifo<(u64, JobId)>,
+    out: Fifo<Do>,
 }
 
 impl Roles {
@@ -191,7 +191,7 @@ impl Roles {
                 self.out.push_back(Do::Feed(job, Input::Follow));
             }
         }
-        for (_, job) in std::mem::take(&mut self.ending) {
+        for (_, job) in self.ending.take_all() {
             self.out.push_back(Do::Release(job));
         }
     }
@@ -324,7 +324,7 @@ impl Roles {
         self.claims.clear();
         self.grants.clear();
         self.out.clear();
-        for (_, job) in std::mem::take(&mut self.ending) {
+        for (_, job) in self.ending.take_all() {
             self.out.push_back(Do::Release(job));
         }
     }
