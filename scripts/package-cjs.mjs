@@ -43,7 +43,7 @@ export async function packageCjs(dir) {
   // The hooks from their TypeScript source (the emitted react.js sits in a
   // "type": "module" folder, where a bundle takes a CommonJS module's
   // default as module.exports: index.cjs is built for either reading).
-  await bundle("react/usePolling.ts", path.join(dir, "react.cjs"), {
+  await bundle("react/hooks.ts", path.join(dir, "react.cjs"), {
     banner: '"use client";\n"use strict";',
     external: ["react", "smart-polling"],
   });

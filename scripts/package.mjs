@@ -1,13 +1,15 @@
 // The last step of `npm run build`, after wasm-pack: assembles the npm
 // package in pkg/. wasm-bindgen's generated files are left exactly as they
 // are; the package's entry (npm/index.js and its types) wraps them, the React
-// hooks (react/usePolling.ts) are compiled into the subpath export
+// hooks (react/, entry react/hooks.ts) are bundled into the subpath export
 // `smart-polling/react` (react.js + react.d.ts, importing the package by its
 // own name), README links relative to the repository are turned into text
 // (they would break on npm), and pkg/package.json (written by wasm-pack) is
 // updated as JSON to point at all of it.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { rolldown } from "rolldown";
+import { dts } from "rolldown-plugin-dts";
 import ts from "typescript";
 import { packageCjs } from "./package-cjs.mjs";
 
@@ -15,39 +17,63 @@ const dir = process.argv[2] ?? "pkg";
 const added = ["index.js", "index.d.ts", "env.js", "README.md"]; // npm/README.md: the users' manual
 for (const f of added) copyFileSync(`npm/${f}`, `${dir}/${f}`);
 
-// --- smart-polling/react: react/usePolling.ts, type-checked against this
-// package's own index.d.ts, emitted as ES2022 JS and declarations.
-const hooks = "react/usePolling.ts";
-const emitted = { "react.js": null, "react.d.ts": null };
-const program = ts.createProgram([hooks], {
+// --- smart-polling/react: the hooks in react/ (entry react/hooks.ts),
+// type-checked against this package's own index.d.ts, then bundled by
+// rolldown into one ES2022 module and one declaration file (rolldown-plugin-dts).
+const hooks = "react/hooks.ts";
+const compilerOptions = {
   target: ts.ScriptTarget.ES2022,
   lib: ["lib.es2022.d.ts", "lib.esnext.disposable.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
   module: ts.ModuleKind.ESNext,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
   strict: true,
-  declaration: true,
   isolatedModules: true,
   skipLibCheck: true,
+  noEmit: true,
   types: [],
-  outDir: "react-out",
   baseUrl: ".",
   paths: { "smart-polling": [path.resolve(dir, "index.d.ts")] },
-});
-const diagnostics = ts.getPreEmitDiagnostics(program);
-const result = program.emit(undefined, (file, text) => {
-  const name = path.basename(file).replace(/^usePolling\./, "react.");
-  if (!(name in emitted)) throw new Error(`package: unexpected output ${file}`);
-  emitted[name] = text;
-});
-const problems = [...diagnostics, ...result.diagnostics];
-if (problems.length > 0 || result.emitSkipped) {
+};
+const problems = ts.getPreEmitDiagnostics(ts.createProgram([hooks], compilerOptions));
+if (problems.length > 0) {
   const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => "\n" };
   console.error(ts.formatDiagnostics(problems, host));
   throw new Error(`package: ${hooks} does not compile`);
 }
+const emitted = { "react.js": null, "react.d.ts": null };
+{
+  const build = await rolldown({
+    input: { react: hooks },
+    external: ["react", "smart-polling"],
+    platform: "neutral",
+    logLevel: "warn",
+    plugins: [
+      dts({
+        tsconfig: false,
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ES2022", "ESNext.Disposable", "DOM", "DOM.Iterable"],
+          module: "ESNext",
+          moduleResolution: "Bundler",
+          strict: true,
+          skipLibCheck: true,
+          types: [],
+          baseUrl: ".",
+          paths: compilerOptions.paths,
+        },
+      }),
+    ],
+  });
+  // the hooks are client code: a React Server Component may render the provider
+  const { output } = await build.generate({ format: "es", entryFileNames: "[name].js", banner: (chunk) => (chunk.fileName === "react.js" ? '"use client";' : "") });
+  await build.close();
+  for (const chunk of output) {
+    if (!(chunk.fileName in emitted)) throw new Error(`package: unexpected output ${chunk.fileName}`);
+    emitted[chunk.fileName] = chunk.type === "chunk" ? chunk.code : String(chunk.source);
+  }
+}
 for (const [name, text] of Object.entries(emitted)) {
   if (text === null) throw new Error(`package: ${hooks} emitted no ${name}`);
-  // the hooks are client code: a React Server Component may render the provider
   if (name === "react.js" && !text.startsWith('"use client";\n')) {
     throw new Error(`package: react.js must start with the "use client" directive`);
   }

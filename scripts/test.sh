@@ -59,7 +59,7 @@ step "the shipped package in Node (the packed tarball by name, a mocked fetch, t
 run node --expose-gc --test --test-reporter=tap tests/node/
 step "the package under vitest's fake timers (with and without a faked performance)"
 NO_COLOR=1 run vitest run tests/vitest
-step "types: pkg/index.d.ts, react/usePolling.ts and the demo (tsc); the types again with an ES2020 lib, and under the strictest settings"
+step "types: pkg/index.d.ts, the hooks in react/ and the demo (tsc); the types again with an ES2020 lib, and under the strictest settings"
 tsc -p .
 tsc -p tsconfig.es2020.json
 tsc -p tsconfig.strictest.json

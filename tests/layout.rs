@@ -189,3 +189,21 @@ fn no_file_is_over_500_lines() {
         assert!(lines <= 500, "{} has {lines} lines", f.display());
     }
 }
+
+#[test]
+fn no_hooks_file_is_over_500_lines() {
+    // The React hooks (`smart-polling/react`) keep to the same rule: one
+    // thing per file, bundled into one module by scripts/package.mjs.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("react");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("react/") {
+        let path = entry.expect("an entry of react/").path();
+        if path.extension().is_some_and(|e| e == "ts") {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let lines = text.lines().count();
+            assert!(lines <= 500, "{} has {lines} lines", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "the hooks' files are found in {}", dir.display());
+}

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { usePollingContext } from "@react/usePolling";
+import { usePollingContext } from "@react/hooks";
 import { getHealth } from "./api";
 import { FaultPanel } from "./components/FaultPanel";
 import { GenerationBar, type GeneratorView } from "./components/GenerationBar";
@@ -285,7 +285,7 @@ export function App() {
       <footer className="bottom">
         <span>
           <code>PollingManager</code> from the <code>smart-polling</code> wasm package, driven by{" "}
-          <code>react/usePolling.ts</code>.
+          the hooks of <code>react/</code>.
         </span>
       </footer>
     </div>

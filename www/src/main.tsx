@@ -1,6 +1,6 @@
 import { Component, StrictMode, type ErrorInfo, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
-import { PollingProvider } from "@react/usePolling";
+import { PollingProvider } from "@react/hooks";
 import { App } from "./App";
 import "./styles.css";
 

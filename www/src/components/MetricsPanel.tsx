@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
-import type { PollingManager, PollingMetrics } from "@react/usePolling";
-import { isRetired } from "@react/usePolling";
+import type { PollingManager, PollingMetrics } from "@react/hooks";
+import { isRetired } from "@react/hooks";
 import { getStats, resetStats, type Stats } from "../api";
 import type { Generation } from "../hooks/useGenerator";
 import { duration, percent, shortId } from "../format";

@@ -14,7 +14,7 @@
 //   is started on the new one; StrictMode's mount → unmount → mount therefore
 //   ends with each running generation watched exactly once.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { usePollingContext, usePollingGroup } from "@react/usePolling";
+import { usePollingContext, usePollingGroup } from "@react/hooks";
 import type {
   Channel,
   FileRecord,
@@ -23,7 +23,7 @@ import type {
   PollingGroup,
   PollingOverrides,
   PollingProgress,
-} from "@react/usePolling";
+} from "@react/hooks";
 import { generate, type Faults, type MediaKind } from "../api";
 import { copyMediaUrl, downloadMedia, type MediaTarget } from "./media";
 import {

@@ -1,6 +1,6 @@
 // Image generations watched by the page's PollingManager, with the outward
 // shape of the product's image generator hook (the state and functions listed
-// at the end of upstream-api.md), rebuilt on react/usePolling.ts. Finished
+// at the end of upstream-api.md), rebuilt on the hooks of react/. Finished
 // images and the running generations are kept in localStorage; after a reload
 // the running ones are watched again and finish, announced once.
 import {
@@ -13,7 +13,7 @@ import {
   type GenerationStatus,
   type GeneratorOptions,
 } from "./useGenerator";
-import type { Channel } from "@react/usePolling";
+import type { Channel } from "@react/hooks";
 
 export type {
   CheckOutcome,

@@ -1,7 +1,7 @@
 // Video generations watched by the page's PollingManager (the "video" preset:
 // slower start, longer limits), with the outward shape of the product's video
 // generator hook (the state and functions listed at the end of
-// upstream-api.md), rebuilt on react/usePolling.ts. Finished videos and the
+// upstream-api.md), rebuilt on the hooks of react/. Finished videos and the
 // running generations are kept in localStorage; after a reload the running
 // ones are watched again and finish, announced once.
 import {
@@ -14,7 +14,7 @@ import {
   type GenerationStatus,
   type GeneratorOptions,
 } from "./useGenerator";
-import type { Channel } from "@react/usePolling";
+import type { Channel } from "@react/hooks";
 
 export type {
   CheckOutcome,
