@@ -2606,7 +2606,7 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
         Ok(Some("https://cdn/f.png".to_owned()))
     );
 
-    // Still pending: the timeout, once the look had its request's time.
+    // Still pending: the timeout, as soon as the look's answer says so.
     let mut b = Browser::new(0);
     let job = b.start_with(Kind::File, "g", cfg(), "page");
     b.script(job, [pending(), pending()]);
@@ -2614,6 +2614,17 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
     b.now = 40_000;
     b.run_until(60_000);
     assert_eq!(b.requests(job), vec![0, 40_000], "one look, no more");
+    assert_eq!(b.ended(job).result, Err(PollError::Timeout));
+    assert_eq!(b.ended_at(job), 40_000, "when the look's answer came");
+
+    // No answer to the look: the timeout at its requestTimeout (5 s).
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "g2", cfg(), "page");
+    b.script(job, [pending()]);
+    b.run_until(3000);
+    b.now = 40_000;
+    b.run_until(60_000);
+    assert_eq!(b.requests(job), vec![0, 40_000]);
     assert_eq!(b.ended(job).result, Err(PollError::Timeout));
     assert_eq!(b.ended_at(job), 40_000 + 5000, "its requestTimeout (5 s)");
 
@@ -2624,6 +2635,142 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
     b.run_until(30_000);
     assert_eq!(b.ended_at(job), 20_000);
     assert_eq!(b.requests(job), vec![0, 5000, 10_000, 15_000]);
+}
+
+#[test]
+fn a_page_back_before_its_late_timer_still_gets_the_last_look() {
+    // Back from the back/forward cache, the page hears `visibilitychange`
+    // (a nudge) before the late timer fires: the deadline that passed
+    // meanwhile gets its one request all the same, not the timeout at once
+    // (a trial's find: a finished generation was reported "timed out").
+    let cfg = || Config {
+        timeout: 20_000,
+        ..every(5000)
+    };
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "f", cfg(), "page");
+    b.script(job, [pending(), done("https://cdn/f.png")]);
+    b.run_until(3000);
+    b.now = 40_000;
+    b.table.nudge_all(b.now);
+    b.drain();
+    b.run_until(40_000);
+    assert_eq!(b.requests(job), vec![0, 40_000]);
+    let url = Ok(Some("https://cdn/f.png".to_owned()));
+    assert_eq!(b.ended(job).result, url);
+
+    // The same when the network comes back first.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "o", cfg(), "page");
+    b.script(job, [pending(), done("https://cdn/o.png")]);
+    b.run_until(3000);
+    b.table.set_online(b.now, false);
+    b.now = 40_000;
+    b.table.set_online(b.now, true);
+    b.drain();
+    b.run_until(40_000);
+    assert_eq!(b.requests(job), vec![0, 40_000]);
+    assert_eq!(
+        b.ended(job).result,
+        Ok(Some("https://cdn/o.png".to_owned()))
+    );
+}
+
+#[test]
+fn a_job_that_followed_when_its_deadline_passed_looks_once_when_it_leads_again() {
+    // Its page went into the back/forward cache (the job stepped down to
+    // follow another tab) and came back after the deadline: it waits for
+    // the lock, leads, and sends one request; a "not yet" ends it at once,
+    // where it used to poll on its schedule for a requestTimeout more.
+    let cfg = || Config {
+        timeout: 6000,
+        request_timeout: 15_000,
+        ..every(2000)
+    };
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "f", cfg(), "page");
+    b.script(job, std::iter::repeat_with(pending).take(20));
+    b.run_until(2000);
+    assert_eq!(b.requests(job), vec![0, 2000]);
+    b.feed(job, Input::Follow); // pagehide
+    b.now = 10_000;
+    b.table.nudge_all(b.now); // visible again: the deadline looks
+    b.drain();
+    assert_eq!(b.requests(job), vec![0, 2000], "a follower sends nothing");
+    b.now = 10_050;
+    b.feed(job, Input::Lead); // its lock again
+    b.run_until(40_000);
+    assert_eq!(b.requests(job), vec![0, 2000, 10_050], "one look, no more");
+    assert_eq!(b.ended(job).result, Err(PollError::Timeout));
+    assert_eq!(b.ended_at(job), 10_050);
+}
+
+#[test]
+fn a_caller_that_joined_a_slower_job_looks_once_at_its_deadline() {
+    // A "check now" (first wait 1 s, 10 s) joins a fallback poll (every
+    // 15 s): it polls at once, and at its deadline the job has not asked
+    // for 10 s, so it asks once more; the generation finished meanwhile,
+    // and every caller hears it then, not at the fallback's next turn.
+    let fallback = || Config {
+        timeout: 420_000,
+        ..every(15_000)
+    };
+    let check = || Config {
+        timeout: 10_000,
+        ..every(1000)
+    };
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "f", fallback(), "fallback");
+    b.script(
+        job,
+        [pending(), pending(), pending(), done("https://cdn/f.png")],
+    );
+    b.run_until(16_000);
+    assert_eq!(b.start_with(Kind::File, "f", check(), "check"), job);
+    b.run_until(60_000);
+    assert_eq!(b.requests(job), vec![0, 15_000, 16_000, 26_000]);
+    let (at, ended) = (b.ended.iter().find(|(_, e)| e.job == job)).expect("it ended");
+    assert_eq!(
+        (*at, &ended.result),
+        (26_000, &Ok(Some("https://cdn/f.png".to_owned())))
+    );
+    assert_eq!(ended.subscribers, vec!["fallback", "check"]);
+
+    // Not ready at the look: the check times out when its answer comes,
+    // and the fallback goes on.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "g", fallback(), "fallback");
+    b.script(job, std::iter::repeat_with(pending).take(10));
+    b.run_until(16_000);
+    b.start_with(Kind::File, "g", check(), "check");
+    b.run_until(50_000);
+    // (A look is a turn of the schedule: the next comes 15 s after it.)
+    assert_eq!(b.requests(job), vec![0, 15_000, 16_000, 26_000, 41_000]);
+    let left: Vec<_> = b
+        .ended
+        .iter()
+        .map(|(at, e)| (*at, e.result.clone(), e.subscribers.clone()))
+        .collect();
+    assert_eq!(left, vec![(26_000, Err(PollError::Timeout), vec!["check"])]);
+
+    // A caller on the job's own terms adds no request: a plain timeout.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "h", fallback(), "fallback");
+    b.script(job, std::iter::repeat_with(pending).take(10));
+    b.run_until(16_000);
+    let same = Config {
+        timeout: 10_000,
+        ..fallback()
+    };
+    b.start_with(Kind::File, "h", same, "again");
+    b.run_until(50_000);
+    assert_eq!(b.requests(job), vec![0, 15_000, 30_000, 45_000]);
+    let left: Vec<_> = b
+        .ended
+        .iter()
+        .map(|(at, e)| (*at, e.subscribers.clone()))
+        .collect();
+    assert_eq!(left, vec![(26_000, vec!["again"])]);
 }
 
 #[test]

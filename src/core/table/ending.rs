@@ -137,6 +137,7 @@ impl<S: Clone> Table<S> {
             let over = |t: &Terms| t.max_consecutive_errors.is_some_and(|m| errors >= m);
             self.leave(now, job, over, last);
         }
+        self.timed_out_after_look(now, job);
         if let Some(origin) = back {
             self.unpark(now, &origin);
         }

@@ -20,6 +20,7 @@
 
 mod ending;
 mod streams;
+mod terms;
 mod timer;
 
 use std::{cmp::Reverse, collections::BinaryHeap, rc::Rc};
@@ -39,6 +40,7 @@ pub use super::job_id::JobId;
 use super::schedule::Intervals;
 use streams::Streams;
 pub use streams::{STREAM_PAUSE_MS, STREAM_TRIES};
+use terms::Terms;
 use timer::Network;
 pub use timer::{turns_per_task, LATE_MS, OFFLINE_RECHECK_MS, TAB_NUDGE_MIN_MS};
 
@@ -50,18 +52,6 @@ pub enum Kind {
     /// A page's own async checker (`smartPollingManager.startPolling`): no
     /// url is built from its id, which is only a name.
     Check,
-}
-
-/// A subscriber's own terms: a caller that joins a running job keeps its
-/// deadline and its limit on errors in a row, while the job goes on for
-/// the others.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Terms {
-    id: u32,
-    deadline: u64,
-    max_consecutive_errors: Option<u32>,
-    /// Its deadline passed late, and the job looked once more for it.
-    looked: bool,
 }
 
 struct Entry<S> {
@@ -267,12 +257,7 @@ impl<S: Clone> Table<S> {
         sub: S,
     ) -> JobId {
         self.next_sub = self.next_sub.wrapping_add(1);
-        let terms = Terms {
-            id: self.next_sub,
-            deadline: now.saturating_add(cfg.timeout),
-            max_consecutive_errors: cfg.max_consecutive_errors,
-            looked: false,
-        };
+        let mut terms = Terms::new(self.next_sub, now, &cfg);
         let (handle, joined) = match self.find(kind, id) {
             Some(job) => (job, Some(cfg.intervals.wait(0))),
             None => {
@@ -281,6 +266,7 @@ impl<S: Clone> Table<S> {
                 (self.insert(now, kind, id, origin, cfg), None)
             }
         };
+        terms.within = joined;
         if let Some(e) = self.entries.get_mut(handle) {
             e.subscribers.push(sub);
             e.terms.push(terms);

@@ -29,7 +29,7 @@ pub const TAB_NUDGE_MIN_MS: u64 = 1000;
 /// the page ran no code when it was due (frozen, in the back/forward cache,
 /// or a hidden tab's timers throttled to one a minute): the job may have
 /// been done for a while, so it looks once more before the timeout is told
-/// (see `Table::last_look`).
+/// (see `Table::last_look` in `terms.rs`).
 pub const LATE_MS: u64 = 1000;
 
 /// The network as the table knows it.
@@ -57,21 +57,7 @@ impl<S: Clone> Table<S> {
             self.net.recheck = Some(at.max(now).saturating_add(OFFLINE_RECHECK_MS));
             self.net.recheck_due = true;
         }
-        while let Some(&Reverse((at, job, sub))) = self.deadlines.peek() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop();
-            if now.saturating_sub(at) >= LATE_MS {
-                if let Some(until) = self.last_look(now, job, sub) {
-                    self.deadlines.push(Reverse((until, job, sub)));
-                    continue;
-                }
-            }
-            let error =
-                (self.entries.get(job)).map_or(PollError::Timeout, |e| e.job.timed_out(now));
-            self.leave(now, job, |t| t.id == sub, error);
-        }
+        self.due_deadlines(now);
         let mut handled = 0;
         while let Some(&Reverse((at, job))) = self.wakes.peek() {
             if at > now {
@@ -218,6 +204,7 @@ impl<S: Clone> Table<S> {
         };
         if online {
             self.streams.opened();
+            self.due_deadlines(now);
         }
         let jobs = self.ids(|_| true);
         if !online && !jobs.is_empty() {
@@ -252,6 +239,7 @@ impl<S: Clone> Table<S> {
     /// [`TAB_NUDGE_MIN_MS`] after its last request (its schedule's poll
     /// stands if that comes first).
     pub fn nudge_all(&mut self, now: u64) {
+        self.due_deadlines(now);
         for job in self.ids(|e| e.started) {
             self.come_back_spaced(now, job, Input::Nudge);
         }
@@ -307,29 +295,6 @@ impl<S: Clone> Table<S> {
         if late {
             self.come_back(now, job, Input::Nudge);
         }
-    }
-
-    /// A subscriber's deadline passed while the page ran no code: unless it
-    /// looked already, the job runs for its request's time more and, if it
-    /// leads, polls at the next turn (within the origin's cooldown and the
-    /// server's Retry-After); the subscriber hears the outcome, or the
-    /// timeout at the returned time. A user back on a page that was frozen
-    /// while the generation finished gets the result, not "timed out".
-    fn last_look(&mut self, now: u64, job: JobId, sub: u32) -> Option<u64> {
-        let e = self.entries.get_mut(job)?;
-        let terms = e.terms.iter_mut().find(|t| t.id == sub)?;
-        if terms.looked || !e.job.is_running() {
-            return None;
-        }
-        terms.looked = true;
-        let until = now.saturating_add(e.job.config().request_timeout);
-        e.job.extend_deadline(until);
-        // A following job waits as long: its page may just be back, and
-        // the lock it asks for again may make it lead (and poll) in time.
-        if !e.job.is_following() {
-            self.come_back(now, job, Input::Nudge);
-        }
-        Some(until)
     }
 
     /// Another tab asked for a check of a job this tab leads within `within`

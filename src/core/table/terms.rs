@@ -1,0 +1,116 @@
+//! A subscriber's own terms (its deadline, its limit on errors in a row)
+//! and the last look its deadline may get: one request more before the
+//! timeout is told, when the job's schedule gave the subscriber no fair
+//! chance to see the result.
+
+use super::*;
+
+/// A subscriber's own terms: a caller that joins a running job keeps its
+/// deadline and its limit on errors in a row, while the job goes on for
+/// the others.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Terms {
+    pub(super) id: u32,
+    pub(super) deadline: u64,
+    pub(super) max_consecutive_errors: Option<u32>,
+    /// A caller that joined a running job: its own first wait.
+    pub(super) within: Option<u64>,
+    /// When its deadline's last look began (see `Table::last_look`).
+    pub(super) looked: Option<u64>,
+}
+
+impl Terms {
+    pub(super) fn new(id: u32, now: u64, cfg: &Config) -> Self {
+        Terms {
+            id,
+            deadline: now.saturating_add(cfg.timeout),
+            max_consecutive_errors: cfg.max_consecutive_errors,
+            within: None,
+            looked: None,
+        }
+    }
+}
+
+impl<S: Clone> Table<S> {
+    /// Every subscriber whose deadline has passed by `now` leaves with the
+    /// timeout, or first gets its last look. The table's timer does this,
+    /// and so does anything that tells the table the page is back (a
+    /// `visibilitychange`, the network): after a stay in the back/forward
+    /// cache they come before the late timer.
+    pub(super) fn due_deadlines(&mut self, now: u64) {
+        while let Some(&Reverse((at, job, sub))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            if let Some(until) = self.last_look(now, at, job, sub) {
+                self.deadlines.push(Reverse((until, job, sub)));
+                continue;
+            }
+            let error =
+                (self.entries.get(job)).map_or(PollError::Timeout, |e| e.job.timed_out(now));
+            self.leave(now, job, |t| t.id == sub, error);
+        }
+    }
+
+    /// A subscriber's deadline (due `at`) passed; it looks once more, and
+    /// hears the outcome of one request more, or the timeout when that
+    /// request is answered (`timed_out_after_look`) or at the returned
+    /// time, whichever is first:
+    /// - when the page ran no code at `at` (frozen, in the back/forward
+    ///   cache, a hidden tab's timers throttled): the job may have been
+    ///   done for a while. A user back on the page gets the result, not
+    ///   "timed out". A following job waits as long: its page may just be
+    ///   back, and the lock it asks for again may make it lead (and poll);
+    /// - when it joined a job whose first wait is longer than its own (the
+    ///   rule of `nudge_joined`) and the job has not asked within that
+    ///   shorter wait: a "check now" that joined a fallback poll sees the
+    ///   record as of its deadline, not as of the slower schedule's last
+    ///   request. A caller on the job's own terms (a remount, a repeated
+    ///   call) adds no request.
+    fn last_look(&mut self, now: u64, at: u64, job: JobId, sub: u32) -> Option<u64> {
+        let e = self.entries.get_mut(job)?;
+        let terms = e.terms.iter_mut().find(|t| t.id == sub)?;
+        if terms.looked.is_some() || !e.job.is_running() {
+            return None;
+        }
+        let late = now.saturating_sub(at) >= LATE_MS;
+        let leads = !e.job.is_following() && !e.job.awaiting_reply();
+        let slower = terms.within.is_some_and(|within| {
+            leads
+                && within < e.job.config().intervals.wait(0)
+                && e.job
+                    .last_sent()
+                    .is_none_or(|s| s.saturating_add(within) <= now)
+        });
+        if !late && !slower {
+            return None;
+        }
+        terms.looked = Some(now);
+        let until = now.saturating_add(e.job.config().request_timeout);
+        e.job.extend_deadline(until);
+        if !e.job.is_following() {
+            self.come_back(now, job, Input::Nudge);
+        }
+        Some(until)
+    }
+
+    /// The subscribers of `job` whose last look's request has been
+    /// answered, the job going on, leave with the timeout.
+    pub(super) fn timed_out_after_look(&mut self, now: u64, job: JobId) {
+        let Some(e) = self.entries.get(job) else {
+            return;
+        };
+        if !e.job.is_running() || e.job.awaiting_reply() {
+            return;
+        }
+        let Some(sent) = e.job.last_sent() else {
+            return;
+        };
+        let answered = |t: &Terms| t.looked.is_some_and(|at| sent >= at);
+        if e.terms.iter().any(answered) {
+            let error = e.job.timed_out(now);
+            self.leave(now, job, answered, error);
+        }
+    }
+}
