@@ -172,6 +172,50 @@ test("a .wasm that fails to load (503, HTML) resolves the helpers with load_fail
   }
 });
 
+test("a first load from another url aborts the entry's early download of the .wasm (Turbopack runs a page's init(url) a task late)", async () => {
+  const aborted = [];
+  let release;
+  const held = new Promise((r) => (release = r));
+  const wasm = [];
+  const page = await open(browser, null, {
+    setup: async (context) => {
+      context.on("requestfailed", (r) => aborted.push([r.url(), r.failure()?.errorText ?? ""]));
+      await context.route(/\.wasm/, async (route) => {
+        const url = route.request().url();
+        wasm.push(url);
+        // the entry's own download is held until the test ends; the other url answers
+        if (url.endsWith(".wasm")) await held;
+        await route.continue().catch(() => {}); // aborted by then
+      });
+    },
+  });
+  try {
+    await page.goto(api.url + "/");
+    await page.waitForFunction(() => window.ready === true);
+    await until(() => wasm.length === 1, { what: "the early download" });
+    const other = `${wasm[0]}?from=elsewhere`;
+    const loaded = await page.evaluate((url) => window.sp.default(url).then(() => "loaded", (e) => e.message), other);
+    assert.equal(loaded, "loaded");
+    assert.deepEqual(wasm, [wasm[0], other]);
+    await until(() => aborted.length === 1, { what: "the early download aborted" });
+    assert.deepEqual(aborted, [[wasm[0], "net::ERR_ABORTED"]]);
+  } finally {
+    release();
+    await page.context().close();
+  }
+  // An init(url) of the very url the entry fetched takes its download: one request.
+  const { page: again, wasm: seen, close } = await openPage((route) => route.continue());
+  try {
+    await until(() => seen.length === 1, { what: "the early download" });
+    const url = new URL(seen[0]).pathname; // as a page names it: resolved like fetch()
+    assert.equal(await again.evaluate((url) => window.sp.default(url).then(() => "loaded"), url), "loaded");
+    await sleep(200);
+    assert.equal(seen.length, 1, "downloaded once");
+  } finally {
+    await close();
+  }
+});
+
 test("the wrapped error keeps the glue's error as its cause", async () => {
   const body = "<!DOCTYPE html><html></html>";
   const { page, close } = await openPage((route) => route.fulfill({ status: 200, contentType: "application/wasm", body }));

@@ -31,8 +31,10 @@ let defaultsError = null; // why the stored defaults could not be applied
 // worker (no window or document), nor for a `file:` url. A failed request is
 // left to that init() to report (no unhandled rejection), and is never
 // reused: init() takes the prefetch once, so the next call after a failure
-// fetches again.
-let prefetched = null;
+// fetches again. A first load from elsewhere (an init(url) after it, as
+// Turbopack's dev server runs a page's top-level code a task later, or
+// initSync()) aborts it: its bytes would never be read.
+let prefetched = null; // { href, response, abort }
 queueMicrotask(() => {
   if (loading === null && !loaded) prefetched = prefetch();
 });
@@ -43,9 +45,11 @@ function prefetch() {
     // a literal, for bundlers: they emit the .wasm and rewrite the url
     const url = new URL("smart_polling_bg.wasm", import.meta.url);
     if (url.protocol === "file:") return null;
-    const response = fetch(url); // globalThis.fetch, as the glue's would be
+    const abort = typeof AbortController === "function" ? new AbortController() : null;
+    // globalThis.fetch, as the glue's would be
+    const response = abort ? fetch(url, { signal: abort.signal }) : fetch(url);
     response.catch(() => {});
-    return response;
+    return { href: url.href, response, abort };
   } catch {
     return null; // no prefetch: init() fetches
   }
@@ -71,6 +75,7 @@ export default function init(input) {
 /** Loads the .wasm synchronously from its bytes or a compiled module. */
 export function initSync(module) {
   raw.initSync(isPlain(module) ? module : { module });
+  prefetched?.abort?.abort();
   prefetched = null;
   if (!loaded) {
     loaded = true;
@@ -112,6 +117,11 @@ async function load(input) {
       cause === undefined ? undefined : { cause },
     );
 
+  // The prefetch is this load's if it fetched the same url (a given one
+  // too, resolved as fetch() would); any other load aborts it.
+  const same = early !== null && (!given || early.href === absolute(url));
+  if (early && !same) early.abort?.abort();
+
   if (url?.startsWith("file:")) {
     // Node (and test runners on it): read the file. The specifier is a
     // variable, so bundlers leave this import alone; browsers never get here.
@@ -125,7 +135,7 @@ async function load(input) {
   } else if (url) {
     try {
       // globalThis.fetch, as the glue's would be; the prefetch when init() was given no source
-      source = await (early && !given ? early : fetch(source));
+      source = await (same ? early.response : fetch(source));
     } catch (cause) {
       // In a page or a worker (not in Node or server code, where none applies)
       const why = typeof location === "undefined" ? "" : " (offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)";
@@ -165,6 +175,15 @@ function resolved(url) {
     return ` (${new URL(url, location.href).href})`;
   } catch {
     return "";
+  }
+}
+
+/** `url` resolved against the page, as fetch() resolves it; null if it cannot be. */
+function absolute(url) {
+  try {
+    return url === null ? null : new URL(url, typeof location === "undefined" ? undefined : location.href).href;
+  } catch {
+    return null;
   }
 }
 

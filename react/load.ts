@@ -72,7 +72,8 @@ let namedInput: InitInput | undefined;
  * bundler cannot resolve the default `new URL("smart_polling_bg.wasm", import.meta.url)`.
  * A failed load is not cached, so a later call tries again. It rejects with
  * the package's `init()` error; the hooks report it instead (see
- * `usePollingLoadError`).
+ * `usePollingLoadError`), and a promise dropped is no unhandled rejection
+ * (a top-level call runs in a server render too, where nothing loads).
  */
 export function initSmartPolling(input?: InitInput): Promise<void> {
   if (!initPromise) {
@@ -90,6 +91,11 @@ export function initSmartPolling(input?: InitInput): Promise<void> {
         throw err;
       },
     );
+    // A caller that drops the promise (the manual's top-level call, which a
+    // server render runs too, where a url cannot load) leaves no unhandled
+    // rejection: the hooks report the failure, and a caller that awaits
+    // the promise still gets it.
+    initPromise.catch(() => {});
   }
   return initPromise;
 }

@@ -90,3 +90,25 @@ test("server rendering of PollingProvider + usePolling: no error, nothing loaded
     assert.ok(isTypeofGuard(source, r.line, r.column, r.name), `${r.name} read at ${r.file}:${r.line}:${r.column}: ${line}`);
   }
 });
+
+test("initSmartPolling(url) at a module's top level, as the manual advises, leaves no unhandled rejection in a server render", async (t) => {
+  const pkg = install();
+  const fetch = mockFetch();
+  t.after(fetch.restore);
+  const unhandled = [];
+  const hear = (reason) => unhandled.push(reason);
+  process.on("unhandledRejection", hear);
+  t.after(() => process.off("unhandledRejection", hear));
+  const { react } = await pkg.load();
+  // the call a client module makes on import: in Node a site path cannot load
+  react.initSmartPolling("/smart_polling_bg.wasm");
+  const Status = statusOf(react);
+  const html = renderToString(h(react.PollingProvider, null, h(Status, { fileId: "file-1" })));
+  assert.match(html, /data-status="idle"/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(unhandled, []);
+  // a caller that awaits the promise still hears the failure
+  await assert.rejects(react.initSmartPolling("/smart_polling_bg.wasm"), /smart_polling_bg\.wasm/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(unhandled, []);
+});
