@@ -278,6 +278,25 @@ test("without a stream route, two refused streams in a row pause the stream for 
   );
 });
 
+test("debug says when sharing across tabs is off (no Web Locks or BroadcastChannel here), and only with debug", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const logs = [];
+  const realLog = console.log;
+  console.log = (...a) => logs.push(a.join(" "));
+  t.after(() => (console.log = realLog));
+  const locks = globalThis.navigator?.locks;
+  t.after(() => locks === undefined || Object.defineProperty(globalThis.navigator, "locks", { value: locks, configurable: true }));
+  if (locks !== undefined) Object.defineProperty(globalThis.navigator, "locks", { value: undefined, configurable: true });
+  new sp.PollingManager({ debug: true }).free();
+  new sp.PollingManager({}).free();
+  new sp.PollingManager({ debug: true, shareAcrossTabs: false }).free();
+  console.log = realLog;
+  const said = logs.filter((l) => l.includes("sharing across tabs is off"));
+  assert.equal(said.length, 1, logs.join("\n"));
+  assert.ok(said[0].includes("each tab polls on its own"), said[0]);
+});
+
 /** An EventSource stand-in that records its urls and fails at once (so polling takes over). */
 function fakeEventSource(t) {
   const urls = [];
