@@ -31,9 +31,10 @@ let defaultsError = null; // why the stored defaults could not be applied
 // worker (no window or document), nor for a `file:` url. A failed request is
 // left to that init() to report (no unhandled rejection), and is never
 // reused: init() takes the prefetch once, so the next call after a failure
-// fetches again. A first load from elsewhere (an init(url) after it, as
-// Turbopack's dev server runs a page's top-level code a task later, or
-// initSync()) aborts it: its bytes would never be read.
+// fetches again. An init(url) of the same url (a string or URL) takes it
+// too; a first load from anywhere else (another url, as Turbopack's dev
+// server runs a page's top-level code a task later; bytes, a module, a
+// Request, initSync()) aborts it: its bytes would never be read.
 let prefetched = null; // { href, response, abort }
 queueMicrotask(() => {
   if (loading === null && !loaded) prefetched = prefetch();
@@ -119,7 +120,8 @@ async function load(input) {
 
   // The prefetch is this load's if it fetched the same url (a given one
   // too, resolved as fetch() would); any other load aborts it.
-  const same = early !== null && (!given || early.href === absolute(url));
+  const plainUrl = typeof source === "string" || source instanceof URL; // not a Request's own terms
+  const same = early !== null && (!given || (plainUrl && early.href === absolute(url)));
   if (early && !same) early.abort?.abort();
 
   if (url?.startsWith("file:")) {
@@ -170,18 +172,25 @@ const isPlain = (v) => v != null && Object.getPrototypeOf(v) === Object.prototyp
 
 /** A relative url, as the page resolves it: " (https://…)", or nothing. */
 function resolved(url) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || typeof location === "undefined") return "";
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || base() === undefined) return "";
   try {
-    return ` (${new URL(url, location.href).href})`;
+    return ` (${new URL(url, base()).href})`;
   } catch {
     return "";
   }
 }
 
-/** `url` resolved against the page, as fetch() resolves it; null if it cannot be. */
+/** The base fetch() resolves a relative url against: the document's (a
+ *  `<base href>` counts), else the worker's location; undefined in Node. */
+function base() {
+  if (typeof document !== "undefined" && typeof document.baseURI === "string") return document.baseURI;
+  return typeof location === "undefined" ? undefined : location.href;
+}
+
+/** `url` resolved as fetch() resolves it; null if it cannot be. */
 function absolute(url) {
   try {
-    return url === null ? null : new URL(url, typeof location === "undefined" ? undefined : location.href).href;
+    return url === null ? null : new URL(url, base()).href;
   } catch {
     return null;
   }

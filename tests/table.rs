@@ -2703,6 +2703,22 @@ fn a_job_that_followed_when_its_deadline_passed_looks_once_when_it_leads_again()
     assert_eq!(b.requests(job), vec![0, 2000, 10_050], "one look, no more");
     assert_eq!(b.ended(job).result, Err(PollError::Timeout));
     assert_eq!(b.ended_at(job), 10_050);
+
+    // A hidden tab's late turn: the lock is granted (`Lead`) before the
+    // table's timer fires and before any nudge. It looks all the same.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "g", cfg(), "page");
+    b.script(job, [pending(), pending(), done("https://cdn/g.png")]);
+    b.run_until(2000);
+    b.feed(job, Input::Follow);
+    b.now = 10_000;
+    b.feed(job, Input::Lead);
+    b.run_until(40_000);
+    assert_eq!(b.requests(job), vec![0, 2000, 10_000]);
+    assert_eq!(
+        b.ended(job).result,
+        Ok(Some("https://cdn/g.png".to_owned()))
+    );
 }
 
 #[test]
@@ -2752,6 +2768,33 @@ fn a_caller_that_joined_a_slower_job_looks_once_at_its_deadline() {
         .map(|(at, e)| (*at, e.result.clone(), e.subscribers.clone()))
         .collect();
     assert_eq!(left, vec![(26_000, Err(PollError::Timeout), vec!["check"])]);
+
+    // A request out at the check's deadline is its look: the check hears
+    // that answer (here, the generation done at 24 s), not a timeout first.
+    let slow = Config {
+        request_timeout: 30_000,
+        ..fallback()
+    };
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "i", slow, "fallback");
+    b.run_until(0);
+    b.serve_until(13_000, 12_000, |_, _| pending());
+    b.start_with(Kind::File, "i", check(), "check");
+    b.serve_until(60_000, 12_000, |_, now| {
+        if now >= 24_000 {
+            done("https://cdn/i.png")
+        } else {
+            pending()
+        }
+    });
+    assert_eq!(b.requests(job), vec![0, 13_000]);
+    let ends: Vec<_> = b
+        .ended
+        .iter()
+        .map(|(at, e)| (*at, e.result.clone(), e.subscribers.clone()))
+        .collect();
+    let url = Ok(Some("https://cdn/i.png".to_owned()));
+    assert_eq!(ends, vec![(25_000, url, vec!["fallback", "check"])]);
 
     // A caller on the job's own terms adds no request: a plain timeout.
     let mut b = Browser::new(0);

@@ -7,8 +7,8 @@
 //! and the index of its front, whose growth code `Vec` shares between
 //! types: the taken slots are `None` until the queue empties (then it
 //! starts again at slot 0) or they outnumber the waiting ones (then they
-//! are cut off), so every operation is amortized O(1) and memory stays
-//! within twice the longest the queue has been.
+//! are cut off), so every operation is amortized O(1) and the slots kept
+//! number at most twice the items waiting, or those plus 32.
 
 /// A first-in, first-out queue; see the module's text.
 #[derive(Clone)]

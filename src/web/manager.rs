@@ -187,7 +187,7 @@ impl Manager {
                 },
             );
             if tabs.is_none() {
-                me.log("", "sharing across tabs is off here: no Web Locks or BroadcastChannel, or the browser refused them (privacy settings, an opaque origin); each tab polls on its own");
+                me.log("", "sharing across tabs is off here: no Web Locks or BroadcastChannel, or the browser refused them (privacy settings, an opaque origin); each tab polls on its own (shareAcrossTabs: false says so on purpose)");
             }
             *me.tabs.borrow_mut() = tabs;
         }

@@ -143,6 +143,8 @@ pub struct Table<S> {
     streams: Streams,
     /// Jobs started at one instant: (when, how many).
     burst: (u64, u32),
+    /// Inside `due_deadlines` (a last look feeds its job).
+    in_deadlines: bool,
     /// The distinct configurations and schedules of running jobs: a new
     /// job's is swapped for an equal one held already, so thousands of jobs
     /// share one.
@@ -177,6 +179,7 @@ impl<S: Clone> Table<S> {
             metrics: Metrics::default(),
             streams: Streams::new(max_streams),
             burst: (u64::MAX, 0),
+            in_deadlines: false,
             configs: Vec::new(),
             schedules: Vec::new(),
             net: Network::default(),
@@ -346,6 +349,10 @@ impl<S: Clone> Table<S> {
         if input == Input::Stop {
             return;
         }
+        // Deadlines passed a late turn ago first: a lock granted, or
+        // another tab's word, in a turn that came late must not end a job
+        // without its last look.
+        self.deadlines_due_by(now, now.saturating_sub(LATE_MS));
         if let (Input::Follow, Some(e)) = (&input, self.entries.get_mut(job)) {
             // Before a start nothing comes of it (thousands of shared jobs
             // start so); a running job steps down: its request and stream go.

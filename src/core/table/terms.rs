@@ -34,12 +34,24 @@ impl Terms {
 impl<S: Clone> Table<S> {
     /// Every subscriber whose deadline has passed by `now` leaves with the
     /// timeout, or first gets its last look. The table's timer does this,
-    /// and so does anything that tells the table the page is back (a
-    /// `visibilitychange`, the network): after a stay in the back/forward
-    /// cache they come before the late timer.
+    /// and so does every input (`Table::handle`) and anything that tells
+    /// the table the page is back (a `visibilitychange`, the network):
+    /// after a stay in the back/forward cache, or in a late turn, they may
+    /// come before the table's timer.
     pub(super) fn due_deadlines(&mut self, now: u64) {
+        self.deadlines_due_by(now, now);
+    }
+
+    /// `due_deadlines` for the deadlines due by `upto` alone (`Table::handle`:
+    /// those passed a late turn ago, before its input; one just due waits
+    /// for the input, a reply that came in time among them).
+    pub(super) fn deadlines_due_by(&mut self, now: u64, upto: u64) {
+        let due = self.deadlines.peek().is_some_and(|d| d.0 .0 <= upto);
+        if !due || std::mem::replace(&mut self.in_deadlines, true) {
+            return;
+        }
         while let Some(&Reverse((at, job, sub))) = self.deadlines.peek() {
-            if at > now {
+            if at > upto {
                 break;
             }
             self.deadlines.pop();
@@ -51,6 +63,7 @@ impl<S: Clone> Table<S> {
                 (self.entries.get(job)).map_or(PollError::Timeout, |e| e.job.timed_out(now));
             self.leave(now, job, |t| t.id == sub, error);
         }
+        self.in_deadlines = false;
     }
 
     /// A subscriber's deadline (due `at`) passed; it looks once more, and
@@ -64,7 +77,8 @@ impl<S: Clone> Table<S> {
     ///   back, and the lock it asks for again may make it lead (and poll);
     /// - when it joined a job whose first wait is longer than its own (the
     ///   rule of `nudge_joined`) and the job has not asked within that
-    ///   shorter wait: a "check now" that joined a fallback poll sees the
+    ///   shorter wait (a request out then is the look: its answer is
+    ///   near): a "check now" that joined a fallback poll sees the
     ///   record as of its deadline, not as of the slower schedule's last
     ///   request. A caller on the job's own terms (a remount, a repeated
     ///   call) adds no request.
@@ -75,20 +89,23 @@ impl<S: Clone> Table<S> {
             return None;
         }
         let late = now.saturating_sub(at) >= LATE_MS;
-        let leads = !e.job.is_following() && !e.job.awaiting_reply();
+        let out = e.job.awaiting_reply();
         let slower = terms.within.is_some_and(|within| {
-            leads
+            !e.job.is_following()
                 && within < e.job.config().intervals.wait(0)
-                && e.job
-                    .last_sent()
-                    .is_none_or(|s| s.saturating_add(within) <= now)
+                && (out || (e.job.last_sent()).is_none_or(|s| s.saturating_add(within) <= now))
         });
         if !late && !slower {
             return None;
         }
-        terms.looked = Some(now);
         let until = now.saturating_add(e.job.config().request_timeout);
         e.job.extend_deadline(until);
+        if slower && !late && out {
+            // The request out is the look: its answer is near.
+            terms.looked = e.job.last_sent();
+            return Some(until);
+        }
+        terms.looked = Some(now);
         if !e.job.is_following() {
             self.come_back(now, job, Input::Nudge);
         }
