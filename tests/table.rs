@@ -2638,6 +2638,30 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
 }
 
 #[test]
+fn a_job_out_of_requests_gets_no_last_look() {
+    // Its one request made, it watches on its stream alone: a deadline
+    // that passed while the page ran no code has nothing to look with, and
+    // is a plain timeout at once, not a requestTimeout later.
+    let cfg = Config {
+        timeout: 20_000,
+        max_attempts: 1,
+        ..streaming()
+    };
+    let mut b = Browser::new(1);
+    let job = b.start_with(Kind::File, "s", cfg, "page");
+    b.script(job, [pending()]);
+    b.run_until(0);
+    b.feed(job, Input::StreamOpened);
+    b.run_until(3000);
+    assert_eq!(b.requests(job), vec![0], "the catch-up");
+    b.now = 40_000;
+    b.run_until(40_000);
+    assert_eq!(b.requests(job), vec![0]);
+    assert_eq!(b.ended(job).result, Err(PollError::Timeout));
+    assert_eq!(b.ended_at(job), 40_000);
+}
+
+#[test]
 fn a_page_back_before_its_late_timer_still_gets_the_last_look() {
     // Back from the back/forward cache, the page hears `visibilitychange`
     // (a nudge) before the late timer fires: the deadline that passed

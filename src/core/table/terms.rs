@@ -95,7 +95,10 @@ impl<S: Clone> Table<S> {
                 && within < e.job.config().intervals.wait(0)
                 && (out || (e.job.last_sent()).is_none_or(|s| s.saturating_add(within) <= now))
         });
-        if !late && !slower {
+        // A leading job out of requests (watching on its stream alone) has
+        // nothing to look with.
+        let spent = e.job.progress(now).attempt >= e.job.config().max_attempts;
+        if (!late && !slower) || (spent && !out && !e.job.is_following()) {
             return None;
         }
         let until = now.saturating_add(e.job.config().request_timeout);
