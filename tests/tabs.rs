@@ -541,6 +541,39 @@ fn a_job_that_ends_in_the_leading_tab_is_not_taken_over() {
 }
 
 #[test]
+fn a_job_started_again_where_its_lock_is_held_after_its_end_takes_it_over() {
+    // A reload's recovery check ends in the leading tab (here, a timeout),
+    // and the page starts the fallback for the same id at once: the new job
+    // takes over the lock the ended one holds for the grace, and polls
+    // now, not a grace later. The lock is never free meanwhile: the other
+    // tab's follower hears the end, and never leads the ended job.
+    let mut w = world(2, 60_000);
+    w.sim.latency = END_GRACE_MS / 2;
+    let check = Config {
+        timeout: 3000,
+        ..polling()
+    };
+    w.start_with(0, "a", check, "check");
+    w.run_until(100);
+    w.start(1, "a", "follower");
+    w.run_until(3500);
+    let (ended, e) = &w.tabs[0].ended[0];
+    assert_eq!(e.result, Err(PollError::Timeout));
+    let now = w.now;
+    assert!(now < ended + END_GRACE_MS, "within the grace");
+    let fallback = w.start(0, "a", "fallback");
+    w.run_until(now + 200);
+    let first = (w.tabs[0].requests.iter())
+        .find(|(_, j, _)| *j == fallback)
+        .map(|(t, ..)| *t);
+    assert_eq!(first, Some(now), "the fallback polls at once");
+    assert_eq!(w.tabs[0].asked, 1, "no lock asked for: the held one");
+    assert_eq!(w.locks["a"].0, Some(0));
+    w.run_until(30_000);
+    assert!(w.requests_by(1).is_empty(), "the follower never polled");
+}
+
+#[test]
 fn a_tab_that_joins_later_gets_the_record_though_it_has_not_changed() {
     let mut w = world(2, 60_000);
     w.start(0, "a", "sub");

@@ -1538,6 +1538,35 @@ async fn a_stopped_job_leaves_no_lock_behind() {
 }
 
 #[wasm_bindgen_test]
+async fn a_job_started_again_in_its_lock_grace_takes_the_lock_and_polls_at_once() {
+    // The page starts the id again right after its job ended here (a
+    // reload's recovery check, then the fallback): the new job takes the
+    // lock the ended one keeps for a second, and polls at once.
+    install();
+    route("/t/s7", responses(&[PENDING, DONE, PENDING, DONE]));
+    let a = tab("");
+    let r = rec();
+    start(&a, "s7", &r);
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
+    let ended = now();
+    let again = rec();
+    start(&a, "s7", &again);
+    assert!(until(DEADLINE, || times("/t/s7").len() == 3).await);
+    let first = times("/t/s7")[2] - ended;
+    assert!(
+        first < 500.0,
+        "the new job's first request {first} ms after the end"
+    );
+    let held = locks_of("/file/s7", 1, DEADLINE).await;
+    assert_eq!(
+        held.len(),
+        1,
+        "one lock, the ended job's, handed on: {held:?}"
+    );
+    assert!(until(DEADLINE, || count(&again, "complete") == 1).await);
+}
+
+#[wasm_bindgen_test]
 async fn a_leader_keeps_an_ended_jobs_lock_a_moment_then_lets_go() {
     install();
     route("/t/s6", responses(&[PENDING, DONE]));

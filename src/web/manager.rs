@@ -43,7 +43,7 @@ use crate::core::job::Input;
 use crate::core::learn::history_slot;
 use crate::core::learn::{Learned, Planned};
 use crate::core::schedule::SplitMix64;
-use crate::core::sharing::Roles;
+use crate::core::sharing::{lock_key, Roles};
 use crate::core::table::{gate_key, turns_per_task, JobId, Kind, Step, Table};
 
 #[wasm_bindgen]
@@ -300,7 +300,7 @@ impl Manager {
         }
         if new && shared {
             // Another tab may lead it: it follows until this tab's lock.
-            self.roles.borrow_mut().start(job);
+            self.roles.borrow_mut().start(job, lock_key(kind, id));
             self.run_roles(t);
         }
         self.rearm_at(t);

@@ -29,6 +29,15 @@ impl Manager {
                 Some(Do::Feed(job, input)) => self.table.borrow_mut().handle(t, job, input),
                 // The job's lock handle goes: the lock is let go of.
                 Some(Do::StepDown(job)) => self.put(job, |r| &mut r.leadership, None),
+                // The ended job's lock, held still, goes on to the new job.
+                Some(Do::Hand { ended, to }) => {
+                    let lock = {
+                        let mut held = self.held.borrow_mut();
+                        let i = held.iter().position(|(j, _)| *j == ended);
+                        i.map(|i| held.swap_remove(i).1)
+                    };
+                    self.put(to, |r| &mut r.leadership, lock);
+                }
                 Some(Do::Release(job)) => {
                     let lock = {
                         let mut held = self.held.borrow_mut();

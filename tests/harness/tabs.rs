@@ -153,7 +153,8 @@ impl<M: Sim> World<M> {
         let joined = t.job(id).is_some();
         let job = t.table.start(now, Kind::File, id, cfg, sub);
         if !joined {
-            t.roles.start(job);
+            t.roles
+                .start(job, smart_polling::core::sharing::lock_key(Kind::File, id));
         }
         self.run_roles(tab);
         job
@@ -216,6 +217,12 @@ impl<M: Sim> World<M> {
                     self.post(tab, &id, Said::hello(first_wait), None);
                 }
                 Do::Feed(job, input) => self.tabs[tab].table.handle(now, job, input),
+                Do::Hand { ended, to } => {
+                    let holder = (self.tabs[tab].holds.values_mut())
+                        .find(|j| **j == ended)
+                        .expect("a handed lock is held by the ended job");
+                    *holder = to;
+                }
                 Do::Release(job) | Do::StepDown(job) => {
                     let name = (self.tabs[tab].holds.iter())
                         .find(|(_, j)| **j == job)

@@ -18,6 +18,15 @@ pub mod roles;
 pub mod words;
 
 pub use roles::{Do, End, Roles};
+
+/// A job's lock name as a key for [`Roles::start`]: its kind and id (the
+/// rest of the name is the manager's, the same for all its jobs).
+pub fn lock_key(kind: crate::core::table::Kind, id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (kind, id).hash(&mut h);
+    h.finish()
+}
 pub use words::{
     heard, same_version, shared_error, shared_kind, Heard, Said, Words, END_GRACE_MS, VERSION,
 };

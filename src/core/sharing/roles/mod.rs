@@ -6,7 +6,10 @@
 //! turn's worth per turn, as each new leader polls at once; a leader whose
 //! job ends keeps the lock [`END_GRACE_MS`] longer, so that no follower
 //! takes over a job that has just ended (the channel and the lock manager
-//! do not deliver in a common order).
+//! do not deliver in a common order). A job of the same name started in
+//! this tab meanwhile (a reload's recovery check timed out, its fallback
+//! starts) takes that lock over and leads at once: the lock is never free,
+//! so no follower of the ended job can take it before it hears the end.
 //!
 //! The browser layer asks for the locks, holds them (a granted lock goes to
 //! the job's handle at once, so a stop lets go of it), sends and reads the
@@ -37,6 +40,8 @@ struct Shared {
     /// A tab joined before this job had a record to send: its next record
     /// goes out even if it is not new.
     resend: bool,
+    /// Its lock's name, as a key (`lock_key`).
+    key: u64,
 }
 
 /// What the browser layer must do for a shared job.
@@ -53,6 +58,9 @@ pub enum Do {
     /// Let go of the lock a running job holds: it follows from now (its
     /// page goes away for a while; see [`Roles::away`]).
     StepDown(JobId),
+    /// The lock an ended job still holds goes to the new job of the same
+    /// name (see [`Roles::start`]): it leads from a coming turn.
+    Hand { ended: JobId, to: JobId },
 }
 
 /// How a shared job's end goes.
@@ -78,15 +86,37 @@ pub struct Roles {
     grants: Fifo<JobId>,
     /// Locks of jobs that ended here, held until the time given.
     ending: Fifo<(u64, JobId)>,
+    /// The keys of those still held (one let go of early is not here).
+    ending_keys: Vec<(u64, JobId)>,
     out: Fifo<Do>,
 }
 
 impl Roles {
-    /// A new shared job: it follows until its lock is granted.
-    pub fn start(&mut self, job: JobId) {
+    /// A new shared job, its lock's name as `key`: it follows until its
+    /// lock is granted, or, if a job of that name ended here and holds its
+    /// lock still (and the page is not away), until the next turn, as that
+    /// lock is handed to it.
+    pub fn start(&mut self, job: JobId, key: u64) {
+        let held = (self.ending_keys.iter())
+            .position(|(k, _)| *k == key)
+            .filter(|_| !self.away);
+        if let Some(i) = held {
+            let (_, ended) = self.ending_keys.swap_remove(i);
+            let shared = Shared {
+                role: Role::Granted,
+                resend: false,
+                key,
+            };
+            self.jobs.insert(job, shared);
+            self.grants.push_back(job);
+            self.out.push_back(Do::Hand { ended, to: job });
+            self.out.push_back(Do::Feed(job, Input::Follow));
+            return;
+        }
         let shared = Shared {
             role: Role::Queued,
             resend: false,
+            key,
         };
         self.jobs.insert(job, shared);
         self.claims.push_back(job);
@@ -138,7 +168,7 @@ impl Roles {
     pub fn on_timer(&mut self, now: u64) -> bool {
         while let Some(&(_, job)) = self.ending.front().filter(|(at, _)| *at <= now) {
             self.ending.pop_front();
-            self.out.push_back(Do::Release(job));
+            self.release_ended(job);
         }
         if self.away {
             return false;
@@ -192,6 +222,14 @@ impl Roles {
             }
         }
         for (_, job) in self.ending.take_all() {
+            self.release_ended(job);
+        }
+    }
+
+    /// An ended job's lock goes, unless it was handed on (`start`).
+    fn release_ended(&mut self, job: JobId) {
+        if let Some(i) = self.ending_keys.iter().position(|(_, j)| *j == job) {
+            self.ending_keys.swap_remove(i);
             self.out.push_back(Do::Release(job));
         }
     }
@@ -305,6 +343,7 @@ impl Roles {
         let hold = leads && outcome;
         if hold {
             self.ending.push_back((now + END_GRACE_MS, job));
+            self.ending_keys.push((s.key, job));
         }
         End {
             tell: hold && self.peers,
@@ -325,7 +364,7 @@ impl Roles {
         self.grants.clear();
         self.out.clear();
         for (_, job) in self.ending.take_all() {
-            self.out.push_back(Do::Release(job));
+            self.release_ended(job);
         }
     }
 }

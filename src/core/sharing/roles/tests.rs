@@ -12,7 +12,7 @@ fn a_tab_that_goes_away_lets_go_of_its_locks_and_asks_again_when_back() {
     let mut r = Roles::default();
     let (a, b, c) = (JobId(1), JobId(2), JobId(3));
     for job in [a, b, c] {
-        r.start(job);
+        r.start(job, u64::from(job.0));
     }
     r.on_timer(0);
     drain(&mut r);
@@ -55,7 +55,7 @@ fn a_tab_that_goes_away_lets_go_of_its_locks_and_asks_again_when_back() {
 fn a_job_without_a_lock_manager_leads_alone_and_shares_nothing() {
     let mut r = Roles::default();
     let job = JobId(1);
-    r.start(job);
+    r.start(job, u64::from(job.0));
     assert_eq!(drain(&mut r), vec![Do::Feed(job, Input::Follow)]);
     assert!(r.on_timer(0) || r.next_wake(0).is_none());
     assert_eq!(drain(&mut r), vec![Do::Claim(job)]);
@@ -77,7 +77,7 @@ fn a_job_without_a_lock_manager_leads_alone_and_shares_nothing() {
 fn only_messages_of_this_version_make_peers() {
     let mut r = Roles::default();
     let job = JobId(1);
-    r.start(job);
+    r.start(job, u64::from(job.0));
     r.on_timer(0);
     r.asked(job, true);
     assert!(r.granted(Some(job)));
@@ -102,7 +102,7 @@ fn only_messages_of_this_version_make_peers() {
 fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
     let mut r = Roles::default();
     let (a, b) = (JobId(1), JobId(2));
-    r.start(a);
+    r.start(a, u64::from(a.0));
     r.on_timer(0);
     r.asked(a, true);
     assert_eq!(r.role_name(a), None, "alone: not known yet");
@@ -111,7 +111,7 @@ fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
     r.on_timer(1);
     assert_eq!(r.role_name(a), Some("leader"));
     r.hear(&Said::hello(1000).words(None), None);
-    r.start(b);
+    r.start(b, u64::from(b.0));
     r.on_timer(1);
     r.asked(b, true);
     assert_eq!(r.role_name(b), Some("follower"), "another tab spoke");
@@ -121,8 +121,8 @@ fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
 fn grants_go_only_to_jobs_that_wait_for_them() {
     let mut r = Roles::default();
     let (a, b) = (JobId(1), JobId(2));
-    r.start(a);
-    r.start(b);
+    r.start(a, u64::from(a.0));
+    r.start(b, u64::from(b.0));
     r.on_timer(0);
     r.asked(a, true);
     r.asked(b, true);
@@ -139,7 +139,7 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
     let mut r = Roles::default();
     let (a, b) = (JobId(1), JobId(2));
     for job in [a, b] {
-        r.start(job);
+        r.start(job, u64::from(job.0));
     }
     r.on_timer(0);
     for job in [a, b] {
@@ -159,7 +159,7 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
     assert_eq!(drain(&mut r), vec![Do::Release(a)]);
 
     let c = JobId(3);
-    r.start(c);
+    r.start(c, u64::from(c.0));
     r.on_timer(0);
     r.asked(c, true);
     r.granted(Some(c));
@@ -169,4 +169,50 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
     r.stop_all();
     assert_eq!(drain(&mut r), vec![Do::Release(c)]);
     assert_eq!(r.next_wake(300), None);
+}
+
+#[test]
+fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
+    let mut r = Roles::default();
+    let (a, b, other) = (JobId(1), JobId(2), JobId(3));
+    r.start(a, 7);
+    r.on_timer(0);
+    drain(&mut r);
+    r.asked(a, true);
+    assert!(r.granted(Some(a)));
+    r.on_timer(0);
+    drain(&mut r);
+    assert!(r.ended(100, a, true).hold);
+    // Another name waits for its own lock; the same name takes a's.
+    r.start(other, 8);
+    assert_eq!(drain(&mut r), vec![Do::Feed(other, Input::Follow)]);
+    r.start(b, 7);
+    assert_eq!(
+        drain(&mut r),
+        vec![Do::Hand { ended: a, to: b }, Do::Feed(b, Input::Follow)]
+    );
+    r.on_timer(200);
+    assert_eq!(
+        drain(&mut r),
+        vec![Do::Claim(other), Do::Feed(b, Input::Lead)]
+    );
+    assert!(r.leads(b));
+    // The grace passes: a's lock went on with b, nothing is let go of.
+    r.on_timer(100 + END_GRACE_MS);
+    assert!(drain(&mut r).is_empty());
+
+    // A page away hands nothing: the lock went as it left.
+    let mut r = Roles::default();
+    r.start(a, 7);
+    r.on_timer(0);
+    drain(&mut r);
+    r.asked(a, true);
+    assert!(r.granted(Some(a)));
+    r.on_timer(0);
+    drain(&mut r);
+    assert!(r.ended(100, a, true).hold);
+    r.away();
+    assert_eq!(drain(&mut r), vec![Do::Release(a)]);
+    r.start(b, 7);
+    assert_eq!(drain(&mut r), vec![Do::Feed(b, Input::Follow)]);
 }
