@@ -63,6 +63,39 @@ pub fn fetch_failed(relative_off_page: bool) -> PollError {
     }
 }
 
+/// What fetch said, fit for a message the page may show: the query of
+/// every url in it cut off (`…?token=…` becomes `…?…`), since a page's
+/// url may carry a token, and the words may reach a toast. Node and
+/// node-fetch name the url in their words; browsers do not.
+pub fn without_queries(said: &str) -> String {
+    let mut out = String::with_capacity(said.len());
+    let mut in_query = false;
+    for c in said.chars() {
+        if in_query {
+            if c.is_whitespace() || matches!(c, '"' | '\'' | ')' | ',' | ';') {
+                in_query = false;
+                out.push(c);
+            }
+            continue;
+        }
+        out.push(c);
+        if c == '?' && url_before(&out) {
+            out.push('…');
+            in_query = true;
+        }
+    }
+    out
+}
+
+/// Whether the word that ends `text` (at its `?`) is a url or a path.
+fn url_before(text: &str) -> bool {
+    let word = text
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '('))
+        .next()
+        .unwrap_or_default();
+    word.len() > 1 && (word.starts_with('/') || word.as_bytes().windows(3).any(|w| w == b"://"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +148,28 @@ mod tests {
             Class::Retry(PollError::InvalidResponse)
         );
         assert_eq!(classify_status(0), Class::Retry(PollError::InvalidResponse));
+    }
+    #[test]
+    fn what_fetch_said_loses_the_queries_of_its_urls() {
+        let node = "request to https://api.example.com/api/file/f1?token=SECRET123 failed, reason: getaddrinfo ENOTFOUND api.example.com";
+        assert_eq!(
+            without_queries(node),
+            "request to https://api.example.com/api/file/f1?… failed, reason: getaddrinfo ENOTFOUND api.example.com"
+        );
+        assert_eq!(
+            without_queries("Failed to parse URL from /api/file/f1?token=SECRET"),
+            "Failed to parse URL from /api/file/f1?…"
+        );
+        assert_eq!(
+            without_queries("Invalid URL: '/a?b=c' (x?y)"),
+            "Invalid URL: '/a?…' (x?y)"
+        );
+        for kept in [
+            "Failed to fetch",
+            "Is it down? Try again",
+            "NetworkError when attempting to fetch resource.",
+        ] {
+            assert_eq!(without_queries(kept), kept);
+        }
     }
 }

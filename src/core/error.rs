@@ -109,7 +109,8 @@ impl PollError {
     pub fn in_own_words(&self) -> bool {
         matches!(
             self,
-            Self::GenerationFailed
+            Self::Timeout
+                | Self::GenerationFailed
                 | Self::Check
                 | Self::Network
                 | Self::RelativeUrl
@@ -126,7 +127,10 @@ impl PollError {
     /// error does not name one: an unreadable answer (a 2xx body that is no
     /// record, a 3xx), or a 408 (a request timeout of our own has none).
     pub fn answered(&self) -> bool {
-        matches!(self, Self::InvalidResponse | Self::RequestTimeout)
+        matches!(
+            self,
+            Self::InvalidResponse | Self::RequestTimeout | Self::Timeout
+        )
     }
 
     /// The HTTP status behind the error, when there was one.
@@ -141,6 +145,20 @@ impl PollError {
         }
     }
 
+    /// `message`, with the status of a 4xx or 5xx in it (`Server error (HTTP
+    /// 503)`), written without formatting code.
+    pub fn described(&self) -> String {
+        let message = self.message();
+        match self {
+            Self::Client(s) | Self::Server(s) => {
+                let digit = |n: u16| char::from(b'0' + (n % 10) as u8);
+                let code: String = [digit(s / 100), digit(s / 10), digit(*s)].iter().collect();
+                message.replacen("4xx", &code, 1).replacen("5xx", &code, 1)
+            }
+            _ => message.to_owned(),
+        }
+    }
+
     /// A short human-readable message (static: no formatting code in the wasm).
     pub fn message(&self) -> &'static str {
         match self {
@@ -150,7 +168,7 @@ impl PollError {
             Self::Forbidden => "Access denied (HTTP 403)",
             Self::Client(_) => "The request was rejected (HTTP 4xx)",
             Self::Server(_) => "Server error (HTTP 5xx)",
-            Self::Network => "Network error",
+            Self::Network => "Could not reach the server",
             Self::RelativeUrl => "A relative url cannot be fetched outside a page: give the manager an absolute fileUrl and projectUrl (or mock fetch)",
             Self::RequestTimeout => "The request timed out",
             Self::InvalidResponse => "The server sent an unreadable response",
@@ -168,6 +186,37 @@ impl PollError {
         }
     }
 }
+
+/// The words and status of a plain timeout whose cause was something else
+/// (see `Ended::erring`): the device offline at the end, or the last
+/// requests failing in a row (`erring`, the last error; `said`, its
+/// words). `(None, None)`: a plain timeout. A toast then says why.
+pub fn timeout_said(
+    offline: bool,
+    erring: Option<PollError>,
+    said: Option<&str>,
+) -> (Option<String>, Option<u16>) {
+    if offline {
+        let words =
+            "Polling timed out while the device was offline: check the connection and try again";
+        return (Some(words.to_owned()), None);
+    }
+    let Some(last) = erring else {
+        return (None, None);
+    };
+    let words = said.map_or_else(|| last.described(), str::to_owned);
+    let words = [
+        "Polling timed out after repeated errors; the last: ",
+        &words,
+    ]
+    .concat();
+    (Some(words), last.status())
+}
+
+/// Added in a page to what a failed fetch said (a page pauses its jobs
+/// while the browser is offline, so there the cause is rarely the device):
+/// where to look.
+pub const NETWORK_HINT: &str = " (the server may be down, or CORS or the page's Content-Security-Policy blocked the request: the browser console says which)";
 
 impl PollError {
     /// The page's view of this error, after `attempt` requests.
@@ -247,16 +296,26 @@ mod tests {
         );
         let r = PollError::Server(503).report_said(1, None, Some(200));
         assert_eq!(r.status, Some(503), "the error's own status wins");
-        let r = PollError::Network.report_said(1, Some("Network error: Failed to fetch"), None);
-        assert_eq!(r.message, "Network error: Failed to fetch");
+        let r = PollError::Network.report_said(
+            1,
+            Some("Could not reach the server: Failed to fetch"),
+            None,
+        );
+        assert_eq!(r.message, "Could not reach the server: Failed to fetch");
         // What a checker threw with a status: its words, the status its own.
         let r = PollError::Server(500).report_said(3, Some("HTTP 500 from the API"), None);
         assert_eq!((r.message, r.status), ("HTTP 500 from the API", Some(500)));
-        let r = PollError::Timeout.report_said(3, Some("stale words"), None);
+        let r = PollError::MaxAttempts.report_said(3, Some("stale words"), None);
         assert_eq!(
-            r.message, "Polling timed out",
+            r.message, "Gave up after the maximum number of attempts",
             "the package's own errors keep theirs"
         );
+        // A timeout takes the words of its cause (`timeout_said`), which the
+        // web layer's end passes alone (never the last answer's words).
+        let (words, status) = timeout_said(false, Some(PollError::Server(502)), None);
+        let r = PollError::Timeout.report_said(3, words.as_deref(), status);
+        assert_eq!(r.status, Some(502));
+        assert!(r.message.ends_with("Server error (HTTP 502)"));
     }
 
     #[test]
@@ -267,5 +326,29 @@ mod tests {
         assert!(!PollError::Forbidden.retryable());
         assert!(!PollError::Timeout.retryable());
         assert_eq!(PollError::InvalidConfig("x").message(), "x");
+    }
+
+    #[test]
+    fn a_timeout_says_what_kept_the_job_from_its_result() {
+        assert_eq!(timeout_said(false, None, None), (None, None));
+        let (words, status) = timeout_said(true, Some(PollError::Network), None);
+        assert!(words
+            .unwrap()
+            .starts_with("Polling timed out while the device was offline"));
+        assert_eq!(status, None);
+        let (words, status) = timeout_said(false, Some(PollError::Server(503)), None);
+        let last = "Polling timed out after repeated errors; the last: Server error (HTTP 503)";
+        assert_eq!((words.as_deref(), status), (Some(last), Some(503)));
+        let said = Some("Could not reach the server: Failed to fetch");
+        let (words, _) = timeout_said(false, Some(PollError::Network), said);
+        assert_eq!(
+            words.as_deref(),
+            Some("Polling timed out after repeated errors; the last: Could not reach the server: Failed to fetch")
+        );
+        assert_eq!(
+            PollError::Client(422).described(),
+            "The request was rejected (HTTP 422)"
+        );
+        assert_eq!(PollError::Network.described(), "Could not reach the server");
     }
 }

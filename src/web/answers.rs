@@ -15,8 +15,8 @@ use super::page;
 use super::settings::origin_of;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, says_rate_limited, Checked};
-use crate::core::classify::fetch_failed;
-use crate::core::error::PollError;
+use crate::core::classify::{fetch_failed, without_queries};
+use crate::core::error::{PollError, NETWORK_HINT};
 use crate::core::job::{Input, Reply};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
@@ -107,15 +107,16 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
             if error == PollError::Network {
                 me.went_offline();
             }
-            // "Network error: …: fetch resolved with undefined, not a
-            // Response" (a mock): what fetch said, for the page.
+            // "Could not reach the server: Failed to fetch (…)": what fetch
+            // said, its urls' queries cut off (a token may be in one), and
+            // in a page where to look.
             let message = why.said.map(|why| {
-                let sep = if error == PollError::Network {
-                    ": "
-                } else {
-                    ". fetch said: "
-                };
-                [error.message(), sep, &why].concat()
+                let why = without_queries(&why);
+                match error {
+                    PollError::Network if off_page => [error.message(), ": ", &why].concat(),
+                    PollError::Network => [error.message(), ": ", &why, NETWORK_HINT].concat(),
+                    _ => [error.message(), ". fetch said: ", &why].concat(),
+                }
             });
             me.deliver_checked(job, Input::RequestFailed(error), None, message);
             return;

@@ -10,7 +10,7 @@ use crate::core::learn::history_slot;
 use crate::core::sharing::End;
 
 use super::boundary::to_js;
-use crate::core::error::PollError;
+use crate::core::error::{timeout_said, PollError};
 use crate::core::metrics::Channel;
 use crate::core::table::{Ended, Kind};
 
@@ -30,6 +30,7 @@ impl Manager {
             last_pending,
             subscribers,
             job,
+            erring,
             ..
         } = ended;
         // A finished job's resources go; leaving subscribers own none, but
@@ -42,6 +43,7 @@ impl Manager {
             Resources {
                 message: r.and_then(|r| r.message.clone()),
                 status: r.and_then(|r| r.status),
+                said_before: r.and_then(|r| r.said_before.clone()),
                 ..Resources::default()
             }
         };
@@ -70,6 +72,7 @@ impl Manager {
             last,
             message,
             status,
+            said_before,
             leadership,
             ..
         } = resources;
@@ -116,8 +119,23 @@ impl Manager {
             }
             Err(e) => {
                 // A checker's own words or what fetch said; an unreadable
-                // answer's or a 408's status.
-                let said = message.as_deref();
+                // answer's or a 408's status. A timeout's: what kept the
+                // job from its result (the device offline, errors in a row:
+                // the last one's words, said before a request still out).
+                let before = said_before.filter(|(was, _)| Some(*was) == erring);
+                let last_words = message
+                    .as_deref()
+                    .or(before.as_ref().map(|(_, w)| w.as_str()));
+                let (words, why) = match e {
+                    PollError::Timeout => {
+                        timeout_said(progress.waiting_for_network, erring, last_words)
+                    }
+                    _ => (None, None),
+                };
+                let (said, status) = match e {
+                    PollError::Timeout => (words.as_deref(), why),
+                    _ => (message.as_deref(), status),
+                };
                 let err = to_js(&e.report_said(attempts, said, status));
                 let result = result_report(Err(e), said, status, attempts, duration, channel);
                 for s in subscribers.iter().filter(|s| told(s)) {

@@ -174,7 +174,7 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   assert.deepEqual(retries, [
     ["invalid_response", 200, "The server sent an unreadable response"],
     ["request_timeout", 408, "The request timed out"],
-    ["network", undefined, "Network error: Failed to fetch"],
+    ["network", undefined, "Could not reach the server: Failed to fetch"],
     // nothing said of an earlier request sticks to this one's error
     ["request_timeout", undefined, "The request timed out"],
   ]);
@@ -187,6 +187,36 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   const r = await pollFileCompletion("status-2", { ...quick, maxConsecutiveErrors: 1 });
   assert.equal(r.failure.kind, "invalid_response");
   assert.equal(r.failure.status, 200);
+});
+
+test("a timeout says what kept the job from its result: errors in a row (the last one's words and status), the token in fetch's words cut off", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  const ended = (m, id) =>
+    new Promise((resolve) => m.startPolling(id, { onError: (e) => resolve([e.kind, e.status, e.message]) }));
+  globalThis.fetch = () => new Response("", { status: 503 });
+  assert.deepEqual(await ended(manager(t, { timeout: 200, shareAcrossTabs: false }), "erring-1"), [
+    "timeout",
+    503,
+    "Polling timed out after repeated errors; the last: Server error (HTTP 503)",
+  ]);
+  globalThis.fetch = () =>
+    Promise.reject(new TypeError("request to http://api.example/file/erring-2?token=SECRET failed, reason: ECONNREFUSED"));
+  assert.deepEqual(await ended(manager(t, { timeout: 200, shareAcrossTabs: false }), "erring-2"), [
+    "timeout",
+    undefined,
+    "Polling timed out after repeated errors; the last: Could not reach the server: request to http://api.example/file/erring-2?… failed, reason: ECONNREFUSED",
+  ]);
+  // an answer after the errors: a plain timeout
+  let n = 0;
+  globalThis.fetch = () => (n++ === 0 ? new Response("", { status: 503 }) : new Response("{}", { status: 200 }));
+  assert.deepEqual(await ended(manager(t, { timeout: 200, shareAcrossTabs: false }), "erring-3"), ["timeout", undefined, "Polling timed out"]);
+  // the Promise form says the same
+  globalThis.fetch = () => new Response("", { status: 502 });
+  const r = await pollFileCompletion("erring-4", { ...quick, maxDuration: 200, maxConsecutiveErrors: 1000 });
+  assert.equal(r.method, "timeout");
+  assert.equal(r.error, "Polling timed out after repeated errors; the last: Server error (HTTP 502)");
+  assert.equal(r.failure.status, 502);
 });
 
 test("a joiner that leaves on its own maxConsecutiveErrors hears the status and words of the error it leaves on", async (t) => {

@@ -98,7 +98,7 @@ test("a mocked fetch that resolves with nothing is a network error, and polling 
       setTimeout(() => reject(new Error(`no completion: ${JSON.stringify(seen)}, uncaught: ${uncaught}`)), 10000);
     });
     assert.equal(requests.get("undef-1"), 3);
-    const retry = "network: Network error: fetch resolved with undefined, not a Response";
+    const retry = "network: Could not reach the server: fetch resolved with undefined, not a Response";
     assert.deepEqual(seen, { errors: [], retries: [retry, retry] }, "each failed request is a retry of kind network, saying why");
     assert.deepEqual(uncaught, []);
   } finally {
@@ -115,13 +115,13 @@ test("a network error says what fetch rejected with, in retries and in a Promise
     );
     const e = await retried;
     assert.equal(e.kind, "network");
-    assert.equal(e.message, "Network error: Failed to parse URL from /api/file/reject-1");
+    assert.equal(e.message, "Could not reach the server: Failed to parse URL from /api/file/reject-1");
     assert.equal(e.retryable, true);
     // the Promise form, with no retry allowed: its failure and error keep the words
     const r = await m.pollFileCompletion("reject-2", { maxConsecutiveErrors: 1 });
     assert.equal(r.failure?.kind, "network");
-    assert.equal(r.failure?.message, "Network error: Failed to parse URL from /api/file/reject-2");
-    assert.equal(r.error, "Network error: Failed to parse URL from /api/file/reject-2");
+    assert.equal(r.failure?.message, "Could not reach the server: Failed to parse URL from /api/file/reject-2");
+    assert.equal(r.error, "Could not reach the server: Failed to parse URL from /api/file/reject-2");
   } finally {
     m.free();
   }

@@ -149,7 +149,7 @@ test("a relative url with no page and no fetch mock (Node's own fetch) ends the 
   };
   const offline = await sp.pollFileCompletion("rel-5", { ...quick, maxConsecutiveErrors: 2 });
   assert.equal(offline.failure.kind, "network");
-  assert.equal(offline.error, "Network error: Failed to fetch");
+  assert.equal(offline.error, "Could not reach the server: Failed to fetch");
   assert.equal(offline.attempts, 2);
 });
 

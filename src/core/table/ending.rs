@@ -61,6 +61,7 @@ impl<S: Clone> Table<S> {
             media: e.job.config().media,
             learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
+            erring: None,
             subscribers: e.subscribers,
         }
     }
@@ -180,6 +181,7 @@ impl<S: Clone> Table<S> {
                 media: e.job.config().media,
                 learns: e.job.config().learn,
                 last_pending: e.job.last_pending(),
+                erring: erring(&e.job),
                 subscribers: leaving,
             };
             self.queue.push_back((job, Queued::Left(ended)));
@@ -211,6 +213,7 @@ impl<S: Clone> Table<S> {
             media: e.job.config().media,
             learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
+            erring: erring(&e.job),
             subscribers: leaving,
         };
         self.queue.push_back((job, Queued::Finished(ended)));
@@ -245,6 +248,7 @@ impl<S: Clone> Table<S> {
             media: e.job.config().media,
             learns: e.job.config().learn,
             last_pending: e.job.last_pending(),
+            erring: erring(&e.job),
             subscribers: e.subscribers,
         })
     }
@@ -284,4 +288,12 @@ fn budgeted(e: PollError) -> bool {
             | PollError::InvalidResponse
             | PollError::Check
     )
+}
+
+/// The last of the errors in a row `job` is in, if any.
+fn erring(job: &Job) -> Option<PollError> {
+    match job.consecutive_errors() {
+        (n, last) if n > 0 => last,
+        _ => None,
+    }
 }

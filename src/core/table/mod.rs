@@ -105,6 +105,9 @@ pub struct Ended<S> {
     /// Whether the job teaches the learned schedule (option `learn`).
     pub learns: bool,
     pub last_pending: Option<u64>,
+    /// The last of the errors in a row the job was in when it ended (a
+    /// timeout's real cause): `None` without one.
+    pub erring: Option<PollError>,
     pub subscribers: Vec<S>,
 }
 
