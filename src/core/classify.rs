@@ -63,6 +63,12 @@ pub fn fetch_failed(relative_off_page: bool) -> PollError {
     }
 }
 
+/// Whether a `Content-Type` names HTML.
+pub fn is_html(content_type: &str) -> bool {
+    let t = content_type.to_ascii_lowercase();
+    t.as_bytes().windows(4).any(|w| w == b"html")
+}
+
 /// What fetch said, fit for a message the page may show: the query of
 /// every url in it cut off (`…?token=…` becomes `…?…`), since a page's
 /// url may carry a token, and the words may reach a toast. Node and
@@ -171,5 +177,14 @@ mod tests {
         ] {
             assert_eq!(without_queries(kept), kept);
         }
+    }
+
+    #[test]
+    fn what_names_html() {
+        assert!(is_html("text/html; charset=utf-8"));
+        assert!(is_html("application/xhtml+xml"));
+        assert!(is_html("TEXT/HTML"));
+        assert!(!is_html("application/json"));
+        assert!(!is_html(""));
     }
 }

@@ -213,6 +213,15 @@ pub fn timeout_said(
     (Some(words), last.status())
 }
 
+/// A 404 whose answer is an HTML page (a framework's "page not found"):
+/// most likely no API route answers the url (a `basePath` or `base` the
+/// app is served under, left out of `fileUrl`). The url follows, then
+/// [`NOT_FOUND_HTML_END`].
+pub const NOT_FOUND_HTML: &str =
+    "Not found (HTTP 404), and the answer was an HTML page: no API route may answer ";
+pub const NOT_FOUND_HTML_END: &str =
+    " (check fileUrl and projectUrl: a basePath or base the app is served under is not in the defaults)";
+
 /// Added in a page to what a failed fetch said (a page pauses its jobs
 /// while the browser is offline, so there the cause is rarely the device):
 /// where to look.

@@ -16,7 +16,7 @@ use super::settings::origin_of;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, says_rate_limited, Checked};
 use crate::core::classify::{fetch_failed, without_queries};
-use crate::core::error::{PollError, NETWORK_HINT};
+use crate::core::error::{PollError, NETWORK_HINT, NOT_FOUND_HTML, NOT_FOUND_HTML_END};
 use crate::core::job::{Input, Reply};
 use crate::core::record::{fingerprint, State};
 use crate::core::retry_after::{parse_http_date, parse_retry_after};
@@ -95,7 +95,7 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
     let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
         return;
     };
-    let (input, record) = match r {
+    match r {
         Err(why) => {
             // Node's fetch of a relative url: "Failed to parse URL from
             // /api/file/1". A page always has a location to resolve it.
@@ -119,12 +119,18 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                 }
             });
             me.deliver_checked(job, Input::RequestFailed(error), None, message);
-            return;
         }
         Ok(f) => {
             if let Some(r) = me.jobs.borrow_mut().get_mut(job) {
                 r.status = Some(f.status);
             }
+            // A 404 that is an HTML page: most likely no API route.
+            let words = (f.status == 404 && f.html)
+                .then(|| me.url(job))
+                .flatten()
+                .map(|(_, url)| {
+                    [NOT_FOUND_HTML, &without_queries(&url), NOT_FOUND_HTML_END].concat()
+                });
             let wall = f
                 .date
                 .as_deref()
@@ -138,7 +144,7 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                 status: f.status,
                 retry_after,
             };
-            match f.body {
+            let (input, record) = match f.body {
                 Some(text) => match read_body(kind, media, &text, retry_after) {
                     // "202 Accepted" with no record in it is pending (a
                     // record in it is read as for any 2xx).
@@ -154,10 +160,10 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                     read => read,
                 },
                 None => (Input::Response(status), None),
-            }
+            };
+            me.deliver_checked(job, input, record, words);
         }
-    };
-    me.deliver(job, input, record);
+    }
 }
 
 /// What a checker said: `{ completed, data, error, shouldContinue }`, or a

@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::future::Future;
 
 use super::boundary::{field, thrown_message};
-use crate::core::classify::says_bad_url;
+use crate::core::classify::{is_html, says_bad_url};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -48,6 +48,8 @@ pub struct Fetched {
     pub retry_after: Option<String>,
     pub date: Option<String>,
     pub body: Option<String>,
+    /// Its `Content-Type` names HTML (a framework's 404 page).
+    pub html: bool,
 }
 
 pub struct InFlight {
@@ -178,6 +180,7 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
         retry_after: header("retry-after"),
         date: header("date"),
         body: None,
+        html: header("content-type").is_some_and(|t| is_html(&t)),
     };
     if !(200..300).contains(&status) {
         // The body of an error is not read: stop its download.

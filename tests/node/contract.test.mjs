@@ -219,6 +219,28 @@ test("a timeout says what kept the job from its result: errors in a row (the las
   assert.equal(r.failure.status, 502);
 });
 
+test("a 404 that is an HTML page says no API route may answer the url (a basePath left out of fileUrl); a JSON 404 is 'not ready yet'", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  globalThis.fetch = () =>
+    new Response("<!DOCTYPE html><h1>404: This page could not be found.</h1>", { status: 404, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  const m = manager(t, { maxNotFound: 2, shareAcrossTabs: false, fileUrl: "http://app.example/api/file/{id}?key=SECRET" });
+  const retries = [];
+  const end = await new Promise((resolve) =>
+    m.startPolling("html-404", { onRetry: (e) => retries.push(e.message), onError: (e) => resolve([e.kind, e.status, e.message]) }),
+  );
+  const words =
+    "Not found (HTTP 404), and the answer was an HTML page: no API route may answer http://app.example/api/file/html-404?… " +
+    "(check fileUrl and projectUrl: a basePath or base the app is served under is not in the defaults)";
+  assert.deepEqual(retries, [words]);
+  assert.deepEqual(end, ["not_found", 404, words]);
+  globalThis.fetch = () => new Response("{}", { status: 404, headers: { "Content-Type": "application/json" } });
+  const plain = await new Promise((resolve) =>
+    manager(t, { maxNotFound: 1, shareAcrossTabs: false }).startPolling("json-404", { onError: (e) => resolve(e.message) }),
+  );
+  assert.equal(plain, "Not found (HTTP 404): the server has no record with this id (yet)");
+});
+
 test("a joiner that leaves on its own maxConsecutiveErrors hears the status and words of the error it leaves on", async (t) => {
   const realFetch = globalThis.fetch;
   globalThis.fetch = () => new Response("<!doctype html><p>Sign in</p>", { status: 200 });
