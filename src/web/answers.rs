@@ -168,7 +168,8 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
 
 /// What a checker said: `{ completed, data, error, shouldContinue }`, or a
 /// throw (an `Error`, a string, anything: never a crash). A thrown object
-/// with an HTTP `status` is classified like a response; a 429's
+/// with an HTTP `status` (its own or its `response`'s) is classified like a
+/// response; a 429's
 /// `retry-after` header (on it or on its `response`) is honoured.
 pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, JsValue>) {
     let Some(me) = weak.upgrade() else {
@@ -186,7 +187,9 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
                 .or_else(|| header(&field(&thrown, "response"), "retry-after"))
                 .and_then(|v| parse_retry_after(&v, wall()));
             let message = thrown_message(&thrown);
-            let status = field(&thrown, "status").as_f64();
+            // Its own `status`, or its `response`'s (axios before 1.7, ky).
+            let status = (field(&thrown, "status").as_f64())
+                .or_else(|| field(&field(&thrown, "response"), "status").as_f64());
             // A thrown 408's error carries it, as a response's would.
             if let Some(r) = me.jobs.borrow_mut().get_mut(job) {
                 r.status = status

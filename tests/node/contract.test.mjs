@@ -355,6 +355,22 @@ test("a thrown object with an HTTP status is that answer's error, in the thrown 
   assert.deepEqual(told, [["HTTP 500 from the API", "server", 500], ["HTTP 500 from the API", "server", 500]]);
 });
 
+test("a thrown error whose response has the status (axios before 1.7, ky) is that answer's error: a 401 ends the check at once", async () => {
+  let calls = 0;
+  const result = await smartPollingManager.startPolling(
+    "response-401",
+    async () => {
+      calls++;
+      throw Object.assign(new Error("Request failed with status code 401"), { response: { status: 401, headers: {} } });
+    },
+    quick,
+  );
+  assert.equal(calls, 1, "not retried as a failed check");
+  assert.equal(result.failure.kind, "unauthorized");
+  assert.equal(result.failure.status, 401);
+  assert.equal(result.error, "Request failed with status code 401");
+});
+
 test("the Promise form's onError carries what the checker threw as its cause (an axios-style error's response stays readable)", async () => {
   let calls = 0;
   const thrown = Object.assign(new Error("Request failed with status code 503"), { status: 503, response: { status: 503, data: { detail: "busy" } } });
