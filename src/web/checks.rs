@@ -12,14 +12,32 @@ use super::boundary::{field, is_array, range_error, thrown_message};
 use crate::core::suggest::{misnamed_callback, nearest};
 
 /// Refuses any own key of `o` that none of `known` lists, naming the
-/// nearest known one.
-pub(super) fn check_keys(o: &JsValue, known: &[&[&str]]) -> Result<(), JsValue> {
+/// nearest known one, or, for a job's options, where a manager option or
+/// a callback goes (`manager`: the manager options' names, empty for the
+/// manager's own; `promised`: a Promise helper's options, whose outcome is
+/// the promise, else `startPolling`'s, whose callbacks come before them).
+pub(super) fn check_keys(
+    o: &JsValue,
+    known: &[&[&str]],
+    manager: &[&str],
+    promised: bool,
+) -> Result<(), JsValue> {
     let keys = own_keys(o).map_err(|e| unreadable("its keys", &e))?;
     for key in keys.iter() {
         let key = key.as_string().unwrap_or_default();
-        if !known.iter().any(|list| list.contains(&key.as_str())) {
-            return Err(unknown("option", &key, &known.concat()));
+        if known.iter().any(|list| list.contains(&key.as_str())) {
+            continue;
         }
+        let at = |s: &str| ["\"", &key, "\" ", s].concat();
+        return Err(if manager.contains(&key.as_str()) {
+            range_error(&at("is a manager option: pass it to new PollingManager({ ... }), or to configureDefaults() for the Promise helpers"))
+        } else if CALLBACKS.contains(&key.as_str()) && promised {
+            range_error(&at("is not taken here: a Promise helper's outcome is its promise (its options take onUpdate, onProgress and onError)"))
+        } else if CALLBACKS.contains(&key.as_str()) {
+            range_error(&at("is a callback: pass it in startPolling's callbacks (its second argument), not its options"))
+        } else {
+            unknown("option", &key, &known.concat())
+        });
     }
     Ok(())
 }

@@ -147,13 +147,23 @@ impl Default for Settings {
 }
 
 /// Reads an options object (absent: all defaults), refusing unknown keys.
-fn read<T: DeserializeOwned + Default>(o: &JsValue, known: &[&[&str]]) -> Result<T, JsValue> {
-    from(&vetted(o, known)?.map_or(JsValue::UNDEFINED, Into::into))
+fn read<T: DeserializeOwned + Default>(
+    o: &JsValue,
+    known: &[&[&str]],
+    promised: bool,
+) -> Result<T, JsValue> {
+    let manager = field_names::<SettingsIn>();
+    from(&vetted(o, known, manager, promised)?.map_or(JsValue::UNDEFINED, Into::into))
 }
 
 /// The page's options object checked (an object, no unknown key) and read
 /// once into a plain one (`None`: not given).
-fn vetted(o: &JsValue, known: &[&[&str]]) -> Result<Option<js_sys::Object>, JsValue> {
+fn vetted(
+    o: &JsValue,
+    known: &[&[&str]],
+    manager: &[&str],
+    promised: bool,
+) -> Result<Option<js_sys::Object>, JsValue> {
     if o.is_undefined() || o.is_null() {
         return Ok(None);
     }
@@ -161,7 +171,7 @@ fn vetted(o: &JsValue, known: &[&[&str]]) -> Result<Option<js_sys::Object>, JsVa
     if !o.is_object() || array {
         return Err(range_error("options must be an object"));
     }
-    check_keys(o, known)?;
+    check_keys(o, known, manager, promised)?;
     snapshot(o, known).map(Some)
 }
 
@@ -183,7 +193,7 @@ pub fn read_settings(o: &JsValue) -> Result<Settings, JsValue> {
 pub fn read_settings_with(o: &JsValue, events: Option<&str>) -> Result<Settings, JsValue> {
     let known = [field_names::<SettingsIn>(), field_names::<Options>()];
     // Read once (each getter runs once), then into both types.
-    let o: JsValue = vetted(o, &known)?.map_or(JsValue::UNDEFINED, Into::into);
+    let o: JsValue = vetted(o, &known, &[], false)?.map_or(JsValue::UNDEFINED, Into::into);
     let s: SettingsIn = from(&o)?;
     let defaults: Options = from(&o)?;
     // Validate the job defaults now, so a bad one throws from the constructor.
@@ -282,7 +292,7 @@ pub fn read_options(o: &JsValue, extra: &[&str]) -> Result<Options, JsValue> {
     if o.is_undefined() || o.is_null() {
         return Ok(Options::default()); // the common case: no serde probe
     }
-    let options = read(o, &[field_names::<Options>(), extra])?;
+    let options = read(o, &[field_names::<Options>(), extra], !extra.is_empty())?;
     check_callbacks(o, extra, || &[])?;
     Ok(options)
 }

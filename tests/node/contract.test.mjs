@@ -60,6 +60,21 @@ test("an invalid or unknown option is a RangeError at the call: thrown by the ma
     smartPollingManager.startPolling("ok-3", () => ({ completed: true }), { jitter: 2 }),
     rangeError("jitter"),
   );
+  // a manager option or a callback among a job's options: where it goes
+  const exact = (message) => (e) => e instanceof RangeError && e.message === message;
+  assert.throws(
+    () => m.startPolling("ok-4", {}, { fileUrl: "/api/v2/file/{id}" }),
+    exact('"fileUrl" is a manager option: pass it to new PollingManager({ ... }), or to configureDefaults() for the Promise helpers'),
+  );
+  assert.throws(
+    () => m.startPolling("ok-4", {}, { onComplete() {} }),
+    exact("\"onComplete\" is a callback: pass it in startPolling's callbacks (its second argument), not its options"),
+  );
+  await assert.rejects(
+    pollFileCompletion("ok-5", { onComplete() {} }),
+    exact("\"onComplete\" is not taken here: a Promise helper's outcome is its promise (its options take onUpdate, onProgress and onError)"),
+  );
+  await assert.rejects(pollFileCompletion("ok-5", { debug: true }), exact('"debug" is a manager option: pass it to new PollingManager({ ... }), or to configureDefaults() for the Promise helpers'));
   assert.equal(m.activeCount, 0, "nothing started");
   assert.equal(smartPollingManager.isPolling("file-ok-2"), false);
   assert.deepEqual(fetch.calls, [], "nothing requested");
