@@ -571,6 +571,31 @@ fn a_job_started_again_where_its_lock_is_held_after_its_end_takes_it_over() {
     assert_eq!(w.locks["a"].0, Some(0));
     w.run_until(30_000);
     assert!(w.requests_by(1).is_empty(), "the follower never polled");
+
+    // Stopped at once (a StrictMode unmount), the new job keeps the lock
+    // for the rest of the ended job's grace all the same.
+    let mut w = world(2, 60_000);
+    w.sim.latency = END_GRACE_MS / 2;
+    let check = Config {
+        timeout: 3000,
+        ..polling()
+    };
+    w.start_with(0, "a", check, "check");
+    w.run_until(100);
+    w.start(1, "a", "follower");
+    w.run_until(3100);
+    let ended = w.tabs[0].ended[0].0;
+    w.start(0, "a", "fallback");
+    w.stop(0, "a");
+    w.run_until(ended + END_GRACE_MS - 1);
+    assert_eq!(w.locks["a"].0, Some(0), "held for the grace");
+    // Then tab 1, whose job goes on (a timeout is tab 0's own), leads it.
+    w.run_until(30_000);
+    let first = w.requests_by(1).first().copied();
+    assert!(
+        first.is_some_and(|t| t >= ended + END_GRACE_MS),
+        "{first:?}"
+    );
 }
 
 #[test]

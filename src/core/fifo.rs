@@ -70,6 +70,11 @@ impl<T> Fifo<T> {
         self.head = 0;
     }
 
+    /// The items waiting, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots[self.head..].iter().flatten()
+    }
+
     /// Every item, oldest first; the queue is left empty (and free to take
     /// new items while the old ones are gone through).
     pub fn take_all(&mut self) -> TakeAll<T> {

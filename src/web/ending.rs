@@ -155,8 +155,16 @@ impl Manager {
             subscribers,
             ..
         } = ended;
-        self.roles.borrow_mut().stopped(job);
-        let resources = self.jobs.borrow_mut().remove(job);
+        let keep = self.roles.borrow_mut().stopped(now(), job);
+        let mut resources = self.jobs.borrow_mut().remove(job);
+        // A lock taken over from an ended job keeps that job's grace.
+        if let Some(l) = resources
+            .as_mut()
+            .and_then(|r| r.leadership.take())
+            .filter(|_| keep)
+        {
+            self.held.borrow_mut().push((job, l));
+        }
         drop(resources);
         // Only promises hear of a stop: most jobs need no result object.
         let mut result = None;

@@ -164,10 +164,11 @@ impl<M: Sim> World<M> {
     pub fn stop(&mut self, tab: usize, id: &str) -> Option<Ended<M::Sub>> {
         let now = self.now;
         let e = self.tabs[tab].table.stop(now, Kind::File, id)?;
-        self.tabs[tab].roles.stopped(e.job);
-        // Its lock handle is dropped: a held lock goes; a queued request
-        // stays queued (let go of when granted).
-        if self.tabs[tab].holds.get(id) == Some(&e.job) {
+        let keep = self.tabs[tab].roles.stopped(now, e.job);
+        // Its lock handle is dropped: a held lock goes (unless the roles
+        // keep it for a grace); a queued request stays queued (let go of
+        // when granted).
+        if !keep && self.tabs[tab].holds.get(id) == Some(&e.job) {
             self.release_lock(tab, id);
         }
         Some(e)

@@ -21,11 +21,13 @@ pub use roles::{Do, End, Roles};
 
 /// A job's lock name as a key for [`Roles::start`]: its kind and id (the
 /// rest of the name is the manager's, the same for all its jobs).
-pub fn lock_key(kind: crate::core::table::Kind, id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    (kind, id).hash(&mut h);
-    h.finish()
+pub fn lock_key(kind: crate::core::table::Kind, id: &str) -> Box<str> {
+    let kind = match kind {
+        crate::core::table::Kind::File => "file/",
+        crate::core::table::Kind::Project => "project/",
+        crate::core::table::Kind::Check => "check/",
+    };
+    [kind, id].concat().into_boxed_str()
 }
 pub use words::{
     heard, same_version, shared_error, shared_kind, Heard, Said, Words, END_GRACE_MS, VERSION,

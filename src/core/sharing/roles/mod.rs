@@ -41,7 +41,11 @@ struct Shared {
     /// goes out even if it is not new.
     resend: bool,
     /// Its lock's name, as a key (`lock_key`).
-    key: u64,
+    key: Box<str>,
+    /// It took over the lock of an ended job of its name, which keeps that
+    /// job's grace until this time: a stop or a silent end before it holds
+    /// the lock until then still.
+    handed_until: u64,
 }
 
 /// What the browser layer must do for a shared job.
@@ -86,8 +90,8 @@ pub struct Roles {
     grants: Fifo<JobId>,
     /// Locks of jobs that ended here, held until the time given.
     ending: Fifo<(u64, JobId)>,
-    /// The keys of those still held (one let go of early is not here).
-    ending_keys: Vec<(u64, JobId)>,
+    /// The keys of those still held (one handed on is not here).
+    ending_keys: Vec<(Box<str>, JobId)>,
     out: Fifo<Do>,
 }
 
@@ -96,16 +100,20 @@ impl Roles {
     /// lock is granted, or, if a job of that name ended here and holds its
     /// lock still (and the page is not away), until the next turn, as that
     /// lock is handed to it.
-    pub fn start(&mut self, job: JobId, key: u64) {
+    pub fn start(&mut self, job: JobId, key: Box<str>) {
         let held = (self.ending_keys.iter())
             .position(|(k, _)| *k == key)
             .filter(|_| !self.away);
         if let Some(i) = held {
             let (_, ended) = self.ending_keys.swap_remove(i);
+            let until = (self.ending.iter())
+                .find(|(_, j)| *j == ended)
+                .map_or(0, |(at, _)| *at);
             let shared = Shared {
                 role: Role::Granted,
                 resend: false,
                 key,
+                handed_until: until,
             };
             self.jobs.insert(job, shared);
             self.grants.push_back(job);
@@ -117,6 +125,7 @@ impl Roles {
             role: Role::Queued,
             resend: false,
             key,
+            handed_until: 0,
         };
         self.jobs.insert(job, shared);
         self.claims.push_back(job);
@@ -340,21 +349,42 @@ impl Roles {
             };
         };
         let leads = s.role == Role::Leads;
-        let hold = leads && outcome;
-        if hold {
-            self.ending.push_back((now + END_GRACE_MS, job));
-            self.ending_keys.push((s.key, job));
-        }
+        let tell = leads && outcome;
+        let at = if tell {
+            now + END_GRACE_MS
+        } else {
+            s.handed_until
+        };
+        let hold = self.keep(now, job, s, at);
         End {
-            tell: hold && self.peers,
+            tell: tell && self.peers,
             hold,
             seen_here: leads,
         }
     }
 
-    /// A job was stopped: its lock goes with it.
-    pub fn stopped(&mut self, job: JobId) {
-        self.jobs.remove(job);
+    /// A job was stopped at `now`: its lock goes with it, unless it took
+    /// the lock over from an ended job whose grace still runs (true: the
+    /// browser layer keeps the lock until a [`Do::Release`]).
+    pub fn stopped(&mut self, now: u64, job: JobId) -> bool {
+        match self.jobs.remove(job) {
+            Some(s) => {
+                let at = s.handed_until;
+                self.keep(now, job, s, at)
+            }
+            None => false,
+        }
+    }
+
+    /// Keeps an ended job's lock until `at`, if that is still to come.
+    fn keep(&mut self, now: u64, job: JobId, s: Shared, at: u64) -> bool {
+        let held = matches!(s.role, Role::Leads | Role::Granted);
+        if !held || at <= now || self.away {
+            return false;
+        }
+        self.ending.push_back((at, job));
+        self.ending_keys.push((s.key, job));
+        true
     }
 
     /// Every job was stopped: every lock goes, held ones included.

@@ -12,7 +12,7 @@ fn a_tab_that_goes_away_lets_go_of_its_locks_and_asks_again_when_back() {
     let mut r = Roles::default();
     let (a, b, c) = (JobId(1), JobId(2), JobId(3));
     for job in [a, b, c] {
-        r.start(job, u64::from(job.0));
+        r.start(job, job.0.to_string().into());
     }
     r.on_timer(0);
     drain(&mut r);
@@ -55,7 +55,7 @@ fn a_tab_that_goes_away_lets_go_of_its_locks_and_asks_again_when_back() {
 fn a_job_without_a_lock_manager_leads_alone_and_shares_nothing() {
     let mut r = Roles::default();
     let job = JobId(1);
-    r.start(job, u64::from(job.0));
+    r.start(job, job.0.to_string().into());
     assert_eq!(drain(&mut r), vec![Do::Feed(job, Input::Follow)]);
     assert!(r.on_timer(0) || r.next_wake(0).is_none());
     assert_eq!(drain(&mut r), vec![Do::Claim(job)]);
@@ -77,7 +77,7 @@ fn a_job_without_a_lock_manager_leads_alone_and_shares_nothing() {
 fn only_messages_of_this_version_make_peers() {
     let mut r = Roles::default();
     let job = JobId(1);
-    r.start(job, u64::from(job.0));
+    r.start(job, job.0.to_string().into());
     r.on_timer(0);
     r.asked(job, true);
     assert!(r.granted(Some(job)));
@@ -102,7 +102,7 @@ fn only_messages_of_this_version_make_peers() {
 fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
     let mut r = Roles::default();
     let (a, b) = (JobId(1), JobId(2));
-    r.start(a, u64::from(a.0));
+    r.start(a, a.0.to_string().into());
     r.on_timer(0);
     r.asked(a, true);
     assert_eq!(r.role_name(a), None, "alone: not known yet");
@@ -111,7 +111,7 @@ fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
     r.on_timer(1);
     assert_eq!(r.role_name(a), Some("leader"));
     r.hear(&Said::hello(1000).words(None), None);
-    r.start(b, u64::from(b.0));
+    r.start(b, b.0.to_string().into());
     r.on_timer(1);
     r.asked(b, true);
     assert_eq!(r.role_name(b), Some("follower"), "another tab spoke");
@@ -121,12 +121,12 @@ fn a_job_is_named_a_follower_only_when_another_tab_is_there() {
 fn grants_go_only_to_jobs_that_wait_for_them() {
     let mut r = Roles::default();
     let (a, b) = (JobId(1), JobId(2));
-    r.start(a, u64::from(a.0));
-    r.start(b, u64::from(b.0));
+    r.start(a, a.0.to_string().into());
+    r.start(b, b.0.to_string().into());
     r.on_timer(0);
     r.asked(a, true);
     r.asked(b, true);
-    r.stopped(b);
+    assert!(!r.stopped(0, b));
     assert!(!r.granted(Some(b)), "stopped");
     assert!(!r.granted(None), "no job of that name");
     assert!(r.granted(Some(a)));
@@ -139,7 +139,7 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
     let mut r = Roles::default();
     let (a, b) = (JobId(1), JobId(2));
     for job in [a, b] {
-        r.start(job, u64::from(job.0));
+        r.start(job, job.0.to_string().into());
     }
     r.on_timer(0);
     for job in [a, b] {
@@ -159,7 +159,7 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
     assert_eq!(drain(&mut r), vec![Do::Release(a)]);
 
     let c = JobId(3);
-    r.start(c, u64::from(c.0));
+    r.start(c, c.0.to_string().into());
     r.on_timer(0);
     r.asked(c, true);
     r.granted(Some(c));
@@ -175,7 +175,7 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
 fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     let mut r = Roles::default();
     let (a, b, other) = (JobId(1), JobId(2), JobId(3));
-    r.start(a, 7);
+    r.start(a, "7".into());
     r.on_timer(0);
     drain(&mut r);
     r.asked(a, true);
@@ -184,9 +184,9 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     drain(&mut r);
     assert!(r.ended(100, a, true).hold);
     // Another name waits for its own lock; the same name takes a's.
-    r.start(other, 8);
+    r.start(other, "8".into());
     assert_eq!(drain(&mut r), vec![Do::Feed(other, Input::Follow)]);
-    r.start(b, 7);
+    r.start(b, "7".into());
     assert_eq!(
         drain(&mut r),
         vec![Do::Hand { ended: a, to: b }, Do::Feed(b, Input::Follow)]
@@ -201,9 +201,31 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     r.on_timer(100 + END_GRACE_MS);
     assert!(drain(&mut r).is_empty());
 
+    // Stopped (or ending silently) within a's grace, the new job keeps the
+    // lock until that grace is over, as a would have.
+    let mut r = Roles::default();
+    r.start(a, "7".into());
+    r.on_timer(0);
+    drain(&mut r);
+    r.asked(a, true);
+    assert!(r.granted(Some(a)));
+    r.on_timer(0);
+    drain(&mut r);
+    assert!(r.ended(100, a, true).hold);
+    r.start(b, "7".into());
+    drain(&mut r);
+    assert!(r.stopped(300, b), "kept for a's grace");
+    r.on_timer(100 + END_GRACE_MS - 1);
+    assert!(drain(&mut r).is_empty());
+    r.on_timer(100 + END_GRACE_MS);
+    assert_eq!(drain(&mut r), vec![Do::Release(b)]);
+    // After the grace, a stop lets go at once.
+    r.start(other, "9".into());
+    assert!(!r.stopped(5000, other));
+
     // A page away hands nothing: the lock went as it left.
     let mut r = Roles::default();
-    r.start(a, 7);
+    r.start(a, "7".into());
     r.on_timer(0);
     drain(&mut r);
     r.asked(a, true);
@@ -213,6 +235,6 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     assert!(r.ended(100, a, true).hold);
     r.away();
     assert_eq!(drain(&mut r), vec![Do::Release(a)]);
-    r.start(b, 7);
+    r.start(b, "7".into());
     assert_eq!(drain(&mut r), vec![Do::Feed(b, Input::Follow)]);
 }
