@@ -189,13 +189,10 @@ impl PollError {
 
 /// The words and status of a plain timeout whose cause was something else
 /// (see `Ended::erring`): the device offline at the end, or the last
-/// requests failing in a row (`erring`, the last error; `said`, its
-/// words). `(None, None)`: a plain timeout. A toast then says why.
-pub fn timeout_said(
-    offline: bool,
-    erring: Option<PollError>,
-    said: Option<&str>,
-) -> (Option<String>, Option<u16>) {
+/// requests failing (`erring`, the last error, in the package's words: an
+/// answer after it, a 404's or a 429's, may have said something else).
+/// `(None, None)`: a plain timeout. A toast then says why.
+pub fn timeout_said(offline: bool, erring: Option<PollError>) -> (Option<String>, Option<u16>) {
     if offline {
         let words =
             "Polling timed out while the device was offline: check the connection and try again";
@@ -204,10 +201,9 @@ pub fn timeout_said(
     let Some(last) = erring else {
         return (None, None);
     };
-    let words = said.map_or_else(|| last.described(), str::to_owned);
     let words = [
-        "Polling timed out after repeated errors; the last: ",
-        &words,
+        "Polling timed out while its requests were failing; the last: ",
+        &last.described(),
     ]
     .concat();
     (Some(words), last.status())
@@ -321,7 +317,7 @@ mod tests {
         );
         // A timeout takes the words of its cause (`timeout_said`), which the
         // web layer's end passes alone (never the last answer's words).
-        let (words, status) = timeout_said(false, Some(PollError::Server(502)), None);
+        let (words, status) = timeout_said(false, Some(PollError::Server(502)));
         let r = PollError::Timeout.report_said(3, words.as_deref(), status);
         assert_eq!(r.status, Some(502));
         assert!(r.message.ends_with("Server error (HTTP 502)"));
@@ -339,21 +335,19 @@ mod tests {
 
     #[test]
     fn a_timeout_says_what_kept_the_job_from_its_result() {
-        assert_eq!(timeout_said(false, None, None), (None, None));
-        let (words, status) = timeout_said(true, Some(PollError::Network), None);
+        assert_eq!(timeout_said(false, None), (None, None));
+        let (words, status) = timeout_said(true, Some(PollError::Network));
         assert!(words
             .unwrap()
             .starts_with("Polling timed out while the device was offline"));
         assert_eq!(status, None);
-        let (words, status) = timeout_said(false, Some(PollError::Server(503)), None);
-        let last = "Polling timed out after repeated errors; the last: Server error (HTTP 503)";
+        let (words, status) = timeout_said(false, Some(PollError::Server(503)));
+        let last =
+            "Polling timed out while its requests were failing; the last: Server error (HTTP 503)";
         assert_eq!((words.as_deref(), status), (Some(last), Some(503)));
-        let said = Some("Could not reach the server: Failed to fetch");
-        let (words, _) = timeout_said(false, Some(PollError::Network), said);
-        assert_eq!(
-            words.as_deref(),
-            Some("Polling timed out after repeated errors; the last: Could not reach the server: Failed to fetch")
-        );
+        let (words, _) = timeout_said(false, Some(PollError::Network));
+        let last = "Polling timed out while its requests were failing; the last: Could not reach the server";
+        assert_eq!(words.as_deref(), Some(last));
         assert_eq!(
             PollError::Client(422).described(),
             "The request was rejected (HTTP 422)"

@@ -43,7 +43,6 @@ impl Manager {
             Resources {
                 message: r.and_then(|r| r.message.clone()),
                 status: r.and_then(|r| r.status),
-                said_before: r.and_then(|r| r.said_before.clone()),
                 ..Resources::default()
             }
         };
@@ -72,7 +71,6 @@ impl Manager {
             last,
             message,
             status,
-            said_before,
             leadership,
             ..
         } = resources;
@@ -120,16 +118,9 @@ impl Manager {
             Err(e) => {
                 // A checker's own words or what fetch said; an unreadable
                 // answer's or a 408's status. A timeout's: what kept the
-                // job from its result (the device offline, errors in a row:
-                // the last one's words, said before a request still out).
-                let before = said_before.filter(|(was, _)| Some(*was) == erring);
-                let last_words = message
-                    .as_deref()
-                    .or(before.as_ref().map(|(_, w)| w.as_str()));
+                // job from its result (the device offline, errors in a row).
                 let (words, why) = match e {
-                    PollError::Timeout => {
-                        timeout_said(progress.waiting_for_network, erring, last_words)
-                    }
+                    PollError::Timeout => timeout_said(progress.waiting_for_network, erring),
                     _ => (None, None),
                 };
                 let (said, status) = match e {
