@@ -540,13 +540,9 @@ fn a_job_that_ends_in_the_leading_tab_is_not_taken_over() {
         .any(|(t, what)| *t == ended && *what == "end"));
 }
 
-#[test]
-fn a_job_started_again_where_its_lock_is_held_after_its_end_takes_it_over() {
-    // A reload's recovery check ends in the leading tab (here, a timeout),
-    // and the page starts the fallback for the same id at once: the new job
-    // takes over the lock the ended one holds for the grace, and polls
-    // now, not a grace later. The lock is never free meanwhile: the other
-    // tab's follower hears the end, and never leads the ended job.
+/// Tab 0 leads a 3 s check of "a" that tab 1 follows; the channel is slow
+/// (half a grace), so news of an end comes well after it.
+fn check_led_in_tab_0() -> World<Fixed> {
     let mut w = world(2, 60_000);
     w.sim.latency = END_GRACE_MS / 2;
     let check = Config {
@@ -556,6 +552,17 @@ fn a_job_started_again_where_its_lock_is_held_after_its_end_takes_it_over() {
     w.start_with(0, "a", check, "check");
     w.run_until(100);
     w.start(1, "a", "follower");
+    w
+}
+
+#[test]
+fn a_job_started_again_where_its_lock_is_held_after_its_end_takes_it_over() {
+    // A reload's recovery check ends in the leading tab (here, a timeout),
+    // and the page starts the fallback for the same id at once: the new job
+    // takes over the lock the ended one holds for the grace, and polls
+    // now, not a grace later. The lock is never free meanwhile: the other
+    // tab's follower hears the end, and never leads the ended job.
+    let mut w = check_led_in_tab_0();
     w.run_until(3500);
     let (ended, e) = &w.tabs[0].ended[0];
     assert_eq!(e.result, Err(PollError::Timeout));
@@ -574,15 +581,7 @@ fn a_job_started_again_where_its_lock_is_held_after_its_end_takes_it_over() {
 
     // Stopped at once (a StrictMode unmount), the new job keeps the lock
     // for the rest of the ended job's grace all the same.
-    let mut w = world(2, 60_000);
-    w.sim.latency = END_GRACE_MS / 2;
-    let check = Config {
-        timeout: 3000,
-        ..polling()
-    };
-    w.start_with(0, "a", check, "check");
-    w.run_until(100);
-    w.start(1, "a", "follower");
+    let mut w = check_led_in_tab_0();
     w.run_until(3100);
     let ended = w.tabs[0].ended[0].0;
     w.start(0, "a", "fallback");

@@ -171,6 +171,21 @@ fn a_leaders_lock_outlives_its_end_by_the_grace_and_a_stop_all_lets_go() {
     assert_eq!(r.next_wake(300), None);
 }
 
+/// Roles where `job`, of the lock named `key`, led and ended at 100 ms,
+/// keeping its lock for the grace.
+fn ended_at_100_holding(job: JobId, key: &str) -> Roles {
+    let mut r = Roles::default();
+    r.start(job, key.into());
+    r.on_timer(0);
+    drain(&mut r);
+    r.asked(job, true);
+    assert!(r.granted(Some(job)));
+    r.on_timer(0);
+    drain(&mut r);
+    assert!(r.ended(100, job, true).hold);
+    r
+}
+
 #[test]
 fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     let mut r = Roles::default();
@@ -203,15 +218,7 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
 
     // Stopped (or ending silently) within a's grace, the new job keeps the
     // lock until that grace is over, as a would have.
-    let mut r = Roles::default();
-    r.start(a, "7".into());
-    r.on_timer(0);
-    drain(&mut r);
-    r.asked(a, true);
-    assert!(r.granted(Some(a)));
-    r.on_timer(0);
-    drain(&mut r);
-    assert!(r.ended(100, a, true).hold);
+    let mut r = ended_at_100_holding(a, "7");
     r.start(b, "7".into());
     drain(&mut r);
     assert!(r.stopped(300, b), "kept for a's grace");
@@ -224,15 +231,7 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     assert!(!r.stopped(5000, other));
 
     // A page away hands nothing: the lock went as it left.
-    let mut r = Roles::default();
-    r.start(a, "7".into());
-    r.on_timer(0);
-    drain(&mut r);
-    r.asked(a, true);
-    assert!(r.granted(Some(a)));
-    r.on_timer(0);
-    drain(&mut r);
-    assert!(r.ended(100, a, true).hold);
+    let mut r = ended_at_100_holding(a, "7");
     r.away();
     assert_eq!(drain(&mut r), vec![Do::Release(a)]);
     r.start(b, "7".into());
