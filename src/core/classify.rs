@@ -77,13 +77,13 @@ pub fn is_html(content_type: &str) -> bool {
 pub fn without_queries(said: &str) -> String {
     let mut out = String::with_capacity(said.len());
     let mut in_query = false;
-    // Where the word being written starts, and whether it has a '/'.
-    let (mut word, mut slash) = (0, false);
+    // Whether the word being written has a '/'.
+    let mut slash = false;
     for c in said.chars() {
         if c.is_whitespace() {
             in_query = false;
             out.push(c);
-            (word, slash) = (out.len(), false);
+            slash = false;
             continue;
         }
         if in_query {
@@ -92,8 +92,8 @@ pub fn without_queries(said: &str) -> String {
         out.push(c);
         match c {
             '/' => slash = true,
-            '"' | '\'' | '(' => (word, slash) = (out.len(), false),
-            '?' if slash && out.len() - word > 2 => {
+            '"' | '\'' | '(' => slash = false,
+            '?' if slash => {
                 out.push('…');
                 in_query = true;
             }
@@ -178,6 +178,10 @@ mod tests {
             ),
             ("GET /f/1?ids=1,2&token=SECRET failed", "GET /f/1?… failed"),
             ("GET /f/1?x=(1)&token=SECRET failed", "GET /f/1?… failed"),
+            (
+                "Failed to parse URL from /?token=SECRET",
+                "Failed to parse URL from /?…",
+            ),
         ];
         for (said, cut) in cases {
             assert_eq!(without_queries(said), cut);

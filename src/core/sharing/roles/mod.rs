@@ -229,6 +229,8 @@ impl Roles {
                 self.out.push_back(Do::StepDown(job));
                 self.out.push_back(Do::Feed(job, Input::Follow));
             }
+            // A lock taken over by hand went with it: no grace to keep.
+            s.handed_until = 0;
         }
         for (_, job) in self.ending.take_all() {
             self.release_ended(job);

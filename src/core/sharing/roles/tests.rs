@@ -230,6 +230,19 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     r.start(other, "9".into());
     assert!(!r.stopped(5000, other));
 
+    // Handed a lock, then away and back with a lock of its own: a stop in
+    // the old grace lets that lock go at once (the grace went with the
+    // handed lock).
+    let mut r = ended_at_100_holding(a, "7");
+    r.start(b, "7".into());
+    r.away();
+    r.back();
+    r.on_timer(200);
+    drain(&mut r);
+    r.asked(b, true);
+    assert!(r.granted(Some(b)));
+    assert!(!r.stopped(300, b));
+
     // A page away hands nothing: the lock went as it left.
     let mut r = ended_at_100_holding(a, "7");
     r.away();
