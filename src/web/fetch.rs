@@ -48,7 +48,7 @@ pub struct Fetched {
     pub retry_after: Option<String>,
     pub date: Option<String>,
     pub body: Option<String>,
-    /// Its `Content-Type` names HTML (a framework's 404 page).
+    /// A 404 whose `Content-Type` names HTML (a framework's 404 page).
     pub html: bool,
 }
 
@@ -180,7 +180,9 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
         retry_after: header("retry-after"),
         date: header("date"),
         body: None,
-        html: header("content-type").is_some_and(|t| is_html(&t)),
+        // Read for a 404 only (the one answer whose words it changes), not
+        // on every poll's way.
+        html: status == 404 && header("content-type").is_some_and(|t| is_html(&t)),
     };
     if !(200..300).contains(&status) {
         // The body of an error is not read: stop its download.
