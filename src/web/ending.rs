@@ -171,7 +171,7 @@ impl Manager {
                         progress.channel,
                     )
                 });
-                call(&JsValue::NULL, resolve, result, None);
+                call(&JsValue::NULL, "resolve", resolve, result, None);
             }
         }
     }

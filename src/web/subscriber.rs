@@ -56,9 +56,9 @@ pub(super) enum Note<'a> {
     Error(&'a JsValue, &'a JsValue),
 }
 
-/// Calls `this[name](a, b?)` as a method; a throwing callback is reported
-/// and changes nothing.
-pub(super) fn call(this: &JsValue, f: &JsValue, a: &JsValue, b: Option<u64>) {
+/// Calls `f(a, b?)` as a method of `this`; a throwing callback is reported
+/// by its name (`onUpdate`) and changes nothing.
+pub(super) fn call(this: &JsValue, name: &str, f: &JsValue, a: &JsValue, b: Option<u64>) {
     let Some(f) = f.dyn_ref::<Function>() else {
         return;
     };
@@ -67,23 +67,32 @@ pub(super) fn call(this: &JsValue, f: &JsValue, a: &JsValue, b: Option<u64>) {
         Some(b) => f.call2(this, a, &JsValue::from_f64(b as f64)),
     };
     if let Err(e) = r {
-        console_error("smart-polling: a callback threw", &e);
+        threw(name, &e);
     }
 }
 
-pub(super) fn call_with(this: &JsValue, f: &JsValue, args: &js_sys::Array) {
+fn call_with(this: &JsValue, name: &str, args: &js_sys::Array) {
+    let f = field(this, name);
     let Some(f) = f.dyn_ref::<Function>() else {
         return;
     };
     if let Err(e) = f.apply(this, args) {
-        console_error("smart-polling: a callback threw", &e);
+        threw(name, &e);
     }
+}
+
+/// `console.error("smart-polling: the onUpdate callback threw", error)`.
+fn threw(name: &str, e: &JsValue) {
+    console_error(
+        &["smart-polling: the ", name, " callback threw"].concat(),
+        e,
+    );
 }
 
 impl Subscriber {
     pub(super) fn notify(&self, note: &Note) {
         let cb = &self.callbacks;
-        let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, &field(cb, name), a, b);
+        let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, name, &field(cb, name), a, b);
         let num = |n: u64| JsValue::from_f64(n as f64);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),
@@ -93,17 +102,17 @@ impl Subscriber {
             (Note::Attempt(p, attempt, elapsed, wait), Some(_)) => {
                 let args =
                     js_sys::Array::of4(&num(u64::from(*attempt)), &num(*elapsed), &num(*wait), p);
-                call_with(cb, &field(cb, "onProgress"), &args);
+                call_with(cb, "onProgress", &args);
             }
             (Note::Retry(e, _, _, d), None) => on("onRetry", e, Some(*d)),
             (Note::Retry(_, error, attempt, _), Some(_)) => {
                 let args = js_sys::Array::of2(error, &num(u64::from(*attempt)));
-                call_with(cb, &field(cb, "onError"), &args);
+                call_with(cb, "onError", &args);
             }
             (Note::Complete(r, _), None) => on("onComplete", r, None),
             (Note::Error(e, _), None) => on("onError", e, None),
             (Note::Complete(_, result) | Note::Error(_, result), Some(resolve)) => {
-                call(&JsValue::NULL, resolve, result, None)
+                call(&JsValue::NULL, "resolve", resolve, result, None)
             }
         }
     }
