@@ -151,11 +151,13 @@ test("a .wasm that fails to load (503, HTML) resolves the helpers with load_fail
     assert.equal(fallback.failure.kind, "load_failed");
     assert.ok(fallback.error.includes(`from ${wasmUrl}: the server answered with an HTML page, not WebAssembly`), fallback.error);
     assert.ok(fallback.error.includes('optimizeDeps: { exclude: ["smart-polling"] }'), fallback.error);
+    assert.equal(fallback.failure.retryable, false, "an HTML page: the deployment needs a fix");
 
     const magic = await helper("never-3");
     assert.equal(wasm.length, 3);
     assert.ok(magic.error.includes(`from ${wasmUrl}: the server answered with an HTML page`), magic.error);
     assert.ok(magic.error.includes("optimizeDeps"), magic.error);
+    assert.equal(magic.failure.retryable, false);
     const cause = await page.evaluate(() => window.sp.default().then(() => null, (e) => e.cause?.message ?? null));
     assert.equal(wasm.length, 4, "init() tried again too");
     assert.equal(cause, null, "the fourth answer is the real .wasm: init() resolved");

@@ -51,7 +51,10 @@ export { PollingManager } from "./smart_polling.js";
  * Loads the .wasm once; later calls share the load under way or done. A
  * failed load is not kept: the next call (or Promise helper, or hook) tries
  * again. Rejects with an `Error` saying what failed to load, from where and
- * why (the original error as its `cause`).
+ * why (the original error as its `cause`), whose `retryable` says whether
+ * loading again may succeed (`true`: the network, a server error) or only a
+ * change to the deployment can help (`false`: a 404, an HTML page, a
+ * Content-Security-Policy).
  *
  * Without an input it loads `smart_polling_bg.wasm` next to the package's
  * entry: from the file system in Node, fetched in a browser (where a bundler
@@ -81,8 +84,10 @@ export function configureDefaults(options: ManagerOptions): void;
  * Waits for a file on the module's shared manager (poll id `file-{fileId}`);
  * resolves, never rejects, except with a RangeError for invalid options.
  * When the module cannot load it resolves with `success: false`,
- * `method: "error"` and `failure.kind` "load_failed" (`retryable`: a later
- * call loads again).
+ * `method: "error"` and `failure.kind` "load_failed" (a later call loads
+ * again; `retryable` is `false` when that cannot help: a 404, an HTML page
+ * instead of the `.wasm`, a Content-Security-Policy, whose message says what
+ * to change).
  *
  * `R`: the record's type as the page declares it (the old module's data was
  * untyped), e.g. `pollFileCompletion<IFileRead>(id)`; the record is not

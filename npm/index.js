@@ -96,12 +96,15 @@ async function load(input) {
       source = new URL("smart_polling_bg.wasm", import.meta.url);
     } catch (cause) {
       // a bundle that is not an ES module has no import.meta (esbuild's IIFE)
-      throw new Error(
-        `smart-polling: could not load its WebAssembly module (${WASM}): import.meta.url cannot locate it ` +
-          "(empty in a bundle that is not an ES module, as esbuild's without --format=esm; a blob: or data: url " +
-          "for a module loaded from one). Pass the .wasm's url to init({ module_or_path }) (or " +
-          "<PollingProvider wasm={url}>), or build an ES module.",
-        { cause },
+      throw Object.assign(
+        new Error(
+          `smart-polling: could not load its WebAssembly module (${WASM}): import.meta.url cannot locate it ` +
+            "(empty in a bundle that is not an ES module, as esbuild's without --format=esm; a blob: or data: url " +
+            "for a module loaded from one). Pass the .wasm's url to init({ module_or_path }) (or " +
+            "<PollingProvider wasm={url}>), or build an ES module.",
+          { cause },
+        ),
+        { retryable: false },
       );
     }
   }
@@ -111,11 +114,16 @@ async function load(input) {
       : typeof Request === "function" && source instanceof Request
         ? source.url
         : null;
-  const fail = (why, cause) =>
-    new Error(
-      `smart-polling: could not load its WebAssembly module (${WASM}) ` +
-        `${url ? `from ${url}${resolved(url)}` : "from the input given to init()"}: ${why}`,
-      cause === undefined ? undefined : { cause },
+  // `retryable`: whether loading again may succeed (the network, a server
+  // error), or only a change to the deployment can (a 404, an HTML page, CSP)
+  const fail = (why, cause, retryable = false) =>
+    Object.assign(
+      new Error(
+        `smart-polling: could not load its WebAssembly module (${WASM}) ` +
+          `${url ? `from ${url}${resolved(url)}` : "from the input given to init()"}: ${why}`,
+        cause === undefined ? undefined : { cause },
+      ),
+      { retryable },
     );
 
   // The prefetch is this load's if it fetched the same url (a given one
@@ -141,7 +149,7 @@ async function load(input) {
     } catch (cause) {
       // In a page or a worker (not in Node or server code, where none applies)
       const why = typeof location === "undefined" ? "" : " (offline, a url on another origin that sends no CORS headers, or a Content-Security-Policy connect-src that does not allow it)";
-      throw fail(`the request failed: ${cause?.message ?? cause}${why}`, cause);
+      throw fail(`the request failed: ${cause?.message ?? cause}${why}`, cause, true);
     }
     const answered = `the server answered ${source.status} ${source.statusText}`.trim();
     const html = /html/i.test(source.headers?.get?.("content-type") ?? "");
@@ -151,7 +159,8 @@ async function load(input) {
       // Vite 5-7's pre-bundler moved the glue, which asks under /.vite/deps/
       throw fail(answered + (url.includes("/.vite/deps/") ? `. ${VITE}` : MISSING));
     } else {
-      throw fail(answered + (html ? " (an HTML error page)" : ""));
+      const transient = source.status >= 500 || source.status === 408 || source.status === 429;
+      throw fail(answered + (html ? " (an HTML error page)" : ""), undefined, transient);
     }
   }
   try {
@@ -164,7 +173,8 @@ async function load(input) {
     // 'unsafe-eval' is not an allowed source of script in ... Content Security
     // Policy"; Firefox: "call to WebAssembly.instantiate() blocked by CSP"
     const csp = /unsafe-eval|Content Security Policy|blocked by CSP/i.test(said) ? CSP : "";
-    throw fail(markup ? HTML : csp ? said.replace(/\.\s*$/, "") + csp : said, cause);
+    // anything else (a body cut off) may go better next time
+    throw fail(markup ? HTML : csp ? said.replace(/\.\s*$/, "") + csp : said, cause, !markup && !csp);
   }
 }
 
@@ -375,7 +385,7 @@ async function whenLoaded(pollId, start, options) {
     try {
       outcome = await Promise.race([init(), stopped, late]);
     } catch (error) {
-      return failed(error);
+      return failed(error, "load_failed", error?.retryable !== false);
     } finally {
       clearTimeout(timer);
       if (pending.get(pollId) === ticket) pending.delete(pollId);

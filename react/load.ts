@@ -14,8 +14,14 @@ export interface LoadFailure {
   /** What failed to load, from where, and why (the package's `init()` error). */
   message: string;
   attempt: 0;
-  /** A later mount of `usePollingManager` / `PollingProvider` loads again. */
-  retryable: true;
+  /**
+   * Whether loading again may succeed: `true` after a network failure or a
+   * server error (a later mount of `usePollingManager` / `PollingProvider`
+   * loads again); `false` when only a change to the deployment can help (a
+   * 404, an HTML page instead of the `.wasm`, a Content-Security-Policy
+   * without `'wasm-unsafe-eval'`): the message says what to change.
+   */
+  retryable: boolean;
   status?: undefined;
 }
 
@@ -37,7 +43,8 @@ export function onLoaded(listener: () => void): () => void {
 /** The hooks' form of a load error (the package's `init()` rejection). */
 export function loadFailure(err: unknown): LoadFailure {
   const message = err instanceof Error ? err.message : String(err);
-  return { kind: "load_failed", message, attempt: 0, retryable: true };
+  const retryable = (err as { retryable?: unknown } | null)?.retryable !== false;
+  return { kind: "load_failed", message, attempt: 0, retryable };
 }
 
 // The page's last load failure, for the hooks outside a provider: set when

@@ -379,6 +379,7 @@ test("a load that fails says what to look at: a request that failed names CORS a
   const failed = await sp.default("http://127.0.0.1:9/smart_polling_bg.wasm").then(() => null, (e) => e);
   assert.match(failed.message, /from http:\/\/127\.0\.0\.1:9\/smart_polling_bg\.wasm: the request failed: /);
   assert.ok(!failed.message.includes("CORS"), failed.message);
+  assert.equal(failed.retryable, true, "the network: loading again may succeed");
   globalThis.location = new URL("http://127.0.0.1:9/app/");
   t.after(() => delete globalThis.location);
   const paged = await sp.default("http://127.0.0.1:9/smart_polling_bg.wasm").then(() => null, (e) => e);
@@ -409,6 +410,17 @@ test("a load that fails says what to look at: a request that failed names CORS a
   WebAssembly.instantiateStreaming = async () => firefox();
   const ff = await sp.default({ module_or_path: bytes }).then(() => null, (e) => e);
   assert.match(ff.message, /blocked by CSP\. The page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval'/);
+  assert.deepEqual([csp.retryable, ff.retryable], [false, false], "only a change to the page's CSP helps");
+  // the helpers say so too
+  const helped = await sp.pollFileCompletion("csp-1");
+  assert.deepEqual([helped.failure.kind, helped.failure.retryable], ["load_failed", false]);
+  // a compile error of another kind (a body cut off) may go better next time
+  WebAssembly.instantiate = async () => {
+    throw new WebAssembly.CompileError("WebAssembly.instantiate(): section (code 10, \"Code\") extends past end of the module");
+  };
+  WebAssembly.instantiateStreaming = WebAssembly.instantiate;
+  const cut = await sp.default({ module_or_path: bytes }).then(() => null, (e) => e);
+  assert.equal(cut.retryable, true, cut.message);
 });
 
 test("a load that fails resolves the helpers with load_failed, and is not kept: the next call loads", async (t) => {
@@ -441,7 +453,7 @@ test("a load that fails resolves the helpers with load_failed, and is not kept: 
       success: false,
       method: "error",
       error: r.error,
-      failure: { kind: "load_failed", message: r.error, attempt: 0, retryable: true },
+      failure: { kind: "load_failed", message: r.error, attempt: 0, retryable: false }, // a missing file: a fix, not a retry
       attempts: 0,
       duration: 0,
       channel: "polling",
@@ -518,6 +530,7 @@ test("a 404 for a relative url given to init(): the page's resolution of it, and
     new Response("<html>busy</html>", { status: 503, statusText: "Service Unavailable", headers: { "content-type": "text/html" } });
   const busy = await sp.default({ module_or_path: "https://app.example/x.wasm" }).then(() => null, (e) => e);
   assert.match(busy.message, /: the server answered 503 Service Unavailable \(an HTML error page\)$/);
+  assert.deepEqual([error.retryable, page.retryable, busy.retryable], [false, false, true], "a 404 needs a fix; a 503 may pass");
   // a hand-written stand-in with no headers
   globalThis.fetch = async () => ({ ok: false, status: 404, statusText: "Not Found" });
   const bare = await sp.default({ module_or_path: "https://app.example/x.wasm" }).then(() => null, (e) => e);

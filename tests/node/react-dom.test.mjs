@@ -54,6 +54,7 @@ function mount(react, fileId, completed = [], provider = {}) {
       "data-message": state.error?.message ?? "",
       "data-url": state.record?.url ?? "",
       "data-failure": failure?.kind ?? "",
+      "data-retryable": String(failure?.retryable ?? ""),
       "data-manager": String(manager !== null),
     });
   }
@@ -106,6 +107,7 @@ test("a failed load in a DOM: the app renders, usePolling is in error with kind 
   const failed = first.data();
   assert.equal(failed.kind, "load_failed");
   assert.equal(failed.failure, "load_failed", "usePollingLoadError");
+  assert.equal(failed.retryable, "false", "a missing file: a fix, not a retry");
   assert.equal(failed.manager, "false", "usePollingContext() is null");
   assert.match(failed.message, /could not load its WebAssembly module \(smart_polling_bg\.wasm\) from file:.*ENOENT/);
   assert.equal(first.sibling(), "rendered", "the provider rendered its children");

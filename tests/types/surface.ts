@@ -105,7 +105,7 @@ export function Status({ fileId }: { fileId: string | null }) {
   const loadMessage: string | undefined = state.error?.kind === "load_failed" ? state.error.message : undefined;
   if (failure) {
     const literal: "load_failed" = failure.kind;
-    const retryable: true = failure.retryable;
+    const retryable: boolean = failure.retryable;
     const attempt: 0 = failure.attempt;
     return PollingProvider({ children: [literal, retryable, attempt, failure.message] });
   }
