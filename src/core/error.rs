@@ -192,15 +192,28 @@ impl PollError {
 /// (see `Ended::erring`): the device offline at the end, or the last
 /// requests failing (`erring`, the last error, in the package's words: an
 /// answer after it, a 404's or a 429's, may have said something else).
+/// Or the last answer (`last_said`, its words) a 404 that was an HTML page
+/// ([`NOT_FOUND_HTML`]): "not yet" to a job that allows any number of
+/// 404s (the Promise helpers), though most likely no API route answers.
 /// `(None, None)`: a plain timeout. A toast then says why.
-pub fn timeout_said(offline: bool, erring: Option<PollError>) -> (Option<String>, Option<u16>) {
+pub fn timeout_said(
+    offline: bool,
+    erring: Option<PollError>,
+    last_said: Option<&str>,
+) -> (Option<String>, Option<u16>) {
     if offline {
         let words =
             "Polling timed out while the device was offline: check the connection and try again";
         return (Some(words.to_owned()), None);
     }
     let Some(last) = erring else {
-        return (None, None);
+        return match last_said {
+            Some(page) if page.as_bytes().starts_with(NOT_FOUND_HTML.as_bytes()) => {
+                let words = ["Polling timed out; the last answer: ", page].concat();
+                (Some(words), Some(404))
+            }
+            _ => (None, None),
+        };
     };
     let words = [
         "Polling timed out while its requests were failing; the last: ",
@@ -318,7 +331,7 @@ mod tests {
         );
         // A timeout takes the words of its cause (`timeout_said`), which the
         // web layer's end passes alone (never the last answer's words).
-        let (words, status) = timeout_said(false, Some(PollError::Server(502)));
+        let (words, status) = timeout_said(false, Some(PollError::Server(502)), None);
         let r = PollError::Timeout.report_said(3, words.as_deref(), status);
         assert_eq!(r.status, Some(502));
         assert!(r.message.ends_with("Server error (HTTP 502)"));
@@ -336,17 +349,17 @@ mod tests {
 
     #[test]
     fn a_timeout_says_what_kept_the_job_from_its_result() {
-        assert_eq!(timeout_said(false, None), (None, None));
-        let (words, status) = timeout_said(true, Some(PollError::Network));
+        assert_eq!(timeout_said(false, None, None), (None, None));
+        let (words, status) = timeout_said(true, Some(PollError::Network), None);
         assert!(words
             .unwrap()
             .starts_with("Polling timed out while the device was offline"));
         assert_eq!(status, None);
-        let (words, status) = timeout_said(false, Some(PollError::Server(503)));
+        let (words, status) = timeout_said(false, Some(PollError::Server(503)), None);
         let last =
             "Polling timed out while its requests were failing; the last: Server error (HTTP 503)";
         assert_eq!((words.as_deref(), status), (Some(last), Some(503)));
-        let (words, _) = timeout_said(false, Some(PollError::Network));
+        let (words, _) = timeout_said(false, Some(PollError::Network), None);
         let last = "Polling timed out while its requests were failing; the last: Could not reach the server";
         assert_eq!(words.as_deref(), Some(last));
         assert_eq!(
@@ -354,5 +367,18 @@ mod tests {
             "The request was rejected (HTTP 422)"
         );
         assert_eq!(PollError::Network.described(), "Could not reach the server");
+        // 404s the job was allowed, the last an HTML page: most likely no API route
+        let page = [NOT_FOUND_HTML, "/api/file/1", NOT_FOUND_HTML_END].concat();
+        let (words, status) = timeout_said(false, None, Some(&page));
+        let said = "Polling timed out; the last answer: Not found (HTTP 404), and the answer was an HTML page: no API route may answer /api/file/1 (check fileUrl and projectUrl: a basePath or base the app is served under is not in the defaults)";
+        assert_eq!((words.as_deref(), status), (Some(said), Some(404)));
+        // other last words (a plain 404 has none) leave the timeout plain
+        let other = timeout_said(false, None, Some("Could not reach the server: x"));
+        assert_eq!(other, (None, None));
+        // the errors in a row and the device offline come first
+        let (words, _) = timeout_said(false, Some(PollError::Server(503)), Some(&page));
+        assert!(words.unwrap().ends_with("Server error (HTTP 503)"));
+        let (words, _) = timeout_said(true, None, Some(&page));
+        assert!(words.unwrap().contains("offline"));
     }
 }

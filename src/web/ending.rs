@@ -120,7 +120,9 @@ impl Manager {
                 // answer's or a 408's status. A timeout's: what kept the
                 // job from its result (the device offline, errors in a row).
                 let (words, why) = match e {
-                    PollError::Timeout => timeout_said(progress.waiting_for_network, erring),
+                    PollError::Timeout => {
+                        timeout_said(progress.waiting_for_network, erring, message.as_deref())
+                    }
                     _ => (None, None),
                 };
                 let (said, status) = match e {

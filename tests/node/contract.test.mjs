@@ -256,6 +256,24 @@ test("a 404 that is an HTML page says no API route may answer the url (a basePat
   assert.equal(plain, "Not found (HTTP 404): the server has no record with this id (yet)");
 });
 
+test("a Promise helper (any number of 404s) that meets HTML 404 pages until its deadline says so when it times out; JSON 404s leave the timeout plain", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  globalThis.fetch = () => new Response("<!DOCTYPE html><h1>404</h1>", { status: 404, headers: { "Content-Type": "text/html" } });
+  const page = await pollFileCompletion("html-late", { ...quick, maxDuration: 200 });
+  assert.equal(page.method, "timeout");
+  assert.equal(
+    page.error,
+    "Polling timed out; the last answer: Not found (HTTP 404), and the answer was an HTML page: no API route may answer /api/file/html-late " +
+      "(check fileUrl and projectUrl: a basePath or base the app is served under is not in the defaults)",
+  );
+  assert.deepEqual([page.failure.kind, page.failure.status], ["timeout", 404]);
+  assert.ok(page.attempts > 1, "it polled on: a 404 is 'not yet' to the helpers");
+  globalThis.fetch = () => new Response("{}", { status: 404, headers: { "Content-Type": "application/json" } });
+  const json = await pollFileCompletion("json-late", { ...quick, maxDuration: 200 });
+  assert.deepEqual([json.method, json.error, json.failure.status], ["timeout", "Polling timed out", undefined]);
+});
+
 test("a joiner that leaves on its own maxConsecutiveErrors hears the status and words of the error it leaves on", async (t) => {
   const realFetch = globalThis.fetch;
   globalThis.fetch = () => new Response("<!doctype html><p>Sign in</p>", { status: 200 });
