@@ -180,7 +180,7 @@ impl PollError {
             }
             Self::MaxAttempts => "Gave up after the maximum number of attempts",
             Self::InvalidId => "Invalid id: expected 1-128 characters of A-Z, a-z, 0-9, _ or -",
-            Self::InvalidUrl => "The result url is not http(s)",
+            Self::InvalidUrl => "A url in the record is neither an http(s) nor a relative url",
             Self::InvalidConfig(why) => why,
             Self::Stopped => "Polling was stopped",
             Self::Check => "The check failed",

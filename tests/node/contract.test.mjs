@@ -256,6 +256,19 @@ test("a 404 that is an HTML page says no API route may answer the url (a basePat
   assert.equal(plain, "Not found (HTTP 404): the server has no record with this id (yet)");
 });
 
+test("a record whose url is not a web address (a number, javascript:) fails the job as invalid_url, in words that cover both", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  const m = manager(t, { shareAcrossTabs: false });
+  for (const url of [42, "javascript:alert(1)"]) {
+    globalThis.fetch = () => Response.json({ id: "u", url, tasks: [{ status: "completed" }] });
+    const heard = await new Promise((resolve) =>
+      m.startPolling(`bad-url-${typeof url}`, { onUpdate: () => resolve("the record reached the page"), onError: (e) => resolve([e.kind, e.message]) }),
+    );
+    assert.deepEqual(heard, ["invalid_url", "A url in the record is neither an http(s) nor a relative url"], String(url));
+  }
+});
+
 test("a Promise helper (any number of 404s) that meets HTML 404 pages until its deadline says so when it times out; JSON 404s leave the timeout plain", async (t) => {
   const realFetch = globalThis.fetch;
   t.after(() => (globalThis.fetch = realFetch));

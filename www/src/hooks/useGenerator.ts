@@ -453,7 +453,7 @@ export function useGenerator(kind: MediaKind, options: GeneratorOptions = {}): G
         return;
       }
       const error: GenerationFailure =
-        "error" in outcome ? outcome.error : { kind: "invalid_url", message: "the result url is not http(s)" };
+        "error" in outcome ? outcome.error : { kind: "invalid_url", message: "A url in the record is neither an http(s) nor a relative url" };
       if (before.checking && CHECK_INCONCLUSIVE.has(error.kind)) {
         // the short check saw no result: back to where the generation was
         patch(id, (g) => ({
