@@ -426,8 +426,10 @@ fn ms(v: f64, why: &'static str) -> Result<u64, PollError> {
     }
 }
 
+/// More than 0: a fraction of a millisecond (`0.5`) waits 1 ms, as the
+/// message (`> 0`) promises, rather than failing as `0`.
 fn positive_ms(v: f64, why: &'static str) -> Result<u64, PollError> {
-    match ms(v, why)? {
+    match ms(v.ceil(), why)? {
         0 => Err(PollError::InvalidConfig(why)),
         n => Ok(n),
     }

@@ -38,6 +38,26 @@ fn valid_options_apply() {
 }
 
 #[test]
+fn a_fraction_of_a_millisecond_is_more_than_zero() {
+    // "must be a finite number of milliseconds > 0": 0.5 is, and waits 1 ms
+    let c = apply(Options {
+        timeout: Some(0.5),
+        intervals: Some(vec![0.25, 1.5]),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(c.timeout, 1);
+    assert_eq!(c.intervals.as_slice(), &[1, 2]);
+    for bad in [-0.5, 0.0, f64::NAN] {
+        let o = Options {
+            timeout: Some(bad),
+            ..Options::default()
+        };
+        assert!(apply(o).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn invalid_options_say_what_is_wrong() {
     let cases = [
         (
