@@ -3,18 +3,19 @@ import { useEffect, useRef } from "react";
 import type { PollingCallbacks, PollingManager } from "smart-polling";
 import { checkCallbacks, subscribe, type PollingOverrides } from "./subscribe.js";
 
+/** Its methods need no `this`: `onClick={group.stopAll}` works. */
 export interface PollingGroup {
   /**
    * Starts (or joins) the job of `id`; a second `start` of an id this group
    * holds replaces its callbacks' subscription without restarting the job (if
    * the new subscription throws, the old one stays).
    */
-  start(id: string, callbacks: PollingCallbacks, overrides?: PollingOverrides | null): void;
+  start(this: void, id: string, callbacks: PollingCallbacks, overrides?: PollingOverrides | null): void;
   /** Stops watching `id` (silently); true if this group was watching it. */
-  stop(id: string): boolean;
-  stopAll(): void;
+  stop(this: void, id: string): boolean;
+  stopAll(this: void): void;
   /** True while this group watches `id` (until it completes, fails or is stopped). */
-  has(id: string): boolean;
+  has(this: void, id: string): boolean;
   /** False until the manager exists. */
   readonly ready: boolean;
 }
@@ -62,27 +63,30 @@ function makeGroup(manager: PollingManager | null): ClosableGroup {
       // shared job keeps running (no stop/restart, no new timeout), and if
       // this throws, `previous` is left in place.
       checkCallbacks(callbacks);
-      // Silent while the group is closed (see `close`).
-      const quiet =
-        <A extends unknown[]>(f: ((...a: A) => void) | undefined) =>
-        (...a: A) => {
-          if (!closed) f?.(...a);
-        };
+      // Silent while the group is closed (see `close`). Each callback is
+      // looked up when due and called as a method of the page's object, as
+      // `startPolling` calls it (a class instance's `this` holds).
       unsubscribe = subscribe(
         manager,
         id,
         {
           ...callbacks,
-          onUpdate: quiet(callbacks.onUpdate),
-          onProgress: quiet(callbacks.onProgress),
-          onRetry: quiet(callbacks.onRetry),
+          onUpdate: (record) => {
+            if (!closed) callbacks.onUpdate?.(record);
+          },
+          onProgress: (progress) => {
+            if (!closed) callbacks.onProgress?.(progress);
+          },
+          onRetry: (error, delayMs) => {
+            if (!closed) callbacks.onRetry?.(error, delayMs);
+          },
           onComplete: (record) => {
             forget();
-            quiet(callbacks.onComplete)(record);
+            if (!closed) callbacks.onComplete?.(record);
           },
           onError: (error) => {
             forget();
-            quiet(callbacks.onError)(error);
+            if (!closed) callbacks.onError?.(error);
           },
         },
         overrides,

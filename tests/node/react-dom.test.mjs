@@ -360,6 +360,21 @@ test("usePollingGroup: start, has, stop and stopAll, and whatever it still runs 
   group.start("pending-g4", {});
   group.stopAll();
   assert.equal(manager.isPolling("pending-g3") || manager.isPolling("pending-g4"), false);
+  // the page's callbacks are called as its methods, as startPolling calls them: a class instance works
+  class Card {
+    label = "card";
+    heard = [];
+    onUpdate(record) {
+      this.heard.push(`${this.label} update ${record.id}`);
+    }
+    onComplete(record) {
+      this.heard.push(`${this.label} complete ${record.id}`);
+    }
+  }
+  const card = new Card();
+  group.start("done-g6", card);
+  await until(() => card.heard.length === 3, { what: "the card's callbacks" });
+  assert.deepEqual(card.heard, ["card update done-g6", "card update done-g6", "card complete done-g6"]);
   group.start("pending-g5", {});
   await until(() => fetch.count("pending-g5") >= 1, { what: "the last job's request" });
   app.unmount();
