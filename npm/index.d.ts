@@ -3,6 +3,7 @@
 // generated declarations (from the Rust crate's TypeScript section),
 // re-exported unchanged; the raw exports the entry wraps are not part of it.
 import type {
+  CompletedFile,
   FileRecord,
   InitInput,
   ManagerOptions,
@@ -18,6 +19,7 @@ export type {
   Channel,
   CheckResult,
   Completed,
+  CompletedFile,
   FileRecord,
   Generation,
   InitInput,
@@ -91,20 +93,24 @@ export function configureDefaults(options: ManagerOptions): void;
  *
  * `R`: the record's type as the page declares it (the old module's data was
  * untyped), e.g. `pollFileCompletion<IFileRead>(id)`; the record is not
- * checked against it, only read (`url`, the tasks' status).
+ * checked against it, only read (`url`, the tasks' status). On success its
+ * `url` is a string, whatever `R` says of it.
  */
 export function pollFileCompletion<R = FileRecord>(
   fileId: string,
   options?: PollOptions<R>,
-): Promise<PollingResult<R>>;
+): Promise<PollingResult<R, CompletedFile<R>>>;
 
 /** Waits for a project (poll id `project-{projectId}`); resolves with the
  *  matching entry's value, its url and the project id. A load failure
- *  resolves as for `pollFileCompletion`. */
-export function pollProjectCompletion(
+ *  resolves as for `pollFileCompletion`.
+ *
+ *  `V`: the entry's value as the page declares it (not checked, only read),
+ *  e.g. `pollProjectCompletion<{ thumbnail_url?: string }>(id)`. */
+export function pollProjectCompletion<V = { [field: string]: unknown }>(
   projectId: string,
   options?: PollOptions<ProjectRecord>,
-): Promise<PollingResult<ProjectResult>>;
+): Promise<PollingResult<ProjectRecord, ProjectResult<V>>>;
 
 /** The old module's singleton, usable right after import (`startPolling`
  *  resolves with a "load_failed" result when the module cannot load). */

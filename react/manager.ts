@@ -63,8 +63,8 @@ function useManagerState(options: ManagerOptions | null | undefined, wasm: InitI
 const NO_MANAGER: ManagerState = { manager: null, failure: null };
 
 /**
- * One `PollingManager` for the lifetime of the calling component (see the
- * comment of hooks.ts). `null` until the wasm is loaded and the manager created;
+ * One `PollingManager` for the lifetime of the calling component (created
+ * once, freed on unmount; its options are read once). `null` until the wasm is loaded and the manager created;
  * stays `null` when the load fails, until a later load succeeds
  * (`usePollingLoadError` and `usePolling` report the failure).
  * `wasm` (read once) is passed to `initSmartPolling` when the bundler cannot

@@ -1,13 +1,28 @@
 // `usePolling`: one file watched while its id is set.
 import { useEffect, useInsertionEffect, useMemo, useRef, useState } from "react";
-import type { FileRecord, PollingCallbacks, PollingError, PollingManager, PollingProgress } from "smart-polling";
+import type { Completed, FileRecord, PollingCallbacks, PollingError, PollingManager, PollingProgress } from "smart-polling";
 import type { LoadFailure } from "./load.js";
 import { usePollingLoadError } from "./manager.js";
 import { checkCallbacks, isRetired, subscribe, type PollingOverrides } from "./subscribe.js";
 
 export type PollingStatus = "idle" | "active" | "completed" | "error";
 
-export interface PollingState {
+/**
+ * A job's state for rendering, narrowed by `status`: `idle` without an id or
+ * manager, `active` while watched, then `completed` (its `record` has its
+ * `url`) or `error` (its `error` is set); also `error` when the manager is
+ * `null` because the module could not load (`usePollingLoadError`).
+ */
+export type PollingState = PollingStateCommon &
+  (
+    | { status: "idle"; record: null; error: null }
+    | { status: "active"; record: FileRecord | null; error: null }
+    | { status: "completed"; record: Completed<FileRecord>; error: null }
+    | { status: "error"; record: FileRecord | null; error: PollingError | LoadFailure }
+  );
+
+/** What every state of `PollingState` has. */
+export interface PollingStateCommon {
   /**
    * `idle` without an id or manager, `active` while watched, then `completed`
    * or `error`; also `error` when the manager is `null` because the module
@@ -35,7 +50,8 @@ interface OwnedState {
 }
 
 /**
- * Watches `fileId` on `manager` while both are set; see the comment of hooks.ts.
+ * Watches `fileId` on `manager` while both are set (the manual's React
+ * section says how it behaves on re-renders, id changes and unmounts).
  * Returns the job's state for rendering; `callbacks` are for side effects.
  * While `manager` is `null` and the module could not load
  * (`usePollingLoadError`), the state is `error` with that failure (no
@@ -78,7 +94,7 @@ export function usePolling(
       fileId,
       {
         onUpdate: (record) => {
-          update((s) => ({ ...s, record }));
+          update((s) => (s.status === "active" ? { ...s, record } : s));
           callbacksRef.current?.onUpdate?.(record);
         },
         onProgress: (progress) => {
@@ -92,7 +108,7 @@ export function usePolling(
           callbacksRef.current?.onRetry?.(error, delayMs);
         },
         onComplete: (record) => {
-          update((s) => ({ ...s, status: "completed", record, retry: null }));
+          update((s) => ({ ...s, status: "completed", record, error: null, retry: null }));
           callbacksRef.current?.onComplete?.(record);
         },
         onError: (error) => {

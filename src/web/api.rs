@@ -125,7 +125,10 @@ impl PollingManager {
         to_js(&self.shared.metrics()).unchecked_into()
     }
 
-    /// Resolves (never rejects) with the outcome.
+    /// The Promise form on this manager (its urls, its stream): resolves
+    /// with the outcome, never rejects. Invalid options throw a `RangeError`
+    /// at the call, as the manager's other methods do (the module's
+    /// `pollFileCompletion` rejects with it instead).
     #[wasm_bindgen(js_name = pollFileCompletion)]
     pub fn poll_file_completion(
         &self,
@@ -135,6 +138,7 @@ impl PollingManager {
         poll(&self.shared, Kind::File, file_id, options.as_deref()).map(JsCast::unchecked_into)
     }
 
+    /// As `pollFileCompletion`, for a project.
     #[wasm_bindgen(js_name = pollProjectCompletion)]
     pub fn poll_project_completion(
         &self,

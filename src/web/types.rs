@@ -65,11 +65,14 @@ export interface PollingConfig {
   /** Starting point: "image" (2 s while images finish, then tapering; image urls only)
    *  or "video" (3 s start, longer limits; video urls only). Without it: the seed's schedule. */
   preset: "image" | "video";
-  /** Progressive waits while the result is not ready; the last one repeats. */
+  /** Progressive waits while the result is not ready; the last one repeats
+   *  (default 1 s ×5, 2 s ×5, 5 s ×10, then 10 s). */
   intervals: number[];
   /** First error backoff (default 1000). */
   initialDelay: number;
-  /** Cap of backoff and progressive waits (default 30000). */
+  /** Cap of backoff and progressive waits (default 30000; Promise form:
+   *  10000, the old `maxInterval`, unless `maxInterval`, `maxDelay` or
+   *  `intervals` is given). */
   maxDelay: number;
   /** Default 2. */
   backoffMultiplier: number;
@@ -77,13 +80,15 @@ export interface PollingConfig {
   jitter: number;
   /** Seed of the jitter, for reproducible waits; random per job by default. */
   seed: number;
-  /** Requests before giving up (default 60). */
+  /** Requests before giving up (default 60, video 150; Promise form: none;
+   *  none either when one of the old module's options is given). */
   maxAttempts: number;
-  /** Strict limit of the whole job (default 420000: 7 minutes). */
+  /** Strict limit of the whole job (default 420000: 7 minutes; video 600000). */
   timeout: number;
-  /** 404s in a row before giving up (default 10). */
+  /** 404s in a row before giving up (default 10; Promise form: none). */
   maxNotFound: number;
-  /** Wait after a 429 without a usable Retry-After (default 60000). */
+  /** Wait after a 429 without a usable Retry-After (default 60000; Promise
+   *  form: the error backoff, as the old module's). */
   rateLimitDelay: number;
   /** Cap on a server's Retry-After (default 300000). */
   maxRetryAfter: number;
@@ -112,9 +117,10 @@ export interface PollingConfig {
    *  completed jobs (after 3), and learn from this job (default true);
    *  false keeps the presets and records nothing. */
   learn: boolean;
-  /** The old module's name for `timeout`. */
+  /** The old module's name for `timeout` (default 420000; `timeout` wins). */
   maxDuration: number;
-  /** The old module's first wait: with `maxInterval`, waits go first, 2 s, 5 s, then the cap. */
+  /** The old module's first wait (default 1000): with it or `maxInterval`,
+   *  waits go first, 2 s, 5 s, then the cap. */
   initialInterval: number;
   /** The old module's cap of the waits (default 10000 when `initialInterval` is given). */
   maxInterval: number;
@@ -129,7 +135,8 @@ export interface ManagerOptions extends JobOptions {
   fileUrl?: string | undefined;
   /** Default "/api/project/{id}". */
   projectUrl?: string | undefined;
-  /** Default "/api/events/file.{id}"; null = polling only. */
+  /** Default "/api/events/file.{id}" (for `configureDefaults`: null);
+   *  null = polling only. */
   eventsUrl?: string | null | undefined;
   /** Open event streams at most (default 2); jobs beyond it poll. */
   maxStreams?: number | undefined;
@@ -161,6 +168,7 @@ export interface PollingProgress {
   projectId?: string;
   /** Requests made so far. */
   attempt: number;
+  /** The job's limit of requests; 4294967295 when it has none. */
   maxAttempts: number;
   /** Milliseconds to the next request; 0 while one is in flight or none is due. */
   nextPollIn: number;
@@ -204,6 +212,10 @@ export interface PollingError {
 
 /** A record the job completed with: a completed file always has its url. */
 export type Completed<R> = R extends FileRecord ? R & { url: string } : R;
+
+/** A file the job completed with, as the page types its record (which need
+ *  not extend `FileRecord`): its url is there. */
+export type CompletedFile<R> = R & { url: string };
 
 /** Looked up on the object when due and called as its methods (`this` is
  *  the object). Each may be left out or `undefined`; its parameters are
@@ -273,8 +285,9 @@ export type PollingResult<R = FileRecord, D = Completed<R>> =
     });
 
 /** `pollProjectCompletion`'s data, as the old module resolves it: the matching
- *  entry's value with its url and the project id. */
-export type ProjectResult = { url: string; projectId: string; [field: string]: unknown };
+ *  entry's value with its url and the project id. `V`: that value's type as
+ *  the page declares it (not checked, only read). */
+export type ProjectResult<V = { [field: string]: unknown }> = V & { url: string; projectId: string };
 
 /** The Promise form's options: this package's options, plus the old module's
  *  names and callbacks (`upstream-api.md`). */
@@ -288,7 +301,7 @@ export interface PollOptions<R = FileRecord> extends JobOptions {
   /** Non-fatal errors (the poll goes on), as an `Error` with `kind`, `status?`
    *  and `retryable` too; where a checker threw, `cause` is what it threw. */
   onError?:
-    | { method(error: Error & Partial<Pick<PollingError, "kind" | "status" | "retryable">>, attempt: number): void }["method"]
+    | { method(error: Error & Pick<PollingError, "kind" | "status" | "retryable">, attempt: number): void }["method"]
     | undefined;
 }
 
@@ -323,22 +336,26 @@ export interface PollStatus {
   lastError?: string;
 }
 
-/** The old module's singleton, on this package's scheduler. */
+/** The old module's singleton, on this package's scheduler. Its methods
+ *  need no `this`: `const { startPolling } = smartPollingManager` works. */
 export interface SmartPollingManager {
   /** Drives `checker` with progressive waits, backoff with jitter, `maxDuration`,
    *  `maxConsecutiveErrors`; a thrown object with `status: 429` waits as its
    *  `retry-after` header says. Joining a running poll id keeps the caller's own
-   *  deadline and callbacks. */
+   *  deadline and callbacks. `data` (and `onUpdate`'s record) is `undefined`
+   *  where the checker gave none (`{ completed: false }`, or `completed: true`
+   *  alone). */
   startPolling<T>(
+    this: void,
     pollId: string,
     checker: () => Promise<CheckResult<T>> | CheckResult<T>,
-    options?: PollOptions<T>,
-  ): Promise<PollingResult<T, T>>;
+    options?: PollOptions<T | undefined>,
+  ): Promise<PollingResult<T | undefined, T | undefined>>;
   /** Stops the poll (`file-{id}` and `project-{id}` reach the helpers' jobs). */
-  stopPolling(pollId: string): boolean;
-  stopAllPolling(): void;
-  isPolling(pollId: string): boolean;
-  getPollingStatus(): PollStatus[];
+  stopPolling(this: void, pollId: string): boolean;
+  stopAllPolling(this: void): void;
+  isPolling(this: void, pollId: string): boolean;
+  getPollingStatus(this: void): PollStatus[];
 }
 "#;
 

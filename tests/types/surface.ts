@@ -65,7 +65,7 @@ export async function values(): Promise<unknown[]> {
   } // disposed here: its jobs are stopped
   const file: PollingResult<FileRecord> = await pollFileCompletion("file-2");
   const project: PollingResult<ProjectResult> = await pollProjectCompletion("project-1");
-  const check: PollingResult<number, number> = await smartPollingManager.startPolling("check-1", () => ({ completed: true, data: 1 }));
+  const check: PollingResult<number | undefined, number | undefined> = await smartPollingManager.startPolling("check-1", () => ({ completed: true, data: 1 }));
   const dispose: () => void = new PollingManager()[Symbol.dispose];
 
   // @ts-expect-error init() resolves with nothing (not the glue's InitOutput)

@@ -168,7 +168,8 @@ export async function pollWithChecker(state: HookState, fileId: string, pollId =
     },
   );
   state.outcome = { success: result.success, method: result.method, attempts: result.attempts, duration: result.duration };
-  if (result.success && result.data.url) {
+  // the old module's `data?: T`: a checker may complete with none
+  if (result.success && result.data?.url) {
     handleGenerationComplete(state, result.data.url, result.data.thumbnail_url ?? null, result.data.tasks?.[0]?.project_id ?? null);
   } else if (!result.success) {
     state.outcome.failureKind = result.failure.kind;
