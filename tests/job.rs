@@ -598,6 +598,48 @@ fn task_completed_on_the_stream_fetches_the_record_soon() {
 }
 
 #[test]
+fn a_file_message_whose_task_completed_without_a_url_fetches_the_record_soon() {
+    // The same news as task_status COMPLETED (an SSE trial: it waited for
+    // the 30 s safety poll instead).
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    h.advance(3000);
+    let file = |fingerprint, done| StreamEvent::File {
+        state: State::Pending,
+        fingerprint,
+        done,
+    };
+    let out = h.message(file(21, true));
+    assert!(out.contains(&Action::Update));
+    assert_eq!(h.timer, Some(4000), "a second for the stream's own result");
+    // the same news again moves nothing
+    h.advance(500);
+    h.message(file(22, true));
+    assert_eq!(h.timer, Some(4000));
+    h.advance(500);
+    h.fire();
+    assert_eq!(h.request_times(), vec![0, 4000]);
+    let out = h.respond(done("https://cdn/a.png"));
+    assert!(matches!(out.last(), Some(Action::Complete { .. })));
+}
+
+#[test]
+fn a_file_message_whose_task_is_not_done_waits_for_the_safety_poll() {
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    let before = h.timer;
+    h.advance(3000);
+    h.message(StreamEvent::File {
+        state: State::Pending,
+        fingerprint: 23,
+        done: false,
+    });
+    assert_eq!(h.timer, before, "no earlier request");
+}
+
+#[test]
 fn a_result_right_after_task_completed_needs_no_extra_request() {
     let mut h = streaming();
     open_stream(&mut h);
@@ -636,6 +678,7 @@ fn a_file_record_on_the_stream_completes_like_a_poll() {
             url: Some("https://cdn/v.mp4".into()),
         },
         fingerprint: 11,
+        done: true,
     });
     assert!(out.contains(&Action::Update));
     assert!(matches!(out.last(), Some(Action::Complete { .. })));

@@ -36,7 +36,13 @@ fn stream_event() -> impl Strategy<Value = StreamEvent> {
         Just(StreamEvent::Result("https://x/v.mp4".into())),
         Just(StreamEvent::File {
             state: State::Pending,
-            fingerprint: 5
+            fingerprint: 5,
+            done: false,
+        }),
+        Just(StreamEvent::File {
+            state: State::Pending,
+            fingerprint: 6,
+            done: true,
         }),
         prop::sample::select(vec![
             TaskStatus::Completed,

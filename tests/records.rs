@@ -561,6 +561,7 @@ fn file_fingerprint_is_of_the_record_not_the_message_text() {
     let want = StreamEvent::File {
         state: State::Pending,
         fingerprint: fingerprint(&record.to_string()),
+        done: false,
     };
     assert_eq!(message(Some(&v), Media::Any), want);
     assert_eq!(message(Some(&parsed), Media::Any), want);

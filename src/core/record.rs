@@ -260,6 +260,12 @@ fn decide(url: Option<String>, tasks: &[TaskStatus]) -> State {
     }
 }
 
+/// Whether the record's latest task says completed: with no url yet, the
+/// server is done and the url is near (as a stream's `task_status`).
+pub fn tasks_done(v: &FileView) -> bool {
+    statuses(&v.tasks).last() == Some(&TaskStatus::Completed)
+}
+
 fn statuses(tasks: &Option<Vec<Obj<TaskView>>>) -> Vec<TaskStatus> {
     tasks
         .iter()

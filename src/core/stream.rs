@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::config::{Lenient, Media};
-use super::record::{fingerprint, read_file, FileView, State, TaskStatus};
+use super::record::{fingerprint, read_file, tasks_done, FileView, State, TaskStatus};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamEvent {
@@ -14,8 +14,13 @@ pub enum StreamEvent {
     Progress(u8),
     /// `render_result`: the result url.
     Result(String),
-    /// `file`: the whole file record, read like a poll response.
-    File { state: State, fingerprint: u64 },
+    /// `file`: the whole file record, read like a poll response; `done`:
+    /// its latest task says completed (news when it has no url yet).
+    File {
+        state: State,
+        fingerprint: u64,
+        done: bool,
+    },
     /// `task_status`.
     Task(TaskStatus),
     /// A well-formed message of a type this version ignores (pings and such).
@@ -121,6 +126,7 @@ pub fn read_message(
             return StreamEvent::File {
                 state: read_file(&f, media),
                 fingerprint: fingerprint(&record_text()),
+                done: tasks_done(&f),
             }
         }
         Some(MessageObject::Event(e)) => e,

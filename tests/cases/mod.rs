@@ -171,10 +171,12 @@ pub fn stream_cases() -> Vec<StreamCase> {
     // `file` messages: the record read like a poll's, fingerprinted by its
     // compact JSON as a poll's record is (so the same record heard from the
     // stream and read from a poll is one update, whatever the whitespace).
-    let file = |object: &Value, state| StreamEvent::File {
+    let file_done = |object: &Value, state, done| StreamEvent::File {
         state,
         fingerprint: fingerprint(&object.to_string()),
+        done,
     };
+    let file = |object: &Value, state| file_done(object, state, false);
     let message = |object: &Value| json!({ "type": "file", "object": object });
     let rule = "file: the record's state";
     let record = real_file_record(json!("https://x/a.png"));
@@ -202,6 +204,13 @@ pub fn stream_cases() -> Vec<StreamCase> {
     );
     let want = file(&record, complete("https://x/a.mp4"));
     add(rule, raw, Media::Video, want);
+    let rule = "file: a latest task that says completed, with no url yet, is news";
+    let record = file_with(Value::Null, &["in_progress", "COMPLETED"]);
+    let want = file_done(&record, State::Pending, true);
+    add(rule, message(&record).to_string(), any, want);
+    let record = file_with(Value::Null, &["completed", "in_progress"]);
+    let want = file_done(&record, State::Pending, false);
+    add(rule, message(&record).to_string(), any, want);
     let rule = "file: a url of the wrong type is unsafe";
     for url in [json!(5), json!(["javascript:alert(1)"])] {
         let record = json!({ "url": url });

@@ -62,17 +62,18 @@ impl Job {
         match ev {
             StreamEvent::Progress(p) => self.percent = Some(p),
             StreamEvent::Result(url) => self.complete(now, Some(url)),
-            StreamEvent::File { state, fingerprint } => {
-                self.on_record(now, state, fingerprint);
+            StreamEvent::File {
+                state,
+                fingerprint,
+                done,
+            } => {
+                // A record whose task says completed, with no url yet: the
+                // same news as a `task_status`, not a wait for the safety poll.
+                if self.on_record(now, state, fingerprint) && done && !self.server_done {
+                    self.server_says_done(now);
+                }
             }
-            StreamEvent::Task(TaskStatus::Completed) => {
-                // The stream usually sends the result right after: give it a
-                // moment (the first interval, at most 1 s), then fetch the
-                // record, and quickly after that.
-                self.server_done = true;
-                let grace = self.cfg.intervals.wait(0).min(1000);
-                self.poll_soon(now.saturating_add(grace));
-            }
+            StreamEvent::Task(TaskStatus::Completed) => self.server_says_done(now),
             StreamEvent::Task(TaskStatus::Error) => {
                 self.finish(now, Err(PollError::GenerationFailed))
             }
@@ -84,6 +85,15 @@ impl Job {
                 }
             }
         }
+    }
+
+    /// The server's task is done, its url not seen yet: the stream usually
+    /// sends the result right after, so give it a moment (the first
+    /// interval, at most 1 s), then fetch the record, and quickly after that.
+    fn server_says_done(&mut self, now: u64) {
+        self.server_done = true;
+        let grace = self.cfg.intervals.wait(0).min(1000);
+        self.poll_soon(now.saturating_add(grace));
     }
 
     /// The stream is gone for good: poll instead, resuming the schedule where
