@@ -2071,7 +2071,9 @@ fn capped(cap: u32, n: usize, prefix: &str) -> (Browser, Vec<JobId>) {
 
 #[test]
 fn a_stream_s_catch_up_and_fallback_polls_wait_for_room_too() {
-    let mut b = Browser::with_table(Table::new(2).with_max_requests(1));
+    // Two connections: the stream holds one (as it does of the browser's
+    // six per host over HTTP/1.1), so one request goes at a time.
+    let mut b = Browser::with_table(Table::new(2).with_max_requests(2));
     let p = b.start_at(Kind::File, "p", "api", polling(), "p");
     let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
     b.fire();
@@ -2080,7 +2082,10 @@ fn a_stream_s_catch_up_and_fallback_polls_wait_for_room_too() {
     b.now = 50;
     b.feed(s, Input::StreamOpened);
     b.fire();
-    assert!(b.requests(s).is_empty(), "p's request holds the only room");
+    assert!(
+        b.requests(s).is_empty(),
+        "p's request and the stream hold the room"
+    );
     b.now = 100;
     b.respond(p, pending());
     assert_eq!(b.requests(s), vec![100], "the catch-up, with p's answer");
@@ -2089,14 +2094,51 @@ fn a_stream_s_catch_up_and_fallback_polls_wait_for_room_too() {
     b.now = 1100;
     b.fire();
     assert_eq!(b.requests(p), vec![0, 1100]);
+    assert_eq!(most_out(&b, &[p, s]), 1, "one request beside the stream");
+    // The stream fails: its connection is free, and the fallback takes it.
     b.now = 1200;
     b.feed(s, Input::StreamFailed);
     b.fire();
-    assert_eq!(b.requests(s), vec![100], "the fallback waits for room");
-    b.now = 1300;
-    b.respond(p, pending());
-    assert_eq!(b.requests(s), vec![100, 1300]);
-    assert_eq!(most_out(&b, &[p, s]), 1);
+    assert_eq!(b.requests(s), vec![100, 1200]);
+}
+
+#[test]
+fn streams_leave_one_connection_of_the_cap_for_polls() {
+    // maxStreams 8 on a cap of 3: two streams, then jobs poll; the polls
+    // share the one connection left.
+    let mut b = Browser::with_table(Table::new(8).with_max_requests(3));
+    let jobs: Vec<JobId> = (0..4)
+        .map(|i| b.start_at(Kind::File, &format!("s{i}"), "api", streaming(), "s"))
+        .collect();
+    b.fire();
+    assert_eq!(b.streams, jobs[..2].iter().copied().collect());
+    assert_eq!(b.acts(jobs[2]), vec!["send", "progress"]);
+    assert!(
+        b.requests(jobs[3]).is_empty(),
+        "parked behind the streams and s2's request"
+    );
+    b.now = 50;
+    for j in &jobs[..2] {
+        b.feed(*j, Input::StreamOpened);
+    }
+    b.now = 100;
+    b.respond(jobs[2], pending());
+    assert_eq!(b.requests(jobs[3]), vec![100]);
+    // Another origin has its own room.
+    let other = b.start_at(Kind::File, "o", "elsewhere", streaming(), "s");
+    b.fire();
+    assert!(b.streams.contains(&other));
+    // A stream that ends gives its connection back: a parked poll goes.
+    b.serve_until(5000, 250, |_, _| pending());
+    assert_eq!(most_out(&b, &jobs[2..]), 1);
+    b.now = 5000;
+    b.feed(
+        jobs[0],
+        Input::StreamMessage(StreamEvent::Result("https://cdn/0.mp4".into())),
+    );
+    let s5 = b.start_at(Kind::File, "s5", "api", streaming(), "s");
+    b.fire();
+    assert!(b.streams.contains(&s5), "the ended stream's room");
 }
 
 #[test]
@@ -2279,7 +2321,8 @@ fn locks_granted_together_lead_under_the_cap() {
 
 #[test]
 fn a_nudged_follower_that_takes_over_sends_nothing_into_a_cooldown() {
-    let mut b = Browser::with_table(Table::new(2).with_max_requests(1));
+    // s's stream holds one of the two connections (it opens when s leads).
+    let mut b = Browser::with_table(Table::new(2).with_max_requests(2));
     let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
     b.feed(s, Input::Follow);
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");

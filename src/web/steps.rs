@@ -238,10 +238,10 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         }
         Action::CloseStream(Closed::Failed) => "stream connection dropped: polling",
         Action::CloseStream(Closed::Paused) => {
-            "stream did not open, nor did the one before: new jobs poll without it for 5 minutes (check eventsUrl, or set it to null)"
+            "stream did not open, nor did the one before: new jobs poll without it for 5 minutes (check eventsUrl, or set it to null; over HTTP/1.1, other tabs' streams may hold the browser's 6 connections to the host)"
         }
         Action::CloseStream(Closed::NotOpened) => {
-            "stream did not open within sseConnectTimeout: polling"
+            "stream did not open within sseConnectTimeout (over HTTP/1.1, the browser's 6 connections to the host may all be in use): polling"
         }
         Action::CloseStream(Closed::Handed) => "stream closed: another tab leads while this page is away",
         Action::CloseStream(Closed::Garbage) => {

@@ -138,11 +138,13 @@ export interface ManagerOptions extends JobOptions {
   /** Default "/api/events/file.{id}" (for `configureDefaults`: null);
    *  null = polling only. */
   eventsUrl?: string | null | undefined;
-  /** Open event streams at most (default 2); jobs beyond it poll. */
+  /** Open event streams at most (default 2); jobs beyond it poll. Each
+   *  holds one of `maxConcurrentRequests`, all but one at most. */
   maxStreams?: number | undefined;
-  /** Requests out at once per origin, at most (default 6, the browsers' own
-   *  limit per host over HTTP/1.1; raise it behind HTTP/2). A job due
-   *  beyond it waits for an answer to come back, oldest first. */
+  /** Connections in use at once per origin, at most: requests out and
+   *  open event streams (default 6, the browsers' own limit per host over
+   *  HTTP/1.1; raise it behind HTTP/2). A job due beyond it waits for an
+   *  answer to come back (or a stream to close), oldest first. */
   maxConcurrentRequests?: number | undefined;
   /** Log every state change of every job to the console. */
   debug?: boolean | undefined;

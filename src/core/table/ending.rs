@@ -127,13 +127,17 @@ impl<S: Clone> Table<S> {
             };
             self.queue.push_back((job, Queued::Act(action)));
         }
-        if e.stream_slot && !e.job.holds_stream() {
+        // A stream that closed gives its connection back, as a request does.
+        let closed = e.stream_slot && !e.job.holds_stream();
+        if closed {
             e.stream_slot = false;
             self.streams.release();
+            self.gates.stream(&e.origin, false);
         }
+        let origin = closed.then(|| e.origin.clone());
         let (errors, last) = e.job.consecutive_errors();
         let running = e.job.is_running();
-        let back = self.count_request(job);
+        let back = self.count_request(job).or(origin);
         if let (true, Some(last)) = (errors > 0 && running, last) {
             let over = |t: &Terms| t.max_consecutive_errors.is_some_and(|m| errors >= m);
             self.leave(now, job, over, last);
@@ -269,9 +273,8 @@ impl<S: Clone> Table<S> {
         // Its request's room goes to the parked jobs at the next turn, which
         // takes them in the order they fell due and parks again what does
         // not fit.
-        let parked = self
-            .gates
-            .leave(&e.origin, e.saw_429, e.request_slot, forget);
+        let parked =
+            (self.gates).leave(&e.origin, e.saw_429, e.request_slot, e.stream_slot, forget);
         self.wakes.extend(parked.into_iter().map(Reverse));
         Some(e)
     }

@@ -307,7 +307,9 @@ impl<S: Clone> Table<S> {
             now
         };
         // Offline, a stream could only fail: the job polls once back online.
-        let wanted = cfg.use_stream && valid.is_ok() && !self.net.offline;
+        // Streams count against the origin's connections (`Gates::may_stream`).
+        let wanted =
+            cfg.use_stream && valid.is_ok() && !self.net.offline && self.gates.may_stream(origin);
         cfg.use_stream = self.streams.admit(now, wanted);
         let stream_slot = cfg.use_stream;
         // The seed is the job's own: configurations are shared without it.
@@ -323,6 +325,9 @@ impl<S: Clone> Table<S> {
         self.next_id = self.next_id.wrapping_add(1);
         let handle = JobId(self.next_id);
         let origin = self.gates.join(origin);
+        if stream_slot {
+            self.gates.stream(&origin, true);
+        }
         let id: Rc<str> = id.into();
         self.by_key[kind as usize].insert(id.clone(), handle);
         self.entries.insert(

@@ -45,11 +45,22 @@ struct Gate {
     milli_tokens: u64,
     /// Requests out now.
     in_flight: u32,
+    /// Event streams open (or opening) to the origin: over HTTP/1.1 each
+    /// holds one of the browser's connections to the host as a request
+    /// does, for as long as it is open, so they count against the cap too.
+    streams: u32,
     /// Jobs due while `in_flight` was at the cap, by when they fell due:
     /// each goes when a request comes back. (A request beyond the cap
     /// would only wait in the browser's own queue, where a 429 cannot hold
     /// it back and its timeout already runs.)
     parked: Fifo<(u64, JobId)>,
+}
+
+impl Gate {
+    /// Connections to the origin in use: requests out and streams open.
+    fn busy(&self) -> u32 {
+        self.in_flight.saturating_add(self.streams)
+    }
 }
 
 /// How long the jobs of an origin wait for its probe's answer, at most,
@@ -154,6 +165,7 @@ impl Gates {
                     fresh: 1,
                     milli_tokens: milli(self.budget.size),
                     in_flight: 0,
+                    streams: 0,
                     parked: Fifo::new(),
                 };
                 self.gates.insert(at, (key.clone(), gate));
@@ -172,6 +184,7 @@ impl Gates {
         origin: &Rc<str>,
         had_429: bool,
         request_out: bool,
+        stream_open: bool,
         forget: bool,
     ) -> Vec<(u64, JobId)> {
         let mut back = Vec::new();
@@ -181,6 +194,11 @@ impl Gates {
             }
             if request_out {
                 g.in_flight = g.in_flight.saturating_sub(1);
+            }
+            if stream_open {
+                g.streams = g.streams.saturating_sub(1);
+            }
+            if request_out || stream_open {
                 back.extend(g.parked.take_all());
             }
         }
@@ -197,6 +215,7 @@ impl Gates {
         for (_, g) in &mut self.gates {
             g.fresh = 0;
             g.in_flight = 0;
+            g.streams = 0;
             g.parked = Fifo::new();
         }
     }
@@ -270,7 +289,7 @@ impl Gates {
                 g.cooldown + u64::from(due.job.0).wrapping_mul(2_654_435_761) % spread,
             );
         }
-        if due.sends && g.in_flight >= max_requests {
+        if due.sends && g.busy() >= max_requests {
             g.parked.push_back((due.at, due.job));
             return Pass::Parked;
         }
@@ -288,6 +307,26 @@ impl Gates {
         Pass::Go
     }
 
+    /// Whether a new job to `origin` may open an event stream: streams may
+    /// take all but one of the origin's connections (`maxConcurrentRequests`),
+    /// so that its polls (the streams' own catch-ups among them) still go.
+    pub fn may_stream(&self, origin: &str) -> bool {
+        let open = self.get(origin).map_or(0, |g| g.streams);
+        open.saturating_add(1) < self.max_requests
+    }
+
+    /// A stream of `origin` opened (`true`: it holds a connection until it
+    /// closes) or closed (`false`).
+    pub fn stream(&mut self, origin: &str, open: bool) {
+        if let Some(g) = self.get_mut(origin) {
+            if open {
+                g.streams += 1;
+            } else {
+                g.streams = g.streams.saturating_sub(1);
+            }
+        }
+    }
+
     /// A request of `origin` went out (`true`) or came back (`false`).
     pub fn count(&mut self, origin: &str, out: bool) {
         if let Some(g) = self.get_mut(origin) {
@@ -303,7 +342,7 @@ impl Gates {
     pub fn next_parked(&mut self, origin: &str) -> Option<(u64, JobId)> {
         let max_requests = self.max_requests;
         match self.get_mut(origin) {
-            Some(g) if g.in_flight < max_requests => g.parked.pop_front(),
+            Some(g) if g.busy() < max_requests => g.parked.pop_front(),
             _ => None,
         }
     }
@@ -313,7 +352,7 @@ impl Gates {
     pub fn room(&mut self, origin: &str) -> Vec<(u64, JobId)> {
         let max_requests = self.max_requests;
         match self.get_mut(origin) {
-            Some(g) if g.in_flight < max_requests => g.parked.take_all().collect(),
+            Some(g) if g.busy() < max_requests => g.parked.take_all().collect(),
             _ => Vec::new(),
         }
     }
@@ -344,123 +383,4 @@ impl Gates {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn due(job: u32, sends: bool) -> Due {
-        Due {
-            job: JobId(job),
-            at: 0,
-            spread: 1000,
-            had_429: false,
-            sends,
-        }
-    }
-
-    #[test]
-    fn a_cooldown_holds_every_job_then_one_probes() {
-        let mut g = Gates::new(RetryBudget::default());
-        let api = g.join("api");
-        g.join("api");
-        g.rate_limited(&api, 5000);
-        for j in [1, 2] {
-            let Pass::Hold(until) = g.pass("api", 100, due(j, true), |_| true) else {
-                panic!("held")
-            };
-            assert!(
-                (5000..6000).contains(&until),
-                "spread over the wait: {until}"
-            );
-        }
-        assert_eq!(g.pass("other", 100, due(3, true), |_| true), Pass::Go);
-        // After the cooldown the first job to come probes; the other waits
-        // for its answer.
-        assert_eq!(g.pass("api", 5000, due(1, true), |_| true), Pass::Go);
-        assert_eq!(
-            g.pass("api", 5001, due(2, true), |_| true),
-            Pass::Hold(5251)
-        );
-        g.heard("api", 5100, false, true);
-        assert_eq!(g.pass("api", 5101, due(2, true), |_| true), Pass::Go);
-    }
-
-    #[test]
-    fn the_cap_parks_jobs_oldest_first_until_a_request_comes_back() {
-        let mut g = Gates::new(RetryBudget::default());
-        g.set_max_requests(1);
-        let api = g.join("api");
-        assert_eq!(g.pass("api", 0, due(1, true), |_| true), Pass::Go);
-        g.count("api", true);
-        assert_eq!(g.pass("api", 0, due(2, true), |_| true), Pass::Parked);
-        assert_eq!(g.pass("api", 0, due(3, true), |_| true), Pass::Parked);
-        assert_eq!(
-            g.pass("api", 0, due(4, false), |_| true),
-            Pass::Go,
-            "no request, no cap"
-        );
-        assert_eq!(g.next_parked("api"), None, "no room yet");
-        g.count("api", false);
-        assert_eq!(g.next_parked("api"), Some((0, JobId(2))));
-        assert_eq!(g.leave(&api, false, false, false), vec![]);
-        g.count("api", true);
-        assert_eq!(
-            g.leave(&api, false, true, false),
-            vec![(0, JobId(3))],
-            "a leaving request frees its room"
-        );
-    }
-
-    #[test]
-    fn the_budget_is_spent_by_retries_and_earned_back_by_records() {
-        let mut g = Gates::new(RetryBudget {
-            size: 2.0,
-            refill: 0.5,
-        });
-        g.join("api");
-        assert!(g.spend("api") && g.spend("api"));
-        assert!(!g.spend("api"), "empty");
-        g.heard("api", 0, true, true);
-        assert_eq!(g.tokens("api"), 0.5);
-        g.heard("api", 0, true, true);
-        assert!(g.spend("api"));
-        for _ in 0..10 {
-            g.heard("api", 0, true, true);
-        }
-        assert_eq!(g.tokens("api"), 2.0, "never above the size");
-        assert_eq!(g.tokens("unknown"), 2.0, "a fresh origin has a full budget");
-        assert_eq!(g.report().tokens, vec![("api".to_owned(), 2.0)]);
-    }
-
-    #[test]
-    fn a_forgotten_gate_is_gone() {
-        let mut g = Gates::new(RetryBudget::default());
-        let key = g.join("check:a");
-        g.rate_limited(&key, 300_000);
-        g.leave(&key, false, false, true);
-        assert_eq!(g.cooldown("check:a"), 0);
-        assert!(g.report().tokens.is_empty());
-    }
-
-    #[test]
-    fn origins_are_kept_apart_listed_in_order_and_forgotten_one_at_a_time() {
-        let mut g = Gates::new(RetryBudget::default());
-        let c = g.join("https://c");
-        let a = g.join("https://a");
-        let b = g.join("https://b");
-        assert!(Rc::ptr_eq(&a, &g.join("https://a")), "one key per origin");
-        assert!(g.spend("https://b"));
-        g.rate_limited(&c, 9000);
-        let listed: Vec<_> = g.report().tokens.into_iter().map(|(o, _)| o).collect();
-        assert_eq!(listed, ["https://a", "https://b", "https://c"]);
-        g.leave(&b, false, false, true);
-        assert_eq!(g.tokens("https://a"), 10.0);
-        assert_eq!(g.cooldown("https://c"), 9000, "the others keep their state");
-        assert_eq!(g.report().tokens.len(), 2);
-        g.join("https://b");
-        assert_eq!(
-            g.tokens("https://b"),
-            10.0,
-            "a forgotten gate comes back fresh"
-        );
-    }
-}
+mod tests;
