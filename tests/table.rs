@@ -2103,6 +2103,28 @@ fn a_stream_s_catch_up_and_fallback_polls_wait_for_room_too() {
 }
 
 #[test]
+fn a_stream_that_gives_up_as_the_browser_goes_offline_sends_no_parked_job() {
+    // The stream's connection comes back as it falls back, the moment the
+    // browser goes offline: the job parked behind it must not go before it
+    // hears that the browser is offline (a property test's find).
+    let mut b = Browser::with_table(Table::new(1).with_max_requests(2));
+    let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
+    let a = b.start_at(Kind::File, "a", "api", polling(), "a");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "c");
+    b.fire();
+    assert_eq!(b.in_flight, BTreeSet::from([a]), "c waits behind s's stream and a's request");
+    b.now = 2000; // s's connect timeout, not yet fired
+    b.table.set_online(2000, false);
+    b.drain();
+    assert!(b.requests(c).is_empty() && b.requests(s).is_empty(), "nothing while offline");
+    b.now = 2500;
+    b.table.set_online(2500, true);
+    b.drain();
+    b.fire();
+    assert_eq!(b.requests(s).len() + b.requests(c).len(), 1, "back online: the one room left");
+}
+
+#[test]
 fn streams_leave_one_connection_of_the_cap_for_polls() {
     // maxStreams 8 on a cap of 3: two streams, then jobs poll; the polls
     // share the one connection left.

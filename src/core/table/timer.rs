@@ -131,6 +131,12 @@ impl<S: Clone> Table<S> {
     /// cooldown holds instead leave room: beyond a turn of them, the rest go
     /// back to the timer, which takes them a turn at a time.
     pub(super) fn unpark(&mut self, now: u64, origin: &str) {
+        // Offline nothing goes: the jobs stay parked until the network's
+        // return wakes every job (a stream that gives up as the browser goes
+        // offline must not send a parked job's request before it hears so).
+        if self.net.offline {
+            return;
+        }
         for _ in 0..TURN {
             let Some((at, job)) = self.gates.next_parked(origin) else {
                 return;
