@@ -498,18 +498,104 @@ fn stream_completion_closes_the_stream() {
     assert_eq!((p.progress, p.channel), (Some(50), Channel::Stream));
     assert_eq!(p.estimated_time_remaining, Some(2150));
     h.advance(2000);
+    // The result: its record is fetched at the next turn, then the job
+    // completes with it and closes the stream.
     let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    polls_at_the_next_turn(&mut h, &out);
+    h.advance(40);
+    let out = h.respond(done("https://cdn/a.png"));
     assert_eq!(
-        out,
-        vec![
+        out[out.len() - 2..],
+        [
             Action::CloseStream(Closed::Ended),
             Action::Complete {
                 url: Some("https://cdn/a.png".into())
             }
         ]
     );
+    assert!(
+        out.contains(&Action::Update),
+        "the record as the server has it"
+    );
     assert!(!h.stream_open);
-    assert_eq!(h.request_times(), vec![100]);
+    assert_eq!(h.request_times(), vec![100, 4150]);
+}
+
+#[test]
+fn a_stream_result_whose_record_is_not_there_yet_completes_with_the_url_alone() {
+    let url = "https://cdn/a.png";
+    let result = || StreamEvent::Result(url.into());
+    let complete = Action::Complete {
+        url: Some(url.into()),
+    };
+    // the answer says pending (the record store lags behind the stream)
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    let out = h.message(result());
+    polls_at_the_next_turn(&mut h, &out);
+    let out = h.pending();
+    assert_eq!(out.last(), Some(&complete));
+    assert!(
+        !out.contains(&Action::Update),
+        "the pending record is no news now"
+    );
+    // an error answers it
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    let out = h.message(result());
+    polls_at_the_next_turn(&mut h, &out);
+    let out = h.status(503, None);
+    assert_eq!(out.last(), Some(&complete));
+    assert!(h.retries().is_empty());
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    let out = h.message(result());
+    polls_at_the_next_turn(&mut h, &out);
+    let out = h.network_error();
+    assert_eq!(out.last(), Some(&complete));
+    // no answer within 3 s (nor the request timeout): the url alone
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    h.advance(1000);
+    let out = h.message(result());
+    polls_at_the_next_turn(&mut h, &out);
+    assert_eq!(h.timer, Some(h.now + 3000));
+    h.advance(3000);
+    let out = h.fire();
+    assert_eq!(
+        out,
+        vec![
+            Action::CancelRequest,
+            Action::CloseStream(Closed::Ended),
+            complete
+        ]
+    );
+}
+
+#[test]
+fn a_stream_result_takes_the_answer_out_and_trusts_a_record_s_own_url() {
+    let mut h = streaming();
+    open_stream(&mut h);
+    // The catch-up is out when the result comes: no second request.
+    let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    assert!(!out.contains(&Action::CancelRequest) && !out.contains(&Action::SendRequest));
+    let out = h.respond(done("https://cdn/b.png"));
+    assert_eq!(
+        out.last(),
+        Some(&Action::Complete {
+            url: Some("https://cdn/b.png".into())
+        })
+    );
+    assert_eq!(h.request_times(), vec![0]);
+    // an unsafe url fails at once, as a record's does
+    let mut h = streaming();
+    open_stream(&mut h);
+    let out = h.message(StreamEvent::Result("javascript:alert(1)".into()));
+    assert_eq!(out.last(), Some(&fail(PollError::InvalidUrl)));
 }
 
 #[test]
@@ -640,7 +726,7 @@ fn a_file_message_whose_task_is_not_done_waits_for_the_safety_poll() {
 }
 
 #[test]
-fn a_result_right_after_task_completed_needs_no_extra_request() {
+fn a_result_right_after_task_completed_fetches_its_record_once() {
     let mut h = streaming();
     open_stream(&mut h);
     h.pending();
@@ -648,8 +734,10 @@ fn a_result_right_after_task_completed_needs_no_extra_request() {
     h.message(StreamEvent::Task(TaskStatus::Completed));
     h.advance(20);
     let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    polls_at_the_next_turn(&mut h, &out);
+    let out = h.respond(done("https://cdn/a.png"));
     assert!(matches!(out.last(), Some(Action::Complete { .. })));
-    assert_eq!(h.request_times(), vec![0]);
+    assert_eq!(h.request_times(), vec![0, 3020], "not a second one at 4000");
 }
 
 #[test]
@@ -689,9 +777,20 @@ fn a_completion_seen_on_both_channels_is_reported_once() {
     let mut h = streaming();
     open_stream(&mut h);
     h.message(StreamEvent::Result("https://cdn/a.png".into()));
-    // the catch-up poll's answer arrives after its cancel: ignored
-    h.in_flight = true;
-    assert!(h.respond(done("https://cdn/a.png")).is_empty());
+    assert!(h
+        .respond(done("https://cdn/a.png"))
+        .contains(&Action::Update));
+    let file = StreamEvent::File {
+        state: State::Complete {
+            url: Some("https://cdn/a.png".into()),
+        },
+        fingerprint: 9,
+        done: true,
+    };
+    assert!(
+        h.message(file).is_empty(),
+        "the stream's record after the end"
+    );
     assert_eq!(h.terminals().len(), 1);
 }
 
@@ -774,7 +873,12 @@ fn out_of_attempts_the_open_stream_carries_on() {
     assert!(!h.job.is_finished());
     assert_eq!(h.timer, Some(h.job.deadline()), "no more polls");
     h.advance(5000);
+    // No request left to fetch the result's record: the url alone, 3 s on.
     let out = h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    assert!(h.terminals().is_empty(), "{out:?}");
+    assert_eq!(h.timer, Some(h.now + 3000));
+    h.advance(3000);
+    let out = h.fire();
     assert!(matches!(out.last(), Some(Action::Complete { .. })));
     assert_eq!(h.request_times().len(), 1);
 }

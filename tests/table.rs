@@ -406,13 +406,19 @@ fn the_stream_cap_is_freed_by_a_fallback_or_an_end() {
     assert_eq!(b.acts(s4), vec!["open", "progress"]);
     assert_eq!(b.acts(s5), vec!["send", "progress"]);
 
-    // s2 completes on its stream: its slot is free again.
+    // s2 completes on its stream (its record fetched): its slot is free again.
     b.now = 200;
-    let out = b.feed(
+    b.feed(
         s2,
         Input::StreamMessage(StreamEvent::Result("https://cdn/2.mp4".into())),
     );
-    assert_eq!(out, vec![Seen::Act(s2, "close"), Seen::Finished(s2)]);
+    b.fire();
+    assert_eq!(b.requests(s2), vec![200], "the result's record");
+    let out = b.respond(s2, done("https://cdn/2.mp4"));
+    assert!(
+        out.ends_with(&[Seen::Act(s2, "close"), Seen::Finished(s2)]),
+        "{out:?}"
+    );
     assert_eq!(b.ended(s2).result, Ok(Some("https://cdn/2.mp4".into())));
     let s6 = b.start_with(Kind::File, "s6", streaming(), "6");
     let s7 = b.start_with(Kind::File, "s7", streaming(), "7");
@@ -2112,16 +2118,27 @@ fn a_stream_that_gives_up_as_the_browser_goes_offline_sends_no_parked_job() {
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");
     let c = b.start_at(Kind::File, "c", "api", polling(), "c");
     b.fire();
-    assert_eq!(b.in_flight, BTreeSet::from([a]), "c waits behind s's stream and a's request");
+    assert_eq!(
+        b.in_flight,
+        BTreeSet::from([a]),
+        "c waits behind s's stream and a's request"
+    );
     b.now = 2000; // s's connect timeout, not yet fired
     b.table.set_online(2000, false);
     b.drain();
-    assert!(b.requests(c).is_empty() && b.requests(s).is_empty(), "nothing while offline");
+    assert!(
+        b.requests(c).is_empty() && b.requests(s).is_empty(),
+        "nothing while offline"
+    );
     b.now = 2500;
     b.table.set_online(2500, true);
     b.drain();
     b.fire();
-    assert_eq!(b.requests(s).len() + b.requests(c).len(), 1, "back online: the one room left");
+    assert_eq!(
+        b.requests(s).len() + b.requests(c).len(),
+        1,
+        "back online: the one room left"
+    );
 }
 
 #[test]
@@ -2157,6 +2174,11 @@ fn streams_leave_one_connection_of_the_cap_for_polls() {
     b.feed(
         jobs[0],
         Input::StreamMessage(StreamEvent::Result("https://cdn/0.mp4".into())),
+    );
+    b.run_until(8100); // its record, or 3 s: it ends either way
+    assert!(
+        b.ended.iter().any(|(_, e)| e.job == jobs[0]),
+        "no room for its record: the url alone at 8000"
     );
     let s5 = b.start_at(Kind::File, "s5", "api", streaming(), "s");
     b.fire();

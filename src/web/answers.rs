@@ -69,7 +69,31 @@ pub(super) fn own_copy(from: &JsValue) -> Object {
 }
 
 /// The record to hand `onComplete` when the stream sent only a url.
-pub(super) fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
+/// The record a job completed with, as `onComplete` gets it: the answer
+/// that completed it (`current`, a checker's `data` as it came, none
+/// included); or, where the url came without its record (a stream's
+/// `render_result`, its record not fetched in time), the freshest record
+/// seen (the answer just read, else `last`) with that url set.
+pub(super) fn completed_record(
+    kind: Kind,
+    id: &str,
+    current: &JsValue,
+    last: &JsValue,
+    url: Option<&str>,
+) -> JsValue {
+    let complete = match kind {
+        Kind::Check => true,
+        Kind::File => url.is_some() && field(current, "url").as_string().as_deref() == url,
+        Kind::Project => !current.is_undefined(),
+    };
+    if complete {
+        return current.clone();
+    }
+    let base = if current.is_object() { current } else { last };
+    with_url(kind, id, base, url)
+}
+
+fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) -> JsValue {
     let record = if last.is_object() {
         own_copy(last)
     } else {

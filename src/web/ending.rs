@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::answers::{project_result, with_url};
+use super::answers::{completed_record, project_result};
 use super::manager::{now, Manager, Resources};
 use super::subscriber::{call, result_report, Note, Subscriber};
 use crate::core::learn::history_slot;
@@ -98,13 +98,7 @@ impl Manager {
         let told = |s: &&Subscriber| s.resolve.is_some() || self.stops.get() == epoch;
         match result {
             Ok(url) => {
-                // A checker's `data` as it came, none included (the old
-                // module's); a record the stream completed with a url alone.
-                let record = if current.is_undefined() && kind != Kind::Check {
-                    with_url(kind, &id, &last, url.as_deref())
-                } else {
-                    current
-                };
+                let record = completed_record(kind, &id, &current, &last, url.as_deref());
                 // The old module resolves a project with the matching entry.
                 let data = match (kind, &url) {
                     (Kind::Project, Some(u)) => project_result(&id, &record, u),

@@ -8,7 +8,7 @@ use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use super::answers::{read_state, with_url};
+use super::answers::{completed_record, read_state};
 use super::manager::{now, Manager};
 
 use super::boundary::to_js;
@@ -278,11 +278,9 @@ impl Manager {
         let Some(said) = Said::end(result, progress) else {
             return;
         };
-        // As `onComplete` gets it: a stream's bare url merged into the last
-        // record (the other tabs check that it is complete).
+        // As `onComplete` gets it (the other tabs check that it is complete).
         let record = match result {
-            Ok(url) if current.is_undefined() => with_url(kind, id, last, url.as_deref()),
-            Ok(_) => current.clone(),
+            Ok(url) => completed_record(kind, id, current, last, url.as_deref()),
             Err(_) => JsValue::UNDEFINED,
         };
         self.say(kind, id, &said, record);

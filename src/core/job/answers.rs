@@ -5,6 +5,22 @@ use super::*;
 
 impl Job {
     pub(super) fn on_reply(&mut self, now: u64, reply: Reply) {
+        // Awaited for the stream's result: a record with a url (or an
+        // unsafe one) decides as always; any other answer leaves the
+        // stream's url to complete the job alone.
+        if let Some((url, _)) = self.result.take() {
+            match reply {
+                Reply::Record {
+                    state: state @ (State::Complete { .. } | State::UnsafeUrl),
+                    fingerprint,
+                    ..
+                } => {
+                    self.on_record(now, state, fingerprint);
+                }
+                _ => self.finish(now, Ok(Some(url))),
+            }
+            return;
+        }
         self.erring = false; // unless it is a transient error (below)
         if !matches!(reply, Reply::Status { status: 404, .. }) {
             self.not_found = 0; // the bound is on 404s in a row

@@ -4,8 +4,9 @@
 //! stream, report to the page). It owns no timer, request or stream: the
 //! browser layer executes the actions, the tests and the simulator fake them.
 //!
-//! This file holds the interface (inputs, replies) and the dispatch of
-//! each input; `actions` what the job asks of the browser layer; `view`
+//! This file holds the dispatch of each input; `inputs` what a job hears
+//! (inputs, replies, a leading tab's state); `actions` what the job asks of
+//! the browser layer; `view`
 //! what a job tells the table and the page (and the few settings the table
 //! makes), `waits` when it polls next, `answers` what it does with an
 //! answer, `sources` the stream and the leading tab.
@@ -17,6 +18,7 @@
 
 mod actions;
 mod answers;
+mod inputs;
 mod sources;
 mod view;
 mod waits;
@@ -32,102 +34,11 @@ use super::schedule::{Backoff, SplitMix64};
 use super::stream::StreamEvent;
 
 pub use actions::{Action, Closed};
+pub use inputs::{Input, Mirror, Reply};
 
 /// The most elapsed time a leading tab's state may say: a day, as the
 /// learned history's longest duration (`learn::MAX_DURATION_MS`).
 const MAX_MIRRORED_ELAPSED_MS: u64 = 86_400_000;
-
-/// The outcome of one request, as the browser layer read it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Reply {
-    /// 2xx with a readable record; `fingerprint` tells whether it changed;
-    /// `retry_after` is the answer's Retry-After in ms: while the record is
-    /// pending, the server's word on when to ask again.
-    Record {
-        state: State,
-        fingerprint: u64,
-        retry_after: Option<u64>,
-    },
-    /// A checker's `{ completed: false, error }`: its call succeeded and
-    /// the work goes on, with an error to tell the page (the old module's
-    /// `onError`). It counts as no error: the schedule goes on as for a
-    /// pending record.
-    Said {
-        fingerprint: u64,
-        retry_after: Option<u64>,
-    },
-    /// 2xx whose body was not JSON or not a record.
-    Unreadable,
-    /// Any other status; `retry_after` is the parsed Retry-After in ms.
-    Status {
-        status: u16,
-        retry_after: Option<u64>,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Input {
-    Start,
-    /// The timer armed by the last `ArmTimer` fired (early or spurious is fine).
-    Timer,
-    Response(Reply),
-    /// `fetch` rejected (`Network`); timeouts are the job's own business.
-    RequestFailed(PollError),
-    StreamOpened,
-    StreamMessage(StreamEvent),
-    StreamFailed,
-    /// Conditions changed for the better (the tab is visible again, the
-    /// browser is back online): a throttled or backed-off timer may be far
-    /// off, so poll as soon as the server's limits allow (at the next timer
-    /// turn: the job re-arms for it).
-    Nudge,
-    /// The browser is offline: send nothing and count no error until
-    /// `Online`; the deadline still runs.
-    Offline,
-    /// Back online: a paused job polls at the next timer turn (under the
-    /// origin's cooldown and cap, as a nudge).
-    Online,
-    /// No request before `until` (another job's 429 set a cooldown for the
-    /// origin, or the retry budget is spent); never shortens a wait.
-    Hold {
-        until: u64,
-        /// A server's `Retry-After` is behind it (a 429's cooldown or its
-        /// probe), not the retry budget: a timeout while held says so.
-        rate_limited: bool,
-    },
-    /// Another tab leads this job: send nothing, mirror what it reports
-    /// (given before `Start`; given later, this tab steps down).
-    Follow,
-    /// This tab leads now (the leader left): carry on from the mirrored
-    /// state (attempts, schedule position, elapsed time), polling at once.
-    Lead,
-    /// What the leading tab reported.
-    Mirror(Mirror),
-    /// How the job ended in the leading tab (a fact about the generation,
-    /// not a local limit): end the same way.
-    MirrorEnd(Result<Option<String>, PollError>),
-    Stop,
-}
-
-/// A job's state as the leading tab reports it to the tabs that follow.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Mirror {
-    pub attempts: u32,
-    pub elapsed: u64,
-    pub next_poll_in: Option<u64>,
-    pub channel: Channel,
-    pub percent: Option<u8>,
-    /// Position in the progressive schedule, so a takeover does not start
-    /// over at the fastest rate.
-    pub position: usize,
-    /// The fingerprint of the leader's record when it is new (the input
-    /// carries the record: `Update`).
-    pub fingerprint: Option<u64>,
-    /// The leader's transient errors in a row, and the last one: this
-    /// tab's `onRetry` and its own `maxConsecutiveErrors`.
-    pub errors: u32,
-    pub error: Option<PollError>,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -198,6 +109,11 @@ pub struct Job {
     percent: Option<u8>,
     /// The stream said the task completed: fetch the record quickly.
     server_done: bool,
+    /// The stream's `render_result` url, and the time by which the job
+    /// completes with it alone: until then it waits for the record the url
+    /// belongs to (the answer out, or one request), so that the page gets
+    /// the record as the server has it, not an older one with the url.
+    result: Option<(String, u64)>,
     last_fingerprint: Option<u64>,
     armed: Option<u64>,
     /// Set by `reject`: the job fails with it as soon as it starts.
@@ -256,6 +172,7 @@ impl Job {
             defer: false,
             percent: None,
             server_done: false,
+            result: None,
             last_fingerprint: None,
             armed: None,
             rejected: None,
@@ -345,6 +262,10 @@ impl Job {
                 if self.following {
                     return;
                 }
+                // A result heard already is the job's: it ends with it.
+                if let Some((url, _)) = self.result.take() {
+                    return self.finish(now, Ok(Some(url)));
+                }
                 self.following = true;
                 self.mirror_next = None;
                 self.next_poll = None;
@@ -403,7 +324,10 @@ impl Job {
                 if self.in_flight.take().is_none() {
                     return;
                 }
-                if e.retryable() {
+                if let Some((url, _)) = self.result.take() {
+                    // The stream's result, without its record.
+                    self.finish(now, Ok(Some(url)));
+                } else if e.retryable() {
                     self.on_transient(now, e);
                 } else {
                     self.finish(now, Err(e));

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How long a job whose stream sent its result waits for the record that
+/// goes with it (see `Job::result`), at most.
+pub const RESULT_WAIT_MS: u64 = 3000;
+
 /// How far apart two reports of the leader's next request may be and still
 /// name the same instant (the channel's delay and the clocks' reading).
 const MIRROR_SLACK_MS: u64 = 50;
@@ -61,7 +65,18 @@ impl Job {
         }
         match ev {
             StreamEvent::Progress(p) => self.percent = Some(p),
-            StreamEvent::Result(url) => self.complete(now, Some(url)),
+            StreamEvent::Result(url) if !url_is_safe(&url) => {
+                self.finish(now, Err(PollError::InvalidUrl))
+            }
+            StreamEvent::Result(url) => {
+                // The record it belongs to: the answer out, or one request
+                // now; by `RESULT_WAIT_MS` at most, the url alone.
+                if self.result.is_none() {
+                    let by = now.saturating_add(self.cfg.request_timeout.min(RESULT_WAIT_MS));
+                    self.result = Some((url, by));
+                    self.poll_soon(now);
+                }
+            }
             StreamEvent::File {
                 state,
                 fingerprint,

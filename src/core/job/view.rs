@@ -94,6 +94,12 @@ impl Job {
 
     /// Whether `Start` or `Timer` now would send a request (the table
     /// holds such a job back while its origin has its fill out).
+    /// When a job that heard its result on the stream completes with the
+    /// url alone, if the record has not come by then (see `Job::result`).
+    pub fn result_by(&self) -> Option<u64> {
+        self.result.as_ref().map(|(_, by)| *by)
+    }
+
     pub fn would_send(&self, now: u64) -> bool {
         if self.following || self.paused || self.rejected.is_some() {
             return false;

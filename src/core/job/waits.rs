@@ -17,6 +17,14 @@ impl Job {
     /// Checks every limit and timer, then sends what is due and re-arms.
     pub(super) fn drive(&mut self, now: u64) {
         let defer = std::mem::take(&mut self.defer);
+        // The stream's result, its record not come in time (or the
+        // deadline reached): the url completes the job alone.
+        if let Some((url, by)) = self.result.take() {
+            if now >= by.min(self.deadline) {
+                return self.finish(now, Ok(Some(url)));
+            }
+            self.result = Some((url, by));
+        }
         if now >= self.deadline {
             return self.finish(now, Err(self.timed_out(now)));
         }
@@ -47,6 +55,9 @@ impl Job {
             if self.stream == Stream::Open {
                 // Out of requests, but the stream still watches the job.
                 self.next_poll = None;
+            } else if let Some((url, _)) = self.result.take() {
+                // No request left to fetch the stream's result's record.
+                return self.finish(now, Ok(Some(url)));
             } else if self.next_poll.is_some() {
                 return self.finish(now, Err(PollError::MaxAttempts));
             }
@@ -70,6 +81,7 @@ impl Job {
                 }
                 _ => None,
             },
+            self.result.as_ref().map(|(_, by)| *by),
         ]
         .into_iter()
         .flatten()

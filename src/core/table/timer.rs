@@ -101,10 +101,21 @@ impl<S: Clone> Table<S> {
             return false;
         };
         match pass {
-            Pass::Parked => {
-                e.armed = Some(at);
-                return false;
-            }
+            Pass::Parked => match e.job.result_by() {
+                // No room for the record of the stream's result: the url
+                // completes the job alone, at its bound.
+                Some(by) => e.job.handle(
+                    now,
+                    Input::Hold {
+                        until: by,
+                        rate_limited: false,
+                    },
+                ),
+                None => {
+                    e.armed = Some(at);
+                    return false;
+                }
+            },
             // A cooldown, or the probe after one: a 429's doing.
             Pass::Hold(until) => e.job.handle(
                 now,
