@@ -2947,3 +2947,143 @@ fn a_running_job_that_steps_down_lets_go_of_its_request_and_stream_at_once() {
     b.feed(job, Input::Follow);
     assert!(!b.streams.contains(&job), "the stream is closed");
 }
+
+// A stream's result waits for its record (a second reader's finds).
+
+fn result(url: &str) -> Input {
+    Input::StreamMessage(StreamEvent::Result(url.into()))
+}
+
+/// A streaming job at "api" whose stream opened at 10 and whose catch-up
+/// was answered at 20.
+fn streamed(b: &mut Browser, cfg: Config) -> JobId {
+    let s = b.start_at(Kind::File, "s", "api", cfg, "s");
+    b.fire();
+    b.now = 10;
+    b.feed(s, Input::StreamOpened);
+    b.fire();
+    b.now = 20;
+    b.respond(s, pending());
+    s
+}
+
+#[test]
+fn a_result_heard_just_before_the_deadline_completes_the_job() {
+    let mut b = Browser::with_table(Table::new(2));
+    let cfg = Config {
+        timeout: 10_000,
+        ..streaming()
+    };
+    let s = streamed(&mut b, cfg);
+    b.now = 9_500;
+    b.feed(s, result("https://cdn/s.mp4"));
+    b.fire();
+    assert_eq!(b.requests(s).last(), Some(&9_500), "the record's request");
+    b.run_until(12_000); // no answer before the deadline
+    assert_eq!(b.ended(s).result, Ok(Some("https://cdn/s.mp4".into())));
+    assert_eq!(b.ended_at(s), 10_000);
+}
+
+#[test]
+fn a_request_that_times_out_while_a_result_waits_is_no_error() {
+    let mut b = Browser::with_table(Table::new(2));
+    let cfg = Config {
+        max_consecutive_errors: Some(1),
+        ..streaming()
+    };
+    let s = b.start_at(Kind::File, "s", "api", cfg, "s");
+    b.fire();
+    b.now = 10;
+    b.feed(s, Input::StreamOpened);
+    b.fire();
+    assert_eq!(b.requests(s), vec![10], "the catch-up, out");
+    b.now = 4_000;
+    b.feed(s, result("https://cdn/s.mp4"));
+    b.run_until(6_000); // the catch-up times out at 5 010, before the 3 s
+    assert_eq!(b.ended(s).result, Ok(Some("https://cdn/s.mp4".into())));
+    assert_eq!(b.ended_at(s), 5_010);
+    assert!(!b.acts(s).contains(&"retry"), "{:?}", b.acts(s));
+}
+
+#[test]
+fn out_of_requests_a_result_completes_at_once() {
+    let mut b = Browser::with_table(Table::new(2));
+    let cfg = Config {
+        max_attempts: 1,
+        ..streaming()
+    };
+    let s = streamed(&mut b, cfg);
+    b.now = 1_000;
+    b.feed(s, result("https://cdn/s.mp4"));
+    b.run_until(10_000);
+    assert_eq!(b.ended(s).result, Ok(Some("https://cdn/s.mp4".into())));
+    assert_eq!(b.ended_at(s), 1_000);
+}
+
+#[test]
+fn a_result_parked_behind_the_cap_fetches_its_record_when_room_comes() {
+    let mut b = Browser::with_table(Table::new(2).with_max_requests(2));
+    let s = streamed(&mut b, streaming());
+    let p = b.start_at(Kind::File, "p", "api", polling(), "p");
+    b.fire();
+    assert_eq!(b.requests(p), vec![20]);
+    b.now = 1_050;
+    b.feed(s, result("https://cdn/s.mp4"));
+    b.fire(); // parked behind p's request and the stream
+    assert_eq!(b.requests(s), vec![10]);
+    b.now = 1_100;
+    b.respond(p, pending()); // room
+    assert_eq!(b.requests(s), vec![10, 1_100], "the record, with the room");
+    b.now = 1_150;
+    b.respond(s, done("https://cdn/s.mp4"));
+    assert_eq!(b.ended_at(s), 1_150);
+    // No room until the bound: the url alone then.
+    let mut b = Browser::with_table(Table::new(2).with_max_requests(2));
+    let s = streamed(&mut b, streaming());
+    let p = b.start_at(Kind::File, "p", "api", polling(), "p");
+    b.fire();
+    b.now = 1_050;
+    b.feed(s, result("https://cdn/s.mp4"));
+    b.run_until(5_000); // p's request hangs
+    assert_eq!(b.requests(s), vec![10]);
+    assert_eq!(b.ended_at(s), 4_050);
+    assert_eq!(b.ended(s).result, Ok(Some("https://cdn/s.mp4".into())));
+    assert!(b.requests(p).len() == 1);
+}
+
+#[test]
+fn a_429_on_a_result_s_record_holds_the_origin() {
+    let mut b = Browser::with_table(Table::new(2));
+    let s = streamed(&mut b, streaming());
+    let p = b.start_at(Kind::File, "p", "api", polling(), "p");
+    b.fire();
+    b.respond(p, pending());
+    b.now = 500;
+    b.feed(s, result("https://cdn/s.mp4"));
+    b.fire();
+    b.now = 600;
+    b.respond(s, rate_limited(10_000));
+    assert_eq!(b.ended(s).result, Ok(Some("https://cdn/s.mp4".into())));
+    b.run_until(10_000);
+    assert_eq!(b.requests(p), vec![20], "p waits out the server's 10 s");
+}
+
+#[test]
+fn a_job_parked_before_it_started_polls_once_back_online() {
+    let mut b = Browser::with_table(Table::new(0).with_max_requests(1));
+    let a = b.start_at(Kind::File, "a", "api", polling(), "a");
+    let c = b.start_at(Kind::File, "c", "api", polling(), "c");
+    b.fire();
+    assert!(b.requests(c).is_empty(), "c parked behind a");
+    b.now = 100;
+    b.table.set_online(100, false);
+    b.drain();
+    b.in_flight.remove(&a);
+    b.feed(a, Input::RequestFailed(PollError::Network)); // the fetch rejects offline
+    b.table.stop(b.now, Kind::File, "a");
+    b.now = 500;
+    b.table.set_online(500, true);
+    b.drain();
+    b.run_until(2_000);
+    assert_eq!(b.requests(c).first(), Some(&500), "{:?}", b.requests(c));
+}

@@ -79,6 +79,13 @@ fn stream_input() -> impl Strategy<Value = Input> {
             TaskStatus::Completed
         ))),
         Just(Input::StreamMessage(StreamEvent::Garbage)),
+        Just(Input::StreamMessage(StreamEvent::File {
+            state: State::Pending,
+            fingerprint: 7,
+            done: true
+        })),
+        Just(Input::Follow),
+        Just(Input::Lead),
     ]
 }
 
@@ -523,6 +530,8 @@ impl Sim {
                 );
             }
         }
+        // Each origin's gate counts what its jobs hold: requests out, streams.
+        prop_assert_eq!(self.table.gate_counts_disagree(), None);
         prop_assert_eq!(self.table.metrics().total_requests(), self.requests);
         prop_assert_eq!(self.table.metrics().finished(), self.outcomes);
         if !self.table.is_empty() {

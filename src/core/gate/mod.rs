@@ -357,6 +357,13 @@ impl Gates {
         }
     }
 
+    /// Requests out and streams open to `origin`, as counted (tests).
+    #[doc(hidden)]
+    pub fn counts(&self, origin: &str) -> (u32, u32) {
+        self.get(origin)
+            .map_or((0, 0), |g| (g.in_flight, g.streams))
+    }
+
     /// No request to `origin` before this.
     pub fn cooldown(&self, origin: &str) -> u64 {
         self.get(origin).map_or(0, |g| g.cooldown)

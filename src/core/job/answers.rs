@@ -17,7 +17,21 @@ impl Job {
                 } => {
                     self.on_record(now, state, fingerprint);
                 }
-                _ => self.finish(now, Ok(Some(url))),
+                reply => {
+                    if let Reply::Status {
+                        status: 429,
+                        retry_after,
+                    } = reply
+                    {
+                        // The origin's cooldown is the server's wait, ended
+                        // job or not (the table reads `not_before`).
+                        let asked = retry_after.map_or(self.cfg.rate_limit_delay, |d| {
+                            d.min(self.cfg.max_retry_after)
+                        });
+                        self.not_before = self.not_before.max(now.saturating_add(asked));
+                    }
+                    self.finish(now, Ok(Some(url)));
+                }
             }
             return;
         }

@@ -100,6 +100,19 @@ impl Job {
         self.result.as_ref().map(|(_, by)| *by)
     }
 
+    /// A subscriber's deadline came while the job waited for its result's
+    /// record: the job ends with the url alone (the result is known), not
+    /// with a timeout. False if it waited for none.
+    pub fn finish_with_result(&mut self, now: u64) -> bool {
+        match self.result.take() {
+            Some((url, _)) => {
+                self.finish(now, Ok(Some(url)));
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn would_send(&self, now: u64) -> bool {
         if self.following || self.paused || self.rejected.is_some() {
             return false;

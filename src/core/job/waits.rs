@@ -40,7 +40,12 @@ impl Job {
             if sent.saturating_add(self.cfg.request_timeout) <= now {
                 self.in_flight = None;
                 self.actions.push(Action::CancelRequest);
-                self.on_transient(now, PollError::RequestTimeout);
+                match self.result.take() {
+                    // The stream's result, its record's request timed out:
+                    // no error, the url alone.
+                    Some((url, _)) => return self.finish(now, Ok(Some(url))),
+                    None => self.on_transient(now, PollError::RequestTimeout),
+                }
             }
         }
         if let Stream::Connecting { since } = self.stream {
@@ -52,12 +57,12 @@ impl Job {
             return;
         }
         if self.in_flight.is_none() && self.attempts >= self.cfg.max_attempts {
-            if self.stream == Stream::Open {
-                // Out of requests, but the stream still watches the job.
-                self.next_poll = None;
-            } else if let Some((url, _)) = self.result.take() {
+            if let Some((url, _)) = self.result.take() {
                 // No request left to fetch the stream's result's record.
                 return self.finish(now, Ok(Some(url)));
+            } else if self.stream == Stream::Open {
+                // Out of requests, but the stream still watches the job.
+                self.next_poll = None;
             } else if self.next_poll.is_some() {
                 return self.finish(now, Err(PollError::MaxAttempts));
             }

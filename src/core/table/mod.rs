@@ -2,13 +2,12 @@
 //! keeps its `Endpoint` pure): one job per kind and id, with later callers
 //! joining it on their own terms; unique job ids (generations), so a late
 //! event never reaches a newer job of the same id; the cap on open streams,
-//! and a pause of new streams when they keep failing to open;
-//! one timer for every job; what jobs to one origin share (a cooldown after
-//! a 429, a retry budget for outages, a cap on requests out at once); and
-//! the metrics of finished jobs.
+//! and a pause of new streams when they keep failing to open; one timer for
+//! every job; what jobs to one origin share (a cooldown after a 429, a retry
+//! budget, a cap on connections: requests out and streams); and metrics.
 //!
-//! This file holds the registry (starts, joins, lookups, steps handed
-//! out); `timer` when jobs wake, `ending` how they leave.
+//! This file holds the registry (starts, joins, lookups, steps handed out);
+//! `timer` when jobs wake, `ending` how they leave, `audit` its accounts.
 //!
 //! The browser layer feeds it events (`start`, `handle`, `on_timer`,
 //! `nudge_all`, `stop`) and executes the [`Step`]s that `poll` hands out,
@@ -18,6 +17,7 @@
 //! the browser layer's, keyed by [`JobId`]), so it holds no web types and
 //! tests natively with a fake clock.
 
+mod audit;
 mod ending;
 mod streams;
 mod terms;
@@ -190,8 +190,8 @@ impl<S: Clone> Table<S> {
         }
     }
 
-    /// At most `n` requests out at once per origin (at least one); a job
-    /// due beyond that waits for one to come back. No cap by default.
+    /// At most `n` connections (requests out, streams) per origin, at least
+    /// one; a job due beyond that waits for room. No cap by default.
     pub fn with_max_requests(mut self, n: u32) -> Self {
         self.gates.set_max_requests(n);
         self

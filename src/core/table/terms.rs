@@ -55,6 +55,14 @@ impl<S: Clone> Table<S> {
                 break;
             }
             self.deadlines.pop();
+            // The stream told the result, its record on the way: the job
+            // ends with it, for every subscriber, not in a timeout.
+            if let Some(e) = self.entries.get_mut(job) {
+                if e.job.finish_with_result(now) {
+                    self.collect(now, job);
+                    continue;
+                }
+            }
             if let Some(until) = self.last_look(now, at, job, sub) {
                 self.deadlines.push(Reverse((until, job, sub)));
                 continue;

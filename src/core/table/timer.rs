@@ -82,7 +82,9 @@ impl<S: Clone> Table<S> {
         let Some(e) = self.entries.get_mut(job) else {
             return false;
         };
-        if e.armed != Some(at) {
+        // Its armed turn, or the bound of its stream's result (a parked
+        // job's second wake, see below).
+        if e.armed != Some(at) && e.job.result_by() != Some(at) {
             return false;
         }
         e.armed = None;
@@ -102,17 +104,15 @@ impl<S: Clone> Table<S> {
         };
         match pass {
             Pass::Parked => match e.job.result_by() {
-                // No room for the record of the stream's result: the url
-                // completes the job alone, at its bound.
-                Some(by) => e.job.handle(
-                    now,
-                    Input::Hold {
-                        until: by,
-                        rate_limited: false,
-                    },
-                ),
-                None => {
+                // The bound of the stream's result, still no room for its
+                // record: the timer's input ends the job with the url alone.
+                Some(by) if by <= now => {}
+                by => {
                     e.armed = Some(at);
+                    // Parked for room, and woken at that bound too.
+                    if let Some(by) = by {
+                        self.wakes.push(Reverse((by, job)));
+                    }
                     return false;
                 }
             },
@@ -142,10 +142,12 @@ impl<S: Clone> Table<S> {
     /// cooldown holds instead leave room: beyond a turn of them, the rest go
     /// back to the timer, which takes them a turn at a time.
     pub(super) fn unpark(&mut self, now: u64, origin: &str) {
-        // Offline nothing goes: the jobs stay parked until the network's
-        // return wakes every job (a stream that gives up as the browser goes
-        // offline must not send a parked job's request before it hears so).
+        // Offline they go back to the timer, not at once: a stream that
+        // gives up as the browser goes offline must not send a parked job's
+        // request before that job hears so (nothing goes out offline).
         if self.net.offline {
+            let all = self.gates.room(origin);
+            self.wakes.extend(all.into_iter().map(Reverse));
             return;
         }
         for _ in 0..TURN {
@@ -176,7 +178,9 @@ impl<S: Clone> Table<S> {
         let job = loop {
             match self.wakes.peek() {
                 Some(&Reverse((at, job))) => match self.entries.get(job) {
-                    Some(e) if e.armed == Some(at) => break Some(at),
+                    Some(e) if e.armed == Some(at) || e.job.result_by() == Some(at) => {
+                        break Some(at)
+                    }
                     _ => {
                         self.wakes.pop();
                     }
