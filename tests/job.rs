@@ -653,6 +653,21 @@ fn a_stream_that_fails_before_it_opens_is_refused_and_the_job_polls_at_once() {
 }
 
 #[test]
+fn a_stream_with_no_place_among_the_tabs_polls_at_the_next_turn() {
+    let mut h = streaming();
+    h.advance(30);
+    let out = h.feed(Input::StreamBusy);
+    assert_eq!(out[0], Action::CloseStream(Closed::Busy));
+    polls_at_the_next_turn(&mut h, &out);
+    assert_eq!(h.request_times(), vec![30]);
+    assert_eq!(h.job.channel(), Channel::Polling);
+    // Heard once the stream is open (a late answer): nothing.
+    let mut h = streaming();
+    open_stream(&mut h);
+    assert!(h.feed(Input::StreamBusy).is_empty());
+}
+
+#[test]
 fn repeated_garbage_drops_the_stream() {
     let mut h = streaming();
     open_stream(&mut h);

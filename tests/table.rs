@@ -650,6 +650,28 @@ fn a_stream_that_opens_ends_the_run_of_refusals_and_a_drop_is_not_one() {
 }
 
 #[test]
+fn streams_with_no_place_among_the_tabs_start_no_pause() {
+    // "Busy" says nothing of the route: two in a row do not pause streams.
+    let mut b = Browser::new(4);
+    let a = b.start_with(Kind::File, "a", streaming(), "a");
+    let c = b.start_with(Kind::File, "c", streaming(), "c");
+    b.fire();
+    b.now = 10;
+    b.feed(a, Input::StreamBusy);
+    b.feed(c, Input::StreamBusy);
+    assert_eq!(closes(&b, a), vec![Closed::Busy]);
+    assert_eq!(closes(&b, c), vec![Closed::Busy]);
+    let d = b.start_with(Kind::File, "d", streaming(), "d");
+    b.fire();
+    assert_eq!(
+        b.acts(d),
+        vec!["open", "progress"],
+        "the next job tries its stream"
+    );
+    assert_eq!(b.requests(a), vec![10], "a polls at once");
+}
+
+#[test]
 fn an_invalid_id_takes_no_stream_slot() {
     let mut b = Browser::new(1);
     let bad = b.start_with(Kind::File, "../x", streaming(), "bad");

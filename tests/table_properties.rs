@@ -86,6 +86,7 @@ fn stream_input() -> impl Strategy<Value = Input> {
         })),
         Just(Input::Follow),
         Just(Input::Lead),
+        Just(Input::StreamBusy),
     ]
 }
 

@@ -674,6 +674,60 @@ async fn streams_are_capped_per_manager() {
 }
 
 #[wasm_bindgen_test]
+async fn the_tabs_of_a_browser_hold_four_streams_to_a_host_at_most() {
+    install();
+    // Two managers stand in for two tabs: Web Locks are the origin's, so
+    // they share the places for streams as tabs do.
+    let ids = ["b1", "b2", "b3", "b4", "b5", "b6", "b7"];
+    for id in ids {
+        route(&format!("/f/{id}"), responses(&[PENDING]));
+        stream(&format!("/e/{id}"), json(r#"{"mode": "open"}"#));
+    }
+    // (Sharing with the other tabs: the budget is theirs together.)
+    let options = r#""maxStreams": 3, "maxConcurrentRequests": 8, "sseConnectTimeout": 5000, "shareAcrossTabs": true"#;
+    let (m1, m2) = (manager(options), manager(options));
+    let r = rec();
+    for id in &ids[..3] {
+        start(&m1, id, &r);
+    }
+    for id in &ids[3..6] {
+        start(&m2, id, &r);
+    }
+    let created = |ids: &[&str]| {
+        ids.iter()
+            .map(|id| streams_created(&format!("/e/{id}")))
+            .sum::<u32>()
+    };
+    assert!(until(DEADLINE, || created(&ids[..6]) == 4).await);
+    // The two left poll at once, not after sseConnectTimeout (5 s).
+    let polling: Vec<&str> = ids[..6]
+        .iter()
+        .copied()
+        .filter(|id| streams_created(&format!("/e/{id}")) == 0)
+        .collect();
+    assert_eq!(polling.len(), 2);
+    for id in &polling {
+        let path = format!("/f/{id}");
+        assert!(until(1000, || times(&path).len() >= 2).await, "{id} polls");
+    }
+    wait(200).await;
+    assert_eq!(created(&ids[..6]), 4, "no fifth stream");
+    // A stream that goes gives its place to the next job, in either tab.
+    let streaming = ids[..3]
+        .iter()
+        .find(|id| streams_created(&format!("/e/{id}")) == 1);
+    let streaming = streaming.expect("m1 holds a stream");
+    assert!(m1.stop_polling(streaming));
+    start(&m2, ids[6], &r);
+    assert!(until(DEADLINE, || streams_created("/e/b7") == 1).await);
+    m1.stop_all_polling();
+    m2.stop_all_polling();
+    assert_eq!(created(&ids), 5);
+    let open: u32 = ids.iter().map(|id| open_streams(&format!("/e/{id}"))).sum();
+    assert_eq!(open, 0, "every stream closed, every place let go of");
+}
+
+#[wasm_bindgen_test]
 async fn the_promise_form_resolves_with_a_result() {
     install();
     route("/f/p1", responses(&[PENDING, DONE]));

@@ -28,6 +28,8 @@
 //! - `fetch`, `sse`, `page`: RAII handles for a request (`globalThis.fetch`,
 //!   awaited with `JsFuture` in a `spawn_local` task), an `EventSource`, and
 //!   the page listeners; dropping a handle cancels what it owns;
+//! - `slots`: a place among the streams this browser's tabs hold to one
+//!   host (a Web Lock each), which a stream takes before it opens;
 //! - `tabs`: one poller per job across tabs (a Web Lock per job, a
 //!   `BroadcastChannel` per manager), RAII handles too;
 //! - `storage`: the learned histories in `localStorage`.
@@ -44,6 +46,7 @@ mod page;
 mod reports;
 mod settings;
 mod sharing;
+mod slots;
 mod sse;
 mod steps;
 mod storage;

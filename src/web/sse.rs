@@ -1,22 +1,33 @@
 //! The event stream, owned by an `EventStream` handle: dropping it detaches
-//! the handler and closes the connection.
+//! the handler and closes the connection, and lets go of its place among
+//! the tabs' streams (`slots`), or of the wait for one.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 use web_sys::{EventSource, EventSourceInit};
 
 use super::boundary::field;
+use super::slots::Slot;
 
 pub enum SseEvent {
     Open,
     Message(String),
     Error,
+    /// Not opened: the tabs hold every place for streams to the host.
+    Busy,
 }
 
 pub enum EventStream {
+    /// Waiting for a place among the tabs' streams; `false` once dropped
+    /// (a place granted then is let go of at once).
+    Claiming(Rc<Cell<bool>>),
     Open {
         source: EventSource,
         _handler: Closure<dyn FnMut(JsValue)>,
+        _slot: Option<Slot>,
     },
     /// The browser refused the url or has no `EventSource`: the job hears
     /// `Error` from a timer, outside the caller's stack.
@@ -28,6 +39,7 @@ impl EventStream {
     pub fn open(
         url: Option<&str>,
         credentials: bool,
+        slot: Option<Slot>,
         on_event: impl Fn(SseEvent) + 'static,
     ) -> Self {
         let init = EventSourceInit::new();
@@ -62,15 +74,20 @@ impl EventStream {
         Self::Open {
             source,
             _handler: handler,
+            _slot: slot,
         }
     }
 }
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        if let Self::Open { source, .. } = self {
-            handlers(source, &JsValue::NULL);
-            close(source);
+        match self {
+            Self::Open { source, .. } => {
+                handlers(source, &JsValue::NULL);
+                close(source);
+            }
+            Self::Claiming(wanted) => wanted.set(false),
+            Self::Refused(_) => {}
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Executing a job's steps: a request, a stream, an update, progress, a
 //! retry, each for the subscribers; resources replaced after the borrow.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -12,7 +13,9 @@ use super::subscriber::{error_object, progress_js, Note};
 use super::boundary::{message_type, to_js};
 use super::fetch::InFlight;
 use super::page;
-use super::sse::EventStream;
+use super::settings::origin_of;
+use super::slots::{self, Slot};
+use super::sse::{EventStream, SseEvent};
 use crate::core::error::PollError;
 use crate::core::job::{Action, Closed};
 use crate::core::stream::garbage_reason;
@@ -115,9 +118,34 @@ impl Manager {
                 };
                 let weak = Rc::downgrade(self);
                 let credentials = self.settings.events_with_credentials;
-                let stream = EventStream::open(url.as_deref(), credentials, move |ev| {
-                    on_stream(&weak, job, ev)
-                });
+                let open = move |url: Option<&str>, slot| {
+                    let weak = weak.clone();
+                    EventStream::open(url, credentials, slot, move |ev| on_stream(&weak, job, ev))
+                };
+                // A place among this browser's streams to the host first
+                // (`slots`), for a manager that shares with the other tabs
+                // (Web Locks and `BroadcastChannel`); the stream opens then.
+                let host = url.as_deref().map(origin_of).unwrap_or_default();
+                let wanted = Rc::new(Cell::new(true));
+                let (asked, weak, later) = (wanted.clone(), Rc::downgrade(self), open.clone());
+                let to = url.clone();
+                let granted = move |slot: Option<Slot>| {
+                    let Some(me) = weak.upgrade().filter(|_| asked.get()) else {
+                        return; // the job closed its stream meanwhile
+                    };
+                    match slot {
+                        Some(slot) => {
+                            let stream = later(to.as_deref(), Some(slot));
+                            me.put(job, |r| &mut r.stream, Some(stream));
+                        }
+                        None => on_stream(&weak, job, SseEvent::Busy),
+                    }
+                };
+                let shares = self.tabs.borrow().is_some();
+                let stream = match shares && slots::claim(&host, granted) {
+                    true => EventStream::Claiming(wanted),
+                    false => open(url.as_deref(), None),
+                };
                 self.put(job, |r| &mut r.stream, Some(stream));
             }
             Action::CloseStream(_) => self.put(job, |r| &mut r.stream, None),
@@ -244,6 +272,9 @@ pub(super) fn action_name(a: &Action) -> &'static str {
             "stream did not open within sseConnectTimeout (over HTTP/1.1, the browser's 6 connections to the host may all be in use): polling"
         }
         Action::CloseStream(Closed::Handed) => "stream closed: another tab leads while this page is away",
+        Action::CloseStream(Closed::Busy) => {
+            "stream not opened: this browser's tabs hold 4 streams to its host already (HTTP/1.1 gives a host 6 connections): polling"
+        }
         Action::CloseStream(Closed::Garbage) => {
             "stream sent maxStreamGarbage unreadable messages in a row: polling"
         }

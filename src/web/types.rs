@@ -153,9 +153,10 @@ export interface ManagerOptions extends JobOptions {
   retryBudget?: number | undefined;
   /** Tokens a good response earns back (default 0.1). */
   retryRefill?: number | undefined;
-  /** One poller per id across this browser profile's tabs with the same urls
-   *  (Web Locks + BroadcastChannel; default true; where either is missing,
-   *  each tab polls on its own). */
+  /** One poller per id across this browser profile's tabs with the same urls,
+   *  and at most 4 event streams to a host among them (Web Locks +
+   *  BroadcastChannel; default true; where either is missing, each tab polls
+   *  on its own). */
   shareAcrossTabs?: boolean | undefined;
   /** Open the event stream with `withCredentials: true`: cookies go to an
    *  `eventsUrl` on another origin, which must answer with

@@ -17,6 +17,9 @@ pub enum Closed {
     NotOpened,
     /// `maxStreamGarbage` unreadable messages in a row.
     Garbage,
+    /// Not opened: this browser's tabs hold every stream they may to the
+    /// host (`Input::StreamBusy`).
+    Busy,
     /// This tab stopped leading the job (its page went into the
     /// back/forward cache, or was frozen): another tab watches it now.
     Handed,

@@ -46,6 +46,10 @@ pub enum Input {
     StreamOpened,
     StreamMessage(StreamEvent),
     StreamFailed,
+    /// The stream was not opened: this browser's tabs hold every stream
+    /// they may to its host (the browser layer's budget across tabs). Poll,
+    /// as when `maxStreams` are open; it says nothing of the route.
+    StreamBusy,
     /// Conditions changed for the better (the tab is visible again, the
     /// browser is back online): a throttled or backed-off timer may be far
     /// off, so poll as soon as the server's limits allow (at the next timer

@@ -197,6 +197,7 @@ impl Job {
                 | Input::StreamOpened
                 | Input::StreamMessage(_)
                 | Input::StreamFailed
+                | Input::StreamBusy
         );
         self.via = match input {
             Input::Response(_) | Input::RequestFailed(_) => Channel::Polling,
@@ -347,6 +348,12 @@ impl Job {
                 Stream::Open => self.on_stream(now, ev),
                 Stream::Off | Stream::Closed => return,
             },
+            (Phase::Running, Input::StreamBusy) => {
+                if !matches!(self.stream, Stream::Connecting { .. }) {
+                    return;
+                }
+                self.fall_back(now, Closed::Busy);
+            }
             (Phase::Running, Input::StreamFailed) => {
                 let why = match self.stream {
                     Stream::Connecting { .. } => Closed::Refused,

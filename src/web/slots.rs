@@ -1,0 +1,101 @@
+//! A place among the event streams this browser's tabs hold to one host.
+//! Over HTTP/1.1 a browser opens at most 6 connections per host, for all
+//! its tabs together, and an open stream keeps one for as long as it is
+//! open: the tabs together keep [`STREAM_SLOTS`] of them for streams (a Web
+//! Lock per place, asked for with `ifAvailable`, so a tab that closes lets
+//! go of its places), and leave the rest to requests. A [`Slot`] owns its
+//! lock; dropping it lets go.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::boundary::field;
+
+/// Streams to one host that this browser's tabs may hold at once.
+pub const STREAM_SLOTS: u32 = 4;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, for `catch` with a plain function.
+    type Caught;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Caught, on_rejected: &Function) -> JsValue;
+}
+
+/// A place held (its lock's release), or none to hold where the browser
+/// has no Web Locks or refused them: the stream opens unbounded.
+pub struct Slot {
+    release: Option<Function>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
+type Granted = Rc<RefCell<Option<Box<dyn FnOnce(Option<Slot>)>>>>;
+
+/// Asks for a place for a stream to `host` (its origin, `""` for the
+/// page's own); `granted` hears it later, in a task of its own: a `Slot`,
+/// or `None` when the tabs hold every place. False (and `granted` is never
+/// called) where the browser has no Web Locks: open the stream at once.
+pub fn claim(host: &str, granted: impl FnOnce(Option<Slot>) + 'static) -> bool {
+    let global: JsValue = js_sys::global().into();
+    let locks = field(&field(&global, "navigator"), "locks");
+    let Ok(request) = field(&locks, "request").dyn_into::<Function>() else {
+        return false;
+    };
+    let granted: Granted = Rc::new(RefCell::new(Some(Box::new(granted))));
+    let name = ["smart-polling stream ", host, " #"].concat();
+    ask(Rc::new((locks, request, name)), 0, granted);
+    true
+}
+
+/// Tries the `i`th place, then the next, until one is free or none is left.
+fn ask(locks: Rc<(JsValue, Function, String)>, i: u32, granted: Granted) {
+    let give = |granted: &Granted, slot| {
+        let f = granted.borrow_mut().take();
+        if let Some(f) = f {
+            f(slot);
+        }
+    };
+    if i >= STREAM_SLOTS {
+        return give(&granted, None);
+    }
+    let (manager, request, name) = &*locks;
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    let next = locks.clone();
+    let heard = granted.clone();
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if lock.is_null() || lock.is_undefined() {
+            ask(next, i + 1, heard);
+            return JsValue::UNDEFINED;
+        }
+        // Held until the promise settles: when the `Slot` is dropped.
+        let mut release = None;
+        let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+        give(&heard, Some(Slot { release }));
+        held.into()
+    });
+    let place = [name.as_str(), &char::from(b'0' + i as u8).to_string()].concat();
+    match request.call3(manager, &place.into(), &options, &callback) {
+        // A browser that refuses the lock later (a sandboxed frame): the
+        // stream opens unbounded, as without Web Locks.
+        Ok(asked) => {
+            let refused = Closure::once_into_js(move |_: JsValue| {
+                give(&granted, Some(Slot { release: None }));
+            });
+            Promise::resolve(&asked)
+                .unchecked_ref::<Caught>()
+                .catch_with(refused.unchecked_ref());
+        }
+        Err(_) => give(&granted, Some(Slot { release: None })),
+    }
+}
