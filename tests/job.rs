@@ -577,6 +577,35 @@ fn a_stream_result_whose_record_is_not_there_yet_completes_with_the_url_alone() 
 }
 
 #[test]
+fn an_answer_to_a_request_sent_before_the_result_is_asked_again() {
+    // The catch-up is out when the result comes; its answer (pending, and
+    // changed: the page hears it) predates the result: one more request.
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.advance(100);
+    h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    h.advance(200);
+    let out = h.respond(record(State::Pending, 77));
+    assert!(out.contains(&Action::Update), "{out:?}");
+    assert!(h.terminals().is_empty());
+    polls_at_the_next_turn(&mut h, &out);
+    let out = h.respond(done("https://cdn/a.png"));
+    assert_eq!(
+        out.last(),
+        Some(&Action::Complete {
+            url: Some("https://cdn/a.png".into())
+        })
+    );
+    assert_eq!(h.request_times(), vec![0, 300]);
+    // A stale error answer is not asked again: the url alone.
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    let out = h.status(503, None);
+    assert!(matches!(out.last(), Some(Action::Complete { .. })));
+}
+
+#[test]
 fn a_stream_result_takes_the_answer_out_and_trusts_a_record_s_own_url() {
     let mut h = streaming();
     open_stream(&mut h);

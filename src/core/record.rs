@@ -327,7 +327,7 @@ fn kind_of_url(url: &str) -> Option<Kind> {
 
 /// A url counts for an image or video job unless every hint about its type
 /// points elsewhere; with no hints, or for `Media::Any`, any url counts.
-fn matches_media(media: Media, hints: &[Option<&str>], url: &str) -> bool {
+pub fn matches_media(media: Media, hints: &[Option<&str>], url: &str) -> bool {
     let want = match media {
         Media::Any => return true,
         Media::Image => Kind::Image,

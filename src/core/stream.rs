@@ -6,7 +6,9 @@
 use serde::Deserialize;
 
 use super::config::{Lenient, Media};
-use super::record::{fingerprint, read_file, tasks_done, FileView, State, TaskStatus};
+use super::record::{
+    fingerprint, matches_media, read_file, tasks_done, FileView, State, TaskStatus,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamEvent {
@@ -139,6 +141,9 @@ pub fn read_message(
             _ => StreamEvent::Garbage,
         },
         MessageKind::Result => match text(event.url).or_else(|| text(event.file_url)) {
+            // A url of another kind than the job's media (a video job's
+            // thumbnail) is not its result, as in a record.
+            Some(url) if !matches_media(media, &[], &url) => StreamEvent::Ignored,
             Some(url) => StreamEvent::Result(url),
             None => StreamEvent::Garbage,
         },

@@ -154,6 +154,11 @@ pub fn stream_cases() -> Vec<StreamCase> {
     ] {
         add(rule, result(object), media, StreamEvent::Result(url.into()));
     }
+    let rule = "render_result: a url of another media than the job's is not its result";
+    let object = json!({ "url": "https://x/thumb.png" });
+    add(rule, result(object), Media::Video, StreamEvent::Ignored);
+    let object = json!({ "url": "https://x/a.mp4" });
+    add(rule, result(object), Media::Image, StreamEvent::Ignored);
     let rule = "render_result without a url is garbage";
     for object in [
         json!({}),

@@ -8,7 +8,9 @@ impl Job {
         // Awaited for the stream's result: a record with a url (or an
         // unsafe one) decides as always; any other answer leaves the
         // stream's url to complete the job alone.
-        if let Some((url, _)) = self.result.take() {
+        if let Some((url, by)) = self.result.take() {
+            // The stream's news, whichever answer completes it.
+            self.via = Channel::Stream;
             match reply {
                 Reply::Record {
                     state: state @ (State::Complete { .. } | State::UnsafeUrl),
@@ -16,6 +18,23 @@ impl Job {
                     ..
                 } => {
                     self.on_record(now, state, fingerprint);
+                }
+                Reply::Record { fingerprint, .. } => {
+                    // A record that changed is the page's news first.
+                    if self.last_fingerprint != Some(fingerprint) {
+                        self.last_fingerprint = Some(fingerprint);
+                        self.actions.push(Action::Update);
+                    }
+                    if self.last_sent.is_some_and(|s| s < self.result_heard) && now < by {
+                        // Asked before the result came: ask again, within
+                        // the bound (at the next timer turn, through the
+                        // origin's gate).
+                        self.result = Some((url, by));
+                        self.defer = true;
+                        self.poll_soon(now);
+                    } else {
+                        self.finish(now, Ok(Some(url)));
+                    }
                 }
                 reply => {
                     if let Reply::Status {

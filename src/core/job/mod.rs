@@ -114,6 +114,9 @@ pub struct Job {
     /// belongs to (the answer out, or one request), so that the page gets
     /// the record as the server has it, not an older one with the url.
     result: Option<(String, u64)>,
+    /// When that result came: an answer to a request sent before it says
+    /// nothing of the record it belongs to.
+    result_heard: u64,
     last_fingerprint: Option<u64>,
     armed: Option<u64>,
     /// Set by `reject`: the job fails with it as soon as it starts.
@@ -173,6 +176,7 @@ impl Job {
             percent: None,
             server_done: false,
             result: None,
+            result_heard: 0,
             last_fingerprint: None,
             armed: None,
             rejected: None,

@@ -74,6 +74,7 @@ impl Job {
                 if self.result.is_none() {
                     let by = now.saturating_add(self.cfg.request_timeout.min(RESULT_WAIT_MS));
                     self.result = Some((url, by));
+                    self.result_heard = now;
                     self.poll_soon(now);
                 }
             }
