@@ -556,6 +556,8 @@ fn a_stream_result_whose_record_is_not_there_yet_completes_with_the_url_alone() 
     polls_at_the_next_turn(&mut h, &out);
     let out = h.network_error();
     assert_eq!(out.last(), Some(&complete));
+    let channel = h.job.outcome().map(|o| o.channel);
+    assert_eq!(channel, Some(Channel::Stream), "the stream's outcome");
     // no answer within 3 s (nor the request timeout): the url alone
     let mut h = streaming();
     open_stream(&mut h);
@@ -597,6 +599,13 @@ fn an_answer_to_a_request_sent_before_the_result_is_asked_again() {
         })
     );
     assert_eq!(h.request_times(), vec![0, 300]);
+    assert_eq!(h.job.outcome().map(|o| o.channel), Some(Channel::Stream));
+    // The same when the result comes in the millisecond the request left.
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    let out = h.respond(record(State::Pending, 78));
+    assert!(h.terminals().is_empty(), "asked again: {out:?}");
     // A stale error answer is not asked again: the url alone.
     let mut h = streaming();
     open_stream(&mut h);

@@ -728,6 +728,75 @@ async fn the_tabs_of_a_browser_hold_four_streams_to_a_host_at_most() {
 }
 
 #[wasm_bindgen_test]
+async fn a_lock_request_that_throws_opens_the_stream_unbounded() {
+    install();
+    // A Web Locks stand-in whose `request` throws at once for the stream
+    // places (as a polyfill may): the stream should open unbounded.
+    js_sys::eval(
+        r#"(() => { const l = navigator.locks; const orig = l.request;
+            globalThis.__orig_request = orig;
+            l.request = function (name, ...rest) {
+              if (String(name).startsWith("smart-polling stream")) throw new Error("no");
+              return orig.call(this, name, ...rest);
+            }; })()"#,
+    )
+    .expect("patched");
+    route("/f/lt1", responses(&[PENDING]));
+    stream("/e/lt1", json(r#"{"mode": "open"}"#));
+    let m = manager(r#""sseConnectTimeout": 3000, "shareAcrossTabs": true"#);
+    let r = rec();
+    start(&m, "lt1", &r);
+    let created = until(DEADLINE, || streams_created("/e/lt1") >= 1).await;
+    wait(300).await;
+    let open = open_streams("/e/lt1");
+    m.stop_all_polling();
+    js_sys::eval("delete navigator.locks.request").expect("restored");
+    assert!(created, "a stream was created");
+    assert_eq!(open, 1, "the stream stays open (not replaced by a wait)");
+}
+
+#[wasm_bindgen_test]
+async fn the_page_s_own_host_written_two_ways_is_one_budget_of_streams() {
+    install();
+    let origin = js_sys::eval("location.origin")
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let rel = ["r1", "r2", "r3", "r4"];
+    let abs = ["a1", "a2", "a3", "a4"];
+    for id in rel {
+        route(&format!("/f/{id}"), responses(&[PENDING]));
+        stream(&format!("/e/{id}"), json(r#"{"mode": "open"}"#));
+    }
+    for id in abs {
+        route(&format!("/f/{id}"), responses(&[PENDING]));
+        stream(&format!("{origin}/e/{id}"), json(r#"{"mode": "open"}"#));
+    }
+    let common = r#""maxStreams": 4, "maxConcurrentRequests": 8, "sseConnectTimeout": 5000, "shareAcrossTabs": true"#;
+    let m1 = manager(common);
+    let m2 = manager(&format!(r#"{common}, "eventsUrl": "{origin}/e/{{id}}""#));
+    let r = rec();
+    for id in rel {
+        start(&m1, id, &r);
+    }
+    for id in abs {
+        start(&m2, id, &r);
+    }
+    wait(1500).await;
+    let open: u32 = rel
+        .iter()
+        .map(|id| open_streams(&format!("/e/{id}")))
+        .sum::<u32>()
+        + abs
+            .iter()
+            .map(|id| open_streams(&format!("{origin}/e/{id}")))
+            .sum::<u32>();
+    m1.stop_all_polling();
+    m2.stop_all_polling();
+    assert!(open <= 4, "{open} streams open to the page's own host");
+}
+
+#[wasm_bindgen_test]
 async fn the_promise_form_resolves_with_a_result() {
     install();
     route("/f/p1", responses(&[PENDING, DONE]));

@@ -140,13 +140,17 @@ pub fn read_message(
             }
             _ => StreamEvent::Garbage,
         },
-        MessageKind::Result => match text(event.url).or_else(|| text(event.file_url)) {
-            // A url of another kind than the job's media (a video job's
-            // thumbnail) is not its result, as in a record.
-            Some(url) if !matches_media(media, &[], &url) => StreamEvent::Ignored,
-            Some(url) => StreamEvent::Result(url),
-            None => StreamEvent::Garbage,
-        },
+        MessageKind::Result => {
+            // `url` first, else `file_url`; one of another kind than the
+            // job's media (a video job's thumbnail) is not its result.
+            let urls = [text(event.url), text(event.file_url)];
+            let fits = |u: &&String| matches_media(media, &[], u);
+            match urls.iter().flatten().find(fits) {
+                Some(url) => StreamEvent::Result(url.clone()),
+                None if urls.iter().any(Option::is_some) => StreamEvent::Ignored,
+                None => StreamEvent::Garbage,
+            }
+        }
         MessageKind::Task => match text(event.status) {
             Some(s) => StreamEvent::Task(TaskStatus::parse(&s)),
             None => StreamEvent::Garbage,

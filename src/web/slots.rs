@@ -41,20 +41,34 @@ impl Drop for Slot {
 
 type Granted = Rc<RefCell<Option<Box<dyn FnOnce(Option<Slot>)>>>>;
 
-/// Asks for a place for a stream to `host` (its origin, `""` for the
-/// page's own); `granted` hears it later, in a task of its own: a `Slot`,
-/// or `None` when the tabs hold every place. False (and `granted` is never
-/// called) where the browser has no Web Locks: open the stream at once.
-pub fn claim(host: &str, granted: impl FnOnce(Option<Slot>) + 'static) -> bool {
+/// `navigator.locks` and its `request`, where the browser has Web Locks.
+pub fn locks() -> Option<(JsValue, Function)> {
     let global: JsValue = js_sys::global().into();
     let locks = field(&field(&global, "navigator"), "locks");
-    let Ok(request) = field(&locks, "request").dyn_into::<Function>() else {
-        return false;
-    };
+    let request = field(&locks, "request").dyn_into::<Function>().ok()?;
+    Some((locks, request))
+}
+
+/// The host a stream's place is counted for: its url's origin, or the
+/// page's own for a relative url (one host, one budget, however written).
+pub fn host_of(url: &str) -> String {
+    match super::settings::origin_of(url) {
+        o if o.is_empty() => {
+            let location = field(&js_sys::global().into(), "location");
+            field(&location, "origin").as_string().unwrap_or_default()
+        }
+        o => o,
+    }
+}
+
+/// Asks `locks` for a place for a stream to `host`; `granted` hears a
+/// `Slot`, or `None` when the tabs hold every place. It usually hears it in
+/// a task of its own, but may within this call (a `request` that throws):
+/// the caller has its wait in place first.
+pub fn claim(locks: (JsValue, Function), host: &str, granted: impl FnOnce(Option<Slot>) + 'static) {
     let granted: Granted = Rc::new(RefCell::new(Some(Box::new(granted))));
     let name = ["smart-polling stream ", host, " #"].concat();
-    ask(Rc::new((locks, request, name)), 0, granted);
-    true
+    ask(Rc::new((locks.0, locks.1, name)), 0, granted);
 }
 
 /// Tries the `i`th place, then the next, until one is free or none is left.

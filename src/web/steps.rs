@@ -13,7 +13,6 @@ use super::subscriber::{error_object, progress_js, Note};
 use super::boundary::{message_type, to_js};
 use super::fetch::InFlight;
 use super::page;
-use super::settings::origin_of;
 use super::slots::{self, Slot};
 use super::sse::{EventStream, SseEvent};
 use crate::core::error::PollError;
@@ -125,7 +124,7 @@ impl Manager {
                 // A place among this browser's streams to the host first
                 // (`slots`), for a manager that shares with the other tabs
                 // (Web Locks and `BroadcastChannel`); the stream opens then.
-                let host = url.as_deref().map(origin_of).unwrap_or_default();
+                let host = url.as_deref().map(slots::host_of).unwrap_or_default();
                 let wanted = Rc::new(Cell::new(true));
                 let (asked, weak, later) = (wanted.clone(), Rc::downgrade(self), open.clone());
                 let to = url.clone();
@@ -142,11 +141,16 @@ impl Manager {
                     }
                 };
                 let shares = self.tabs.borrow().is_some();
-                let stream = match shares && slots::claim(&host, granted) {
-                    true => EventStream::Claiming(wanted),
-                    false => open(url.as_deref(), None),
-                };
-                self.put(job, |r| &mut r.stream, Some(stream));
+                match slots::locks().filter(|_| shares) {
+                    // The wait in place before the claim, which may answer
+                    // within the call.
+                    Some(locks) => {
+                        let claiming = EventStream::Claiming(wanted);
+                        self.put(job, |r| &mut r.stream, Some(claiming));
+                        slots::claim(locks, &host, granted);
+                    }
+                    None => self.put(job, |r| &mut r.stream, Some(open(url.as_deref(), None))),
+                }
             }
             Action::CloseStream(_) => self.put(job, |r| &mut r.stream, None),
             Action::Update => {

@@ -159,6 +159,9 @@ pub fn stream_cases() -> Vec<StreamCase> {
     add(rule, result(object), Media::Video, StreamEvent::Ignored);
     let object = json!({ "url": "https://x/a.mp4" });
     add(rule, result(object), Media::Image, StreamEvent::Ignored);
+    let object = json!({ "url": "https://x/thumb.png", "file_url": "https://x/a.mp4" });
+    let want = StreamEvent::Result("https://x/a.mp4".into());
+    add(rule, result(object), Media::Video, want);
     let rule = "render_result without a url is garbage";
     for object in [
         json!({}),

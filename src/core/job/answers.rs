@@ -25,7 +25,7 @@ impl Job {
                         self.last_fingerprint = Some(fingerprint);
                         self.actions.push(Action::Update);
                     }
-                    if self.last_sent.is_some_and(|s| s < self.result_heard) && now < by {
+                    if std::mem::take(&mut self.result_stale) && now < by {
                         // Asked before the result came: ask again, within
                         // the bound (at the next timer turn, through the
                         // origin's gate).
@@ -33,7 +33,7 @@ impl Job {
                         self.defer = true;
                         self.poll_soon(now);
                     } else {
-                        self.finish(now, Ok(Some(url)));
+                        self.finish_with_url(now, url);
                     }
                 }
                 reply => {
@@ -49,7 +49,7 @@ impl Job {
                         });
                         self.not_before = self.not_before.max(now.saturating_add(asked));
                     }
-                    self.finish(now, Ok(Some(url)));
+                    self.finish_with_url(now, url);
                 }
             }
             return;
@@ -230,6 +230,13 @@ impl Job {
             Ok(url) => Action::Complete { url },
             Err(e) => Action::Fail(e),
         });
+    }
+
+    /// Ends the job with the stream's result url, its record not come:
+    /// the stream's outcome.
+    pub(super) fn finish_with_url(&mut self, now: u64, url: String) {
+        self.via = Channel::Stream;
+        self.finish(now, Ok(Some(url)));
     }
 
     /// Ends the job and releases its resources.

@@ -114,9 +114,9 @@ pub struct Job {
     /// belongs to (the answer out, or one request), so that the page gets
     /// the record as the server has it, not an older one with the url.
     result: Option<(String, u64)>,
-    /// When that result came: an answer to a request sent before it says
-    /// nothing of the record it belongs to.
-    result_heard: u64,
+    /// A request was out when that result came: its answer may say nothing
+    /// of the record the result belongs to (one more is asked for then).
+    result_stale: bool,
     last_fingerprint: Option<u64>,
     armed: Option<u64>,
     /// Set by `reject`: the job fails with it as soon as it starts.
@@ -176,7 +176,7 @@ impl Job {
             percent: None,
             server_done: false,
             result: None,
-            result_heard: 0,
+            result_stale: false,
             last_fingerprint: None,
             armed: None,
             rejected: None,
@@ -269,7 +269,7 @@ impl Job {
                 }
                 // A result heard already is the job's: it ends with it.
                 if let Some((url, _)) = self.result.take() {
-                    return self.finish(now, Ok(Some(url)));
+                    return self.finish_with_url(now, url);
                 }
                 self.following = true;
                 self.mirror_next = None;
@@ -331,7 +331,7 @@ impl Job {
                 }
                 if let Some((url, _)) = self.result.take() {
                     // The stream's result, without its record.
-                    self.finish(now, Ok(Some(url)));
+                    self.finish_with_url(now, url);
                 } else if e.retryable() {
                     self.on_transient(now, e);
                 } else {

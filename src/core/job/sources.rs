@@ -74,7 +74,7 @@ impl Job {
                 if self.result.is_none() {
                     let by = now.saturating_add(self.cfg.request_timeout.min(RESULT_WAIT_MS));
                     self.result = Some((url, by));
-                    self.result_heard = now;
+                    self.result_stale = self.in_flight.is_some();
                     self.poll_soon(now);
                 }
             }

@@ -106,7 +106,7 @@ impl Job {
     pub fn finish_with_result(&mut self, now: u64) -> bool {
         match self.result.take() {
             Some((url, _)) => {
-                self.finish(now, Ok(Some(url)));
+                self.finish_with_url(now, url);
                 true
             }
             None => false,

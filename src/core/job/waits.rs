@@ -21,7 +21,7 @@ impl Job {
         // deadline reached): the url completes the job alone.
         if let Some((url, by)) = self.result.take() {
             if now >= by.min(self.deadline) {
-                return self.finish(now, Ok(Some(url)));
+                return self.finish_with_url(now, url);
             }
             self.result = Some((url, by));
         }
@@ -43,7 +43,7 @@ impl Job {
                 match self.result.take() {
                     // The stream's result, its record's request timed out:
                     // no error, the url alone.
-                    Some((url, _)) => return self.finish(now, Ok(Some(url))),
+                    Some((url, _)) => return self.finish_with_url(now, url),
                     None => self.on_transient(now, PollError::RequestTimeout),
                 }
             }
@@ -59,7 +59,7 @@ impl Job {
         if self.in_flight.is_none() && self.attempts >= self.cfg.max_attempts {
             if let Some((url, _)) = self.result.take() {
                 // No request left to fetch the stream's result's record.
-                return self.finish(now, Ok(Some(url)));
+                return self.finish_with_url(now, url);
             } else if self.stream == Stream::Open {
                 // Out of requests, but the stream still watches the job.
                 self.next_poll = None;
