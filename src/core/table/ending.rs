@@ -51,19 +51,17 @@ impl<S: Clone> Table<S> {
     pub(super) fn stopped(now: u64, job: JobId, mut e: Entry<S>) -> Ended<S> {
         e.job.handle(now, Input::Stop);
         let progress = e.job.progress(now);
-        Ended {
+        let subscribers = std::mem::take(&mut e.subscribers);
+        let mut ended = ended(
             job,
-            kind: e.kind,
-            id: e.id.to_string(),
-            result: Err(PollError::Stopped),
+            &e,
+            Err(PollError::Stopped),
             progress,
-            outcome: None,
-            media: e.job.config().media,
-            learns: e.job.config().learn,
-            last_pending: e.job.last_pending(),
-            erring: None,
-            subscribers: e.subscribers,
-        }
+            None,
+            subscribers,
+        );
+        ended.erring = None;
+        ended
     }
 
     /// Moves the job's new actions into the queue: the table keeps the
@@ -140,7 +138,7 @@ impl<S: Clone> Table<S> {
         let back = self.count_request(job).or(origin);
         if let (true, Some(last)) = (errors > 0 && running, last) {
             let over = |t: &Terms| t.max_consecutive_errors.is_some_and(|m| errors >= m);
-            self.leave(now, job, over, last);
+            self.leave(now, job, &over, last);
         }
         self.timed_out_after_look(now, job);
         if let Some(origin) = back {
@@ -154,13 +152,13 @@ impl<S: Clone> Table<S> {
         &mut self,
         now: u64,
         job: JobId,
-        which: impl Fn(&Terms) -> bool,
+        which: &dyn Fn(&Terms) -> bool,
         error: PollError,
     ) {
         let Some(e) = self.entries.get_mut(job) else {
             return;
         };
-        if !e.terms.iter().any(&which) {
+        if !e.terms.iter().any(which) {
             return;
         }
         let mut leaving = Vec::new();
@@ -175,19 +173,7 @@ impl<S: Clone> Table<S> {
         }
         let progress = e.job.progress(now);
         if !e.subscribers.is_empty() {
-            let ended = Ended {
-                job,
-                kind: e.kind,
-                id: e.id.to_string(),
-                result: Err(error),
-                progress,
-                outcome: None,
-                media: e.job.config().media,
-                learns: e.job.config().learn,
-                last_pending: e.job.last_pending(),
-                erring: erring(&e.job),
-                subscribers: leaving,
-            };
+            let ended = ended(job, e, Err(error), progress, None, leaving);
             self.queue.push_back((job, Queued::Left(ended)));
             return;
         }
@@ -203,23 +189,12 @@ impl<S: Clone> Table<S> {
             channel: progress.channel,
         };
         self.metrics.record(&outcome);
-        let ended = Ended {
-            job,
-            kind: e.kind,
-            id: e.id.to_string(),
-            result: Err(error),
-            progress: Progress {
-                next_poll_in: None,
-                estimated_time_remaining: None,
-                ..progress
-            },
-            outcome: Some(outcome),
-            media: e.job.config().media,
-            learns: e.job.config().learn,
-            last_pending: e.job.last_pending(),
-            erring: erring(&e.job),
-            subscribers: leaving,
+        let progress = Progress {
+            next_poll_in: None,
+            estimated_time_remaining: None,
+            ..progress
         };
+        let ended = ended(job, &e, Err(error), progress, Some(outcome), leaving);
         self.queue.push_back((job, Queued::Finished(ended)));
     }
 
@@ -228,7 +203,7 @@ impl<S: Clone> Table<S> {
         job: JobId,
         result: Result<Option<String>, PollError>,
     ) -> Option<Ended<S>> {
-        let e = self.take(job)?;
+        let mut e = self.take(job)?;
         let outcome = e.job.outcome();
         if let Some(o) = &outcome {
             self.metrics.record(o);
@@ -242,19 +217,8 @@ impl<S: Clone> Table<S> {
             progress.elapsed_time = o.duration;
             progress.channel = o.channel;
         }
-        Some(Ended {
-            job,
-            kind: e.kind,
-            id: e.id.to_string(),
-            result,
-            progress,
-            outcome,
-            media: e.job.config().media,
-            learns: e.job.config().learn,
-            last_pending: e.job.last_pending(),
-            erring: erring(&e.job),
-            subscribers: e.subscribers,
-        })
+        let subscribers = std::mem::take(&mut e.subscribers);
+        Some(ended(job, &e, result, progress, outcome, subscribers))
     }
 
     /// Takes the entry out of the table, releasing its key and stream slot.
@@ -291,6 +255,30 @@ fn budgeted(e: PollError) -> bool {
             | PollError::InvalidResponse
             | PollError::Check
     )
+}
+
+/// A job's end as its subscribers hear it, from its entry.
+fn ended<S>(
+    job: JobId,
+    e: &Entry<S>,
+    result: Result<Option<String>, PollError>,
+    progress: Progress,
+    outcome: Option<Outcome>,
+    subscribers: Vec<S>,
+) -> Ended<S> {
+    Ended {
+        job,
+        kind: e.kind,
+        id: e.id.to_string(),
+        result,
+        progress,
+        outcome,
+        media: e.job.config().media,
+        learns: e.job.config().learn,
+        last_pending: e.job.last_pending(),
+        erring: erring(&e.job),
+        subscribers,
+    }
 }
 
 /// The last of the errors in a row `job` is in, if any.

@@ -69,7 +69,7 @@ impl<S: Clone> Table<S> {
             }
             let error =
                 (self.entries.get(job)).map_or(PollError::Timeout, |e| e.job.timed_out(now));
-            self.leave(now, job, |t| t.id == sub, error);
+            self.leave(now, job, &|t| t.id == sub, error);
         }
         self.in_deadlines = false;
     }
@@ -138,7 +138,7 @@ impl<S: Clone> Table<S> {
         let answered = |t: &Terms| t.looked.is_some_and(|at| sent >= at);
         if e.terms.iter().any(answered) {
             let error = e.job.timed_out(now);
-            self.leave(now, job, answered, error);
+            self.leave(now, job, &answered, error);
         }
     }
 }
