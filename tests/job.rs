@@ -679,6 +679,124 @@ fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
     assert_eq!(h.timer, Some(45_000));
 }
 
+/// A stream open since 0 whose safety poll went at 30 s; at 40 s its
+/// connection drops, and the browser reconnects it.
+fn dropped_at_40_s() -> (Harness, Vec<Action>) {
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    h.fire(); // the safety poll, at 30 s
+    h.pending();
+    h.advance(10_000);
+    let out = h.feed(Input::StreamInterrupted);
+    (h, out)
+}
+
+#[test]
+fn a_dropped_stream_is_kept_while_the_browser_reconnects_and_the_job_polls_meanwhile() {
+    let (mut h, out) = dropped_at_40_s();
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::CloseStream(_))),
+        "{out:?}"
+    );
+    assert!(h.stream_open && h.job.holds_stream());
+    assert_eq!(h.job.channel(), Channel::Polling);
+    // The schedule where 40 s puts it (its 5 s stage), not the 30 s safety poll.
+    assert_eq!(h.timer, Some(45_000));
+    // The browser's further tries say nothing new.
+    assert!(h.feed(Input::StreamInterrupted).is_empty());
+    // Open again at 42 s: one request catches up on the gap, then the
+    // stream watches and the safety poll is 30 s away again.
+    h.advance(2000);
+    let out = h.feed(Input::StreamOpened);
+    assert_eq!(h.job.channel(), Channel::Stream);
+    polls_at_the_next_turn(&mut h, &out);
+    h.pending();
+    assert_eq!(h.timer, Some(72_000));
+    assert!(h.stream_open);
+    assert_eq!(h.request_times(), vec![0, 30_000, 42_000]);
+    // Its result completes the job on the stream.
+    h.message(StreamEvent::Result("https://cdn/a.png".into()));
+    h.fire();
+    let out = h.respond(done("https://cdn/a.png"));
+    assert!(out.contains(&Action::CloseStream(Closed::Ended)), "{out:?}");
+    assert_eq!(h.terminals().len(), 1);
+}
+
+#[test]
+fn a_dropped_stream_that_does_not_reopen_within_sse_connect_timeout_is_closed() {
+    let (mut h, _) = dropped_at_40_s();
+    // 45 s: the schedule's poll and the reconnection's limit (5 s).
+    let out = h.fire();
+    assert_eq!(h.now, 45_000);
+    assert!(
+        out.contains(&Action::CloseStream(Closed::Failed)),
+        "{out:?}"
+    );
+    assert!(out.contains(&Action::SendRequest));
+    assert!(!h.stream_open && !h.job.holds_stream());
+    // A late "open" from the closed stream changes nothing.
+    h.pending();
+    assert!(h.feed(Input::StreamOpened).is_empty());
+}
+
+#[test]
+fn a_reconnection_the_server_refuses_closes_the_stream() {
+    let (mut h, _) = dropped_at_40_s();
+    h.advance(1000);
+    // `readyState` CLOSED: the reconnection got an error status.
+    let out = h.feed(Input::StreamFailed);
+    assert_eq!(out[0], Action::CloseStream(Closed::Failed));
+    assert!(!h.job.holds_stream());
+}
+
+#[test]
+fn a_stream_that_keeps_dropping_soon_after_it_opens_is_closed_at_the_third_drop() {
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    for drop in 1..=3 {
+        h.advance(1000);
+        let out = h.feed(Input::StreamInterrupted);
+        if drop < 3 {
+            assert!(h.stream_open, "drop {drop}: {out:?}");
+            h.advance(500);
+            let out = h.feed(Input::StreamOpened);
+            polls_at_the_next_turn(&mut h, &out);
+            h.pending();
+        } else {
+            assert_eq!(out[0], Action::CloseStream(Closed::Failed));
+            polls_at_the_next_turn(&mut h, &out);
+        }
+    }
+    // A stream open 30 s or more before each drop is reconnected every time.
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    for _ in 0..5 {
+        let opened = h.now;
+        assert!(h.fire().contains(&Action::SendRequest)); // the safety poll
+        assert_eq!(h.now, opened + 30_000);
+        h.pending();
+        h.advance(1000);
+        h.feed(Input::StreamInterrupted);
+        assert!(h.stream_open);
+        let out = h.feed(Input::StreamOpened);
+        polls_at_the_next_turn(&mut h, &out);
+        h.pending();
+    }
+    assert_eq!(h.job.channel(), Channel::Stream);
+}
+
+#[test]
+fn a_stream_that_drops_before_it_opens_is_refused() {
+    let mut h = streaming();
+    h.advance(120);
+    let out = h.feed(Input::StreamInterrupted);
+    assert_eq!(out[0], Action::CloseStream(Closed::Refused));
+    polls_at_the_next_turn(&mut h, &out);
+}
+
 #[test]
 fn a_stream_that_fails_before_it_opens_is_refused_and_the_job_polls_at_once() {
     let mut h = streaming();

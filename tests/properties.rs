@@ -63,6 +63,7 @@ fn input() -> impl Strategy<Value = Input> {
         1 => Just(Input::StreamOpened),
         3 => stream_event().prop_map(Input::StreamMessage),
         1 => Just(Input::StreamFailed),
+        1 => Just(Input::StreamInterrupted),
         1 => Just(Input::StreamBusy),
         1 => Just(Input::Stop),
         1 => Just(Input::Start),

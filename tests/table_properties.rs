@@ -73,6 +73,7 @@ fn stream_input() -> impl Strategy<Value = Input> {
     prop_oneof![
         Just(Input::StreamOpened),
         Just(Input::StreamFailed),
+        Just(Input::StreamInterrupted),
         (0u8..=100).prop_map(|p| Input::StreamMessage(StreamEvent::Progress(p))),
         Just(Input::StreamMessage(StreamEvent::Result(VIDEO.into()))),
         Just(Input::StreamMessage(StreamEvent::Task(

@@ -310,6 +310,78 @@ async fn falls_back_to_polling_when_the_stream_fails() {
 }
 
 #[wasm_bindgen_test]
+async fn a_dropped_stream_is_kept_while_the_browser_reconnects_it() {
+    install();
+    route("/f/rc1", responses(&[PENDING]));
+    stream("/e/rc1", json(r#"{"mode": "open"}"#));
+    let m = manager("");
+    let r = rec();
+    start(&m, "rc1", &r);
+    assert!(
+        until(DEADLINE, || count(&r, "update") == 1).await,
+        "caught up"
+    );
+    // The connection drops: the job polls (every 20 ms here), the stream
+    // is kept for the browser to reconnect.
+    emit_stream("/e/rc1", "drop", JsValue::UNDEFINED);
+    assert!(
+        until(DEADLINE, || times("/f/rc1").len() >= 3).await,
+        "polls meanwhile"
+    );
+    assert_eq!((open_streams("/e/rc1"), streams_created("/e/rc1")), (1, 1));
+    assert_eq!(text(field(&last(&r, "progress"), "channel")), "polling");
+    // Open again (within sseConnectTimeout): one request catches up, then
+    // the stream watches alone (no safety poll here) and its result ends
+    // the job.
+    emit_stream("/e/rc1", "open", JsValue::UNDEFINED);
+    let reopened = times("/f/rc1").len();
+    assert!(until(DEADLINE, || times("/f/rc1").len() == reopened + 1).await);
+    wait(100).await;
+    assert_eq!(times("/f/rc1").len(), reopened + 1, "no polling once open");
+    assert_eq!(text(field(&last(&r, "progress"), "channel")), "sse");
+    let result = r#"{"type": "render_result", "object": {"url": "https://cdn.example/rc1.png"}}"#;
+    emit_stream("/e/rc1", "message", result.into());
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
+    assert_eq!(
+        streams_created("/e/rc1"),
+        1,
+        "the browser's reconnection, no second stream"
+    );
+    assert_eq!(open_streams("/e/rc1"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_stream_that_does_not_reopen_is_closed_after_sse_connect_timeout() {
+    install();
+    // Done after 15 answers: polls every 20 ms, past the 150 ms.
+    let mut answers = [PENDING; 16];
+    answers[15] = DONE;
+    route("/f/rc2", responses(&answers));
+    stream("/e/rc2", json(r#"{"mode": "open"}"#));
+    let m = manager("");
+    let r = rec();
+    start(&m, "rc2", &r);
+    assert!(
+        until(DEADLINE, || count(&r, "update") == 1).await,
+        "caught up"
+    );
+    let t0 = now();
+    emit_stream("/e/rc2", "drop", JsValue::UNDEFINED);
+    assert!(until(DEADLINE, || open_streams("/e/rc2") == 0).await);
+    let closed = now() - t0;
+    assert!(
+        closed >= 140.0,
+        "closed after sseConnectTimeout (150 ms): {closed}"
+    );
+    assert_eq!(count(&r, "complete"), 0, "closed before the job's end");
+    assert!(
+        until(DEADLINE, || count(&r, "complete") == 1).await,
+        "by polling"
+    );
+    assert_eq!(text(field(&last(&r, "progress"), "channel")), "polling");
+}
+
+#[wasm_bindgen_test]
 async fn falls_back_when_the_stream_never_opens() {
     install();
     route("/f/s3", responses(&[DONE]));

@@ -341,6 +341,7 @@ pub(super) fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
     let (input, record) = match ev {
         SseEvent::Open => (Input::StreamOpened, None),
         SseEvent::Error => (Input::StreamFailed, None),
+        SseEvent::Interrupted => (Input::StreamInterrupted, None),
         SseEvent::Busy => (Input::StreamBusy, None),
         SseEvent::Message(raw) => {
             let (event, record) = stream_message(&raw, media);

@@ -16,6 +16,8 @@ pub enum SseEvent {
     Open,
     Message(String),
     Error,
+    /// The connection dropped and the browser reconnects it by itself.
+    Interrupted,
     /// Not opened: the tabs hold every place for streams to the host.
     Busy,
 }
@@ -58,7 +60,12 @@ impl EventStream {
                     SseEvent::Message(field(&e, "data").as_string().unwrap_or_default())
                 }
                 Some("open") => SseEvent::Open,
-                // EventSource would reconnect by itself; polling takes over.
+                // `readyState` 0 (CONNECTING): the browser reconnects by
+                // itself (after the server's `retry:`, with `Last-Event-ID`);
+                // 2 (CLOSED), or a stand-in that does not say: failed.
+                _ if field(&field(&e, "target"), "readyState").as_f64() == Some(0.0) => {
+                    SseEvent::Interrupted
+                }
                 _ => SseEvent::Error,
             };
             hears(ev);

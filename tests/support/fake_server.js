@@ -224,8 +224,14 @@ class FakeEventSource {
     if (this.closed) return;
     const handler = this["on" + type];
     if (!handler) return;
-    if (this.plain) handler({ type, data });
-    else handler(type === "message" ? new MessageEvent("message", { data }) : new Event(type));
+    // `target` as a dispatched event's: the source, whose `readyState`
+    // tells a drop the browser reconnects (0) from a failure (2).
+    if (this.plain) handler({ type, data, target: this });
+    else {
+      const event = type === "message" ? new MessageEvent("message", { data }) : new Event(type);
+      Object.defineProperty(event, "target", { value: this });
+      handler(event);
+    }
   }
 
   close() {
@@ -237,10 +243,16 @@ class FakeEventSource {
 
 
 // Emits `type` ("open", "message", "error") at once on the open streams of
-// `url`, from the caller's own task.
+// `url`, from the caller's own task; "drop" is an `error` while the browser
+// reconnects (`readyState` 0), as a real `EventSource` whose connection broke.
 export function emitStream(url, type, data) {
   for (const es of state.streams) {
     if (es.url !== url) continue;
+    if (type === "drop") {
+      es.readyState = 0;
+      es.emit("error");
+      continue;
+    }
     if (type === "open") es.readyState = 1;
     es.emit(type, data);
   }

@@ -201,7 +201,7 @@ impl Job {
         if self.attempts >= self.cfg.max_attempts {
             // No retry will happen: the stream carries on alone, or `drive`
             // reports max_attempts.
-            self.next_poll = (self.stream != Stream::Open).then_some(now);
+            self.next_poll = (!self.streaming()).then_some(now);
             return;
         }
         if now >= self.deadline {
@@ -245,7 +245,7 @@ impl Job {
         if self.in_flight.take().is_some() {
             self.actions.push(Action::CancelRequest);
         }
-        if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+        if self.stream_exists() {
             self.actions.push(Action::CloseStream(Closed::Ended));
         }
         self.stream = Stream::Closed;

@@ -45,7 +45,13 @@ pub enum Input {
     RequestFailed(PollError),
     StreamOpened,
     StreamMessage(StreamEvent),
+    /// The stream failed for good (the browser closed it: the route
+    /// answered an error, or a reconnection was refused).
     StreamFailed,
+    /// The open stream's connection dropped and the browser reconnects it
+    /// by itself (`EventSource`'s `readyState` is `CONNECTING`): the job
+    /// polls until it opens again (see `Job`'s `Stream::Reconnecting`).
+    StreamInterrupted,
     /// The stream was not opened: this browser's tabs hold every stream
     /// they may to its host (the browser layer's budget across tabs). Poll,
     /// as when `maxStreams` are open; it says nothing of the route.

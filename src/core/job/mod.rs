@@ -50,8 +50,19 @@ enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stream {
     Off,
-    Connecting { since: u64 },
-    Open,
+    Connecting {
+        since: u64,
+    },
+    /// Open since `since`.
+    Open {
+        since: u64,
+    },
+    /// It dropped at `since` and the browser reconnects it; polling covers
+    /// the gap, and it is closed if it is not open again within
+    /// `sseConnectTimeout`.
+    Reconnecting {
+        since: u64,
+    },
     Closed,
 }
 
@@ -100,6 +111,9 @@ pub struct Job {
     rate_held: u64,
     stream: Stream,
     garbage: u32,
+    /// Drops in a row of a stream that had been open less than
+    /// `STEADY_STREAM_MS` (see `on_stream_drop`).
+    flaps: u8,
     /// The input being handled is not a timer or an answer (a takeover, a
     /// nudge, a stream event): the poll it makes due goes at the next timer
     /// turn, through the table's turn bound, cooldown and cap on requests
@@ -172,6 +186,7 @@ impl Job {
             rate_held: 0,
             stream: Stream::Off,
             garbage: 0,
+            flaps: 0,
             defer: false,
             percent: None,
             server_done: false,
@@ -201,11 +216,15 @@ impl Job {
                 | Input::StreamOpened
                 | Input::StreamMessage(_)
                 | Input::StreamFailed
+                | Input::StreamInterrupted
                 | Input::StreamBusy
         );
         self.via = match input {
             Input::Response(_) | Input::RequestFailed(_) => Channel::Polling,
-            Input::StreamOpened | Input::StreamMessage(_) | Input::StreamFailed => Channel::Stream,
+            Input::StreamOpened
+            | Input::StreamMessage(_)
+            | Input::StreamFailed
+            | Input::StreamInterrupted => Channel::Stream,
             _ => self.channel(),
         };
         match (self.phase, input) {
@@ -282,7 +301,7 @@ impl Job {
                 if self.in_flight.take().is_some() {
                     self.actions.push(Action::CancelRequest);
                 }
-                if matches!(self.stream, Stream::Connecting { .. } | Stream::Open) {
+                if self.stream_exists() {
                     self.stream = Stream::Off;
                     self.actions.push(Action::CloseStream(Closed::Handed));
                 }
@@ -339,18 +358,28 @@ impl Job {
                 }
             }
             (Phase::Running, Input::StreamOpened) => {
-                if !matches!(self.stream, Stream::Connecting { .. }) {
+                if !matches!(
+                    self.stream,
+                    Stream::Connecting { .. } | Stream::Reconnecting { .. }
+                ) {
                     return;
                 }
                 self.on_stream_open(now);
             }
             (Phase::Running, Input::StreamMessage(ev)) => match self.stream {
-                Stream::Connecting { .. } => {
+                Stream::Connecting { .. } | Stream::Reconnecting { .. } => {
                     self.on_stream_open(now);
                     self.on_stream(now, ev);
                 }
-                Stream::Open => self.on_stream(now, ev),
+                Stream::Open { .. } => self.on_stream(now, ev),
                 Stream::Off | Stream::Closed => return,
+            },
+            (Phase::Running, Input::StreamInterrupted) => match self.stream {
+                Stream::Open { since } => self.on_stream_drop(now, since),
+                // Not open yet: the route did not answer, as a failure.
+                Stream::Connecting { .. } => self.fall_back(now, Closed::Refused),
+                // The browser's further tries while it reconnects.
+                Stream::Reconnecting { .. } | Stream::Off | Stream::Closed => return,
             },
             (Phase::Running, Input::StreamBusy) => {
                 if !matches!(self.stream, Stream::Connecting { .. }) {
@@ -361,7 +390,7 @@ impl Job {
             (Phase::Running, Input::StreamFailed) => {
                 let why = match self.stream {
                     Stream::Connecting { .. } => Closed::Refused,
-                    Stream::Open => Closed::Failed,
+                    Stream::Open { .. } | Stream::Reconnecting { .. } => Closed::Failed,
                     Stream::Off | Stream::Closed => return,
                 };
                 self.fall_back(now, why);

@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// A stream open at least this long before it dropped was steady: it is
+/// reconnected however often that happens.
+pub const STEADY_STREAM_MS: u64 = 30_000;
+
+/// Drops in a row, each soon after the stream opened, that close it.
+pub const MAX_STREAM_FLAPS: u8 = 3;
+
 /// How long a job whose stream sent its result waits for the record that
 /// goes with it (see `Job::result`), at most.
 pub const RESULT_WAIT_MS: u64 = 3000;
@@ -53,7 +60,7 @@ impl Job {
     }
 
     pub(super) fn on_stream_open(&mut self, now: u64) {
-        self.stream = Stream::Open;
+        self.stream = Stream::Open { since: now };
         self.garbage = 0;
         // Catch up on anything that happened before we subscribed.
         self.poll_soon(now);
@@ -100,6 +107,33 @@ impl Job {
                     self.fall_back(now, Closed::Garbage);
                 }
             }
+        }
+    }
+
+    /// The open stream (since `since`) dropped and the browser reconnects
+    /// it: the job polls on the schedule where the elapsed time puts it
+    /// until it is open again (then one request catches up). A stream that
+    /// keeps dropping soon after it opens (`MAX_STREAM_FLAPS` times in a
+    /// row, each open less than `STEADY_STREAM_MS`) is closed instead; one
+    /// that a proxy cuts after a minute of quiet reconnects every time.
+    pub(super) fn on_stream_drop(&mut self, now: u64, since: u64) {
+        let steady = now.saturating_sub(since) >= STEADY_STREAM_MS;
+        self.flaps = if steady {
+            0
+        } else {
+            self.flaps.saturating_add(1)
+        };
+        if self.flaps >= MAX_STREAM_FLAPS {
+            return self.fall_back(now, Closed::Failed);
+        }
+        self.stream = Stream::Reconnecting { since: now };
+        let by_time = self.cfg.intervals.position_for_elapsed(self.elapsed(now));
+        self.position = self.position.max(by_time);
+        if self.in_flight.is_none() {
+            let next = now
+                .saturating_add(self.progressive_wait())
+                .max(self.not_before);
+            self.next_poll = Some(self.next_poll.map_or(next, |t| t.min(next)));
         }
     }
 

@@ -82,7 +82,7 @@ impl Job {
     /// backoff's next wait, as the old module's grew).
     pub fn planned_wait(&self) -> u64 {
         match (self.stream, self.cfg.stream_poll_interval) {
-            (Stream::Open, w) if !self.server_done && w > 0 => w,
+            (Stream::Open { .. }, w) if !self.server_done && w > 0 => w,
             _ if self.erring => self.backoff.peek(),
             _ => self.scheduled_wait(),
         }
@@ -176,7 +176,15 @@ impl Job {
 
     /// The stream has opened and is still open.
     pub fn streaming(&self) -> bool {
-        self.stream == Stream::Open
+        matches!(self.stream, Stream::Open { .. })
+    }
+
+    /// Whether the browser layer holds an `EventSource` for the job.
+    pub(super) fn stream_exists(&self) -> bool {
+        matches!(
+            self.stream,
+            Stream::Connecting { .. } | Stream::Open { .. } | Stream::Reconnecting { .. }
+        )
     }
 
     /// Whether the job holds (or is about to open) an event stream: what a
@@ -191,8 +199,9 @@ impl Job {
             return self.mirror_channel;
         }
         match self.stream {
-            Stream::Connecting { .. } | Stream::Open => Channel::Stream,
-            Stream::Off | Stream::Closed => Channel::Polling,
+            Stream::Connecting { .. } | Stream::Open { .. } => Channel::Stream,
+            // Polling covers the gap while the stream reconnects.
+            Stream::Off | Stream::Reconnecting { .. } | Stream::Closed => Channel::Polling,
         }
     }
 

@@ -48,10 +48,15 @@ impl Job {
                 }
             }
         }
-        if let Stream::Connecting { since } = self.stream {
-            if since.saturating_add(self.cfg.sse_connect_timeout) <= now {
-                self.fall_back(now, Closed::NotOpened);
+        match self.stream {
+            Stream::Connecting { since } if self.stream_late(since, now) => {
+                self.fall_back(now, Closed::NotOpened)
             }
+            // It did not come back: polling takes over for good.
+            Stream::Reconnecting { since } if self.stream_late(since, now) => {
+                self.fall_back(now, Closed::Failed)
+            }
+            _ => {}
         }
         if self.phase != Phase::Running {
             return;
@@ -60,8 +65,12 @@ impl Job {
             if let Some((url, _)) = self.result.take() {
                 // No request left to fetch the stream's result's record.
                 return self.finish_with_url(now, url);
-            } else if self.stream == Stream::Open {
-                // Out of requests, but the stream still watches the job.
+            } else if matches!(
+                self.stream,
+                Stream::Open { .. } | Stream::Reconnecting { .. }
+            ) {
+                // Out of requests, but the stream still watches the job
+                // (or is closed, and the job ends, if it does not reopen).
                 self.next_poll = None;
             } else if self.next_poll.is_some() {
                 return self.finish(now, Err(PollError::MaxAttempts));
@@ -81,7 +90,7 @@ impl Job {
             self.in_flight
                 .map(|s| s.saturating_add(self.cfg.request_timeout)),
             match self.stream {
-                Stream::Connecting { since } => {
+                Stream::Connecting { since } | Stream::Reconnecting { since } => {
                     Some(since.saturating_add(self.cfg.sse_connect_timeout))
                 }
                 _ => None,
@@ -112,7 +121,7 @@ impl Job {
     /// Schedules the next poll after a "not ready yet"; `hint` is the
     /// answer's Retry-After (see `hinted`).
     pub(super) fn schedule_next(&mut self, now: u64, hint: Option<u64>) {
-        let planned = if self.stream == Stream::Open && !self.server_done {
+        let planned = if self.streaming() && !self.server_done {
             match self.cfg.stream_poll_interval {
                 0 => {
                     self.next_poll = None; // the stream watches alone
@@ -139,6 +148,12 @@ impl Job {
     pub(super) fn hinted(&self, hint: u64, planned: u64) -> u64 {
         hint.min(self.cfg.max_retry_after)
             .max(planned.min(self.cfg.initial_delay))
+    }
+
+    /// Whether a stream (re)connecting since `since` is past
+    /// `sseConnectTimeout` at `now`.
+    fn stream_late(&self, since: u64, now: u64) -> bool {
+        since.saturating_add(self.cfg.sse_connect_timeout) <= now
     }
 
     /// Polls as soon as the rate limits allow.
