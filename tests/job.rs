@@ -1144,6 +1144,33 @@ fn gives_up_after_max_consecutive_errors_but_429s_and_records_reset_nothing_else
 }
 
 #[test]
+fn a_404_ends_a_run_of_errors_as_a_record_does() {
+    let mut h = Harness::polling(|c| c.max_consecutive_errors = Some(3));
+    let wait = |h: &Harness| h.timer.unwrap() - h.now;
+    h.status(503, None);
+    let first_backoff = wait(&h);
+    h.fire();
+    h.status(503, None);
+    assert!(wait(&h) > first_backoff, "the backoff grows");
+    h.fire();
+    h.status(404, None); // "not ready yet": an answer
+    assert_eq!(
+        h.job.consecutive_errors(),
+        (0, Some(PollError::Server(503)))
+    );
+    h.fire();
+    h.status(503, None);
+    // The backoff starts again from its first step.
+    assert_eq!(wait(&h), first_backoff);
+    h.fire();
+    h.status(503, None);
+    assert!(h.terminals().is_empty(), "two errors in a row, not four");
+    h.fire();
+    h.status(503, None);
+    assert_eq!(h.terminals(), vec![fail(PollError::Server(503))]);
+}
+
+#[test]
 fn hold_delays_the_next_poll_and_never_shortens_it() {
     let mut h = Harness::polling(|_| {});
     h.pending(); // next poll at 1000

@@ -116,6 +116,11 @@ impl Job {
                     self.retry(now, PollError::RateLimited, wait);
                 }
                 Class::NotFound => {
+                    // "Not ready yet" is the server's answer: it ends a run
+                    // of errors, as the old module's `{ completed: false }`
+                    // did (a 5xx after it backs off from the first step).
+                    self.backoff.reset();
+                    self.consecutive_errors = 0;
                     self.not_found += 1;
                     if self.not_found >= self.cfg.max_not_found {
                         return self.finish(now, Err(PollError::NotFound));
