@@ -59,6 +59,9 @@ thread_local! {
     static CLOCK: Cell<Clock> = Cell::new(Clock::default());
 }
 
+/// `debug`'s words where this tab cannot share its jobs with the others.
+pub(super) const SHARING_OFF: &str = "sharing across tabs is off here: no Web Locks or BroadcastChannel, or the browser refused them (privacy settings, an opaque origin such as a sandboxed iframe); each tab polls on its own (shareAcrossTabs: false says so on purpose)";
+
 /// Monotonic milliseconds: the jobs' clock (`performance.now()`, moved on
 /// by timers that fire while it stands still: [`Clock`]).
 pub fn now() -> u64 {
@@ -172,6 +175,7 @@ impl Manager {
         if me.settings.share_across_tabs {
             let weak = Rc::downgrade(&me);
             let granted = weak.clone();
+            let refused = weak.clone();
             let tabs = Tabs::open(
                 me.settings.tabs_key(),
                 move |message| {
@@ -185,9 +189,14 @@ impl Manager {
                         let _ = release.call0(&JsValue::UNDEFINED);
                     }
                 },
+                move || {
+                    if let Some(me) = refused.upgrade() {
+                        me.on_locks_refused();
+                    }
+                },
             );
             if tabs.is_none() {
-                me.log("", "sharing across tabs is off here: no Web Locks or BroadcastChannel, or the browser refused them (privacy settings, an opaque origin); each tab polls on its own (shareAcrossTabs: false says so on purpose)");
+                me.log("", SHARING_OFF);
             }
             *me.tabs.borrow_mut() = tabs;
         }

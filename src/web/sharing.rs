@@ -9,7 +9,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::answers::{completed_record, read_state};
-use super::manager::{now, Manager};
+use super::manager::{now, Manager, SHARING_OFF};
 
 use super::boundary::to_js;
 use super::tabs::{kind_from_name, kind_name, Leadership, Outgoing};
@@ -122,6 +122,19 @@ impl Manager {
         } else {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
+    }
+
+    /// The browser refused a lock request as not allowed here (a sandboxed
+    /// iframe): the jobs waiting for their locks lead alone, and later jobs
+    /// ask for none (`Tabs` remembers).
+    pub(super) fn on_locks_refused(self: &Rc<Self>) {
+        self.log("", SHARING_OFF);
+        let alone = self.roles.borrow_mut().refused();
+        for job in alone {
+            self.put(job, |r| &mut r.leadership, None);
+        }
+        self.run_roles(now());
+        self.settle();
     }
 
     /// Tells the other tabs what `said` says of a job, with `record`.

@@ -26,11 +26,11 @@ use super::boundary::{field, view};
 
 #[wasm_bindgen]
 extern "C" {
-    /// A promise, for `catch` with a plain function (js-sys's takes a
-    /// closure).
-    type Caught;
-    #[wasm_bindgen(method, js_name = catch)]
-    fn catch_with(this: &Caught, on_rejected: &Function) -> JsValue;
+    /// A promise, for `then` with a plain function (js-sys's takes
+    /// closures that the caller must keep).
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_with(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> JsValue;
 }
 
 /// `navigator.locks`, where the platform has it and `BroadcastChannel`.
@@ -54,10 +54,11 @@ pub struct Tabs {
     granted: Closure<dyn FnMut(JsValue) -> Promise>,
     /// Locks to let go of, a batch per task.
     releases: Rc<Releases>,
-    /// Handles a lock request's rejection. A builtin (`Boolean`: it calls
-    /// nothing), not a closure: the rejection comes after the manager, and
-    /// its closures, are gone.
-    swallow: Function,
+    /// The browser rejected a lock request as not allowed here (a
+    /// sandboxed iframe's `SecurityError`): no more are asked for.
+    refused: Rc<Cell<bool>>,
+    /// Hears that refusal, once (see `Leadership::request`).
+    on_refused: Rc<dyn Fn()>,
     /// The signal of every lock request, so that those still queued can be
     /// withdrawn at once (`withdraw_requests`).
     requests: RefCell<Option<AbortController>>,
@@ -72,8 +73,8 @@ impl Tabs {
         name: String,
         on_message: impl Fn(JsValue) + 'static,
         on_grant: impl Fn(String, Function) + 'static,
+        on_refused: impl Fn() + 'static,
     ) -> Option<Self> {
-        let swallow = field(&js_sys::global().into(), "Boolean").dyn_into().ok()?;
         lock_manager()?;
         let handler =
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_message(field(&e, "data")));
@@ -94,7 +95,8 @@ impl Tabs {
             name,
             handler,
             granted,
-            swallow,
+            refused: Rc::default(),
+            on_refused: Rc::new(on_refused),
             releases: Rc::default(),
             requests: RefCell::new(AbortController::new().ok()),
         })
@@ -204,6 +206,9 @@ pub struct Leadership {
 impl Leadership {
     /// Asks for the lock; `Tabs`' `on_grant` hears when this tab leads.
     pub fn request(tabs: &Tabs, name: &str) -> Option<Self> {
+        if tabs.refused.get() {
+            return None;
+        }
         let locks = lock_manager()?;
         let request = field(&locks, "request").dyn_into::<Function>().ok()?;
         let options = js_sys::Object::new();
@@ -213,10 +218,22 @@ impl Leadership {
         let asked = request
             .call3(&locks, &name.into(), &options, tabs.granted.as_ref())
             .ok()?;
-        // Rejects if the callback throws (the manager is gone): nothing to do.
+        // Settles when the lock is let go of, or rejects: withdrawn
+        // (`AbortError`), the callback threw (the manager is gone), or not
+        // allowed here at all (`SecurityError`: a sandboxed iframe, whose
+        // lock manager rejects every request later). One handler for both
+        // ways, owned by the promise (it runs once, after the manager may
+        // be gone: the manager's side holds it weakly).
+        let (refused, on_refused) = (tabs.refused.clone(), tabs.on_refused.clone());
+        let settled = Closure::once_into_js(move |v: JsValue| {
+            let security = field(&v, "name").as_string().as_deref() == Some("SecurityError");
+            if security && !refused.replace(true) {
+                on_refused();
+            }
+        });
         Promise::resolve(&asked)
-            .unchecked_ref::<Caught>()
-            .catch_with(&tabs.swallow);
+            .unchecked_ref::<Thenable>()
+            .then_with(&settled, &settled);
         Some(Self {
             release: None,
             releases: tabs.releases.clone(),

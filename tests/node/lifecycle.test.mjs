@@ -311,3 +311,50 @@ test("an idle manager sharing across tabs lets Node exit (its BroadcastChannel i
   assert.equal(ended, "complete");
   assert.ok(locks.some((name) => name.endsWith("/a")), `the job asked for its lock: ${locks}`);
 });
+
+test("a lock manager that refuses every request (a sandboxed iframe's SecurityError) leaves each job to poll alone", async () => {
+  // In an iframe with `sandbox="allow-scripts"` (an opaque origin) Chromium
+  // has `navigator.locks` and `BroadcastChannel`, but every lock request
+  // rejects later with a SecurityError. The jobs must not wait for a lock
+  // that never comes: they poll, and `debug` says sharing is off.
+  const { spawn } = await import("node:child_process");
+  const child = `
+    import { readFileSync } from "node:fs";
+    let asked = 0;
+    const request = () => { asked += 1; return Promise.reject(new DOMException("The request is not allowed", "SecurityError")); };
+    Object.defineProperty(globalThis, "navigator", { value: { locks: { request } }, configurable: true });
+    let fetched = 0;
+    globalThis.fetch = async (url) => {
+      fetched += 1;
+      const id = url.split("/").pop();
+      return new Response(JSON.stringify({ id, url: fetched > 2 ? "https://cdn.example/" + id + ".png" : null, type: "image" }));
+    };
+    const logs = [];
+    console.log = (...args) => logs.push(args.join(" "));
+    const { initSync, PollingManager } = await import(${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)});
+    initSync({ module: readFileSync(new URL(${JSON.stringify(new URL("../../pkg/smart_polling_bg.wasm", import.meta.url).href)})) });
+    const m = new PollingManager(${JSON.stringify({ ...options, shareAcrossTabs: true, debug: true })});
+    const run = (id) => new Promise((resolve) => m.startPolling(id, { onComplete: () => resolve("complete"), onError: (e) => resolve(e.kind) }));
+    // One job before the refusal is heard, one after it.
+    const first = run("a");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = run("b");
+    const ended = await Promise.all([first, second]);
+    process.stdout.write(JSON.stringify({ ended, asked, fetched, logs }));
+    process.exit(0);
+  `;
+  const proc = spawn(process.execPath, ["--input-type=module", "-e", child], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  const limit = 30000; // a bound for a hang: the jobs end within a second or two here
+  const timer = setTimeout(() => proc.kill(), limit);
+  const [code, signal] = await new Promise((resolve) => proc.on("exit", (c, s) => resolve([c, s])));
+  clearTimeout(timer);
+  assert.equal(signal, null, `the jobs did not end within ${limit} ms (output: ${out})`);
+  assert.equal(code, 0);
+  const { ended, asked, fetched, logs } = JSON.parse(out);
+  assert.deepEqual(ended, ["complete", "complete"]);
+  assert.equal(asked, 1, "no lock asked for once one was refused");
+  assert.ok(fetched >= 3, `the jobs polled: ${fetched} requests`);
+  assert.ok(logs.some((l) => l.includes("sharing across tabs is off here")), `debug says so: ${logs.join(" | ")}`);
+});

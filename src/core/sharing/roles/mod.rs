@@ -148,6 +148,21 @@ impl Roles {
         }
     }
 
+    /// The browser refused this tab's lock requests (a sandboxed iframe's
+    /// `SecurityError`: it has a lock manager, which rejects every request
+    /// later): the jobs still waiting for a lock lead alone, as where there
+    /// is none. Returns them.
+    pub fn refused(&mut self) -> Vec<JobId> {
+        let waiting: Vec<JobId> = (self.jobs.iter())
+            .filter(|(_, s)| matches!(s.role, Role::Queued | Role::Asked))
+            .map(|(job, _)| job)
+            .collect();
+        for &job in &waiting {
+            self.asked(job, false);
+        }
+        waiting
+    }
+
     /// A lock was granted to this tab, for `job` (`None`: no running job has
     /// its name). True if the job takes it (it leads from a coming turn);
     /// otherwise the lock is let go of at once (its job was stopped, or

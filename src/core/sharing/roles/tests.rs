@@ -250,3 +250,40 @@ fn a_job_started_where_an_ended_job_of_its_name_holds_the_lock_takes_it() {
     r.start(b, "7".into());
     assert_eq!(drain(&mut r), vec![Do::Feed(b, Input::Follow)]);
 }
+
+#[test]
+fn jobs_waiting_for_locks_the_browser_refuses_lead_alone_and_a_leader_keeps_its_lead() {
+    let mut r = Roles::default();
+    let (a, b, c) = (JobId(1), JobId(2), JobId(3));
+    for job in [a, b, c] {
+        r.start(job, job.0.to_string().into());
+    }
+    r.on_timer(0);
+    drain(&mut r);
+    r.asked(a, true);
+    r.asked(b, true);
+    assert!(r.granted(Some(a)));
+    r.on_timer(0);
+    drain(&mut r);
+    assert!(r.leads(a));
+    // b's request is out, c's still to go: both lead alone, a keeps its lock.
+    assert_eq!(r.refused(), vec![b, c]);
+    assert_eq!(
+        drain(&mut r),
+        vec![Do::Feed(b, Input::Lead), Do::Feed(c, Input::Lead)]
+    );
+    assert!(r.leads(a));
+    assert!(!r.granted(Some(b)), "a late grant is let go of");
+    assert!(
+        r.ended(0, b, true)
+            == End {
+                tell: false,
+                hold: false,
+                seen_here: true
+            }
+    );
+    // Nothing left to refuse, nor to claim.
+    assert!(r.refused().is_empty());
+    r.on_timer(0);
+    assert!(drain(&mut r).is_empty());
+}
