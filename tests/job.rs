@@ -1171,6 +1171,21 @@ fn a_404_ends_a_run_of_errors_as_a_record_does() {
 }
 
 #[test]
+fn a_404_is_a_time_the_result_was_not_ready_for_the_learned_schedule() {
+    let mut h = Harness::polling(|_| {});
+    h.advance(700);
+    h.status(404, None);
+    assert_eq!(h.job.last_pending(), Some(700));
+    h.fire();
+    h.respond(done("https://cdn/a.png"));
+    assert_eq!(
+        h.job.last_pending(),
+        Some(700),
+        "the last time it was not ready"
+    );
+}
+
+#[test]
 fn hold_delays_the_next_poll_and_never_shortens_it() {
     let mut h = Harness::polling(|_| {});
     h.pending(); // next poll at 1000

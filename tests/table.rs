@@ -2716,6 +2716,10 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
         b.ended(job).result,
         Ok(Some("https://cdn/f.png".to_owned()))
     );
+    assert!(
+        !b.ended(job).learns,
+        "40 s while its timeout is 20 s: the frozen page's, not the server's"
+    );
 
     // Still pending: the timeout, as soon as the look's answer says so.
     let mut b = Browser::new(0);
@@ -2738,6 +2742,14 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
     assert_eq!(b.requests(job), vec![0, 40_000]);
     assert_eq!(b.ended(job).result, Err(PollError::Timeout));
     assert_eq!(b.ended_at(job), 40_000 + 5000, "its requestTimeout (5 s)");
+
+    // Done within its timeout, the same job teaches the learned schedule.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "f2", cfg(), "page");
+    b.script(job, [pending(), done("https://cdn/f.png")]);
+    b.run_until(20_000);
+    assert_eq!(b.requests(job), vec![0, 5000]);
+    assert!(b.ended(job).learns);
 
     // On time (a second late at most), a deadline is a plain timeout.
     let mut b = Browser::new(0);

@@ -13,6 +13,10 @@ use super::learn::{Learned, MAX_DURATION_MS, MAX_SAMPLES, MIN_DURATION_MS};
 /// Version of [`Saved`]; anything else is ignored (version 1 had no times).
 pub const VERSION: u32 = 2;
 
+/// How far past the reader's clock a stored sample may be dated (another
+/// tab's clock read a moment later, rounding).
+pub const FUTURE_SLACK_MS: f64 = 60_000.0;
+
 /// One completion: `[when (ms since the epoch), how long it took (ms)]`.
 pub type Sample = (f64, f64);
 
@@ -36,7 +40,9 @@ pub enum Rejected {
     TooManySamples,
     /// Negative, NaN, under [`MIN_DURATION_MS`], over a day or fractional.
     Duration,
-    /// Not a finite time at or after the epoch.
+    /// Not a finite time at or after the epoch, or later than the reader's
+    /// clock (by more than [`FUTURE_SLACK_MS`]): a clock that was ahead
+    /// would keep such samples the newest, and the history frozen.
     Time,
 }
 
@@ -95,9 +101,10 @@ impl Saved {
         out
     }
 
-    /// The history if every part of it is valid, else why not: a caller
-    /// then starts from nothing (the priors).
-    pub fn check(self) -> Result<Saved, Rejected> {
+    /// The history if every part of it is valid at wall-clock time `now`
+    /// (ms since the epoch), else why not: a caller then starts from nothing
+    /// (the priors), and the next completion replaces it.
+    pub fn check(self, now: f64) -> Result<Saved, Rejected> {
         if self.v != VERSION {
             return Err(Rejected::Version);
         }
@@ -113,7 +120,7 @@ impl Saved {
                 if !duration {
                     return Err(Rejected::Duration);
                 }
-                if !valid_time(at) {
+                if !valid_time(at) || at > now + FUTURE_SLACK_MS {
                     return Err(Rejected::Time);
                 }
             }
@@ -233,11 +240,11 @@ mod tests {
     #[test]
     fn stored_histories_are_checked_whole() {
         let ok = one(Media::Image, 1000.0, 5000);
-        assert_eq!(ok.clone().check(), Ok(ok.clone()));
+        assert_eq!(ok.clone().check(1000.0), Ok(ok.clone()));
         let bad = |f: fn(&mut Saved)| {
             let mut s = ok.clone();
             f(&mut s);
-            s.check()
+            s.check(1000.0)
         };
         assert_eq!(bad(|s| s.v = 1), Err(Rejected::Version));
         assert_eq!(bad(|s| s.image.push((1.0, 0.5))), Err(Rejected::Duration));
@@ -250,13 +257,23 @@ mod tests {
             bad(|s| s.any.push((f64::INFINITY, 5000.0))),
             Err(Rejected::Time)
         );
+        // Dated after the reader's clock: a clock that was ahead.
+        assert_eq!(
+            bad(|s| s.video.push((1000.0 + FUTURE_SLACK_MS + 1.0, 5000.0))),
+            Err(Rejected::Time)
+        );
+        assert_eq!(
+            bad(|s| s.video.push((1000.0 + FUTURE_SLACK_MS, 5000.0))).map(|s| s.video.len()),
+            Ok(1),
+            "within the slack"
+        );
         assert_eq!(
             bad(|s| s.image = vec![(1.0, 5000.0); MAX_SAMPLES + 1]),
             Err(Rejected::TooManySamples)
         );
         // Version 1 (no times) reads as another version, never as garbage.
         let v1: Result<Saved, _> = serde_json::from_str(r#"{"v":1,"image":[5000,6000]}"#);
-        assert!(v1.is_err() || v1.unwrap().check().is_err());
+        assert!(v1.is_err() || v1.unwrap().check(1000.0).is_err());
     }
 
     #[test]
@@ -271,7 +288,7 @@ mod tests {
             r#"{"v":2,"image":[[0.0,4000.0],[1.0,5000.0],[2.0,6000.0]],"video":[],"any":[]}"#
         );
         let back: Saved = serde_json::from_str(&text).unwrap();
-        let learned = back.check().unwrap().learned();
+        let learned = back.check(2.0).unwrap().learned();
         assert_eq!(
             learned.model(Media::Image).samples().collect::<Vec<_>>(),
             vec![4000, 5000, 6000]

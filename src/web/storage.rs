@@ -37,12 +37,13 @@ fn call(target: &JsValue, name: &str, args: &[&JsValue]) -> Option<JsValue> {
 
 /// The stored history under `key`, or an empty one.
 pub fn load(key: &str) -> Saved {
+    let now = js_sys::Date::now();
     storage()
         .and_then(|s| call(&s, "getItem", &[&key.into()]))
         .and_then(|v| v.as_string())
         .and_then(|text| super::boundary::parse_json(&text))
         .and_then(|v| serde_wasm_bindgen::from_value::<Saved>(v).ok())
-        .and_then(|saved| saved.check().ok())
+        .and_then(|saved| saved.check(now).ok())
         .unwrap_or_default()
 }
 

@@ -121,6 +121,9 @@ impl Job {
                     // did (a 5xx after it backs off from the first step).
                     self.backoff.reset();
                     self.consecutive_errors = 0;
+                    // Not ready at this time: what a learned schedule
+                    // learns from, as from a pending record.
+                    self.last_pending = Some(self.elapsed(now));
                     self.not_found += 1;
                     if self.not_found >= self.cfg.max_not_found {
                         return self.finish(now, Err(PollError::NotFound));

@@ -266,6 +266,12 @@ fn ended<S>(
     outcome: Option<Outcome>,
     subscribers: Vec<S>,
 ) -> Ended<S> {
+    let cfg = e.job.config();
+    // A job that outlived its own timeout completed on its deadline's last
+    // look, the device asleep or the page frozen meanwhile: its duration
+    // says nothing of the server's (a joiner's longer deadline loses a
+    // sample too).
+    let learns = cfg.learn && outcome.as_ref().is_none_or(|o| o.duration <= cfg.timeout);
     Ended {
         job,
         kind: e.kind,
@@ -273,8 +279,8 @@ fn ended<S>(
         result,
         progress,
         outcome,
-        media: e.job.config().media,
-        learns: e.job.config().learn,
+        media: cfg.media,
+        learns,
         last_pending: e.job.last_pending(),
         erring: erring(&e.job),
         subscribers,
