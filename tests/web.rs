@@ -1331,6 +1331,29 @@ async fn a_thrown_429_waits_as_retry_after_says_beyond_max_interval() {
 }
 
 #[wasm_bindgen_test]
+async fn a_thrown_429_with_a_number_for_retry_after_waits_as_it_says() {
+    // A hand-made error: `{ status: 429, headers: { "retry-after": 1 } }`.
+    let calls = js_sys::Array::new();
+    let f = js_sys::Function::new_with_args(
+        "calls",
+        r#"return () => { calls.push(performance.now());
+            if (calls.length === 1) throw { status: 429, headers: { "retry-after": 1 } };
+            return { completed: true, data: { url: "https://cdn.example/n.png" } }; };"#,
+    )
+    .call1(&JsValue::NULL, &calls)
+    .expect("checker");
+    let result = check("check-rl-n", f.unchecked_into(), upstream_options("")).await;
+    assert_eq!(field(&result, "success").as_bool(), Some(true));
+    let t: Vec<f64> = calls.iter().filter_map(|v| v.as_f64()).collect();
+    assert_eq!(t.len(), 2);
+    assert!(
+        t[1] - t[0] >= 990.0,
+        "waited {} ms, not maxInterval's 40",
+        t[1] - t[0]
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_checker_that_throws_anything_is_an_error_not_a_crash() {
     let mut errors = Vec::new();
     for (i, body) in [

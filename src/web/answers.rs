@@ -305,7 +305,15 @@ pub(super) fn header(o: &JsValue, name: &str) -> Option<String> {
         Some(f) => f.call1(&headers, &name.into()).ok()?,
         None => Reflect::get(&headers, &name.into()).ok()?,
     };
-    value.as_string()
+    // A hand-made error may set a number (`{ "retry-after": 3 }`).
+    match value.as_f64() {
+        Some(_) => value
+            .unchecked_ref::<js_sys::Number>()
+            .to_string(10)
+            .ok()
+            .map(String::from),
+        None => value.as_string(),
+    }
 }
 
 pub(super) fn read_body(
