@@ -309,7 +309,7 @@ pub(super) fn header(o: &JsValue, name: &str) -> Option<String> {
     match value.as_f64() {
         Some(_) => value
             .unchecked_ref::<js_sys::Number>()
-            .to_string(10)
+            .to_string_with_radix(10)
             .ok()
             .map(String::from),
         None => value.as_string(),
