@@ -4,12 +4,12 @@
 
 use std::rc::Weak;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::manager::{now, Manager};
 
-use super::boundary::{field, file_view, project_view, stream_message, thrown_message};
+use super::boundary::{field, file_view, header, project_view, stream_message, thrown_message};
 use super::fetch::{Failed, Fetched};
 use super::page;
 use super::settings::origin_of;
@@ -290,30 +290,6 @@ pub(super) fn on_checked(weak: &Weak<Manager>, job: JobId, r: Result<JsValue, Js
         )
     });
     me.deliver_checked(job, input, record, message);
-}
-
-/// A header of a thrown error's `headers`: a `Headers` object or a plain one.
-pub(super) fn header(o: &JsValue, name: &str) -> Option<String> {
-    if !o.is_object() {
-        return None;
-    }
-    let headers = Reflect::get(o, &"headers".into())
-        .ok()
-        .filter(JsValue::is_object)?;
-    let get = Reflect::get(&headers, &"get".into()).ok();
-    let value = match get.as_ref().and_then(|g| g.dyn_ref::<Function>()) {
-        Some(f) => f.call1(&headers, &name.into()).ok()?,
-        None => Reflect::get(&headers, &name.into()).ok()?,
-    };
-    // A hand-made error may set a number (`{ "retry-after": 3 }`).
-    match value.as_f64() {
-        Some(_) => value
-            .unchecked_ref::<js_sys::Number>()
-            .to_string_with_radix(10)
-            .ok()
-            .map(String::from),
-        None => value.as_string(),
-    }
 }
 
 pub(super) fn read_body(

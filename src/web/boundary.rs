@@ -3,7 +3,7 @@
 //! objects, never `Map`s); records and stream messages are read into views
 //! with `serde_wasm_bindgen::from_value`. (Options: `settings`.)
 
-use js_sys::RangeError;
+use js_sys::{Function, RangeError, Reflect};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_wasm_bindgen::Serializer;
@@ -166,5 +166,30 @@ pub fn message_type(raw: &str) -> Option<String> {
     match view::<Envelope>(&parsed)?.kind {
         Some(Lenient::Valid(kind)) => Some(kind),
         _ => None,
+    }
+}
+
+/// A header of `o.headers` (a response's, a mock's, a thrown error's): a
+/// `Headers` object or a plain one, read with caught getters.
+pub fn header(o: &JsValue, name: &str) -> Option<String> {
+    if !o.is_object() {
+        return None;
+    }
+    let headers = Reflect::get(o, &"headers".into())
+        .ok()
+        .filter(JsValue::is_object)?;
+    let get = Reflect::get(&headers, &"get".into()).ok();
+    let value = match get.as_ref().and_then(|g| g.dyn_ref::<Function>()) {
+        Some(f) => f.call1(&headers, &name.into()).ok()?,
+        None => Reflect::get(&headers, &name.into()).ok()?,
+    };
+    // A hand-made error may set a number (`{ "retry-after": 3 }`).
+    match value.as_f64() {
+        Some(_) => value
+            .unchecked_ref::<js_sys::Number>()
+            .to_string_with_radix(10)
+            .ok()
+            .map(String::from),
+        None => value.as_string(),
     }
 }

@@ -581,3 +581,41 @@ test("pollProjectCompletion resolves with { url, projectId, ...value }: the valu
   assert.equal(result.data.projectId, "from-value", "the value's own projectId wins, as in the old module's spread");
   assert.equal(result.data.url, "https://cdn.example/p1.png");
 });
+
+test("the fetch mocks of a test suite written for the old module work as they did: { ok, json } with no status or headers, plain-object headers", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  const record = (id, done) => ({ id, url: done ? `https://cdn.example/${id}.png` : null, type: "image" });
+  const calls = new Map();
+  // What the old module read: `status` (404, 429), `ok`, `headers.get`, `json()`.
+  const shapes = {
+    "json-ok": (id, n) => ({ ok: true, json: async () => record(id, n > 1) }),
+    "json-status": (id, n) => ({ ok: true, status: 200, json: async () => record(id, n > 1) }),
+    "plain-headers": (id, n) =>
+      n === 1
+        ? { ok: false, status: 429, headers: { "retry-after": "1" }, json: async () => ({}) }
+        : { ok: true, status: 200, headers: { "content-type": "application/json" }, json: async () => record(id, true) },
+  };
+  globalThis.fetch = async (url) => {
+    const id = String(url).split("/").pop();
+    const n = (calls.get(id)?.length ?? 0) + 1;
+    calls.set(id, [...(calls.get(id) ?? []), performance.now()]);
+    return shapes[id](id, n);
+  };
+  const m = manager(t);
+  const run = (id) =>
+    new Promise((resolve) => m.startPolling(id, { onComplete: (r) => resolve(r.url), onError: (e) => resolve(`${e.kind}: ${e.message}`) }));
+  assert.equal(await run("json-ok"), "https://cdn.example/json-ok.png");
+  assert.equal(await run("json-status"), "https://cdn.example/json-status.png");
+  assert.equal(calls.get("json-ok").length, 2, "a pending record, then the result");
+  assert.equal(await run("plain-headers"), "https://cdn.example/plain-headers.png");
+  const [first, second] = calls.get("plain-headers");
+  assert.ok(second - first >= 990, `the 429's retry-after in a plain object was honoured: ${Math.round(second - first)} ms`);
+  // A mock with neither text() nor json() says so.
+  globalThis.fetch = async () => ({ ok: true, status: 200 });
+  const retries = [];
+  m.startPolling("bare", { onRetry: (e) => retries.push(e.message) });
+  await until(() => retries.length > 0);
+  m.stopPolling("bare");
+  assert.match(retries[0], /fetch resolved with an object that has neither text\(\) nor json\(\)/);
+});
