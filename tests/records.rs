@@ -460,6 +460,32 @@ fn project_skips_a_mismatching_entry_for_a_later_matching_one() {
 }
 
 #[test]
+fn a_project_of_any_media_skips_entries_that_are_neither_image_nor_video() {
+    // The old module's rule: an image or a video, by content type or file
+    // extension. A url nothing says anything of still counts.
+    let v = json!({
+        "data": [
+            project_entry("audio", json!("https://x/voice.mp3")),
+            { "value": { "url": "https://x/meta", "contentType": "application/json" } },
+            { "value": { "url": "https://x/prompt.txt" } },
+            { "value": { "url": "https://x/song", "content_type": "audio/mpeg" } },
+            { "value": { "url": "https://x/render.webm" } },
+        ]
+    });
+    assert_eq!(
+        project(&v, Media::Any),
+        Ok(complete("https://x/render.webm"))
+    );
+    let v = json!({ "data": [project_entry("audio", json!("https://x/voice.mp3"))] });
+    assert_eq!(project(&v, Media::Any), Ok(State::Pending));
+    let v = json!({ "data": [{ "value": { "url": "https://x/blob" } }] });
+    assert_eq!(project(&v, Media::Any), Ok(complete("https://x/blob")));
+    // An audio hint beside an image one: the image wins.
+    let v = json!({ "data": [{ "type": "audio", "value": { "url": "https://x/cover.png" } }] });
+    assert_eq!(project(&v, Media::Any), Ok(complete("https://x/cover.png")));
+}
+
+#[test]
 fn project_content_type_inside_value_counts() {
     let v = json!({
         "data": [

@@ -39,6 +39,7 @@ pub mod job;
 pub mod job_id;
 pub mod learn;
 pub mod lognormal;
+pub mod media_match;
 pub mod metrics;
 pub mod nesting;
 pub mod record;

@@ -12,6 +12,7 @@ use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Seq
 use serde::Deserialize;
 
 use super::config::{Lenient, Media};
+use super::media_match::{matches_media, only_other};
 
 /// A JSON object read into `T`. serde's derive also accepts an array for a
 /// struct (its fields in order), which a record never is.
@@ -238,7 +239,13 @@ pub fn read_project(v: &ProjectView, media: Media) -> State {
             .as_ref()
             .or(value.content_type_snake.as_ref());
         let hints = [entry.type_hint.as_deref(), content_type.map(String::as_str)];
-        if found.is_none() && !url.is_empty() && matches_media(media, &hints, url) {
+        // Of any media, the old module took an image or a video: an entry
+        // every hint says is neither (audio, text, JSON) is not the result.
+        let fits = match media {
+            Media::Any => !only_other(&hints, url),
+            _ => matches_media(media, &hints, url),
+        };
+        if found.is_none() && !url.is_empty() && fits {
             found = Some(url.clone());
         }
     }
@@ -276,77 +283,6 @@ fn statuses(tasks: &Option<Vec<Obj<TaskView>>>) -> Vec<TaskStatus> {
                 .map_or(TaskStatus::Other, TaskStatus::parse)
         })
         .collect()
-}
-
-/// Which media a type string, content type or file name points to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Image,
-    Video,
-    Other,
-}
-
-fn kind_of_type(t: &str) -> Option<Kind> {
-    let starts = |p: &str| {
-        t.as_bytes()
-            .get(..p.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
-    };
-    if starts("image") {
-        Some(Kind::Image)
-    } else if starts("video") {
-        Some(Kind::Video)
-    } else if starts("audio") {
-        Some(Kind::Other)
-    } else {
-        None
-    }
-}
-
-fn kind_of_url(url: &str) -> Option<Kind> {
-    // Bytes, not string patterns: smaller in the wasm.
-    let b = url.as_bytes();
-    let path = b
-        .split(|&c| c == b'?' || c == b'#')
-        .next()
-        .unwrap_or_default();
-    let name = path.rsplit(|&c| c == b'/').next().unwrap_or_default();
-    let dot = name.iter().rposition(|&c| c == b'.')?;
-    let ext = name.get(dot + 1..).unwrap_or_default();
-    let is = |list: &[&str]| list.iter().any(|e| ext.eq_ignore_ascii_case(e.as_bytes()));
-    if is(&["png", "jpg", "jpeg", "webp", "gif", "avif", "bmp", "svg"]) {
-        Some(Kind::Image)
-    } else if is(&["mp4", "webm", "mov", "m4v", "mkv", "avi"]) {
-        Some(Kind::Video)
-    } else if is(&["mp3", "wav", "ogg", "m4a", "flac", "aac"]) {
-        Some(Kind::Other)
-    } else {
-        None
-    }
-}
-
-/// A url counts for an image or video job unless every hint about its type
-/// points elsewhere; with no hints, or for `Media::Any`, any url counts.
-pub fn matches_media(media: Media, hints: &[Option<&str>], url: &str) -> bool {
-    let want = match media {
-        Media::Any => return true,
-        Media::Image => Kind::Image,
-        Media::Video => Kind::Video,
-    };
-    let mut any_hint = false;
-    let found = hints
-        .iter()
-        .flatten()
-        .map(|h| kind_of_type(h))
-        .chain(core::iter::once(kind_of_url(url)))
-        .flatten();
-    for k in found {
-        if k == want {
-            return true;
-        }
-        any_hint = true;
-    }
-    !any_hint
 }
 
 /// Whether a result url may be handed to the page: it must be `http:` or
@@ -441,35 +377,6 @@ mod tests {
         ] {
             assert!(!url_is_safe(bad), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn media_matching() {
-        let none: [Option<&str>; 0] = [];
-        assert!(matches_media(Media::Image, &none, "https://x/a.PNG?sig=1"));
-        assert!(!matches_media(Media::Image, &none, "https://x/a.mp4"));
-        assert!(matches_media(Media::Image, &none, "https://x/blob"));
-        assert!(matches_media(
-            Media::Video,
-            &[Some("video")],
-            "https://x/blob"
-        ));
-        assert!(!matches_media(
-            Media::Video,
-            &[Some("image/png")],
-            "https://x/blob"
-        ));
-        assert!(matches_media(
-            Media::Any,
-            &[Some("audio")],
-            "https://x/a.mp3"
-        ));
-        // one matching hint is enough (e.g. a type field plus an odd extension)
-        assert!(matches_media(
-            Media::Video,
-            &[Some("video")],
-            "https://x/a.bin.png"
-        ));
     }
 
     #[test]

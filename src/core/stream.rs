@@ -6,9 +6,8 @@
 use serde::Deserialize;
 
 use super::config::{Lenient, Media};
-use super::record::{
-    fingerprint, matches_media, read_file, tasks_done, FileView, State, TaskStatus,
-};
+use super::media_match::matches_media;
+use super::record::{fingerprint, read_file, tasks_done, FileView, State, TaskStatus};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamEvent {
