@@ -2750,6 +2750,28 @@ fn a_deadline_that_passed_while_the_page_ran_no_code_gets_one_last_look() {
     b.run_until(20_000);
     assert_eq!(b.requests(job), vec![0, 5000]);
     assert!(b.ended(job).learns);
+    // Kept running past its own timeout by a caller that joined with a
+    // longer one: its real duration teaches too.
+    let mut b = Browser::new(0);
+    let job = b.start_with(Kind::File, "f3", cfg(), "page");
+    let long = Config {
+        timeout: 60_000,
+        ..cfg()
+    };
+    assert_eq!(b.start_with(Kind::File, "f3", long, "check"), job);
+    b.script(
+        job,
+        std::iter::repeat_with(pending)
+            .take(6)
+            .chain([done("https://cdn/f.png")]),
+    );
+    b.run_until(60_000);
+    let (at, fin) = (b.ended.iter())
+        .find(|(_, e)| e.job == job && e.outcome.is_some())
+        .expect("the job ended");
+    assert_eq!((*at, fin.subscribers.clone()), (30_000, vec!["check"]));
+    assert_eq!(fin.result, Ok(Some("https://cdn/f.png".to_owned())));
+    assert!(fin.learns);
 
     // On time (a second late at most), a deadline is a plain timeout.
     let mut b = Browser::new(0);

@@ -6,6 +6,7 @@ use super::manager::Manager;
 
 use super::storage;
 use crate::core::config::{Config, Media};
+use crate::core::history::Saved;
 use crate::core::learn::completion_time;
 
 impl Manager {
@@ -30,7 +31,7 @@ impl Manager {
     pub(super) fn load_history(&self) {
         for slot in 0..2 {
             let stored = storage::load(&self.history_key(slot));
-            let merged = stored.merge(&self.history.borrow()[slot]);
+            let merged = stored.merge(&self.own_history(slot));
             self.learned.borrow_mut()[slot] = merged.learned();
             self.history.borrow_mut()[slot] = merged;
         }
@@ -38,11 +39,18 @@ impl Manager {
         self.planned.borrow_mut().forget(1);
     }
 
+    /// This manager's history, checked as a stored one is: samples it took
+    /// while the clock was ahead are not written back once it is right.
+    fn own_history(&self, slot: usize) -> Saved {
+        let mine = self.history.borrow()[slot].clone();
+        mine.check(js_sys::Date::now()).unwrap_or_default()
+    }
+
     /// Learns from a job this tab saw complete, and keeps it across reloads
     /// and tabs: read what is stored, add the sample, keep the newest.
     pub(super) fn learn(&self, slot: usize, media: Media, pending: Option<u64>, duration: u64) {
         let at = js_sys::Date::now();
-        let mut mine = self.history.borrow()[slot].clone();
+        let mut mine = self.own_history(slot);
         if !mine.record(media, at, completion_time(pending, duration)) {
             return;
         }

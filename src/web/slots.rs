@@ -19,10 +19,10 @@ pub const STREAM_SLOTS: u32 = 4;
 
 #[wasm_bindgen]
 extern "C" {
-    /// A promise, for `catch` with a plain function.
-    type Caught;
-    #[wasm_bindgen(method, js_name = catch)]
-    fn catch_with(this: &Caught, on_rejected: &Function) -> JsValue;
+    /// A promise, for `then` with plain functions.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_with(this: &Thenable, on_fulfilled: &JsValue, on_rejected: &JsValue) -> JsValue;
 }
 
 /// A place held (its lock's release), or none to hold where the browser
@@ -102,13 +102,18 @@ fn ask(locks: Rc<(JsValue, Function, String)>, i: u32, granted: Granted) {
     match request.call3(manager, &place.into(), &options, &callback) {
         // A browser that refuses the lock later (a sandboxed frame): the
         // stream opens unbounded, as without Web Locks.
+        // One handler for both ways, so that it is called (and freed) once:
+        // the request fulfils with `undefined` (a place let go of, or none
+        // free and the next one asked), and rejects with a reason.
         Ok(asked) => {
-            let refused = Closure::once_into_js(move |_: JsValue| {
-                give(&granted, Some(Slot { release: None }));
+            let settled = Closure::once_into_js(move |reason: JsValue| {
+                if !reason.is_undefined() {
+                    give(&granted, Some(Slot { release: None }));
+                }
             });
             Promise::resolve(&asked)
-                .unchecked_ref::<Caught>()
-                .catch_with(refused.unchecked_ref());
+                .unchecked_ref::<Thenable>()
+                .then_with(&settled, &settled);
         }
         Err(_) => give(&granted, Some(Slot { release: None })),
     }

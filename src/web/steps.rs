@@ -268,7 +268,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::CloseStream(Closed::Refused) => {
             "stream failed before it opened (the route answered an error, or there is none): polling"
         }
-        Action::CloseStream(Closed::Failed) => "stream connection dropped and was not back (within sseConnectTimeout, or three drops soon after opening): polling",
+        Action::CloseStream(Closed::Failed) => "stream connection dropped and did not come back (not open again within sseConnectTimeout, refused on reconnecting, or three drops soon after opening): polling",
         Action::CloseStream(Closed::Paused) => {
             "stream did not open, nor did the one before: new jobs poll without it for 5 minutes (check eventsUrl, or set it to null; over HTTP/1.1, other tabs' streams may hold the browser's 6 connections to the host)"
         }

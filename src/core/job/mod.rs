@@ -90,6 +90,10 @@ pub struct Job {
     rng: SplitMix64,
     /// A later deadline asked for before the job started (a joining caller).
     deadline_floor: u64,
+    /// A deadline passed while the page ran no code, and the job took its
+    /// last look (see `Table::last_look`): how long it ran says nothing of
+    /// the server.
+    looked_late: bool,
     /// When the last "not ready yet" record arrived (elapsed ms): completion
     /// happened between it and the next answer.
     last_pending: Option<u64>,
@@ -174,6 +178,7 @@ impl Job {
             last_error: None,
             rng: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_4E5B),
             deadline_floor: 0,
+            looked_late: false,
             last_pending: None,
             following: false,
             elapsed_bias: 0,
@@ -252,8 +257,7 @@ impl Job {
                     }
                 }
                 if self.cfg.use_stream && self.stream == Stream::Off {
-                    self.stream = Stream::Connecting { since: now };
-                    self.actions.push(Action::OpenStream);
+                    self.open_stream(now);
                 } else {
                     self.poll_soon(now);
                 }
@@ -444,8 +448,7 @@ impl Job {
             return;
         }
         if self.cfg.use_stream {
-            self.stream = Stream::Connecting { since: now };
-            self.actions.push(Action::OpenStream);
+            self.open_stream(now);
         } else {
             self.next_poll = Some(now.max(self.not_before));
         }

@@ -59,6 +59,13 @@ impl Job {
         }
     }
 
+    /// Opens a new stream: its drops are counted afresh.
+    pub(super) fn open_stream(&mut self, now: u64) {
+        self.stream = Stream::Connecting { since: now };
+        self.flaps = 0;
+        self.actions.push(Action::OpenStream);
+    }
+
     pub(super) fn on_stream_open(&mut self, now: u64) {
         self.stream = Stream::Open { since: now };
         self.garbage = 0;
@@ -111,8 +118,9 @@ impl Job {
     }
 
     /// The open stream (since `since`) dropped and the browser reconnects
-    /// it: the job polls on the schedule where the elapsed time puts it
-    /// until it is open again (then one request catches up). A stream that
+    /// it: one request at once (a server may have closed it at the job's
+    /// end), then the schedule where the elapsed time puts it, until it is
+    /// open again (then one request catches up). A stream that
     /// keeps dropping soon after it opens (`MAX_STREAM_FLAPS` times in a
     /// row, each open less than `STEADY_STREAM_MS`) is closed instead; one
     /// that a proxy cuts after a minute of quiet reconnects every time.
@@ -129,12 +137,7 @@ impl Job {
         self.stream = Stream::Reconnecting { since: now };
         let by_time = self.cfg.intervals.position_for_elapsed(self.elapsed(now));
         self.position = self.position.max(by_time);
-        if self.in_flight.is_none() {
-            let next = now
-                .saturating_add(self.progressive_wait())
-                .max(self.not_before);
-            self.next_poll = Some(self.next_poll.map_or(next, |t| t.min(next)));
-        }
+        self.poll_soon(now);
     }
 
     /// The server's task is done, its url not seen yet: the stream usually

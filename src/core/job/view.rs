@@ -53,6 +53,17 @@ impl Job {
         self.deadline
     }
 
+    /// The page ran no code at a deadline: the job's last look (see
+    /// `Table::last_look`); what it then completes with teaches nothing.
+    pub fn look_late(&mut self) {
+        self.looked_late = true;
+    }
+
+    /// Whether the job took a last look after the page ran no code.
+    pub fn looked_late(&self) -> bool {
+        self.looked_late
+    }
+
     /// Keeps the job running until at least `at` (a caller that joined with
     /// a later deadline); never shortens it.
     pub fn extend_deadline(&mut self, at: u64) {

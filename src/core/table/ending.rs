@@ -267,11 +267,10 @@ fn ended<S>(
     subscribers: Vec<S>,
 ) -> Ended<S> {
     let cfg = e.job.config();
-    // A job that outlived its own timeout completed on its deadline's last
-    // look, the device asleep or the page frozen meanwhile: its duration
-    // says nothing of the server's (a joiner's longer deadline loses a
-    // sample too).
-    let learns = cfg.learn && outcome.as_ref().is_none_or(|o| o.duration <= cfg.timeout);
+    // A job that took its deadline's last look after the page ran no code
+    // (the device asleep, the page frozen): its duration says nothing of
+    // the server's.
+    let learns = cfg.learn && !e.job.looked_late();
     Ended {
         job,
         kind: e.kind,

@@ -111,6 +111,9 @@ impl<S: Clone> Table<S> {
         }
         let until = now.saturating_add(e.job.config().request_timeout);
         e.job.extend_deadline(until);
+        if late {
+            e.job.look_late();
+        }
         if slower && !late && out {
             // The request out is the look: its answer is near.
             terms.looked = e.job.last_sent();
