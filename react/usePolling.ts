@@ -31,6 +31,9 @@ export interface PollingStateCommon {
   status: PollingStatus;
   /** The last record seen (onUpdate / onComplete). */
   record: FileRecord | null;
+  /** The last report; once `completed`, its end: nothing left to wait
+   *  for (`nextPollIn` 0, `estimatedTimeRemaining` 0 and `progress` 100
+   *  where they were given). */
   progress: PollingProgress | null;
   /** The job's error, or the module's load failure (`kind: "load_failed"`). */
   error: PollingError | LoadFailure | null;
@@ -40,6 +43,15 @@ export interface PollingStateCommon {
 }
 
 const IDLE: PollingState = { status: "idle", record: null, progress: null, error: null, retry: null };
+
+/** The last report as the job's end shows it: done, nothing to wait for. */
+function ended(p: PollingProgress | null): PollingProgress | null {
+  if (p === null) return null;
+  const end: PollingProgress = { ...p, nextPollIn: 0 };
+  if (p.estimatedTimeRemaining !== undefined) end.estimatedTimeRemaining = 0;
+  if (p.progress !== undefined) end.progress = 100;
+  return end;
+}
 const ACTIVE: PollingState = { ...IDLE, status: "active" };
 
 /** A job's state and the (manager, id) it belongs to. */
@@ -108,7 +120,7 @@ export function usePolling(
           callbacksRef.current?.onRetry?.(error, delayMs);
         },
         onComplete: (record) => {
-          update((s) => ({ ...s, status: "completed", record, error: null, retry: null }));
+          update((s) => ({ ...s, status: "completed", record, progress: ended(s.progress), error: null, retry: null }));
           callbacksRef.current?.onComplete?.(record);
         },
         onError: (error) => {

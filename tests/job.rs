@@ -453,6 +453,26 @@ fn a_learned_estimate_gives_the_eta_the_model_computes() {
     assert_eq!(p.estimated_time_remaining, Some(model.eta(10_000)));
 }
 
+#[test]
+fn past_the_learned_95th_percentile_the_learned_eta_gives_way() {
+    use smart_polling::core::lognormal::LogNormal;
+    // Learned: 8 s, tightly (its 95th percentile is about 11.1 s).
+    let mut h = Harness::polling(|c| c.estimate = Some(LogNormal::new(8000.0, 0.2)));
+    h.advance(5000);
+    let eta = |h: &Harness| h.job.progress(h.now).estimated_time_remaining;
+    assert!(
+        eta(&h).is_some_and(|e| e > 2000 && e < 5000),
+        "{:?}",
+        eta(&h)
+    );
+    // Late by its measure: no "2 s left" for the rest of the job.
+    h.advance(7000);
+    assert_eq!(eta(&h), None);
+    // The average of this kind of job, when it has one, still applies.
+    h.job.set_expected_duration(Some(30_000));
+    assert_eq!(eta(&h), Some(18_000));
+}
+
 // ---- the event stream ----
 
 fn streaming() -> Harness {
@@ -634,6 +654,51 @@ fn a_stream_result_takes_the_answer_out_and_trusts_a_record_s_own_url() {
     open_stream(&mut h);
     let out = h.message(StreamEvent::Result("javascript:alert(1)".into()));
     assert_eq!(out.last(), Some(&fail(PollError::InvalidUrl)));
+}
+
+#[test]
+fn a_job_waiting_to_hear_from_a_leading_tab_shows_the_channel_it_will_use() {
+    let mut h = Harness::new(Config {
+        use_stream: true,
+        ..Config::default()
+    });
+    h.feed(Input::Follow);
+    h.feed(Input::Start);
+    assert_eq!(
+        h.job.channel(),
+        Channel::Stream,
+        "no flicker to polling and back"
+    );
+    let mut h = Harness::new(Config {
+        use_stream: false,
+        ..Config::default()
+    });
+    h.feed(Input::Follow);
+    h.feed(Input::Start);
+    assert_eq!(h.job.channel(), Channel::Polling);
+}
+
+#[test]
+fn the_eta_from_the_stream_s_percent_follows_its_rate_not_the_time_queued() {
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    let eta = |h: &Harness| h.job.progress(h.now).estimated_time_remaining;
+    // Queued at 0 % for 20 s, then 1 %: one point says little (as if the
+    // work began with the job: 20 s for 1 %).
+    h.advance(20_000);
+    h.message(StreamEvent::Progress(0));
+    h.message(StreamEvent::Progress(1));
+    assert_eq!(eta(&h), Some(20_000 * 99));
+    // 1 % a second from there: 98 s for the 98 % left, not 21 s per 1 %.
+    h.advance(1000);
+    h.message(StreamEvent::Progress(2));
+    assert_eq!(eta(&h), Some(98_000));
+    h.advance(9000);
+    h.message(StreamEvent::Progress(50));
+    assert_eq!(eta(&h), Some(10_000 * 50 / 49));
+    h.message(StreamEvent::Progress(100));
+    assert_eq!(eta(&h), Some(0));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use smart_polling::core::config::{field_names, Options};
+use smart_polling::core::config::{field_names, Media, Options};
 use smart_polling::core::error::PollError;
 use smart_polling::core::metrics::{Channel, Metrics, Outcome, Progress};
 
@@ -67,12 +67,15 @@ fn progress_metrics_and_errors_have_the_declared_keys() {
     );
 
     let mut m = Metrics::default();
-    m.record(&Outcome {
-        error: None,
-        duration: 1,
-        attempts: 1,
-        channel: Channel::Polling,
-    });
+    m.record(
+        &Outcome {
+            error: None,
+            duration: 1,
+            attempts: 1,
+            channel: Channel::Polling,
+        },
+        Media::Image,
+    );
     assert_eq!(
         keys(serde_json::to_value(m.report()).unwrap()),
         members("PollingMetrics")

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::config::Media;
 use super::error::PollError;
 
 /// Which channel is watching the job.
@@ -159,16 +160,22 @@ pub struct Metrics {
     requests: u64,
     errors: Vec<(&'static str, u32)>,
     pauses: u32,
+    /// Completion times summed and counted per media kind (any, image,
+    /// video): what a new job of that kind expects.
+    by_media: [(u64, u32); 3],
 }
 
 impl Metrics {
-    pub fn record(&mut self, o: &Outcome) {
+    pub fn record(&mut self, o: &Outcome, media: Media) {
         self.finished += 1;
         self.attempts += u64::from(o.attempts);
         match o.error {
             None => {
                 self.succeeded += 1;
                 self.completion_ms += o.duration;
+                let (sum, n) = &mut self.by_media[media as usize];
+                *sum += o.duration;
+                *n += 1;
             }
             Some(e) => match self.errors.iter_mut().find(|(k, _)| *k == e.kind()) {
                 Some((_, n)) => *n += 1,
@@ -190,6 +197,12 @@ impl Metrics {
     /// Mean time to complete, over successful jobs; `None` before the first.
     pub fn average_completion_time(&self) -> Option<u64> {
         (self.succeeded > 0).then(|| self.completion_ms / u64::from(self.succeeded))
+    }
+
+    /// Mean time to complete a job of `media`; `None` before the first.
+    pub fn average_completion_time_of(&self, media: Media) -> Option<u64> {
+        let (sum, n) = self.by_media[media as usize];
+        (n > 0).then(|| sum / u64::from(n))
     }
 
     /// Share of finished jobs that succeeded, 0 to 1 (0 when none finished).
@@ -246,38 +259,57 @@ mod tests {
         let mut m = Metrics::default();
         assert_eq!(m.average_completion_time(), None);
         assert_eq!(m.success_rate(), 0.0);
-        m.record(&Outcome {
-            error: None,
-            duration: 10_000,
-            attempts: 4,
-            channel: Channel::Polling,
-        });
-        m.record(&Outcome {
-            error: None,
-            duration: 20_000,
-            attempts: 6,
-            channel: Channel::Polling,
-        });
-        m.record(&Outcome {
-            error: Some(PollError::Timeout),
-            duration: 1,
-            attempts: 2,
-            channel: Channel::Polling,
-        });
-        m.record(&Outcome {
-            error: Some(PollError::Forbidden),
-            duration: 1,
-            attempts: 1,
-            channel: Channel::Polling,
-        });
-        m.record(&Outcome {
-            error: Some(PollError::Timeout),
-            duration: 1,
-            attempts: 2,
-            channel: Channel::Polling,
-        });
+        m.record(
+            &Outcome {
+                error: None,
+                duration: 10_000,
+                attempts: 4,
+                channel: Channel::Polling,
+            },
+            Media::Image,
+        );
+        m.record(
+            &Outcome {
+                error: None,
+                duration: 20_000,
+                attempts: 6,
+                channel: Channel::Polling,
+            },
+            Media::Video,
+        );
+        m.record(
+            &Outcome {
+                error: Some(PollError::Timeout),
+                duration: 1,
+                attempts: 2,
+                channel: Channel::Polling,
+            },
+            Media::Image,
+        );
+        m.record(
+            &Outcome {
+                error: Some(PollError::Forbidden),
+                duration: 1,
+                attempts: 1,
+                channel: Channel::Polling,
+            },
+            Media::Image,
+        );
+        m.record(
+            &Outcome {
+                error: Some(PollError::Timeout),
+                duration: 1,
+                attempts: 2,
+                channel: Channel::Polling,
+            },
+            Media::Image,
+        );
         m.count_request();
         assert_eq!(m.average_completion_time(), Some(15_000));
+        // Per kind, of the successes only: an image's is not a video's.
+        assert_eq!(m.average_completion_time_of(Media::Image), Some(10_000));
+        assert_eq!(m.average_completion_time_of(Media::Video), Some(20_000));
+        assert_eq!(m.average_completion_time_of(Media::Any), None);
         assert_eq!(m.success_rate(), 0.4);
         assert_eq!(m.average_attempts(), 3.0);
         assert_eq!(m.error_distribution(), &[("timeout", 2), ("forbidden", 1)]);

@@ -40,10 +40,20 @@ pub fn online() -> bool {
     field(&navigator, "onLine") != JsValue::FALSE
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `globalThis` itself: under a test DOM (happy-dom, jsdom) in Node,
+    /// `js_sys::global()` is the DOM's window, while `new EventSource` (and
+    /// a test's stand-in) is looked up on `globalThis`.
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+}
+
 /// Whether there is an `EventSource` to open (none in Node, jsdom or
-/// happy-dom; a polyfill installed later counts from then on).
+/// happy-dom; a polyfill or a test's stand-in installed later counts from
+/// then on): where `new EventSource` finds one.
 pub fn can_stream() -> bool {
-    field(&js_sys::global().into(), "EventSource").is_function()
+    GLOBAL_THIS.with(|g| field(g, "EventSource").is_function())
 }
 
 /// What a page event says.

@@ -56,6 +56,10 @@ function mount(react, fileId, completed = [], provider = {}) {
       "data-failure": failure?.kind ?? "",
       "data-retryable": String(failure?.retryable ?? ""),
       "data-manager": String(manager !== null),
+      "data-attempt": String(state.progress?.attempt ?? ""),
+      "data-next": String(state.progress?.nextPollIn ?? ""),
+      "data-percent": String(state.progress?.progress ?? ""),
+      "data-eta": String(state.progress?.estimatedTimeRemaining ?? ""),
     });
   }
   const container = document.createElement("div");
@@ -93,6 +97,44 @@ test("PollingProvider + usePolling in a DOM: the wasm loads by itself, the state
   assert.deepEqual(seen, ["idle", "active", "completed"], `states: ${app.states}`);
   assert.equal(fetch.count("dom-1"), 3);
   assert.ok(fetch.urls().every((u) => u === "http://api.example/file/dom-1"));
+});
+
+test("usePolling's progress once completed is the end's: 100 %, nothing left, nothing to wait for (not the last report's 40 %)", async (t) => {
+  const { react } = await install().load();
+  const fetch = mockFetch({ doneAfter: 99 });
+  t.after(fetch.restore);
+  // A stand-in EventSource (Node and happy-dom have none): it opens, says
+  // 40 %, then sends the result.
+  const streams = [];
+  globalThis.EventSource = class {
+    constructor(url) {
+      this.url = url;
+      this.readyState = 0;
+      streams.push(this);
+      setTimeout(() => this.emit("open"), 5);
+    }
+    emit(type, data) {
+      if (type === "open") this.readyState = 1;
+      this["on" + type]?.({ type, data, target: this });
+    }
+    close() {
+      this.readyState = 2;
+    }
+  };
+  t.after(() => delete globalThis.EventSource);
+  const app = mount(react, "dom-sse", [], { options: { ...options, eventsUrl: "http://api.example/events/{id}" } });
+  t.after(app.unmount);
+  await until(() => streams.length === 1 && streams[0].readyState === 1 && fetch.count("dom-sse") === 1, { what: "open", timeout: 3000 }).catch((e) => { throw new Error(`${e.message}: ${streams.length} streams, ${fetch.count("dom-sse")} requests, ${JSON.stringify(app.data())}`); });
+  const say = (type, object) => streams[0].emit("message", JSON.stringify({ type, object }));
+  say("render_progress", { progress: 40 });
+  await until(() => app.data().percent === "40");
+  assert.notEqual(app.data().eta, "0");
+  say("render_result", { url: "https://cdn.example/dom-sse.png" });
+  await until(() => app.data().status === "completed");
+  assert.deepEqual(
+    [app.data().url, app.data().percent, app.data().eta, app.data().next],
+    ["https://cdn.example/dom-sse.png", "100", "0", "0"],
+  );
 });
 
 test("a failed load in a DOM: the app renders, usePolling is in error with kind load_failed; a later mount loads again", async (t) => {

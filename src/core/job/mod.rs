@@ -125,6 +125,10 @@ pub struct Job {
     /// thousands of locks granted, would send together).
     defer: bool,
     percent: Option<u8>,
+    /// When (elapsed ms) the stream first reported work done, and how
+    /// much: the rate of progress is measured from there, not from the
+    /// start (a job may wait in a queue at 0 % first).
+    percent_from: Option<(u64, u8)>,
     /// The stream said the task completed: fetch the record quickly.
     server_done: bool,
     /// The stream's `render_result` url, and the time by which the job
@@ -161,6 +165,10 @@ impl Job {
     /// A job of a shared configuration, with its own jitter seed (the
     /// configuration's is not read).
     pub fn with_seed(cfg: Rc<Config>, seed: u64) -> Self {
+        let channel = match cfg.use_stream {
+            true => Channel::Stream,
+            false => Channel::Polling,
+        };
         let backoff = Backoff::new(cfg.initial_delay, cfg.backoff_multiplier, cfg.max_delay)
             .with_jitter(cfg.jitter)
             .with_seed(seed);
@@ -183,7 +191,8 @@ impl Job {
             following: false,
             elapsed_bias: 0,
             mirror_next: None,
-            mirror_channel: Channel::Polling,
+            // What it will show once it leads, until a leader says otherwise.
+            mirror_channel: channel,
             in_flight: None,
             last_sent: None,
             next_poll: None,
@@ -194,6 +203,7 @@ impl Job {
             flaps: 0,
             defer: false,
             percent: None,
+            percent_from: None,
             server_done: false,
             result: None,
             result_stale: false,

@@ -27,7 +27,7 @@ impl Job {
         self.elapsed_bias = 0;
         self.elapsed_bias = m.elapsed.saturating_sub(self.elapsed(now));
         self.position = m.position;
-        self.percent = m.percent;
+        self.set_percent(now, m.percent);
         // The leader reports a turn's state and its record one after the
         // other, their countdowns read a millisecond apart: the same
         // instant, not news for the page.
@@ -59,6 +59,14 @@ impl Job {
         }
     }
 
+    /// The percent done the stream (or the leading tab) reports.
+    fn set_percent(&mut self, now: u64, p: Option<u8>) {
+        self.percent = p;
+        if let (None, Some(p @ 1..)) = (self.percent_from, p) {
+            self.percent_from = Some((self.elapsed(now), p));
+        }
+    }
+
     /// Opens a new stream: its drops are counted afresh.
     pub(super) fn open_stream(&mut self, now: u64) {
         self.stream = Stream::Connecting { since: now };
@@ -78,7 +86,7 @@ impl Job {
             self.garbage = 0;
         }
         match ev {
-            StreamEvent::Progress(p) => self.percent = Some(p),
+            StreamEvent::Progress(p) => self.set_percent(now, Some(p)),
             StreamEvent::Result(url) if !url_is_safe(&url) => {
                 self.finish(now, Err(PollError::InvalidUrl))
             }

@@ -5,6 +5,10 @@
 
 use super::*;
 
+/// Past this quantile of the learned distribution a job is late by its
+/// measure: its median of what remains no longer estimates anything.
+const LATE_QUANTILE: f64 = 0.95;
+
 impl Job {
     /// Makes the job fail with `e` when it starts, without a request (an
     /// invalid id): the failure reaches the page like any other.
@@ -221,15 +225,30 @@ impl Job {
             Phase::Idle => 0,
             _ => self.elapsed(now),
         };
-        let eta = match (self.percent, &self.cfg.estimate) {
-            (Some(p @ 1..=100), _) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
-            // The learned distribution's median of what remains.
-            (_, Some(d)) => Some(d.eta(elapsed)),
-            _ => self
-                .expected_duration
-                .filter(|&e| e > elapsed)
-                .map(|e| e - elapsed),
+        // In order: the stream's rate of progress since it first reported
+        // some; the learned distribution's median of what remains, while
+        // the job is within what it has seen (past its 95th percentile the
+        // job is late by its measure, and the median of what remains a few
+        // seconds however late); the average of this kind of job less the
+        // time elapsed; the percent as if the work began with the job.
+        let rate = match (self.percent, self.percent_from) {
+            (Some(100), _) => Some(0),
+            (Some(p), Some((t0, p0))) if p > p0 && elapsed > t0 => {
+                Some((elapsed - t0) * u64::from(100 - p) / u64::from(p - p0))
+            }
+            _ => None,
         };
+        let learned = (self.cfg.estimate.as_ref())
+            .filter(|d| (elapsed as f64) <= d.quantile(LATE_QUANTILE))
+            .map(|d| d.eta(elapsed));
+        let from_start = match self.percent {
+            Some(p @ 1..=100) => Some(elapsed * u64::from(100 - p) / u64::from(p)),
+            _ => None,
+        };
+        let average = (self.expected_duration)
+            .filter(|&e| e > elapsed)
+            .map(|e| e - elapsed);
+        let eta = rate.or(learned).or(average).or(from_start);
         let next = match self.following {
             true => self.mirror_next,
             false => self.next_poll.filter(|_| self.in_flight.is_none()),

@@ -188,7 +188,7 @@ impl<S: Clone> Table<S> {
             attempts: progress.attempt,
             channel: progress.channel,
         };
-        self.metrics.record(&outcome);
+        self.metrics.record(&outcome, e.job.config().media);
         let progress = Progress {
             next_poll_in: None,
             estimated_time_remaining: None,
@@ -206,7 +206,7 @@ impl<S: Clone> Table<S> {
         let mut e = self.take(job)?;
         let outcome = e.job.outcome();
         if let Some(o) = &outcome {
-            self.metrics.record(o);
+            self.metrics.record(o, e.job.config().media);
         }
         let mut progress = e.job.progress(0);
         // Ended: nothing is next (a follower's mirrored next poll included).

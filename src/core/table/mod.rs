@@ -321,7 +321,7 @@ impl<S: Clone> Table<S> {
         if self.net.offline {
             job.handle(now, Input::Offline);
         }
-        job.set_expected_duration(self.metrics.average_completion_time());
+        job.set_expected_duration(self.metrics.average_completion_time_of(job.config().media));
         self.next_id = self.next_id.wrapping_add(1);
         let handle = JobId(self.next_id);
         let origin = self.gates.join(origin);
