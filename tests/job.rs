@@ -799,7 +799,7 @@ fn a_dropped_stream_that_does_not_reopen_within_sse_connect_timeout_is_closed() 
     let out = h.fire();
     assert_eq!(h.now, 45_000);
     assert!(
-        out.contains(&Action::CloseStream(Closed::Failed)),
+        out.contains(&Action::CloseStream(Closed::NotBack)),
         "{out:?}"
     );
     assert!(out.contains(&Action::SendRequest));
@@ -807,6 +807,52 @@ fn a_dropped_stream_that_does_not_reopen_within_sse_connect_timeout_is_closed() 
     // A late "open" from the closed stream changes nothing.
     h.pending();
     assert!(h.feed(Input::StreamOpened).is_empty());
+}
+
+#[test]
+fn a_dropped_stream_s_time_to_come_back_does_not_run_offline() {
+    let (mut h, _) = dropped_at_40_s();
+    h.advance(500);
+    h.feed(Input::Offline);
+    // 20 s offline: the browser's tries cannot succeed; the stream is kept.
+    h.advance(20_000);
+    let out = h.feed(Input::Timer);
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::CloseStream(_))),
+        "{out:?}"
+    );
+    assert!(h.stream_open);
+    // Back online: one request at once (the timer it arms is due), and
+    // 5 s from now for the stream.
+    let out = h.feed(Input::Online);
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::CloseStream(_))),
+        "{out:?}"
+    );
+    assert!(h.timer.is_some_and(|t| t <= h.now));
+    assert!(h.feed(Input::Timer).contains(&Action::SendRequest));
+    h.pending();
+    h.advance(2000);
+    let out = h.feed(Input::StreamOpened);
+    polls_at_the_next_turn(&mut h, &out);
+    assert_eq!(h.job.channel(), Channel::Stream);
+    // Not back within 5 s of the network's return: closed then.
+    let (mut h, _) = dropped_at_40_s();
+    h.feed(Input::Offline);
+    h.advance(20_000);
+    h.feed(Input::Online);
+    let back = h.now;
+    assert!(h.feed(Input::Timer).contains(&Action::SendRequest));
+    h.pending();
+    let mut closed = None;
+    while closed.is_none() && h.now < back + 10_000 {
+        let out = h.fire();
+        if out.contains(&Action::CloseStream(Closed::NotBack)) {
+            closed = Some(h.now);
+        }
+        h.pending();
+    }
+    assert_eq!(closed, Some(back + 5000));
 }
 
 #[test]
@@ -836,11 +882,25 @@ fn a_stream_that_keeps_dropping_soon_after_it_opens_is_closed_at_the_third_drop(
             polls_at_the_next_turn(&mut h, &out);
             h.pending();
         } else {
-            assert_eq!(out[0], Action::CloseStream(Closed::Failed));
+            assert_eq!(out[0], Action::CloseStream(Closed::Flapping));
             polls_at_the_next_turn(&mut h, &out);
         }
     }
-    // A stream open 30 s or more before each drop is reconnected every time.
+    // A stream open 10 s or more before each drop (a gateway's 29 s
+    // lifetime) is reconnected every time.
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    for _ in 0..5 {
+        h.advance(11_000);
+        let out = h.feed(Input::StreamInterrupted);
+        assert!(h.stream_open);
+        polls_at_the_next_turn(&mut h, &out);
+        h.pending();
+        let out = h.feed(Input::StreamOpened);
+        polls_at_the_next_turn(&mut h, &out);
+        h.pending();
+    }
     let mut h = streaming();
     open_stream(&mut h);
     h.pending();

@@ -314,7 +314,8 @@ async fn a_dropped_stream_is_kept_while_the_browser_reconnects_it() {
     install();
     route("/f/rc1", responses(&[PENDING]));
     stream("/e/rc1", json(r#"{"mode": "open"}"#));
-    let m = manager("");
+    let logs = capture_logs();
+    let m = manager(r#""debug": true"#);
     let r = rec();
     start(&m, "rc1", &r);
     assert!(
@@ -348,6 +349,17 @@ async fn a_dropped_stream_is_kept_while_the_browser_reconnects_it() {
         "the browser's reconnection, no second stream"
     );
     assert_eq!(open_streams("/e/rc1"), 0);
+    js_sys::Function::from(field(&logs, "restore"))
+        .call0(&logs)
+        .expect("restore");
+    // `debug` says what happened to the stream, in order.
+    let said = joined(&field(&logs, "lines"));
+    let at = |s: &str| {
+        said.find(s)
+            .unwrap_or_else(|| panic!("{s:?} not in {said}"))
+    };
+    assert!(at("rc1 stream open") < at("rc1 stream connection dropped: the browser reconnects it"));
+    assert_eq!(said.matches("rc1 stream open").count(), 2, "{said}");
 }
 
 #[wasm_bindgen_test]

@@ -322,6 +322,15 @@ pub(super) fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
     let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
         return;
     };
+    let said = match ev {
+        SseEvent::Open => "stream open",
+        SseEvent::Interrupted => "stream connection dropped: the browser reconnects it (after the server's retry:), the job polls meanwhile",
+        _ => "",
+    };
+    if me.settings.debug && !said.is_empty() {
+        let id = me.table.borrow().key(job).map(|(_, id)| id.to_owned());
+        me.log(&id.unwrap_or_default(), said);
+    }
     let (input, record) = match ev {
         SseEvent::Open => (Input::StreamOpened, None),
         SseEvent::Error => (Input::StreamFailed, None),

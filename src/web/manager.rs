@@ -223,6 +223,16 @@ impl Manager {
                 }
                 _ => {
                     let mut table = me.table.borrow_mut();
+                    let said = match signal {
+                        page::Signal::Offline => {
+                            "offline: jobs pause (nothing sent, no error counted)"
+                        }
+                        page::Signal::Online => "online: paused jobs poll now",
+                        _ => "",
+                    };
+                    if !said.is_empty() {
+                        me.log("", said);
+                    }
                     match signal {
                         page::Signal::Offline => table.set_online(now(), false),
                         // Back from a pause; or an `online` this manager

@@ -266,9 +266,17 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::OpenStream => "open stream",
         Action::CloseStream(Closed::Ended) => "close stream",
         Action::CloseStream(Closed::Refused) => {
-            "stream failed before it opened (the route answered an error, or there is none): polling"
+            "stream failed before it opened (the route answered an error or there is none, or the connection broke before it answered): polling"
         }
-        Action::CloseStream(Closed::Failed) => "stream connection dropped and did not come back (not open again within sseConnectTimeout, refused on reconnecting, or three drops soon after opening): polling",
+        Action::CloseStream(Closed::Failed) => {
+            "stream closed by the browser: the server refused its reconnection (an error status, or not text/event-stream): polling"
+        }
+        Action::CloseStream(Closed::NotBack) => {
+            "stream connection dropped and was not open again within sseConnectTimeout (keep it above the server's retry:): polling"
+        }
+        Action::CloseStream(Closed::Flapping) => {
+            "stream connection dropped three times in a row less than 10 s after opening: polling"
+        }
         Action::CloseStream(Closed::Paused) => {
             "stream did not open, nor did the one before: new jobs poll without it for 5 minutes (check eventsUrl, or set it to null; over HTTP/1.1, other tabs' streams may hold the browser's 6 connections to the host)"
         }

@@ -11,8 +11,14 @@ pub enum Closed {
     /// It failed before it opened: the route answered an error (a 404 where
     /// there is none) or the browser refused the url.
     Refused,
-    /// It failed after it opened: the connection dropped.
+    /// It failed after it opened: the browser closed it (the server
+    /// refused its reconnection).
     Failed,
+    /// It dropped and was not open again within `sseConnectTimeout` (time
+    /// offline not counted).
+    NotBack,
+    /// It dropped soon after opening, `MAX_STREAM_FLAPS` times in a row.
+    Flapping,
     /// It did not open within `sseConnectTimeout`.
     NotOpened,
     /// `maxStreamGarbage` unreadable messages in a row.

@@ -327,6 +327,11 @@ impl Job {
             }
             (Phase::Running, Input::Online) => {
                 let was = std::mem::replace(&mut self.paused, false);
+                if let (true, Stream::Reconnecting { .. }) = (was, self.stream) {
+                    // Its reconnection's time runs from here: offline, the
+                    // browser's tries could not succeed.
+                    self.stream = Stream::Reconnecting { since: now };
+                }
                 if was && !self.following && !matches!(self.stream, Stream::Connecting { .. }) {
                     self.poll_soon(now);
                 }

@@ -4,8 +4,9 @@
 use super::*;
 
 /// A stream open at least this long before it dropped was steady: it is
-/// reconnected however often that happens.
-pub const STEADY_STREAM_MS: u64 = 30_000;
+/// reconnected however often that happens (a gateway's lifetime of 29 s, a
+/// proxy's idle timeout of a minute).
+pub const STEADY_STREAM_MS: u64 = 10_000;
 
 /// Drops in a row, each soon after the stream opened, that close it.
 pub const MAX_STREAM_FLAPS: u8 = 3;
@@ -140,7 +141,7 @@ impl Job {
             self.flaps.saturating_add(1)
         };
         if self.flaps >= MAX_STREAM_FLAPS {
-            return self.fall_back(now, Closed::Failed);
+            return self.fall_back(now, Closed::Flapping);
         }
         self.stream = Stream::Reconnecting { since: now };
         let by_time = self.cfg.intervals.position_for_elapsed(self.elapsed(now));

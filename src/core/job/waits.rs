@@ -52,9 +52,10 @@ impl Job {
             Stream::Connecting { since } if self.stream_late(since, now) => {
                 self.fall_back(now, Closed::NotOpened)
             }
-            // It did not come back: polling takes over for good.
-            Stream::Reconnecting { since } if self.stream_late(since, now) => {
-                self.fall_back(now, Closed::Failed)
+            // It did not come back: polling takes over for good. Offline,
+            // it could not (its time starts again when the network is back).
+            Stream::Reconnecting { since } if !self.paused && self.stream_late(since, now) => {
+                self.fall_back(now, Closed::NotBack)
             }
             _ => {}
         }
@@ -90,7 +91,10 @@ impl Job {
             self.in_flight
                 .map(|s| s.saturating_add(self.cfg.request_timeout)),
             match self.stream {
-                Stream::Connecting { since } | Stream::Reconnecting { since } => {
+                Stream::Connecting { since } => {
+                    Some(since.saturating_add(self.cfg.sse_connect_timeout))
+                }
+                Stream::Reconnecting { since } if !self.paused => {
                     Some(since.saturating_add(self.cfg.sse_connect_timeout))
                 }
                 _ => None,
