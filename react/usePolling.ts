@@ -31,9 +31,9 @@ export interface PollingStateCommon {
   status: PollingStatus;
   /** The last record seen (onUpdate / onComplete). */
   record: FileRecord | null;
-  /** The last report; once `completed`, its end: nothing left to wait
-   *  for (`nextPollIn` 0, `estimatedTimeRemaining` 0 and `progress` 100
-   *  where they were given). */
+  /** The last report; once the job ended, its end: `nextPollIn` 0, and
+   *  once `completed` `estimatedTimeRemaining` 0 and `progress` 100 where
+   *  they were given (on an error, no estimate). */
   progress: PollingProgress | null;
   /** The job's error, or the module's load failure (`kind: "load_failed"`). */
   error: PollingError | LoadFailure | null;
@@ -44,12 +44,14 @@ export interface PollingStateCommon {
 
 const IDLE: PollingState = { status: "idle", record: null, progress: null, error: null, retry: null };
 
-/** The last report as the job's end shows it: done, nothing to wait for. */
-function ended(p: PollingProgress | null): PollingProgress | null {
+/** The last report as the job's end shows it: nothing to wait for; once
+ *  completed, done (on an error, no estimate is left). */
+function ended(p: PollingProgress | null, completed: boolean): PollingProgress | null {
   if (p === null) return null;
   const end: PollingProgress = { ...p, nextPollIn: 0 };
-  if (p.estimatedTimeRemaining !== undefined) end.estimatedTimeRemaining = 0;
-  if (p.progress !== undefined) end.progress = 100;
+  delete end.estimatedTimeRemaining;
+  if (completed && p.estimatedTimeRemaining !== undefined) end.estimatedTimeRemaining = 0;
+  if (completed && p.progress !== undefined) end.progress = 100;
   return end;
 }
 const ACTIVE: PollingState = { ...IDLE, status: "active" };
@@ -120,11 +122,11 @@ export function usePolling(
           callbacksRef.current?.onRetry?.(error, delayMs);
         },
         onComplete: (record) => {
-          update((s) => ({ ...s, status: "completed", record, progress: ended(s.progress), error: null, retry: null }));
+          update((s) => ({ ...s, status: "completed", record, progress: ended(s.progress, true), error: null, retry: null }));
           callbacksRef.current?.onComplete?.(record);
         },
         onError: (error) => {
-          update((s) => ({ ...s, status: "error", error, retry: null }));
+          update((s) => ({ ...s, status: "error", progress: ended(s.progress, false), error, retry: null }));
           callbacksRef.current?.onError?.(error);
         },
       },

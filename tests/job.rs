@@ -702,6 +702,31 @@ fn the_eta_from_the_stream_s_percent_follows_its_rate_not_the_time_queued() {
 }
 
 #[test]
+fn the_eta_counts_down_between_percent_reports_and_restarts_with_the_task() {
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    let eta = |h: &Harness| h.job.progress(h.now).estimated_time_remaining;
+    h.advance(10_000);
+    h.message(StreamEvent::Progress(25));
+    h.advance(10_000);
+    h.message(StreamEvent::Progress(50));
+    assert_eq!(eta(&h), Some(20_000));
+    // 9.9 s with no report: 9.9 s less, not more.
+    h.advance(9900);
+    assert_eq!(eta(&h), Some(10_100));
+    h.advance(100);
+    h.message(StreamEvent::Progress(75));
+    assert_eq!(eta(&h), Some(10_000));
+    // The server's task begins again: 10 % after 75 %, then 20 % 10 s later.
+    h.advance(5000);
+    h.message(StreamEvent::Progress(10));
+    h.advance(10_000);
+    h.message(StreamEvent::Progress(20));
+    assert_eq!(eta(&h), Some(80_000), "10 % per 10 s from the restart");
+}
+
+#[test]
 fn a_stream_that_never_opens_falls_back_to_polling() {
     let mut h = streaming();
     assert_eq!(h.timer, Some(5000));

@@ -45,6 +45,8 @@ extern "C" {
     fn joined(list: &JsValue) -> String;
     #[wasm_bindgen(js_name = goOnline)]
     fn go_online();
+    #[wasm_bindgen(js_name = goOffline)]
+    fn go_offline();
     #[wasm_bindgen(js_name = setVisibility)]
     fn set_visibility(visible: bool);
     #[wasm_bindgen(js_name = emitStream)]
@@ -360,6 +362,34 @@ async fn a_dropped_stream_is_kept_while_the_browser_reconnects_it() {
     };
     assert!(at("rc1 stream open") < at("rc1 stream connection dropped: the browser reconnects it"));
     assert_eq!(said.matches("rc1 stream open").count(), 2, "{said}");
+}
+
+#[wasm_bindgen_test]
+async fn debug_says_when_jobs_pause_offline_and_poll_again_once_online() {
+    install();
+    route("/f/off1", responses(&[PENDING]));
+    let logs = capture_logs();
+    let m = manager(r#""eventsUrl": null, "debug": true"#);
+    let r = rec();
+    start(&m, "off1", &r);
+    assert!(until(DEADLINE, || !times("/f/off1").is_empty()).await);
+    go_offline();
+    go_offline(); // a second event changes nothing: said once
+    wait(50).await;
+    route("/f/off1", responses(&[DONE]));
+    go_online();
+    assert!(until(DEADLINE, || count(&r, "complete") == 1).await);
+    go_online(); // not offline: nothing to say
+    js_sys::Function::from(field(&logs, "restore"))
+        .call0(&logs)
+        .expect("restore");
+    let said = joined(&field(&logs, "lines"));
+    let offline = said
+        .matches("offline: jobs pause (nothing sent, no error counted)")
+        .count();
+    let online = said.matches("online: paused jobs poll now").count();
+    assert_eq!((offline, online), (1, 1), "{said}");
+    assert!(said.find("offline: jobs pause") < said.find("online: paused jobs"));
 }
 
 #[wasm_bindgen_test]

@@ -322,15 +322,16 @@ pub(super) fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
     let Some(media) = me.table.borrow().job(job).map(|j| j.config().media) else {
         return;
     };
-    let said = match ev {
-        SseEvent::Open => "stream open",
-        SseEvent::Interrupted => "stream connection dropped: the browser reconnects it (after the server's retry:), the job polls meanwhile",
-        _ => "",
+    // What the stream was, for `debug` to say what the event made of it.
+    let streaming = |me: &Manager| {
+        let table = me.table.borrow();
+        let j = table.job(job);
+        (
+            j.map(|j| j.streaming()),
+            j.is_some_and(|j| j.holds_stream()),
+        )
     };
-    if me.settings.debug && !said.is_empty() {
-        let id = me.table.borrow().key(job).map(|(_, id)| id.to_owned());
-        me.log(&id.unwrap_or_default(), said);
-    }
+    let was = streaming(&me).0;
     let (input, record) = match ev {
         SseEvent::Open => (Input::StreamOpened, None),
         SseEvent::Error => (Input::StreamFailed, None),
@@ -345,6 +346,17 @@ pub(super) fn on_stream(weak: &Weak<Manager>, job: JobId, ev: SseEvent) {
         }
     };
     me.deliver(job, input, record);
+    if me.settings.debug {
+        let said = match (was, streaming(&me)) {
+            (Some(false), (Some(true), _)) => "stream open",
+            (Some(true), (Some(false), true)) => "stream connection dropped: the browser reconnects it (after the server's retry:), the job polls meanwhile",
+            _ => "",
+        };
+        if !said.is_empty() {
+            let id = me.table.borrow().key(job).map(|(_, id)| id.to_owned());
+            me.log(&id.unwrap_or_default(), said);
+        }
+    }
     // A poll the event made due (the catch-up, the fallback) goes at the next
     // timer turn; a hidden tab's next timer may be a second or a minute away:
     // there, take that turn in this task (with whatever else is due by now).

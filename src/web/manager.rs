@@ -221,27 +221,13 @@ impl Manager {
                     }
                     me.roles.borrow_mut().back();
                 }
-                _ => {
-                    let mut table = me.table.borrow_mut();
-                    let said = match signal {
-                        page::Signal::Offline => {
-                            "offline: jobs pause (nothing sent, no error counted)"
-                        }
-                        page::Signal::Online => "online: paused jobs poll now",
-                        _ => "",
-                    };
-                    if !said.is_empty() {
-                        me.log("", said);
-                    }
-                    match signal {
-                        page::Signal::Offline => table.set_online(now(), false),
-                        // Back from a pause; or an `online` this manager
-                        // had not seen go (then it nudges like a visible
-                        // tab).
-                        page::Signal::Online if table.is_offline() => table.set_online(now(), true),
-                        _ => table.nudge_all(now()),
-                    }
+                page::Signal::Offline => me.set_network(now(), false),
+                // Back from a pause; or an `online` this manager had not
+                // seen go (then it nudges like a visible tab).
+                page::Signal::Online if me.table.borrow().is_offline() => {
+                    me.set_network(now(), true)
                 }
+                _ => me.table.borrow_mut().nudge_all(now()),
             }
             me.settle();
         }));
@@ -301,7 +287,7 @@ impl Manager {
         // this manager listened.
         let online = page::online();
         if online == self.table.borrow().is_offline() {
-            self.table.borrow_mut().set_online(t, online);
+            self.set_network(t, online);
         }
         let shared = kind != Kind::Check && self.tabs.borrow().is_some();
         let (job, new) = {
@@ -421,7 +407,7 @@ impl Manager {
             // Paused offline: back online? (The `online` event may not come.)
             let recheck = self.table.borrow_mut().take_recheck();
             if recheck && page::online() {
-                self.table.borrow_mut().set_online(t, true);
+                self.set_network(t, true);
             }
             self.settle();
             // A hidden tab's next timer may be a second (or a minute) away:

@@ -239,7 +239,21 @@ impl Manager {
     /// resumes them.
     pub(super) fn went_offline(&self) {
         if !page::online() {
-            self.table.borrow_mut().set_online(now(), false);
+            self.set_network(now(), false);
+        }
+    }
+
+    /// The browser went offline or came back: the table pauses or resumes
+    /// its jobs, and `debug` says so when that changed anything.
+    pub(super) fn set_network(&self, t: u64, online: bool) {
+        if self.table.borrow_mut().set_online(t, online) {
+            self.log(
+                "",
+                match online {
+                    true => "online: paused jobs poll now",
+                    false => "offline: jobs pause (nothing sent, no error counted)",
+                },
+            );
         }
     }
 

@@ -135,6 +135,16 @@ test("usePolling's progress once completed is the end's: 100 %, nothing left, no
     [app.data().url, app.data().percent, app.data().eta, app.data().next],
     ["https://cdn.example/dom-sse.png", "100", "0", "0"],
   );
+  // A job that fails after 40 %: nothing to wait for, and no estimate left.
+  const failing = mount(react, "dom-sse-2", [], { options: { ...options, eventsUrl: "http://api.example/events/{id}" } });
+  t.after(failing.unmount);
+  await until(() => streams.length === 2 && streams[1].readyState === 1 && fetch.count("dom-sse-2") === 1);
+  const tell = (type, object) => streams[1].emit("message", JSON.stringify({ type, object }));
+  tell("render_progress", { progress: 40 });
+  await until(() => failing.data().percent === "40" && failing.data().eta !== "");
+  tell("task_status", { status: "ERROR" });
+  await until(() => failing.data().status === "error");
+  assert.deepEqual([failing.data().kind, failing.data().percent, failing.data().eta, failing.data().next], ["generation_failed", "40", "", "0"]);
 });
 
 test("a failed load in a DOM: the app renders, usePolling is in error with kind load_failed; a later mount loads again", async (t) => {

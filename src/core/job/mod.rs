@@ -129,6 +129,8 @@ pub struct Job {
     /// much: the rate of progress is measured from there, not from the
     /// start (a job may wait in a queue at 0 % first).
     percent_from: Option<(u64, u8)>,
+    /// When (elapsed ms) the percent last changed.
+    percent_at: u64,
     /// The stream said the task completed: fetch the record quickly.
     server_done: bool,
     /// The stream's `render_result` url, and the time by which the job
@@ -204,6 +206,7 @@ impl Job {
             defer: false,
             percent: None,
             percent_from: None,
+            percent_at: 0,
             server_done: false,
             result: None,
             result_stale: false,

@@ -62,9 +62,18 @@ impl Job {
 
     /// The percent done the stream (or the leading tab) reports.
     fn set_percent(&mut self, now: u64, p: Option<u8>) {
+        let elapsed = self.elapsed(now);
+        // Lower than before (not a new stream's 0): the server's task began
+        // again; its rate is measured afresh.
+        if p.is_some_and(|p| p > 0 && self.percent.is_some_and(|was| p < was)) {
+            self.percent_from = None;
+        }
+        if p != self.percent {
+            self.percent_at = elapsed;
+        }
         self.percent = p;
         if let (None, Some(p @ 1..)) = (self.percent_from, p) {
-            self.percent_from = Some((self.elapsed(now), p));
+            self.percent_from = Some((elapsed, p));
         }
     }
 
@@ -132,7 +141,8 @@ impl Job {
     /// open again (then one request catches up). A stream that
     /// keeps dropping soon after it opens (`MAX_STREAM_FLAPS` times in a
     /// row, each open less than `STEADY_STREAM_MS`) is closed instead; one
-    /// that a proxy cuts after a minute of quiet reconnects every time.
+    /// that a proxy or a gateway cuts after 10 s or more reconnects every
+    /// time.
     pub(super) fn on_stream_drop(&mut self, now: u64, since: u64) {
         let steady = now.saturating_sub(since) >= STEADY_STREAM_MS;
         self.flaps = if steady {

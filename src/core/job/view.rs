@@ -231,10 +231,15 @@ impl Job {
         // job is late by its measure, and the median of what remains a few
         // seconds however late); the average of this kind of job less the
         // time elapsed; the percent as if the work began with the job.
+        // (The rate is the percent's at its last change, less the time
+        // since: no rise between two reports. A job slower than its rate
+        // said falls through to the next estimate.)
         let rate = match (self.percent, self.percent_from) {
             (Some(100), _) => Some(0),
-            (Some(p), Some((t0, p0))) if p > p0 && elapsed > t0 => {
-                Some((elapsed - t0) * u64::from(100 - p) / u64::from(p - p0))
+            (Some(p), Some((t0, p0))) if p > p0 && self.percent_at > t0 => {
+                let left = (self.percent_at - t0) * u64::from(100 - p) / u64::from(p - p0);
+                Some(left.saturating_sub(elapsed.saturating_sub(self.percent_at)))
+                    .filter(|&e| e > 0)
             }
             _ => None,
         };

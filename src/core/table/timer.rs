@@ -214,9 +214,10 @@ impl<S: Clone> Table<S> {
     /// job started meanwhile) sends nothing and counts no failure; its
     /// deadline still runs. Back online, each paused job polls at the next
     /// turn, under its origin's cooldown and cap (which spreads a crowd).
-    pub fn set_online(&mut self, now: u64, online: bool) {
+    /// False if nothing changed.
+    pub fn set_online(&mut self, now: u64, online: bool) -> bool {
         if self.net.offline != online {
-            return; // no change
+            return false; // no change
         }
         self.net = Network {
             offline: !online,
@@ -238,6 +239,7 @@ impl<S: Clone> Table<S> {
                 self.handle(now, job, Input::Offline);
             }
         }
+        true
     }
 
     /// Whether `set_online(false)` holds the jobs.
