@@ -769,6 +769,18 @@ fn a_failing_stream_falls_back_and_resumes_the_schedule_by_elapsed_time() {
     assert_eq!(h.timer, Some(45_000));
 }
 
+/// The open stream drops (its request at the drop answered "not ready"),
+/// and opens again (its catch-up answered too); the stream is kept.
+fn drop_and_reopen(h: &mut Harness) {
+    let out = h.feed(Input::StreamInterrupted);
+    assert!(h.stream_open, "{out:?}");
+    polls_at_the_next_turn(h, &out);
+    h.pending();
+    let out = h.feed(Input::StreamOpened);
+    polls_at_the_next_turn(h, &out);
+    h.pending();
+}
+
 /// A stream open since 0 whose safety poll went at 30 s; at 40 s its
 /// connection drops, and the browser reconnects it. One request goes at
 /// once (a server may have closed the stream at the job's end); its answer
@@ -918,13 +930,7 @@ fn a_stream_that_keeps_dropping_soon_after_it_opens_is_closed_at_the_third_drop(
     h.pending();
     for _ in 0..5 {
         h.advance(11_000);
-        let out = h.feed(Input::StreamInterrupted);
-        assert!(h.stream_open);
-        polls_at_the_next_turn(&mut h, &out);
-        h.pending();
-        let out = h.feed(Input::StreamOpened);
-        polls_at_the_next_turn(&mut h, &out);
-        h.pending();
+        drop_and_reopen(&mut h);
     }
     let mut h = streaming();
     open_stream(&mut h);
@@ -935,13 +941,7 @@ fn a_stream_that_keeps_dropping_soon_after_it_opens_is_closed_at_the_third_drop(
         assert_eq!(h.now, opened + 30_000);
         h.pending();
         h.advance(1000);
-        let out = h.feed(Input::StreamInterrupted);
-        assert!(h.stream_open);
-        polls_at_the_next_turn(&mut h, &out);
-        h.pending();
-        let out = h.feed(Input::StreamOpened);
-        polls_at_the_next_turn(&mut h, &out);
-        h.pending();
+        drop_and_reopen(&mut h);
     }
     assert_eq!(h.job.channel(), Channel::Stream);
 }
@@ -953,12 +953,7 @@ fn a_new_stream_after_a_hand_over_counts_its_drops_afresh() {
     h.pending();
     for _ in 0..2 {
         h.advance(1000);
-        let out = h.feed(Input::StreamInterrupted);
-        polls_at_the_next_turn(&mut h, &out);
-        h.pending();
-        let out = h.feed(Input::StreamOpened);
-        polls_at_the_next_turn(&mut h, &out);
-        h.pending();
+        drop_and_reopen(&mut h);
     }
     // The page steps down, then leads again: a new stream.
     let out = h.feed(Input::Follow);
