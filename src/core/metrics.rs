@@ -259,51 +259,17 @@ mod tests {
         let mut m = Metrics::default();
         assert_eq!(m.average_completion_time(), None);
         assert_eq!(m.success_rate(), 0.0);
-        m.record(
-            &Outcome {
-                error: None,
-                duration: 10_000,
-                attempts: 4,
-                channel: Channel::Polling,
-            },
-            Media::Image,
-        );
-        m.record(
-            &Outcome {
-                error: None,
-                duration: 20_000,
-                attempts: 6,
-                channel: Channel::Polling,
-            },
-            Media::Video,
-        );
-        m.record(
-            &Outcome {
-                error: Some(PollError::Timeout),
-                duration: 1,
-                attempts: 2,
-                channel: Channel::Polling,
-            },
-            Media::Image,
-        );
-        m.record(
-            &Outcome {
-                error: Some(PollError::Forbidden),
-                duration: 1,
-                attempts: 1,
-                channel: Channel::Polling,
-            },
-            Media::Image,
-        );
-        m.record(
-            &Outcome {
-                error: Some(PollError::Timeout),
-                duration: 1,
-                attempts: 2,
-                channel: Channel::Polling,
-            },
-            Media::Image,
-        );
+        let outcome = |error, duration, attempts| Outcome {
+            error,
+            duration,
+            attempts,
+            channel: Channel::Polling,
+        };
+        m.record(&outcome(None, 10_000, 4), Media::Image);
+        m.record(&outcome(None, 20_000, 6), Media::Video);
+        m.record(&outcome(Some(PollError::Timeout), 1, 2), Media::Image);
+        m.record(&outcome(Some(PollError::Forbidden), 1, 1), Media::Image);
+        m.record(&outcome(Some(PollError::Timeout), 1, 2), Media::Image);
         m.count_request();
         assert_eq!(m.average_completion_time(), Some(15_000));
         // Per kind, of the successes only: an image's is not a video's.
