@@ -830,6 +830,27 @@ fn a_dropped_stream_is_kept_while_the_browser_reconnects_and_the_job_polls_meanw
 }
 
 #[test]
+fn a_stream_that_opens_while_a_request_is_out_catches_up_after_its_answer() {
+    let mut h = streaming();
+    open_stream(&mut h);
+    h.pending();
+    h.advance(1000);
+    // Dropped: its request goes; the stream opens again before the answer.
+    let out = h.feed(Input::StreamInterrupted);
+    polls_at_the_next_turn(&mut h, &out);
+    h.advance(100);
+    let out = h.feed(Input::StreamOpened);
+    assert!(!out.contains(&Action::SendRequest));
+    // That answer predates the reopening: one more request, at once.
+    h.advance(50);
+    let out = h.pending();
+    assert!(out.contains(&Action::SendRequest), "{out:?}");
+    assert_eq!(h.request_times(), vec![0, 1000, 1150]);
+    h.pending();
+    assert_eq!(h.timer, Some(30_000 + 1150), "then the safety poll only");
+}
+
+#[test]
 fn a_dropped_stream_that_does_not_reopen_within_sse_connect_timeout_is_closed() {
     let (mut h, _) = dropped_at_40_s();
     // 45 s: the schedule's poll and the reconnection's limit (5 s).

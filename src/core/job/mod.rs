@@ -141,6 +141,9 @@ pub struct Job {
     /// A request was out when that result came: its answer may say nothing
     /// of the record the result belongs to (one more is asked for then).
     result_stale: bool,
+    /// The stream opened while a request was out: that request's answer
+    /// may predate what the stream missed, so one more request follows it.
+    catch_up: bool,
     last_fingerprint: Option<u64>,
     armed: Option<u64>,
     /// Set by `reject`: the job fails with it as soon as it starts.
@@ -210,6 +213,7 @@ impl Job {
             server_done: false,
             result: None,
             result_stale: false,
+            catch_up: false,
             last_fingerprint: None,
             armed: None,
             rejected: None,

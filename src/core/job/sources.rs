@@ -87,6 +87,7 @@ impl Job {
     pub(super) fn on_stream_open(&mut self, now: u64) {
         self.stream = Stream::Open { since: now };
         self.garbage = 0;
+        self.catch_up = self.in_flight.is_some();
         // Catch up on anything that happened before we subscribed.
         self.poll_soon(now);
     }

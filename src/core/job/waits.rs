@@ -125,6 +125,12 @@ impl Job {
     /// Schedules the next poll after a "not ready yet"; `hint` is the
     /// answer's Retry-After (see `hinted`).
     pub(super) fn schedule_next(&mut self, now: u64, hint: Option<u64>) {
+        // The answer to a request sent before the stream opened: the
+        // catch-up goes now (a server's wait holds it, as any request).
+        if std::mem::take(&mut self.catch_up) && self.streaming() && hint.is_none() {
+            self.next_poll = Some(now.max(self.not_before));
+            return;
+        }
         let planned = if self.streaming() && !self.server_done {
             match self.cfg.stream_poll_interval {
                 0 => {
