@@ -743,6 +743,48 @@ fn a_stream_that_never_opens_falls_back_to_polling() {
 }
 
 #[test]
+fn a_stream_s_time_to_open_does_not_run_offline() {
+    // Started offline: the stream waits for the network, nothing is sent.
+    let offline_start = || {
+        let mut h = Harness::new(Config {
+            jitter: Jitter::None,
+            sse_connect_timeout: 5000,
+            ..Config::default()
+        });
+        h.feed(Input::Offline);
+        let out = h.feed(Input::Start);
+        assert_eq!(out[0], Action::OpenStream);
+        assert!(!out.contains(&Action::SendRequest), "{out:?}");
+        h.advance(20_000);
+        let out = h.feed(Input::Timer);
+        assert!(
+            !out.iter()
+                .any(|a| matches!(a, Action::CloseStream(_) | Action::SendRequest)),
+            "{out:?}"
+        );
+        assert!(h.stream_open);
+        h.feed(Input::Online);
+        h
+    };
+    // Back online, it opens 2 s later: the job streams.
+    let mut h = offline_start();
+    assert_eq!(h.timer, Some(h.now + 5000), "5 s from the network's return");
+    h.advance(2000);
+    let out = h.feed(Input::StreamOpened);
+    polls_at_the_next_turn(&mut h, &out);
+    assert_eq!(h.job.channel(), Channel::Stream);
+    assert_eq!(h.request_times(), vec![22_000]);
+    // Not open within 5 s of the network's return: polling then.
+    let mut h = offline_start();
+    let back = h.now;
+    let out = h.fire();
+    assert_eq!(h.now, back + 5000);
+    assert_eq!(out[0], Action::CloseStream(Closed::NotOpened));
+    assert!(out.contains(&Action::SendRequest));
+    assert_eq!(h.job.channel(), Channel::Polling);
+}
+
+#[test]
 fn a_first_message_opens_the_stream_and_its_catch_up_goes_at_the_next_turn() {
     let mut h = streaming();
     h.advance(300);

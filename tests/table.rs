@@ -2133,10 +2133,30 @@ fn a_stream_s_catch_up_and_fallback_polls_wait_for_room_too() {
 }
 
 #[test]
+fn a_stream_that_never_opens_gives_its_connection_to_its_fallback_poll() {
+    // Two connections: one held by the connecting stream, one by p's
+    // request. At the stream's timeout (2 s) it closes, and its poll takes
+    // the connection it held, not a place behind p's request.
+    let mut b = Browser::with_table(Table::new(1).with_max_requests(2));
+    let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
+    let p = b.start_at(Kind::File, "p", "api", polling(), "p");
+    b.fire();
+    assert_eq!(b.requests(p), vec![0]);
+    b.now = 2000;
+    b.fire();
+    assert_eq!(
+        b.acts(s),
+        vec!["open", "progress", "close", "send", "progress"]
+    );
+    assert_eq!(b.requests(s), vec![2000]);
+    assert_eq!(most_out(&b, &[p, s]), 2, "the cap's two connections");
+}
+
+#[test]
 fn a_stream_that_gives_up_as_the_browser_goes_offline_sends_no_parked_job() {
-    // The stream's connection comes back as it falls back, the moment the
-    // browser goes offline: the job parked behind it must not go before it
-    // hears that the browser is offline (a property test's find).
+    // The stream's connection comes back as it would fall back, the moment
+    // the browser goes offline: the job parked behind it must not go before
+    // it hears that the browser is offline (a property test's find).
     let mut b = Browser::with_table(Table::new(1).with_max_requests(2));
     let s = b.start_at(Kind::File, "s", "api", streaming(), "s");
     let a = b.start_at(Kind::File, "a", "api", polling(), "a");
@@ -2158,10 +2178,16 @@ fn a_stream_that_gives_up_as_the_browser_goes_offline_sends_no_parked_job() {
     b.table.set_online(2500, true);
     b.drain();
     b.fire();
+    assert!(
+        b.requests(c).is_empty() && b.requests(s).is_empty(),
+        "back online, s's stream has its 2 s to open again"
+    );
+    b.now = 4500;
+    b.fire();
     assert_eq!(
-        b.requests(s).len() + b.requests(c).len(),
-        1,
-        "back online: the one room left"
+        (b.requests(s), b.requests(c)),
+        (vec![4500], vec![]),
+        "it gave up: its connection is its poll's"
     );
 }
 

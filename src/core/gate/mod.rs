@@ -95,6 +95,9 @@ pub struct Due {
     pub had_429: bool,
     /// It would send a request (the cap counts only those).
     pub sends: bool,
+    /// Its stream gives up at this turn: the connection it held is its
+    /// request's.
+    pub frees_stream: bool,
 }
 
 /// Every origin's gate.
@@ -289,7 +292,7 @@ impl Gates {
                 g.cooldown + u64::from(due.job.0).wrapping_mul(2_654_435_761) % spread,
             );
         }
-        if due.sends && g.busy() >= max_requests {
+        if due.sends && g.busy() >= max_requests.saturating_add(u32::from(due.frees_stream)) {
             g.parked.push_back((due.at, due.job));
             return Pass::Parked;
         }

@@ -9,6 +9,7 @@ fn due(job: u32, sends: bool) -> Due {
         spread: 1000,
         had_429: false,
         sends,
+        frees_stream: false,
     }
 }
 

@@ -334,10 +334,12 @@ impl Job {
             }
             (Phase::Running, Input::Online) => {
                 let was = std::mem::replace(&mut self.paused, false);
-                if let (true, Stream::Reconnecting { .. }) = (was, self.stream) {
-                    // Its reconnection's time runs from here: offline, the
-                    // browser's tries could not succeed.
-                    self.stream = Stream::Reconnecting { since: now };
+                // Its (re)connection's time runs from here: offline, the
+                // browser's tries could not succeed.
+                if let (true, Stream::Connecting { since } | Stream::Reconnecting { since }) =
+                    (was, &mut self.stream)
+                {
+                    *since = now;
                 }
                 if was && !self.following && !matches!(self.stream, Stream::Connecting { .. }) {
                     self.poll_soon(now);

@@ -136,12 +136,10 @@ impl Job {
             Phase::Idle => !self.cfg.use_stream && self.not_before <= now,
             Phase::Running => {
                 // A stream that never opened falls back to a poll at once.
-                let falls_back = matches!(self.stream, Stream::Connecting { since }
-                    if since.saturating_add(self.cfg.sse_connect_timeout) <= now);
                 now < self.deadline
                     && self.in_flight.is_none()
                     && self.attempts < self.cfg.max_attempts
-                    && (falls_back || self.poll_due(now))
+                    && (self.gives_up_stream(now) || self.poll_due(now))
             }
             Phase::Done => false,
         }
@@ -195,6 +193,18 @@ impl Job {
     }
 
     /// Whether the browser layer holds an `EventSource` for the job.
+    /// Whether its stream, not (back) open within `sseConnectTimeout` of
+    /// the job's last turn online, is closed at this turn: its connection
+    /// is then the fallback poll's.
+    pub fn gives_up_stream(&self, now: u64) -> bool {
+        match self.stream {
+            Stream::Connecting { since } | Stream::Reconnecting { since } => {
+                !self.paused && since.saturating_add(self.cfg.sse_connect_timeout) <= now
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn stream_exists(&self) -> bool {
         matches!(
             self.stream,

@@ -49,12 +49,14 @@ impl Job {
             }
         }
         match self.stream {
-            Stream::Connecting { since } if self.stream_late(since, now) => {
+            // Offline, it could not open (its time starts again when the
+            // network is back).
+            Stream::Connecting { .. } if self.gives_up_stream(now) => {
                 self.fall_back(now, Closed::NotOpened)
             }
             // It did not come back: polling takes over for good. Offline,
-            // it could not (its time starts again when the network is back).
-            Stream::Reconnecting { since } if !self.paused && self.stream_late(since, now) => {
+            // it could not.
+            Stream::Reconnecting { .. } if self.gives_up_stream(now) => {
                 self.fall_back(now, Closed::NotBack)
             }
             _ => {}
@@ -91,10 +93,7 @@ impl Job {
             self.in_flight
                 .map(|s| s.saturating_add(self.cfg.request_timeout)),
             match self.stream {
-                Stream::Connecting { since } => {
-                    Some(since.saturating_add(self.cfg.sse_connect_timeout))
-                }
-                Stream::Reconnecting { since } if !self.paused => {
+                Stream::Connecting { since } | Stream::Reconnecting { since } if !self.paused => {
                     Some(since.saturating_add(self.cfg.sse_connect_timeout))
                 }
                 _ => None,
@@ -162,10 +161,6 @@ impl Job {
 
     /// Whether a stream (re)connecting since `since` is past
     /// `sseConnectTimeout` at `now`.
-    fn stream_late(&self, since: u64, now: u64) -> bool {
-        since.saturating_add(self.cfg.sse_connect_timeout) <= now
-    }
-
     /// Polls as soon as the rate limits allow.
     pub(super) fn poll_soon(&mut self, now: u64) {
         if self.in_flight.is_none() {

@@ -94,6 +94,7 @@ impl<S: Clone> Table<S> {
             spread: e.job.scheduled_wait().max(1),
             had_429: e.saw_429,
             sends: e.kind != Kind::Check && e.job.would_send(now),
+            frees_stream: e.job.gives_up_stream(now),
         };
         let origin = e.origin.clone();
         let entries = &self.entries;
