@@ -96,7 +96,8 @@ export interface PollingConfig {
   requestTimeout: number;
   /** Try the event stream first (default true). */
   useStream: boolean;
-  /** Time for the stream to open before polling takes over (default 10000). */
+  /** Time for the stream to open (or, dropped, to open again) before polling
+   *  takes over (default 10000); offline, it waits for the network. */
   sseConnectTimeout: number;
   /** Safety poll period while the stream is open; 0 = none (default 30000). */
   streamPollInterval: number;
