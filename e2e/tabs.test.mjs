@@ -238,11 +238,14 @@ test("three tabs polling one generation: the server sees one schedule", async ()
 });
 
 test("a check now in a following tab makes the leading tab poll: the short call completes, and the following tab sends nothing", async () => {
-  const { fileId } = await generate(10); // done after 1 s
+  // Done after 4 s: the leader's first request must find it pending, even
+  // when a loaded machine takes a second or two to open the pages.
+  const { fileId } = await generate(40);
   const context = await browser.newContext();
   const overrides = { intervals: [30000] }; // the slow fallback: its next request 30 s away
   const leader = await watch(context, fileId, { stream: false, overrides });
-  await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
+  // Its first answer (pending): the next request 30 s away.
+  await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.nextPollIn > 20000));
   const follower = await watch(context, fileId, { stream: false, overrides });
   await follower.waitForFunction(() => window.progress.some((p) => p.tab === "follower" && p.nextPollIn > 20000));
   await until(async () => (await call("GET", "/api/jobs")).find((j) => j.fileId === fileId)?.status === "completed", {
@@ -266,7 +269,7 @@ test("a check now in a following tab makes the leading tab poll: the short call 
 });
 
 test("a check now in a tab that watches nothing yet (a reload's recovery check) makes the leading tab poll", async () => {
-  const { fileId } = await generate(10);
+  const { fileId } = await generate(40); // done after 4 s, found pending first
   const context = await browser.newContext();
   const leader = await watch(context, fileId, { stream: false, overrides: { intervals: [30000] } });
   await leader.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.nextPollIn > 20000));
