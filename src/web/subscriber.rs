@@ -3,7 +3,9 @@
 //! notes they hear, and the shapes they get (`PollingResult`, the old
 //! module's `Error`, progress).
 
-use js_sys::{Function, Reflect};
+use std::cell::RefCell;
+
+use js_sys::{Function, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -56,29 +58,60 @@ pub(super) enum Note<'a> {
     Error(&'a JsValue, &'a JsValue),
 }
 
-/// Calls `f(a, b?)` as a method of `this`; a throwing callback is reported
-/// by its name (`onUpdate`) and changes nothing.
-pub(super) fn call(this: &JsValue, name: &str, f: &JsValue, a: &JsValue, b: Option<u64>) {
+/// Calls `f(a, b?)` as a method of `this`; a throwing callback (or an
+/// `async` one that rejects) is reported by its name (`onUpdate`) and
+/// changes nothing.
+pub(super) fn call(this: &JsValue, name: &'static str, f: &JsValue, a: &JsValue, b: Option<u64>) {
     let Some(f) = f.dyn_ref::<Function>() else {
         return;
     };
-    let r = match b {
-        None => f.call1(this, a),
-        Some(b) => f.call2(this, a, &JsValue::from_f64(b as f64)),
-    };
-    if let Err(e) = r {
-        threw(name, &e);
+    returned(
+        name,
+        match b {
+            None => f.call1(this, a),
+            Some(b) => f.call2(this, a, &JsValue::from_f64(b as f64)),
+        },
+    );
+}
+
+fn call_with(this: &JsValue, name: &'static str, args: &js_sys::Array) {
+    let f = field(this, name);
+    if let Some(f) = f.dyn_ref::<Function>() {
+        returned(name, f.apply(this, args));
     }
 }
 
-fn call_with(this: &JsValue, name: &str, args: &js_sys::Array) {
-    let f = field(this, name);
-    let Some(f) = f.dyn_ref::<Function>() else {
+/// A rejection handler for one callback name.
+type OnRejected = (&'static str, Closure<dyn FnMut(JsValue)>);
+
+thread_local! {
+    /// One rejection handler per callback name, made at its first `async`
+    /// call and kept: a handler per call would stay behind every promise
+    /// that resolves.
+    static REJECTED: RefCell<Vec<OnRejected>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A callback's throw, or its promise's rejection (an `async` callback's):
+/// on the console, as nobody else holds that promise (left alone, it is an
+/// unhandled rejection, which ends a Node process).
+fn returned(name: &'static str, r: Result<JsValue, JsValue>) {
+    let v = match r {
+        Ok(v) => v,
+        Err(e) => return threw(name, &e),
+    };
+    let Some(p) = v.dyn_ref::<Promise>() else {
         return;
     };
-    if let Err(e) = f.apply(this, args) {
-        threw(name, &e);
-    }
+    REJECTED.with_borrow_mut(|all| {
+        let i = match all.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                all.push((name, Closure::new(move |e: JsValue| threw(name, &e))));
+                all.len() - 1
+            }
+        };
+        let _ = p.catch(&all[i].1);
+    });
 }
 
 /// `console.error("smart-polling: the onUpdate callback threw", error)`.
@@ -92,7 +125,9 @@ fn threw(name: &str, e: &JsValue) {
 impl Subscriber {
     pub(super) fn notify(&self, note: &Note) {
         let cb = &self.callbacks;
-        let on = |name: &str, a: &JsValue, b: Option<u64>| call(cb, name, &field(cb, name), a, b);
+        let on = |name: &'static str, a: &JsValue, b: Option<u64>| {
+            call(cb, name, &field(cb, name), a, b)
+        };
         let num = |n: u64| JsValue::from_f64(n as f64);
         match (note, &self.resolve) {
             (Note::Update(r), _) => on("onUpdate", r, None),

@@ -545,6 +545,49 @@ test("a callback that throws is reported on the console by its name and changes 
   for (const args of logged) assert.equal(args[1], boom, "with the error thrown");
 });
 
+test("an async callback that rejects is reported like one that throws, not left an unhandled rejection (which ends a Node process)", async (t) => {
+  fetchFor(t, { doneAfter: 3 });
+  const m = manager(t);
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args);
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  t.after(() => {
+    console.error = original;
+    process.off("unhandledRejection", onUnhandled);
+  });
+  const boom = new Error("an async bug in the page (expected by the test)");
+  const seen = { updates: 0, complete: [] };
+  m.startPolling("done-async", {
+    onUpdate: async () => {
+      seen.updates++;
+      throw boom;
+    },
+    onComplete: async (r) => {
+      seen.complete.push(r.url);
+      await sleep(1);
+      throw boom;
+    },
+  });
+  // The Promise form's old-module callbacks too: onProgress before each attempt.
+  const helper = m.pollFileCompletion("done-async-2", { ...quick, onProgress: async () => Promise.reject(boom) });
+  assert.equal((await helper).success, true);
+  await until(() => seen.complete.length === 1, { what: "the completion" });
+  await sleep(10 * quick.intervals[0]);
+  console.error = original;
+  assert.equal(seen.updates, 2, "pending, then done: the job went on");
+  assert.deepEqual(unhandled, []);
+  const names = logged.map(([first]) => first);
+  assert.deepEqual(
+    names.filter((n) => !n.includes("onProgress")),
+    ["smart-polling: the onUpdate callback threw", "smart-polling: the onUpdate callback threw", "smart-polling: the onComplete callback threw"],
+  );
+  assert.equal(names.filter((n) => n === "smart-polling: the onProgress callback threw").length, 3, "one per attempt");
+  for (const args of logged) assert.equal(args[1], boom, "with the rejection's reason");
+});
+
 test("stopPolling(pollId) stops every job under that poll id: the helper's project job and a checker started under the same name", async (t) => {
   configureDefaults({ projectUrl: "http://api.example/project/{id}", eventsUrl: null, shareAcrossTabs: false });
   t.after(() => configureDefaults({}));
