@@ -236,6 +236,31 @@ fn server_errors_back_off_exponentially_up_to_max_delay() {
 }
 
 #[test]
+fn a_server_error_s_retry_after_is_waited_out_beyond_the_backoff() {
+    let mut h = Harness::polling(|c| {
+        c.max_delay = 10_000;
+        c.max_retry_after = 60_000;
+    });
+    // A 503 that says 5 s: 5 s, not the first step's 1 s.
+    h.status(503, Some(5000));
+    h.fire();
+    // One that says less than the backoff: the backoff (2 s).
+    h.status(503, Some(500));
+    h.fire();
+    // Beyond maxDelay (a server's wait, as a 429's), capped by maxRetryAfter.
+    h.status(502, Some(120_000));
+    h.fire();
+    h.status(500, None);
+    let delays: Vec<u64> = h.retries().iter().map(|r| r.1).collect();
+    assert_eq!(delays, [5000, 2000, 60_000, 8000]);
+    assert_eq!(h.request_times(), vec![0, 5000, 7000, 67_000]);
+    assert!(h
+        .retries()
+        .iter()
+        .all(|r| matches!(r.0, PollError::Server(_))));
+}
+
+#[test]
 fn a_success_resets_the_backoff() {
     let mut h = Harness::polling(|_| {});
     h.status(500, None);

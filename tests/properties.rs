@@ -119,8 +119,9 @@ proptest! {
         let first = h.feed(Input::Start);
         let deadline = h.job.deadline();
         prop_assert_eq!(deadline, start_at + cfg.timeout);
-        // What no action may ever do, whatever came before.
-        let check = |out: &[Action], now: u64| -> Result<(), TestCaseError> {
+        // What no action may ever do, whatever came before; `hint`: the
+        // Retry-After of the status answer the actions follow.
+        let check = |out: &[Action], now: u64, hint: Option<u64>| -> Result<(), TestCaseError> {
             for a in out {
                 match a {
                     Action::SendRequest => {
@@ -130,7 +131,9 @@ proptest! {
                         prop_assert!(*at <= deadline, "timer past the deadline");
                     }
                     Action::Retry { error, delay } => {
-                        let cap = if *error == PollError::RateLimited { rate_limit_cap } else { max_delay };
+                        // A 5xx's or a 408's Retry-After is waited out as sent.
+                        let asked = hint.map_or(0, |d| d.min(cfg.max_retry_after));
+                        let cap = if *error == PollError::RateLimited { rate_limit_cap } else { max_delay.max(asked) };
                         prop_assert!(*delay <= cap, "wait {} over cap {} for {:?}", delay, cap, error);
                         prop_assert!(now + delay <= deadline, "retry past the deadline");
                     }
@@ -144,7 +147,7 @@ proptest! {
             }
             Ok(())
         };
-        check(&first, h.now)?;
+        check(&first, h.now, None)?;
 
         let mut terminals = 0;
         let mut stopped = false;
@@ -160,8 +163,12 @@ proptest! {
             if matches!(inp, Input::Response(_) | Input::RequestFailed(_)) {
                 h.in_flight = false;
             }
+            let hint = match inp {
+                Input::Response(Reply::Status { retry_after, .. }) => retry_after,
+                _ => None,
+            };
             let out = h.feed(inp);
-            check(&out, h.now)?;
+            check(&out, h.now, hint)?;
             if stopped || terminals > 0 {
                 prop_assert!(out.is_empty(), "output after the end: {:?}", out);
                 continue;
@@ -192,7 +199,7 @@ proptest! {
         if h.now >= deadline && !stopped {
             h.timer = None;
             let out = h.feed(Input::Timer);
-            check(&out, h.now)?;
+            check(&out, h.now, None)?;
             prop_assert!(h.job.is_finished());
         }
     }

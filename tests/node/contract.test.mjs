@@ -162,6 +162,33 @@ test("a checker that answers shouldContinue: false fails the job with its own me
   assert.equal(result.failure.retryable, false);
 });
 
+test("a 503's Retry-After is waited out beyond the backoff, for the manager and the Promise form", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  const sent = new Map(); // id -> request times
+  globalThis.fetch = (input) => {
+    const id = String(input).split("/").pop();
+    const times = sent.get(id) ?? [];
+    times.push(Date.now());
+    sent.set(id, times);
+    return times.length === 1
+      ? new Response("", { status: 503, headers: { "retry-after": "1" } })
+      : new Response(JSON.stringify({ id, url: `https://cdn/${id}.png` }), { status: 200 });
+  };
+  const m = manager(t, { shareAcrossTabs: false });
+  const retries = [];
+  let done = null;
+  m.startPolling("maint-1", { onRetry: (e, delay) => retries.push([e.kind, e.status, delay]), onComplete: (r) => (done = r) }, quick);
+  const helper = m.pollFileCompletion("maint-2", quick);
+  await until(() => done);
+  assert.equal((await helper).success, true);
+  assert.deepEqual(retries, [["server", 503, 1000]], "the server's second, not the 10 ms backoff");
+  for (const id of ["maint-1", "maint-2"]) {
+    const [first, second] = sent.get(id);
+    assert.ok(second - first >= 950, `${id}: the second request ${second - first} ms after the first`);
+  }
+});
+
 test("an unreadable answer's and a 408's error carry the status; a request timeout of our own has none; debug shows the body", async (t) => {
   const answers = [
     () => new Response("<!doctype html><p>Sign in</p>", { status: 200 }),

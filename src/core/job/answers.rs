@@ -131,7 +131,7 @@ impl Job {
                     let wait = self.progressive_wait();
                     self.retry(now, PollError::NotFound, wait);
                 }
-                Class::Retry(e) => self.on_transient(now, e),
+                Class::Retry(e) => self.on_transient_after(now, e, retry_after),
                 Class::Stop(e) => self.finish(now, Err(e)),
             },
         }
@@ -173,6 +173,13 @@ impl Job {
     }
 
     pub(super) fn on_transient(&mut self, now: u64, e: PollError) {
+        self.on_transient_after(now, e, None)
+    }
+
+    /// A transient error; `hint`: the answer's Retry-After (a 503's, a
+    /// 5xx's or a 408's: RFC 9110 §10.2.3), a wait the backoff does not cut
+    /// (capped by `maxRetryAfter`, beyond `maxDelay` as a 429's).
+    pub(super) fn on_transient_after(&mut self, now: u64, e: PollError, hint: Option<u64>) {
         if self.paused {
             // Offline is not the server's fault: no error counted, no retry
             // charged; the poll goes again when the browser is back.
@@ -184,7 +191,8 @@ impl Job {
             return;
         }
         let wait = self.backoff.next().unwrap_or(self.cfg.max_delay);
-        self.retry(now, e, wait);
+        let asked = hint.map_or(0, |d| d.min(self.cfg.max_retry_after));
+        self.retry(now, e, wait.max(asked));
     }
 
     /// `count` errors in a row, the last `e` (this tab's, or the leading
