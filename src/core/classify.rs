@@ -54,9 +54,12 @@ pub fn says_bad_url(said: Option<&str>, code: Option<&str>) -> bool {
 /// its url is relative, there is no page to resolve it against, and fetch
 /// said it could not parse it (Node: "Failed to parse URL"): that is the
 /// configuration's fault, and the job ends at once instead of retrying for
-/// minutes. Else it is the network's (or a mock's), and transient.
-pub fn fetch_failed(relative_off_page: bool) -> PollError {
-    if relative_off_page {
+/// minutes. So it is when there is no `fetch` at all (`no_fetch`). Else it
+/// is the network's (or a mock's), and transient.
+pub fn fetch_failed(relative_off_page: bool, no_fetch: bool) -> PollError {
+    if no_fetch {
+        PollError::NoFetch
+    } else if relative_off_page {
         PollError::RelativeUrl
     } else {
         PollError::Network
@@ -125,12 +128,17 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_fetch_is_the_network_unless_a_relative_url_had_no_page() {
-        assert_eq!(fetch_failed(false), PollError::Network);
-        assert!(fetch_failed(false).retryable());
-        assert_eq!(fetch_failed(true), PollError::RelativeUrl);
-        assert!(!fetch_failed(true).retryable());
-        assert_eq!(fetch_failed(true).kind(), "relative_url");
+    fn a_failed_fetch_is_the_network_unless_a_relative_url_had_no_page_or_there_was_no_fetch() {
+        assert_eq!(fetch_failed(false, false), PollError::Network);
+        assert!(fetch_failed(false, false).retryable());
+        assert_eq!(fetch_failed(true, false), PollError::RelativeUrl);
+        assert!(!fetch_failed(true, false).retryable());
+        assert_eq!(fetch_failed(true, false).kind(), "relative_url");
+        for relative in [false, true] {
+            assert_eq!(fetch_failed(relative, true), PollError::NoFetch);
+        }
+        assert!(!PollError::NoFetch.retryable());
+        assert_eq!(PollError::NoFetch.kind(), "no_fetch");
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub enum PollError {
     /// `fetch` rejected a url relative to a page where there is none (Node):
     /// no retry can succeed.
     RelativeUrl,
+    /// There is no `fetch` to call (`globalThis.fetch` is not a function:
+    /// Jest's jsdom environment, Node before 18): no retry can succeed.
+    NoFetch,
     /// No response within `requestTimeout`.
     RequestTimeout,
     /// The body was not JSON or not the shape of a record.
@@ -75,6 +78,7 @@ impl PollError {
             Self::Server(_) => "server",
             Self::Network => "network",
             Self::RelativeUrl => "relative_url",
+            Self::NoFetch => "no_fetch",
             Self::RequestTimeout => "request_timeout",
             Self::InvalidResponse => "invalid_response",
             Self::GenerationFailed => "generation_failed",
@@ -170,7 +174,8 @@ impl PollError {
             Self::Client(_) => "The request was rejected (HTTP 4xx)",
             Self::Server(_) => "Server error (HTTP 5xx)",
             Self::Network => "Could not reach the server",
-            Self::RelativeUrl => "A relative url cannot be fetched outside a page: give the manager an absolute fileUrl and projectUrl (or mock fetch)",
+            Self::RelativeUrl => "A relative url cannot be fetched outside a page: give the manager (the helpers: configureDefaults) an absolute fileUrl and projectUrl, or mock fetch",
+            Self::NoFetch => "There is no fetch to send the request with (globalThis.fetch is not a function): mock globalThis.fetch before the job starts (Jest's jsdom environment has none), load a fetch polyfill, or use Node 18 or later",
             Self::RequestTimeout => "The request timed out",
             Self::InvalidResponse => "The server sent an unreadable response",
             Self::GenerationFailed => "Generation failed",

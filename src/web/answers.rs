@@ -127,7 +127,7 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                 .url(job)
                 .is_some_and(|(_, url)| origin_of(&url).is_empty());
             let off_page = !field(&js_sys::global(), "location").is_object();
-            let error = fetch_failed(relative && off_page && why.bad_url);
+            let error = fetch_failed(relative && off_page && why.bad_url, why.no_fetch);
             if error == PollError::Network {
                 me.went_offline();
             }

@@ -29,6 +29,8 @@ pub struct Failed {
     pub said: Option<String>,
     /// It said the url could not be parsed (see `says_bad_url`).
     pub bad_url: bool,
+    /// `globalThis.fetch` was not a function when it was called.
+    pub no_fetch: bool,
 }
 
 /// What fetch threw or rejected with.
@@ -39,6 +41,7 @@ fn reason(v: JsValue) -> Failed {
     Failed {
         bad_url: says_bad_url(said.as_deref(), code.as_deref()),
         said,
+        no_fetch: false,
     }
 }
 
@@ -140,7 +143,10 @@ fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, Failed>
     }
     let signal: Option<AbortSignal> = abort.map(AbortController::signal);
     init.set_signal(signal.as_ref());
-    global_fetch(&url, &init).map_err(reason)
+    global_fetch(&url, &init).map_err(|e| Failed {
+        no_fetch: !field(&js_sys::global(), "fetch").is_function(),
+        ..reason(e)
+    })
 }
 
 #[wasm_bindgen]
@@ -164,7 +170,7 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
         let said = ["fetch resolved with ", &got, ", not a Response"].concat();
         return Err(Failed {
             said: Some(said),
-            bad_url: false,
+            ..Failed::default()
         });
     }
     // Read with caught getters: a Proxy of a Response (or a mock's getter)
@@ -202,7 +208,7 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     if !text && !json {
         return Err(Failed {
             said: Some("fetch resolved with an object that has neither text() nor json()".into()),
-            bad_url: false,
+            ..Failed::default()
         });
     }
     let response: Response = response.clone().unchecked_into();
@@ -232,7 +238,7 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     .concat();
     fetched.body = Some(body.as_string().ok_or(Failed {
         said: Some(said),
-        bad_url: false,
+        ..Failed::default()
     })?);
     Ok(fetched)
 }

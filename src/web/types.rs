@@ -195,6 +195,9 @@ export type PollingErrorKind =
   /** A relative `fileUrl` / `projectUrl` where there is no page to resolve
    *  it (Node without a DOM environment); the job ends at once. */
   | "relative_url"
+  /** There is no `fetch` (`globalThis.fetch` is not a function: Jest's jsdom
+   *  environment, Node before 18); the job ends at once. */
+  | "no_fetch"
   | "generation_failed" | "timeout" | "max_attempts" | "invalid_id" | "invalid_url"
   /** A checker of `smartPollingManager.startPolling` threw or reported an error. */
   | "check_failed"

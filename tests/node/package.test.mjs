@@ -135,7 +135,7 @@ test("a relative url with no page and no fetch mock (Node's own fetch) ends the 
   assert.equal(e.kind, "relative_url");
   assert.equal(e.retryable, false);
   assert.equal(e.attempt, 1);
-  assert.match(e.message, /^A relative url cannot be fetched outside a page: give the manager an absolute fileUrl and projectUrl \(or mock fetch\)\. fetch said: .*\/api\/file\/rel-3/);
+  assert.match(e.message, /^A relative url cannot be fetched outside a page: give the manager \(the helpers: configureDefaults\) an absolute fileUrl and projectUrl, or mock fetch\. fetch said: .*\/api\/file\/rel-3/);
   assert.equal(m.isPolling("rel-3"), false);
   // a Promise helper says the same
   const r = await sp.pollFileCompletion("rel-4", quick);
@@ -151,6 +151,33 @@ test("a relative url with no page and no fetch mock (Node's own fetch) ends the 
   assert.equal(offline.failure.kind, "network");
   assert.equal(offline.error, "Could not reach the server: Failed to fetch");
   assert.equal(offline.attempts, 2);
+});
+
+test("no fetch at all (Jest's jsdom environment, Node before 18) ends the job at once with no_fetch, saying what to do; a fetch put back later works", async (t) => {
+  const { sp } = await install().load();
+  await sp.default();
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  delete globalThis.fetch;
+  const m = new sp.PollingManager({ fileUrl: "https://api.example/file/{id}", eventsUrl: null, shareAcrossTabs: false, ...quick });
+  t.after(() => m.free());
+  const seen = { errors: [], retries: [] };
+  m.startPolling("nofetch-1", { onError: (e) => seen.errors.push(e), onRetry: (e) => seen.retries.push(e) });
+  await until(() => seen.errors.length > 0);
+  assert.deepEqual(seen.retries, [], "no retry: none could succeed");
+  const [e] = seen.errors;
+  assert.equal(e.kind, "no_fetch");
+  assert.equal(e.retryable, false);
+  assert.equal(e.attempt, 1);
+  assert.match(e.message, /globalThis\.fetch is not a function\): mock globalThis\.fetch before the job starts/);
+  const r = await m.pollFileCompletion("nofetch-2", quick);
+  assert.equal(r.failure.kind, "no_fetch");
+  assert.equal(r.attempts, 1);
+  // a fetch (a test's mock) put in place afterwards: the next job uses it
+  const fetch = mockFetch({ doneAfter: 1 });
+  t.after(fetch.restore);
+  const ok = await m.pollFileCompletion("nofetch-3", quick);
+  assert.equal(ok.success, true);
 });
 
 test("eventsWithCredentials opens the stream with withCredentials; by default it is off; a non-boolean is refused", async (t) => {
