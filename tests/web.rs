@@ -1560,6 +1560,17 @@ async fn when_the_leader_stops_another_tab_takes_over_without_restarting() {
     assert!(until(DEADLINE, || times("/t/s2").len() >= 3).await);
     start(&b, "s2", &rb);
     assert!(until(DEADLINE, || count(&rb, "progress") >= 1).await);
+    // getPollingStatus says each tab's role, as onProgress does.
+    let role = |m: &PollingManager| {
+        let list: js_sys::Array = m.get_polling_status().unchecked_into();
+        text(field(&list.get(0), "tab"))
+    };
+    assert!(
+        until(DEADLINE, || role(&b) == "follower").await,
+        "{}",
+        role(&b)
+    );
+    assert_eq!(role(&a), "leader");
     let before = times("/t/s2").len();
     assert!(a.stop_polling("s2"), "the leader's tab lets go");
     assert!(until(DEADLINE, || count(&rb, "complete") == 1).await);
@@ -1817,6 +1828,24 @@ async fn a_stopped_job_leaves_no_lock_behind() {
     let both = locks_of("/file/s5-8", 2, DEADLINE).await;
     assert_eq!(both.len(), 2, "held and asked for: {both:?}");
     assert!(queued.stop_polling("s5-8"));
+    let one = locks_of("/file/s5-8", 1, DEADLINE).await;
+    assert_eq!(one.len(), 1, "the stopped tab's request withdrawn: {one:?}");
+    // Started and stopped again and again in the following tab (a
+    // component that remounts): nothing queued behind.
+    for delay in [0, 1, 5, 0, 1, 5, 0, 1, 5, 20] {
+        start(&queued, "s5-8", &r);
+        wait(delay).await;
+        assert!(queued.stop_polling("s5-8"));
+    }
+    let one = locks_of("/file/s5-8", 1, DEADLINE).await;
+    assert_eq!(one.len(), 1, "{one:?}");
+    // Its manager's jobs stopped (what free() does first), the manager gone.
+    start(&queued, "s5-8", &r);
+    assert_eq!(locks_of("/file/s5-8", 2, DEADLINE).await.len(), 2);
+    queued.stop_all_polling();
+    drop(queued);
+    let one = locks_of("/file/s5-8", 1, DEADLINE).await;
+    assert_eq!(one.len(), 1, "{one:?}");
     assert!(lead.stop_polling("s5-8"));
     let left = locks_of("/file/s5-8", 0, DEADLINE).await;
     assert!(left.is_empty(), "{left:?}");

@@ -210,8 +210,8 @@ impl Manager {
                 page::Signal::Away => {
                     me.roles.borrow_mut().away();
                     me.run_roles(now());
+                    me.withdraw_claims();
                     if let Some(tabs) = &*me.tabs.borrow() {
-                        tabs.withdraw_requests();
                         tabs.close_channel();
                     }
                 }

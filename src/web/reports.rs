@@ -12,19 +12,24 @@ use crate::core::metrics::{MetricsReport, Progress};
 use crate::core::table::Kind;
 
 impl Manager {
-    /// Progress of every running job, as page objects (built after the
-    /// borrow, though building them runs no user code).
+    /// Progress of every running job, as page objects, with its role
+    /// across tabs as `onProgress` has it (built after the borrow, though
+    /// building them runs no user code).
     pub fn statuses(&self) -> Vec<JsValue> {
         let t = now();
-        let list: Vec<(Kind, String, Progress)> = self
-            .table
-            .borrow()
-            .statuses(t)
-            .into_iter()
-            .map(|(kind, id, p)| (kind, id.to_owned(), p))
-            .collect();
+        let list: Vec<(Kind, String, Progress, Option<&'static str>)> = {
+            let (table, roles) = (self.table.borrow(), self.roles.borrow());
+            table
+                .statuses(t)
+                .into_iter()
+                .map(|(kind, id, p)| {
+                    let role = table.find(kind, id).and_then(|job| roles.role_name(job));
+                    (kind, id.to_owned(), p, role)
+                })
+                .collect()
+        };
         list.iter()
-            .map(|(kind, id, p)| progress_js(*kind, id, p, None))
+            .map(|(kind, id, p, role)| progress_js(*kind, id, p, *role))
             .collect()
     }
 

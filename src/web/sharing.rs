@@ -74,8 +74,11 @@ impl Manager {
             return;
         };
         // Granted already (at once, or an earlier claim's request): that
-        // lock stays; this request is let go of when granted.
-        let held = (self.jobs.borrow().get(job)).is_some_and(|r| r.leadership.is_some());
+        // lock stays, and this request is withdrawn as `lead` drops. Else it
+        // stands for an earlier claim still queued (withdrawn as the page
+        // went away, or not).
+        let held = (self.jobs.borrow().get(job))
+            .is_some_and(|r| r.leadership.as_ref().is_some_and(Leadership::granted));
         if !held {
             self.put(job, |r| &mut r.leadership, Some(lead));
         }
@@ -121,6 +124,19 @@ impl Manager {
             self.rearm();
         } else {
             let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    /// The page goes away: the lock requests still queued are withdrawn
+    /// (`Roles::back` asks for them again).
+    pub(super) fn withdraw_claims(&self) {
+        for (_, r) in self.jobs.borrow_mut().iter_mut() {
+            if let Some(claim) = &mut r.leadership {
+                claim.withdraw();
+            }
+        }
+        for (_, claim) in self.held.borrow_mut().iter_mut() {
+            claim.withdraw();
         }
     }
 

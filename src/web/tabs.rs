@@ -59,9 +59,6 @@ pub struct Tabs {
     refused: Rc<Cell<bool>>,
     /// Hears that refusal, once (see `Leadership::request`).
     on_refused: Rc<dyn Fn()>,
-    /// The signal of every lock request, so that those still queued can be
-    /// withdrawn at once (`withdraw_requests`).
-    requests: RefCell<Option<AbortController>>,
 }
 
 impl Tabs {
@@ -98,7 +95,6 @@ impl Tabs {
             refused: Rc::default(),
             on_refused: Rc::new(on_refused),
             releases: Rc::default(),
-            requests: RefCell::new(AbortController::new().ok()),
         })
     }
 
@@ -115,15 +111,6 @@ impl Tabs {
     pub fn close_channel(&self) {
         if let Some(channel) = self.channel.borrow_mut().take() {
             close(&channel);
-        }
-    }
-
-    /// The page goes away: the lock requests still queued are withdrawn (a
-    /// lock granted to a page that runs no code stalls the other tabs);
-    /// locks held are not touched. Later requests get a new signal.
-    pub fn withdraw_requests(&self) {
-        if let Some(old) = self.requests.replace(AbortController::new().ok()) {
-            old.abort();
         }
     }
 
@@ -193,14 +180,15 @@ pub fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// A job's claim to lead: queued until granted, then held until dropped.
-/// A claim dropped while queued stays queued: when it is granted, the
-/// manager finds no job wanting it and lets go at once (an AbortController
-/// per job to withdraw it would cost more than it saves; one signal for
-/// every request withdraws them all when the page goes away).
+/// Dropped (or `withdraw`n) while queued, its request leaves the lock's
+/// queue: a following tab that starts and stops a job again and again
+/// leaves nothing queued behind.
 pub struct Leadership {
     /// Resolves the promise the lock is held by: calling it releases.
     release: Option<Function>,
     releases: Rc<Releases>,
+    /// Aborts the request while it is queued.
+    queued: Option<AbortController>,
 }
 
 impl Leadership {
@@ -212,8 +200,9 @@ impl Leadership {
         let locks = lock_manager()?;
         let request = field(&locks, "request").dyn_into::<Function>().ok()?;
         let options = js_sys::Object::new();
-        if let Some(requests) = &*tabs.requests.borrow() {
-            let _ = js_sys::Reflect::set(&options, &"signal".into(), &requests.signal());
+        let queued = AbortController::new().ok();
+        if let Some(queued) = &queued {
+            let _ = js_sys::Reflect::set(&options, &"signal".into(), &queued.signal());
         }
         let asked = request
             .call3(&locks, &name.into(), &options, tabs.granted.as_ref())
@@ -237,6 +226,7 @@ impl Leadership {
         Some(Self {
             release: None,
             releases: tabs.releases.clone(),
+            queued,
         })
     }
 
@@ -245,6 +235,21 @@ impl Leadership {
         Self {
             release: Some(release),
             releases: tabs.releases.clone(),
+            queued: None,
+        }
+    }
+
+    /// Whether the lock was granted (it is held).
+    pub fn granted(&self) -> bool {
+        self.release.is_some()
+    }
+
+    /// Withdraws the request if it is still queued: the page goes away (a
+    /// lock granted to a page that runs no code stalls the other tabs). A
+    /// lock held is not touched.
+    pub fn withdraw(&mut self) {
+        if let (None, Some(queued)) = (&self.release, self.queued.take()) {
+            queued.abort();
         }
     }
 
@@ -260,8 +265,9 @@ impl Leadership {
 
 impl Drop for Leadership {
     fn drop(&mut self) {
-        if let Some(release) = self.release.take() {
-            Releases::push(&self.releases, release);
+        match self.release.take() {
+            Some(release) => Releases::push(&self.releases, release),
+            None => self.withdraw(),
         }
     }
 }
