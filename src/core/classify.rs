@@ -66,6 +66,21 @@ pub fn fetch_failed(relative_off_page: bool, no_fetch: bool) -> PollError {
     }
 }
 
+/// What a 2xx body that is no record was, added to `invalid_response`'s
+/// message; `json`: it parsed as JSON.
+pub fn unreadable_body(text: &str, json: bool) -> &'static str {
+    let t = text.trim_start();
+    if t.is_empty() {
+        ": its body was empty"
+    } else if json {
+        ": JSON, but no record object"
+    } else if t.starts_with('<') {
+        ": an HTML page, not JSON (a sign-in page, or a url that names a page rather than the API?)"
+    } else {
+        ": not JSON"
+    }
+}
+
 /// Whether a `Content-Type` names HTML.
 pub fn is_html(content_type: &str) -> bool {
     let t = content_type.to_ascii_lowercase();
@@ -139,6 +154,18 @@ mod tests {
         }
         assert!(!PollError::NoFetch.retryable());
         assert_eq!(PollError::NoFetch.kind(), "no_fetch");
+    }
+
+    #[test]
+    fn an_unreadable_body_says_what_it_was() {
+        assert_eq!(unreadable_body("  ", false), ": its body was empty");
+        assert_eq!(
+            unreadable_body("null", true),
+            ": JSON, but no record object"
+        );
+        assert!(unreadable_body("\n<!doctype html><p>Sign in", false)
+            .starts_with(": an HTML page, not JSON"));
+        assert_eq!(unreadable_body("OK", false), ": not JSON");
     }
 
     #[test]

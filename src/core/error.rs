@@ -118,6 +118,7 @@ impl PollError {
                 | Self::Check
                 | Self::Network
                 | Self::RelativeUrl
+                | Self::InvalidResponse
                 | Self::RateLimited
                 | Self::NotFound
                 | Self::Unauthorized

@@ -15,7 +15,7 @@ use super::page;
 use super::settings::origin_of;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, says_rate_limited, Checked};
-use crate::core::classify::{fetch_failed, without_queries};
+use crate::core::classify::{fetch_failed, unreadable_body, without_queries};
 use crate::core::error::{PollError, NETWORK_HINT, NOT_FOUND_HTML, NOT_FOUND_HTML_END};
 use crate::core::job::{Input, Reply};
 use crate::core::record::{fingerprint, State};
@@ -149,7 +149,7 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                 r.status = Some(f.status);
             }
             // A 404 that is an HTML page: most likely no API route.
-            let words = (f.status == 404 && f.html)
+            let mut words = (f.status == 404 && f.html)
                 .then(|| me.url(job))
                 .flatten()
                 .map(|(_, url)| {
@@ -179,6 +179,9 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                         if me.settings.debug {
                             me.log_unreadable(job, f.status, &text);
                         }
+                        let json = super::boundary::parse_json(&text).is_some();
+                        let what = unreadable_body(&text, json);
+                        words = Some([PollError::InvalidResponse.message(), what].concat());
                         read
                     }
                     read => read,

@@ -33,13 +33,21 @@ pub struct Failed {
     pub no_fetch: bool,
 }
 
-/// What fetch threw or rejected with.
+/// What fetch threw or rejected with, and its `cause`'s words after it:
+/// Node's fetch says only "fetch failed", its cause why (`connect
+/// ECONNREFUSED 127.0.0.1:3000`, `getaddrinfo ENOTFOUND api.example`).
 fn reason(v: JsValue) -> Failed {
     let said = thrown_message(&v);
+    let cause = field(&v, "cause");
     let code = |v: &JsValue| field(v, "code").as_string();
-    let code = code(&field(&v, "cause")).or_else(|| code(&v));
+    let code = code(&cause).or_else(|| code(&v));
+    let bad_url = says_bad_url(said.as_deref(), code.as_deref());
+    let said = match (said, thrown_message(&cause)) {
+        (Some(s), Some(c)) if s != c => Some([&s, " (", &c, ")"].concat()),
+        (s, c) => s.or(c),
+    };
     Failed {
-        bad_url: says_bad_url(said.as_deref(), code.as_deref()),
+        bad_url,
         said,
         no_fetch: false,
     }
@@ -166,7 +174,10 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     // return, `vi.fn()`) failed to fetch: reading its status would throw
     // through the task and leave the job waiting.
     if !response.is_object() {
-        let got = response.js_typeof().as_string().unwrap_or_default();
+        let got = match response.is_null() {
+            true => "null".to_owned(),
+            false => response.js_typeof().as_string().unwrap_or_default(),
+        };
         let said = ["fetch resolved with ", &got, ", not a Response"].concat();
         return Err(Failed {
             said: Some(said),
@@ -217,14 +228,19 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
     } else {
         response.text()
     };
-    // A body cut off mid-way is a network failure, not a bad record.
+    // A body cut off mid-way is a network failure, not a bad record; a
+    // mock's `json()` that rejects with a `SyntaxError` read no JSON: its
+    // words stand for the body (an unreadable answer).
     let read: JsValue = read.map_err(reason)?.into();
-    let body = settle(&read).await.map_err(reason)?;
-    let body = match json {
-        true => js_sys::JSON::stringify(&body)
+    let body = match settle(&read).await {
+        Err(e) if json && field(&e, "name").as_string().as_deref() == Some("SyntaxError") => {
+            let said = thrown_message(&e).unwrap_or_default();
+            JsValue::from(["json() rejected: ", &said].concat())
+        }
+        Ok(body) if json => js_sys::JSON::stringify(&body)
             .map(JsValue::from)
             .unwrap_or(body),
-        false => body,
+        read => read.map_err(reason)?,
     };
     let got = body.js_typeof().as_string().unwrap_or_default();
     let said = [

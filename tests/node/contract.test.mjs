@@ -11,6 +11,7 @@
 //   nothing else.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { before, test } from "node:test";
 
 import {
@@ -214,7 +215,11 @@ test("an unreadable answer's and a 408's error carry the status; a request timeo
   await until(() => done);
   console.log = realLog;
   assert.deepEqual(retries, [
-    ["invalid_response", 200, "The server sent an unreadable response"],
+    [
+      "invalid_response",
+      200,
+      "The server sent an unreadable response: an HTML page, not JSON (a sign-in page, or a url that names a page rather than the API?)",
+    ],
     ["request_timeout", 408, "The request timed out"],
     ["network", undefined, "Could not reach the server: Failed to fetch"],
     // nothing said of an earlier request sticks to this one's error
@@ -324,7 +329,7 @@ test("a joiner that leaves on its own maxConsecutiveErrors hears the status and 
   m.startPolling("join-1", { onRetry: (e) => first.push([e.kind, e.status]) });
   m.startPolling("join-1", { onError: (e) => joiner.push([e.kind, e.status, e.message]) }, { maxConsecutiveErrors: 1 });
   await until(() => joiner.length > 0);
-  assert.deepEqual(joiner, [["invalid_response", 200, "The server sent an unreadable response"]]);
+  assert.deepEqual(joiner, [["invalid_response", 200, "The server sent an unreadable response: an HTML page, not JSON (a sign-in page, or a url that names a page rather than the API?)"]]);
   assert.equal(m.isPolling("join-1"), true, "the job goes on for the first caller");
   assert.deepEqual(first[0], ["invalid_response", 200]);
 });
@@ -688,4 +693,40 @@ test("the fetch mocks of a test suite written for the old module work as they di
   await until(() => retries.length > 0);
   m.stopPolling("bare");
   assert.match(retries[0], /fetch resolved with an object that has neither text\(\) nor json\(\)/);
+});
+
+test("an unreadable answer says what it was, and a failed fetch what its cause said (Node's 'fetch failed' alone names no reason)", async (t) => {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  const m = manager(t, { shareAcrossTabs: false });
+  const first = (id) =>
+    new Promise((resolve) => {
+      m.startPolling(id, { onRetry: (e) => (m.stopPolling(id), resolve(`${e.kind}: ${e.message}`)) });
+    });
+  const unreadable = "invalid_response: The server sent an unreadable response";
+  globalThis.fetch = async () => new Response("", { status: 200 });
+  assert.equal(await first("u-empty"), `${unreadable}: its body was empty`);
+  globalThis.fetch = async () => new Response("null", { status: 200 });
+  assert.equal(await first("u-null"), `${unreadable}: JSON, but no record object`);
+  globalThis.fetch = async () => new Response("OK", { status: 200 });
+  assert.equal(await first("u-text"), `${unreadable}: not JSON`);
+  // a mock whose json() rejects as a bad body would: unreadable, not the network
+  globalThis.fetch = async () => ({ ok: true, json: () => Promise.reject(new SyntaxError("Unexpected token < in JSON")) });
+  assert.equal(await first("u-mock"), `${unreadable}: not JSON`);
+  globalThis.fetch = async () => null;
+  assert.equal(await first("u-nullfetch"), "network: Could not reach the server: fetch resolved with null, not a Response");
+  // Node's own fetch to a port nobody listens on
+  globalThis.fetch = realFetch;
+  const closed = await new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+  const refused = manager(t, { fileUrl: `http://127.0.0.1:${closed}/file/{id}`, shareAcrossTabs: false, eventsUrl: null });
+  const said = await new Promise((resolve) => {
+    refused.startPolling("u-refused", { onRetry: (e) => (refused.stopPolling("u-refused"), resolve(`${e.kind}: ${e.message}`)) });
+  });
+  assert.equal(said, `network: Could not reach the server: fetch failed (connect ECONNREFUSED 127.0.0.1:${closed})`);
 });
