@@ -314,11 +314,13 @@ mod tests {
     fn the_page_s_words_and_the_answer_s_status_stand_where_they_belong() {
         let r = PollError::Check.report_said(2, Some("db down"), Some(500));
         assert_eq!((r.message, r.status), ("db down", None));
-        let r = PollError::InvalidResponse.report_said(1, Some("stale words"), Some(200));
-        assert_eq!(
-            (r.message, r.status),
-            ("The server sent an unreadable response", Some(200))
-        );
+        // An unreadable answer's words say what its body was.
+        let words = "The server sent an unreadable response: not JSON";
+        let r = PollError::InvalidResponse.report_said(1, Some(words), Some(200));
+        assert_eq!((r.message, r.status), (words, Some(200)));
+        // A url the package judged is in the package's words.
+        let r = PollError::InvalidUrl.report_said(1, Some("stale words"), None);
+        assert_eq!(r.message, PollError::InvalidUrl.message());
         let r = PollError::Server(503).report_said(1, None, Some(200));
         assert_eq!(r.status, Some(503), "the error's own status wins");
         let r = PollError::Network.report_said(

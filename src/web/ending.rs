@@ -82,7 +82,7 @@ impl Manager {
             // The lock outlives the news a moment (`Roles` says when it
             // goes); the settle loop that called this re-arms the timer.
             Some(l) if end.hold => self.held.borrow_mut().push((job, l)),
-            // Releases the lock (a queued request lets go when granted).
+            // Releases the lock, or withdraws its queued request.
             other => drop(other),
         }
         self.log(

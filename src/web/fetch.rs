@@ -139,8 +139,9 @@ async fn settle(v: &JsValue) -> Result<JsValue, JsValue> {
 /// `fetch` is looked up on `globalThis` at each call and given the url
 /// as configured (a string, never a `Request`: in Node a relative url only
 /// parses inside a test's mock, as the old module's `fetch(url)` did). A
-/// missing `fetch` or one that throws synchronously is a network error at
-/// once, not an exception through the job table.
+/// missing `fetch` (`no_fetch`) or one that throws synchronously (a
+/// network error) fails the request at once, not as an exception through
+/// the job table.
 fn send(url: String, abort: Option<&AbortController>) -> Result<JsValue, Failed> {
     let init = RequestInit::new();
     init.set_method("GET");

@@ -130,13 +130,16 @@ impl Manager {
     /// The page goes away: the lock requests still queued are withdrawn
     /// (`Roles::back` asks for them again).
     pub(super) fn withdraw_claims(&self) {
+        let mut requests = Vec::new();
         for (_, r) in self.jobs.borrow_mut().iter_mut() {
-            if let Some(claim) = &mut r.leadership {
-                claim.withdraw();
-            }
+            requests.extend(r.leadership.as_mut().and_then(Leadership::take_request));
         }
         for (_, claim) in self.held.borrow_mut().iter_mut() {
-            claim.withdraw();
+            requests.extend(claim.take_request());
+        }
+        // After the borrows: `abort` runs the signal's listeners.
+        for request in requests {
+            request.abort();
         }
     }
 

@@ -81,14 +81,25 @@ fn call_with(this: &JsValue, name: &'static str, args: &js_sys::Array) {
     }
 }
 
-/// A rejection handler for one callback name.
-type OnRejected = (&'static str, Closure<dyn FnMut(JsValue)>);
-
 thread_local! {
     /// One rejection handler per callback name, made at its first `async`
     /// call and kept: a handler per call would stay behind every promise
     /// that resolves.
-    static REJECTED: RefCell<Vec<OnRejected>> = const { RefCell::new(Vec::new()) };
+    static REJECTED: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise a callback returned.
+    type Returned;
+    /// `promise.then(onFulfilled, onRejected)`, caught: a Proxy of a
+    /// promise, or a subclass's own `then`, may throw.
+    #[wasm_bindgen(method, catch, js_name = then)]
+    fn then_or(
+        this: &Returned,
+        on_fulfilled: &JsValue,
+        on_rejected: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 }
 
 /// A callback's throw, or its promise's rejection (an `async` callback's):
@@ -102,16 +113,22 @@ fn returned(name: &'static str, r: Result<JsValue, JsValue>) {
     let Some(p) = v.dyn_ref::<Promise>() else {
         return;
     };
-    REJECTED.with_borrow_mut(|all| {
-        let i = match all.iter().position(|(n, _)| *n == name) {
-            Some(i) => i,
-            None => {
-                all.push((name, Closure::new(move |e: JsValue| threw(name, &e))));
-                all.len() - 1
-            }
-        };
-        let _ = p.catch(&all[i].1);
+    // Out of the borrow before `then` runs: a subclass's may call back.
+    let on_rejected = REJECTED.with_borrow_mut(|all| {
+        if let Some((_, h)) = all.iter().find(|(n, _)| *n == name) {
+            return h.clone();
+        }
+        let h =
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| threw(name, &e)).into_js_value();
+        all.push((name, h.clone()));
+        h
     });
+    if let Err(e) = p
+        .unchecked_ref::<Returned>()
+        .then_or(&JsValue::UNDEFINED, &on_rejected)
+    {
+        threw(name, &e);
+    }
 }
 
 /// `console.error("smart-polling: the onUpdate callback threw", error)`.

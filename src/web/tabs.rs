@@ -4,9 +4,8 @@
 //! state on a `BroadcastChannel`; the others follow. A closed tab releases
 //! its locks, so a follower's queued request is granted and it takes over.
 //!
-//! Both handles here are RAII: dropping a `Leadership` releases its lock (a
-//! request still queued is let go of the moment it is granted); dropping
-//! `Tabs` closes the channel.
+//! Both handles here are RAII: dropping a `Leadership` releases its lock, or
+//! withdraws its request still queued; dropping `Tabs` closes the channel.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -244,13 +243,13 @@ impl Leadership {
         self.release.is_some()
     }
 
-    /// Withdraws the request if it is still queued: the page goes away (a
-    /// lock granted to a page that runs no code stalls the other tabs). A
-    /// lock held is not touched.
-    pub fn withdraw(&mut self) {
-        if let (None, Some(queued)) = (&self.release, self.queued.take()) {
-            queued.abort();
-        }
+    /// The signal of its own request, to withdraw it if it is still queued
+    /// (the page goes away: a lock granted to a page that runs no code
+    /// stalls the other tabs). Aborting a request granted already changes
+    /// nothing, and the lock this claim holds may be another request's (an
+    /// earlier claim's, granted late): its own may still be queued.
+    pub fn take_request(&mut self) -> Option<AbortController> {
+        self.queued.take()
     }
 
     /// Takes a granted lock; `false` if this claim already holds one.
@@ -265,9 +264,11 @@ impl Leadership {
 
 impl Drop for Leadership {
     fn drop(&mut self) {
-        match self.release.take() {
-            Some(release) => Releases::push(&self.releases, release),
-            None => self.withdraw(),
+        if let Some(release) = self.release.take() {
+            Releases::push(&self.releases, release);
+        }
+        if let Some(request) = self.queued.take() {
+            request.abort();
         }
     }
 }

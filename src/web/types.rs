@@ -97,7 +97,8 @@ export interface PollingConfig {
   /** Try the event stream first (default true). */
   useStream: boolean;
   /** Time for the stream to open (or, dropped, to open again) before polling
-   *  takes over (default 10000); offline, it waits for the network. */
+   *  takes over (default 10000); a dropped stream's time waits for the
+   *  network while the browser is offline. */
   sseConnectTimeout: number;
   /** Safety poll period while the stream is open; 0 = none (default 30000). */
   streamPollInterval: number;

@@ -618,6 +618,29 @@ test("an async callback that rejects is reported like one that throws, not left 
   );
   assert.equal(names.filter((n) => n === "smart-polling: the onProgress callback threw").length, 3, "one per attempt");
   for (const args of logged) assert.equal(args[1], boom, "with the rejection's reason");
+  // A promise whose `then` throws (a Proxy of one) is reported as a throw,
+  // and async callbacks after it are still heard.
+  logged.length = 0;
+  console.error = (...args) => logged.push(args);
+  const done = [];
+  m.startPolling("done-proxy", {
+    onUpdate: () => new Proxy(Promise.resolve(), {}),
+    onComplete: async () => {
+      done.push(1);
+      throw boom;
+    },
+  });
+  await until(() => done.length === 1 && logged.length === 3, { what: "the completion's report" });
+  console.error = original;
+  assert.deepEqual(
+    logged.map(([first, e]) => [first, e === boom ? "boom" : e?.constructor?.name]),
+    [
+      ["smart-polling: the onUpdate callback threw", "TypeError"],
+      ["smart-polling: the onUpdate callback threw", "TypeError"],
+      ["smart-polling: the onComplete callback threw", "boom"],
+    ],
+  );
+  assert.deepEqual(unhandled, []);
 });
 
 test("stopPolling(pollId) stops every job under that poll id: the helper's project job and a checker started under the same name", async (t) => {

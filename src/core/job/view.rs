@@ -192,7 +192,6 @@ impl Job {
         matches!(self.stream, Stream::Open { .. })
     }
 
-    /// Whether the browser layer holds an `EventSource` for the job.
     /// Whether its stream, not (back) open within `sseConnectTimeout` of
     /// the job's last turn online, is closed at this turn: its connection
     /// is then the fallback poll's.
@@ -205,6 +204,7 @@ impl Job {
         }
     }
 
+    /// Whether the browser layer holds an `EventSource` for the job.
     pub(super) fn stream_exists(&self) -> bool {
         matches!(
             self.stream,

@@ -159,8 +159,6 @@ impl Job {
             .max(planned.min(self.cfg.initial_delay))
     }
 
-    /// Whether a stream (re)connecting since `since` is past
-    /// `sseConnectTimeout` at `now`.
     /// Polls as soon as the rate limits allow.
     pub(super) fn poll_soon(&mut self, now: u64) {
         if self.in_flight.is_none() {
