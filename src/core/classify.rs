@@ -66,6 +66,17 @@ pub fn fetch_failed(relative_off_page: bool, no_fetch: bool) -> PollError {
     }
 }
 
+/// The words of a 4xx or 5xx answer's error, with its code (`Server error
+/// (HTTP 503)`); `None` for other statuses (their errors' words are fixed).
+pub fn status_words(status: u16) -> Option<String> {
+    match classify_status(status) {
+        Class::Retry(e @ PollError::Server(_)) | Class::Stop(e @ PollError::Client(_)) => {
+            Some(e.described())
+        }
+        _ => None,
+    }
+}
+
 /// What a 2xx body that is no record was, added to `invalid_response`'s
 /// message; `json`: it parsed as JSON.
 pub fn unreadable_body(text: &str, json: bool) -> &'static str {
@@ -166,6 +177,21 @@ mod tests {
         assert!(unreadable_body("\n<!doctype html><p>Sign in", false)
             .starts_with(": an HTML page, not JSON"));
         assert_eq!(unreadable_body("OK", false), ": not JSON");
+    }
+
+    #[test]
+    fn a_4xx_or_5xx_error_names_its_code() {
+        assert_eq!(
+            status_words(503).as_deref(),
+            Some("Server error (HTTP 503)")
+        );
+        assert_eq!(
+            status_words(422).as_deref(),
+            Some("The request was rejected (HTTP 422)")
+        );
+        for fixed in [200, 401, 403, 404, 408, 429] {
+            assert_eq!(status_words(fixed), None, "{fixed}");
+        }
     }
 
     #[test]

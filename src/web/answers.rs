@@ -15,7 +15,7 @@ use super::page;
 use super::settings::origin_of;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, says_rate_limited, Checked};
-use crate::core::classify::{fetch_failed, unreadable_body, without_queries};
+use crate::core::classify::{fetch_failed, status_words, unreadable_body, without_queries};
 use crate::core::error::{PollError, NETWORK_HINT, NOT_FOUND_HTML, NOT_FOUND_HTML_END};
 use crate::core::job::{Input, Reply};
 use crate::core::record::{fingerprint, State};
@@ -154,7 +154,8 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                 .flatten()
                 .map(|(_, url)| {
                     [NOT_FOUND_HTML, &without_queries(&url), NOT_FOUND_HTML_END].concat()
-                });
+                })
+                .or_else(|| status_words(f.status));
             let wall = f
                 .date
                 .as_deref()

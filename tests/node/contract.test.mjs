@@ -179,11 +179,11 @@ test("a 503's Retry-After is waited out beyond the backoff, for the manager and 
   const m = manager(t, { shareAcrossTabs: false });
   const retries = [];
   let done = null;
-  m.startPolling("maint-1", { onRetry: (e, delay) => retries.push([e.kind, e.status, delay]), onComplete: (r) => (done = r) }, quick);
+  m.startPolling("maint-1", { onRetry: (e, delay) => retries.push([e.kind, e.status, e.message, delay]), onComplete: (r) => (done = r) }, quick);
   const helper = m.pollFileCompletion("maint-2", quick);
   await until(() => done);
   assert.equal((await helper).success, true);
-  assert.deepEqual(retries, [["server", 503, 1000]], "the server's second, not the 10 ms backoff");
+  assert.deepEqual(retries, [["server", 503, "Server error (HTTP 503)", 1000]], "the server's second, not the 10 ms backoff");
   for (const id of ["maint-1", "maint-2"]) {
     const [first, second] = sent.get(id);
     assert.ok(second - first >= 950, `${id}: the second request ${second - first} ms after the first`);

@@ -14,6 +14,7 @@
 // - `manager[Symbol.dispose]()` stops the manager's jobs.
 import assert from "node:assert/strict";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -687,4 +688,21 @@ test("manager[Symbol.dispose]() stops its jobs: no request and no callback after
   assert.equal(m.__wbg_ptr, 0, "freed");
   m[Symbol.dispose](); // a second dispose (or free) does nothing
   m.free();
+});
+
+test("the manual's figures for the .wasm's size are within 5 % of the packed file's", async () => {
+  const { dir: pkg } = install();
+  const wasm = readFileSync(path.join(pkg, "smart_polling_bg.wasm"));
+  const gz = gzipSync(wasm, { level: 9 }).length;
+  const readme = readFileSync(path.join(pkg, "README.md"), "utf8");
+  const near = (stated, actual, what) =>
+    assert.ok(Math.abs(stated - actual) / actual <= 0.05, `${what}: the README says ${stated}, the file is ${Math.round(actual)}`);
+  const vite = readme.match(/It is about (\d+) kB \((\d+) kB gzipped\)/);
+  assert.ok(vite, "the Vite section's figures");
+  near(Number(vite[1]), wasm.length / 1000, "kB raw");
+  near(Number(vite[2]), gz / 1000, "kB gzipped");
+  const webpack = readme.match(/about (\d+) KiB raw \(about\s+(\d+) KiB gzipped/);
+  assert.ok(webpack, "the webpack section's figures");
+  near(Number(webpack[1]), wasm.length / 1024, "KiB raw");
+  near(Number(webpack[2]), gz / 1024, "KiB gzipped");
 });
