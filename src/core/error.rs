@@ -119,6 +119,7 @@ impl PollError {
                 | Self::Network
                 | Self::RelativeUrl
                 | Self::InvalidResponse
+                | Self::InvalidId
                 | Self::RateLimited
                 | Self::NotFound
                 | Self::Unauthorized
@@ -296,9 +297,52 @@ pub fn validate_id(id: &str) -> Result<(), PollError> {
     }
 }
 
+/// `validate_id` for a file or project; a checker's poll id (`check`) may
+/// be any text but none.
+pub fn validate_key(check: bool, id: &str) -> Result<(), PollError> {
+    match check {
+        true if !id.is_empty() => Ok(()),
+        _ => validate_id(id),
+    }
+}
+
+/// `invalid_id`'s words, with the id that was given (its first 40
+/// characters): a page that passed `undefined` sees so (the package's
+/// entry reads `undefined`, `null` and objects as no id).
+pub fn invalid_id_words(id: &str) -> String {
+    let mut chars = id.chars();
+    let shown: String = chars.by_ref().take(40).collect();
+    let got = match (id.is_empty(), chars.next().is_some()) {
+        (true, _) => " (got none: undefined, null, an object or \"\")".to_owned(),
+        (false, cut) => [" (got \"", &shown, if cut { "…" } else { "" }, "\")"].concat(),
+    };
+    [PollError::InvalidId.message(), &got].concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invalid_id_s_words_show_what_was_given() {
+        let expected = PollError::InvalidId.message();
+        assert_eq!(
+            invalid_id_words(""),
+            [expected, " (got none: undefined, null, an object or \"\")"].concat()
+        );
+        assert_eq!(
+            invalid_id_words("a/b"),
+            [expected, " (got \"a/b\")"].concat()
+        );
+        let long = "é".repeat(50);
+        assert_eq!(
+            invalid_id_words(&long),
+            [expected, " (got \"", &"é".repeat(40), "…\")"].concat()
+        );
+        assert!(validate_key(true, "any text/at all").is_ok());
+        assert_eq!(validate_key(true, ""), Err(PollError::InvalidId));
+        assert_eq!(validate_key(false, "a/b"), Err(PollError::InvalidId));
+    }
 
     #[test]
     fn ids() {

@@ -36,7 +36,7 @@ use super::sse::EventStream;
 use super::tabs::{Leadership, Tabs};
 use crate::core::clock::Clock;
 use crate::core::config::{Config, Media, Options};
-use crate::core::error::PollError;
+use crate::core::error::{invalid_id_words, validate_key, PollError};
 use crate::core::history::Saved;
 use crate::core::id_map::IdMap;
 use crate::core::job::Input;
@@ -302,6 +302,9 @@ impl Manager {
             let mut jobs = self.jobs.borrow_mut();
             let r = jobs.get_or_insert_with(job, Resources::default);
             r.checker = r.checker.take().or(checker);
+            if new && validate_key(kind == Kind::Check, id).is_err() {
+                r.message = Some(invalid_id_words(id));
+            }
         }
         if new && shared {
             // Another tab may lead it: it follows until this tab's lock.

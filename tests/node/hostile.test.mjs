@@ -115,6 +115,11 @@ test("a numeric id is its digits, as the old module's url template made it; no i
   assert.deepEqual(errors, Array(5).fill("invalid_id"));
   const missing = await pollFileCompletion(undefined, { ...quick });
   assert.equal(missing.failure?.kind, "invalid_id", JSON.stringify(missing));
+  // the words say what was given
+  const rule = "Invalid id: expected 1-128 characters of A-Z, a-z, 0-9, _ or -";
+  assert.equal(missing.error, `${rule} (got none: undefined, null, an object or "")`);
+  const slash = await new Promise((resolve) => m.startPolling("a/b", { onError: (e) => resolve(e.message) }));
+  assert.equal(slash, `${rule} (got "a/b")`);
   assert.equal(smartPollingManager.isPolling(99), false);
   assert.equal(smartPollingManager.stopPolling(99), false);
 });

@@ -28,7 +28,7 @@ use std::{cmp::Reverse, collections::BinaryHeap, rc::Rc};
 use rustc_hash::FxHashMap;
 
 use super::config::{Config, Media};
-use super::error::{validate_id, PollError};
+use super::error::{validate_key, PollError};
 use super::fifo::Fifo;
 use super::gate::{Due, Gates, Pass};
 use super::id_map::IdMap;
@@ -288,10 +288,7 @@ impl<S: Clone> Table<S> {
 
     fn insert(&mut self, now: u64, kind: Kind, id: &str, origin: &str, mut cfg: Config) -> JobId {
         cfg.intervals = self.share(cfg.intervals);
-        let valid = match kind {
-            Kind::Check if !id.is_empty() => Ok(()),
-            _ => validate_id(id),
-        };
+        let valid = validate_key(kind == Kind::Check, id);
         // A herd: beyond a turn of jobs started in the same millisecond,
         // first polls are spread over the first wait (at most `maxDelay`),
         // so a page starting thousands of jobs does not send them at once.
