@@ -380,6 +380,27 @@ test("closing the leading tab mid-job hands over: a request within 2 s, the atte
   await context.close();
 });
 
+test("a leading tab that reloads with a request out: the other tab hears no error from the aborted request, and takes over", async () => {
+  // Each answer takes 2 s: the leader's request is out when it reloads.
+  const { fileId } = await createGeneration(api, "image", { duration: 150, faults: { slow: 2000 } });
+  const context = await browser.newContext();
+  const overrides = { intervals: [300] };
+  const first = await watch(context, fileId, { stream: false, overrides });
+  await first.waitForFunction(() => window.progress.some((p) => p.tab === "leader" && p.attempt >= 1));
+  const other = await watch(context, fileId, { stream: false, overrides });
+  await other.waitForFunction(() => window.progress.some((p) => p.tab === "follower"));
+  // Out now: a request sent, not yet answered (2 s each).
+  await until(async () => (await recorded(first)).progress.some((p) => p.attempt >= 2), { timeout: 10000, what: "a second request" });
+  const reloaded = Date.now();
+  await first.reload();
+  await other.waitForFunction((since) => window.progress.some((p) => p.tab === "leader" && p.at >= since), reloaded, { timeout: 10000 });
+  await sleep(2500); // the aborted request's answer time, and more
+  const rec = await recorded(other);
+  assert.deepEqual(rec.retries, [], "no error reached the other tab");
+  assert.deepEqual(rec.errors, []);
+  await context.close();
+});
+
 test("the Promise form in a following tab: its onProgress hears each of the leader's attempts, once, in order", async () => {
   const { fileId } = await generate(60);
   const context = await browser.newContext();

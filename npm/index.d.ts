@@ -88,8 +88,10 @@ export function configureDefaults(options: ManagerOptions): void;
  * When the module cannot load it resolves with `success: false`,
  * `method: "error"` and `failure.kind` "load_failed" (a later call loads
  * again; `retryable` is `false` when that cannot help: a 404, an HTML page
- * instead of the `.wasm`, a Content-Security-Policy, whose message says what
- * to change).
+ * instead of the `.wasm`, a Content-Security-Policy without
+ * `'wasm-unsafe-eval'`, whose message says what to change; a `connect-src`
+ * that blocks the `.wasm`'s url fails as the network does, `retryable: true`,
+ * and the message names it among the causes).
  *
  * `R`: the record's type as the page declares it (the old module's data was
  * untyped), e.g. `pollFileCompletion<IFileRead>(id)`; the record is not

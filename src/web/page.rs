@@ -64,7 +64,10 @@ pub enum Signal {
     /// The tab became visible again.
     Visible,
     /// The page goes into the back/forward cache (`pagehide` with
-    /// `persisted`) or is frozen (`freeze`): its code stops.
+    /// `persisted`), is frozen (`freeze`), or unloads (any other
+    /// `pagehide`: a reload, a navigation, a closed tab): its code stops,
+    /// and what fails as it goes (a request the unload aborts) is no news
+    /// for the other tabs.
     Away,
     /// It is back (`pageshow` with `persisted`, `resume`).
     Back,
@@ -93,13 +96,12 @@ pub fn watch(on: Rc<dyn Fn(Signal)>) -> Vec<Listener> {
         let on = on.clone();
         let doc = target.clone();
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |event| {
-            // A page hidden or shown from the back/forward cache; not an
-            // unload, nor a first load.
+            // A page shown from the back/forward cache, not a first load.
             let cached = || field(&event, "persisted") == JsValue::TRUE;
             match kind {
                 "online" => on(Signal::Online),
                 "offline" => on(Signal::Offline),
-                "pagehide" if cached() => on(Signal::Away),
+                "pagehide" => on(Signal::Away),
                 "pageshow" if cached() => on(Signal::Back),
                 "freeze" => on(Signal::Away),
                 "resume" => on(Signal::Back),
