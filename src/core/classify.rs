@@ -77,9 +77,24 @@ pub fn status_words(status: u16) -> Option<String> {
     }
 }
 
-/// What a 2xx body that is no record was, added to `invalid_response`'s
-/// message; `json`: it parsed as JSON.
-pub fn unreadable_body(text: &str, json: bool) -> &'static str {
+/// `invalid_response`'s words for a 2xx body that is no record: what it
+/// was (`json`: it parsed as JSON), and where a redirect took the request
+/// (`redirected_to`: a sign-in page, most likely), its query cut off.
+pub fn unreadable_words(text: &str, json: bool, redirected_to: Option<&str>) -> String {
+    let mut words = [
+        PollError::InvalidResponse.message(),
+        unreadable_body(text, json),
+    ]
+    .concat();
+    if let Some(url) = redirected_to {
+        words.push_str(", after a redirect to ");
+        words.push_str(&without_queries(url));
+    }
+    words
+}
+
+/// What a 2xx body that is no record was; `json`: it parsed as JSON.
+fn unreadable_body(text: &str, json: bool) -> &'static str {
     let t = text.trim_start();
     if t.is_empty() {
         ": its body was empty"
@@ -165,6 +180,27 @@ mod tests {
         }
         assert!(!PollError::NoFetch.retryable());
         assert_eq!(PollError::NoFetch.kind(), "no_fetch");
+    }
+
+    #[test]
+    fn an_unreadable_answer_says_where_a_redirect_took_it() {
+        let words = unreadable_words(
+            "<!doctype html>",
+            false,
+            Some("https://app.example/login?next=%2Fapi"),
+        );
+        assert!(
+            words.starts_with("The server sent an unreadable response: an HTML page"),
+            "{words}"
+        );
+        assert!(
+            words.ends_with(", after a redirect to https://app.example/login?…"),
+            "{words}"
+        );
+        assert_eq!(
+            unreadable_words("", false, None),
+            "The server sent an unreadable response: its body was empty"
+        );
     }
 
     #[test]

@@ -222,9 +222,16 @@ pub fn timeout_said(
             _ => (None, None),
         };
     };
+    // The last answer's own words when they are that error's (what fetch
+    // said, where to look; what the body was).
+    let described = last.described();
+    let last_words = match last_said {
+        Some(said) if said.as_bytes().starts_with(described.as_bytes()) => said,
+        _ => &described,
+    };
     let words = [
         "Polling timed out while its requests were failing; the last: ",
-        &last.described(),
+        last_words,
     ]
     .concat();
     (Some(words), last.status())
@@ -432,5 +439,23 @@ mod tests {
         assert!(words.unwrap().ends_with("Server error (HTTP 503)"));
         let (words, _) = timeout_said(true, None, Some(&page));
         assert!(words.unwrap().contains("offline"));
+        // the last error's own words (where to look) when they are its
+        let said = ["Could not reach the server: Failed to fetch", NETWORK_HINT].concat();
+        let (words, _) = timeout_said(false, Some(PollError::Network), Some(&said));
+        let last = "Polling timed out while its requests were failing; the last: ";
+        assert_eq!(words, Some([last, &said].concat()));
+        let (words, _) = timeout_said(
+            false,
+            Some(PollError::Server(503)),
+            Some("Server error (HTTP 503)"),
+        );
+        assert_eq!(words, Some([last, "Server error (HTTP 503)"].concat()));
+        // words of another answer (a 502's after a 503) are not
+        let (words, _) = timeout_said(
+            false,
+            Some(PollError::Server(503)),
+            Some("Server error (HTTP 502)"),
+        );
+        assert_eq!(words, Some([last, "Server error (HTTP 503)"].concat()));
     }
 }

@@ -15,7 +15,7 @@ use super::page;
 use super::settings::origin_of;
 use super::sse::SseEvent;
 use crate::core::check::{checked_input, says_rate_limited, Checked};
-use crate::core::classify::{fetch_failed, status_words, unreadable_body, without_queries};
+use crate::core::classify::{fetch_failed, status_words, unreadable_words, without_queries};
 use crate::core::error::{PollError, NETWORK_HINT, NOT_FOUND_HTML, NOT_FOUND_HTML_END};
 use crate::core::job::{Input, Reply};
 use crate::core::record::{fingerprint, State};
@@ -112,6 +112,9 @@ fn with_url(kind: Kind, id: &str, last: &JsValue, url: Option<&str>) -> JsValue 
     record.into()
 }
 
+/// `debug`'s line for a 429 with no `Retry-After` the page can read.
+const NO_RETRY_AFTER: &str = "HTTP 429 with no Retry-After the page can read (a cross-origin API must send Access-Control-Expose-Headers: Retry-After): waiting as for a 429 without one";
+
 pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result<Fetched, Failed>) {
     let Some(me) = weak.upgrade() else {
         return;
@@ -165,6 +168,10 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                 .retry_after
                 .as_deref()
                 .and_then(|v| parse_retry_after(v, wall));
+            if f.status == 429 && retry_after.is_none() && me.settings.debug {
+                let id = me.table.borrow().key(job).map(|(_, id)| id.to_owned());
+                me.log(&id.unwrap_or_default(), NO_RETRY_AFTER);
+            }
             let status = Reply::Status {
                 status: f.status,
                 retry_after,
@@ -181,8 +188,7 @@ pub(super) fn on_fetched(weak: &Weak<Manager>, job: JobId, kind: Kind, r: Result
                             me.log_unreadable(job, f.status, &text);
                         }
                         let json = super::boundary::parse_json(&text).is_some();
-                        let what = unreadable_body(&text, json);
-                        words = Some([PollError::InvalidResponse.message(), what].concat());
+                        words = Some(unreadable_words(&text, json, f.redirected_to.as_deref()));
                         read
                     }
                     read => read,

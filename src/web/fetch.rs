@@ -61,6 +61,8 @@ pub struct Fetched {
     pub body: Option<String>,
     /// A 404 whose `Content-Type` names HTML (a framework's 404 page).
     pub html: bool,
+    /// Where redirects took the request (`Response.url`), if they did.
+    pub redirected_to: Option<String>,
 }
 
 pub struct InFlight {
@@ -206,6 +208,7 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
         // Read for a 404 only (the one answer whose words it changes), not
         // on every poll's way.
         html: status == 404 && header("content-type").is_some_and(|t| is_html(&t)),
+        redirected_to: None,
     };
     if !(200..300).contains(&status) {
         // The body of an error is not read: stop its download.
@@ -213,6 +216,10 @@ async fn get(url: String, abort: Option<AbortController>) -> Result<Fetched, Fai
             a.abort();
         }
         return Ok(fetched);
+    }
+    // Read for a 2xx only: an unreadable one says where it was redirected.
+    if got("redirected").is_ok_and(|r| r.is_truthy()) {
+        fetched.redirected_to = got("url").ok().and_then(|u| u.as_string());
     }
     // `text()`, or a mock's `json()` alone (read back as its JSON text).
     let text = got("text").map_err(reason)?.is_function();

@@ -252,7 +252,8 @@ test("a timeout says what kept the job from its result: its requests failing (th
   assert.deepEqual(await ended(manager(t, { timeout: 200, shareAcrossTabs: false }), "erring-2"), [
     "timeout",
     undefined,
-    "Polling timed out while its requests were failing; the last: Could not reach the server",
+    // what fetch said, its query cut off (a token may be in it)
+    "Polling timed out while its requests were failing; the last: Could not reach the server: request to http://api.example/file/erring-2?… failed, reason: ECONNREFUSED",
   ]);
   // an answer after the errors: a plain timeout
   let n = 0;
@@ -752,4 +753,39 @@ test("an unreadable answer says what it was, and a failed fetch what its cause s
     refused.startPolling("u-refused", { onRetry: (e) => (refused.stopPolling("u-refused"), resolve(`${e.kind}: ${e.message}`)) });
   });
   assert.equal(said, `network: Could not reach the server: fetch failed (connect ECONNREFUSED 127.0.0.1:${closed})`);
+  // a session gone: the API redirects to its sign-in page, which answers 200
+  const server = createServer((req, res) => {
+    if (req.url.startsWith("/file/")) return res.writeHead(302, { location: "/login?next=%2Ffile" }).end();
+    res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><form>Sign in</form>");
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const signedOut = manager(t, { fileUrl: `${base}/file/{id}`, shareAcrossTabs: false, eventsUrl: null });
+  const redirected = await new Promise((resolve) => {
+    signedOut.startPolling("u-login", { onRetry: (e) => (signedOut.stopPolling("u-login"), resolve(`${e.kind}: ${e.message}`)) });
+  });
+  assert.equal(
+    redirected,
+    `${unreadable}: an HTML page, not JSON (a sign-in page, or a url that names a page rather than the API?), after a redirect to ${base}/login?…`,
+  );
+});
+
+test("debug says when a 429 has no Retry-After the page can read (a cross-origin API that does not expose it)", async (t) => {
+  const realFetch = globalThis.fetch;
+  const realLog = console.log;
+  const logs = [];
+  console.log = (...a) => logs.push(a.join(" "));
+  t.after(() => {
+    globalThis.fetch = realFetch;
+    console.log = realLog;
+  });
+  globalThis.fetch = async () => new Response("", { status: 429 });
+  const m = manager(t, { debug: true, shareAcrossTabs: false, rateLimitDelay: 50 });
+  await new Promise((resolve) => m.startPolling("limited-1", { onRetry: () => (m.stopPolling("limited-1"), resolve()) }));
+  console.log = realLog;
+  assert.ok(
+    logs.some((l) => l.includes("limited-1 HTTP 429 with no Retry-After the page can read (a cross-origin API must send Access-Control-Expose-Headers: Retry-After)")),
+    logs.join("\n"),
+  );
 });
