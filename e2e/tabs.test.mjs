@@ -62,7 +62,7 @@ for (const id of (q.get("id") || "").split(",").filter(Boolean)) {
     onUpdate: (r) => window.updates.push(r),
     onComplete: (r) => (window.completes.push(r), window.completedAt.push(Date.now())),
     onError: (e) => window.errors.push({ kind: e.kind, message: e.message }),
-    onRetry: (e, delay) => window.retries.push({ kind: e.kind, delay }),
+    onRetry: (e, delay) => window.retries.push({ kind: e.kind, message: e.message, delay }),
   }, overrides);
 }
 window.ready = true;
@@ -441,8 +441,11 @@ test("a following tab hears the leader's 503s as its own onRetry, and its own ma
   await call("PUT", "/api/faults", { serverError: { probability: 1, status: 503 } });
   await follower.waitForFunction(() => window.errors.length > 0, null, { timeout: 15000 });
   const [lead, follow] = await Promise.all([recorded(leader), recorded(follower)]);
-  assert.deepEqual(follow.errors.map((e) => e.kind), ["server"], "its own limit ended its wait");
-  assert.ok(follow.retries.length >= 1 && follow.retries.every((r) => r.kind === "server"), JSON.stringify(follow.retries));
+  assert.deepEqual(follow.errors, [{ kind: "server", message: "Server error (HTTP 503)" }], "its own limit ended its wait");
+  assert.ok(
+    follow.retries.length >= 1 && follow.retries.every((r) => r.kind === "server" && r.message === "Server error (HTTP 503)"),
+    JSON.stringify(follow.retries),
+  );
   assert.ok(follow.progress.some((p) => p.tab === "follower"), "it followed");
   assert.deepEqual(lead.errors, [], "the leader goes on, on its own limits");
   assert.ok(lead.retries.length >= 3, `the leader retried: ${lead.retries.length}`);

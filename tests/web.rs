@@ -1548,6 +1548,31 @@ async fn two_tabs_watching_one_id_share_one_poller() {
 }
 
 #[wasm_bindgen_test]
+async fn a_pagehide_the_page_outlives_brings_its_tabs_back() {
+    // An unload's `pagehide` steps every manager of the page down; one
+    // dispatched by a script (the page goes on) must not leave the shared
+    // jobs with nobody polling.
+    install();
+    route("/t/s9", responses(&[PENDING, PENDING, PENDING, DONE]));
+    let (a, b) = (tab(""), tab(""));
+    let (ra, rb) = (rec(), rec());
+    start(&a, "s9", &ra);
+    assert!(until(DEADLINE, || !times("/t/s9").is_empty()).await);
+    start(&b, "s9", &rb);
+    let hide = js_sys::Function::new_no_args(
+        "dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }))",
+    );
+    hide.call0(&JsValue::NULL).expect("dispatched");
+    assert!(
+        until(DEADLINE, || count(&ra, "complete") == 1
+            && count(&rb, "complete") == 1)
+        .await,
+        "requests {:?}",
+        times("/t/s9")
+    );
+}
+
+#[wasm_bindgen_test]
 async fn when_the_leader_stops_another_tab_takes_over_without_restarting() {
     install();
     route(

@@ -70,9 +70,7 @@ pub fn fetch_failed(relative_off_page: bool, no_fetch: bool) -> PollError {
 /// (HTTP 503)`); `None` for other statuses (their errors' words are fixed).
 pub fn status_words(status: u16) -> Option<String> {
     match classify_status(status) {
-        Class::Retry(e @ PollError::Server(_)) | Class::Stop(e @ PollError::Client(_)) => {
-            Some(e.described())
-        }
+        Class::Retry(e) | Class::Stop(e) => e.code_words(),
         _ => None,
     }
 }
@@ -86,9 +84,15 @@ pub fn unreadable_words(text: &str, json: bool, redirected_to: Option<&str>) -> 
         unreadable_body(text, json),
     ]
     .concat();
-    if let Some(url) = redirected_to {
+    // Its origin and path, not past a `;` (a session id in a path
+    // parameter), a query or a fragment.
+    if let Some(url) = redirected_to.filter(|u| !u.is_empty()) {
+        let end = url.find([';', '?', '#']).unwrap_or(url.len());
         words.push_str(", after a redirect to ");
-        words.push_str(&without_queries(url));
+        words.push_str(&url[..end]);
+        if end < url.len() {
+            words.push('…');
+        }
     }
     words
 }
@@ -194,9 +198,19 @@ mod tests {
             "{words}"
         );
         assert!(
-            words.ends_with(", after a redirect to https://app.example/login?…"),
+            words.ends_with(", after a redirect to https://app.example/login…"),
             "{words}"
         );
+        let session = unreadable_words(
+            "<p>",
+            false,
+            Some("https://a.example/login;jsessionid=3F2A?x=1"),
+        );
+        assert!(
+            session.ends_with(", after a redirect to https://a.example/login…"),
+            "{session}"
+        );
+        assert!(!unreadable_words("", false, Some("")).contains("redirect"));
         assert_eq!(
             unreadable_words("", false, None),
             "The server sent an unreadable response: its body was empty"

@@ -151,6 +151,13 @@ impl PollError {
         }
     }
 
+    /// A 4xx's or 5xx's words with its code (`described`), where no words
+    /// came with the error (another tab's, a checker's throw without a
+    /// message); `None` for the others (their words are fixed).
+    pub fn code_words(&self) -> Option<String> {
+        matches!(self, Self::Client(_) | Self::Server(_)).then(|| self.described())
+    }
+
     /// `message`, with the status of a 4xx or 5xx in it (`Server error (HTTP
     /// 503)`), written without formatting code.
     pub fn described(&self) -> String {
@@ -317,11 +324,18 @@ pub fn validate_key(check: bool, id: &str) -> Result<(), PollError> {
 /// characters): a page that passed `undefined` sees so (the package's
 /// entry reads `undefined`, `null` and objects as no id).
 pub fn invalid_id_words(id: &str) -> String {
-    let mut chars = id.chars();
+    // Not past a query or fragment: an id that is a url by mistake may
+    // carry a token there.
+    let end = id.find(['?', '#']).unwrap_or(id.len());
+    let cut_off = end < id.len();
+    let mut chars = id[..end].chars();
     let shown: String = chars.by_ref().take(40).collect();
     let got = match (id.is_empty(), chars.next().is_some()) {
         (true, _) => " (got none: undefined, null, an object or \"\")".to_owned(),
-        (false, cut) => [" (got \"", &shown, if cut { "…" } else { "" }, "\")"].concat(),
+        (false, cut) => {
+            let more = if cut || cut_off { "…" } else { "" };
+            [" (got \"", &shown, more, "\")"].concat()
+        }
     };
     [PollError::InvalidId.message(), &got].concat()
 }
@@ -345,6 +359,15 @@ mod tests {
         assert_eq!(
             invalid_id_words(&long),
             [expected, " (got \"", &"é".repeat(40), "…\")"].concat()
+        );
+        // never a query or a fragment: a token may be in one
+        assert_eq!(
+            invalid_id_words("f_1?token=sk_live_abc"),
+            [expected, " (got \"f_1…\")"].concat()
+        );
+        assert_eq!(
+            invalid_id_words("a#b"),
+            [expected, " (got \"a…\")"].concat()
         );
         assert!(validate_key(true, "any text/at all").is_ok());
         assert_eq!(validate_key(true, ""), Err(PollError::InvalidId));

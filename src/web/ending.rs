@@ -42,6 +42,7 @@ impl Manager {
             let r = jobs.get(job);
             Resources {
                 message: r.and_then(|r| r.message.clone()),
+                said_before: r.and_then(|r| r.said_before.clone()),
                 status: r.and_then(|r| r.status),
                 ..Resources::default()
             }
@@ -70,6 +71,7 @@ impl Manager {
             current,
             last,
             message,
+            said_before,
             status,
             leadership,
             ..
@@ -115,13 +117,20 @@ impl Manager {
                 // job from its result (the device offline, errors in a row).
                 let (words, why) = match e {
                     PollError::Timeout => {
-                        timeout_said(progress.waiting_for_network, erring, message.as_deref())
+                        // With a request out at the deadline, the last
+                        // error's words were set aside as it went.
+                        let before = said_before.filter(|(was, _)| Some(*was) == erring);
+                        let last = message
+                            .as_deref()
+                            .or(before.as_ref().map(|(_, s)| s.as_str()));
+                        timeout_said(progress.waiting_for_network, erring, last)
                     }
-                    _ => (None, None),
+                    // A 4xx's or 5xx's code, where no words came with it.
+                    _ => (e.code_words(), None),
                 };
                 let (said, status) = match e {
                     PollError::Timeout => (words.as_deref(), why),
-                    _ => (message.as_deref(), status),
+                    _ => (message.as_deref().or(words.as_deref()), status),
                 };
                 let err = to_js(&e.report_said(attempts, said, status));
                 let result = result_report(Err(e), said, status, attempts, duration, channel);

@@ -1,12 +1,13 @@
 //! Page-level signals: the tab becoming visible again (background tabs
 //! throttle timers to about once a minute) and the browser coming back
 //! online make a waiting job worth checking at once; the page going into the
-//! back/forward cache or being frozen (and back) moves the lead of shared
-//! jobs to another tab. Each listener is owned by a handle whose `Drop`
-//! removes it.
+//! back/forward cache, being frozen (and back) or unloading moves the lead
+//! of shared jobs to another tab. Each listener is owned by a handle whose
+//! `Drop` removes it (and the timer it may have armed).
 
 use std::rc::Rc;
 
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 use web_sys::EventTarget;
 
@@ -95,13 +96,23 @@ pub fn watch(on: Rc<dyn Fn(Signal)>) -> Vec<Listener> {
         };
         let on = on.clone();
         let doc = target.clone();
+        // After an unload's `pagehide`: a page still running a second later
+        // did not unload (a synthetic event), and comes back.
+        let mut still_here: Option<Timeout> = None;
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |event| {
-            // A page shown from the back/forward cache, not a first load.
+            // Into or out of the back/forward cache (not an unload, nor a
+            // first load).
             let cached = || field(&event, "persisted") == JsValue::TRUE;
             match kind {
                 "online" => on(Signal::Online),
                 "offline" => on(Signal::Offline),
-                "pagehide" => on(Signal::Away),
+                "pagehide" => {
+                    on(Signal::Away);
+                    if !cached() {
+                        let on = on.clone();
+                        still_here.replace(Timeout::new(1000, move || on(Signal::Back)));
+                    }
+                }
                 "pageshow" if cached() => on(Signal::Back),
                 "freeze" => on(Signal::Away),
                 "resume" => on(Signal::Back),

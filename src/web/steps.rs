@@ -208,6 +208,8 @@ impl Manager {
             .map_or((None, None, JsValue::UNDEFINED), |r| {
                 (r.message.clone(), r.status, r.thrown.clone())
             });
+        // The leading tab's 503 (no words come with it): its code still.
+        let message = message.or_else(|| error.code_words());
         let report = error.report_said(attempt, message.as_deref(), status);
         let object = to_js(&report);
         let error = error_object(&report, &thrown);

@@ -255,6 +255,14 @@ test("a timeout says what kept the job from its result: its requests failing (th
     // what fetch said, its query cut off (a token may be in it)
     "Polling timed out while its requests were failing; the last: Could not reach the server: request to http://api.example/file/erring-2?… failed, reason: ECONNREFUSED",
   ]);
+  // the last request still out at the deadline: the error before it, in its words
+  let k = 0;
+  globalThis.fetch = () => (k++ === 0 ? Promise.reject(new TypeError("Failed to fetch")) : new Promise(() => {}));
+  assert.deepEqual(await ended(manager(t, { timeout: 200, requestTimeout: 10000, shareAcrossTabs: false }), "erring-out"), [
+    "timeout",
+    undefined,
+    "Polling timed out while its requests were failing; the last: Could not reach the server: Failed to fetch",
+  ]);
   // an answer after the errors: a plain timeout
   let n = 0;
   globalThis.fetch = () => (n++ === 0 ? new Response("", { status: 503 }) : new Response("{}", { status: 200 }));
@@ -767,7 +775,7 @@ test("an unreadable answer says what it was, and a failed fetch what its cause s
   });
   assert.equal(
     redirected,
-    `${unreadable}: an HTML page, not JSON (a sign-in page, or a url that names a page rather than the API?), after a redirect to ${base}/login?…`,
+    `${unreadable}: an HTML page, not JSON (a sign-in page, or a url that names a page rather than the API?), after a redirect to ${base}/login…`,
   );
 });
 
