@@ -104,9 +104,9 @@ impl Tabs {
         }
     }
 
-    /// The page goes into the back/forward cache: its channel closes (a
-    /// message to a cached page makes the browser evict it), and nothing
-    /// is said or heard until `reopen_channel`.
+    /// The page goes into the back/forward cache, is frozen or unloads:
+    /// its channel closes (a message to a cached page makes the browser
+    /// evict it), and nothing is said or heard until `reopen_channel`.
     pub fn close_channel(&self) {
         if let Some(channel) = self.channel.borrow_mut().take() {
             close(&channel);

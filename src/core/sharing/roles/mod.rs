@@ -83,7 +83,8 @@ pub struct Roles {
     /// Another tab has spoken: until then a leader has nobody to tell (a
     /// follower's first word is its "hello").
     peers: bool,
-    /// The page is in the back/forward cache or frozen (see `away`).
+    /// The page is in the back/forward cache, frozen or unloading (see
+    /// `away`).
     away: bool,
     jobs: IdMap<Shared>,
     claims: Fifo<JobId>,
@@ -226,8 +227,9 @@ impl Roles {
         self.out.pop_front()
     }
 
-    /// The page goes away, its code stopped (the back/forward cache, or
-    /// frozen): leading there would stall the other tabs for minutes, so
+    /// The page goes away, its code stopped (the back/forward cache,
+    /// frozen, or an unload, whose aborted requests are no news for the
+    /// other tabs): leading there would stall the other tabs for minutes, so
     /// each job it leads lets go of its lock and follows (the next tab in
     /// the lock's queue takes over), ended jobs' locks go, and the browser
     /// layer withdraws the requests still queued (a grant would stall the
